@@ -1,0 +1,60 @@
+#include "fleettypes.h"
+
+namespace fleet {
+
+namespace {
+
+template<typename Enum, std::size_t N>
+std::optional<Enum> lookup(const std::array<QStringView, N> &names, QStringView text)
+{
+    for (std::size_t i = 0; i < N; ++i) {
+        if (names[i] == text)
+            return static_cast<Enum>(i);
+    }
+    return std::nullopt;
+}
+
+constexpr std::array<QStringView, kArchCount> kArchNames { u"amd64", u"aarch64", u"armv7hf" };
+constexpr std::array<QStringView, kWorkerStateCount> kWorkerStateNames { u"provisioning", u"idle", u"busy",
+    u"draining", u"offline", u"terminated" };
+constexpr std::array<QStringView, 3> kDispatchNames { u"active", u"draining", u"drained" };
+constexpr std::array<QStringView, kFailureReasonCount> kFailureNames { u"ETIMEDOUT", u"ECONNRESET", u"EHOSTUNREACH",
+    u"build_error" };
+constexpr std::array<QStringView, 4> kOperationTypeNames { u"provision", u"drain_worker", u"drain_region",
+    u"resume_region" };
+constexpr std::array<QStringView, 5> kOperationStateNames { u"pending", u"running", u"succeeded", u"failed",
+    u"cancelled" };
+constexpr std::array<QStringView, 3> kRoleNames { u"viewer", u"operator", u"admin" };
+
+} // namespace
+
+QStringView toString(Arch value) { return kArchNames[static_cast<int>(value)]; }
+QStringView toString(WorkerState value) { return kWorkerStateNames[static_cast<int>(value)]; }
+QStringView toString(DispatchState value) { return kDispatchNames[static_cast<int>(value)]; }
+QStringView toString(FailureReason value) { return kFailureNames[static_cast<int>(value)]; }
+QStringView toString(OperationType value) { return kOperationTypeNames[static_cast<int>(value)]; }
+QStringView toString(OperationState value) { return kOperationStateNames[static_cast<int>(value)]; }
+QStringView toString(Role value) { return kRoleNames[static_cast<int>(value)]; }
+
+std::optional<Arch> archFromString(QStringView text) { return lookup<Arch>(kArchNames, text); }
+std::optional<WorkerState> workerStateFromString(QStringView text)
+{
+    return lookup<WorkerState>(kWorkerStateNames, text);
+}
+std::optional<DispatchState> dispatchStateFromString(QStringView text)
+{
+    return lookup<DispatchState>(kDispatchNames, text);
+}
+std::optional<FailureReason> failureReasonFromString(QStringView text)
+{
+    return lookup<FailureReason>(kFailureNames, text);
+}
+std::optional<Role> roleFromString(QStringView text) { return lookup<Role>(kRoleNames, text); }
+
+bool isTerminal(OperationState state)
+{
+    return state == OperationState::Succeeded || state == OperationState::Failed
+        || state == OperationState::Cancelled;
+}
+
+} // namespace fleet

@@ -1,0 +1,150 @@
+#pragma once
+
+#include <QString>
+#include <QStringView>
+
+#include <array>
+#include <optional>
+
+// Plain value types of the Fleet API v1 wire contract (resources/api/fleet-api.yaml).
+// Times are milliseconds since the Unix epoch, UTC; 0 means "not set".
+namespace fleet {
+
+enum class Arch { Amd64, Aarch64, Armv7hf };
+inline constexpr int kArchCount = 3;
+
+enum class WorkerState { Provisioning, Idle, Busy, Draining, Offline, Terminated };
+inline constexpr int kWorkerStateCount = 6;
+
+enum class DispatchState { Active, Draining, Drained };
+
+enum class FailureReason { ETimedOut, EConnReset, EHostUnreach, BuildError };
+inline constexpr int kFailureReasonCount = 4;
+
+enum class OperationType { Provision, DrainWorker, DrainRegion, ResumeRegion };
+
+enum class OperationState { Pending, Running, Succeeded, Failed, Cancelled };
+
+enum class Role { Viewer, Operator, Admin };
+
+// Wire spellings. Each *FromString returns std::nullopt for a spelling it does not know.
+QStringView toString(Arch value);
+QStringView toString(WorkerState value);
+QStringView toString(DispatchState value);
+QStringView toString(FailureReason value);
+QStringView toString(OperationType value);
+QStringView toString(OperationState value);
+QStringView toString(Role value);
+std::optional<Arch> archFromString(QStringView text);
+std::optional<WorkerState> workerStateFromString(QStringView text);
+std::optional<DispatchState> dispatchStateFromString(QStringView text);
+std::optional<FailureReason> failureReasonFromString(QStringView text);
+std::optional<Role> roleFromString(QStringView text);
+
+bool isTerminal(OperationState state);
+
+using FailureCounts = std::array<int, kFailureReasonCount>;
+using WorkerCounts = std::array<int, kWorkerStateCount>;
+
+struct Capacity
+{
+    int maxWorkers = 0;
+    int maxProvisionPerRequest = 0;
+};
+
+struct Region
+{
+    QString id;
+    QString name;
+    QString provider;
+    QString location;
+    DispatchState dispatchState = DispatchState::Active;
+    Capacity capacity;
+    WorkerCounts workersByState {};
+    double packetLoss = 0; // ratio 0..1, as observed now
+    double rttP50Ms = 0;
+    double rttP95Ms = 0;
+    QString dispatchChangedBy;
+    QString dispatchReason;
+};
+
+struct Worker
+{
+    QString id;
+    QString name;
+    QString region;
+    Arch arch = Arch::Amd64;
+    WorkerState state = WorkerState::Idle;
+    QString version;
+    qint64 startedAt = 0;
+    qint64 lastHeartbeatAt = 0;
+    QString currentBuild; // empty when not busy
+    double rttMs = 0;
+    double packetLoss = 0;
+    FailureCounts recentFailures {}; // last 15 minutes
+    QString offlineReason; // "drained", "heartbeat_lost", "expired", "cancelled" or empty
+    QString operation; // operation that provisioned or drains this worker, if any
+};
+
+// One health bucket of a region. `samples` is the number of one-second samples behind it; 0 means no data.
+struct HealthSample
+{
+    qint64 time = 0; // start of the bucket
+    int stepSeconds = 1;
+    int samples = 0;
+    WorkerCounts workersByState {};
+    int buildsStarted = 0;
+    int buildsSucceeded = 0;
+    int buildsFailed = 0;
+    FailureCounts failures {};
+    double rttP50Ms = 0;
+    double rttP95Ms = 0;
+    double packetLoss = 0;
+    int queueDepth = 0;
+    double waitP50Seconds = 0;
+    double waitP95Seconds = 0;
+};
+
+struct Operation
+{
+    QString id;
+    OperationType type = OperationType::Provision;
+    OperationState state = OperationState::Pending;
+    QString region;
+    QString worker;
+    int count = 0; // provision only
+    Arch arch = Arch::Amd64; // provision only
+    int progressDone = 0;
+    int progressTotal = 0;
+    QString reason;
+    QString requestedBy;
+    QString idempotencyKey;
+    qint64 createdAt = 0;
+    qint64 updatedAt = 0;
+    qint64 finishedAt = 0;
+    qint64 expiresAt = 0;
+    QString message; // what happened, in words (why it failed, why it was cancelled, ...)
+};
+
+struct AuditEntry
+{
+    QString id;
+    qint64 time = 0;
+    QString actor;
+    Role role = Role::Viewer;
+    QString action; // e.g. "provision", "drain_region", "cancel", "sim.fault"
+    QString target;
+    QString reason;
+    QString result; // "accepted", "replayed", "rejected", "succeeded", "failed", "cancelled"
+    QString detail;
+    QString operation;
+};
+
+struct Identity
+{
+    QString id;
+    QString name;
+    Role role = Role::Viewer;
+};
+
+} // namespace fleet

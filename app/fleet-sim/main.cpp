@@ -1,0 +1,167 @@
+// fleet-sim: a simulated builder fleet serving the Fleet API v1 over HTTP (see docs/fleet-sim.md).
+
+#include "fleetsimserver.h"
+#include "isotime.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QTextStream>
+
+#include <csignal>
+#include <cstdio>
+
+using namespace fleet;
+using namespace fleet::sim;
+
+namespace {
+
+int fail(const QString &message)
+{
+    QTextStream(stderr) << "fleet-sim: " << message << '\n';
+    return 2;
+}
+
+void quitOnSignal(int) { QCoreApplication::quit(); }
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    QCoreApplication app(argc, argv);
+    QCoreApplication::setApplicationName(QStringLiteral("fleet-sim"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(FLEET_VERSION));
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral(
+        "Simulated builder fleet serving the Fleet API v1.\n"
+        "Default tokens when none are given: viewer view-secret, operator op-secret, admin admin-secret."));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    const QCommandLineOption scenarioOpt(QStringLiteral("scenario"),
+        QStringLiteral("Built-in scenario name or path to a scenario JSON file (default: calm)."), QStringLiteral("name"),
+        QStringLiteral("calm"));
+    const QCommandLineOption listOpt(QStringLiteral("list-scenarios"), QStringLiteral("List the built-in scenarios and exit."));
+    const QCommandLineOption portOpt(QStringLiteral("port"), QStringLiteral("TCP port; 0 picks a free one (default 8080)."),
+        QStringLiteral("port"), QStringLiteral("8080"));
+    const QCommandLineOption bindOpt(QStringLiteral("bind"), QStringLiteral("Address to listen on (default 127.0.0.1)."),
+        QStringLiteral("address"), QStringLiteral("127.0.0.1"));
+    const QCommandLineOption seedOpt(QStringLiteral("seed"), QStringLiteral("Random seed; the same seed gives the same run."),
+        QStringLiteral("n"), QStringLiteral("1"));
+    const QCommandLineOption speedOpt(QStringLiteral("speed"),
+        QStringLiteral("Simulated seconds per real second; 0 pauses the clock (default 1)."), QStringLiteral("x"),
+        QStringLiteral("1"));
+    const QCommandLineOption workersOpt(QStringLiteral("workers"),
+        QStringLiteral("Scale the fleet to this many workers (default: as the scenario says)."), QStringLiteral("n"),
+        QStringLiteral("0"));
+    const QCommandLineOption warmupOpt(QStringLiteral("warmup"),
+        QStringLiteral("Simulated seconds to run before serving, so history exists (default: the scenario's)."),
+        QStringLiteral("seconds"));
+    const QCommandLineOption tokenOpt(QStringLiteral("token"),
+        QStringLiteral("Accept a token: ROLE:TOKEN[:NAME], ROLE viewer, operator or admin. Repeatable."),
+        QStringLiteral("spec"));
+    const QCommandLineOption tokenFileOpt(QStringLiteral("tokens-file"),
+        QStringLiteral("JSON file of tokens: {\"tokens\":[{\"token\":..,\"role\":..,\"name\":..}]}."), QStringLiteral("file"));
+    const QCommandLineOption heartbeatOpt(QStringLiteral("heartbeat-ms"),
+        QStringLiteral("Event stream heartbeat interval (default 15000)."), QStringLiteral("ms"), QStringLiteral("15000"));
+    const QCommandLineOption rateOpt(QStringLiteral("rate-limit"),
+        QStringLiteral("Requests per second per token before 429; 0 turns it off (default 50)."), QStringLiteral("n"),
+        QStringLiteral("50"));
+    const QCommandLineOption historyOpt(QStringLiteral("history-hours"),
+        QStringLiteral("Hours of one-second health history kept per region (default 24)."), QStringLiteral("hours"),
+        QStringLiteral("24"));
+    const QCommandLineOption bufferOpt(QStringLiteral("event-buffer"),
+        QStringLiteral("Events kept for Last-Event-ID resume (default 65536)."), QStringLiteral("n"), QStringLiteral("65536"));
+    parser.addOptions({ scenarioOpt, listOpt, portOpt, bindOpt, seedOpt, speedOpt, workersOpt, warmupOpt, tokenOpt,
+        tokenFileOpt, heartbeatOpt, rateOpt, historyOpt, bufferOpt });
+    parser.process(app);
+
+    if (parser.isSet(listOpt)) {
+        for (const QString &name : Scenario::builtInNames()) {
+            QString error;
+            const auto s = Scenario::load(name, &error);
+            QTextStream(stdout) << name << "\t" << (s ? s->title : error) << '\n';
+        }
+        return 0;
+    }
+
+    auto number = [&parser](const QCommandLineOption &opt, double min, double max, double *out) {
+        bool ok = false;
+        *out = parser.value(opt).toDouble(&ok);
+        if (!ok || *out < min || *out > max) {
+            fail(QStringLiteral("--%1 must be a number from %2 to %3 (got \"%4\")")
+                     .arg(opt.names().first())
+                     .arg(min)
+                     .arg(max)
+                     .arg(parser.value(opt)));
+            return false;
+        }
+        return true;
+    };
+    double port = 0, seed = 0, speed = 0, workers = 0, heartbeat = 0, rate = 0, history = 0, buffer = 0;
+    if (!number(portOpt, 0, 65535, &port) || !number(seedOpt, 0, 9e15, &seed) || !number(speedOpt, 0, 10000, &speed)
+        || !number(workersOpt, 0, 1'000'000, &workers) || !number(heartbeatOpt, 50, 3'600'000, &heartbeat)
+        || !number(rateOpt, 0, 1e6, &rate) || !number(historyOpt, 0.1, 168, &history)
+        || !number(bufferOpt, 16, 10'000'000, &buffer))
+        return 2;
+
+    QString error;
+    auto scenario = Scenario::load(parser.value(scenarioOpt), &error);
+    if (!scenario)
+        return fail(error);
+    if (parser.isSet(warmupOpt)) {
+        double warmup = 0;
+        if (!number(warmupOpt, 0, 7 * 86400, &warmup))
+            return 2;
+        scenario->warmupSeconds = int(warmup);
+    }
+
+    AccessControl access;
+    for (const QString &spec : parser.values(tokenOpt)) {
+        if (const QString e = access.addTokenSpec(spec); !e.isEmpty())
+            return fail(e);
+    }
+    if (parser.isSet(tokenFileOpt)) {
+        if (const QString e = access.loadTokenFile(parser.value(tokenFileOpt)); !e.isEmpty())
+            return fail(e);
+    }
+    const bool defaultTokens = access.isEmpty();
+    if (defaultTokens)
+        access.addDefaultTokens();
+    access.setRateLimit(rate);
+
+    SimulationOptions simOptions;
+    simOptions.seed = quint64(seed);
+    simOptions.workers = int(workers);
+    simOptions.historySeconds = int(history * 3600);
+    simOptions.eventBufferSize = int(buffer);
+    const int warmupSeconds = scenario->warmupSeconds;
+    auto simulation = std::make_unique<Simulation>(std::move(*scenario), simOptions);
+    simulation->advance(warmupSeconds);
+
+    ServerOptions serverOptions;
+    serverOptions.speed = speed;
+    serverOptions.heartbeatMs = int(heartbeat);
+    FleetSimServer server(std::move(simulation), std::move(access), serverOptions);
+    const QHostAddress address(parser.value(bindOpt));
+    if (address.isNull())
+        return fail(QStringLiteral("--bind \"%1\" is not an IP address").arg(parser.value(bindOpt)));
+    const quint16 listening = server.listen(address, quint16(port), &error);
+    if (listening == 0)
+        return fail(error);
+
+    Simulation &sim = server.simulation();
+    QTextStream out(stdout);
+    out << "fleet-sim listening on http://" << (address.protocol() == QAbstractSocket::IPv6Protocol ? QStringLiteral("[%1]").arg(address.toString()) : address.toString())
+        << ':' << listening << '\n';
+    out << "  scenario " << sim.scenario().name << ", " << sim.workerCount() << " workers in " << sim.regionCount()
+        << " regions, seed " << qint64(seed) << ", speed " << speed << "x\n";
+    out << "  simulated time " << formatIsoUtc(sim.now()) << '\n';
+    if (defaultTokens)
+        out << "  tokens: viewer view-secret, operator op-secret, admin admin-secret (defaults)\n";
+    out << "  try: curl -H 'Authorization: Bearer view-secret' http://127.0.0.1:" << listening << "/v1/regions\n";
+    out.flush();
+
+    std::signal(SIGINT, quitOnSignal);
+    std::signal(SIGTERM, quitOnSignal);
+    return QCoreApplication::exec();
+}

@@ -1,0 +1,1194 @@
+#include "fleetsimserver.h"
+
+#include "isotime.h"
+#include "jsonwriter.h"
+#include "wireencode.h"
+
+#include <QHttpServer>
+#include <QHttpServerResponder>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QLoggingCategory>
+#include <QTcpServer>
+#include <QTcpSocket>
+
+#include <cmath>
+
+Q_LOGGING_CATEGORY(lcSimHttp, "fleet.sim.http")
+
+namespace fleet::sim {
+
+using Method = QHttpServerRequest::Method;
+
+struct FleetSimServer::Call
+{
+    const QHttpServerRequest *request = nullptr;
+    QString path;
+    QStringList params; // path parameters in order
+    QUrlQuery query;
+    Identity who;
+    bool streamRequest = false;
+
+    QString queryValue(const char *key) const { return query.queryItemValue(QLatin1String(key), QUrl::FullyDecoded); }
+    bool hasQuery(const char *key) const { return query.hasQueryItem(QLatin1String(key)); }
+};
+
+struct FleetSimServer::Reply
+{
+    int status = 200;
+    QByteArray contentType = QByteArrayLiteral("application/json");
+    QByteArray body;
+    std::vector<std::pair<QByteArray, QByteArray>> headers;
+};
+
+struct FleetSimServer::Route
+{
+    Method method;
+    QStringList pattern; // "*" matches one path segment
+    Role role;
+    Reply (FleetSimServer::*handler)(const Call &);
+};
+
+struct FleetSimServer::Stream
+{
+    explicit Stream(QHttpServerResponder &&r)
+        : responder(std::move(r))
+    {
+    }
+    QHttpServerResponder responder;
+    QPointer<QTcpSocket> socket;
+    qint64 lastSent = 0;
+    QString who;
+};
+
+namespace {
+
+// RFC 9457 problem details. `slug` names the problem type; `extra` adds members such as invalid_params.
+QByteArray problemBody(int status, const QString &slug, const QString &title, const QString &detail,
+    const QString &instance, const QJsonObject &extra)
+{
+    QJsonObject o = extra;
+    o.insert(QStringLiteral("type"), QStringLiteral("urn:fleet-api:problem:%1").arg(slug));
+    o.insert(QStringLiteral("title"), title);
+    o.insert(QStringLiteral("status"), status);
+    o.insert(QStringLiteral("detail"), detail);
+    o.insert(QStringLiteral("instance"), instance);
+    return QJsonDocument(o).toJson(QJsonDocument::Compact);
+}
+
+QHttpServerResponder::StatusCode statusCode(int status) { return static_cast<QHttpServerResponder::StatusCode>(status); }
+
+std::optional<qint64> parseTimeParam(const QString &text, qint64 now)
+{
+    // RFC 3339, or relative to the server's now: "-90s", "-30m", "-6h", "-1d", "now".
+    if (text == QLatin1String("now"))
+        return now;
+    if (text.startsWith(u'-') && text.size() >= 3) {
+        bool ok = false;
+        const qint64 n = text.mid(1, text.size() - 2).toLongLong(&ok);
+        const QChar unit = text.back();
+        const qint64 scale = unit == u's' ? 1000 : unit == u'm' ? 60000 : unit == u'h' ? 3600000 : unit == u'd' ? 86400000 : 0;
+        if (!ok || scale == 0 || n < 0)
+            return std::nullopt;
+        return now - n * scale;
+    }
+    return parseIsoUtc(text);
+}
+
+FleetSimServer::Reply makeProblem(int status, const QString &slug, const QString &title, const QString &detail,
+    const QString &instance, const QJsonObject &extra = {})
+{
+    FleetSimServer::Reply r;
+    r.status = status;
+    r.contentType = QByteArrayLiteral("application/problem+json");
+    r.body = problemBody(status, slug, title, detail, instance, extra);
+    return r;
+}
+
+FleetSimServer::Reply invalidParam(const QString &instance, const QString &name, const QString &reason)
+{
+    const QJsonObject extra { { QStringLiteral("invalid_params"),
+        QJsonArray { QJsonObject { { QStringLiteral("name"), name }, { QStringLiteral("reason"), reason } } } } };
+    return makeProblem(422, QStringLiteral("invalid-parameter"), QStringLiteral("Invalid parameter"),
+        QStringLiteral("%1 %2").arg(name, reason), instance, extra);
+}
+
+FleetSimServer::Reply jsonReply(QByteArray body, int status = 200)
+{
+    FleetSimServer::Reply r;
+    r.status = status;
+    r.body = std::move(body);
+    return r;
+}
+
+} // namespace
+
+FleetSimServer::FleetSimServer(std::unique_ptr<Simulation> simulation, AccessControl access, ServerOptions options,
+    QObject *parent)
+    : QObject(parent)
+    , m_sim(std::move(simulation))
+    , m_access(std::move(access))
+    , m_options(options)
+{
+    const Role viewer = Role::Viewer;
+    const Role op = Role::Operator;
+    const Role admin = Role::Admin;
+    auto split = [](const char *pattern) { return QString::fromLatin1(pattern).split(u'/', Qt::SkipEmptyParts); };
+    m_routes = {
+        { Method::Get, split("v1/me"), viewer, &FleetSimServer::getMe },
+        { Method::Get, split("v1/regions"), viewer, &FleetSimServer::getRegions },
+        { Method::Get, split("v1/regions/*"), viewer, &FleetSimServer::getRegion },
+        { Method::Get, split("v1/regions/*/health"), viewer, &FleetSimServer::getRegionHealth },
+        { Method::Post, split("v1/regions/*/provision"), op, &FleetSimServer::postProvision },
+        { Method::Post, split("v1/regions/*/drain"), op, &FleetSimServer::postDrainRegion },
+        { Method::Post, split("v1/regions/*/resume"), op, &FleetSimServer::postResumeRegion },
+        { Method::Get, split("v1/workers"), viewer, &FleetSimServer::getWorkers },
+        { Method::Get, split("v1/workers/*"), viewer, &FleetSimServer::getWorker },
+        { Method::Post, split("v1/workers/*/drain"), op, &FleetSimServer::postDrainWorker },
+        { Method::Get, split("v1/fleet/snapshot"), viewer, &FleetSimServer::getSnapshot },
+        { Method::Get, split("v1/events"), viewer, nullptr },
+        { Method::Get, split("v1/operations"), viewer, &FleetSimServer::getOperations },
+        { Method::Get, split("v1/operations/*"), viewer, &FleetSimServer::getOperation },
+        { Method::Post, split("v1/operations/*/cancel"), op, &FleetSimServer::postCancelOperation },
+        { Method::Get, split("v1/audit"), viewer, &FleetSimServer::getAudit },
+        { Method::Get, split("metrics"), viewer, &FleetSimServer::getMetrics },
+        { Method::Get, split("v1/sim/status"), admin, &FleetSimServer::getSimStatus },
+        { Method::Post, split("v1/sim/advance"), admin, &FleetSimServer::postSimAdvance },
+        { Method::Post, split("v1/sim/speed"), admin, &FleetSimServer::postSimSpeed },
+        { Method::Post, split("v1/sim/conditions"), admin, &FleetSimServer::postSimConditions },
+        { Method::Get, split("v1/sim/faults"), admin, &FleetSimServer::getSimFaults },
+        { Method::Post, split("v1/sim/faults"), admin, &FleetSimServer::postSimFault },
+        { Method::Delete, split("v1/sim/faults"), admin, &FleetSimServer::deleteSimFaults },
+    };
+
+    m_http = new QHttpServer(this);
+    m_http->setMissingHandler([this](const QHttpServerRequest &request, QHttpServerResponder &&responder) {
+        handle(request, std::move(responder));
+    });
+
+    m_clock.start();
+    m_tickTimer.setInterval(m_options.tickMs);
+    m_tickTimer.setTimerType(Qt::PreciseTimer);
+    connect(&m_tickTimer, &QTimer::timeout, this, &FleetSimServer::tick);
+    m_tickTimer.start();
+    m_heartbeatTimer.setInterval(std::max(50, m_options.heartbeatMs));
+    connect(&m_heartbeatTimer, &QTimer::timeout, this, &FleetSimServer::heartbeat);
+    m_heartbeatTimer.start();
+}
+
+FleetSimServer::~FleetSimServer() = default;
+
+quint16 FleetSimServer::listen(const QHostAddress &address, quint16 port, QString *error)
+{
+    m_port = m_http->listen(address, port);
+    if (m_port == 0) {
+        *error = QStringLiteral("Cannot listen on %1 port %2: the port is in use or not allowed. "
+                                "Use --port 0 to pick a free port.")
+                     .arg(address.toString())
+                     .arg(port);
+    }
+    return m_port;
+}
+
+void FleetSimServer::close()
+{
+    cutStreams(true);
+    for (QTcpServer *server : m_http->servers())
+        server->close();
+}
+
+void FleetSimServer::setSpeed(double speed)
+{
+    m_options.speed = std::max(0.0, speed);
+    m_pendingSeconds = 0;
+}
+
+int FleetSimServer::streamCount() const
+{
+    return int(std::count_if(m_streams.begin(), m_streams.end(), [](const auto &s) { return !s->socket.isNull(); }));
+}
+
+void FleetSimServer::tick()
+{
+    const qint64 nowMs = m_clock.elapsed();
+    const double elapsed = double(nowMs - m_lastTickMs) / 1000.0;
+    m_lastTickMs = nowMs;
+    if (m_options.speed <= 0)
+        return flushStreams();
+    m_pendingSeconds += elapsed * m_options.speed;
+    // Never spend more than most of a tick simulating, so requests keep being answered; drop a backlog that
+    // cannot be caught up rather than freezing (the simulated clock then runs slower than asked).
+    QElapsedTimer budget;
+    budget.start();
+    int steps = 0;
+    while (m_pendingSeconds >= 1 && budget.elapsed() < m_options.tickMs * 3 / 4) {
+        m_sim->step();
+        m_pendingSeconds -= 1;
+        ++steps;
+    }
+    if (m_pendingSeconds > 10 * std::max(1.0, m_options.speed)) {
+        qCWarning(lcSimHttp) << "simulation falls behind the requested speed; dropping" << int(m_pendingSeconds)
+                             << "simulated seconds";
+        m_pendingSeconds = 0;
+    }
+    if (steps > 0)
+        Q_EMIT stepped(m_sim->now());
+    flushStreams();
+}
+
+void FleetSimServer::handle(const QHttpServerRequest &request, QHttpServerResponder &&responder)
+{
+    ++m_requests;
+    Call call;
+    call.request = &request;
+    call.path = request.url().path();
+    call.query = QUrlQuery(request.url());
+    const QStringList segments = call.path.split(u'/', Qt::SkipEmptyParts);
+
+    if (call.path == QLatin1String("/livez")) {
+        Reply r;
+        r.contentType = QByteArrayLiteral("text/plain");
+        r.body = QByteArrayLiteral("ok\n");
+        return send(responder, r);
+    }
+
+    const bool simControl = call.path.startsWith(QLatin1String("/v1/sim/"));
+    const bool isStream = call.path == QLatin1String("/v1/events");
+    FaultInjector::Decision fault;
+    if (!simControl)
+        fault = m_faults.forRequest(call.path, isStream);
+    if (fault.kind == FaultInjector::Kind::Error) {
+        Reply r = makeProblem(fault.status, QStringLiteral("injected-fault"), QStringLiteral("Injected fault"),
+            QStringLiteral("fleet-sim answered with an injected %1 (%2).").arg(fault.status).arg(fault.faultId), call.path);
+        if (fault.retryAfterSeconds > 0)
+            r.headers.emplace_back("Retry-After", QByteArray::number(fault.retryAfterSeconds));
+        return send(responder, r);
+    }
+
+    // Authentication before routing, so that an unauthenticated caller learns nothing about paths.
+    const QByteArray auth = request.value(QByteArrayLiteral("Authorization"));
+    QString token;
+    if (auth.startsWith("Bearer ") || auth.startsWith("bearer "))
+        token = QString::fromLatin1(auth.mid(7).trimmed());
+    if (token.isEmpty()) {
+        Reply r = makeProblem(401, QStringLiteral("unauthenticated"), QStringLiteral("Authentication required"),
+            QStringLiteral("Send an API token as \"Authorization: Bearer <token>\"."), call.path);
+        r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"fleet-api\"");
+        return send(responder, r);
+    }
+    const auto who = m_access.identify(token);
+    if (!who) {
+        Reply r = makeProblem(401, QStringLiteral("invalid-token"), QStringLiteral("Invalid token"),
+            QStringLiteral("The bearer token is not known to this server. Check the token, or ask an admin for a new one."),
+            call.path);
+        r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"fleet-api\", error=\"invalid_token\"");
+        return send(responder, r);
+    }
+    call.who = *who;
+    if (!isStream) {
+        if (const int wait = m_access.admit(token); wait > 0) {
+            Reply r = makeProblem(429, QStringLiteral("rate-limited"), QStringLiteral("Too many requests"),
+                QStringLiteral("This token sent more requests than the server allows; retry after %1 s.").arg(wait),
+                call.path);
+            r.headers.emplace_back("Retry-After", QByteArray::number(wait));
+            return send(responder, r);
+        }
+    }
+
+    const Route *route = nullptr;
+    bool pathKnown = false;
+    QStringList allowed;
+    for (const Route &candidate : m_routes) {
+        if (candidate.pattern.size() != segments.size())
+            continue;
+        QStringList params;
+        bool match = true;
+        for (int i = 0; i < segments.size() && match; ++i) {
+            if (candidate.pattern[i] == u'*')
+                params << segments[i];
+            else
+                match = candidate.pattern[i] == segments[i];
+        }
+        if (!match)
+            continue;
+        pathKnown = true;
+        allowed << (candidate.method == Method::Get ? QStringLiteral("GET")
+                : candidate.method == Method::Post  ? QStringLiteral("POST")
+                                                    : QStringLiteral("DELETE"));
+        if (candidate.method == request.method()) {
+            route = &candidate;
+            call.params = params;
+            break;
+        }
+    }
+    if (!route) {
+        if (pathKnown) {
+            Reply r = makeProblem(405, QStringLiteral("method-not-allowed"), QStringLiteral("Method not allowed"),
+                QStringLiteral("%1 accepts %2.").arg(call.path, allowed.join(QLatin1String(", "))), call.path);
+            r.headers.emplace_back("Allow", allowed.join(QLatin1String(", ")).toLatin1());
+            return send(responder, r);
+        }
+        return send(responder,
+            makeProblem(404, QStringLiteral("not-found"), QStringLiteral("Not found"),
+                QStringLiteral("There is no endpoint at %1. See docs/fleet-api.md for the paths.").arg(call.path),
+                call.path));
+    }
+    if (call.who.role < route->role) {
+        if (route->role >= Role::Operator) {
+            AuditEntry entry;
+            entry.actor = call.who.name;
+            entry.role = call.who.role;
+            entry.action = QStringLiteral("request");
+            entry.target = call.path;
+            entry.result = QStringLiteral("rejected");
+            entry.detail = QStringLiteral("Forbidden: needs the %1 role").arg(toString(route->role));
+            m_sim->recordAudit(entry);
+        }
+        return send(responder,
+            makeProblem(403, QStringLiteral("forbidden"), QStringLiteral("Forbidden"),
+                QStringLiteral("This needs the %1 role; the token of %2 has the %3 role. Ask an admin for access, or "
+                               "use a token with that role.")
+                    .arg(toString(route->role), call.who.name, toString(call.who.role)),
+                call.path));
+    }
+    if (request.body().size() > m_options.maxBodyBytes) {
+        return send(responder,
+            makeProblem(413, QStringLiteral("body-too-large"), QStringLiteral("Request body too large"),
+                QStringLiteral("The request body has %1 bytes; the limit is %2.")
+                    .arg(request.body().size())
+                    .arg(m_options.maxBodyBytes),
+                call.path));
+    }
+    if (isStream)
+        return openStream(call, std::move(responder));
+
+    Reply reply = (this->*route->handler)(call);
+    if (simControl)
+        flushStreams(); // simulator controls change state; let streams see it at once
+
+    if (fault.kind == FaultInjector::Kind::Malformed) {
+        if (fault.mode == QLatin1String("truncate"))
+            reply.body.truncate(std::max<qsizetype>(1, reply.body.size() / 2));
+        else if (fault.mode == QLatin1String("not_json"))
+            reply.body = QByteArrayLiteral("<html><body><h1>502 Bad Gateway</h1><script>alert(1)</script></body></html>");
+        else
+            reply.body = QByteArrayLiteral(R"({"id":42,"items":"many","workers":{"state":7},"regions":null,"sequence":"x"})");
+    }
+    if (fault.kind == FaultInjector::Kind::Stall) {
+        auto held = std::make_shared<QHttpServerResponder>(std::move(responder));
+        QPointer<QTcpSocket> socket = held->socket();
+        QTimer::singleShot(fault.delayMs, this, [this, held, socket, reply]() {
+            if (socket && socket->isOpen() && socket->state() == QAbstractSocket::ConnectedState)
+                send(*held, reply);
+        });
+        return;
+    }
+    send(responder, reply);
+}
+
+void FleetSimServer::send(QHttpServerResponder &responder, const Reply &reply)
+{
+    QTcpSocket *socket = responder.socket();
+    if (!socket || !socket->isOpen())
+        return;
+    responder.writeStatusLine(statusCode(reply.status));
+    responder.writeHeader(QByteArrayLiteral("Content-Type"), reply.contentType);
+    responder.writeHeader(QByteArrayLiteral("Content-Length"), QByteArray::number(reply.body.size()));
+    responder.writeHeader(QByteArrayLiteral("Cache-Control"), QByteArrayLiteral("no-store"));
+    for (const auto &[name, value] : reply.headers)
+        responder.writeHeader(name, value);
+    responder.writeBody(reply.body);
+}
+
+// ---- event stream -------------------------------------------------------------------------------------------
+
+void FleetSimServer::openStream(const Call &call, QHttpServerResponder &&responder)
+{
+    auto stream = std::make_unique<Stream>(std::move(responder));
+    stream->socket = stream->responder.socket();
+    stream->who = call.who.name;
+    Stream &s = *stream;
+    s.responder.writeStatusLine(QHttpServerResponder::StatusCode::Ok);
+    s.responder.writeHeader(QByteArrayLiteral("Content-Type"), QByteArrayLiteral("text/event-stream"));
+    s.responder.writeHeader(QByteArrayLiteral("Cache-Control"), QByteArrayLiteral("no-cache"));
+    s.responder.writeHeader(QByteArrayLiteral("Connection"), QByteArrayLiteral("close"));
+    s.responder.writeHeader(QByteArrayLiteral("X-Heartbeat-Interval-Ms"), QByteArray::number(m_options.heartbeatMs));
+
+    EventLog &log = m_sim->events();
+    QByteArray first = QByteArrayLiteral("retry: 3000\n: fleet-sim event stream, heartbeat every ")
+        + QByteArray::number(m_options.heartbeatMs) + QByteArrayLiteral(" ms\n\n");
+    QByteArray lastIdText = call.request->value(QByteArrayLiteral("Last-Event-ID")).trimmed();
+    if (lastIdText.isEmpty())
+        lastIdText = call.queryValue("last_event_id").toLatin1();
+    if (lastIdText.isEmpty()) {
+        s.lastSent = log.lastId();
+    } else {
+        bool ok = false;
+        const qint64 lastId = lastIdText.toLongLong(&ok);
+        if (ok && log.canResumeAfter(lastId)) {
+            s.lastSent = lastId;
+        } else {
+            // Too old (or from another server life): the client must refetch the snapshot.
+            QByteArray data;
+            JsonWriter w(&data);
+            w.beginObject();
+            w.field("reason", ok ? (lastId > log.lastId() ? "unknown_event_id" : "events_expired") : "invalid_event_id");
+            w.field("requested", QString::fromLatin1(lastIdText));
+            w.field("oldest_available", log.firstRetainedId());
+            w.field("sequence", log.lastId());
+            w.endObject();
+            first += "id: " + QByteArray::number(log.lastId()) + "\nevent: resync\ndata: " + data + "\n\n";
+            s.lastSent = log.lastId();
+        }
+    }
+    s.responder.writeBody(first);
+    qCInfo(lcSimHttp) << "event stream opened by" << s.who << "from event" << s.lastSent;
+    m_streams.push_back(std::move(stream));
+    flushStreams();
+}
+
+void FleetSimServer::writeToStream(Stream &stream, const QByteArray &chunk)
+{
+    if (!stream.socket || stream.socket->state() != QAbstractSocket::ConnectedState)
+        return;
+    stream.responder.writeBody(chunk);
+}
+
+void FleetSimServer::flushStreams()
+{
+    std::erase_if(m_streams, [](const auto &s) {
+        return s->socket.isNull() || s->socket->state() != QAbstractSocket::ConnectedState;
+    });
+    if (m_streams.empty() || m_faults.streamsStalled())
+        return;
+    const EventLog &log = m_sim->events();
+    for (auto &stream : m_streams) {
+        if (stream->lastSent >= log.lastId())
+            continue;
+        if (stream->socket->bytesToWrite() > m_options.maxStreamBacklogBytes) {
+            qCWarning(lcSimHttp) << "closing the event stream of" << stream->who << "- it is too far behind";
+            stream->socket->disconnectFromHost();
+            continue;
+        }
+        QByteArray chunk;
+        if (!log.canResumeAfter(stream->lastSent)) {
+            chunk = "id: " + QByteArray::number(log.lastId()) + "\nevent: resync\ndata: {\"reason\":\"events_expired\","
+                    "\"sequence\":"
+                + QByteArray::number(log.lastId()) + "}\n\n";
+            stream->lastSent = log.lastId();
+        } else {
+            for (auto it = log.after(stream->lastSent); it != log.end(); ++it) {
+                chunk += "id: ";
+                chunk += QByteArray::number(it->id);
+                chunk += "\nevent: ";
+                chunk += it->type;
+                chunk += "\ndata: ";
+                chunk += it->data;
+                chunk += "\n\n";
+                ++m_eventsWritten;
+            }
+            stream->lastSent = log.lastId();
+        }
+        writeToStream(*stream, chunk);
+    }
+}
+
+void FleetSimServer::heartbeat()
+{
+    if (m_faults.streamsStalled())
+        return;
+    QByteArray beat = QByteArrayLiteral(": heartbeat ");
+    appendIsoUtc(&beat, m_sim->now());
+    beat += "\n\n";
+    for (auto &stream : m_streams)
+        writeToStream(*stream, beat);
+}
+
+void FleetSimServer::cutStreams(bool reset)
+{
+    for (auto &stream : m_streams) {
+        if (!stream->socket)
+            continue;
+        if (reset)
+            stream->socket->abort();
+        else
+            stream->socket->disconnectFromHost();
+    }
+    m_streams.clear();
+}
+
+// ---- reads --------------------------------------------------------------------------------------------------
+
+FleetSimServer::Reply FleetSimServer::getMe(const Call &call)
+{
+    QByteArray body;
+    JsonWriter w(&body);
+    writeIdentity(w, call.who, m_sim->now());
+    return jsonReply(body);
+}
+
+FleetSimServer::Reply FleetSimServer::getRegions(const Call &)
+{
+    QByteArray body;
+    JsonWriter w(&body);
+    w.beginObject();
+    w.key("items");
+    w.beginArray();
+    for (int i = 0; i < m_sim->regionCount(); ++i)
+        writeRegion(w, m_sim->region(i));
+    w.endArray();
+    w.key("next_cursor");
+    w.null();
+    w.field("total", m_sim->regionCount());
+    w.endObject();
+    return jsonReply(body);
+}
+
+FleetSimServer::Reply FleetSimServer::getRegion(const Call &call)
+{
+    const int r = m_sim->regionIndex(call.params[0]);
+    if (r < 0)
+        return makeProblem(404, QStringLiteral("region-not-found"), QStringLiteral("Region not found"),
+            QStringLiteral("There is no region \"%1\". GET /v1/regions lists them.").arg(call.params[0]), call.path);
+    QByteArray body;
+    JsonWriter w(&body);
+    writeRegion(w, m_sim->region(r));
+    return jsonReply(body);
+}
+
+FleetSimServer::Reply FleetSimServer::getRegionHealth(const Call &call)
+{
+    constexpr int kMaxBuckets = 10000;
+    const int r = m_sim->regionIndex(call.params[0]);
+    if (r < 0)
+        return makeProblem(404, QStringLiteral("region-not-found"), QStringLiteral("Region not found"),
+            QStringLiteral("There is no region \"%1\". GET /v1/regions lists them.").arg(call.params[0]), call.path);
+    const qint64 now = m_sim->now();
+    const auto to = call.hasQuery("to") ? parseTimeParam(call.queryValue("to"), now) : std::optional<qint64>(now + 1000);
+    if (!to)
+        return invalidParam(call.path, QStringLiteral("to"), QStringLiteral("must be an RFC 3339 time or relative like -1h"));
+    const auto from = call.hasQuery("from") ? parseTimeParam(call.queryValue("from"), now)
+                                            : std::optional<qint64>(*to - 3600 * 1000);
+    if (!from)
+        return invalidParam(call.path, QStringLiteral("from"), QStringLiteral("must be an RFC 3339 time or relative like -1h"));
+    bool ok = true;
+    const int step = call.hasQuery("step") ? call.queryValue("step").toInt(&ok) : 60;
+    if (!ok || step < 1 || step > 86400)
+        return invalidParam(call.path, QStringLiteral("step"), QStringLiteral("must be whole seconds from 1 to 86400"));
+    if (*from >= *to)
+        return invalidParam(call.path, QStringLiteral("from"), QStringLiteral("must be before to"));
+    const qint64 buckets = (*to - *from) / (qint64(step) * 1000) + 1;
+    if (buckets > kMaxBuckets)
+        return invalidParam(call.path, QStringLiteral("step"),
+            QStringLiteral("gives %1 buckets for this range; at most %2 fit one response. Use a larger step or a shorter "
+                           "range.")
+                .arg(buckets)
+                .arg(kMaxBuckets));
+    const auto samples = m_sim->health(r, *from, *to, step);
+    QByteArray body;
+    body.reserve(qsizetype(samples.size()) * 380);
+    JsonWriter w(&body);
+    w.beginObject();
+    w.field("region", QStringView(m_sim->region(r).id));
+    w.key("from");
+    w.timestamp(samples.empty() ? *from : samples.front().time);
+    w.key("to");
+    w.timestamp(*to);
+    w.field("step_s", step);
+    w.key("history_start");
+    w.timestamp(m_sim->historyStart());
+    w.key("buckets");
+    w.beginArray();
+    for (const auto &s : samples)
+        writeHealthSample(w, s);
+    w.endArray();
+    w.endObject();
+    return jsonReply(body);
+}
+
+FleetSimServer::Reply FleetSimServer::getWorkers(const Call &call)
+{
+    int region = -1;
+    std::optional<WorkerState> state;
+    std::optional<Arch> arch;
+    if (call.hasQuery("region")) {
+        region = m_sim->regionIndex(call.queryValue("region"));
+        if (region < 0)
+            return invalidParam(call.path, QStringLiteral("region"), QStringLiteral("is not a known region id"));
+    }
+    if (call.hasQuery("state")) {
+        state = workerStateFromString(call.queryValue("state"));
+        if (!state)
+            return invalidParam(call.path, QStringLiteral("state"),
+                QStringLiteral("must be provisioning, idle, busy, draining, offline or terminated"));
+    }
+    if (call.hasQuery("arch")) {
+        arch = archFromString(call.queryValue("arch"));
+        if (!arch)
+            return invalidParam(call.path, QStringLiteral("arch"), QStringLiteral("must be amd64, aarch64 or armv7hf"));
+    }
+    bool ok = true;
+    const int limit = call.hasQuery("limit") ? call.queryValue("limit").toInt(&ok) : 500;
+    if (!ok || limit < 1 || limit > 5000)
+        return invalidParam(call.path, QStringLiteral("limit"), QStringLiteral("must be from 1 to 5000"));
+    const int start = call.hasQuery("cursor") ? m_sim->workerLowerBound(call.queryValue("cursor")) : 0;
+
+    QByteArray body;
+    JsonWriter w(&body);
+    w.beginObject();
+    w.key("items");
+    w.beginArray();
+    int total = 0;
+    int written = 0;
+    QString nextCursor;
+    const QString regionId = region >= 0 ? m_sim->region(region).id : QString();
+    for (int i = 0; i < m_sim->workerCount(); ++i) {
+        const Worker &wk = m_sim->worker(i);
+        if ((region >= 0 && wk.region != regionId) || (state && wk.state != *state) || (arch && wk.arch != *arch))
+            continue;
+        ++total;
+        if (i < start)
+            continue;
+        if (written < limit) {
+            writeWorker(w, wk);
+            ++written;
+            if (written == limit)
+                nextCursor = wk.id;
+        } else if (written == limit) {
+            ++written; // there is more after the cursor
+        }
+    }
+    w.endArray();
+    if (written > limit)
+        w.field("next_cursor", QStringView(nextCursor));
+    else {
+        w.key("next_cursor");
+        w.null();
+    }
+    w.field("total", total);
+    w.endObject();
+    return jsonReply(body);
+}
+
+FleetSimServer::Reply FleetSimServer::getWorker(const Call &call)
+{
+    const int i = m_sim->workerIndex(call.params[0]);
+    if (i < 0)
+        return makeProblem(404, QStringLiteral("worker-not-found"), QStringLiteral("Worker not found"),
+            QStringLiteral("There is no worker \"%1\".").arg(call.params[0]), call.path);
+    QByteArray body;
+    JsonWriter w(&body);
+    writeWorker(w, m_sim->worker(i));
+    return jsonReply(body);
+}
+
+FleetSimServer::Reply FleetSimServer::getSnapshot(const Call &)
+{
+    QByteArray body;
+    body.reserve(qsizetype(m_sim->workerCount()) * 400 + 65536);
+    JsonWriter w(&body);
+    w.beginObject();
+    w.field("sequence", m_sim->events().lastId());
+    w.key("time");
+    w.timestamp(m_sim->now());
+    w.key("regions");
+    w.beginArray();
+    for (int i = 0; i < m_sim->regionCount(); ++i)
+        writeRegion(w, m_sim->region(i));
+    w.endArray();
+    w.key("workers");
+    w.beginArray();
+    for (int i = 0; i < m_sim->workerCount(); ++i)
+        writeWorker(w, m_sim->worker(i));
+    w.endArray();
+    w.key("operations");
+    w.beginArray();
+    const auto &ops = m_sim->operations();
+    // Every operation still in flight, and the 100 most recent finished ones.
+    int finished = 0;
+    for (auto it = ops.rbegin(); it != ops.rend(); ++it) {
+        if (isTerminal(it->state) && ++finished > 100)
+            continue;
+        writeOperation(w, *it);
+    }
+    w.endArray();
+    w.endObject();
+    return jsonReply(body);
+}
+
+FleetSimServer::Reply FleetSimServer::getOperations(const Call &call)
+{
+    bool ok = true;
+    const int limit = call.hasQuery("limit") ? call.queryValue("limit").toInt(&ok) : 100;
+    if (!ok || limit < 1 || limit > 1000)
+        return invalidParam(call.path, QStringLiteral("limit"), QStringLiteral("must be from 1 to 1000"));
+    std::optional<OperationState> state;
+    if (call.hasQuery("state")) {
+        const QString s = call.queryValue("state");
+        for (int i = 0; i < 5; ++i) {
+            if (toString(OperationState(i)) == s)
+                state = OperationState(i);
+        }
+        if (!state)
+            return invalidParam(call.path, QStringLiteral("state"),
+                QStringLiteral("must be pending, running, succeeded, failed or cancelled"));
+    }
+    const QString region = call.queryValue("region");
+    const auto &ops = m_sim->operations();
+    int start = int(ops.size()) - 1;
+    if (call.hasQuery("cursor")) {
+        const int c = m_sim->operationIndex(call.queryValue("cursor"));
+        if (c < 0)
+            return invalidParam(call.path, QStringLiteral("cursor"), QStringLiteral("is not an operation id from a previous page"));
+        start = c - 1;
+    }
+    QByteArray body;
+    JsonWriter w(&body);
+    w.beginObject();
+    w.key("items");
+    w.beginArray();
+    int written = 0;
+    int total = 0;
+    QString next;
+    for (int i = int(ops.size()) - 1; i >= 0; --i) {
+        const Operation &op = ops[i];
+        if ((state && op.state != *state) || (!region.isEmpty() && op.region != region))
+            continue;
+        ++total;
+        if (i > start)
+            continue;
+        if (written < limit) {
+            writeOperation(w, op);
+            if (++written == limit)
+                next = op.id;
+        } else if (written == limit) {
+            ++written;
+        }
+    }
+    w.endArray();
+    w.nullableString("next_cursor", written > limit ? next : QString());
+    w.field("total", total);
+    w.endObject();
+    return jsonReply(body);
+}
+
+FleetSimServer::Reply FleetSimServer::getOperation(const Call &call)
+{
+    const int i = m_sim->operationIndex(call.params[0]);
+    if (i < 0)
+        return makeProblem(404, QStringLiteral("operation-not-found"), QStringLiteral("Operation not found"),
+            QStringLiteral("There is no operation \"%1\".").arg(call.params[0]), call.path);
+    QByteArray body;
+    JsonWriter w(&body);
+    writeOperation(w, m_sim->operations()[i]);
+    return jsonReply(body);
+}
+
+FleetSimServer::Reply FleetSimServer::getAudit(const Call &call)
+{
+    bool ok = true;
+    const int limit = call.hasQuery("limit") ? call.queryValue("limit").toInt(&ok) : 100;
+    if (!ok || limit < 1 || limit > 1000)
+        return invalidParam(call.path, QStringLiteral("limit"), QStringLiteral("must be from 1 to 1000"));
+    const auto &audit = m_sim->audit();
+    int start = int(audit.size()) - 1;
+    if (call.hasQuery("cursor")) {
+        const QString cursor = call.queryValue("cursor");
+        const int n = cursor.startsWith(QLatin1String("au-")) ? cursor.mid(3).toInt() : 0;
+        if (n < 1 || n > int(audit.size()))
+            return invalidParam(call.path, QStringLiteral("cursor"), QStringLiteral("is not an audit id from a previous page"));
+        start = n - 2;
+    }
+    const QString actor = call.queryValue("actor");
+    QByteArray body;
+    JsonWriter w(&body);
+    w.beginObject();
+    w.key("items");
+    w.beginArray();
+    int written = 0;
+    int total = 0;
+    QString next;
+    for (int i = int(audit.size()) - 1; i >= 0; --i) {
+        if (!actor.isEmpty() && audit[i].actor != actor)
+            continue;
+        ++total;
+        if (i > start)
+            continue;
+        if (written < limit) {
+            writeAuditEntry(w, audit[i]);
+            if (++written == limit)
+                next = audit[i].id;
+        } else if (written == limit) {
+            ++written;
+        }
+    }
+    w.endArray();
+    w.nullableString("next_cursor", written > limit ? next : QString());
+    w.field("total", total);
+    w.endObject();
+    return jsonReply(body);
+}
+
+FleetSimServer::Reply FleetSimServer::getMetrics(const Call &)
+{
+    QByteArray out;
+    auto label = [](const QString &v) {
+        QString s = v;
+        s.replace(u'\\', QLatin1String("\\\\")).replace(u'"', QLatin1String("\\\"")).replace(u'\n', QLatin1String("\\n"));
+        return s.toUtf8();
+    };
+    auto header = [&out](const char *name, const char *type, const char *help) {
+        out += QByteArray("# HELP ") + name + ' ' + help + "\n# TYPE " + name + ' ' + type + '\n';
+    };
+    header("fleet_workers", "gauge", "Workers by region and state.");
+    for (int r = 0; r < m_sim->regionCount(); ++r) {
+        const Region &reg = m_sim->region(r);
+        for (int s = 0; s < kWorkerStateCount; ++s)
+            out += "fleet_workers{region=\"" + label(reg.id) + "\",state=\"" + toString(WorkerState(s)).toLatin1() + "\"} "
+                + QByteArray::number(reg.workersByState[s]) + '\n';
+    }
+    header("fleet_region_dispatch_active", "gauge", "1 when the region takes new builds, 0 when draining or drained.");
+    for (int r = 0; r < m_sim->regionCount(); ++r)
+        out += "fleet_region_dispatch_active{region=\"" + label(m_sim->region(r).id) + "\"} "
+            + (m_sim->region(r).dispatchState == DispatchState::Active ? "1" : "0") + '\n';
+    header("fleet_region_packet_loss_ratio", "gauge", "Packet loss towards the region's workers (0..1).");
+    for (int r = 0; r < m_sim->regionCount(); ++r)
+        out += "fleet_region_packet_loss_ratio{region=\"" + label(m_sim->region(r).id) + "\"} "
+            + QByteArray::number(m_sim->region(r).packetLoss, 'g', 6) + '\n';
+    header("fleet_region_rtt_p95_seconds", "gauge", "95th percentile round-trip time to the region's workers.");
+    for (int r = 0; r < m_sim->regionCount(); ++r)
+        out += "fleet_region_rtt_p95_seconds{region=\"" + label(m_sim->region(r).id) + "\"} "
+            + QByteArray::number(m_sim->region(r).rttP95Ms / 1000.0, 'g', 6) + '\n';
+    header("fleet_queue_depth", "gauge", "Builds waiting for a worker, by the region they arrived in.");
+    for (int r = 0; r < m_sim->regionCount(); ++r)
+        out += "fleet_queue_depth{region=\"" + label(m_sim->region(r).id) + "\"} " + QByteArray::number(m_sim->queuedBuilds(r)) + '\n';
+    header("fleet_builds_total", "counter", "Builds by region and result since the simulator started.");
+    for (int r = 0; r < m_sim->regionCount(); ++r) {
+        const RegionTotals &t = m_sim->regionTotals(r);
+        const QByteArray id = label(m_sim->region(r).id);
+        out += "fleet_builds_total{region=\"" + id + "\",result=\"started\"} " + QByteArray::number(t.buildsStarted) + '\n';
+        out += "fleet_builds_total{region=\"" + id + "\",result=\"succeeded\"} " + QByteArray::number(t.buildsSucceeded) + '\n';
+        out += "fleet_builds_total{region=\"" + id + "\",result=\"failed\"} " + QByteArray::number(t.buildsFailed) + '\n';
+    }
+    header("fleet_build_failures_total", "counter", "Failed builds by region and reason.");
+    for (int r = 0; r < m_sim->regionCount(); ++r) {
+        const RegionTotals &t = m_sim->regionTotals(r);
+        for (int f = 0; f < kFailureReasonCount; ++f)
+            out += "fleet_build_failures_total{region=\"" + label(m_sim->region(r).id) + "\",reason=\""
+                + toString(FailureReason(f)).toLatin1() + "\"} " + QByteArray::number(t.failures[f]) + '\n';
+    }
+    header("fleet_sim_events_total", "counter", "Events the simulator has produced.");
+    out += "fleet_sim_events_total " + QByteArray::number(m_sim->events().totalAppended()) + '\n';
+    header("fleet_sim_event_stream_clients", "gauge", "Open /v1/events streams.");
+    out += "fleet_sim_event_stream_clients " + QByteArray::number(streamCount()) + '\n';
+    header("fleet_sim_time_seconds", "gauge", "The simulated clock, as Unix time.");
+    out += "fleet_sim_time_seconds " + QByteArray::number(m_sim->now() / 1000) + '\n';
+    Reply r;
+    r.contentType = QByteArrayLiteral("text/plain; version=0.0.4; charset=utf-8");
+    r.body = out;
+    return r;
+}
+
+// ---- actions ------------------------------------------------------------------------------------------------
+
+std::optional<FleetSimServer::Reply> FleetSimServer::parseAction(const Call &call, ActionRequest *request,
+    QJsonObject *body)
+{
+    const QByteArray raw = call.request->body();
+    if (!raw.trimmed().isEmpty()) {
+        QJsonParseError error;
+        const QJsonDocument doc = QJsonDocument::fromJson(raw, &error);
+        if (!doc.isObject()) {
+            return makeProblem(400, QStringLiteral("malformed-body"), QStringLiteral("Malformed request body"),
+                error.error != QJsonParseError::NoError
+                    ? QStringLiteral("The body is not valid JSON: %1 at byte %2.").arg(error.errorString()).arg(error.offset)
+                    : QStringLiteral("The body must be a JSON object."),
+                call.path);
+        }
+        *body = doc.object();
+    }
+    request->actor = call.who.name;
+    request->role = call.who.role;
+    const QString dryRun = call.queryValue("dry_run");
+    request->dryRun = dryRun == QLatin1String("true") || dryRun == QLatin1String("1");
+    const QJsonValue reason = body->value(QLatin1String("reason"));
+    if (!reason.isString() || reason.toString().trimmed().isEmpty())
+        return invalidParam(call.path, QStringLiteral("reason"),
+            QStringLiteral("is required: say why, in words, so that everyone watching knows"));
+    request->reason = reason.toString().trimmed();
+    if (request->reason.size() > 1000)
+        return invalidParam(call.path, QStringLiteral("reason"), QStringLiteral("must be at most 1000 characters"));
+    const QJsonValue expires = body->value(QLatin1String("expires_at"));
+    if (!expires.isUndefined() && !expires.isNull()) {
+        const auto t = parseIsoUtc(expires.toString());
+        if (!t)
+            return invalidParam(call.path, QStringLiteral("expires_at"), QStringLiteral("must be an RFC 3339 time such as 2025-11-12T18:00:00Z"));
+        if (*t <= m_sim->now())
+            return invalidParam(call.path, QStringLiteral("expires_at"),
+                QStringLiteral("must be after the server's current time, %1").arg(formatIsoUtc(m_sim->now())));
+        request->expiresAt = *t;
+    }
+    const QByteArray key = call.request->value(QByteArrayLiteral("Idempotency-Key")).trimmed();
+    if (key.isEmpty() && !request->dryRun) {
+        return makeProblem(428, QStringLiteral("idempotency-key-required"), QStringLiteral("Idempotency-Key required"),
+            QStringLiteral("Send an Idempotency-Key header (for example a UUID made once per user action, reused on every "
+                           "retry of it), so that a retried request never acts twice."),
+            call.path);
+    }
+    if (key.size() > 200)
+        return invalidParam(call.path, QStringLiteral("Idempotency-Key"), QStringLiteral("must be at most 200 characters"));
+    request->idempotencyKey = QString::fromLatin1(key);
+    return std::nullopt;
+}
+
+FleetSimServer::Reply FleetSimServer::actionReply(const Call &call, const ActionResult &result, const QString &action)
+{
+    using Outcome = ActionResult::Outcome;
+    const QString opId = result.operation >= 0 ? m_sim->operations()[result.operation].id : QString();
+    switch (result.outcome) {
+    case Outcome::Created:
+    case Outcome::Replayed: {
+        QByteArray body;
+        JsonWriter w(&body);
+        writeOperation(w, m_sim->operations()[result.operation]);
+        Reply r = jsonReply(body, result.outcome == Outcome::Created ? 201 : 200);
+        r.headers.emplace_back("Location", "/v1/operations/" + opId.toLatin1());
+        if (result.outcome == Outcome::Replayed)
+            r.headers.emplace_back("Idempotent-Replayed", "true");
+        return r;
+    }
+    case Outcome::DryRun: {
+        QByteArray body;
+        JsonWriter w(&body);
+        w.beginObject();
+        w.field("dry_run", true);
+        w.field("action", QStringView(action));
+        w.field("target", QStringView(call.params.value(0)));
+        w.key("impact");
+        w.beginObject();
+        w.field("workers_affected", result.impact.workersAffected);
+        w.field("running_builds", result.impact.runningBuilds);
+        w.field("queued_builds", result.impact.queuedBuilds);
+        w.field("active_workers_before", result.impact.activeWorkersBefore);
+        w.field("active_workers_after", result.impact.activeWorkersAfter);
+        w.field("region_workers", result.impact.regionWorkers);
+        w.field("max_workers", result.impact.maxWorkers);
+        w.field("capacity_left", std::max(0, result.impact.maxWorkers - result.impact.regionWorkers));
+        w.endObject();
+        w.key("notes");
+        w.beginArray();
+        for (const QString &note : result.impact.notes)
+            w.value(QStringView(note));
+        w.endArray();
+        w.endObject();
+        return jsonReply(body);
+    }
+    case Outcome::NotFound:
+        return makeProblem(404, QStringLiteral("not-found"), QStringLiteral("Not found"), result.detail, call.path);
+    case Outcome::Conflict: {
+        QJsonObject extra;
+        if (!opId.isEmpty())
+            extra.insert(QStringLiteral("operation"), opId);
+        return makeProblem(409, QStringLiteral("conflict"), QStringLiteral("Conflict with the current state"),
+            result.detail, call.path, extra);
+    }
+    case Outcome::KeyReused:
+        return makeProblem(422, QStringLiteral("idempotency-key-reused"), QStringLiteral("Idempotency-Key reused"),
+            result.detail, call.path, { { QStringLiteral("operation"), opId } });
+    case Outcome::Invalid:
+        return invalidParam(call.path, result.field, result.detail);
+    }
+    return makeProblem(500, QStringLiteral("internal"), QStringLiteral("Internal error"), QString(), call.path);
+}
+
+FleetSimServer::Reply FleetSimServer::postProvision(const Call &call)
+{
+    const int r = m_sim->regionIndex(call.params[0]);
+    if (r < 0)
+        return makeProblem(404, QStringLiteral("region-not-found"), QStringLiteral("Region not found"),
+            QStringLiteral("There is no region \"%1\".").arg(call.params[0]), call.path);
+    ActionRequest request;
+    QJsonObject body;
+    if (auto error = parseAction(call, &request, &body))
+        return *error;
+    const QJsonValue count = body.value(QLatin1String("count"));
+    if (!count.isDouble() || count.toDouble() != std::floor(count.toDouble()))
+        return invalidParam(call.path, QStringLiteral("count"), QStringLiteral("is required and must be a whole number"));
+    const auto arch = archFromString(body.value(QLatin1String("arch")).toString());
+    if (!arch)
+        return invalidParam(call.path, QStringLiteral("arch"), QStringLiteral("is required: amd64, aarch64 or armv7hf"));
+    const ActionResult result = m_sim->provision(r, count.toInt(), *arch, request);
+    return actionReply(call, result, QStringLiteral("provision"));
+}
+
+FleetSimServer::Reply FleetSimServer::postDrainRegion(const Call &call)
+{
+    const int r = m_sim->regionIndex(call.params[0]);
+    if (r < 0)
+        return makeProblem(404, QStringLiteral("region-not-found"), QStringLiteral("Region not found"),
+            QStringLiteral("There is no region \"%1\".").arg(call.params[0]), call.path);
+    ActionRequest request;
+    QJsonObject body;
+    if (auto error = parseAction(call, &request, &body))
+        return *error;
+    return actionReply(call, m_sim->drainRegion(r, request), QStringLiteral("drain_region"));
+}
+
+FleetSimServer::Reply FleetSimServer::postResumeRegion(const Call &call)
+{
+    const int r = m_sim->regionIndex(call.params[0]);
+    if (r < 0)
+        return makeProblem(404, QStringLiteral("region-not-found"), QStringLiteral("Region not found"),
+            QStringLiteral("There is no region \"%1\".").arg(call.params[0]), call.path);
+    ActionRequest request;
+    QJsonObject body;
+    if (auto error = parseAction(call, &request, &body))
+        return *error;
+    return actionReply(call, m_sim->resumeRegion(r, request), QStringLiteral("resume_region"));
+}
+
+FleetSimServer::Reply FleetSimServer::postDrainWorker(const Call &call)
+{
+    const int i = m_sim->workerIndex(call.params[0]);
+    if (i < 0)
+        return makeProblem(404, QStringLiteral("worker-not-found"), QStringLiteral("Worker not found"),
+            QStringLiteral("There is no worker \"%1\".").arg(call.params[0]), call.path);
+    ActionRequest request;
+    QJsonObject body;
+    if (auto error = parseAction(call, &request, &body))
+        return *error;
+    return actionReply(call, m_sim->drainWorker(i, request), QStringLiteral("drain_worker"));
+}
+
+FleetSimServer::Reply FleetSimServer::postCancelOperation(const Call &call)
+{
+    const int i = m_sim->operationIndex(call.params[0]);
+    if (i < 0)
+        return makeProblem(404, QStringLiteral("operation-not-found"), QStringLiteral("Operation not found"),
+            QStringLiteral("There is no operation \"%1\".").arg(call.params[0]), call.path);
+    ActionRequest request;
+    QJsonObject body;
+    if (auto error = parseAction(call, &request, &body))
+        return *error;
+    return actionReply(call, m_sim->cancel(i, request), QStringLiteral("cancel"));
+}
+
+// ---- simulator controls -------------------------------------------------------------------------------------
+
+FleetSimServer::Reply FleetSimServer::getSimStatus(const Call &)
+{
+    QByteArray body;
+    JsonWriter w(&body);
+    w.beginObject();
+    w.field("id", QStringView(u"fleet-sim"));
+    w.field("scenario", QStringView(m_sim->scenario().name));
+    w.field("seed", qint64(m_sim->options().seed));
+    w.field("speed", m_options.speed);
+    w.key("time");
+    w.timestamp(m_sim->now());
+    w.field("workers", m_sim->workerCount());
+    w.field("regions", m_sim->regionCount());
+    w.field("sequence", m_sim->events().lastId());
+    w.field("events_retained", m_sim->events().size());
+    w.field("event_buffer_capacity", m_sim->events().capacity());
+    w.field("event_streams", streamCount());
+    w.field("heartbeat_ms", m_options.heartbeatMs);
+    w.endObject();
+    return jsonReply(body);
+}
+
+FleetSimServer::Reply FleetSimServer::postSimAdvance(const Call &call)
+{
+    const QJsonObject body = QJsonDocument::fromJson(call.request->body()).object();
+    const int seconds = body.value(QLatin1String("seconds")).toInt(0);
+    if (seconds < 1 || seconds > 7 * 86400)
+        return invalidParam(call.path, QStringLiteral("seconds"), QStringLiteral("must be from 1 to 604800"));
+    m_sim->advance(seconds);
+    Q_EMIT stepped(m_sim->now());
+    return getSimStatus(call);
+}
+
+FleetSimServer::Reply FleetSimServer::postSimSpeed(const Call &call)
+{
+    const QJsonValue speed = QJsonDocument::fromJson(call.request->body()).object().value(QLatin1String("speed"));
+    if (!speed.isDouble() || speed.toDouble() < 0 || speed.toDouble() > 10000)
+        return invalidParam(call.path, QStringLiteral("speed"), QStringLiteral("must be a number from 0 (paused) to 10000"));
+    setSpeed(speed.toDouble());
+    return getSimStatus(call);
+}
+
+FleetSimServer::Reply FleetSimServer::postSimConditions(const Call &call)
+{
+    const QJsonObject body = QJsonDocument::fromJson(call.request->body()).object();
+    const int r = m_sim->regionIndex(body.value(QLatin1String("region")).toString());
+    if (r < 0)
+        return invalidParam(call.path, QStringLiteral("region"), QStringLiteral("is required and must be a known region id"));
+    std::optional<double> loss;
+    std::optional<double> rtt;
+    if (body.contains(QLatin1String("packet_loss"))) {
+        loss = body.value(QLatin1String("packet_loss")).toDouble(-1);
+        if (*loss < 0 || *loss > 1)
+            return invalidParam(call.path, QStringLiteral("packet_loss"), QStringLiteral("must be from 0 to 1"));
+    }
+    if (body.contains(QLatin1String("rtt_ms"))) {
+        rtt = body.value(QLatin1String("rtt_ms")).toDouble(-1);
+        if (*rtt <= 0)
+            return invalidParam(call.path, QStringLiteral("rtt_ms"), QStringLiteral("must be above 0"));
+    }
+    const int ramp = body.value(QLatin1String("ramp_s")).toInt(0);
+    m_sim->setConditions(r, loss, rtt, std::max(0, ramp));
+    AuditEntry entry;
+    entry.actor = call.who.name;
+    entry.role = call.who.role;
+    entry.action = QStringLiteral("sim.conditions");
+    entry.target = m_sim->region(r).id;
+    entry.result = QStringLiteral("succeeded");
+    entry.detail = QString::fromUtf8(QJsonDocument(body).toJson(QJsonDocument::Compact));
+    m_sim->recordAudit(entry);
+    return getRegion(Call { call.request, call.path, { m_sim->region(r).id }, call.query, call.who, false });
+}
+
+FleetSimServer::Reply FleetSimServer::getSimFaults(const Call &)
+{
+    return jsonReply(QJsonDocument(QJsonObject { { QStringLiteral("items"), m_faults.list() } }).toJson(QJsonDocument::Compact));
+}
+
+FleetSimServer::Reply FleetSimServer::postSimFault(const Call &call)
+{
+    const QJsonObject spec = QJsonDocument::fromJson(call.request->body()).object();
+    const QString type = spec.value(QLatin1String("type")).toString();
+    QString id;
+    if (type == QLatin1String("cut_streams")) {
+        cutStreams(spec.value(QLatin1String("mode")).toString() == QLatin1String("reset"));
+        id = QStringLiteral("cut_streams");
+    } else if (type == QLatin1String("restart")) {
+        // A restart that loses the in-memory event buffer: streams drop, resuming clients get a resync event.
+        cutStreams(false);
+        m_sim->events().loseAll();
+        id = QStringLiteral("restart");
+    } else {
+        QString error;
+        id = m_faults.add(spec, &error);
+        if (id.isEmpty())
+            return invalidParam(call.path, QStringLiteral("type"), error);
+    }
+    AuditEntry entry;
+    entry.actor = call.who.name;
+    entry.role = call.who.role;
+    entry.action = QStringLiteral("sim.fault");
+    entry.target = type;
+    entry.result = QStringLiteral("succeeded");
+    entry.detail = QString::fromUtf8(QJsonDocument(spec).toJson(QJsonDocument::Compact));
+    m_sim->recordAudit(entry);
+    return jsonReply(QJsonDocument(QJsonObject { { QStringLiteral("id"), id }, { QStringLiteral("type"), type } })
+                         .toJson(QJsonDocument::Compact),
+        201);
+}
+
+FleetSimServer::Reply FleetSimServer::deleteSimFaults(const Call &)
+{
+    m_faults.clear();
+    return jsonReply(QByteArrayLiteral("{\"items\":[]}"));
+}
+
+} // namespace fleet::sim

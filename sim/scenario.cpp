@@ -1,0 +1,252 @@
+#include "scenario.h"
+
+#include "isotime.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+
+#include <cmath>
+
+namespace fleet::sim {
+
+namespace {
+
+// Reads fields of one JSON object and collects the first error with its path, so that loading stays linear.
+class FieldReader
+{
+public:
+    FieldReader(const QJsonObject &object, QString path, QString *error)
+        : m_object(object)
+        , m_path(std::move(path))
+        , m_error(error)
+    {
+    }
+
+    bool ok() const { return m_error->isEmpty(); }
+
+    QString string(const char *key, bool required, const QString &fallback = {})
+    {
+        const QJsonValue v = m_object.value(QLatin1String(key));
+        if (v.isUndefined() && !required)
+            return fallback;
+        if (!v.isString() || v.toString().isEmpty()) {
+            fail(key, QStringLiteral("must be a non-empty string"));
+            return fallback;
+        }
+        return v.toString();
+    }
+
+    double number(const char *key, double fallback, double min, double max)
+    {
+        const QJsonValue v = m_object.value(QLatin1String(key));
+        if (v.isUndefined())
+            return fallback;
+        if (!v.isDouble() || v.toDouble() < min || v.toDouble() > max) {
+            fail(key, QStringLiteral("must be a number from %1 to %2").arg(min).arg(max));
+            return fallback;
+        }
+        return v.toDouble();
+    }
+
+    std::optional<double> optionalNumber(const char *key, double min, double max)
+    {
+        if (!m_object.contains(QLatin1String(key)))
+            return std::nullopt;
+        return number(key, 0, min, max);
+    }
+
+    void fail(const char *key, const QString &what)
+    {
+        if (m_error->isEmpty())
+            *m_error = QStringLiteral("%1.%2 %3").arg(m_path, QLatin1String(key), what);
+    }
+
+private:
+    QJsonObject m_object;
+    QString m_path;
+    QString *m_error;
+};
+
+// "HH:MM" or "HH:MM:SS" on the scenario's start day (the next day if earlier than the start), or RFC 3339.
+std::optional<qint64> parseAt(const QString &text, qint64 start)
+{
+    if (auto absolute = parseIsoUtc(text))
+        return absolute;
+    const QStringList parts = text.split(u':');
+    if (parts.size() < 2 || parts.size() > 3)
+        return std::nullopt;
+    int values[3] = { 0, 0, 0 };
+    for (int i = 0; i < parts.size(); ++i) {
+        bool ok = false;
+        values[i] = parts[i].toInt(&ok);
+        if (!ok || values[i] < 0 || values[i] > (i == 0 ? 23 : 59))
+            return std::nullopt;
+    }
+    const qint64 dayStart = start - start % 86'400'000;
+    qint64 at = dayStart + (values[0] * 3600LL + values[1] * 60 + values[2]) * 1000;
+    if (at < start)
+        at += 86'400'000;
+    return at;
+}
+
+} // namespace
+
+int Scenario::totalWorkers() const
+{
+    int total = 0;
+    for (const auto &r : regions) {
+        for (int n : r.workers)
+            total += n;
+    }
+    return total;
+}
+
+QStringList Scenario::builtInNames()
+{
+    QStringList names;
+    const auto entries = QDir(QStringLiteral(":/scenarios")).entryList({ QStringLiteral("*.json") }, QDir::Files);
+    for (const QString &file : entries)
+        names << QFileInfo(file).completeBaseName();
+    return names;
+}
+
+std::optional<Scenario> Scenario::load(const QString &nameOrPath, QString *error)
+{
+    QString path = nameOrPath;
+    if (!nameOrPath.contains(u'/') && !nameOrPath.endsWith(QLatin1String(".json")))
+        path = QStringLiteral(":/scenarios/%1.json").arg(nameOrPath);
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly)) {
+        if (path.startsWith(u':')) {
+            *error = QStringLiteral("No built-in scenario named \"%1\". Built-in scenarios: %2. "
+                                    "A path to a scenario JSON file works too.")
+                         .arg(nameOrPath, builtInNames().join(QLatin1String(", ")));
+        } else {
+            *error = QStringLiteral("Cannot read scenario file %1: %2").arg(path, file.errorString());
+        }
+        return std::nullopt;
+    }
+    return fromJson(file.readAll(), path.startsWith(u':') ? nameOrPath : path, error);
+}
+
+std::optional<Scenario> Scenario::fromJson(const QByteArray &json, const QString &origin, QString *error)
+{
+    error->clear();
+    QJsonParseError parseError;
+    const QJsonDocument doc = QJsonDocument::fromJson(json, &parseError);
+    if (!doc.isObject()) {
+        *error = QStringLiteral("Scenario %1 is not a JSON object: %2 at byte %3")
+                     .arg(origin, parseError.errorString())
+                     .arg(parseError.offset);
+        return std::nullopt;
+    }
+    const QJsonObject root = doc.object();
+    Scenario s;
+    FieldReader top(root, QStringLiteral("scenario"), error);
+    s.name = top.string("name", true);
+    s.title = top.string("title", false, s.name);
+    s.description = top.string("description", false);
+    const QString startText = top.string("start", true);
+    s.warmupSeconds = static_cast<int>(top.number("warmup_s", 0, 0, 7 * 86400));
+    if (!top.ok())
+        return std::nullopt;
+    const auto start = parseIsoUtc(startText);
+    if (!start) {
+        *error = QStringLiteral("scenario.start must be an RFC 3339 time such as 2025-11-12T08:00:00Z");
+        return std::nullopt;
+    }
+    s.start = *start - *start % 1000;
+
+    const QJsonObject load = root.value(QLatin1String("load")).toObject();
+    FieldReader loadReader(load, QStringLiteral("load"), error);
+    s.utilization = loadReader.number("utilization", 0.6, 0.01, 1.5);
+    s.meanBuildSeconds = loadReader.number("mean_build_s", 240, 10, 7200);
+    const QJsonObject mix = load.value(QLatin1String("arch_mix")).toObject();
+    if (!mix.isEmpty()) {
+        FieldReader mixReader(mix, QStringLiteral("load.arch_mix"), error);
+        double sum = 0;
+        for (int a = 0; a < kArchCount; ++a) {
+            s.archMix[a] = mixReader.number(toString(static_cast<Arch>(a)).toLatin1().constData(), 0, 0, 1);
+            sum += s.archMix[a];
+        }
+        if (error->isEmpty() && sum <= 0)
+            *error = QStringLiteral("load.arch_mix must give at least one architecture a share above 0");
+        for (double &share : s.archMix)
+            share /= sum > 0 ? sum : 1;
+    }
+    if (!error->isEmpty())
+        return std::nullopt;
+
+    const QJsonArray regions = root.value(QLatin1String("regions")).toArray();
+    if (regions.isEmpty()) {
+        *error = QStringLiteral("scenario.regions must list at least one region");
+        return std::nullopt;
+    }
+    for (int i = 0; i < regions.size(); ++i) {
+        const QJsonObject o = regions.at(i).toObject();
+        FieldReader r(o, QStringLiteral("regions[%1]").arg(i), error);
+        ScenarioRegion region;
+        region.id = r.string("id", true);
+        region.name = r.string("name", false, region.id);
+        region.provider = r.string("provider", false, QStringLiteral("unknown"));
+        region.location = r.string("location", false, QStringLiteral("unknown"));
+        region.weight = r.number("weight", 1, 0, 1000);
+        region.rttMs = r.number("rtt_ms", 30, 0.1, 10000);
+        region.packetLoss = r.number("packet_loss", 0, 0, 1);
+        region.maxProvisionPerRequest = static_cast<int>(r.number("max_provision_per_request", 200, 1, 100000));
+        const QJsonObject workers = o.value(QLatin1String("workers")).toObject();
+        FieldReader w(workers, QStringLiteral("regions[%1].workers").arg(i), error);
+        int total = 0;
+        for (int a = 0; a < kArchCount; ++a) {
+            region.workers[a]
+                = static_cast<int>(w.number(toString(static_cast<Arch>(a)).toLatin1().constData(), 0, 0, 1'000'000));
+            total += region.workers[a];
+        }
+        region.maxWorkers = static_cast<int>(r.number("max_workers", std::max(total * 2, 10), 1, 10'000'000));
+        if (!error->isEmpty())
+            return std::nullopt;
+        for (const auto &existing : s.regions) {
+            if (existing.id == region.id) {
+                *error = QStringLiteral("regions[%1].id \"%2\" is used twice").arg(i).arg(region.id);
+                return std::nullopt;
+            }
+        }
+        s.regions.push_back(region);
+    }
+
+    const QJsonArray timeline = root.value(QLatin1String("timeline")).toArray();
+    for (int i = 0; i < timeline.size(); ++i) {
+        const QJsonObject o = timeline.at(i).toObject();
+        FieldReader r(o, QStringLiteral("timeline[%1]").arg(i), error);
+        ScenarioEvent e;
+        const QString at = r.string("at", true);
+        e.region = r.string("region", true);
+        e.packetLoss = r.optionalNumber("packet_loss", 0, 1);
+        e.rttMs = r.optionalNumber("rtt_ms", 0.1, 10000);
+        e.demand = r.optionalNumber("demand", 0, 100);
+        e.rampSeconds = static_cast<int>(r.number("ramp_s", 0, 0, 86400));
+        e.note = r.string("note", false);
+        if (!error->isEmpty())
+            return std::nullopt;
+        const auto when = parseAt(at, s.start);
+        if (!when) {
+            *error = QStringLiteral("timeline[%1].at \"%2\" must be HH:MM, HH:MM:SS or an RFC 3339 time").arg(i).arg(at);
+            return std::nullopt;
+        }
+        e.at = *when;
+        const bool known = std::any_of(s.regions.begin(), s.regions.end(), [&](const auto &reg) { return reg.id == e.region; });
+        if (!known) {
+            *error = QStringLiteral("timeline[%1].region \"%2\" is not one of the scenario's regions").arg(i).arg(e.region);
+            return std::nullopt;
+        }
+        s.timeline.push_back(e);
+    }
+    std::stable_sort(s.timeline.begin(), s.timeline.end(), [](const auto &a, const auto &b) { return a.at < b.at; });
+    return s;
+}
+
+} // namespace fleet::sim
