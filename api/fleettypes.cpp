@@ -28,13 +28,13 @@ constexpr std::array<QStringView, 3> kRoleNames { u"viewer", u"operator", u"admi
 
 } // namespace
 
-QStringView toString(Arch value) { return kArchNames[static_cast<int>(value)]; }
-QStringView toString(WorkerState value) { return kWorkerStateNames[static_cast<int>(value)]; }
-QStringView toString(DispatchState value) { return kDispatchNames[static_cast<int>(value)]; }
-QStringView toString(FailureReason value) { return kFailureNames[static_cast<int>(value)]; }
-QStringView toString(OperationType value) { return kOperationTypeNames[static_cast<int>(value)]; }
-QStringView toString(OperationState value) { return kOperationStateNames[static_cast<int>(value)]; }
-QStringView toString(Role value) { return kRoleNames[static_cast<int>(value)]; }
+QStringView wireName(Arch value) { return kArchNames[static_cast<int>(value)]; }
+QStringView wireName(WorkerState value) { return kWorkerStateNames[static_cast<int>(value)]; }
+QStringView wireName(DispatchState value) { return kDispatchNames[static_cast<int>(value)]; }
+QStringView wireName(FailureReason value) { return kFailureNames[static_cast<int>(value)]; }
+QStringView wireName(OperationType value) { return kOperationTypeNames[static_cast<int>(value)]; }
+QStringView wireName(OperationState value) { return kOperationStateNames[static_cast<int>(value)]; }
+QStringView wireName(Role value) { return kRoleNames[static_cast<int>(value)]; }
 
 std::optional<Arch> archFromString(QStringView text) { return lookup<Arch>(kArchNames, text); }
 std::optional<WorkerState> workerStateFromString(QStringView text)

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <QObject>
 #include <QString>
 #include <QStringView>
 
@@ -9,6 +10,8 @@
 // Plain value types of the Fleet API v1 wire contract (resources/api/fleet-api.yaml).
 // Times are milliseconds since the Unix epoch, UTC; 0 means "not set".
 namespace fleet {
+
+Q_NAMESPACE
 
 enum class Arch { Amd64, Aarch64, Armv7hf };
 inline constexpr int kArchCount = 3;
@@ -27,14 +30,22 @@ enum class OperationState { Pending, Running, Succeeded, Failed, Cancelled };
 
 enum class Role { Viewer, Operator, Admin };
 
+Q_ENUM_NS(Arch)
+Q_ENUM_NS(WorkerState)
+Q_ENUM_NS(DispatchState)
+Q_ENUM_NS(FailureReason)
+Q_ENUM_NS(OperationType)
+Q_ENUM_NS(OperationState)
+Q_ENUM_NS(Role)
+
 // Wire spellings. Each *FromString returns std::nullopt for a spelling it does not know.
-QStringView toString(Arch value);
-QStringView toString(WorkerState value);
-QStringView toString(DispatchState value);
-QStringView toString(FailureReason value);
-QStringView toString(OperationType value);
-QStringView toString(OperationState value);
-QStringView toString(Role value);
+QStringView wireName(Arch value);
+QStringView wireName(WorkerState value);
+QStringView wireName(DispatchState value);
+QStringView wireName(FailureReason value);
+QStringView wireName(OperationType value);
+QStringView wireName(OperationState value);
+QStringView wireName(Role value);
 std::optional<Arch> archFromString(QStringView text);
 std::optional<WorkerState> workerStateFromString(QStringView text);
 std::optional<DispatchState> dispatchStateFromString(QStringView text);

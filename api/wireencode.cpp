@@ -34,8 +34,8 @@ void writeWorker(JsonWriter &w, const Worker &worker)
     w.field("id", QStringView(worker.id));
     w.field("name", QStringView(worker.name));
     w.field("region", QStringView(worker.region));
-    w.field("arch", toString(worker.arch));
-    w.field("state", toString(worker.state));
+    w.field("arch", wireName(worker.arch));
+    w.field("state", wireName(worker.state));
     w.field("version", QStringView(worker.version));
     w.key("started_at");
     w.timestamp(worker.startedAt);
@@ -58,7 +58,7 @@ void writeRegion(JsonWriter &w, const Region &region)
     w.field("name", QStringView(region.name));
     w.field("provider", QStringView(region.provider));
     w.field("location", QStringView(region.location));
-    w.field("dispatch_state", toString(region.dispatchState));
+    w.field("dispatch_state", wireName(region.dispatchState));
     w.nullableString("dispatch_changed_by", region.dispatchChangedBy);
     w.nullableString("dispatch_reason", region.dispatchReason);
     w.key("capacity");
@@ -122,15 +122,15 @@ void writeOperation(JsonWriter &w, const Operation &op)
 {
     w.beginObject();
     w.field("id", QStringView(op.id));
-    w.field("type", toString(op.type));
-    w.field("state", toString(op.state));
+    w.field("type", wireName(op.type));
+    w.field("state", wireName(op.state));
     w.field("region", QStringView(op.region));
     w.nullableString("worker", op.worker);
     w.key("params");
     if (op.type == OperationType::Provision) {
         w.beginObject();
         w.field("count", op.count);
-        w.field("arch", toString(op.arch));
+        w.field("arch", wireName(op.arch));
         w.endObject();
     } else {
         w.null();
@@ -162,7 +162,7 @@ void writeAuditEntry(JsonWriter &w, const AuditEntry &e)
     w.key("time");
     w.timestamp(e.time);
     w.field("actor", QStringView(e.actor));
-    w.field("role", toString(e.role));
+    w.field("role", wireName(e.role));
     w.field("action", QStringView(e.action));
     w.field("target", QStringView(e.target));
     w.nullableString("reason", e.reason);
@@ -177,11 +177,11 @@ void writeIdentity(JsonWriter &w, const Identity &identity, qint64 serverTime)
     w.beginObject();
     w.field("id", QStringView(identity.id));
     w.field("name", QStringView(identity.name));
-    w.field("role", toString(identity.role));
+    w.field("role", wireName(identity.role));
     w.key("roles");
     w.beginArray();
     for (int r = 0; r <= static_cast<int>(identity.role); ++r)
-        w.value(toString(static_cast<Role>(r)));
+        w.value(wireName(static_cast<Role>(r)));
     w.endArray();
     if (serverTime != 0) {
         w.key("server_time");

@@ -25,7 +25,7 @@ QString AccessControl::addTokenSpec(const QString &spec)
 void AccessControl::addToken(const QString &token, Role role, const QString &name)
 {
     Identity id;
-    id.name = name.isEmpty() ? QStringLiteral("%1-user").arg(toString(role)) : name;
+    id.name = name.isEmpty() ? QStringLiteral("%1-user").arg(wireName(role)) : name;
     id.id = id.name;
     id.role = role;
     m_tokens.insert(token, id);

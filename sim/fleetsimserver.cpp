@@ -14,7 +14,7 @@
 
 #include <cmath>
 
-Q_LOGGING_CATEGORY(lcSimHttp, "fleet.sim.http")
+Q_LOGGING_CATEGORY(lcSimHttp, "fleet.sim.http", QtInfoMsg)
 
 namespace fleet::sim {
 
@@ -341,14 +341,14 @@ void FleetSimServer::handle(const QHttpServerRequest &request, QHttpServerRespon
             entry.action = QStringLiteral("request");
             entry.target = call.path;
             entry.result = QStringLiteral("rejected");
-            entry.detail = QStringLiteral("Forbidden: needs the %1 role").arg(toString(route->role));
+            entry.detail = QStringLiteral("Forbidden: needs the %1 role").arg(wireName(route->role));
             m_sim->recordAudit(entry);
         }
         return send(responder,
             makeProblem(403, QStringLiteral("forbidden"), QStringLiteral("Forbidden"),
                 QStringLiteral("This needs the %1 role; the token of %2 has the %3 role. Ask an admin for access, or "
                                "use a token with that role.")
-                    .arg(toString(route->role), call.who.name, toString(call.who.role)),
+                    .arg(wireName(route->role), call.who.name, wireName(call.who.role)),
                 call.path));
     }
     if (request.body().size() > m_options.maxBodyBytes) {
@@ -726,7 +726,7 @@ FleetSimServer::Reply FleetSimServer::getOperations(const Call &call)
     if (call.hasQuery("state")) {
         const QString s = call.queryValue("state");
         for (int i = 0; i < 5; ++i) {
-            if (toString(OperationState(i)) == s)
+            if (wireName(OperationState(i)) == s)
                 state = OperationState(i);
         }
         if (!state)
@@ -844,7 +844,7 @@ FleetSimServer::Reply FleetSimServer::getMetrics(const Call &)
     for (int r = 0; r < m_sim->regionCount(); ++r) {
         const Region &reg = m_sim->region(r);
         for (int s = 0; s < kWorkerStateCount; ++s)
-            out += "fleet_workers{region=\"" + label(reg.id) + "\",state=\"" + toString(WorkerState(s)).toLatin1() + "\"} "
+            out += "fleet_workers{region=\"" + label(reg.id) + "\",state=\"" + wireName(WorkerState(s)).toLatin1() + "\"} "
                 + QByteArray::number(reg.workersByState[s]) + '\n';
     }
     header("fleet_region_dispatch_active", "gauge", "1 when the region takes new builds, 0 when draining or drained.");
@@ -875,7 +875,7 @@ FleetSimServer::Reply FleetSimServer::getMetrics(const Call &)
         const RegionTotals &t = m_sim->regionTotals(r);
         for (int f = 0; f < kFailureReasonCount; ++f)
             out += "fleet_build_failures_total{region=\"" + label(m_sim->region(r).id) + "\",reason=\""
-                + toString(FailureReason(f)).toLatin1() + "\"} " + QByteArray::number(t.failures[f]) + '\n';
+                + wireName(FailureReason(f)).toLatin1() + "\"} " + QByteArray::number(t.failures[f]) + '\n';
     }
     header("fleet_sim_events_total", "counter", "Events the simulator has produced.");
     out += "fleet_sim_events_total " + QByteArray::number(m_sim->events().totalAppended()) + '\n';

@@ -170,7 +170,7 @@ std::optional<Scenario> Scenario::fromJson(const QByteArray &json, const QString
         FieldReader mixReader(mix, QStringLiteral("load.arch_mix"), error);
         double sum = 0;
         for (int a = 0; a < kArchCount; ++a) {
-            s.archMix[a] = mixReader.number(toString(static_cast<Arch>(a)).toLatin1().constData(), 0, 0, 1);
+            s.archMix[a] = mixReader.number(wireName(static_cast<Arch>(a)).toLatin1().constData(), 0, 0, 1);
             sum += s.archMix[a];
         }
         if (error->isEmpty() && sum <= 0)
@@ -203,7 +203,7 @@ std::optional<Scenario> Scenario::fromJson(const QByteArray &json, const QString
         int total = 0;
         for (int a = 0; a < kArchCount; ++a) {
             region.workers[a]
-                = static_cast<int>(w.number(toString(static_cast<Arch>(a)).toLatin1().constData(), 0, 0, 1'000'000));
+                = static_cast<int>(w.number(wireName(static_cast<Arch>(a)).toLatin1().constData(), 0, 0, 1'000'000));
             total += region.workers[a];
         }
         region.maxWorkers = static_cast<int>(r.number("max_workers", std::max(total * 2, 10), 1, 10'000'000));

@@ -8,7 +8,7 @@
 #include <algorithm>
 #include <cmath>
 
-Q_LOGGING_CATEGORY(lcSim, "fleet.sim")
+Q_LOGGING_CATEGORY(lcSim, "fleet.sim", QtInfoMsg)
 
 namespace fleet::sim {
 
@@ -737,10 +737,10 @@ void Simulation::finishOperation(int op, OperationState state, const QString &me
     AuditEntry entry;
     entry.actor = o.requestedBy;
     entry.role = Role::Operator;
-    entry.action = toString(o.type).toString();
+    entry.action = wireName(o.type).toString();
     entry.target = o.worker.isEmpty() ? o.region : o.worker;
     entry.reason = o.reason;
-    entry.result = toString(state).toString();
+    entry.result = wireName(state).toString();
     entry.detail = message;
     entry.operation = o.id;
     recordAudit(entry);
@@ -835,7 +835,7 @@ ActionResult Simulation::provision(int region, int count, Arch arch, const Actio
         result.operation = rs.drainOperation;
         result.detail = QStringLiteral("Region %1 is %2: new workers would take no builds. Resume the region first, "
                                        "or provision in another region.")
-                            .arg(rs.info.id, toString(rs.info.dispatchState));
+                            .arg(rs.info.id, wireName(rs.info.dispatchState));
         return result;
     }
     if (request.dryRun) {
@@ -843,7 +843,7 @@ ActionResult Simulation::provision(int region, int count, Arch arch, const Actio
         result.impact.notes << QStringLiteral("%1 %2 workers would start provisioning in %3; they take builds when ready "
                                               "(about 1-2 minutes, longer under packet loss).")
                                    .arg(count)
-                                   .arg(toString(arch))
+                                   .arg(wireName(arch))
                                    .arg(rs.info.id);
         return result;
     }
@@ -861,7 +861,7 @@ ActionResult Simulation::provision(int region, int count, Arch arch, const Actio
     }
     emitOperation(op);
     auditAction(request, QStringLiteral("provision"), rs.info.id, QStringLiteral("accepted"),
-        QStringLiteral("%1 %2 workers requested").arg(count).arg(toString(arch)), op);
+        QStringLiteral("%1 %2 workers requested").arg(count).arg(wireName(arch)), op);
     result.outcome = ActionResult::Outcome::Created;
     result.operation = op;
     return result;
@@ -882,7 +882,7 @@ ActionResult Simulation::drainWorker(int worker, const ActionRequest &request)
         result.outcome = ActionResult::Outcome::Conflict;
         result.operation = sw.drainOperation;
         result.detail = QStringLiteral("Worker %1 is already %2%3.")
-                            .arg(sw.w.id, toString(state),
+                            .arg(sw.w.id, wireName(state),
                                 state == WorkerState::Offline ? QStringLiteral(" (drained)") : QString());
         return result;
     }
@@ -936,7 +936,7 @@ ActionResult Simulation::drainRegion(int region, const ActionRequest &request)
         result.outcome = ActionResult::Outcome::Conflict;
         result.operation = rs.drainOperation;
         result.detail = QStringLiteral("Region %1 is already %2%3.")
-                            .arg(rs.info.id, toString(rs.info.dispatchState),
+                            .arg(rs.info.id, wireName(rs.info.dispatchState),
                                 rs.drainOperation >= 0 ? QStringLiteral(" (operation %1)").arg(m_operations[rs.drainOperation].id) : QString());
         return result;
     }
@@ -1023,7 +1023,7 @@ ActionResult Simulation::cancel(int opIndex, const ActionRequest &request)
     if (isTerminal(op.state)) {
         result.outcome = ActionResult::Outcome::Conflict;
         result.detail = QStringLiteral("Operation %1 has already %2; there is nothing to cancel.")
-                            .arg(op.id, toString(op.state));
+                            .arg(op.id, wireName(op.state));
         return result;
     }
     if (request.dryRun) {
