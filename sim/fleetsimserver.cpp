@@ -734,6 +734,7 @@ FleetSimServer::Reply FleetSimServer::getOperations(const Call &call)
                 QStringLiteral("must be pending, running, succeeded, failed or cancelled"));
     }
     const QString region = call.queryValue("region");
+    const QString key = call.queryValue("idempotency_key"); // the caller's own operation with this key
     const auto &ops = m_sim->operations();
     int start = int(ops.size()) - 1;
     if (call.hasQuery("cursor")) {
@@ -752,7 +753,8 @@ FleetSimServer::Reply FleetSimServer::getOperations(const Call &call)
     QString next;
     for (int i = int(ops.size()) - 1; i >= 0; --i) {
         const Operation &op = ops[i];
-        if ((state && op.state != *state) || (!region.isEmpty() && op.region != region))
+        if ((state && op.state != *state) || (!region.isEmpty() && op.region != region)
+            || (!key.isEmpty() && (op.idempotencyKey != key || op.requestedBy != call.who.name)))
             continue;
         ++total;
         if (i > start)

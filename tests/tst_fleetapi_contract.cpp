@@ -635,7 +635,13 @@ void TestFleetApiContract::faultErrorsThenRecovers()
     m_sim->admin(QStringLiteral("/v1/sim/faults"), R"({"type":"error","status":502,"count":1,"match":"/v1/regions/eu-west/provision"})");
     const QByteArray body = R"({"count":1,"arch":"amd64","reason":"r"})";
     QCOMPARE(m_sim->post(QStringLiteral("/v1/regions/eu-west/provision"), body, "op-secret", key("retry")).status, 502);
+    // Reconcile before retrying: the failed attempt created nothing.
+    QCOMPARE(m_sim->get(QStringLiteral("/v1/operations?idempotency_key=retry"), "op-secret").json().value(QLatin1String("total")).toInt(), 0);
     QCOMPARE(m_sim->post(QStringLiteral("/v1/regions/eu-west/provision"), body, "op-secret", key("retry")).status, 201);
+    const auto found = m_sim->get(QStringLiteral("/v1/operations?idempotency_key=retry"), "op-secret").json();
+    QCOMPARE(found.value(QLatin1String("total")).toInt(), 1);
+    // Another caller's key never matches.
+    QCOMPARE(m_sim->get(QStringLiteral("/v1/operations?idempotency_key=retry"), "admin-secret").json().value(QLatin1String("total")).toInt(), 0);
     QCOMPARE(m_sim->sim().operations().size(), std::size_t(1));
 }
 
