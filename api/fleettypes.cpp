@@ -4,7 +4,7 @@ namespace fleet {
 
 namespace {
 
-template<typename Enum, std::size_t N>
+template <typename Enum, std::size_t N>
 std::optional<Enum> lookup(const std::array<QStringView, N> &names, QStringView text)
 {
     for (std::size_t i = 0; i < N; ++i) {
@@ -15,8 +15,8 @@ std::optional<Enum> lookup(const std::array<QStringView, N> &names, QStringView 
 }
 
 constexpr std::array<QStringView, kArchCount> kArchNames { u"amd64", u"aarch64", u"armv7hf" };
-constexpr std::array<QStringView, kWorkerStateCount> kWorkerStateNames { u"provisioning", u"idle", u"busy",
-    u"draining", u"offline", u"terminated" };
+constexpr std::array<QStringView, kWorkerStateCount> kWorkerStateNames { u"provisioning", u"idle", u"busy", u"draining",
+    u"offline", u"terminated" };
 constexpr std::array<QStringView, 3> kDispatchNames { u"active", u"draining", u"drained" };
 constexpr std::array<QStringView, kFailureReasonCount> kFailureNames { u"ETIMEDOUT", u"ECONNRESET", u"EHOSTUNREACH",
     u"build_error" };
@@ -28,15 +28,39 @@ constexpr std::array<QStringView, 3> kRoleNames { u"viewer", u"operator", u"admi
 
 } // namespace
 
-QStringView wireName(Arch value) { return kArchNames[static_cast<int>(value)]; }
-QStringView wireName(WorkerState value) { return kWorkerStateNames[static_cast<int>(value)]; }
-QStringView wireName(DispatchState value) { return kDispatchNames[static_cast<int>(value)]; }
-QStringView wireName(FailureReason value) { return kFailureNames[static_cast<int>(value)]; }
-QStringView wireName(OperationType value) { return kOperationTypeNames[static_cast<int>(value)]; }
-QStringView wireName(OperationState value) { return kOperationStateNames[static_cast<int>(value)]; }
-QStringView wireName(Role value) { return kRoleNames[static_cast<int>(value)]; }
+QStringView wireName(Arch value)
+{
+    return kArchNames[static_cast<int>(value)];
+}
+QStringView wireName(WorkerState value)
+{
+    return kWorkerStateNames[static_cast<int>(value)];
+}
+QStringView wireName(DispatchState value)
+{
+    return kDispatchNames[static_cast<int>(value)];
+}
+QStringView wireName(FailureReason value)
+{
+    return kFailureNames[static_cast<int>(value)];
+}
+QStringView wireName(OperationType value)
+{
+    return kOperationTypeNames[static_cast<int>(value)];
+}
+QStringView wireName(OperationState value)
+{
+    return kOperationStateNames[static_cast<int>(value)];
+}
+QStringView wireName(Role value)
+{
+    return kRoleNames[static_cast<int>(value)];
+}
 
-std::optional<Arch> archFromString(QStringView text) { return lookup<Arch>(kArchNames, text); }
+std::optional<Arch> archFromString(QStringView text)
+{
+    return lookup<Arch>(kArchNames, text);
+}
 std::optional<WorkerState> workerStateFromString(QStringView text)
 {
     return lookup<WorkerState>(kWorkerStateNames, text);
@@ -49,12 +73,14 @@ std::optional<FailureReason> failureReasonFromString(QStringView text)
 {
     return lookup<FailureReason>(kFailureNames, text);
 }
-std::optional<Role> roleFromString(QStringView text) { return lookup<Role>(kRoleNames, text); }
+std::optional<Role> roleFromString(QStringView text)
+{
+    return lookup<Role>(kRoleNames, text);
+}
 
 bool isTerminal(OperationState state)
 {
-    return state == OperationState::Succeeded || state == OperationState::Failed
-        || state == OperationState::Cancelled;
+    return state == OperationState::Succeeded || state == OperationState::Failed || state == OperationState::Cancelled;
 }
 
 } // namespace fleet

@@ -103,7 +103,10 @@ void JsonWriter::value(QStringView text)
     m_out->append('"');
 }
 
-void JsonWriter::value(const char *latin1) { value(QString::fromLatin1(latin1)); }
+void JsonWriter::value(const char *latin1)
+{
+    value(QString::fromLatin1(latin1));
+}
 
 void JsonWriter::value(qint64 number)
 {

@@ -32,8 +32,7 @@ public:
     // Emits already-encoded JSON (for example a cached object) as the next value.
     void raw(const QByteArray &json);
 
-    template<typename T>
-    void field(const char *name, const T &v)
+    template <typename T> void field(const char *name, const T &v)
     {
         key(name);
         value(v);

@@ -59,7 +59,10 @@ ProcStats procStats(qint64 pid)
     return s;
 }
 
-ProcStats selfStats() { return procStats(QCoreApplication::applicationPid()); }
+ProcStats selfStats()
+{
+    return procStats(QCoreApplication::applicationPid());
+}
 
 QByteArray fetch(QNetworkAccessManager &nam, const QUrl &url, const QByteArray &token, double *ms,
     const QByteArray &verb = "GET", const QByteArray &body = {})
@@ -94,15 +97,18 @@ void inProcess(int workers)
     t.start();
     Simulation sim(std::move(*scenario), options);
     const double createMs = double(t.nsecsElapsed()) / 1e6;
-    std::printf("create fleet:                 %8.1f ms (%d workers, %d regions)\n", createMs, sim.workerCount(), sim.regionCount());
+    std::printf("create fleet:                 %8.1f ms (%d workers, %d regions)\n", createMs, sim.workerCount(),
+        sim.regionCount());
 
-    for (const auto &[label, seconds] : { std::pair { "calm (08:00-08:50)", 3000 }, std::pair { "incident (08:50-10:30)", 6000 } }) {
+    for (const auto &[label, seconds] :
+        { std::pair { "calm (08:00-08:50)", 3000 }, std::pair { "incident (08:50-10:30)", 6000 } }) {
         const qint64 events0 = sim.events().totalAppended();
         t.restart();
         sim.advance(seconds);
         const double ms = double(t.nsecsElapsed()) / 1e6;
         const double events = double(sim.events().totalAppended() - events0) / seconds;
-        std::printf("step, %-22s  %8.3f ms per simulated second, %7.0f events per simulated second -> up to %.0fx real time\n",
+        std::printf(
+            "step, %-22s  %8.3f ms per simulated second, %7.0f events per simulated second -> up to %.0fx real time\n",
             label, ms / seconds, events, 1000.0 * seconds / ms);
     }
 
@@ -117,7 +123,8 @@ void inProcess(int workers)
             writeWorker(w, sim.worker(i));
         w.endArray();
     }
-    std::printf("encode all workers as JSON:   %8.1f ms (%.1f MB)\n", double(t.nsecsElapsed()) / 3e6, body.size() / 1e6);
+    std::printf(
+        "encode all workers as JSON:   %8.1f ms (%.1f MB)\n", double(t.nsecsElapsed()) / 3e6, body.size() / 1e6);
     t.restart();
     const QJsonDocument parsed = QJsonDocument::fromJson(body);
     std::printf("  (QJsonDocument parse of it: %8.1f ms, %lld workers)\n", double(t.nsecsElapsed()) / 1e6,
@@ -158,7 +165,9 @@ void outOfProcess(int workers, const QList<double> &speeds, int windowSeconds)
         }
         QNetworkAccessManager nam;
         const auto status = [&] {
-            return QJsonDocument::fromJson(fetch(nam, QUrl(base + QStringLiteral("/v1/sim/status")), "admin-secret", nullptr)).object();
+            return QJsonDocument::fromJson(
+                fetch(nam, QUrl(base + QStringLiteral("/v1/sim/status")), "admin-secret", nullptr))
+                .object();
         };
 
         // The event stream, counted as it arrives.
@@ -219,15 +228,19 @@ int main(int argc, char **argv)
     QCoreApplication app(argc, argv);
     QCommandLineParser parser;
     parser.addHelpOption();
-    const QCommandLineOption workersOpt(QStringLiteral("workers"), QStringLiteral("Fleet size."), QStringLiteral("n"), QStringLiteral("50000"));
-    const QCommandLineOption windowOpt(QStringLiteral("window"), QStringLiteral("Seconds measured per speed."), QStringLiteral("s"), QStringLiteral("15"));
-    const QCommandLineOption speedsOpt(QStringLiteral("speeds"), QStringLiteral("Simulation speeds to try."), QStringLiteral("list"), QStringLiteral("1,10,60,200,500"));
+    const QCommandLineOption workersOpt(
+        QStringLiteral("workers"), QStringLiteral("Fleet size."), QStringLiteral("n"), QStringLiteral("50000"));
+    const QCommandLineOption windowOpt(QStringLiteral("window"), QStringLiteral("Seconds measured per speed."),
+        QStringLiteral("s"), QStringLiteral("15"));
+    const QCommandLineOption speedsOpt(QStringLiteral("speeds"), QStringLiteral("Simulation speeds to try."),
+        QStringLiteral("list"), QStringLiteral("1,10,60,200,500"));
     parser.addOptions({ workersOpt, windowOpt, speedsOpt });
     parser.process(app);
     QList<double> speeds;
     for (const QString &s : parser.value(speedsOpt).split(u','))
         speeds << s.toDouble();
-    std::printf("bench_fleetsim_load: %d cores, fleet-sim at %s\n", int(sysconf(_SC_NPROCESSORS_ONLN)), FLEET_SIM_BINARY);
+    std::printf(
+        "bench_fleetsim_load: %d cores, fleet-sim at %s\n", int(sysconf(_SC_NPROCESSORS_ONLN)), FLEET_SIM_BINARY);
     inProcess(parser.value(workersOpt).toInt());
     outOfProcess(parser.value(workersOpt).toInt(), speeds, parser.value(windowOpt).toInt());
     return 0;

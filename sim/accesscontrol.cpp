@@ -60,7 +60,10 @@ void AccessControl::addDefaultTokens()
     addToken(QStringLiteral("admin-secret"), Role::Admin, QStringLiteral("demo-admin"));
 }
 
-QList<Identity> AccessControl::identities() const { return m_tokens.values(); }
+QList<Identity> AccessControl::identities() const
+{
+    return m_tokens.values();
+}
 
 std::optional<Identity> AccessControl::identify(const QString &token) const
 {

@@ -18,7 +18,10 @@ qint64 EventLog::append(const QByteArray &type, QByteArray data)
     return m_lastId;
 }
 
-qint64 EventLog::firstRetainedId() const { return m_events.empty() ? m_lastId + 1 : m_events.front().id; }
+qint64 EventLog::firstRetainedId() const
+{
+    return m_events.empty() ? m_lastId + 1 : m_events.front().id;
+}
 
 bool EventLog::canResumeAfter(qint64 lastSeenId) const
 {
@@ -31,8 +34,8 @@ bool EventLog::canResumeAfter(qint64 lastSeenId) const
 
 std::deque<EventLog::Event>::const_iterator EventLog::after(qint64 afterId) const
 {
-    return std::upper_bound(m_events.begin(), m_events.end(), afterId,
-        [](qint64 id, const Event &e) { return id < e.id; });
+    return std::upper_bound(
+        m_events.begin(), m_events.end(), afterId, [](qint64 id, const Event &e) { return id < e.id; });
 }
 
 void EventLog::loseAll()

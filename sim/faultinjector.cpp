@@ -23,7 +23,10 @@ QString kindName(FaultInjector::Kind kind)
 
 } // namespace
 
-FaultInjector::FaultInjector() { m_clock.start(); }
+FaultInjector::FaultInjector()
+{
+    m_clock.start();
+}
 
 QString FaultInjector::add(const QJsonObject &spec, QString *error)
 {
@@ -66,8 +69,8 @@ QString FaultInjector::add(const QJsonObject &spec, QString *error)
     f.decision.delayMs = spec.value(QLatin1String("delay_ms")).toInt(durationMs > 0 ? durationMs : 5000);
     f.decision.mode = spec.value(QLatin1String("mode")).toString(QStringLiteral("truncate"));
     if (f.kind == Kind::Malformed
-        && !QStringList { QStringLiteral("truncate"), QStringLiteral("not_json"), QStringLiteral("wrong_types") }.contains(
-            f.decision.mode)) {
+        && !QStringList { QStringLiteral("truncate"), QStringLiteral("not_json"), QStringLiteral("wrong_types") }
+                .contains(f.decision.mode)) {
         *error = QStringLiteral("mode must be truncate, not_json or wrong_types");
         return {};
     }
@@ -77,7 +80,10 @@ QString FaultInjector::add(const QJsonObject &spec, QString *error)
     return f.id;
 }
 
-void FaultInjector::clear() { m_faults.clear(); }
+void FaultInjector::clear()
+{
+    m_faults.clear();
+}
 
 void FaultInjector::expire()
 {

@@ -76,7 +76,10 @@ QByteArray problemBody(int status, const QString &slug, const QString &title, co
     return QJsonDocument(o).toJson(QJsonDocument::Compact);
 }
 
-QHttpServerResponder::StatusCode statusCode(int status) { return static_cast<QHttpServerResponder::StatusCode>(status); }
+QHttpServerResponder::StatusCode statusCode(int status)
+{
+    return static_cast<QHttpServerResponder::StatusCode>(status);
+}
 
 std::optional<qint64> parseTimeParam(const QString &text, qint64 now)
 {
@@ -87,7 +90,11 @@ std::optional<qint64> parseTimeParam(const QString &text, qint64 now)
         bool ok = false;
         const qint64 n = text.mid(1, text.size() - 2).toLongLong(&ok);
         const QChar unit = text.back();
-        const qint64 scale = unit == u's' ? 1000 : unit == u'm' ? 60000 : unit == u'h' ? 3600000 : unit == u'd' ? 86400000 : 0;
+        const qint64 scale = unit == u's' ? 1000
+            : unit == u'm'                ? 60000
+            : unit == u'h'                ? 3600000
+            : unit == u'd'                ? 86400000
+                                          : 0;
         if (!ok || scale == 0 || n < 0)
             return std::nullopt;
         return now - n * scale;
@@ -123,8 +130,8 @@ FleetSimServer::Reply jsonReply(QByteArray body, int status = 200)
 
 } // namespace
 
-FleetSimServer::FleetSimServer(std::unique_ptr<Simulation> simulation, AccessControl access, ServerOptions options,
-    QObject *parent)
+FleetSimServer::FleetSimServer(
+    std::unique_ptr<Simulation> simulation, AccessControl access, ServerOptions options, QObject *parent)
     : QObject(parent)
     , m_sim(std::move(simulation))
     , m_access(std::move(access))
@@ -259,7 +266,8 @@ void FleetSimServer::handle(const QHttpServerRequest &request, QHttpServerRespon
         fault = m_faults.forRequest(call.path, isStream);
     if (fault.kind == FaultInjector::Kind::Error) {
         Reply r = makeProblem(fault.status, QStringLiteral("injected-fault"), QStringLiteral("Injected fault"),
-            QStringLiteral("fleet-sim answered with an injected %1 (%2).").arg(fault.status).arg(fault.faultId), call.path);
+            QStringLiteral("fleet-sim answered with an injected %1 (%2).").arg(fault.status).arg(fault.faultId),
+            call.path);
         if (fault.retryAfterSeconds > 0)
             r.headers.emplace_back("Retry-After", QByteArray::number(fault.retryAfterSeconds));
         return send(responder, r);
@@ -279,7 +287,8 @@ void FleetSimServer::handle(const QHttpServerRequest &request, QHttpServerRespon
     const auto who = m_access.identify(token);
     if (!who) {
         Reply r = makeProblem(401, QStringLiteral("invalid-token"), QStringLiteral("Invalid token"),
-            QStringLiteral("The bearer token is not known to this server. Check the token, or ask an admin for a new one."),
+            QStringLiteral(
+                "The bearer token is not known to this server. Check the token, or ask an admin for a new one."),
             call.path);
         r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"fleet-api\", error=\"invalid_token\"");
         return send(responder, r);
@@ -370,9 +379,11 @@ void FleetSimServer::handle(const QHttpServerRequest &request, QHttpServerRespon
         if (fault.mode == QLatin1String("truncate"))
             reply.body.truncate(std::max<qsizetype>(1, reply.body.size() / 2));
         else if (fault.mode == QLatin1String("not_json"))
-            reply.body = QByteArrayLiteral("<html><body><h1>502 Bad Gateway</h1><script>alert(1)</script></body></html>");
+            reply.body
+                = QByteArrayLiteral("<html><body><h1>502 Bad Gateway</h1><script>alert(1)</script></body></html>");
         else
-            reply.body = QByteArrayLiteral(R"({"id":42,"items":"many","workers":{"state":7},"regions":null,"sequence":"x"})");
+            reply.body
+                = QByteArrayLiteral(R"({"id":42,"items":"many","workers":{"state":7},"regions":null,"sequence":"x"})");
     }
     if (fault.kind == FaultInjector::Kind::Stall) {
         auto held = std::make_shared<QHttpServerResponder>(std::move(responder));
@@ -432,7 +443,8 @@ void FleetSimServer::openStream(const Call &call, QHttpServerResponder &&respond
             QByteArray data;
             JsonWriter w(&data);
             w.beginObject();
-            w.field("reason", ok ? (lastId > log.lastId() ? "unknown_event_id" : "events_expired") : "invalid_event_id");
+            w.field(
+                "reason", ok ? (lastId > log.lastId() ? "unknown_event_id" : "events_expired") : "invalid_event_id");
             w.field("requested", QString::fromLatin1(lastIdText));
             w.field("oldest_available", log.firstRetainedId());
             w.field("sequence", log.lastId());
@@ -456,9 +468,8 @@ void FleetSimServer::writeToStream(Stream &stream, const QByteArray &chunk)
 
 void FleetSimServer::flushStreams()
 {
-    std::erase_if(m_streams, [](const auto &s) {
-        return s->socket.isNull() || s->socket->state() != QAbstractSocket::ConnectedState;
-    });
+    std::erase_if(m_streams,
+        [](const auto &s) { return s->socket.isNull() || s->socket->state() != QAbstractSocket::ConnectedState; });
     if (m_streams.empty() || m_faults.streamsStalled())
         return;
     const EventLog &log = m_sim->events();
@@ -472,8 +483,9 @@ void FleetSimServer::flushStreams()
         }
         QByteArray chunk;
         if (!log.canResumeAfter(stream->lastSent)) {
-            chunk = "id: " + QByteArray::number(log.lastId()) + "\nevent: resync\ndata: {\"reason\":\"events_expired\","
-                    "\"sequence\":"
+            chunk = "id: " + QByteArray::number(log.lastId())
+                + "\nevent: resync\ndata: {\"reason\":\"events_expired\","
+                  "\"sequence\":"
                 + QByteArray::number(log.lastId()) + "}\n\n";
             stream->lastSent = log.lastId();
         } else {
@@ -564,13 +576,16 @@ FleetSimServer::Reply FleetSimServer::getRegionHealth(const Call &call)
         return makeProblem(404, QStringLiteral("region-not-found"), QStringLiteral("Region not found"),
             QStringLiteral("There is no region \"%1\". GET /v1/regions lists them.").arg(call.params[0]), call.path);
     const qint64 now = m_sim->now();
-    const auto to = call.hasQuery("to") ? parseTimeParam(call.queryValue("to"), now) : std::optional<qint64>(now + 1000);
+    const auto to
+        = call.hasQuery("to") ? parseTimeParam(call.queryValue("to"), now) : std::optional<qint64>(now + 1000);
     if (!to)
-        return invalidParam(call.path, QStringLiteral("to"), QStringLiteral("must be an RFC 3339 time or relative like -1h"));
+        return invalidParam(
+            call.path, QStringLiteral("to"), QStringLiteral("must be an RFC 3339 time or relative like -1h"));
     const auto from = call.hasQuery("from") ? parseTimeParam(call.queryValue("from"), now)
                                             : std::optional<qint64>(*to - 3600 * 1000);
     if (!from)
-        return invalidParam(call.path, QStringLiteral("from"), QStringLiteral("must be an RFC 3339 time or relative like -1h"));
+        return invalidParam(
+            call.path, QStringLiteral("from"), QStringLiteral("must be an RFC 3339 time or relative like -1h"));
     bool ok = true;
     const int step = call.hasQuery("step") ? call.queryValue("step").toInt(&ok) : 60;
     if (!ok || step < 1 || step > 86400)
@@ -580,8 +595,9 @@ FleetSimServer::Reply FleetSimServer::getRegionHealth(const Call &call)
     const qint64 buckets = (*to - *from) / (qint64(step) * 1000) + 1;
     if (buckets > kMaxBuckets)
         return invalidParam(call.path, QStringLiteral("step"),
-            QStringLiteral("gives %1 buckets for this range; at most %2 fit one response. Use a larger step or a shorter "
-                           "range.")
+            QStringLiteral(
+                "gives %1 buckets for this range; at most %2 fit one response. Use a larger step or a shorter "
+                "range.")
                 .arg(buckets)
                 .arg(kMaxBuckets));
     const auto samples = m_sim->health(r, *from, *to, step);
@@ -740,7 +756,8 @@ FleetSimServer::Reply FleetSimServer::getOperations(const Call &call)
     if (call.hasQuery("cursor")) {
         const int c = m_sim->operationIndex(call.queryValue("cursor"));
         if (c < 0)
-            return invalidParam(call.path, QStringLiteral("cursor"), QStringLiteral("is not an operation id from a previous page"));
+            return invalidParam(
+                call.path, QStringLiteral("cursor"), QStringLiteral("is not an operation id from a previous page"));
         start = c - 1;
     }
     QByteArray body;
@@ -798,7 +815,8 @@ FleetSimServer::Reply FleetSimServer::getAudit(const Call &call)
         const QString cursor = call.queryValue("cursor");
         const int n = cursor.startsWith(QLatin1String("au-")) ? cursor.mid(3).toInt() : 0;
         if (n < 1 || n > int(audit.size()))
-            return invalidParam(call.path, QStringLiteral("cursor"), QStringLiteral("is not an audit id from a previous page"));
+            return invalidParam(
+                call.path, QStringLiteral("cursor"), QStringLiteral("is not an audit id from a previous page"));
         start = n - 2;
     }
     const QString actor = call.queryValue("actor");
@@ -836,7 +854,9 @@ FleetSimServer::Reply FleetSimServer::getMetrics(const Call &)
     QByteArray out;
     auto label = [](const QString &v) {
         QString s = v;
-        s.replace(u'\\', QLatin1String("\\\\")).replace(u'"', QLatin1String("\\\"")).replace(u'\n', QLatin1String("\\n"));
+        s.replace(u'\\', QLatin1String("\\\\"))
+            .replace(u'"', QLatin1String("\\\""))
+            .replace(u'\n', QLatin1String("\\n"));
         return s.toUtf8();
     };
     auto header = [&out](const char *name, const char *type, const char *help) {
@@ -846,8 +866,8 @@ FleetSimServer::Reply FleetSimServer::getMetrics(const Call &)
     for (int r = 0; r < m_sim->regionCount(); ++r) {
         const Region &reg = m_sim->region(r);
         for (int s = 0; s < kWorkerStateCount; ++s)
-            out += "fleet_workers{region=\"" + label(reg.id) + "\",state=\"" + wireName(WorkerState(s)).toLatin1() + "\"} "
-                + QByteArray::number(reg.workersByState[s]) + '\n';
+            out += "fleet_workers{region=\"" + label(reg.id) + "\",state=\"" + wireName(WorkerState(s)).toLatin1()
+                + "\"} " + QByteArray::number(reg.workersByState[s]) + '\n';
     }
     header("fleet_region_dispatch_active", "gauge", "1 when the region takes new builds, 0 when draining or drained.");
     for (int r = 0; r < m_sim->regionCount(); ++r)
@@ -863,14 +883,18 @@ FleetSimServer::Reply FleetSimServer::getMetrics(const Call &)
             + QByteArray::number(m_sim->region(r).rttP95Ms / 1000.0, 'g', 6) + '\n';
     header("fleet_queue_depth", "gauge", "Builds waiting for a worker, by the region they arrived in.");
     for (int r = 0; r < m_sim->regionCount(); ++r)
-        out += "fleet_queue_depth{region=\"" + label(m_sim->region(r).id) + "\"} " + QByteArray::number(m_sim->queuedBuilds(r)) + '\n';
+        out += "fleet_queue_depth{region=\"" + label(m_sim->region(r).id) + "\"} "
+            + QByteArray::number(m_sim->queuedBuilds(r)) + '\n';
     header("fleet_builds_total", "counter", "Builds by region and result since the simulator started.");
     for (int r = 0; r < m_sim->regionCount(); ++r) {
         const RegionTotals &t = m_sim->regionTotals(r);
         const QByteArray id = label(m_sim->region(r).id);
-        out += "fleet_builds_total{region=\"" + id + "\",result=\"started\"} " + QByteArray::number(t.buildsStarted) + '\n';
-        out += "fleet_builds_total{region=\"" + id + "\",result=\"succeeded\"} " + QByteArray::number(t.buildsSucceeded) + '\n';
-        out += "fleet_builds_total{region=\"" + id + "\",result=\"failed\"} " + QByteArray::number(t.buildsFailed) + '\n';
+        out += "fleet_builds_total{region=\"" + id + "\",result=\"started\"} " + QByteArray::number(t.buildsStarted)
+            + '\n';
+        out += "fleet_builds_total{region=\"" + id + "\",result=\"succeeded\"} " + QByteArray::number(t.buildsSucceeded)
+            + '\n';
+        out += "fleet_builds_total{region=\"" + id + "\",result=\"failed\"} " + QByteArray::number(t.buildsFailed)
+            + '\n';
     }
     header("fleet_build_failures_total", "counter", "Failed builds by region and reason.");
     for (int r = 0; r < m_sim->regionCount(); ++r) {
@@ -893,8 +917,8 @@ FleetSimServer::Reply FleetSimServer::getMetrics(const Call &)
 
 // ---- actions ------------------------------------------------------------------------------------------------
 
-std::optional<FleetSimServer::Reply> FleetSimServer::parseAction(const Call &call, ActionRequest *request,
-    QJsonObject *body)
+std::optional<FleetSimServer::Reply> FleetSimServer::parseAction(
+    const Call &call, ActionRequest *request, QJsonObject *body)
 {
     const QByteArray raw = call.request->body();
     if (!raw.trimmed().isEmpty()) {
@@ -902,9 +926,10 @@ std::optional<FleetSimServer::Reply> FleetSimServer::parseAction(const Call &cal
         const QJsonDocument doc = QJsonDocument::fromJson(raw, &error);
         if (!doc.isObject()) {
             return makeProblem(400, QStringLiteral("malformed-body"), QStringLiteral("Malformed request body"),
-                error.error != QJsonParseError::NoError
-                    ? QStringLiteral("The body is not valid JSON: %1 at byte %2.").arg(error.errorString()).arg(error.offset)
-                    : QStringLiteral("The body must be a JSON object."),
+                error.error != QJsonParseError::NoError ? QStringLiteral("The body is not valid JSON: %1 at byte %2.")
+                                                              .arg(error.errorString())
+                                                              .arg(error.offset)
+                                                        : QStringLiteral("The body must be a JSON object."),
                 call.path);
         }
         *body = doc.object();
@@ -924,7 +949,8 @@ std::optional<FleetSimServer::Reply> FleetSimServer::parseAction(const Call &cal
     if (!expires.isUndefined() && !expires.isNull()) {
         const auto t = parseIsoUtc(expires.toString());
         if (!t)
-            return invalidParam(call.path, QStringLiteral("expires_at"), QStringLiteral("must be an RFC 3339 time such as 2025-11-12T18:00:00Z"));
+            return invalidParam(call.path, QStringLiteral("expires_at"),
+                QStringLiteral("must be an RFC 3339 time such as 2025-11-12T18:00:00Z"));
         if (*t <= m_sim->now())
             return invalidParam(call.path, QStringLiteral("expires_at"),
                 QStringLiteral("must be after the server's current time, %1").arg(formatIsoUtc(m_sim->now())));
@@ -933,12 +959,14 @@ std::optional<FleetSimServer::Reply> FleetSimServer::parseAction(const Call &cal
     const QByteArray key = call.request->value(QByteArrayLiteral("Idempotency-Key")).trimmed();
     if (key.isEmpty() && !request->dryRun) {
         return makeProblem(428, QStringLiteral("idempotency-key-required"), QStringLiteral("Idempotency-Key required"),
-            QStringLiteral("Send an Idempotency-Key header (for example a UUID made once per user action, reused on every "
-                           "retry of it), so that a retried request never acts twice."),
+            QStringLiteral(
+                "Send an Idempotency-Key header (for example a UUID made once per user action, reused on every "
+                "retry of it), so that a retried request never acts twice."),
             call.path);
     }
     if (key.size() > 200)
-        return invalidParam(call.path, QStringLiteral("Idempotency-Key"), QStringLiteral("must be at most 200 characters"));
+        return invalidParam(
+            call.path, QStringLiteral("Idempotency-Key"), QStringLiteral("must be at most 200 characters"));
     request->idempotencyKey = QString::fromLatin1(key);
     return std::nullopt;
 }
@@ -1015,10 +1043,12 @@ FleetSimServer::Reply FleetSimServer::postProvision(const Call &call)
         return *error;
     const QJsonValue count = body.value(QLatin1String("count"));
     if (!count.isDouble() || count.toDouble() != std::floor(count.toDouble()))
-        return invalidParam(call.path, QStringLiteral("count"), QStringLiteral("is required and must be a whole number"));
+        return invalidParam(
+            call.path, QStringLiteral("count"), QStringLiteral("is required and must be a whole number"));
     const auto arch = archFromString(body.value(QLatin1String("arch")).toString());
     if (!arch)
-        return invalidParam(call.path, QStringLiteral("arch"), QStringLiteral("is required: amd64, aarch64 or armv7hf"));
+        return invalidParam(
+            call.path, QStringLiteral("arch"), QStringLiteral("is required: amd64, aarch64 or armv7hf"));
     const ActionResult result = m_sim->provision(r, count.toInt(), *arch, request);
     return actionReply(call, result, QStringLiteral("provision"));
 }
@@ -1114,7 +1144,8 @@ FleetSimServer::Reply FleetSimServer::postSimSpeed(const Call &call)
 {
     const QJsonValue speed = QJsonDocument::fromJson(call.request->body()).object().value(QLatin1String("speed"));
     if (!speed.isDouble() || speed.toDouble() < 0 || speed.toDouble() > 10000)
-        return invalidParam(call.path, QStringLiteral("speed"), QStringLiteral("must be a number from 0 (paused) to 10000"));
+        return invalidParam(
+            call.path, QStringLiteral("speed"), QStringLiteral("must be a number from 0 (paused) to 10000"));
     setSpeed(speed.toDouble());
     return getSimStatus(call);
 }
@@ -1124,7 +1155,8 @@ FleetSimServer::Reply FleetSimServer::postSimConditions(const Call &call)
     const QJsonObject body = QJsonDocument::fromJson(call.request->body()).object();
     const int r = m_sim->regionIndex(body.value(QLatin1String("region")).toString());
     if (r < 0)
-        return invalidParam(call.path, QStringLiteral("region"), QStringLiteral("is required and must be a known region id"));
+        return invalidParam(
+            call.path, QStringLiteral("region"), QStringLiteral("is required and must be a known region id"));
     std::optional<double> loss;
     std::optional<double> rtt;
     if (body.contains(QLatin1String("packet_loss"))) {
@@ -1152,7 +1184,8 @@ FleetSimServer::Reply FleetSimServer::postSimConditions(const Call &call)
 
 FleetSimServer::Reply FleetSimServer::getSimFaults(const Call &)
 {
-    return jsonReply(QJsonDocument(QJsonObject { { QStringLiteral("items"), m_faults.list() } }).toJson(QJsonDocument::Compact));
+    return jsonReply(
+        QJsonDocument(QJsonObject { { QStringLiteral("items"), m_faults.list() } }).toJson(QJsonDocument::Compact));
 }
 
 FleetSimServer::Reply FleetSimServer::postSimFault(const Call &call)

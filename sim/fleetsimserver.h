@@ -40,8 +40,8 @@ public:
     struct Call;
     struct Reply;
 
-    FleetSimServer(std::unique_ptr<Simulation> simulation, AccessControl access, ServerOptions options,
-        QObject *parent = nullptr);
+    FleetSimServer(
+        std::unique_ptr<Simulation> simulation, AccessControl access, ServerOptions options, QObject *parent = nullptr);
     ~FleetSimServer() override;
 
     // Starts listening; returns the port, or 0 with *error set.

@@ -234,13 +234,17 @@ std::optional<Scenario> Scenario::fromJson(const QByteArray &json, const QString
             return std::nullopt;
         const auto when = parseAt(at, s.start);
         if (!when) {
-            *error = QStringLiteral("timeline[%1].at \"%2\" must be HH:MM, HH:MM:SS or an RFC 3339 time").arg(i).arg(at);
+            *error
+                = QStringLiteral("timeline[%1].at \"%2\" must be HH:MM, HH:MM:SS or an RFC 3339 time").arg(i).arg(at);
             return std::nullopt;
         }
         e.at = *when;
-        const bool known = std::any_of(s.regions.begin(), s.regions.end(), [&](const auto &reg) { return reg.id == e.region; });
+        const bool known
+            = std::any_of(s.regions.begin(), s.regions.end(), [&](const auto &reg) { return reg.id == e.region; });
         if (!known) {
-            *error = QStringLiteral("timeline[%1].region \"%2\" is not one of the scenario's regions").arg(i).arg(e.region);
+            *error = QStringLiteral("timeline[%1].region \"%2\" is not one of the scenario's regions")
+                         .arg(i)
+                         .arg(e.region);
             return std::nullopt;
         }
         s.timeline.push_back(e);

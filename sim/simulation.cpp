@@ -125,7 +125,8 @@ int Simulation::addWorker(int region, Arch arch, WorkerState state, qint64 start
     SimWorker sw;
     const int number = m_nextWorkerNumber++;
     sw.w.id = paddedNumber("w-", number, 6);
-    sw.w.name = QStringLiteral("%1-%2-%3").arg(rs.info.id, archShortName(arch), QString::number(number).rightJustified(5, u'0'));
+    sw.w.name = QStringLiteral("%1-%2-%3")
+                    .arg(rs.info.id, archShortName(arch), QString::number(number).rightJustified(5, u'0'));
     sw.w.region = rs.info.id;
     sw.w.arch = arch;
     sw.w.state = WorkerState::Terminated; // transition() below moves it into place and keeps the counts right
@@ -225,7 +226,10 @@ int Simulation::queuedBuilds(int region) const
     return n;
 }
 
-int Simulation::workerIndex(QStringView id) const { return m_workerById.value(id.toString(), -1); }
+int Simulation::workerIndex(QStringView id) const
+{
+    return m_workerById.value(id.toString(), -1);
+}
 
 int Simulation::workerLowerBound(QStringView id) const
 {
@@ -234,7 +238,10 @@ int Simulation::workerLowerBound(QStringView id) const
     return int(it - m_workers.begin());
 }
 
-int Simulation::operationIndex(QStringView id) const { return m_operationById.value(id.toString(), -1); }
+int Simulation::operationIndex(QStringView id) const
+{
+    return m_operationById.value(id.toString(), -1);
+}
 
 void Simulation::advance(int seconds)
 {
@@ -257,8 +264,7 @@ void Simulation::step()
 
 void Simulation::applyTimeline()
 {
-    while (m_nextTimelineEvent < m_scenario.timeline.size()
-        && m_scenario.timeline[m_nextTimelineEvent].at <= m_now) {
+    while (m_nextTimelineEvent < m_scenario.timeline.size() && m_scenario.timeline[m_nextTimelineEvent].at <= m_now) {
         const ScenarioEvent &e = m_scenario.timeline[m_nextTimelineEvent++];
         const int r = regionIndex(e.region);
         RegionState &rs = m_regions[r];
@@ -272,8 +278,8 @@ void Simulation::applyTimeline()
     }
 }
 
-void Simulation::setConditions(int region, std::optional<double> packetLoss, std::optional<double> rttMs,
-    int rampSeconds)
+void Simulation::setConditions(
+    int region, std::optional<double> packetLoss, std::optional<double> rttMs, int rampSeconds)
 {
     RegionState &rs = m_regions[region];
     if (packetLoss)
@@ -509,7 +515,8 @@ void Simulation::processExpiries()
                 ++terminated;
             }
             if (!isTerminal(op.state))
-                finishOperation(opIndex, OperationState::Cancelled, QStringLiteral("Expired before all workers were ready."));
+                finishOperation(
+                    opIndex, OperationState::Cancelled, QStringLiteral("Expired before all workers were ready."));
             entry.action = QStringLiteral("expire_provision");
             entry.detail = QStringLiteral("%1 workers provisioned by %2 reached their expiry and are being retired.")
                                .arg(terminated)
@@ -521,10 +528,12 @@ void Simulation::processExpiries()
             rs.info.dispatchReason = QStringLiteral("Drain %1 expired").arg(op.id);
             rs.drainOperation = -1;
             if (!isTerminal(op.state))
-                finishOperation(opIndex, OperationState::Cancelled, QStringLiteral("Expired before the region drained."));
+                finishOperation(
+                    opIndex, OperationState::Cancelled, QStringLiteral("Expired before the region drained."));
             emitRegion(r);
             entry.action = QStringLiteral("auto_resume_region");
-            entry.detail = QStringLiteral("Drain %1 reached its expiry; region %2 takes builds again.").arg(op.id, op.region);
+            entry.detail
+                = QStringLiteral("Drain %1 reached its expiry; region %2 takes builds again.").arg(op.id, op.region);
         } else {
             continue;
         }
@@ -538,7 +547,8 @@ void Simulation::updateDrains()
         RegionState &rs = m_regions[r];
         if (rs.info.dispatchState != DispatchState::Draining)
             continue;
-        const int busy = rs.info.workersByState[int(WorkerState::Busy)] + rs.info.workersByState[int(WorkerState::Draining)];
+        const int busy
+            = rs.info.workersByState[int(WorkerState::Busy)] + rs.info.workersByState[int(WorkerState::Draining)];
         if (rs.drainOperation >= 0) {
             Operation &op = m_operations[rs.drainOperation];
             const int done = std::max(0, op.progressTotal - busy);
@@ -554,7 +564,8 @@ void Simulation::updateDrains()
                 Operation &op = m_operations[rs.drainOperation];
                 op.progressDone = op.progressTotal;
                 finishOperation(rs.drainOperation, OperationState::Succeeded,
-                    QStringLiteral("Region %1 is drained: no builds running, none will be dispatched.").arg(rs.info.id));
+                    QStringLiteral("Region %1 is drained: no builds running, none will be dispatched.")
+                        .arg(rs.info.id));
             }
         }
     }
@@ -689,9 +700,10 @@ std::optional<ActionResult> Simulation::replayed(const ActionRequest &request, c
     if (it->fingerprint != fingerprint) {
         result.outcome = ActionResult::Outcome::KeyReused;
         result.operation = it->operation;
-        result.detail = QStringLiteral("Idempotency-Key \"%1\" was already used for a different request (operation %2). "
-                                       "Use a new key for a new action.")
-                            .arg(request.idempotencyKey, m_operations[it->operation].id);
+        result.detail
+            = QStringLiteral("Idempotency-Key \"%1\" was already used for a different request (operation %2). "
+                             "Use a new key for a new action.")
+                  .arg(request.idempotencyKey, m_operations[it->operation].id);
         return result;
     }
     result.outcome = ActionResult::Outcome::Replayed;
@@ -699,7 +711,8 @@ std::optional<ActionResult> Simulation::replayed(const ActionRequest &request, c
     return result;
 }
 
-int Simulation::createOperation(OperationType type, int region, const ActionRequest &request, const QString &fingerprint)
+int Simulation::createOperation(
+    OperationType type, int region, const ActionRequest &request, const QString &fingerprint)
 {
     Operation op;
     op.id = paddedNumber("op-", qint64(m_operations.size()) + 1, 6);
@@ -785,7 +798,8 @@ Impact Simulation::regionImpact(int region) const
 {
     const RegionState &rs = m_regions[region];
     Impact impact;
-    impact.runningBuilds = rs.info.workersByState[int(WorkerState::Busy)] + rs.info.workersByState[int(WorkerState::Draining)];
+    impact.runningBuilds
+        = rs.info.workersByState[int(WorkerState::Busy)] + rs.info.workersByState[int(WorkerState::Draining)];
     impact.queuedBuilds = queuedBuilds(region);
     impact.activeWorkersBefore = dispatchableWorkers(region);
     impact.activeWorkersAfter = impact.activeWorkersBefore;
@@ -840,8 +854,9 @@ ActionResult Simulation::provision(int region, int count, Arch arch, const Actio
     }
     if (request.dryRun) {
         result.outcome = ActionResult::Outcome::DryRun;
-        result.impact.notes << QStringLiteral("%1 %2 workers would start provisioning in %3; they take builds when ready "
-                                              "(about 1-2 minutes, longer under packet loss).")
+        result.impact.notes << QStringLiteral(
+            "%1 %2 workers would start provisioning in %3; they take builds when ready "
+            "(about 1-2 minutes, longer under packet loss).")
                                    .arg(count)
                                    .arg(wireName(arch))
                                    .arg(rs.info.id);
@@ -889,7 +904,8 @@ ActionResult Simulation::drainWorker(int worker, const ActionRequest &request)
     if (state == WorkerState::Provisioning) {
         result.outcome = ActionResult::Outcome::Conflict;
         result.operation = sw.provisionOperation;
-        result.detail = QStringLiteral("Worker %1 is still provisioning; cancel its provision operation instead.").arg(sw.w.id);
+        result.detail
+            = QStringLiteral("Worker %1 is still provisioning; cancel its provision operation instead.").arg(sw.w.id);
         return result;
     }
     const bool busy = state == WorkerState::Busy;
@@ -897,8 +913,9 @@ ActionResult Simulation::drainWorker(int worker, const ActionRequest &request)
     result.impact.activeWorkersAfter = std::max(0, result.impact.activeWorkersBefore - 1);
     if (request.dryRun) {
         result.outcome = ActionResult::Outcome::DryRun;
-        result.impact.notes << (busy ? QStringLiteral("Worker %1 finishes build %2, then leaves rotation.").arg(sw.w.id, sw.w.currentBuild)
-                                     : QStringLiteral("Worker %1 leaves rotation at once.").arg(sw.w.id));
+        result.impact.notes << (busy
+                ? QStringLiteral("Worker %1 finishes build %2, then leaves rotation.").arg(sw.w.id, sw.w.currentBuild)
+                : QStringLiteral("Worker %1 leaves rotation at once.").arg(sw.w.id));
         return result;
     }
     const int op = createOperation(OperationType::DrainWorker, sw.region, request, fingerprint);
@@ -925,7 +942,8 @@ ActionResult Simulation::drainWorker(int worker, const ActionRequest &request)
 ActionResult Simulation::drainRegion(int region, const ActionRequest &request)
 {
     RegionState &rs = m_regions[region];
-    const QString fingerprint = QStringLiteral("drain_region|%1|%2|%3").arg(rs.info.id, request.reason).arg(request.expiresAt);
+    const QString fingerprint
+        = QStringLiteral("drain_region|%1|%2|%3").arg(rs.info.id, request.reason).arg(request.expiresAt);
     if (auto r = replayed(request, fingerprint))
         return *r;
     ActionResult result;
@@ -935,9 +953,11 @@ ActionResult Simulation::drainRegion(int region, const ActionRequest &request)
     if (rs.info.dispatchState != DispatchState::Active) {
         result.outcome = ActionResult::Outcome::Conflict;
         result.operation = rs.drainOperation;
-        result.detail = QStringLiteral("Region %1 is already %2%3.")
-                            .arg(rs.info.id, wireName(rs.info.dispatchState),
-                                rs.drainOperation >= 0 ? QStringLiteral(" (operation %1)").arg(m_operations[rs.drainOperation].id) : QString());
+        result.detail
+            = QStringLiteral("Region %1 is already %2%3.")
+                  .arg(rs.info.id, wireName(rs.info.dispatchState),
+                      rs.drainOperation >= 0 ? QStringLiteral(" (operation %1)").arg(m_operations[rs.drainOperation].id)
+                                             : QString());
         return result;
     }
     int activeElsewhere = 0;
@@ -947,14 +967,17 @@ ActionResult Simulation::drainRegion(int region, const ActionRequest &request)
     }
     if (request.dryRun) {
         result.outcome = ActionResult::Outcome::DryRun;
-        result.impact.notes << QStringLiteral("No new builds go to %1; its %2 running builds finish there; its %3 queued "
-                                              "builds go to other regions.")
+        result.impact.notes << QStringLiteral(
+            "No new builds go to %1; its %2 running builds finish there; its %3 queued "
+            "builds go to other regions.")
                                    .arg(rs.info.id)
                                    .arg(result.impact.runningBuilds)
                                    .arg(result.impact.queuedBuilds);
-        result.impact.notes << QStringLiteral("%1 workers in other active regions would take the fleet's builds.").arg(activeElsewhere);
+        result.impact.notes
+            << QStringLiteral("%1 workers in other active regions would take the fleet's builds.").arg(activeElsewhere);
         if (activeElsewhere == 0)
-            result.impact.notes << QStringLiteral("Warning: no other region is active; builds will queue until one is.");
+            result.impact.notes << QStringLiteral(
+                "Warning: no other region is active; builds will queue until one is.");
         return result;
     }
     const int op = createOperation(OperationType::DrainRegion, region, request, fingerprint);
@@ -982,7 +1005,8 @@ ActionResult Simulation::resumeRegion(int region, const ActionRequest &request)
     ActionResult result;
     result.impact = regionImpact(region);
     result.impact.workersAffected = rs.liveWorkers;
-    result.impact.activeWorkersAfter = rs.info.workersByState[int(WorkerState::Idle)] + rs.info.workersByState[int(WorkerState::Busy)];
+    result.impact.activeWorkersAfter
+        = rs.info.workersByState[int(WorkerState::Idle)] + rs.info.workersByState[int(WorkerState::Busy)];
     if (rs.info.dispatchState == DispatchState::Active) {
         result.outcome = ActionResult::Outcome::Conflict;
         result.detail = QStringLiteral("Region %1 is already active.").arg(rs.info.id);
@@ -990,7 +1014,9 @@ ActionResult Simulation::resumeRegion(int region, const ActionRequest &request)
     }
     if (request.dryRun) {
         result.outcome = ActionResult::Outcome::DryRun;
-        result.impact.notes << QStringLiteral("Region %1 takes builds again on %2 workers.").arg(rs.info.id).arg(result.impact.activeWorkersAfter);
+        result.impact.notes << QStringLiteral("Region %1 takes builds again on %2 workers.")
+                                   .arg(rs.info.id)
+                                   .arg(result.impact.activeWorkersAfter);
         return result;
     }
     const int previousDrain = rs.drainOperation;
@@ -1005,7 +1031,8 @@ ActionResult Simulation::resumeRegion(int region, const ActionRequest &request)
     auditAction(request, QStringLiteral("resume_region"), rs.info.id, QStringLiteral("accepted"), QString(), op);
     if (previousDrain >= 0 && !isTerminal(m_operations[previousDrain].state))
         finishOperation(previousDrain, OperationState::Cancelled,
-            QStringLiteral("Region resumed by %1 (%2) before the drain finished.").arg(request.actor, m_operations[op].id));
+            QStringLiteral("Region resumed by %1 (%2) before the drain finished.")
+                .arg(request.actor, m_operations[op].id));
     finishOperation(op, OperationState::Succeeded, QStringLiteral("Region %1 takes builds again.").arg(rs.info.id));
     result.outcome = ActionResult::Outcome::Created;
     result.operation = op;
@@ -1022,8 +1049,8 @@ ActionResult Simulation::cancel(int opIndex, const ActionRequest &request)
     result.operation = opIndex;
     if (isTerminal(op.state)) {
         result.outcome = ActionResult::Outcome::Conflict;
-        result.detail = QStringLiteral("Operation %1 has already %2; there is nothing to cancel.")
-                            .arg(op.id, wireName(op.state));
+        result.detail
+            = QStringLiteral("Operation %1 has already %2; there is nothing to cancel.").arg(op.id, wireName(op.state));
         return result;
     }
     if (request.dryRun) {
@@ -1044,7 +1071,8 @@ ActionResult Simulation::cancel(int opIndex, const ActionRequest &request)
                 ++terminated;
             }
         }
-        message = QStringLiteral("Cancelled by %1: %2 of %3 workers were ready and stay; %4 still provisioning were terminated.")
+        message = QStringLiteral(
+            "Cancelled by %1: %2 of %3 workers were ready and stay; %4 still provisioning were terminated.")
                       .arg(request.actor)
                       .arg(op.progressDone)
                       .arg(op.progressTotal)

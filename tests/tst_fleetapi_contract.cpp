@@ -17,7 +17,10 @@ namespace {
 
 using Headers = QList<QPair<QByteArray, QByteArray>>;
 
-Headers key(const QByteArray &k) { return { { "Idempotency-Key", k } }; }
+Headers key(const QByteArray &k)
+{
+    return { { "Idempotency-Key", k } };
+}
 
 // Collects a raw event stream. The real SSE parser lives in api/ (issue #3); this reads the server's own framing.
 class StreamReader
@@ -122,9 +125,15 @@ private:
     std::unique_ptr<SimHarness> m_sim;
 };
 
-void TestFleetApiContract::init() { m_sim = std::make_unique<SimHarness>(); }
+void TestFleetApiContract::init()
+{
+    m_sim = std::make_unique<SimHarness>();
+}
 
-void TestFleetApiContract::cleanup() { m_sim.reset(); }
+void TestFleetApiContract::cleanup()
+{
+    m_sim.reset();
+}
 
 void TestFleetApiContract::meReportsIdentityAndRoles_data()
 {
@@ -171,7 +180,8 @@ void TestFleetApiContract::wrongTokenIs401()
 
 void TestFleetApiContract::viewerActionIs403AndAudited()
 {
-    const auto r = m_sim->post(QStringLiteral("/v1/regions/eu-central/drain"), R"({"reason":"x"})", "view-secret", key("k"));
+    const auto r
+        = m_sim->post(QStringLiteral("/v1/regions/eu-central/drain"), R"({"reason":"x"})", "view-secret", key("k"));
     QCOMPARE(r.status, 403);
     QVERIFY(r.json().value(QLatin1String("detail")).toString().contains(QLatin1String("operator")));
     QCOMPARE(m_sim->sim().region(0).dispatchState, DispatchState::Active);
@@ -208,7 +218,8 @@ void TestFleetApiContract::regions()
     const QJsonArray items = list.json().value(QLatin1String("items")).toArray();
     QCOMPARE(items.size(), 6);
     const QJsonObject first = items.first().toObject();
-    for (const char *field : { "id", "name", "provider", "location", "dispatch_state", "capacity", "workers_by_state", "network" })
+    for (const char *field :
+        { "id", "name", "provider", "location", "dispatch_state", "capacity", "workers_by_state", "network" })
         QVERIFY2(first.contains(QLatin1String(field)), field);
     const auto one = m_sim->get(QStringLiteral("/v1/regions/eu-central"));
     QCOMPARE(one.status, 200);
@@ -223,7 +234,8 @@ void TestFleetApiContract::workersPageThroughEveryWorker()
     int pages = 0;
     QString previous;
     for (;;) {
-        const QString path = QStringLiteral("/v1/workers?limit=50") + (cursor.isEmpty() ? QString() : QStringLiteral("&cursor=") + cursor);
+        const QString path = QStringLiteral("/v1/workers?limit=50")
+            + (cursor.isEmpty() ? QString() : QStringLiteral("&cursor=") + cursor);
         const auto r = m_sim->get(path);
         QCOMPARE(r.status, 200);
         const QJsonObject page = r.json();
@@ -263,7 +275,13 @@ void TestFleetApiContract::workerFilters()
     QCOMPARE(r.json().value(QLatin1String("total")).toInt(), items.size());
     const auto bad = m_sim->get(QStringLiteral("/v1/workers?state=sleeping"));
     QCOMPARE(bad.status, 422);
-    QCOMPARE(bad.json().value(QLatin1String("invalid_params")).toArray().first().toObject().value(QLatin1String("name")).toString(),
+    QCOMPARE(bad.json()
+                 .value(QLatin1String("invalid_params"))
+                 .toArray()
+                 .first()
+                 .toObject()
+                 .value(QLatin1String("name"))
+                 .toString(),
         QStringLiteral("state"));
 }
 
@@ -297,7 +315,8 @@ void TestFleetApiContract::healthHistory()
     QVERIFY(full.value(QLatin1String("failures")).toObject().contains(QLatin1String("ETIMEDOUT")));
     QVERIFY(full.value(QLatin1String("rtt_ms")).toObject().value(QLatin1String("p95")).toDouble() > 0);
     // Before the simulation began there is no data: explicit gaps, not zeros.
-    const auto early = m_sim->get(QStringLiteral("/v1/regions/eu-west/health?from=2025-11-12T07:00:00Z&to=2025-11-12T08:00:00Z&step=600"));
+    const auto early = m_sim->get(
+        QStringLiteral("/v1/regions/eu-west/health?from=2025-11-12T07:00:00Z&to=2025-11-12T08:00:00Z&step=600"));
     QCOMPARE(early.status, 200);
     const QJsonArray gaps = early.json().value(QLatin1String("buckets")).toArray();
     QCOMPARE(gaps.size(), 6);
@@ -324,7 +343,14 @@ void TestFleetApiContract::healthValidation()
     QFETCH(QString, param);
     const auto r = m_sim->get(QStringLiteral("/v1/regions/eu-west/health?") + query);
     QCOMPARE(r.status, 422);
-    QCOMPARE(r.json().value(QLatin1String("invalid_params")).toArray().first().toObject().value(QLatin1String("name")).toString(), param);
+    QCOMPARE(r.json()
+                 .value(QLatin1String("invalid_params"))
+                 .toArray()
+                 .first()
+                 .toObject()
+                 .value(QLatin1String("name"))
+                 .toString(),
+        param);
 }
 
 void TestFleetApiContract::provisionCreatesOperation()
@@ -387,16 +413,23 @@ void TestFleetApiContract::concurrentSameKeyCreatesOneOperation()
 
 void TestFleetApiContract::keyReuseWithDifferentBodyIs422()
 {
-    QCOMPARE(m_sim->post(QStringLiteral("/v1/regions/us-east/provision"), R"({"count":2,"arch":"amd64","reason":"r"})", "op-secret", key("k")).status, 201);
-    const auto r = m_sim->post(QStringLiteral("/v1/regions/us-east/provision"), R"({"count":3,"arch":"amd64","reason":"r"})", "op-secret", key("k"));
+    QCOMPARE(m_sim
+                 ->post(QStringLiteral("/v1/regions/us-east/provision"), R"({"count":2,"arch":"amd64","reason":"r"})",
+                     "op-secret", key("k"))
+                 .status,
+        201);
+    const auto r = m_sim->post(QStringLiteral("/v1/regions/us-east/provision"),
+        R"({"count":3,"arch":"amd64","reason":"r"})", "op-secret", key("k"));
     QCOMPARE(r.status, 422);
-    QCOMPARE(r.json().value(QLatin1String("type")).toString(), QStringLiteral("urn:fleet-api:problem:idempotency-key-reused"));
+    QCOMPARE(r.json().value(QLatin1String("type")).toString(),
+        QStringLiteral("urn:fleet-api:problem:idempotency-key-reused"));
     QCOMPARE(m_sim->sim().operations().size(), std::size_t(1));
 }
 
 void TestFleetApiContract::missingIdempotencyKeyIs428()
 {
-    const auto r = m_sim->post(QStringLiteral("/v1/regions/us-east/provision"), R"({"count":2,"arch":"amd64","reason":"r"})");
+    const auto r
+        = m_sim->post(QStringLiteral("/v1/regions/us-east/provision"), R"({"count":2,"arch":"amd64","reason":"r"})");
     QCOMPARE(r.status, 428);
     QVERIFY(r.json().value(QLatin1String("detail")).toString().contains(QLatin1String("Idempotency-Key")));
     QVERIFY(m_sim->sim().operations().empty());
@@ -410,15 +443,19 @@ void TestFleetApiContract::dryRunActsOnNothing()
     QCOMPARE(r.status, 200);
     const QJsonObject impact = r.json().value(QLatin1String("impact")).toObject();
     QCOMPARE(r.json().value(QLatin1String("dry_run")).toBool(), true);
-    QCOMPARE(impact.value(QLatin1String("running_builds")).toInt(), m_sim->sim().region(0).workersByState[int(WorkerState::Busy)]);
+    QCOMPARE(impact.value(QLatin1String("running_builds")).toInt(),
+        m_sim->sim().region(0).workersByState[int(WorkerState::Busy)]);
     QCOMPARE(impact.value(QLatin1String("active_workers_after")).toInt(), 0);
     QVERIFY(!r.json().value(QLatin1String("notes")).toArray().isEmpty());
     QCOMPARE(m_sim->sim().region(0).dispatchState, DispatchState::Active);
     QVERIFY(m_sim->sim().operations().empty());
     QCOMPARE(m_sim->sim().events().lastId(), events);
-    const auto provision = m_sim->post(QStringLiteral("/v1/regions/eu-west/provision?dry_run=true"), R"({"count":10,"arch":"amd64","reason":"preview"})");
+    const auto provision = m_sim->post(QStringLiteral("/v1/regions/eu-west/provision?dry_run=true"),
+        R"({"count":10,"arch":"amd64","reason":"preview"})");
     QCOMPARE(provision.status, 200);
-    QCOMPARE(provision.json().value(QLatin1String("impact")).toObject().value(QLatin1String("workers_affected")).toInt(), 10);
+    QCOMPARE(
+        provision.json().value(QLatin1String("impact")).toObject().value(QLatin1String("workers_affected")).toInt(),
+        10);
 }
 
 void TestFleetApiContract::badActionInput_data()
@@ -430,14 +467,24 @@ void TestFleetApiContract::badActionInput_data()
     const QString provision = QStringLiteral("/v1/regions/eu-west/provision");
     QTest::newRow("not json") << provision << QByteArray("{\"count\":") << 400 << QString();
     QTest::newRow("array body") << provision << QByteArray("[]") << 400 << QString();
-    QTest::newRow("no reason") << provision << QByteArray(R"({"count":1,"arch":"amd64"})") << 422 << QStringLiteral("reason");
-    QTest::newRow("blank reason") << provision << QByteArray(R"({"count":1,"arch":"amd64","reason":"  "})") << 422 << QStringLiteral("reason");
-    QTest::newRow("bad arch") << provision << QByteArray(R"({"count":1,"arch":"sparc","reason":"r"})") << 422 << QStringLiteral("arch");
-    QTest::newRow("fractional count") << provision << QByteArray(R"({"count":1.5,"arch":"amd64","reason":"r"})") << 422 << QStringLiteral("count");
-    QTest::newRow("count as string") << provision << QByteArray(R"({"count":"5","arch":"amd64","reason":"r"})") << 422 << QStringLiteral("count");
-    QTest::newRow("too many") << provision << QByteArray(R"({"count":100000,"arch":"amd64","reason":"r"})") << 422 << QStringLiteral("count");
-    QTest::newRow("expiry in past") << provision << QByteArray(R"({"count":1,"arch":"amd64","reason":"r","expires_at":"2020-01-01T00:00:00Z"})") << 422 << QStringLiteral("expires_at");
-    QTest::newRow("expiry not time") << QStringLiteral("/v1/regions/eu-west/drain") << QByteArray(R"({"reason":"r","expires_at":"soon"})") << 422 << QStringLiteral("expires_at");
+    QTest::newRow("no reason") << provision << QByteArray(R"({"count":1,"arch":"amd64"})") << 422
+                               << QStringLiteral("reason");
+    QTest::newRow("blank reason") << provision << QByteArray(R"({"count":1,"arch":"amd64","reason":"  "})") << 422
+                                  << QStringLiteral("reason");
+    QTest::newRow("bad arch") << provision << QByteArray(R"({"count":1,"arch":"sparc","reason":"r"})") << 422
+                              << QStringLiteral("arch");
+    QTest::newRow("fractional count") << provision << QByteArray(R"({"count":1.5,"arch":"amd64","reason":"r"})") << 422
+                                      << QStringLiteral("count");
+    QTest::newRow("count as string") << provision << QByteArray(R"({"count":"5","arch":"amd64","reason":"r"})") << 422
+                                     << QStringLiteral("count");
+    QTest::newRow("too many") << provision << QByteArray(R"({"count":100000,"arch":"amd64","reason":"r"})") << 422
+                              << QStringLiteral("count");
+    QTest::newRow("expiry in past")
+        << provision << QByteArray(R"({"count":1,"arch":"amd64","reason":"r","expires_at":"2020-01-01T00:00:00Z"})")
+        << 422 << QStringLiteral("expires_at");
+    QTest::newRow("expiry not time") << QStringLiteral("/v1/regions/eu-west/drain")
+                                     << QByteArray(R"({"reason":"r","expires_at":"soon"})") << 422
+                                     << QStringLiteral("expires_at");
 }
 
 void TestFleetApiContract::badActionInput()
@@ -451,7 +498,14 @@ void TestFleetApiContract::badActionInput()
     QCOMPARE(r.header("Content-Type"), QByteArray("application/problem+json"));
     QVERIFY(!r.json().value(QLatin1String("detail")).toString().isEmpty());
     if (!param.isEmpty())
-        QCOMPARE(r.json().value(QLatin1String("invalid_params")).toArray().first().toObject().value(QLatin1String("name")).toString(), param);
+        QCOMPARE(r.json()
+                     .value(QLatin1String("invalid_params"))
+                     .toArray()
+                     .first()
+                     .toObject()
+                     .value(QLatin1String("name"))
+                     .toString(),
+            param);
     QVERIFY(m_sim->sim().operations().empty());
 }
 
@@ -465,33 +519,45 @@ void TestFleetApiContract::bodyTooLargeIs413()
 
 void TestFleetApiContract::conflictIs409()
 {
-    QCOMPARE(m_sim->post(QStringLiteral("/v1/regions/eu-west/drain"), R"({"reason":"r"})", "op-secret", key("d1")).status, 201);
-    const auto again = m_sim->post(QStringLiteral("/v1/regions/eu-west/drain"), R"({"reason":"r"})", "op-secret", key("d2"));
+    QCOMPARE(
+        m_sim->post(QStringLiteral("/v1/regions/eu-west/drain"), R"({"reason":"r"})", "op-secret", key("d1")).status,
+        201);
+    const auto again
+        = m_sim->post(QStringLiteral("/v1/regions/eu-west/drain"), R"({"reason":"r"})", "op-secret", key("d2"));
     QCOMPARE(again.status, 409);
     QVERIFY(again.json().value(QLatin1String("operation")).toString().startsWith(QLatin1String("op-")));
-    const auto resumeActive = m_sim->post(QStringLiteral("/v1/regions/us-east/resume"), R"({"reason":"r"})", "op-secret", key("r1"));
+    const auto resumeActive
+        = m_sim->post(QStringLiteral("/v1/regions/us-east/resume"), R"({"reason":"r"})", "op-secret", key("r1"));
     QCOMPARE(resumeActive.status, 409);
     QVERIFY(resumeActive.json().value(QLatin1String("detail")).toString().contains(QLatin1String("already active")));
 }
 
 void TestFleetApiContract::operationsCancelAndAudit()
 {
-    const auto created = m_sim->post(QStringLiteral("/v1/regions/us-west/provision"), R"({"count":3,"arch":"amd64","reason":"r"})", "op-secret", key("p"));
+    const auto created = m_sim->post(QStringLiteral("/v1/regions/us-west/provision"),
+        R"({"count":3,"arch":"amd64","reason":"r"})", "op-secret", key("p"));
     const QString id = created.json().value(QLatin1String("id")).toString();
     const auto list = m_sim->get(QStringLiteral("/v1/operations?state=running"));
     QCOMPARE(list.status, 200);
-    QCOMPARE(list.json().value(QLatin1String("items")).toArray().first().toObject().value(QLatin1String("id")).toString(), id);
-    const auto cancelled = m_sim->post(QStringLiteral("/v1/operations/") + id + QStringLiteral("/cancel"), R"({"reason":"wrong region"})", "op-secret", key("c"));
+    QCOMPARE(
+        list.json().value(QLatin1String("items")).toArray().first().toObject().value(QLatin1String("id")).toString(),
+        id);
+    const auto cancelled = m_sim->post(QStringLiteral("/v1/operations/") + id + QStringLiteral("/cancel"),
+        R"({"reason":"wrong region"})", "op-secret", key("c"));
     QCOMPARE(cancelled.status, 201);
     QCOMPARE(cancelled.json().value(QLatin1String("state")).toString(), QStringLiteral("cancelled"));
-    const auto retry = m_sim->post(QStringLiteral("/v1/operations/") + id + QStringLiteral("/cancel"), R"({"reason":"wrong region"})", "op-secret", key("c"));
+    const auto retry = m_sim->post(QStringLiteral("/v1/operations/") + id + QStringLiteral("/cancel"),
+        R"({"reason":"wrong region"})", "op-secret", key("c"));
     QCOMPARE(retry.status, 200); // a retried cancel is answered, not refused
-    const auto late = m_sim->post(QStringLiteral("/v1/operations/") + id + QStringLiteral("/cancel"), R"({"reason":"again"})", "op-secret", key("c2"));
+    const auto late = m_sim->post(QStringLiteral("/v1/operations/") + id + QStringLiteral("/cancel"),
+        R"({"reason":"again"})", "op-secret", key("c2"));
     QCOMPARE(late.status, 409);
-    const QJsonArray audit = m_sim->get(QStringLiteral("/v1/audit?limit=1000")).json().value(QLatin1String("items")).toArray();
+    const QJsonArray audit
+        = m_sim->get(QStringLiteral("/v1/audit?limit=1000")).json().value(QLatin1String("items")).toArray();
     QStringList actions;
     for (const auto &a : audit)
-        actions << a.toObject().value(QLatin1String("action")).toString() + u':' + a.toObject().value(QLatin1String("result")).toString();
+        actions << a.toObject().value(QLatin1String("action")).toString() + u':'
+                + a.toObject().value(QLatin1String("result")).toString();
     QVERIFY2(actions.contains(QStringLiteral("provision:accepted")), qPrintable(actions.join(u' ')));
     QVERIFY(actions.contains(QStringLiteral("cancel:accepted")));
     QVERIFY(actions.contains(QStringLiteral("provision:cancelled")));
@@ -500,7 +566,9 @@ void TestFleetApiContract::operationsCancelAndAudit()
         QVERIFY2(entry.contains(QLatin1String(field)), field);
     // Paging: a one-item page leads to the next.
     const auto page = m_sim->get(QStringLiteral("/v1/audit?limit=1")).json();
-    const auto next = m_sim->get(QStringLiteral("/v1/audit?limit=1&cursor=") + page.value(QLatin1String("next_cursor")).toString()).json();
+    const auto next
+        = m_sim->get(QStringLiteral("/v1/audit?limit=1&cursor=") + page.value(QLatin1String("next_cursor")).toString())
+              .json();
     QCOMPARE(next.value(QLatin1String("items")).toArray().first().toObject().value(QLatin1String("id")).toString(),
         audit.at(1).toObject().value(QLatin1String("id")).toString());
 }
@@ -531,9 +599,11 @@ void TestFleetApiContract::eventsStreamLive()
 {
     StreamReader stream(*m_sim);
     QTRY_VERIFY(stream.raw().contains("retry: "));
-    QCOMPARE(stream.reply()->header(QNetworkRequest::ContentTypeHeader).toString(), QStringLiteral("text/event-stream"));
+    QCOMPARE(
+        stream.reply()->header(QNetworkRequest::ContentTypeHeader).toString(), QStringLiteral("text/event-stream"));
     m_sim->admin(QStringLiteral("/v1/sim/advance"), R"({"seconds":5})");
-    m_sim->post(QStringLiteral("/v1/regions/eu-west/provision"), R"({"count":1,"arch":"amd64","reason":"r"})", "op-secret", key("p"));
+    m_sim->post(QStringLiteral("/v1/regions/eu-west/provision"), R"({"count":1,"arch":"amd64","reason":"r"})",
+        "op-secret", key("p"));
     QTRY_VERIFY(stream.raw().contains("event: operation"));
     QSet<QByteArray> types;
     qint64 last = 0;
@@ -624,7 +694,11 @@ void TestFleetApiContract::heartbeatComments()
 
 void TestFleetApiContract::faultErrorsThenRecovers()
 {
-    QCOMPARE(m_sim->admin(QStringLiteral("/v1/sim/faults"), R"({"type":"error","status":503,"count":2,"retry_after_s":3,"match":"/v1/regions"})").status, 201);
+    QCOMPARE(m_sim
+                 ->admin(QStringLiteral("/v1/sim/faults"),
+                     R"({"type":"error","status":503,"count":2,"retry_after_s":3,"match":"/v1/regions"})")
+                 .status,
+        201);
     QCOMPARE(m_sim->get(QStringLiteral("/v1/me")).status, 200); // does not match
     const auto first = m_sim->get(QStringLiteral("/v1/regions"));
     QCOMPARE(first.status, 503);
@@ -632,30 +706,42 @@ void TestFleetApiContract::faultErrorsThenRecovers()
     QCOMPARE(m_sim->get(QStringLiteral("/v1/regions")).status, 503);
     QCOMPARE(m_sim->get(QStringLiteral("/v1/regions")).status, 200);
     // A 5xx on an action means nothing happened; the retry with the same key then acts once.
-    m_sim->admin(QStringLiteral("/v1/sim/faults"), R"({"type":"error","status":502,"count":1,"match":"/v1/regions/eu-west/provision"})");
+    m_sim->admin(QStringLiteral("/v1/sim/faults"),
+        R"({"type":"error","status":502,"count":1,"match":"/v1/regions/eu-west/provision"})");
     const QByteArray body = R"({"count":1,"arch":"amd64","reason":"r"})";
     QCOMPARE(m_sim->post(QStringLiteral("/v1/regions/eu-west/provision"), body, "op-secret", key("retry")).status, 502);
     // Reconcile before retrying: the failed attempt created nothing.
-    QCOMPARE(m_sim->get(QStringLiteral("/v1/operations?idempotency_key=retry"), "op-secret").json().value(QLatin1String("total")).toInt(), 0);
+    QCOMPARE(m_sim->get(QStringLiteral("/v1/operations?idempotency_key=retry"), "op-secret")
+                 .json()
+                 .value(QLatin1String("total"))
+                 .toInt(),
+        0);
     QCOMPARE(m_sim->post(QStringLiteral("/v1/regions/eu-west/provision"), body, "op-secret", key("retry")).status, 201);
     const auto found = m_sim->get(QStringLiteral("/v1/operations?idempotency_key=retry"), "op-secret").json();
     QCOMPARE(found.value(QLatin1String("total")).toInt(), 1);
     // Another caller's key never matches.
-    QCOMPARE(m_sim->get(QStringLiteral("/v1/operations?idempotency_key=retry"), "admin-secret").json().value(QLatin1String("total")).toInt(), 0);
+    QCOMPARE(m_sim->get(QStringLiteral("/v1/operations?idempotency_key=retry"), "admin-secret")
+                 .json()
+                 .value(QLatin1String("total"))
+                 .toInt(),
+        0);
     QCOMPARE(m_sim->sim().operations().size(), std::size_t(1));
 }
 
 void TestFleetApiContract::faultMalformedBody()
 {
-    m_sim->admin(QStringLiteral("/v1/sim/faults"), R"({"type":"malformed","mode":"not_json","count":1,"match":"/v1/workers"})");
+    m_sim->admin(
+        QStringLiteral("/v1/sim/faults"), R"({"type":"malformed","mode":"not_json","count":1,"match":"/v1/workers"})");
     const auto html = m_sim->get(QStringLiteral("/v1/workers"));
     QCOMPARE(html.status, 200);
     QVERIFY(QJsonDocument::fromJson(html.body).isNull());
-    m_sim->admin(QStringLiteral("/v1/sim/faults"), R"({"type":"malformed","mode":"truncate","count":1,"match":"/v1/regions"})");
+    m_sim->admin(
+        QStringLiteral("/v1/sim/faults"), R"({"type":"malformed","mode":"truncate","count":1,"match":"/v1/regions"})");
     QJsonParseError error;
     QJsonDocument::fromJson(m_sim->get(QStringLiteral("/v1/regions")).body, &error);
     QVERIFY(error.error != QJsonParseError::NoError);
-    m_sim->admin(QStringLiteral("/v1/sim/faults"), R"({"type":"malformed","mode":"wrong_types","count":1,"match":"/v1/fleet"})");
+    m_sim->admin(
+        QStringLiteral("/v1/sim/faults"), R"({"type":"malformed","mode":"wrong_types","count":1,"match":"/v1/fleet"})");
     const QJsonObject wrong = m_sim->get(QStringLiteral("/v1/fleet/snapshot")).json();
     QVERIFY(wrong.value(QLatin1String("sequence")).isString());
     QCOMPARE(m_sim->get(QStringLiteral("/v1/regions")).json().value(QLatin1String("items")).toArray().size(), 6);
@@ -721,7 +807,8 @@ void TestFleetApiContract::scenarioOverHttpShowsTimeoutsInAffectedRegion()
     QCOMPARE(m_sim->admin(QStringLiteral("/v1/sim/advance"), R"({"seconds":14400})").status, 200); // to 12:00
     QMap<QString, int> timeouts;
     for (const char *region : { "eu-central", "eu-west", "us-east", "us-west", "ap-southeast", "sa-east" }) {
-        const auto r = m_sim->get(QStringLiteral("/v1/regions/%1/health?from=-1h&step=3600").arg(QLatin1String(region)));
+        const auto r
+            = m_sim->get(QStringLiteral("/v1/regions/%1/health?from=-1h&step=3600").arg(QLatin1String(region)));
         QCOMPARE(r.status, 200);
         int n = 0;
         for (const auto &b : r.json().value(QLatin1String("buckets")).toArray())

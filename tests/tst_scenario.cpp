@@ -66,19 +66,17 @@ void TestScenario::rejects_data()
                                << QStringLiteral("scenario.start");
     QTest::newRow("no regions") << QByteArray(R"({"name":"x","start":"2025-11-12T08:00:00Z","regions":[]})")
                                 << QStringLiteral("scenario.regions");
-    QTest::newRow("loss above 1") << QByteArray(R"({"name":"x","start":"2025-11-12T08:00:00Z","regions":[{"id":"r1","packet_loss":2}]})")
+    QTest::newRow("loss above 1") << QByteArray(
+        R"({"name":"x","start":"2025-11-12T08:00:00Z","regions":[{"id":"r1","packet_loss":2}]})")
                                   << QStringLiteral("regions[0].packet_loss");
-    QTest::newRow("duplicate region")
-        << QByteArray(R"({"name":"x","start":"2025-11-12T08:00:00Z","regions":[)" + region + "," + region + "]}")
-        << QStringLiteral("used twice");
-    QTest::newRow("timeline unknown region")
-        << QByteArray(R"({"name":"x","start":"2025-11-12T08:00:00Z","regions":[)" + region
-               + R"(],"timeline":[{"at":"09:00","region":"nope","packet_loss":0.1}]})")
-        << QStringLiteral("timeline[0].region");
-    QTest::newRow("timeline bad time")
-        << QByteArray(R"({"name":"x","start":"2025-11-12T08:00:00Z","regions":[)" + region
-               + R"(],"timeline":[{"at":"25:00","region":"r1"}]})")
-        << QStringLiteral("timeline[0].at");
+    QTest::newRow("duplicate region") << QByteArray(R"({"name":"x","start":"2025-11-12T08:00:00Z","regions":[)" + region
+        + "," + region + "]}") << QStringLiteral("used twice");
+    QTest::newRow("timeline unknown region") << QByteArray(R"({"name":"x","start":"2025-11-12T08:00:00Z","regions":[)"
+        + region + R"(],"timeline":[{"at":"09:00","region":"nope","packet_loss":0.1}]})")
+                                             << QStringLiteral("timeline[0].region");
+    QTest::newRow("timeline bad time") << QByteArray(R"({"name":"x","start":"2025-11-12T08:00:00Z","regions":[)"
+        + region + R"(],"timeline":[{"at":"25:00","region":"r1"}]})")
+                                       << QStringLiteral("timeline[0].at");
 }
 
 void TestScenario::rejects()
@@ -94,7 +92,8 @@ void TestScenario::unknownNameListsBuiltIns()
 {
     QString error;
     QVERIFY(!Scenario::load(QStringLiteral("no-such-scenario"), &error));
-    QVERIFY2(error.contains(QLatin1String("calm")) && error.contains(QLatin1String("upstream-packet-loss")), qPrintable(error));
+    QVERIFY2(error.contains(QLatin1String("calm")) && error.contains(QLatin1String("upstream-packet-loss")),
+        qPrintable(error));
 }
 
 QTEST_APPLESS_MAIN(TestScenario)

@@ -9,8 +9,8 @@ using namespace fleet::sim;
 
 namespace {
 
-std::unique_ptr<Simulation> makeSim(const QString &scenario = QStringLiteral("upstream-packet-loss"), quint64 seed = 7,
-    int historySeconds = 86400)
+std::unique_ptr<Simulation> makeSim(
+    const QString &scenario = QStringLiteral("upstream-packet-loss"), quint64 seed = 7, int historySeconds = 86400)
 {
     QString error;
     auto s = Scenario::load(scenario, &error);
@@ -118,7 +118,8 @@ void TestSimulation::incidentRaisesTimeoutsInAffectedRegionOnly()
         if (r == affected)
             continue;
         const int other = timeouts(*sim, r, peakFrom, peakTo);
-        QVERIFY2(other * 10 < peak, qPrintable(QStringLiteral("%1 has %2 timeouts at the peak").arg(sim->region(r).id).arg(other)));
+        QVERIFY2(other * 10 < peak,
+            qPrintable(QStringLiteral("%1 has %2 timeouts at the peak").arg(sim->region(r).id).arg(other)));
     }
     // Connections to the affected region's workers degrade: some miss enough heartbeats to be offline at the peak.
     const auto peakSample = sim->health(affected, start + 4 * kHour, start + 4 * kHour + 1000, 1);
@@ -148,7 +149,8 @@ void TestSimulation::provisionLifecycle()
     auto sim = makeSim();
     const int region = sim->regionIndex(u"eu-west");
     const int before = sim->workerCount();
-    const ActionResult r = sim->provision(region, 10, Arch::Amd64, request(QStringLiteral("p1"), QStringLiteral("replace eu-central")));
+    const ActionResult r
+        = sim->provision(region, 10, Arch::Amd64, request(QStringLiteral("p1"), QStringLiteral("replace eu-central")));
     QCOMPARE(r.outcome, ActionResult::Outcome::Created);
     const Operation &op = sim->operations()[r.operation];
     QCOMPARE(op.state, OperationState::Running);

@@ -21,7 +21,10 @@ int fail(const QString &message)
     return 2;
 }
 
-void quitOnSignal(int) { QCoreApplication::quit(); }
+void quitOnSignal(int)
+{
+    QCoreApplication::quit();
+}
 
 } // namespace
 
@@ -38,15 +41,17 @@ int main(int argc, char **argv)
     parser.addHelpOption();
     parser.addVersionOption();
     const QCommandLineOption scenarioOpt(QStringLiteral("scenario"),
-        QStringLiteral("Built-in scenario name or path to a scenario JSON file (default: calm)."), QStringLiteral("name"),
-        QStringLiteral("calm"));
-    const QCommandLineOption listOpt(QStringLiteral("list-scenarios"), QStringLiteral("List the built-in scenarios and exit."));
-    const QCommandLineOption portOpt(QStringLiteral("port"), QStringLiteral("TCP port; 0 picks a free one (default 8080)."),
-        QStringLiteral("port"), QStringLiteral("8080"));
-    const QCommandLineOption bindOpt(QStringLiteral("bind"), QStringLiteral("Address to listen on (default 127.0.0.1)."),
-        QStringLiteral("address"), QStringLiteral("127.0.0.1"));
-    const QCommandLineOption seedOpt(QStringLiteral("seed"), QStringLiteral("Random seed; the same seed gives the same run."),
-        QStringLiteral("n"), QStringLiteral("1"));
+        QStringLiteral("Built-in scenario name or path to a scenario JSON file (default: calm)."),
+        QStringLiteral("name"), QStringLiteral("calm"));
+    const QCommandLineOption listOpt(
+        QStringLiteral("list-scenarios"), QStringLiteral("List the built-in scenarios and exit."));
+    const QCommandLineOption portOpt(QStringLiteral("port"),
+        QStringLiteral("TCP port; 0 picks a free one (default 8080)."), QStringLiteral("port"), QStringLiteral("8080"));
+    const QCommandLineOption bindOpt(QStringLiteral("bind"),
+        QStringLiteral("Address to listen on (default 127.0.0.1)."), QStringLiteral("address"),
+        QStringLiteral("127.0.0.1"));
+    const QCommandLineOption seedOpt(QStringLiteral("seed"),
+        QStringLiteral("Random seed; the same seed gives the same run."), QStringLiteral("n"), QStringLiteral("1"));
     const QCommandLineOption speedOpt(QStringLiteral("speed"),
         QStringLiteral("Simulated seconds per real second; 0 pauses the clock (default 1)."), QStringLiteral("x"),
         QStringLiteral("1"));
@@ -60,9 +65,11 @@ int main(int argc, char **argv)
         QStringLiteral("Accept a token: ROLE:TOKEN[:NAME], ROLE viewer, operator or admin. Repeatable."),
         QStringLiteral("spec"));
     const QCommandLineOption tokenFileOpt(QStringLiteral("tokens-file"),
-        QStringLiteral("JSON file of tokens: {\"tokens\":[{\"token\":..,\"role\":..,\"name\":..}]}."), QStringLiteral("file"));
+        QStringLiteral("JSON file of tokens: {\"tokens\":[{\"token\":..,\"role\":..,\"name\":..}]}."),
+        QStringLiteral("file"));
     const QCommandLineOption heartbeatOpt(QStringLiteral("heartbeat-ms"),
-        QStringLiteral("Event stream heartbeat interval (default 15000)."), QStringLiteral("ms"), QStringLiteral("15000"));
+        QStringLiteral("Event stream heartbeat interval (default 15000)."), QStringLiteral("ms"),
+        QStringLiteral("15000"));
     const QCommandLineOption rateOpt(QStringLiteral("rate-limit"),
         QStringLiteral("Requests per second per token before 429; 0 turns it off (default 50)."), QStringLiteral("n"),
         QStringLiteral("50"));
@@ -70,7 +77,8 @@ int main(int argc, char **argv)
         QStringLiteral("Hours of one-second health history kept per region (default 24)."), QStringLiteral("hours"),
         QStringLiteral("24"));
     const QCommandLineOption bufferOpt(QStringLiteral("event-buffer"),
-        QStringLiteral("Events kept for Last-Event-ID resume (default 65536)."), QStringLiteral("n"), QStringLiteral("65536"));
+        QStringLiteral("Events kept for Last-Event-ID resume (default 65536)."), QStringLiteral("n"),
+        QStringLiteral("65536"));
     parser.addOptions({ scenarioOpt, listOpt, portOpt, bindOpt, seedOpt, speedOpt, workersOpt, warmupOpt, tokenOpt,
         tokenFileOpt, heartbeatOpt, rateOpt, historyOpt, bufferOpt });
     parser.process(app);
@@ -151,7 +159,9 @@ int main(int argc, char **argv)
 
     Simulation &sim = server.simulation();
     QTextStream out(stdout);
-    out << "fleet-sim listening on http://" << (address.protocol() == QAbstractSocket::IPv6Protocol ? QStringLiteral("[%1]").arg(address.toString()) : address.toString())
+    out << "fleet-sim listening on http://"
+        << (address.protocol() == QAbstractSocket::IPv6Protocol ? QStringLiteral("[%1]").arg(address.toString())
+                                                                : address.toString())
         << ':' << listening << '\n';
     out << "  scenario " << sim.scenario().name << ", " << sim.workerCount() << " workers in " << sim.regionCount()
         << " regions, seed " << qint64(seed) << ", speed " << speed << "x\n";

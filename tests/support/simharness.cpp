@@ -39,8 +39,8 @@ SimHarness::SimHarness(const Options &options)
     ServerOptions serverOptions;
     serverOptions.speed = options.speed;
     serverOptions.heartbeatMs = options.heartbeatMs;
-    m_server = std::make_unique<FleetSimServer>(std::make_unique<Simulation>(std::move(*scenario), simOptions),
-        std::move(access), serverOptions);
+    m_server = std::make_unique<FleetSimServer>(
+        std::make_unique<Simulation>(std::move(*scenario), simOptions), std::move(access), serverOptions);
     if (m_server->listen(QHostAddress::LocalHost, 0, &error) == 0)
         qFatal("listen: %s", qPrintable(error));
 }
@@ -50,8 +50,8 @@ QUrl SimHarness::url(const QString &pathAndQuery) const
     return QUrl(QStringLiteral("http://127.0.0.1:%1%2").arg(m_server->port()).arg(pathAndQuery));
 }
 
-SimHarness::Response SimHarness::get(const QString &path, const QByteArray &token,
-    const QList<QPair<QByteArray, QByteArray>> &headers)
+SimHarness::Response SimHarness::get(
+    const QString &path, const QByteArray &token, const QList<QPair<QByteArray, QByteArray>> &headers)
 {
     return send("GET", path, {}, token, headers);
 }
