@@ -5,6 +5,13 @@ namespace fleet {
 namespace {
 
 template <typename Enum, std::size_t N>
+QStringView nameOf(const std::array<QStringView, N> &names, Enum value)
+{
+    const auto i = static_cast<std::size_t>(value);
+    return i < N ? names[i] : QStringView(u"unknown");
+}
+
+template <typename Enum, std::size_t N>
 std::optional<Enum> lookup(const std::array<QStringView, N> &names, QStringView text)
 {
     for (std::size_t i = 0; i < N; ++i) {
@@ -30,31 +37,31 @@ constexpr std::array<QStringView, 3> kRoleNames { u"viewer", u"operator", u"admi
 
 QStringView wireName(Arch value)
 {
-    return kArchNames[static_cast<int>(value)];
+    return nameOf(kArchNames, value);
 }
 QStringView wireName(WorkerState value)
 {
-    return kWorkerStateNames[static_cast<int>(value)];
+    return nameOf(kWorkerStateNames, value);
 }
 QStringView wireName(DispatchState value)
 {
-    return kDispatchNames[static_cast<int>(value)];
+    return nameOf(kDispatchNames, value);
 }
 QStringView wireName(FailureReason value)
 {
-    return kFailureNames[static_cast<int>(value)];
+    return nameOf(kFailureNames, value);
 }
 QStringView wireName(OperationType value)
 {
-    return kOperationTypeNames[static_cast<int>(value)];
+    return nameOf(kOperationTypeNames, value);
 }
 QStringView wireName(OperationState value)
 {
-    return kOperationStateNames[static_cast<int>(value)];
+    return nameOf(kOperationStateNames, value);
 }
 QStringView wireName(Role value)
 {
-    return kRoleNames[static_cast<int>(value)];
+    return nameOf(kRoleNames, value);
 }
 
 std::optional<Arch> archFromString(QStringView text)
@@ -76,6 +83,15 @@ std::optional<FailureReason> failureReasonFromString(QStringView text)
 std::optional<Role> roleFromString(QStringView text)
 {
     return lookup<Role>(kRoleNames, text);
+}
+
+std::optional<OperationType> operationTypeFromString(QStringView text)
+{
+    return lookup<OperationType>(kOperationTypeNames, text);
+}
+std::optional<OperationState> operationStateFromString(QStringView text)
+{
+    return lookup<OperationState>(kOperationStateNames, text);
 }
 
 bool isTerminal(OperationState state)

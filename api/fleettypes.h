@@ -1,11 +1,14 @@
 #pragma once
 
+#include <QMap>
 #include <QObject>
 #include <QString>
 #include <QStringView>
 
 #include <array>
 #include <optional>
+#include <variant>
+#include <vector>
 
 // Plain value types of the Fleet API v1 wire contract (resources/api/fleet-api.yaml).
 // Times are milliseconds since the Unix epoch, UTC; 0 means "not set".
@@ -13,22 +16,25 @@ namespace fleet {
 
 Q_NAMESPACE
 
-enum class Arch { Amd64, Aarch64, Armv7hf };
+// Each enum ends with Unknown: a value a newer server sent that this client does not know. Decoders keep the
+// raw spelling in the struct's `unknown` map (field name -> value) so it can be shown as "unknown: <value>".
+// The *Count constants count the known values only.
+enum class Arch { Amd64, Aarch64, Armv7hf, Unknown };
 inline constexpr int kArchCount = 3;
 
-enum class WorkerState { Provisioning, Idle, Busy, Draining, Offline, Terminated };
+enum class WorkerState { Provisioning, Idle, Busy, Draining, Offline, Terminated, Unknown };
 inline constexpr int kWorkerStateCount = 6;
 
-enum class DispatchState { Active, Draining, Drained };
+enum class DispatchState { Active, Draining, Drained, Unknown };
 
 enum class FailureReason { ETimedOut, EConnReset, EHostUnreach, BuildError };
 inline constexpr int kFailureReasonCount = 4;
 
-enum class OperationType { Provision, DrainWorker, DrainRegion, ResumeRegion };
+enum class OperationType { Provision, DrainWorker, DrainRegion, ResumeRegion, Unknown };
 
-enum class OperationState { Pending, Running, Succeeded, Failed, Cancelled };
+enum class OperationState { Pending, Running, Succeeded, Failed, Cancelled, Unknown };
 
-enum class Role { Viewer, Operator, Admin };
+enum class Role { Viewer, Operator, Admin, Unknown };
 
 Q_ENUM_NS(Arch)
 Q_ENUM_NS(WorkerState)
@@ -51,6 +57,8 @@ std::optional<WorkerState> workerStateFromString(QStringView text);
 std::optional<DispatchState> dispatchStateFromString(QStringView text);
 std::optional<FailureReason> failureReasonFromString(QStringView text);
 std::optional<Role> roleFromString(QStringView text);
+std::optional<OperationType> operationTypeFromString(QStringView text);
+std::optional<OperationState> operationStateFromString(QStringView text);
 
 bool isTerminal(OperationState state);
 
@@ -77,6 +85,7 @@ struct Region
     double rttP95Ms = 0;
     QString dispatchChangedBy;
     QString dispatchReason;
+    QMap<QString, QString> unknown; // unknown enum values and extra fields, as sent
 };
 
 struct Worker
@@ -95,6 +104,7 @@ struct Worker
     FailureCounts recentFailures {}; // last 15 minutes
     QString offlineReason; // "drained", "heartbeat_lost", "expired", "cancelled" or empty
     QString operation; // operation that provisioned or drains this worker, if any
+    QMap<QString, QString> unknown; // unknown enum values, failure reasons and extra fields, as sent
 };
 
 // One health bucket of a region. `samples` is the number of one-second samples behind it; 0 means no data.
@@ -135,6 +145,7 @@ struct Operation
     qint64 finishedAt = 0;
     qint64 expiresAt = 0;
     QString message; // what happened, in words (why it failed, why it was cancelled, ...)
+    QMap<QString, QString> unknown;
 };
 
 struct AuditEntry
@@ -149,6 +160,7 @@ struct AuditEntry
     QString result; // "accepted", "replayed", "rejected", "succeeded", "failed", "cancelled"
     QString detail;
     QString operation;
+    QMap<QString, QString> unknown;
 };
 
 struct Identity
@@ -156,6 +168,39 @@ struct Identity
     QString id;
     QString name;
     Role role = Role::Viewer;
+    qint64 serverTime = 0;
+};
+
+// GET /v1/fleet/snapshot: the whole fleet as of event `sequence`.
+struct Snapshot
+{
+    qint64 sequence = 0;
+    qint64 time = 0;
+    std::vector<Region> regions;
+    std::vector<Worker> workers;
+    std::vector<Operation> operations;
+};
+
+// One health bucket of one region, as carried by a "health" event.
+struct RegionHealth
+{
+    QString region;
+    HealthSample sample;
+};
+
+// The server lost events this client needs: refetch the snapshot, then resume after its sequence.
+struct Resync
+{
+    QString reason;
+    qint64 sequence = 0;
+};
+
+// One event of GET /v1/events, decoded. `payload` is std::monostate for an event type this client does not know.
+struct FleetEvent
+{
+    qint64 id = 0;
+    QString type;
+    std::variant<std::monostate, Worker, Region, RegionHealth, Operation, AuditEntry, Resync> payload;
 };
 
 } // namespace fleet

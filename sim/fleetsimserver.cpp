@@ -740,11 +740,7 @@ FleetSimServer::Reply FleetSimServer::getOperations(const Call &call)
         return invalidParam(call.path, QStringLiteral("limit"), QStringLiteral("must be from 1 to 1000"));
     std::optional<OperationState> state;
     if (call.hasQuery("state")) {
-        const QString s = call.queryValue("state");
-        for (int i = 0; i < 5; ++i) {
-            if (wireName(OperationState(i)) == s)
-                state = OperationState(i);
-        }
+        state = operationStateFromString(call.queryValue("state"));
         if (!state)
             return invalidParam(call.path, QStringLiteral("state"),
                 QStringLiteral("must be pending, running, succeeded, failed or cancelled"));

@@ -34,8 +34,10 @@ QString archShortName(Arch arch)
         return QStringLiteral("a64");
     case Arch::Armv7hf:
         return QStringLiteral("a32");
+    case Arch::Unknown:
+        break;
     }
-    return {};
+    return QStringLiteral("unk");
 }
 
 double percentile(std::vector<double> &values, double p)
