@@ -3,6 +3,7 @@
 #include <QMap>
 #include <QObject>
 #include <QString>
+#include <QStringList>
 #include <QStringView>
 
 #include <array>
@@ -169,6 +170,53 @@ struct Identity
     QString name;
     Role role = Role::Viewer;
     qint64 serverTime = 0;
+};
+
+// One page of a list endpoint.
+template <typename T>
+struct Page
+{
+    std::vector<T> items;
+    QString nextCursor; // empty on the last page
+    int total = 0;
+};
+
+// GET /v1/regions/{id}/health
+struct HealthHistory
+{
+    QString region;
+    qint64 from = 0;
+    qint64 to = 0;
+    int stepSeconds = 0;
+    qint64 historyStart = 0;
+    std::vector<HealthSample> buckets;
+};
+
+// The answer to an action sent with ?dry_run=true.
+struct DryRunResult
+{
+    QString action;
+    QString target;
+    int workersAffected = 0;
+    int runningBuilds = 0;
+    int queuedBuilds = 0;
+    int activeWorkersBefore = 0;
+    int activeWorkersAfter = 0;
+    int regionWorkers = 0;
+    int maxWorkers = 0;
+    int capacityLeft = 0;
+    QStringList notes;
+};
+
+// An RFC 9457 problem document from the server.
+struct Problem
+{
+    QString type;
+    QString title;
+    int status = 0;
+    QString detail;
+    QString operation;
+    QList<QPair<QString, QString>> invalidParams; // name, reason
 };
 
 // GET /v1/fleet/snapshot: the whole fleet as of event `sequence`.

@@ -1,0 +1,753 @@
+#include "wiredecode.h"
+
+#include "isotime.h"
+
+#include <simdjson.h>
+
+#include <array>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace fleet {
+
+namespace sj = simdjson;
+
+namespace {
+
+using namespace std::string_view_literals;
+
+const char *typeName(sj::dom::element_type t)
+{
+    switch (t) {
+    case sj::dom::element_type::ARRAY:
+        return "an array";
+    case sj::dom::element_type::OBJECT:
+        return "an object";
+    case sj::dom::element_type::INT64:
+    case sj::dom::element_type::UINT64:
+    case sj::dom::element_type::DOUBLE:
+        return "a number";
+    case sj::dom::element_type::STRING:
+        return "a string";
+    case sj::dom::element_type::BOOL:
+        return "a boolean";
+    case sj::dom::element_type::NULL_VALUE:
+        return "null";
+    }
+    return "something else";
+}
+
+struct StringHash
+{
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view> {}(s); }
+};
+
+// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm, public domain).
+qint64 daysFromCivil(qint64 y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    const qint64 era = (y >= 0 ? y : y - 399) / 400;
+    const auto yoe = static_cast<unsigned>(y - era * 400);
+    const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + static_cast<qint64>(doe) - 719468;
+}
+
+// Fast path for "YYYY-MM-DDTHH:MM:SS[.fff]Z"; anything else goes through QDateTime.
+std::optional<qint64> parseTime(std::string_view s)
+{
+    auto digits = [&s](std::size_t at, std::size_t n, int *out) {
+        int v = 0;
+        for (std::size_t i = at; i < at + n; ++i) {
+            if (i >= s.size() || s[i] < '0' || s[i] > '9')
+                return false;
+            v = v * 10 + (s[i] - '0');
+        }
+        *out = v;
+        return true;
+    };
+    int y = 0, mo = 0, d = 0, h = 0, mi = 0, se = 0, ms = 0;
+    if (s.size() >= 20 && s[4] == '-' && s[7] == '-' && s[10] == 'T' && s[13] == ':' && s[16] == ':'
+        && digits(0, 4, &y) && digits(5, 2, &mo) && digits(8, 2, &d) && digits(11, 2, &h) && digits(14, 2, &mi)
+        && digits(17, 2, &se) && mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h < 24 && mi < 60 && se < 61) {
+        std::size_t at = 19;
+        if (s[at] == '.') {
+            std::size_t n = 0;
+            int frac = 0;
+            while (at + 1 + n < s.size() && s[at + 1 + n] >= '0' && s[at + 1 + n] <= '9') {
+                if (n < 3)
+                    frac = frac * 10 + (s[at + 1 + n] - '0');
+                ++n;
+            }
+            if (n == 0)
+                return std::nullopt;
+            for (std::size_t k = n; k < 3; ++k)
+                frac *= 10;
+            ms = frac;
+            at += 1 + n;
+        }
+        if (at + 1 == s.size() && (s[at] == 'Z' || s[at] == 'z'))
+            return (daysFromCivil(y, unsigned(mo), unsigned(d)) * 86400 + h * 3600 + mi * 60 + se) * 1000 + ms;
+    }
+    return parseIsoUtc(QString::fromUtf8(s.data(), qsizetype(s.size())));
+}
+
+template <typename Enum>
+std::optional<Enum> enumFromUtf8(std::string_view text)
+{
+    for (int i = 0;; ++i) {
+        const auto value = static_cast<Enum>(i);
+        if (value == Enum::Unknown)
+            return std::nullopt;
+        if (QLatin1String(text.data(), qsizetype(text.size())) == wireName(value))
+            return value;
+    }
+}
+
+std::optional<FailureReason> failureFromUtf8(std::string_view text)
+{
+    for (int i = 0; i < kFailureReasonCount; ++i) {
+        if (QLatin1String(text.data(), qsizetype(text.size())) == wireName(FailureReason(i)))
+            return FailureReason(i);
+    }
+    return std::nullopt;
+}
+
+QString qstr(std::string_view s) { return QString::fromUtf8(s.data(), qsizetype(s.size())); }
+
+} // namespace
+
+struct WireDecoder::Private
+{
+    sj::dom::parser parser;
+    std::unordered_map<std::string, QString, StringHash, std::equal_to<>> interned;
+
+    // Where in the document we are, for error messages; formatted only when something fails.
+    struct Step
+    {
+        std::string_view key;
+        qsizetype index = -1;
+    };
+    std::vector<Step> path;
+    QString endpoint;
+    QString error;
+
+    bool failed() const { return !error.isEmpty(); }
+
+    void fail(const QString &what)
+    {
+        if (!error.isEmpty())
+            return;
+        QString where;
+        for (const Step &s : path) {
+            if (s.index >= 0)
+                where += u'[' + QString::number(s.index) + u']';
+            else
+                where += (where.isEmpty() ? QString() : QStringLiteral(".")) + qstr(s.key);
+        }
+        error = endpoint + QStringLiteral(": ") + (where.isEmpty() ? QString() : where + QStringLiteral(": ")) + what;
+    }
+
+    void expected(const char *what, const sj::dom::element &v)
+    {
+        fail(QStringLiteral("expected %1, got %2").arg(QLatin1String(what), QLatin1String(typeName(v.type()))));
+    }
+
+    bool parse(const QByteArray &json, sj::dom::element *root)
+    {
+        path.clear();
+        error.clear();
+        const auto err = parser.parse(json.constData(), std::size_t(json.size())).get(*root);
+        if (err) {
+            if (json.trimmed().isEmpty())
+                fail(QStringLiteral("the body is empty, expected JSON"));
+            else
+                fail(QStringLiteral("the body is not valid JSON (%1)%2")
+                         .arg(QLatin1String(sj::error_message(err)),
+                             json.trimmed().startsWith('<') ? QStringLiteral("; it looks like an HTML page, "
+                                                                             "perhaps from a proxy")
+                                                            : QString()));
+            return false;
+        }
+        return true;
+    }
+
+    QString intern(std::string_view s)
+    {
+        auto it = interned.find(s);
+        if (it != interned.end())
+            return it->second;
+        if (interned.size() > 4096)
+            return qstr(s); // bounded: interning is for the few repeated values
+        return interned.emplace(std::string(s), qstr(s)).first->second;
+    }
+
+    // ---- scalars ----
+    QString string(const sj::dom::element &v, bool internIt = false)
+    {
+        std::string_view s;
+        if (v.get_string().get(s)) {
+            expected("a string", v);
+            return {};
+        }
+        return internIt ? intern(s) : qstr(s);
+    }
+    QString nullableString(const sj::dom::element &v, bool internIt = false)
+    {
+        return v.is_null() ? QString() : string(v, internIt);
+    }
+    qint64 integer(const sj::dom::element &v)
+    {
+        int64_t n = 0;
+        if (v.type() == sj::dom::element_type::DOUBLE || v.get_int64().get(n)) {
+            expected("a whole number", v);
+            return 0;
+        }
+        return n;
+    }
+    double number(const sj::dom::element &v)
+    {
+        double n = 0;
+        if (v.get_double().get(n)) {
+            expected("a number", v);
+            return 0;
+        }
+        return n;
+    }
+    bool boolean(const sj::dom::element &v)
+    {
+        bool b = false;
+        if (v.get_bool().get(b))
+            expected("true or false", v);
+        return b;
+    }
+    qint64 time(const sj::dom::element &v, bool nullable)
+    {
+        if (nullable && v.is_null())
+            return 0;
+        std::string_view s;
+        if (v.get_string().get(s)) {
+            expected("an RFC 3339 time string", v);
+            return 0;
+        }
+        const auto t = parseTime(s);
+        if (!t) {
+            fail(QStringLiteral("\"%1\" is not an RFC 3339 time with an offset, such as 2025-11-12T09:13:00Z").arg(qstr(s)));
+            return 0;
+        }
+        return *t;
+    }
+    template <typename Enum>
+    Enum enumValue(const sj::dom::element &v, std::string_view field, QMap<QString, QString> &unknown)
+    {
+        std::string_view s;
+        if (v.get_string().get(s)) {
+            expected("a string", v);
+            return Enum::Unknown;
+        }
+        if (auto e = enumFromUtf8<Enum>(s))
+            return *e;
+        unknown.insert(qstr(field), qstr(s));
+        return Enum::Unknown;
+    }
+
+    // Iterates the fields of an object, dispatching known ones by index, keeping unknown ones, and checking that
+    // every required field (bit set in `required`) was there.
+    template <std::size_t N, typename Fn>
+    bool object(const sj::dom::element &v, const std::array<std::string_view, N> &fields, quint64 required,
+        QMap<QString, QString> *unknown, Fn &&fn)
+    {
+        sj::dom::object o;
+        if (v.get_object().get(o)) {
+            expected("an object", v);
+            return false;
+        }
+        quint64 seen = 0;
+        for (const sj::dom::key_value_pair field : o) {
+            std::size_t i = 0;
+            while (i < N && fields[i] != field.key)
+                ++i;
+            if (i == N) {
+                if (unknown)
+                    unknown->insert(qstr(field.key), QString::fromStdString(sj::to_string(field.value)));
+                continue;
+            }
+            seen |= quint64(1) << i;
+            path.push_back({ fields[i], -1 });
+            fn(i, field.value);
+            path.pop_back();
+            if (failed())
+                return false;
+        }
+        const quint64 missing = required & ~seen;
+        if (missing) {
+            for (std::size_t i = 0; i < N; ++i) {
+                if (missing & (quint64(1) << i)) {
+                    fail(QStringLiteral("missing field \"%1\"").arg(qstr(fields[i])));
+                    break;
+                }
+            }
+            return false;
+        }
+        return true;
+    }
+
+    template <typename T, typename Fn>
+    std::vector<T> array(const sj::dom::element &v, Fn &&decodeOne)
+    {
+        std::vector<T> out;
+        sj::dom::array a;
+        if (v.get_array().get(a)) {
+            expected("an array", v);
+            return out;
+        }
+        out.reserve(a.size());
+        qsizetype index = 0;
+        for (const sj::dom::element item : a) {
+            path.push_back({ {}, index++ });
+            T value;
+            decodeOne(item, value);
+            path.pop_back();
+            if (failed())
+                return {};
+            out.push_back(std::move(value));
+        }
+        return out;
+    }
+
+    static constexpr quint64 all(std::size_t n) { return n >= 64 ? ~quint64(0) : (quint64(1) << n) - 1; }
+
+    // ---- types ----
+    void counts(const sj::dom::element &v, WorkerCounts &c)
+    {
+        static constexpr std::array<std::string_view, 6> f { "provisioning"sv, "idle"sv, "busy"sv, "draining"sv,
+            "offline"sv, "terminated"sv };
+        object(v, f, all(6), nullptr, [&](std::size_t i, const sj::dom::element &e) { c[i] = int(integer(e)); });
+    }
+
+    void failures(const sj::dom::element &v, FailureCounts &c, QMap<QString, QString> *unknown, const char *prefix)
+    {
+        sj::dom::object o;
+        if (v.get_object().get(o)) {
+            expected("an object", v);
+            return;
+        }
+        for (const sj::dom::key_value_pair field : o) {
+            path.push_back({ field.key, -1 });
+            const int n = int(integer(field.value));
+            path.pop_back();
+            if (failed())
+                return;
+            if (auto reason = failureFromUtf8(field.key))
+                c[int(*reason)] = n;
+            else if (unknown) // a reason this client does not know: kept, shown as unknown
+                unknown->insert(QLatin1String(prefix) + qstr(field.key), QString::number(n));
+        }
+    }
+
+    void worker(const sj::dom::element &v, Worker &w)
+    {
+        static constexpr std::array<std::string_view, 14> f { "id"sv, "name"sv, "region"sv, "arch"sv, "state"sv,
+            "version"sv, "started_at"sv, "last_heartbeat_at"sv, "current_build"sv, "rtt_ms"sv, "packet_loss"sv,
+            "recent_failures"sv, "offline_reason"sv, "operation"sv };
+        object(v, f, all(14), &w.unknown, [&](std::size_t i, const sj::dom::element &e) {
+            switch (i) {
+            case 0: w.id = string(e); break;
+            case 1: w.name = string(e); break;
+            case 2: w.region = string(e, true); break;
+            case 3: w.arch = enumValue<Arch>(e, f[i], w.unknown); break;
+            case 4: w.state = enumValue<WorkerState>(e, f[i], w.unknown); break;
+            case 5: w.version = string(e, true); break;
+            case 6: w.startedAt = time(e, false); break;
+            case 7: w.lastHeartbeatAt = time(e, true); break;
+            case 8: w.currentBuild = nullableString(e); break;
+            case 9: w.rttMs = number(e); break;
+            case 10: w.packetLoss = number(e); break;
+            case 11: failures(e, w.recentFailures, &w.unknown, "recent_failures."); break;
+            case 12: w.offlineReason = nullableString(e, true); break;
+            case 13: w.operation = nullableString(e, true); break;
+            }
+        });
+    }
+
+    void region(const sj::dom::element &v, Region &r)
+    {
+        static constexpr std::array<std::string_view, 10> f { "id"sv, "name"sv, "provider"sv, "location"sv,
+            "dispatch_state"sv, "dispatch_changed_by"sv, "dispatch_reason"sv, "capacity"sv, "workers_by_state"sv,
+            "network"sv };
+        static constexpr std::array<std::string_view, 2> cap { "max_workers"sv, "max_provision_per_request"sv };
+        static constexpr std::array<std::string_view, 3> net { "packet_loss"sv, "rtt_ms_p50"sv, "rtt_ms_p95"sv };
+        object(v, f, all(10), &r.unknown, [&](std::size_t i, const sj::dom::element &e) {
+            switch (i) {
+            case 0: r.id = string(e, true); break;
+            case 1: r.name = string(e); break;
+            case 2: r.provider = string(e); break;
+            case 3: r.location = string(e); break;
+            case 4: r.dispatchState = enumValue<DispatchState>(e, f[i], r.unknown); break;
+            case 5: r.dispatchChangedBy = nullableString(e); break;
+            case 6: r.dispatchReason = nullableString(e); break;
+            case 7:
+                object(e, cap, all(2), nullptr, [&](std::size_t k, const sj::dom::element &x) {
+                    (k == 0 ? r.capacity.maxWorkers : r.capacity.maxProvisionPerRequest) = int(integer(x));
+                });
+                break;
+            case 8: counts(e, r.workersByState); break;
+            case 9:
+                object(e, net, all(3), nullptr, [&](std::size_t k, const sj::dom::element &x) {
+                    const double n = number(x);
+                    (k == 0 ? r.packetLoss : k == 1 ? r.rttP50Ms : r.rttP95Ms) = n;
+                });
+                break;
+            }
+        });
+    }
+
+    void healthSample(const sj::dom::element &v, HealthSample &s)
+    {
+        static constexpr std::array<std::string_view, 9> f { "time"sv, "step_s"sv, "samples"sv, "workers_by_state"sv,
+            "builds"sv, "failures"sv, "rtt_ms"sv, "packet_loss"sv, "queue"sv };
+        static constexpr std::array<std::string_view, 3> builds { "started"sv, "succeeded"sv, "failed"sv };
+        static constexpr std::array<std::string_view, 2> rtt { "p50"sv, "p95"sv };
+        static constexpr std::array<std::string_view, 3> queue { "depth"sv, "wait_s_p50"sv, "wait_s_p95"sv };
+        bool sawNull = false;
+        object(v, f, all(9), nullptr, [&](std::size_t i, const sj::dom::element &e) {
+            if (i >= 3 && e.is_null()) {
+                sawNull = true; // a gap: no data in this bucket
+                return;
+            }
+            switch (i) {
+            case 0: s.time = time(e, false); break;
+            case 1: s.stepSeconds = int(integer(e)); break;
+            case 2: s.samples = int(integer(e)); break;
+            case 3: counts(e, s.workersByState); break;
+            case 4:
+                object(e, builds, all(3), nullptr, [&](std::size_t k, const sj::dom::element &x) {
+                    const int n = int(integer(x));
+                    (k == 0 ? s.buildsStarted : k == 1 ? s.buildsSucceeded : s.buildsFailed) = n;
+                });
+                break;
+            case 5: failures(e, s.failures, nullptr, ""); break;
+            case 6:
+                object(e, rtt, all(2), nullptr, [&](std::size_t k, const sj::dom::element &x) {
+                    (k == 0 ? s.rttP50Ms : s.rttP95Ms) = number(x);
+                });
+                break;
+            case 7: s.packetLoss = number(e); break;
+            case 8:
+                object(e, queue, all(3), nullptr, [&](std::size_t k, const sj::dom::element &x) {
+                    if (k == 0)
+                        s.queueDepth = int(integer(x));
+                    else
+                        (k == 1 ? s.waitP50Seconds : s.waitP95Seconds) = number(x);
+                });
+                break;
+            }
+        });
+        if (!failed() && sawNull && s.samples > 0)
+            fail(QStringLiteral("a bucket with samples > 0 has null metrics"));
+    }
+
+    void operation(const sj::dom::element &v, Operation &op)
+    {
+        static constexpr std::array<std::string_view, 15> f { "id"sv, "type"sv, "state"sv, "region"sv, "worker"sv,
+            "params"sv, "progress"sv, "reason"sv, "requested_by"sv, "idempotency_key"sv, "created_at"sv,
+            "updated_at"sv, "finished_at"sv, "expires_at"sv, "message"sv };
+        static constexpr std::array<std::string_view, 2> params { "count"sv, "arch"sv };
+        static constexpr std::array<std::string_view, 2> progress { "done"sv, "total"sv };
+        object(v, f, all(15), &op.unknown, [&](std::size_t i, const sj::dom::element &e) {
+            switch (i) {
+            case 0: op.id = string(e); break;
+            case 1: op.type = enumValue<OperationType>(e, f[i], op.unknown); break;
+            case 2: op.state = enumValue<OperationState>(e, f[i], op.unknown); break;
+            case 3: op.region = string(e, true); break;
+            case 4: op.worker = nullableString(e); break;
+            case 5:
+                if (!e.is_null())
+                    object(e, params, all(2), nullptr, [&](std::size_t k, const sj::dom::element &x) {
+                        if (k == 0)
+                            op.count = int(integer(x));
+                        else
+                            op.arch = enumValue<Arch>(x, "params.arch"sv, op.unknown);
+                    });
+                break;
+            case 6:
+                object(e, progress, all(2), nullptr, [&](std::size_t k, const sj::dom::element &x) {
+                    (k == 0 ? op.progressDone : op.progressTotal) = int(integer(x));
+                });
+                break;
+            case 7: op.reason = string(e); break;
+            case 8: op.requestedBy = string(e, true); break;
+            case 9: op.idempotencyKey = nullableString(e); break;
+            case 10: op.createdAt = time(e, false); break;
+            case 11: op.updatedAt = time(e, false); break;
+            case 12: op.finishedAt = time(e, true); break;
+            case 13: op.expiresAt = time(e, true); break;
+            case 14: op.message = nullableString(e); break;
+            }
+        });
+    }
+
+    void audit(const sj::dom::element &v, AuditEntry &a)
+    {
+        static constexpr std::array<std::string_view, 10> f { "id"sv, "time"sv, "actor"sv, "role"sv, "action"sv,
+            "target"sv, "reason"sv, "result"sv, "detail"sv, "operation"sv };
+        object(v, f, all(10), &a.unknown, [&](std::size_t i, const sj::dom::element &e) {
+            switch (i) {
+            case 0: a.id = string(e); break;
+            case 1: a.time = time(e, false); break;
+            case 2: a.actor = string(e, true); break;
+            case 3: a.role = enumValue<Role>(e, f[i], a.unknown); break;
+            case 4: a.action = string(e, true); break;
+            case 5: a.target = string(e); break;
+            case 6: a.reason = nullableString(e); break;
+            case 7: a.result = string(e, true); break;
+            case 8: a.detail = nullableString(e); break;
+            case 9: a.operation = nullableString(e); break;
+            }
+        });
+    }
+
+    template <typename T, typename Fn>
+    void page(const sj::dom::element &v, Page<T> &p, Fn &&decodeOne)
+    {
+        static constexpr std::array<std::string_view, 3> f { "items"sv, "next_cursor"sv, "total"sv };
+        object(v, f, all(3), nullptr, [&](std::size_t i, const sj::dom::element &e) {
+            switch (i) {
+            case 0: p.items = array<T>(e, decodeOne); break;
+            case 1: p.nextCursor = nullableString(e); break;
+            case 2: p.total = int(integer(e)); break;
+            }
+        });
+    }
+
+    template <typename T, typename Fn>
+    Result<T> run(const QByteArray &json, const QString &where, Fn &&decode)
+    {
+        endpoint = where;
+        sj::dom::element root;
+        T value {};
+        if (parse(json, &root))
+            decode(root, value);
+        if (failed())
+            return Result<T>::failure(error);
+        return Result<T>::success(std::move(value));
+    }
+};
+
+WireDecoder::WireDecoder()
+    : d(std::make_unique<Private>())
+{
+}
+
+WireDecoder::~WireDecoder() = default;
+
+Result<Snapshot> WireDecoder::snapshot(const QByteArray &json, const QString &endpoint)
+{
+    return d->run<Snapshot>(json, endpoint, [this](const sj::dom::element &root, Snapshot &s) {
+        static constexpr std::array<std::string_view, 5> f { "sequence"sv, "time"sv, "regions"sv, "workers"sv,
+            "operations"sv };
+        d->object(root, f, Private::all(5), nullptr, [&](std::size_t i, const sj::dom::element &e) {
+            switch (i) {
+            case 0: s.sequence = d->integer(e); break;
+            case 1: s.time = d->time(e, false); break;
+            case 2: s.regions = d->array<Region>(e, [this](const sj::dom::element &x, Region &r) { d->region(x, r); }); break;
+            case 3: s.workers = d->array<Worker>(e, [this](const sj::dom::element &x, Worker &w) { d->worker(x, w); }); break;
+            case 4:
+                s.operations = d->array<Operation>(e, [this](const sj::dom::element &x, Operation &o) { d->operation(x, o); });
+                break;
+            }
+        });
+    });
+}
+
+Result<Identity> WireDecoder::identity(const QByteArray &json, const QString &endpoint)
+{
+    return d->run<Identity>(json, endpoint, [this](const sj::dom::element &root, Identity &id) {
+        static constexpr std::array<std::string_view, 5> f { "id"sv, "name"sv, "role"sv, "roles"sv, "server_time"sv };
+        QMap<QString, QString> unknown;
+        d->object(root, f, Private::all(4), &unknown, [&](std::size_t i, const sj::dom::element &e) {
+            switch (i) {
+            case 0: id.id = d->string(e); break;
+            case 1: id.name = d->string(e); break;
+            case 2: id.role = d->enumValue<Role>(e, f[i], unknown); break;
+            case 3:
+                if (e.type() != sj::dom::element_type::ARRAY)
+                    d->expected("an array", e);
+                break;
+            case 4: id.serverTime = d->time(e, true); break;
+            }
+        });
+    });
+}
+
+Result<Region> WireDecoder::region(const QByteArray &json, const QString &endpoint)
+{
+    return d->run<Region>(json, endpoint, [this](const sj::dom::element &root, Region &r) { d->region(root, r); });
+}
+
+Result<Page<Region>> WireDecoder::regions(const QByteArray &json, const QString &endpoint)
+{
+    return d->run<Page<Region>>(json, endpoint, [this](const sj::dom::element &root, Page<Region> &p) {
+        d->page(root, p, [this](const sj::dom::element &x, Region &r) { d->region(x, r); });
+    });
+}
+
+Result<Worker> WireDecoder::worker(const QByteArray &json, const QString &endpoint)
+{
+    return d->run<Worker>(json, endpoint, [this](const sj::dom::element &root, Worker &w) { d->worker(root, w); });
+}
+
+Result<Page<Worker>> WireDecoder::workers(const QByteArray &json, const QString &endpoint)
+{
+    return d->run<Page<Worker>>(json, endpoint, [this](const sj::dom::element &root, Page<Worker> &p) {
+        d->page(root, p, [this](const sj::dom::element &x, Worker &w) { d->worker(x, w); });
+    });
+}
+
+Result<HealthHistory> WireDecoder::health(const QByteArray &json, const QString &endpoint)
+{
+    return d->run<HealthHistory>(json, endpoint, [this](const sj::dom::element &root, HealthHistory &h) {
+        static constexpr std::array<std::string_view, 6> f { "region"sv, "from"sv, "to"sv, "step_s"sv,
+            "history_start"sv, "buckets"sv };
+        d->object(root, f, Private::all(6), nullptr, [&](std::size_t i, const sj::dom::element &e) {
+            switch (i) {
+            case 0: h.region = d->string(e, true); break;
+            case 1: h.from = d->time(e, false); break;
+            case 2: h.to = d->time(e, false); break;
+            case 3: h.stepSeconds = int(d->integer(e)); break;
+            case 4: h.historyStart = d->time(e, false); break;
+            case 5:
+                h.buckets = d->array<HealthSample>(e, [this](const sj::dom::element &x, HealthSample &s) { d->healthSample(x, s); });
+                break;
+            }
+        });
+    });
+}
+
+Result<Operation> WireDecoder::operation(const QByteArray &json, const QString &endpoint)
+{
+    return d->run<Operation>(json, endpoint, [this](const sj::dom::element &root, Operation &o) { d->operation(root, o); });
+}
+
+Result<Page<Operation>> WireDecoder::operations(const QByteArray &json, const QString &endpoint)
+{
+    return d->run<Page<Operation>>(json, endpoint, [this](const sj::dom::element &root, Page<Operation> &p) {
+        d->page(root, p, [this](const sj::dom::element &x, Operation &o) { d->operation(x, o); });
+    });
+}
+
+Result<Page<AuditEntry>> WireDecoder::audit(const QByteArray &json, const QString &endpoint)
+{
+    return d->run<Page<AuditEntry>>(json, endpoint, [this](const sj::dom::element &root, Page<AuditEntry> &p) {
+        d->page(root, p, [this](const sj::dom::element &x, AuditEntry &a) { d->audit(x, a); });
+    });
+}
+
+Result<DryRunResult> WireDecoder::dryRun(const QByteArray &json, const QString &endpoint)
+{
+    return d->run<DryRunResult>(json, endpoint, [this](const sj::dom::element &root, DryRunResult &r) {
+        static constexpr std::array<std::string_view, 5> f { "dry_run"sv, "action"sv, "target"sv, "impact"sv, "notes"sv };
+        static constexpr std::array<std::string_view, 8> impact { "workers_affected"sv, "running_builds"sv,
+            "queued_builds"sv, "active_workers_before"sv, "active_workers_after"sv, "region_workers"sv,
+            "max_workers"sv, "capacity_left"sv };
+        d->object(root, f, Private::all(5), nullptr, [&](std::size_t i, const sj::dom::element &e) {
+            switch (i) {
+            case 0:
+                if (!d->boolean(e))
+                    d->fail(QStringLiteral("dry_run must be true"));
+                break;
+            case 1: r.action = d->string(e); break;
+            case 2: r.target = d->string(e); break;
+            case 3:
+                d->object(e, impact, Private::all(8), nullptr, [&](std::size_t k, const sj::dom::element &x) {
+                    int *fields[] = { &r.workersAffected, &r.runningBuilds, &r.queuedBuilds, &r.activeWorkersBefore,
+                        &r.activeWorkersAfter, &r.regionWorkers, &r.maxWorkers, &r.capacityLeft };
+                    *fields[k] = int(d->integer(x));
+                });
+                break;
+            case 4: {
+                const auto notes = d->array<QString>(e, [this](const sj::dom::element &x, QString &s) { s = d->string(x); });
+                r.notes = QStringList(notes.begin(), notes.end());
+                break;
+            }
+            }
+        });
+    });
+}
+
+Result<Problem> WireDecoder::problem(const QByteArray &json, const QString &endpoint)
+{
+    return d->run<Problem>(json, endpoint, [this](const sj::dom::element &root, Problem &p) {
+        static constexpr std::array<std::string_view, 7> f { "type"sv, "title"sv, "status"sv, "detail"sv,
+            "instance"sv, "invalid_params"sv, "operation"sv };
+        static constexpr std::array<std::string_view, 2> param { "name"sv, "reason"sv };
+        d->object(root, f, 0, nullptr, [&](std::size_t i, const sj::dom::element &e) {
+            switch (i) {
+            case 0: p.type = d->string(e); break;
+            case 1: p.title = d->string(e); break;
+            case 2: p.status = int(d->integer(e)); break;
+            case 3: p.detail = d->string(e); break;
+            case 4: break;
+            case 5:
+                d->array<int>(e, [&](const sj::dom::element &x, int &) {
+                    QString name, reason;
+                    d->object(x, param, Private::all(2), nullptr, [&](std::size_t k, const sj::dom::element &y) {
+                        (k == 0 ? name : reason) = d->string(y);
+                    });
+                    p.invalidParams.append({ name, reason });
+                });
+                break;
+            case 6: p.operation = d->nullableString(e); break;
+            }
+        });
+    });
+}
+
+Result<FleetEvent> WireDecoder::event(qint64 id, const QString &type, const QByteArray &data)
+{
+    const QString where = QStringLiteral("event %1 (%2)").arg(id).arg(type);
+    FleetEvent ev;
+    ev.id = id;
+    ev.type = type;
+    auto wrap = [&](auto result) -> Result<FleetEvent> {
+        if (!result)
+            return Result<FleetEvent>::failure(result.error());
+        ev.payload = result.take();
+        return Result<FleetEvent>::success(std::move(ev));
+    };
+    if (type == QLatin1String("worker"))
+        return wrap(worker(data, where));
+    if (type == QLatin1String("region"))
+        return wrap(region(data, where));
+    if (type == QLatin1String("operation"))
+        return wrap(operation(data, where));
+    if (type == QLatin1String("audit"))
+        return wrap(d->run<AuditEntry>(data, where, [this](const sj::dom::element &root, AuditEntry &a) { d->audit(root, a); }));
+    if (type == QLatin1String("health")) {
+        return wrap(d->run<RegionHealth>(data, where, [this](const sj::dom::element &root, RegionHealth &h) {
+            static constexpr std::array<std::string_view, 2> f { "region"sv, "sample"sv };
+            d->object(root, f, Private::all(2), nullptr, [&](std::size_t i, const sj::dom::element &e) {
+                if (i == 0)
+                    h.region = d->string(e, true);
+                else
+                    d->healthSample(e, h.sample);
+            });
+        }));
+    }
+    if (type == QLatin1String("resync")) {
+        return wrap(d->run<Resync>(data, where, [this](const sj::dom::element &root, Resync &r) {
+            static constexpr std::array<std::string_view, 2> f { "reason"sv, "sequence"sv };
+            d->object(root, f, Private::all(2), nullptr, [&](std::size_t i, const sj::dom::element &e) {
+                if (i == 0)
+                    r.reason = d->string(e);
+                else
+                    r.sequence = d->integer(e);
+            });
+        }));
+    }
+    return Result<FleetEvent>::success(std::move(ev)); // a type from a newer server: counted, not applied
+}
+
+} // namespace fleet
