@@ -41,13 +41,21 @@ SimHarness::SimHarness(const Options &options)
     serverOptions.heartbeatMs = options.heartbeatMs;
     m_server = std::make_unique<FleetSimServer>(
         std::make_unique<Simulation>(std::move(*scenario), simOptions), std::move(access), serverOptions);
-    if (m_server->listen(QHostAddress::LocalHost, 0, &error) == 0)
+    m_port = m_server->listen(QHostAddress::LocalHost, 0, &error);
+    if (m_port == 0)
         qFatal("listen: %s", qPrintable(error));
+}
+
+void SimHarness::startAgain()
+{
+    QString error;
+    if (m_server->listen(QHostAddress::LocalHost, m_port, &error) == 0)
+        qFatal("listen again: %s", qPrintable(error));
 }
 
 QUrl SimHarness::url(const QString &pathAndQuery) const
 {
-    return QUrl(QStringLiteral("http://127.0.0.1:%1%2").arg(m_server->port()).arg(pathAndQuery));
+    return QUrl(QStringLiteral("http://127.0.0.1:%1%2").arg(m_port).arg(pathAndQuery));
 }
 
 SimHarness::Response SimHarness::get(

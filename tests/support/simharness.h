@@ -55,8 +55,15 @@ public:
     Response admin(const QString &path, const QByteArray &json) { return post(path, json, "admin-secret"); }
 
     QNetworkAccessManager &network() { return m_nam; }
+    QUrl baseUrl() const { return url(QString()); }
+    quint16 port() const { return m_port; }
+
+    // As a crash would: stop listening and drop every connection. startAgain() listens on the same port.
+    void stopServing() { m_server->close(); }
+    void startAgain();
 
 private:
     std::unique_ptr<fleet::sim::FleetSimServer> m_server;
     QNetworkAccessManager m_nam;
+    quint16 m_port = 0;
 };

@@ -1,0 +1,25 @@
+#pragma once
+
+#include <QString>
+#include <QUrl>
+
+namespace fleet {
+
+// How to reach a Fleet API server. The token is held here and nowhere else; it is never logged.
+struct ClientConfig
+{
+    QUrl baseUrl; // e.g. http://127.0.0.1:8080
+    QString token;
+    QString caFile; // PEM bundle of extra trusted CAs (a private CA), empty for the system's
+    bool insecure = false; // skip TLS verification: development only, flagged loudly by every UI
+    int requestTimeoutMs = 15000; // transfer timeout of ordinary requests
+    int snapshotTimeoutMs = 60000; // a 50,000-worker snapshot is ~20 MB
+    qint64 maxResponseBytes = 256LL * 1024 * 1024; // answers beyond this are aborted
+    int maxAttempts = 4; // per request, for transient failures and 429/503
+    int maxRetryAfterSeconds = 120; // a longer Retry-After is reported rather than waited for
+    int backoffBaseMs = 1000;
+    int backoffCapMs = 30000;
+    int defaultHeartbeatMs = 15000; // until the server says otherwise (X-Heartbeat-Interval-Ms)
+};
+
+} // namespace fleet

@@ -1,0 +1,227 @@
+#include "eventstream.h"
+
+#include "wiredecode.h"
+
+#include <QLoggingCategory>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QSslCertificate>
+#include <QSslConfiguration>
+
+Q_LOGGING_CATEGORY(lcSse, "fleet.sse", QtInfoMsg)
+
+namespace fleet {
+
+EventStream::EventStream(ClientConfig config, QObject *parent)
+    : QObject(parent)
+    , m_config(std::move(config))
+    , m_nam(new QNetworkAccessManager(this))
+    , m_decoder(std::make_unique<WireDecoder>())
+    , m_backoff(m_config.backoffBaseMs, m_config.backoffCapMs)
+    , m_heartbeatMs(m_config.defaultHeartbeatMs)
+{
+    m_nam->setAutoDeleteReplies(false);
+    m_watchdog.setSingleShot(true);
+    connect(&m_watchdog, &QTimer::timeout, this, &EventStream::onWatchdog);
+    m_retryTimer.setSingleShot(true);
+    connect(&m_retryTimer, &QTimer::timeout, this, &EventStream::connectNow);
+}
+
+EventStream::~EventStream()
+{
+    if (m_reply)
+        m_reply->abort();
+}
+
+void EventStream::start(qint64 afterEventId)
+{
+    stop();
+    m_running = true;
+    m_lastId = afterEventId;
+    m_parser.setLastEventId(QString::number(afterEventId));
+    m_backoff.reset();
+    connectNow();
+}
+
+void EventStream::stop()
+{
+    m_running = false;
+    m_connected = false;
+    m_retryTimer.stop();
+    m_watchdog.stop();
+    if (m_reply) {
+        QNetworkReply *reply = m_reply;
+        m_reply = nullptr;
+        reply->disconnect(this);
+        reply->abort();
+        reply->deleteLater();
+    }
+}
+
+void EventStream::connectNow()
+{
+    if (!m_running)
+        return;
+    QUrl url = m_config.baseUrl;
+    url.setPath(url.path().chopped(url.path().endsWith(u'/') ? 1 : 0) + QStringLiteral("/v1/events"));
+    QNetworkRequest request(url);
+    request.setRawHeader("Authorization", "Bearer " + m_config.token.toLatin1());
+    request.setRawHeader("Accept", "text/event-stream");
+    request.setRawHeader("Cache-Control", "no-cache");
+    request.setRawHeader("Last-Event-ID", QByteArray::number(m_lastId));
+    request.setAttribute(QNetworkRequest::CacheLoadControlAttribute, QNetworkRequest::AlwaysNetwork);
+    if (url.scheme() == QLatin1String("https")) {
+        QSslConfiguration ssl = QSslConfiguration::defaultConfiguration();
+        if (!m_config.caFile.isEmpty())
+            ssl.addCaCertificates(QSslCertificate::fromPath(m_config.caFile));
+        if (m_config.insecure)
+            ssl.setPeerVerifyMode(QSslSocket::VerifyNone);
+        request.setSslConfiguration(ssl);
+    }
+    // No transfer timeout: the stream is meant to stay open. Liveness is the watchdog's job.
+    m_parser.reset();
+    m_resyncing = false;
+    m_reply = m_nam->get(request);
+    connect(m_reply, &QNetworkReply::metaDataChanged, this, [this] {
+        const int status = m_reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+        const int beat = m_reply->rawHeader("X-Heartbeat-Interval-Ms").toInt();
+        if (beat > 0)
+            m_heartbeatMs = beat;
+        if (status == 200 && m_reply->header(QNetworkRequest::ContentTypeHeader).toString().startsWith(QLatin1String("text/event-stream"))) {
+            // Connected, but not yet known to be live: the first bytes may be a resync (see onReadyRead).
+            m_connected = true;
+            m_announced = false;
+            m_watchdog.start(2 * m_heartbeatMs);
+        }
+    });
+    connect(m_reply, &QNetworkReply::readyRead, this, &EventStream::onReadyRead);
+    connect(m_reply, &QNetworkReply::finished, this, &EventStream::onFinished);
+    // Until headers arrive, the same watchdog bounds the connection attempt.
+    m_watchdog.start(2 * m_heartbeatMs);
+}
+
+void EventStream::onReadyRead()
+{
+    if (!m_reply || !m_connected)
+        return;
+    const QByteArray bytes = m_reply->readAll();
+    m_watchdog.start(2 * m_heartbeatMs);
+    Q_EMIT alive();
+    SseParser::Output out;
+    m_parser.feed(bytes, &out);
+    if (out.retryMs)
+        m_backoff.setBaseMs(*out.retryMs);
+    for (const SseParser::Event &e : out.events) {
+        if (m_resyncing || !m_running)
+            return;
+        bool numeric = false;
+        const qint64 id = e.lastEventId.toLongLong(&numeric);
+        if (e.type == QLatin1String("resync")) {
+            auto decoded = m_decoder->event(id, e.type, e.data);
+            m_lastId = numeric ? id : m_lastId;
+            m_resyncing = true;
+            Q_EMIT resyncRequired(decoded.ok()
+                    ? QStringLiteral("the server no longer holds the events after %1 (%2)")
+                          .arg(m_lastId)
+                          .arg(std::get<Resync>(decoded.value().payload).reason)
+                    : QStringLiteral("the server asked for a resync"));
+            return;
+        }
+        if (!numeric || id != m_lastId + 1) {
+            // Ids are consecutive: a jump means events were lost between us and the server.
+            m_resyncing = true;
+            Q_EMIT resyncRequired(QStringLiteral("event ids jumped from %1 to %2").arg(m_lastId).arg(e.lastEventId));
+            return;
+        }
+        auto decoded = m_decoder->event(id, e.type, e.data);
+        if (!decoded.ok()) {
+            qCWarning(lcSse).noquote() << "undecodable event:" << decoded.error();
+            m_resyncing = true;
+            Q_EMIT resyncRequired(QStringLiteral("an event could not be read: %1").arg(decoded.error()));
+            return;
+        }
+        m_lastId = id;
+        Q_EMIT eventReceived(decoded.value());
+    }
+    if (!m_announced && !m_resyncing && m_running) {
+        // The stream's opening bytes arrived and did not ask for a resync: now it is live.
+        m_announced = true;
+        m_backoff.reset();
+        qCInfo(lcSse) << "connected, resuming after event" << m_lastId;
+        Q_EMIT connected();
+    }
+}
+
+void EventStream::onFinished()
+{
+    QNetworkReply *reply = m_reply;
+    if (!reply)
+        return;
+    m_reply = nullptr;
+    reply->deleteLater();
+    const bool wasConnected = m_connected;
+    m_connected = false;
+    m_watchdog.stop();
+    if (!m_running)
+        return;
+    const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    ApiError error;
+    if (status == 401 || status == 403) {
+        error.kind = status == 401 ? ApiError::Kind::Unauthorized : ApiError::Kind::Forbidden;
+        error.httpStatus = status;
+        error.message = status == 401 ? QStringLiteral("the server did not accept the token (401)")
+                                      : QStringLiteral("this token may not read events (403)");
+        return fail(error, true);
+    }
+    if (status >= 400 || (status == 200 && !wasConnected)) {
+        error.kind = ApiError::Kind::Http;
+        error.httpStatus = status;
+        error.retryAfterSeconds = reply->rawHeader("Retry-After").trimmed().isEmpty()
+            ? -1
+            : reply->rawHeader("Retry-After").trimmed().toInt();
+        error.message = status == 200 ? QStringLiteral("the server did not answer with an event stream")
+                                      : QStringLiteral("the event stream was refused with HTTP %1").arg(status);
+        return fail(error, false);
+    }
+    if (reply->error() != QNetworkReply::NoError && reply->error() != QNetworkReply::RemoteHostClosedError)
+        error = ApiError::fromNetwork(reply->error(), reply->errorString());
+    else {
+        error.kind = ApiError::Kind::Network;
+        error.message = QStringLiteral("the server closed the event stream");
+    }
+    fail(error, false);
+}
+
+void EventStream::onWatchdog()
+{
+    if (!m_reply)
+        return;
+    ApiError error;
+    error.kind = ApiError::Kind::Timeout;
+    error.message = m_connected ? QStringLiteral("no data or heartbeat for %1 s: connection presumed dead").arg(2 * m_heartbeatMs / 1000.0)
+                                : QStringLiteral("connection timed out");
+    QNetworkReply *reply = m_reply;
+    m_reply = nullptr;
+    reply->disconnect(this);
+    reply->abort();
+    reply->deleteLater();
+    m_connected = false;
+    fail(error, false);
+}
+
+void EventStream::fail(const ApiError &error, bool fatal)
+{
+    if (fatal) {
+        m_running = false;
+        qCWarning(lcSse).noquote() << "stopped:" << error.message;
+        Q_EMIT disconnected(error, m_backoff.attempt(), -1, true);
+        return;
+    }
+    const int retryAfterMs = error.retryAfterSeconds > 0 ? error.retryAfterSeconds * 1000 : 0;
+    const int delay = std::max(m_backoff.nextDelayMs(), retryAfterMs);
+    qCInfo(lcSse).noquote() << QStringLiteral("%1 - reconnecting in %2 ms (attempt %3)").arg(error.message).arg(delay).arg(m_backoff.attempt());
+    m_retryTimer.start(delay);
+    Q_EMIT disconnected(error, m_backoff.attempt(), delay, false);
+}
+
+} // namespace fleet

@@ -1,0 +1,427 @@
+#include "fleetclient.h"
+
+#include "isotime.h"
+#include "jsonwriter.h"
+#include "wiredecode.h"
+
+#include <QDateTime>
+#include <QFile>
+#include <QLoggingCategory>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QSslCertificate>
+#include <QSslConfiguration>
+#include <QThread>
+#include <QTimer>
+#include <QUrlQuery>
+#include <QUuid>
+#include <QtConcurrent/QtConcurrentRun>
+
+Q_LOGGING_CATEGORY(lcApi, "fleet.api", QtInfoMsg)
+
+namespace fleet {
+
+namespace {
+
+WireDecoder &threadDecoder()
+{
+    thread_local WireDecoder decoder;
+    return decoder;
+}
+
+int parseRetryAfter(const QByteArray &value)
+{
+    if (value.isEmpty())
+        return -1;
+    bool ok = false;
+    const int seconds = value.trimmed().toInt(&ok);
+    if (ok)
+        return std::max(0, seconds);
+    const QDateTime when = QDateTime::fromString(QString::fromLatin1(value).trimmed(), Qt::RFC2822Date);
+    return when.isValid() ? int(std::max<qint64>(0, QDateTime::currentDateTimeUtc().secsTo(when))) : -1;
+}
+
+QByteArray actionBody(const QString &reason, qint64 expiresAt, const std::function<void(JsonWriter &)> &more = {})
+{
+    QByteArray body;
+    JsonWriter w(&body);
+    w.beginObject();
+    if (more)
+        more(w);
+    w.field("reason", QStringView(reason));
+    if (expiresAt > 0) {
+        w.key("expires_at");
+        w.timestamp(expiresAt);
+    }
+    w.endObject();
+    return body;
+}
+
+QString newKey() { return QUuid::createUuid().toString(QUuid::WithoutBraces); }
+
+QString pathPart(const QString &segment) { return QString::fromLatin1(QUrl::toPercentEncoding(segment)); }
+
+} // namespace
+
+FleetClient::Action FleetClient::provision(const QString &region, int count, Arch arch, const QString &reason,
+    qint64 expiresAt)
+{
+    return { QStringLiteral("/v1/regions/%1/provision").arg(pathPart(region)),
+        actionBody(reason, expiresAt,
+            [&](JsonWriter &w) {
+                w.field("count", count);
+                w.field("arch", wireName(arch));
+            }),
+        newKey(), QStringLiteral("provision %1 %2 workers in %3").arg(count).arg(wireName(arch)).arg(region) };
+}
+
+FleetClient::Action FleetClient::drainRegion(const QString &region, const QString &reason, qint64 expiresAt)
+{
+    return { QStringLiteral("/v1/regions/%1/drain").arg(pathPart(region)), actionBody(reason, expiresAt), newKey(),
+        QStringLiteral("drain region %1").arg(region) };
+}
+
+FleetClient::Action FleetClient::resumeRegion(const QString &region, const QString &reason)
+{
+    return { QStringLiteral("/v1/regions/%1/resume").arg(pathPart(region)), actionBody(reason, 0), newKey(),
+        QStringLiteral("resume region %1").arg(region) };
+}
+
+FleetClient::Action FleetClient::drainWorker(const QString &worker, const QString &reason)
+{
+    return { QStringLiteral("/v1/workers/%1/drain").arg(pathPart(worker)), actionBody(reason, 0), newKey(),
+        QStringLiteral("drain worker %1").arg(worker) };
+}
+
+FleetClient::Action FleetClient::cancel(const QString &operation, const QString &reason)
+{
+    return { QStringLiteral("/v1/operations/%1/cancel").arg(pathPart(operation)), actionBody(reason, 0), newKey(),
+        QStringLiteral("cancel %1").arg(operation) };
+}
+
+FleetClient::FleetClient(ClientConfig config, QObject *parent)
+    : QObject(parent)
+    , m_config(std::move(config))
+    , m_nam(new QNetworkAccessManager(this))
+    , m_backoff(m_config.backoffBaseMs, m_config.backoffCapMs)
+{
+    m_nam->setAutoDeleteReplies(false);
+}
+
+FleetClient::~FleetClient() = default;
+
+QByteArray FleetClient::describeForLog(const QNetworkRequest &request, const QByteArray &verb)
+{
+    QByteArray out = verb + ' ' + request.url().toString(QUrl::RemoveUserInfo).toUtf8();
+    for (const QByteArray &name : request.rawHeaderList()) {
+        const bool secret = name.compare("Authorization", Qt::CaseInsensitive) == 0
+            || name.compare("Cookie", Qt::CaseInsensitive) == 0;
+        out += "\n" + name + ": " + (secret ? QByteArrayLiteral("<redacted>") : request.rawHeader(name));
+    }
+    return out;
+}
+
+QString FleetClient::endpoint(const Request &request) const
+{
+    return QString::fromLatin1(request.verb) + u' ' + request.path.section(u'?', 0, 0);
+}
+
+void FleetClient::send(const Request &request, QObject *context, std::function<void(Raw)> done, int attempt)
+{
+    QUrl url = m_config.baseUrl;
+    const qsizetype q = request.path.indexOf(u'?');
+    url.setPath(url.path().chopped(url.path().endsWith(u'/') ? 1 : 0) + request.path.left(q));
+    if (q >= 0)
+        url.setQuery(request.path.mid(q + 1));
+    QNetworkRequest r(url);
+    r.setTransferTimeout(request.timeoutMs > 0 ? request.timeoutMs : m_config.requestTimeoutMs);
+    r.setRawHeader("Authorization", "Bearer " + m_config.token.toLatin1());
+    r.setRawHeader("Accept", "application/json, application/problem+json");
+    r.setRawHeader("User-Agent", "fleet-console/" FLEET_VERSION);
+    if (!request.body.isEmpty())
+        r.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
+    if (!request.idempotencyKey.isEmpty())
+        r.setRawHeader("Idempotency-Key", request.idempotencyKey.toLatin1());
+    if (url.scheme() == QLatin1String("https")) {
+        QSslConfiguration ssl = QSslConfiguration::defaultConfiguration();
+        if (!m_config.caFile.isEmpty())
+            ssl.addCaCertificates(QSslCertificate::fromPath(m_config.caFile));
+        if (m_config.insecure)
+            ssl.setPeerVerifyMode(QSslSocket::VerifyNone);
+        r.setSslConfiguration(ssl);
+    }
+    qCDebug(lcApi).noquote() << "attempt" << attempt << describeForLog(r, request.verb);
+
+    QNetworkReply *reply = m_nam->sendCustomRequest(r, request.verb, request.body);
+    const qint64 cap = m_config.maxResponseBytes;
+    connect(reply, &QNetworkReply::downloadProgress, reply, [reply, cap](qint64 received, qint64 total) {
+        if (received > cap || total > cap) {
+            reply->setProperty("fleetTooLarge", true);
+            reply->abort();
+        }
+    });
+    QPointer<QObject> guard(context);
+    connect(reply, &QNetworkReply::finished, this, [=, this] {
+        reply->deleteLater();
+        Raw raw = conclude(reply, request);
+        Q_EMIT requestFinished(endpoint(request), raw.status, raw.error.message);
+        if (!guard)
+            return;
+        const bool retryable = (request.retryTransient && raw.error.transient())
+            || ((raw.status == 429 || raw.status == 503) && raw.error.retryAfterSeconds >= 0);
+        if (retryable && attempt < m_config.maxAttempts
+            && raw.error.retryAfterSeconds <= m_config.maxRetryAfterSeconds) {
+            const int delay = raw.error.retryAfterSeconds >= 0 ? raw.error.retryAfterSeconds * 1000
+                                                               : m_backoff.nextDelayMs() / (attempt > 1 ? 1 : 2);
+            qCInfo(lcApi).noquote() << endpoint(request) << "failed:" << raw.error.message << "- retrying in"
+                                    << delay << "ms";
+            QTimer::singleShot(delay, guard.data(), [=, this] { send(request, guard.data(), done, attempt + 1); });
+            return;
+        }
+        done(std::move(raw));
+    });
+}
+
+FleetClient::Raw FleetClient::conclude(QNetworkReply *reply, const Request &request)
+{
+    Raw raw;
+    raw.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    if (reply->property("fleetTooLarge").toBool()) {
+        raw.error.kind = ApiError::Kind::TooLarge;
+        raw.error.message = QStringLiteral("%1: the answer is larger than the %2 MB limit; refused")
+                                .arg(endpoint(request))
+                                .arg(m_config.maxResponseBytes / (1024 * 1024));
+        return raw;
+    }
+    if (raw.status == 0) {
+        raw.error = ApiError::fromNetwork(reply->error(), reply->errorString());
+        raw.error.message = QStringLiteral("%1: %2").arg(endpoint(request), raw.error.message);
+        return raw;
+    }
+    raw.body = reply->readAll();
+    if (raw.status >= 200 && raw.status < 300)
+        return raw;
+
+    raw.error.httpStatus = raw.status;
+    raw.error.retryAfterSeconds = parseRetryAfter(reply->rawHeader("Retry-After"));
+    const auto problem = threadDecoder().problem(raw.body, endpoint(request));
+    QString detail;
+    if (problem.ok()) {
+        raw.error.problem = problem.value();
+        detail = problem.value().detail;
+    }
+    switch (raw.status) {
+    case 401:
+        raw.error.kind = ApiError::Kind::Unauthorized;
+        raw.error.message = QStringLiteral("the server did not accept the token (401)%1")
+                                .arg(detail.isEmpty() ? QString() : QStringLiteral(": ") + detail);
+        break;
+    case 403:
+        raw.error.kind = ApiError::Kind::Forbidden;
+        raw.error.message = QStringLiteral("not allowed (403)%1").arg(detail.isEmpty() ? QString() : QStringLiteral(": ") + detail);
+        break;
+    default:
+        raw.error.kind = ApiError::Kind::Http;
+        raw.error.message = QStringLiteral("HTTP %1%2")
+                                .arg(raw.status)
+                                .arg(detail.isEmpty() ? QStringLiteral(" ") + reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toString()
+                                                      : QStringLiteral(": ") + detail);
+        if (raw.error.retryAfterSeconds >= 0)
+            raw.error.message += QStringLiteral(" (retry after %1 s)").arg(raw.error.retryAfterSeconds);
+    }
+    raw.error.message = QStringLiteral("%1: %2").arg(endpoint(request), raw.error.message);
+    return raw;
+}
+
+template <typename T, typename Decode>
+void FleetClient::get(const QString &path, QObject *context, Callback<T> done, Decode decode)
+{
+    Request request;
+    request.path = path;
+    send(request, context, [done = std::move(done), decode, ep = QString(QStringLiteral("GET ") + path.section(u'?', 0, 0))](Raw raw) {
+        ApiResult<T> result;
+        if (raw.error.isError()) {
+            result.error = raw.error;
+        } else {
+            auto decoded = decode(threadDecoder(), raw.body, ep);
+            if (decoded.ok()) {
+                result.value = decoded.take();
+            } else {
+                result.error.kind = ApiError::Kind::Decode;
+                result.error.message = decoded.error();
+            }
+        }
+        done(std::move(result));
+    });
+}
+
+void FleetClient::me(QObject *context, Callback<Identity> done)
+{
+    get<Identity>(QStringLiteral("/v1/me"), context, std::move(done),
+        [](WireDecoder &d, const QByteArray &b, const QString &ep) { return d.identity(b, ep); });
+}
+
+void FleetClient::regions(QObject *context, Callback<Page<Region>> done)
+{
+    get<Page<Region>>(QStringLiteral("/v1/regions"), context, std::move(done),
+        [](WireDecoder &d, const QByteArray &b, const QString &ep) { return d.regions(b, ep); });
+}
+
+void FleetClient::workers(const WorkerQuery &query, QObject *context, Callback<Page<Worker>> done)
+{
+    QUrlQuery q;
+    if (!query.region.isEmpty())
+        q.addQueryItem(QStringLiteral("region"), query.region);
+    if (!query.state.isEmpty())
+        q.addQueryItem(QStringLiteral("state"), query.state);
+    if (!query.arch.isEmpty())
+        q.addQueryItem(QStringLiteral("arch"), query.arch);
+    q.addQueryItem(QStringLiteral("limit"), QString::number(query.limit));
+    if (!query.cursor.isEmpty())
+        q.addQueryItem(QStringLiteral("cursor"), query.cursor);
+    get<Page<Worker>>(QStringLiteral("/v1/workers?") + q.toString(QUrl::FullyEncoded), context, std::move(done),
+        [](WireDecoder &d, const QByteArray &b, const QString &ep) { return d.workers(b, ep); });
+}
+
+void FleetClient::health(const QString &region, const QString &from, const QString &to, int stepSeconds,
+    QObject *context, Callback<HealthHistory> done)
+{
+    QUrlQuery q;
+    if (!from.isEmpty())
+        q.addQueryItem(QStringLiteral("from"), from);
+    if (!to.isEmpty())
+        q.addQueryItem(QStringLiteral("to"), to);
+    q.addQueryItem(QStringLiteral("step"), QString::number(stepSeconds));
+    get<HealthHistory>(QStringLiteral("/v1/regions/%1/health?").arg(pathPart(region)) + q.toString(QUrl::FullyEncoded),
+        context, std::move(done),
+        [](WireDecoder &d, const QByteArray &b, const QString &ep) { return d.health(b, ep); });
+}
+
+void FleetClient::snapshot(QObject *context, Callback<Snapshot> done)
+{
+    Request request;
+    request.path = QStringLiteral("/v1/fleet/snapshot");
+    request.timeoutMs = m_config.snapshotTimeoutMs;
+    QPointer<QObject> guard(context);
+    send(request, context, [guard, done = std::move(done)](Raw raw) {
+        if (raw.error.isError()) {
+            done({ std::nullopt, raw.error });
+            return;
+        }
+        // ~20 MB at 50,000 workers: decode on a pool thread, deliver on the context's thread.
+        auto future = QtConcurrent::run([body = std::move(raw.body)] {
+            return threadDecoder().snapshot(body, QStringLiteral("GET /v1/fleet/snapshot"));
+        });
+        future.then(guard.data(), [guard, done](Result<Snapshot> decoded) {
+            if (!guard)
+                return;
+            ApiResult<Snapshot> result;
+            if (decoded.ok()) {
+                result.value = decoded.take();
+            } else {
+                result.error.kind = ApiError::Kind::Decode;
+                result.error.message = decoded.error();
+            }
+            done(std::move(result));
+        });
+    });
+}
+
+void FleetClient::operations(const QString &query, QObject *context, Callback<Page<Operation>> done)
+{
+    get<Page<Operation>>(QStringLiteral("/v1/operations") + (query.isEmpty() ? QString() : u'?' + query), context,
+        std::move(done), [](WireDecoder &d, const QByteArray &b, const QString &ep) { return d.operations(b, ep); });
+}
+
+void FleetClient::operation(const QString &id, QObject *context, Callback<Operation> done)
+{
+    get<Operation>(QStringLiteral("/v1/operations/") + pathPart(id), context, std::move(done),
+        [](WireDecoder &d, const QByteArray &b, const QString &ep) { return d.operation(b, ep); });
+}
+
+void FleetClient::audit(int limit, const QString &cursor, QObject *context, Callback<Page<AuditEntry>> done)
+{
+    QString path = QStringLiteral("/v1/audit?limit=%1").arg(limit);
+    if (!cursor.isEmpty())
+        path += QStringLiteral("&cursor=") + pathPart(cursor);
+    get<Page<AuditEntry>>(path, context, std::move(done),
+        [](WireDecoder &d, const QByteArray &b, const QString &ep) { return d.audit(b, ep); });
+}
+
+void FleetClient::preview(const Action &action, QObject *context, Callback<DryRunResult> done)
+{
+    Request request;
+    request.verb = "POST";
+    request.path = action.path + QStringLiteral("?dry_run=true");
+    request.body = action.body;
+    send(request, context, [done = std::move(done), ep = QString(QStringLiteral("POST ") + action.path)](Raw raw) {
+        ApiResult<DryRunResult> result;
+        if (raw.error.isError()) {
+            result.error = raw.error;
+        } else if (auto decoded = threadDecoder().dryRun(raw.body, ep); decoded.ok()) {
+            result.value = decoded.take();
+        } else {
+            result.error.kind = ApiError::Kind::Decode;
+            result.error.message = decoded.error();
+        }
+        done(std::move(result));
+    });
+}
+
+void FleetClient::perform(const Action &action, QObject *context, Callback<Operation> done)
+{
+    performAttempt(action, QPointer<QObject>(context), std::move(done), 1);
+}
+
+void FleetClient::performAttempt(const Action &action, QPointer<QObject> context, Callback<Operation> done, int attempt)
+{
+    if (!context)
+        return;
+    Request request;
+    request.verb = "POST";
+    request.path = action.path;
+    request.body = action.body;
+    request.idempotencyKey = action.idempotencyKey;
+    request.retryTransient = false; // the outcome of a failed POST is unknown: reconcile first (below)
+    send(request, context.data(), [=, this](Raw raw) {
+        if (!raw.error.isError()) {
+            auto decoded = threadDecoder().operation(raw.body, QStringLiteral("POST ") + action.path);
+            ApiResult<Operation> result;
+            if (decoded.ok()) {
+                result.value = decoded.take();
+            } else {
+                result.error.kind = ApiError::Kind::Decode;
+                result.error.message = decoded.error();
+            }
+            done(std::move(result));
+            return;
+        }
+        if ((raw.error.outcomeUnknown() || raw.error.kind == ApiError::Kind::Network) && attempt < m_config.maxAttempts) {
+            reconcile(action, context, done, attempt, raw.error);
+            return;
+        }
+        done({ std::nullopt, raw.error });
+    });
+}
+
+void FleetClient::reconcile(const Action &action, QPointer<QObject> context, Callback<Operation> done, int attempt,
+    const ApiError &cause)
+{
+    // Did the failed attempt act? Ask for the operation made with this key before sending it again.
+    qCInfo(lcApi).noquote() << action.description << "- outcome unknown (" << cause.message << "); reconciling";
+    const int delay = m_backoff.nextDelayMs();
+    QTimer::singleShot(delay, context.data(), [=, this] {
+        operations(QStringLiteral("idempotency_key=") + pathPart(action.idempotencyKey), context.data(),
+            [=, this](ApiResult<Page<Operation>> found) {
+                if (found.ok() && !found.value->items.empty()) {
+                    qCInfo(lcApi).noquote() << action.description << "had been accepted as" << found.value->items.front().id;
+                    done({ found.value->items.front(), {} });
+                    return;
+                }
+                // Not there (or the server is still unreachable): retrying with the same key is safe either way.
+                performAttempt(action, context, done, attempt + 1);
+            });
+    });
+}
+
+} // namespace fleet

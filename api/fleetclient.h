@@ -1,0 +1,113 @@
+#pragma once
+
+#include "apierror.h"
+#include "backoff.h"
+#include "clientconfig.h"
+#include "fleettypes.h"
+
+#include <QObject>
+#include <QPointer>
+
+#include <functional>
+
+class QNetworkAccessManager;
+class QNetworkReply;
+class QNetworkRequest;
+
+namespace fleet {
+
+// The Fleet API's REST calls, typed. One QNetworkAccessManager; every reply handled in one place; a transfer
+// timeout and a size cap on every request; 429/503 Retry-After honoured; transient failures of reads retried with
+// backoff. Actions carry one Idempotency-Key per user action, reused on every retry, and after an unknown outcome
+// (timeout, reset, 5xx) the client asks the server whether the action happened before retrying it.
+// Callbacks run on `context`'s thread and are dropped if `context` is destroyed first.
+class FleetClient : public QObject
+{
+    Q_OBJECT
+
+public:
+    template <typename T>
+    using Callback = std::function<void(ApiResult<T>)>;
+
+    struct WorkerQuery
+    {
+        QString region;
+        QString state;
+        QString arch;
+        int limit = 500;
+        QString cursor;
+    };
+
+    // A mutating call, made once per user action: the idempotency key is fixed at creation.
+    struct Action
+    {
+        QString path;
+        QByteArray body;
+        QString idempotencyKey;
+        QString description; // "provision 20 amd64 workers in eu-west", for messages
+    };
+
+    static Action provision(const QString &region, int count, Arch arch, const QString &reason, qint64 expiresAt = 0);
+    static Action drainRegion(const QString &region, const QString &reason, qint64 expiresAt = 0);
+    static Action resumeRegion(const QString &region, const QString &reason);
+    static Action drainWorker(const QString &worker, const QString &reason);
+    static Action cancel(const QString &operation, const QString &reason);
+
+    explicit FleetClient(ClientConfig config, QObject *parent = nullptr);
+    ~FleetClient() override;
+
+    const ClientConfig &config() const { return m_config; }
+
+    void me(QObject *context, Callback<Identity> done);
+    void regions(QObject *context, Callback<Page<Region>> done);
+    void workers(const WorkerQuery &query, QObject *context, Callback<Page<Worker>> done);
+    void health(const QString &region, const QString &from, const QString &to, int stepSeconds, QObject *context,
+        Callback<HealthHistory> done);
+    // Decoded on a pool thread, so a 50,000-worker snapshot does not block the caller's thread.
+    void snapshot(QObject *context, Callback<Snapshot> done);
+    void operations(const QString &query, QObject *context, Callback<Page<Operation>> done);
+    void operation(const QString &id, QObject *context, Callback<Operation> done);
+    void audit(int limit, const QString &cursor, QObject *context, Callback<Page<AuditEntry>> done);
+
+    void perform(const Action &action, QObject *context, Callback<Operation> done);
+    void preview(const Action &action, QObject *context, Callback<DryRunResult> done);
+
+    // Request headers as they may be logged: Authorization is replaced by "<redacted>".
+    static QByteArray describeForLog(const QNetworkRequest &request, const QByteArray &verb);
+
+Q_SIGNALS:
+    // After every request that reached a conclusion; for status bars and fleetctl's verbose mode.
+    void requestFinished(const QString &endpoint, int httpStatus, const QString &error);
+
+private:
+    struct Raw
+    {
+        int status = 0;
+        QByteArray body;
+        ApiError error;
+    };
+    struct Request
+    {
+        QByteArray verb = "GET";
+        QString path;
+        QByteArray body;
+        QString idempotencyKey;
+        int timeoutMs = 0;
+        bool retryTransient = true; // safe to repeat blindly (reads)
+    };
+
+    void send(const Request &request, QObject *context, std::function<void(Raw)> done, int attempt = 1);
+    Raw conclude(QNetworkReply *reply, const Request &request);
+    template <typename T, typename Decode>
+    void get(const QString &path, QObject *context, Callback<T> done, Decode decode);
+    void performAttempt(const Action &action, QPointer<QObject> context, Callback<Operation> done, int attempt);
+    void reconcile(const Action &action, QPointer<QObject> context, Callback<Operation> done, int attempt,
+        const ApiError &cause);
+    QString endpoint(const Request &request) const;
+
+    ClientConfig m_config;
+    QNetworkAccessManager *m_nam;
+    Backoff m_backoff;
+};
+
+} // namespace fleet

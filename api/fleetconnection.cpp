@@ -1,0 +1,155 @@
+#include "fleetconnection.h"
+
+#include "eventstream.h"
+#include "fleetclient.h"
+
+#include <QLoggingCategory>
+
+Q_DECLARE_LOGGING_CATEGORY(lcApi)
+
+namespace fleet {
+
+qint64 ConnectionStatus::monotonicNowMs()
+{
+    static QElapsedTimer clock = [] {
+        QElapsedTimer t;
+        t.start();
+        return t;
+    }();
+    return clock.elapsed() + 1; // never 0, which means "never"
+}
+
+QString wireName(ConnectionState state)
+{
+    switch (state) {
+    case ConnectionState::Connecting:
+        return QStringLiteral("connecting");
+    case ConnectionState::Live:
+        return QStringLiteral("live");
+    case ConnectionState::Reconnecting:
+        return QStringLiteral("reconnecting");
+    case ConnectionState::Offline:
+        break;
+    }
+    return QStringLiteral("offline");
+}
+
+FleetConnection::FleetConnection(ClientConfig config, QObject *parent)
+    : QObject(parent)
+    , m_config(config)
+    , m_client(new FleetClient(config, this))
+    , m_stream(new EventStream(config, this))
+    , m_backoff(config.backoffBaseMs, config.backoffCapMs)
+{
+    m_status.insecure = config.insecure && config.baseUrl.scheme() == QLatin1String("https");
+    m_retry.setSingleShot(true);
+    connect(&m_retry, &QTimer::timeout, this, &FleetConnection::fetchIdentity);
+
+    connect(m_stream, &EventStream::connected, this, [this] {
+        m_backoff.reset();
+        m_status.attempt = 0;
+        m_status.nextAttemptAtMs = 0;
+        setState(ConnectionState::Live);
+    });
+    connect(m_stream, &EventStream::alive, this, [this] { m_status.lastByteAtMs = ConnectionStatus::monotonicNowMs(); });
+    connect(m_stream, &EventStream::eventReceived, this, [this](const FleetEvent &event) {
+        m_status.lastDataAtMs = ConnectionStatus::monotonicNowMs();
+        Q_EMIT eventReceived(event);
+    });
+    connect(m_stream, &EventStream::disconnected, this, [this](const ApiError &error, int attempt, int retryInMs, bool fatal) {
+        if (fatal) {
+            m_running = false;
+            setState(ConnectionState::Offline, error.message);
+            return;
+        }
+        m_status.attempt = attempt;
+        m_status.nextAttemptAtMs = ConnectionStatus::monotonicNowMs() + retryInMs;
+        setState(ConnectionState::Reconnecting, error.message);
+    });
+    connect(m_stream, &EventStream::resyncRequired, this, [this](const QString &reason) {
+        qCInfo(lcApi).noquote() << "resynchronising:" << reason;
+        m_stream->stop();
+        m_status.attempt = 0;
+        m_status.nextAttemptAtMs = 0;
+        setState(ConnectionState::Reconnecting, QStringLiteral("resynchronising: %1").arg(reason));
+        fetchSnapshot();
+    });
+}
+
+FleetConnection::~FleetConnection() = default;
+
+void FleetConnection::start()
+{
+    m_running = true;
+    m_backoff.reset();
+    m_status.attempt = 0;
+    m_status.nextAttemptAtMs = 0;
+    setState(ConnectionState::Connecting);
+    fetchIdentity();
+}
+
+void FleetConnection::stop()
+{
+    m_running = false;
+    m_retry.stop();
+    m_stream->stop();
+    setState(ConnectionState::Offline, QStringLiteral("disconnected by the user"));
+}
+
+void FleetConnection::setState(ConnectionState state, const QString &reason)
+{
+    const ConnectionStatus before = m_status;
+    m_status.state = state;
+    m_status.reason = state == ConnectionState::Live ? QString() : reason;
+    if (!(before == m_status) || state == ConnectionState::Reconnecting)
+        Q_EMIT statusChanged(m_status);
+}
+
+void FleetConnection::retryLater(const ApiError &error)
+{
+    if (!m_running)
+        return;
+    if (error.kind == ApiError::Kind::Unauthorized || error.kind == ApiError::Kind::Forbidden
+        || error.kind == ApiError::Kind::Tls) {
+        // Retrying cannot fix a token or a certificate: stop and say why.
+        m_running = false;
+        setState(ConnectionState::Offline, error.message);
+        return;
+    }
+    const int delay = std::max(m_backoff.nextDelayMs(), error.retryAfterSeconds > 0 ? error.retryAfterSeconds * 1000 : 0);
+    m_status.attempt = m_backoff.attempt();
+    m_status.nextAttemptAtMs = ConnectionStatus::monotonicNowMs() + delay;
+    setState(ConnectionState::Reconnecting, error.message);
+    m_retry.start(delay);
+}
+
+void FleetConnection::fetchIdentity()
+{
+    if (!m_running)
+        return;
+    m_client->me(this, [this](ApiResult<Identity> result) {
+        if (!result.ok())
+            return retryLater(result.error);
+        m_identity = *result.value;
+        Q_EMIT identityReceived(m_identity);
+        fetchSnapshot();
+    });
+}
+
+void FleetConnection::fetchSnapshot()
+{
+    if (!m_running)
+        return;
+    m_client->snapshot(this, [this](ApiResult<Snapshot> result) {
+        if (!m_running)
+            return;
+        if (!result.ok())
+            return retryLater(result.error);
+        m_status.lastDataAtMs = ConnectionStatus::monotonicNowMs();
+        const qint64 sequence = result.value->sequence;
+        Q_EMIT snapshotReceived(*result.value);
+        m_stream->start(sequence);
+    });
+}
+
+} // namespace fleet

@@ -1,0 +1,81 @@
+#pragma once
+
+#include "apierror.h"
+#include "backoff.h"
+#include "clientconfig.h"
+#include "fleettypes.h"
+
+#include <QElapsedTimer>
+#include <QObject>
+#include <QTimer>
+
+namespace fleet {
+
+class EventStream;
+class FleetClient;
+
+enum class ConnectionState { Connecting, Live, Reconnecting, Offline };
+
+// What the connection honestly is now. Widgets and fleetctl show this; it never says Live when it is not.
+struct ConnectionStatus
+{
+    ConnectionState state = ConnectionState::Offline;
+    int attempt = 0; // reconnect attempt, from 1
+    qint64 nextAttemptAtMs = 0; // on the monotonic clock of ConnectionStatus::monotonicNowMs(); 0 if none
+    QString reason; // why not live, in words ("connection refused", "token not accepted", ...)
+    qint64 lastDataAtMs = 0; // when the last snapshot or event arrived (monotonic); 0 if never
+    qint64 lastByteAtMs = 0; // when anything (heartbeats too) arrived
+    bool insecure = false; // TLS verification is off: say so loudly
+
+    static qint64 monotonicNowMs();
+    qint64 dataAgeMs() const { return lastDataAtMs ? monotonicNowMs() - lastDataAtMs : -1; }
+    qint64 nextAttemptInMs() const { return nextAttemptAtMs ? std::max<qint64>(0, nextAttemptAtMs - monotonicNowMs()) : -1; }
+    bool operator==(const ConnectionStatus &o) const
+    {
+        return state == o.state && attempt == o.attempt && reason == o.reason;
+    }
+};
+
+QString wireName(ConnectionState state); // "connecting", "live", "reconnecting", "offline"
+
+// The whole live feed: checks the token (/v1/me), fetches the snapshot, then follows the event stream from the
+// snapshot's sequence; on a resync, refetches the snapshot and continues from its sequence, so that the consumer
+// applies every change exactly once. Reconnects by itself; stops (offline) only for what retrying cannot fix.
+class FleetConnection : public QObject
+{
+    Q_OBJECT
+
+public:
+    explicit FleetConnection(ClientConfig config, QObject *parent = nullptr);
+    ~FleetConnection() override;
+
+    void start();
+    void stop();
+    const ConnectionStatus &status() const { return m_status; }
+    FleetClient *client() const { return m_client; }
+    const Identity &identity() const { return m_identity; }
+
+Q_SIGNALS:
+    void statusChanged(const fleet::ConnectionStatus &status);
+    void identityReceived(const fleet::Identity &identity);
+    // The full truth as of `snapshot.sequence`: replace local state with it. Deltas follow as events.
+    void snapshotReceived(const fleet::Snapshot &snapshot);
+    void eventReceived(const fleet::FleetEvent &event);
+
+private:
+    void fetchIdentity();
+    void fetchSnapshot();
+    void retryLater(const ApiError &error);
+    void setState(ConnectionState state, const QString &reason = {});
+
+    ClientConfig m_config;
+    FleetClient *m_client;
+    EventStream *m_stream;
+    ConnectionStatus m_status;
+    Identity m_identity;
+    Backoff m_backoff;
+    QTimer m_retry;
+    bool m_running = false;
+};
+
+} // namespace fleet

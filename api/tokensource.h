@@ -1,0 +1,26 @@
+#pragma once
+
+#include "result.h"
+
+#include <QObject>
+#include <QString>
+
+#include <functional>
+
+namespace fleet {
+
+// Where the API token comes from: the FLEET_TOKEN environment variable, a token file that only its owner can
+// read, or the desktop keychain (QtKeychain). Each returns the token or a sentence saying what to fix.
+namespace tokens {
+
+Result<QString> fromEnvironment(const char *variable = "FLEET_TOKEN");
+Result<QString> fromFile(const QString &path);
+
+// Reads the token stored for `account` (a profile name) from the keychain; calls `done` on `context`'s thread.
+void fromKeychain(const QString &account, QObject *context, std::function<void(Result<QString>)> done);
+void storeInKeychain(const QString &account, const QString &token, QObject *context,
+    std::function<void(Result<bool>)> done);
+
+} // namespace tokens
+
+} // namespace fleet

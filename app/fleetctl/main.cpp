@@ -1,0 +1,201 @@
+// fleetctl: the command-line companion of Fleet Console, for scripted runbooks (see docs/fleetctl.md).
+
+#include "fleetconnection.h"
+#include "isotime.h"
+#include "tokensource.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QDateTime>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QMap>
+#include <QTextStream>
+#include <QTimer>
+
+#include <csignal>
+
+using namespace fleet;
+
+namespace {
+
+QTextStream &out()
+{
+    static QTextStream stream(stdout);
+    return stream;
+}
+
+int fail(const QString &message)
+{
+    QTextStream(stderr) << "fleetctl: " << message << '\n';
+    return 2;
+}
+
+void quitOnSignal(int) { QCoreApplication::quit(); }
+
+QString now() { return formatIsoUtc(QDateTime::currentMSecsSinceEpoch() / 1000 * 1000); }
+
+// Prints connection states and running event counts, one line each, as text or JSON lines.
+class Watcher : public QObject
+{
+public:
+    Watcher(FleetConnection *connection, bool json, int intervalSeconds)
+        : m_connection(connection)
+        , m_json(json)
+    {
+        connect(connection, &FleetConnection::statusChanged, this, &Watcher::printStatus);
+        connect(connection, &FleetConnection::identityReceived, this, [this](const Identity &id) {
+            if (m_json)
+                line(QJsonObject { { QStringLiteral("kind"), QStringLiteral("identity") }, { QStringLiteral("name"), id.name },
+                    { QStringLiteral("role"), wireName(id.role).toString() } });
+            else
+                out() << now() << " identity " << id.name << " (" << wireName(id.role) << ")" << Qt::endl;
+        });
+        connect(connection, &FleetConnection::snapshotReceived, this, [this](const Snapshot &s) {
+            ++m_snapshots;
+            if (m_json)
+                line(QJsonObject { { QStringLiteral("kind"), QStringLiteral("snapshot") }, { QStringLiteral("sequence"), s.sequence },
+                    { QStringLiteral("workers"), qint64(s.workers.size()) }, { QStringLiteral("regions"), qint64(s.regions.size()) } });
+            else
+                out() << now() << " snapshot sequence=" << s.sequence << " workers=" << s.workers.size()
+                      << " regions=" << s.regions.size() << Qt::endl;
+        });
+        connect(connection, &FleetConnection::eventReceived, this, [this](const FleetEvent &e) {
+            ++m_counts[e.type];
+            ++m_total;
+        });
+        m_timer.setInterval(intervalSeconds * 1000);
+        connect(&m_timer, &QTimer::timeout, this, &Watcher::printCounts);
+        m_timer.start();
+    }
+
+    void printCounts()
+    {
+        const qint64 delta = m_total - m_lastTotal;
+        const double rate = double(delta) * 1000.0 / std::max(1, m_timer.interval());
+        m_lastTotal = m_total;
+        const ConnectionStatus &s = m_connection->status();
+        if (m_json) {
+            QJsonObject events;
+            for (auto it = m_counts.cbegin(); it != m_counts.cend(); ++it)
+                events.insert(it.key(), it.value());
+            line(QJsonObject { { QStringLiteral("kind"), QStringLiteral("counts") }, { QStringLiteral("events"), events },
+                { QStringLiteral("total"), m_total }, { QStringLiteral("per_second"), rate },
+                { QStringLiteral("snapshots"), m_snapshots }, { QStringLiteral("state"), wireName(s.state) },
+                { QStringLiteral("data_age_ms"), s.dataAgeMs() } });
+            return;
+        }
+        QString parts;
+        for (auto it = m_counts.cbegin(); it != m_counts.cend(); ++it)
+            parts += QStringLiteral("%1=%2 ").arg(it.key()).arg(it.value());
+        out() << now() << " events " << parts << "total=" << m_total << " (" << QString::number(rate, 'f', 1)
+              << "/s) snapshots=" << m_snapshots << " data_age=" << (s.dataAgeMs() < 0 ? QStringLiteral("never") : QString::number(s.dataAgeMs() / 1000.0, 'f', 1) + u's')
+              << Qt::endl;
+    }
+
+private:
+    void printStatus(const ConnectionStatus &s)
+    {
+        if (m_json) {
+            QJsonObject o { { QStringLiteral("kind"), QStringLiteral("state") }, { QStringLiteral("state"), wireName(s.state) } };
+            if (!s.reason.isEmpty())
+                o.insert(QStringLiteral("reason"), s.reason);
+            if (s.state == ConnectionState::Reconnecting) {
+                o.insert(QStringLiteral("attempt"), s.attempt);
+                o.insert(QStringLiteral("next_attempt_in_ms"), s.nextAttemptInMs());
+            }
+            o.insert(QStringLiteral("data_age_ms"), s.dataAgeMs());
+            if (s.insecure)
+                o.insert(QStringLiteral("insecure"), true);
+            line(o);
+            return;
+        }
+        out() << now() << " state " << wireName(s.state);
+        if (s.state == ConnectionState::Reconnecting && s.attempt > 0)
+            out() << " attempt=" << s.attempt << " next=" << QString::number(s.nextAttemptInMs() / 1000.0, 'f', 1) << 's';
+        if (!s.reason.isEmpty())
+            out() << " reason=\"" << s.reason << '"';
+        if (s.insecure)
+            out() << " INSECURE: TLS certificates are not checked";
+        out() << Qt::endl;
+    }
+
+    void line(QJsonObject o)
+    {
+        o.insert(QStringLiteral("time"), now());
+        out() << QJsonDocument(o).toJson(QJsonDocument::Compact) << Qt::endl;
+    }
+
+    FleetConnection *m_connection;
+    bool m_json;
+    QTimer m_timer;
+    QMap<QString, qint64> m_counts;
+    qint64 m_total = 0;
+    qint64 m_lastTotal = 0;
+    qint64 m_snapshots = 0;
+};
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    QCoreApplication app(argc, argv);
+    QCoreApplication::setApplicationName(QStringLiteral("fleetctl"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(FLEET_VERSION));
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral(
+        "Fleet Console's command-line companion.\n\n"
+        "Commands:\n"
+        "  watch    connect to the Fleet API and print connection states and event counts until stopped\n\n"
+        "The token comes from FLEET_TOKEN or --token-file (readable by its owner only)."));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    parser.addPositionalArgument(QStringLiteral("command"), QStringLiteral("watch"));
+    const QCommandLineOption apiOpt(QStringLiteral("api"), QStringLiteral("Fleet API base URL, e.g. http://127.0.0.1:8080."),
+        QStringLiteral("url"));
+    const QCommandLineOption tokenFileOpt(QStringLiteral("token-file"), QStringLiteral("Read the token from this file."),
+        QStringLiteral("file"));
+    const QCommandLineOption jsonOpt(QStringLiteral("json"), QStringLiteral("Print JSON lines instead of text."));
+    const QCommandLineOption intervalOpt(QStringLiteral("interval"), QStringLiteral("Seconds between event count lines (default 5)."),
+        QStringLiteral("seconds"), QStringLiteral("5"));
+    const QCommandLineOption caOpt(QStringLiteral("ca-file"), QStringLiteral("Also trust the CA certificates in this PEM file."),
+        QStringLiteral("file"));
+    const QCommandLineOption insecureOpt(QStringLiteral("insecure"),
+        QStringLiteral("Do not verify TLS certificates (development only; reported on every state line)."));
+    parser.addOptions({ apiOpt, tokenFileOpt, jsonOpt, intervalOpt, caOpt, insecureOpt });
+    parser.process(app);
+
+    const QStringList args = parser.positionalArguments();
+    if (args.isEmpty())
+        return fail(QStringLiteral("say what to do: fleetctl watch --api URL (see fleetctl --help)"));
+    if (args.first() != QLatin1String("watch"))
+        return fail(QStringLiteral("unknown command \"%1\"; the commands are: watch").arg(args.first()));
+    if (!parser.isSet(apiOpt))
+        return fail(QStringLiteral("--api URL is required, e.g. --api http://127.0.0.1:8080"));
+
+    ClientConfig config;
+    config.baseUrl = QUrl(parser.value(apiOpt), QUrl::StrictMode);
+    if (!config.baseUrl.isValid() || config.baseUrl.host().isEmpty()
+        || (config.baseUrl.scheme() != QLatin1String("http") && config.baseUrl.scheme() != QLatin1String("https")))
+        return fail(QStringLiteral("--api \"%1\" is not an http:// or https:// URL with a host").arg(parser.value(apiOpt)));
+    const Result<QString> token = parser.isSet(tokenFileOpt) ? tokens::fromFile(parser.value(tokenFileOpt)) : tokens::fromEnvironment();
+    if (!token)
+        return fail(token.error() + (parser.isSet(tokenFileOpt) ? QString() : QStringLiteral(" Set FLEET_TOKEN or use --token-file FILE.")));
+    config.token = token.value();
+    config.caFile = parser.value(caOpt);
+    config.insecure = parser.isSet(insecureOpt);
+    bool ok = false;
+    const int interval = parser.value(intervalOpt).toInt(&ok);
+    if (!ok || interval < 1)
+        return fail(QStringLiteral("--interval must be a whole number of seconds, at least 1"));
+
+    FleetConnection connection(config);
+    Watcher watcher(&connection, parser.isSet(jsonOpt), interval);
+    std::signal(SIGINT, quitOnSignal);
+    std::signal(SIGTERM, quitOnSignal);
+    connection.start();
+    const int code = QCoreApplication::exec();
+    watcher.printCounts();
+    return code;
+}
