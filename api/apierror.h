@@ -44,8 +44,7 @@ struct ApiError
 // "connection refused", "host unreachable", "TLS certificate not trusted", ... in words.
 QString describeNetworkError(QNetworkReply::NetworkError error);
 
-template <typename T>
-struct ApiResult
+template <typename T> struct ApiResult
 {
     std::optional<T> value;
     ApiError error;

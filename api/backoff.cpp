@@ -11,7 +11,10 @@ Backoff::Backoff(int baseMs, int capMs, quint64 seed)
 {
 }
 
-void Backoff::setBaseMs(int ms) { m_baseMs = std::clamp(ms, kFloorMs, m_capMs); }
+void Backoff::setBaseMs(int ms)
+{
+    m_baseMs = std::clamp(ms, kFloorMs, m_capMs);
+}
 
 int Backoff::nextDelayMs()
 {

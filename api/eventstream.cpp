@@ -87,7 +87,10 @@ void EventStream::connectNow()
         const int beat = m_reply->rawHeader("X-Heartbeat-Interval-Ms").toInt();
         if (beat > 0)
             m_heartbeatMs = beat;
-        if (status == 200 && m_reply->header(QNetworkRequest::ContentTypeHeader).toString().startsWith(QLatin1String("text/event-stream"))) {
+        if (status == 200
+            && m_reply->header(QNetworkRequest::ContentTypeHeader)
+                   .toString()
+                   .startsWith(QLatin1String("text/event-stream"))) {
             // Connected, but not yet known to be live: the first bytes may be a resync (see onReadyRead).
             m_connected = true;
             m_announced = false;
@@ -120,11 +123,10 @@ void EventStream::onReadyRead()
             auto decoded = m_decoder->event(id, e.type, e.data);
             m_lastId = numeric ? id : m_lastId;
             m_resyncing = true;
-            Q_EMIT resyncRequired(decoded.ok()
-                    ? QStringLiteral("the server no longer holds the events after %1 (%2)")
-                          .arg(m_lastId)
-                          .arg(std::get<Resync>(decoded.value().payload).reason)
-                    : QStringLiteral("the server asked for a resync"));
+            Q_EMIT resyncRequired(decoded.ok() ? QStringLiteral("the server no longer holds the events after %1 (%2)")
+                                                     .arg(m_lastId)
+                                                     .arg(std::get<Resync>(decoded.value().payload).reason)
+                                               : QStringLiteral("the server asked for a resync"));
             return;
         }
         if (!numeric || id != m_lastId + 1) {
@@ -198,8 +200,9 @@ void EventStream::onWatchdog()
         return;
     ApiError error;
     error.kind = ApiError::Kind::Timeout;
-    error.message = m_connected ? QStringLiteral("no data or heartbeat for %1 s: connection presumed dead").arg(2 * m_heartbeatMs / 1000.0)
-                                : QStringLiteral("connection timed out");
+    error.message = m_connected
+        ? QStringLiteral("no data or heartbeat for %1 s: connection presumed dead").arg(2 * m_heartbeatMs / 1000.0)
+        : QStringLiteral("connection timed out");
     QNetworkReply *reply = m_reply;
     m_reply = nullptr;
     reply->disconnect(this);
@@ -219,7 +222,10 @@ void EventStream::fail(const ApiError &error, bool fatal)
     }
     const int retryAfterMs = error.retryAfterSeconds > 0 ? error.retryAfterSeconds * 1000 : 0;
     const int delay = std::max(m_backoff.nextDelayMs(), retryAfterMs);
-    qCInfo(lcSse).noquote() << QStringLiteral("%1 - reconnecting in %2 ms (attempt %3)").arg(error.message).arg(delay).arg(m_backoff.attempt());
+    qCInfo(lcSse).noquote() << QStringLiteral("%1 - reconnecting in %2 ms (attempt %3)")
+                                   .arg(error.message)
+                                   .arg(delay)
+                                   .arg(m_backoff.attempt());
     m_retryTimer.start(delay);
     Q_EMIT disconnected(error, m_backoff.attempt(), delay, false);
 }

@@ -57,14 +57,20 @@ QByteArray actionBody(const QString &reason, qint64 expiresAt, const std::functi
     return body;
 }
 
-QString newKey() { return QUuid::createUuid().toString(QUuid::WithoutBraces); }
+QString newKey()
+{
+    return QUuid::createUuid().toString(QUuid::WithoutBraces);
+}
 
-QString pathPart(const QString &segment) { return QString::fromLatin1(QUrl::toPercentEncoding(segment)); }
+QString pathPart(const QString &segment)
+{
+    return QString::fromLatin1(QUrl::toPercentEncoding(segment));
+}
 
 } // namespace
 
-FleetClient::Action FleetClient::provision(const QString &region, int count, Arch arch, const QString &reason,
-    qint64 expiresAt)
+FleetClient::Action FleetClient::provision(
+    const QString &region, int count, Arch arch, const QString &reason, qint64 expiresAt)
 {
     return { QStringLiteral("/v1/regions/%1/provision").arg(pathPart(region)),
         actionBody(reason, expiresAt,
@@ -153,17 +159,35 @@ void FleetClient::send(const Request &request, QObject *context, std::function<v
     qCDebug(lcApi).noquote() << "attempt" << attempt << describeForLog(r, request.verb);
 
     QNetworkReply *reply = m_nam->sendCustomRequest(r, request.verb, request.body);
+    // The body is collected as it arrives, into a buffer sized from Content-Length (plus simdjson's padding), so
+    // that a 20 MB snapshot never costs one big copy on this thread at the end.
+    auto body = std::make_shared<QByteArray>();
     const qint64 cap = m_config.maxResponseBytes;
-    connect(reply, &QNetworkReply::downloadProgress, reply, [reply, cap](qint64 received, qint64 total) {
-        if (received > cap || total > cap) {
-            reply->setProperty("fleetTooLarge", true);
-            reply->abort();
-        }
+    auto tooLarge = [reply] {
+        reply->setProperty("fleetTooLarge", true);
+        reply->abort();
+    };
+    connect(reply, &QNetworkReply::metaDataChanged, reply, [reply, body, cap, tooLarge] {
+        const qint64 length = reply->header(QNetworkRequest::ContentLengthHeader).toLongLong();
+        if (length > cap)
+            return tooLarge();
+        if (length > 0)
+            body->reserve(qsizetype(length) + 64);
+    });
+    connect(reply, &QNetworkReply::readyRead, reply, [reply, body, cap, tooLarge] {
+        if (body->size() + reply->bytesAvailable() > cap)
+            return tooLarge();
+        const qsizetype at = body->size();
+        const qint64 n = reply->bytesAvailable();
+        body->resize(at + qsizetype(n));
+        body->resize(at + qsizetype(std::max<qint64>(0, reply->read(body->data() + at, n))));
     });
     QPointer<QObject> guard(context);
     connect(reply, &QNetworkReply::finished, this, [=, this] {
         reply->deleteLater();
-        Raw raw = conclude(reply, request);
+        if (reply->bytesAvailable() > 0)
+            body->append(reply->readAll());
+        Raw raw = conclude(reply, request, std::move(*body));
         Q_EMIT requestFinished(endpoint(request), raw.status, raw.error.message);
         if (!guard)
             return;
@@ -173,8 +197,8 @@ void FleetClient::send(const Request &request, QObject *context, std::function<v
             && raw.error.retryAfterSeconds <= m_config.maxRetryAfterSeconds) {
             const int delay = raw.error.retryAfterSeconds >= 0 ? raw.error.retryAfterSeconds * 1000
                                                                : m_backoff.nextDelayMs() / (attempt > 1 ? 1 : 2);
-            qCInfo(lcApi).noquote() << endpoint(request) << "failed:" << raw.error.message << "- retrying in"
-                                    << delay << "ms";
+            qCInfo(lcApi).noquote() << endpoint(request) << "failed:" << raw.error.message << "- retrying in" << delay
+                                    << "ms";
             QTimer::singleShot(delay, guard.data(), [=, this] { send(request, guard.data(), done, attempt + 1); });
             return;
         }
@@ -182,7 +206,7 @@ void FleetClient::send(const Request &request, QObject *context, std::function<v
     });
 }
 
-FleetClient::Raw FleetClient::conclude(QNetworkReply *reply, const Request &request)
+FleetClient::Raw FleetClient::conclude(QNetworkReply *reply, const Request &request, QByteArray body)
 {
     Raw raw;
     raw.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
@@ -198,7 +222,7 @@ FleetClient::Raw FleetClient::conclude(QNetworkReply *reply, const Request &requ
         raw.error.message = QStringLiteral("%1: %2").arg(endpoint(request), raw.error.message);
         return raw;
     }
-    raw.body = reply->readAll();
+    raw.body = std::move(body);
     if (raw.status >= 200 && raw.status < 300)
         return raw;
 
@@ -218,13 +242,15 @@ FleetClient::Raw FleetClient::conclude(QNetworkReply *reply, const Request &requ
         break;
     case 403:
         raw.error.kind = ApiError::Kind::Forbidden;
-        raw.error.message = QStringLiteral("not allowed (403)%1").arg(detail.isEmpty() ? QString() : QStringLiteral(": ") + detail);
+        raw.error.message
+            = QStringLiteral("not allowed (403)%1").arg(detail.isEmpty() ? QString() : QStringLiteral(": ") + detail);
         break;
     default:
         raw.error.kind = ApiError::Kind::Http;
         raw.error.message = QStringLiteral("HTTP %1%2")
                                 .arg(raw.status)
-                                .arg(detail.isEmpty() ? QStringLiteral(" ") + reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toString()
+                                .arg(detail.isEmpty() ? QStringLiteral(" ")
+                                            + reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toString()
                                                       : QStringLiteral(": ") + detail);
         if (raw.error.retryAfterSeconds >= 0)
             raw.error.message += QStringLiteral(" (retry after %1 s)").arg(raw.error.retryAfterSeconds);
@@ -238,21 +264,22 @@ void FleetClient::get(const QString &path, QObject *context, Callback<T> done, D
 {
     Request request;
     request.path = path;
-    send(request, context, [done = std::move(done), decode, ep = QString(QStringLiteral("GET ") + path.section(u'?', 0, 0))](Raw raw) {
-        ApiResult<T> result;
-        if (raw.error.isError()) {
-            result.error = raw.error;
-        } else {
-            auto decoded = decode(threadDecoder(), raw.body, ep);
-            if (decoded.ok()) {
-                result.value = decoded.take();
+    send(request, context,
+        [done = std::move(done), decode, ep = QString(QStringLiteral("GET ") + path.section(u'?', 0, 0))](Raw raw) {
+            ApiResult<T> result;
+            if (raw.error.isError()) {
+                result.error = raw.error;
             } else {
-                result.error.kind = ApiError::Kind::Decode;
-                result.error.message = decoded.error();
+                auto decoded = decode(threadDecoder(), raw.body, ep);
+                if (decoded.ok()) {
+                    result.value = decoded.take();
+                } else {
+                    result.error.kind = ApiError::Kind::Decode;
+                    result.error.message = decoded.error();
+                }
             }
-        }
-        done(std::move(result));
-    });
+            done(std::move(result));
+        });
 }
 
 void FleetClient::me(QObject *context, Callback<Identity> done)
@@ -312,9 +339,11 @@ void FleetClient::snapshot(QObject *context, Callback<Snapshot> done)
         auto future = QtConcurrent::run([body = std::move(raw.body)] {
             return threadDecoder().snapshot(body, QStringLiteral("GET /v1/fleet/snapshot"));
         });
-        future.then(guard.data(), [guard, done](Result<Snapshot> decoded) {
+        // Take the result out of the future: a copy of 50,000 workers here would block this thread.
+        future.then(guard.data(), [guard, done](QFuture<Result<Snapshot>> finished) {
             if (!guard)
                 return;
+            Result<Snapshot> decoded = finished.takeResult();
             ApiResult<Snapshot> result;
             if (decoded.ok()) {
                 result.value = decoded.take();
@@ -396,7 +425,8 @@ void FleetClient::performAttempt(const Action &action, QPointer<QObject> context
             done(std::move(result));
             return;
         }
-        if ((raw.error.outcomeUnknown() || raw.error.kind == ApiError::Kind::Network) && attempt < m_config.maxAttempts) {
+        if ((raw.error.outcomeUnknown() || raw.error.kind == ApiError::Kind::Network)
+            && attempt < m_config.maxAttempts) {
             reconcile(action, context, done, attempt, raw.error);
             return;
         }
@@ -404,8 +434,8 @@ void FleetClient::performAttempt(const Action &action, QPointer<QObject> context
     });
 }
 
-void FleetClient::reconcile(const Action &action, QPointer<QObject> context, Callback<Operation> done, int attempt,
-    const ApiError &cause)
+void FleetClient::reconcile(
+    const Action &action, QPointer<QObject> context, Callback<Operation> done, int attempt, const ApiError &cause)
 {
     // Did the failed attempt act? Ask for the operation made with this key before sending it again.
     qCInfo(lcApi).noquote() << action.description << "- outcome unknown (" << cause.message << "); reconciling";
@@ -414,7 +444,8 @@ void FleetClient::reconcile(const Action &action, QPointer<QObject> context, Cal
         operations(QStringLiteral("idempotency_key=") + pathPart(action.idempotencyKey), context.data(),
             [=, this](ApiResult<Page<Operation>> found) {
                 if (found.ok() && !found.value->items.empty()) {
-                    qCInfo(lcApi).noquote() << action.description << "had been accepted as" << found.value->items.front().id;
+                    qCInfo(lcApi).noquote()
+                        << action.description << "had been accepted as" << found.value->items.front().id;
                     done({ found.value->items.front(), {} });
                     return;
                 }

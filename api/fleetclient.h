@@ -26,8 +26,7 @@ class FleetClient : public QObject
     Q_OBJECT
 
 public:
-    template <typename T>
-    using Callback = std::function<void(ApiResult<T>)>;
+    template <typename T> using Callback = std::function<void(ApiResult<T>)>;
 
     struct WorkerQuery
     {
@@ -97,12 +96,12 @@ private:
     };
 
     void send(const Request &request, QObject *context, std::function<void(Raw)> done, int attempt = 1);
-    Raw conclude(QNetworkReply *reply, const Request &request);
+    Raw conclude(QNetworkReply *reply, const Request &request, QByteArray body);
     template <typename T, typename Decode>
     void get(const QString &path, QObject *context, Callback<T> done, Decode decode);
     void performAttempt(const Action &action, QPointer<QObject> context, Callback<Operation> done, int attempt);
-    void reconcile(const Action &action, QPointer<QObject> context, Callback<Operation> done, int attempt,
-        const ApiError &cause);
+    void reconcile(
+        const Action &action, QPointer<QObject> context, Callback<Operation> done, int attempt, const ApiError &cause);
     QString endpoint(const Request &request) const;
 
     ClientConfig m_config;

@@ -51,21 +51,23 @@ FleetConnection::FleetConnection(ClientConfig config, QObject *parent)
         m_status.nextAttemptAtMs = 0;
         setState(ConnectionState::Live);
     });
-    connect(m_stream, &EventStream::alive, this, [this] { m_status.lastByteAtMs = ConnectionStatus::monotonicNowMs(); });
+    connect(
+        m_stream, &EventStream::alive, this, [this] { m_status.lastByteAtMs = ConnectionStatus::monotonicNowMs(); });
     connect(m_stream, &EventStream::eventReceived, this, [this](const FleetEvent &event) {
         m_status.lastDataAtMs = ConnectionStatus::monotonicNowMs();
         Q_EMIT eventReceived(event);
     });
-    connect(m_stream, &EventStream::disconnected, this, [this](const ApiError &error, int attempt, int retryInMs, bool fatal) {
-        if (fatal) {
-            m_running = false;
-            setState(ConnectionState::Offline, error.message);
-            return;
-        }
-        m_status.attempt = attempt;
-        m_status.nextAttemptAtMs = ConnectionStatus::monotonicNowMs() + retryInMs;
-        setState(ConnectionState::Reconnecting, error.message);
-    });
+    connect(m_stream, &EventStream::disconnected, this,
+        [this](const ApiError &error, int attempt, int retryInMs, bool fatal) {
+            if (fatal) {
+                m_running = false;
+                setState(ConnectionState::Offline, error.message);
+                return;
+            }
+            m_status.attempt = attempt;
+            m_status.nextAttemptAtMs = ConnectionStatus::monotonicNowMs() + retryInMs;
+            setState(ConnectionState::Reconnecting, error.message);
+        });
     connect(m_stream, &EventStream::resyncRequired, this, [this](const QString &reason) {
         qCInfo(lcApi).noquote() << "resynchronising:" << reason;
         m_stream->stop();
@@ -116,7 +118,8 @@ void FleetConnection::retryLater(const ApiError &error)
         setState(ConnectionState::Offline, error.message);
         return;
     }
-    const int delay = std::max(m_backoff.nextDelayMs(), error.retryAfterSeconds > 0 ? error.retryAfterSeconds * 1000 : 0);
+    const int delay
+        = std::max(m_backoff.nextDelayMs(), error.retryAfterSeconds > 0 ? error.retryAfterSeconds * 1000 : 0);
     m_status.attempt = m_backoff.attempt();
     m_status.nextAttemptAtMs = ConnectionStatus::monotonicNowMs() + delay;
     setState(ConnectionState::Reconnecting, error.message);

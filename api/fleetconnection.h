@@ -29,7 +29,10 @@ struct ConnectionStatus
 
     static qint64 monotonicNowMs();
     qint64 dataAgeMs() const { return lastDataAtMs ? monotonicNowMs() - lastDataAtMs : -1; }
-    qint64 nextAttemptInMs() const { return nextAttemptAtMs ? std::max<qint64>(0, nextAttemptAtMs - monotonicNowMs()) : -1; }
+    qint64 nextAttemptInMs() const
+    {
+        return nextAttemptAtMs ? std::max<qint64>(0, nextAttemptAtMs - monotonicNowMs()) : -1;
+    }
     bool operator==(const ConnectionStatus &o) const
     {
         return state == o.state && attempt == o.attempt && reason == o.reason;

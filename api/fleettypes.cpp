@@ -4,8 +4,7 @@ namespace fleet {
 
 namespace {
 
-template <typename Enum, std::size_t N>
-QStringView nameOf(const std::array<QStringView, N> &names, Enum value)
+template <typename Enum, std::size_t N> QStringView nameOf(const std::array<QStringView, N> &names, Enum value)
 {
     const auto i = static_cast<std::size_t>(value);
     return i < N ? names[i] : QStringView(u"unknown");

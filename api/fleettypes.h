@@ -173,8 +173,7 @@ struct Identity
 };
 
 // One page of a list endpoint.
-template <typename T>
-struct Page
+template <typename T> struct Page
 {
     std::vector<T> items;
     QString nextCursor; // empty on the last page

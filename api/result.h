@@ -8,8 +8,7 @@
 namespace fleet {
 
 // A value, or a sentence saying what went wrong and what to do. No exceptions cross Qt boundaries.
-template <typename T>
-class Result
+template <typename T> class Result
 {
 public:
     static Result success(T value)

@@ -40,7 +40,9 @@ Result<QString> fromEnvironment(const char *variable)
 
 Result<QString> fromFile(const QString &path)
 {
-    struct stat st { };
+    struct stat st
+    {
+    };
     const QByteArray native = QFile::encodeName(path);
     if (::stat(native.constData(), &st) != 0)
         return Result<QString>::failure(QStringLiteral("Cannot read token file %1: it does not exist.").arg(path));
@@ -68,8 +70,7 @@ void fromKeychain(const QString &account, QObject *context, std::function<void(R
     job->setKey(account);
     QObject::connect(job, &QKeychain::Job::finished, context, [job, account, done = std::move(done)] {
         if (job->error() != QKeychain::NoError) {
-            done(Result<QString>::failure(
-                job->error() == QKeychain::EntryNotFound
+            done(Result<QString>::failure(job->error() == QKeychain::EntryNotFound
                     ? QStringLiteral("The keychain has no token for profile \"%1\".").arg(account)
                     : QStringLiteral("The desktop keychain is not available (%1). Use FLEET_TOKEN or a token file.")
                           .arg(job->errorString())));
@@ -80,8 +81,8 @@ void fromKeychain(const QString &account, QObject *context, std::function<void(R
     job->start();
 }
 
-void storeInKeychain(const QString &account, const QString &token, QObject *context,
-    std::function<void(Result<bool>)> done)
+void storeInKeychain(
+    const QString &account, const QString &token, QObject *context, std::function<void(Result<bool>)> done)
 {
     auto *job = new QKeychain::WritePasswordJob(kService, context);
     job->setAutoDelete(true);

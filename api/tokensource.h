@@ -18,8 +18,8 @@ Result<QString> fromFile(const QString &path);
 
 // Reads the token stored for `account` (a profile name) from the keychain; calls `done` on `context`'s thread.
 void fromKeychain(const QString &account, QObject *context, std::function<void(Result<QString>)> done);
-void storeInKeychain(const QString &account, const QString &token, QObject *context,
-    std::function<void(Result<bool>)> done);
+void storeInKeychain(
+    const QString &account, const QString &token, QObject *context, std::function<void(Result<bool>)> done);
 
 } // namespace tokens
 

@@ -69,9 +69,9 @@ std::optional<qint64> parseTime(std::string_view s)
         return true;
     };
     int y = 0, mo = 0, d = 0, h = 0, mi = 0, se = 0, ms = 0;
-    if (s.size() >= 20 && s[4] == '-' && s[7] == '-' && s[10] == 'T' && s[13] == ':' && s[16] == ':'
-        && digits(0, 4, &y) && digits(5, 2, &mo) && digits(8, 2, &d) && digits(11, 2, &h) && digits(14, 2, &mi)
-        && digits(17, 2, &se) && mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h < 24 && mi < 60 && se < 61) {
+    if (s.size() >= 20 && s[4] == '-' && s[7] == '-' && s[10] == 'T' && s[13] == ':' && s[16] == ':' && digits(0, 4, &y)
+        && digits(5, 2, &mo) && digits(8, 2, &d) && digits(11, 2, &h) && digits(14, 2, &mi) && digits(17, 2, &se)
+        && mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h < 24 && mi < 60 && se < 61) {
         std::size_t at = 19;
         if (s[at] == '.') {
             std::size_t n = 0;
@@ -94,28 +94,42 @@ std::optional<qint64> parseTime(std::string_view s)
     return parseIsoUtc(QString::fromUtf8(s.data(), qsizetype(s.size())));
 }
 
-template <typename Enum>
-std::optional<Enum> enumFromUtf8(std::string_view text)
-{
-    for (int i = 0;; ++i) {
-        const auto value = static_cast<Enum>(i);
-        if (value == Enum::Unknown)
-            return std::nullopt;
-        if (QLatin1String(text.data(), qsizetype(text.size())) == wireName(value))
-            return value;
-    }
-}
+// Wire spellings as UTF-8, in enum order, for comparing without converting to UTF-16.
+template <typename Enum> constexpr auto kNames = std::array<std::string_view, 0> {};
+template <> constexpr auto kNames<Arch> = std::array { "amd64"sv, "aarch64"sv, "armv7hf"sv };
+template <>
+constexpr auto kNames<WorkerState> = std::array { "provisioning"sv, "idle"sv, "busy"sv, "draining"sv, "offline"sv,
+    "terminated"sv };
+template <> constexpr auto kNames<DispatchState> = std::array { "active"sv, "draining"sv, "drained"sv };
+template <>
+constexpr auto kNames<OperationType> = std::array { "provision"sv, "drain_worker"sv, "drain_region"sv,
+    "resume_region"sv };
+template <>
+constexpr auto kNames<OperationState> = std::array { "pending"sv, "running"sv, "succeeded"sv, "failed"sv,
+    "cancelled"sv };
+template <> constexpr auto kNames<Role> = std::array { "viewer"sv, "operator"sv, "admin"sv };
+template <>
+constexpr auto kNames<FailureReason> = std::array { "ETIMEDOUT"sv, "ECONNRESET"sv, "EHOSTUNREACH"sv, "build_error"sv };
 
-std::optional<FailureReason> failureFromUtf8(std::string_view text)
+template <typename Enum> std::optional<Enum> enumFromUtf8(std::string_view text)
 {
-    for (int i = 0; i < kFailureReasonCount; ++i) {
-        if (QLatin1String(text.data(), qsizetype(text.size())) == wireName(FailureReason(i)))
-            return FailureReason(i);
+    const auto &names = kNames<Enum>;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        if (names[i] == text)
+            return static_cast<Enum>(i);
     }
     return std::nullopt;
 }
 
-QString qstr(std::string_view s) { return QString::fromUtf8(s.data(), qsizetype(s.size())); }
+std::optional<FailureReason> failureFromUtf8(std::string_view text)
+{
+    return enumFromUtf8<FailureReason>(text);
+}
+
+QString qstr(std::string_view s)
+{
+    return QString::fromUtf8(s.data(), qsizetype(s.size()));
+}
 
 } // namespace
 
@@ -159,7 +173,9 @@ struct WireDecoder::Private
     {
         path.clear();
         error.clear();
-        const auto err = parser.parse(json.constData(), std::size_t(json.size())).get(*root);
+        // Without a copy when the buffer already has simdjson's padding (FleetClient reserves it).
+        const bool padded = json.capacity() - json.size() >= qsizetype(sj::SIMDJSON_PADDING);
+        const auto err = parser.parse(json.constData(), std::size_t(json.size()), !padded).get(*root);
         if (err) {
             if (json.trimmed().isEmpty())
                 fail(QStringLiteral("the body is empty, expected JSON"));
@@ -174,14 +190,24 @@ struct WireDecoder::Private
         return true;
     }
 
+    // The last few interned strings, checked before the hash table: region ids and versions repeat in runs.
+    std::array<std::pair<std::string_view, QString>, 8> recent;
+    std::size_t recentNext = 0;
+
     QString intern(std::string_view s)
     {
+        for (const auto &[key, value] : recent) {
+            if (key == s && !value.isNull())
+                return value;
+        }
         auto it = interned.find(s);
-        if (it != interned.end())
-            return it->second;
-        if (interned.size() > 4096)
-            return qstr(s); // bounded: interning is for the few repeated values
-        return interned.emplace(std::string(s), qstr(s)).first->second;
+        if (it == interned.end()) {
+            if (interned.size() > 4096)
+                return qstr(s); // bounded: interning is for the few values that repeat
+            it = interned.emplace(std::string(s), qstr(s)).first;
+        }
+        recent[recentNext++ % recent.size()] = { it->first, it->second };
+        return it->second;
     }
 
     // ---- scalars ----
@@ -234,7 +260,8 @@ struct WireDecoder::Private
         }
         const auto t = parseTime(s);
         if (!t) {
-            fail(QStringLiteral("\"%1\" is not an RFC 3339 time with an offset, such as 2025-11-12T09:13:00Z").arg(qstr(s)));
+            fail(QStringLiteral("\"%1\" is not an RFC 3339 time with an offset, such as 2025-11-12T09:13:00Z")
+                     .arg(qstr(s)));
             return 0;
         }
         return *t;
@@ -265,10 +292,13 @@ struct WireDecoder::Private
             return false;
         }
         quint64 seen = 0;
+        std::size_t next = 0; // servers write fields in the documented order: try the expected one first
         for (const sj::dom::key_value_pair field : o) {
-            std::size_t i = 0;
-            while (i < N && fields[i] != field.key)
-                ++i;
+            std::size_t i = next < N && fields[next] == field.key ? next : 0;
+            if (i != next)
+                while (i < N && fields[i] != field.key)
+                    ++i;
+            next = i + 1;
             if (i == N) {
                 if (unknown)
                     unknown->insert(qstr(field.key), QString::fromStdString(sj::to_string(field.value)));
@@ -294,8 +324,7 @@ struct WireDecoder::Private
         return true;
     }
 
-    template <typename T, typename Fn>
-    std::vector<T> array(const sj::dom::element &v, Fn &&decodeOne)
+    template <typename T, typename Fn> std::vector<T> array(const sj::dom::element &v, Fn &&decodeOne)
     {
         std::vector<T> out;
         sj::dom::array a;
@@ -307,12 +336,10 @@ struct WireDecoder::Private
         qsizetype index = 0;
         for (const sj::dom::element item : a) {
             path.push_back({ {}, index++ });
-            T value;
-            decodeOne(item, value);
+            decodeOne(item, out.emplace_back());
             path.pop_back();
             if (failed())
                 return {};
-            out.push_back(std::move(value));
         }
         return out;
     }
@@ -334,13 +361,22 @@ struct WireDecoder::Private
             expected("an object", v);
             return;
         }
+        std::size_t next = 0;
         for (const sj::dom::key_value_pair field : o) {
             path.push_back({ field.key, -1 });
             const int n = int(integer(field.value));
             path.pop_back();
             if (failed())
                 return;
-            if (auto reason = failureFromUtf8(field.key))
+            // Reasons come in the documented order: try the expected one before searching.
+            const auto &names = kNames<FailureReason>;
+            std::optional<FailureReason> reason;
+            if (next < names.size() && names[next] == field.key)
+                reason = FailureReason(next);
+            else
+                reason = failureFromUtf8(field.key);
+            next = reason ? std::size_t(*reason) + 1 : next;
+            if (reason)
                 c[int(*reason)] = n;
             else if (unknown) // a reason this client does not know: kept, shown as unknown
                 unknown->insert(QLatin1String(prefix) + qstr(field.key), QString::number(n));
@@ -354,20 +390,48 @@ struct WireDecoder::Private
             "recent_failures"sv, "offline_reason"sv, "operation"sv };
         object(v, f, all(14), &w.unknown, [&](std::size_t i, const sj::dom::element &e) {
             switch (i) {
-            case 0: w.id = string(e); break;
-            case 1: w.name = string(e); break;
-            case 2: w.region = string(e, true); break;
-            case 3: w.arch = enumValue<Arch>(e, f[i], w.unknown); break;
-            case 4: w.state = enumValue<WorkerState>(e, f[i], w.unknown); break;
-            case 5: w.version = string(e, true); break;
-            case 6: w.startedAt = time(e, false); break;
-            case 7: w.lastHeartbeatAt = time(e, true); break;
-            case 8: w.currentBuild = nullableString(e); break;
-            case 9: w.rttMs = number(e); break;
-            case 10: w.packetLoss = number(e); break;
-            case 11: failures(e, w.recentFailures, &w.unknown, "recent_failures."); break;
-            case 12: w.offlineReason = nullableString(e, true); break;
-            case 13: w.operation = nullableString(e, true); break;
+            case 0:
+                w.id = string(e);
+                break;
+            case 1:
+                w.name = string(e);
+                break;
+            case 2:
+                w.region = string(e, true);
+                break;
+            case 3:
+                w.arch = enumValue<Arch>(e, f[i], w.unknown);
+                break;
+            case 4:
+                w.state = enumValue<WorkerState>(e, f[i], w.unknown);
+                break;
+            case 5:
+                w.version = string(e, true);
+                break;
+            case 6:
+                w.startedAt = time(e, false);
+                break;
+            case 7:
+                w.lastHeartbeatAt = time(e, true);
+                break;
+            case 8:
+                w.currentBuild = nullableString(e);
+                break;
+            case 9:
+                w.rttMs = number(e);
+                break;
+            case 10:
+                w.packetLoss = number(e);
+                break;
+            case 11:
+                failures(e, w.recentFailures, &w.unknown, "recent_failures.");
+                break;
+            case 12:
+                w.offlineReason = nullableString(e, true);
+                break;
+            case 13:
+                w.operation = nullableString(e, true);
+                break;
             }
         });
     }
@@ -381,19 +445,35 @@ struct WireDecoder::Private
         static constexpr std::array<std::string_view, 3> net { "packet_loss"sv, "rtt_ms_p50"sv, "rtt_ms_p95"sv };
         object(v, f, all(10), &r.unknown, [&](std::size_t i, const sj::dom::element &e) {
             switch (i) {
-            case 0: r.id = string(e, true); break;
-            case 1: r.name = string(e); break;
-            case 2: r.provider = string(e); break;
-            case 3: r.location = string(e); break;
-            case 4: r.dispatchState = enumValue<DispatchState>(e, f[i], r.unknown); break;
-            case 5: r.dispatchChangedBy = nullableString(e); break;
-            case 6: r.dispatchReason = nullableString(e); break;
+            case 0:
+                r.id = string(e, true);
+                break;
+            case 1:
+                r.name = string(e);
+                break;
+            case 2:
+                r.provider = string(e);
+                break;
+            case 3:
+                r.location = string(e);
+                break;
+            case 4:
+                r.dispatchState = enumValue<DispatchState>(e, f[i], r.unknown);
+                break;
+            case 5:
+                r.dispatchChangedBy = nullableString(e);
+                break;
+            case 6:
+                r.dispatchReason = nullableString(e);
+                break;
             case 7:
                 object(e, cap, all(2), nullptr, [&](std::size_t k, const sj::dom::element &x) {
                     (k == 0 ? r.capacity.maxWorkers : r.capacity.maxProvisionPerRequest) = int(integer(x));
                 });
                 break;
-            case 8: counts(e, r.workersByState); break;
+            case 8:
+                counts(e, r.workersByState);
+                break;
             case 9:
                 object(e, net, all(3), nullptr, [&](std::size_t k, const sj::dom::element &x) {
                     const double n = number(x);
@@ -418,23 +498,34 @@ struct WireDecoder::Private
                 return;
             }
             switch (i) {
-            case 0: s.time = time(e, false); break;
-            case 1: s.stepSeconds = int(integer(e)); break;
-            case 2: s.samples = int(integer(e)); break;
-            case 3: counts(e, s.workersByState); break;
+            case 0:
+                s.time = time(e, false);
+                break;
+            case 1:
+                s.stepSeconds = int(integer(e));
+                break;
+            case 2:
+                s.samples = int(integer(e));
+                break;
+            case 3:
+                counts(e, s.workersByState);
+                break;
             case 4:
                 object(e, builds, all(3), nullptr, [&](std::size_t k, const sj::dom::element &x) {
                     const int n = int(integer(x));
                     (k == 0 ? s.buildsStarted : k == 1 ? s.buildsSucceeded : s.buildsFailed) = n;
                 });
                 break;
-            case 5: failures(e, s.failures, nullptr, ""); break;
-            case 6:
-                object(e, rtt, all(2), nullptr, [&](std::size_t k, const sj::dom::element &x) {
-                    (k == 0 ? s.rttP50Ms : s.rttP95Ms) = number(x);
-                });
+            case 5:
+                failures(e, s.failures, nullptr, "");
                 break;
-            case 7: s.packetLoss = number(e); break;
+            case 6:
+                object(e, rtt, all(2), nullptr,
+                    [&](std::size_t k, const sj::dom::element &x) { (k == 0 ? s.rttP50Ms : s.rttP95Ms) = number(x); });
+                break;
+            case 7:
+                s.packetLoss = number(e);
+                break;
             case 8:
                 object(e, queue, all(3), nullptr, [&](std::size_t k, const sj::dom::element &x) {
                     if (k == 0)
@@ -452,17 +543,27 @@ struct WireDecoder::Private
     void operation(const sj::dom::element &v, Operation &op)
     {
         static constexpr std::array<std::string_view, 15> f { "id"sv, "type"sv, "state"sv, "region"sv, "worker"sv,
-            "params"sv, "progress"sv, "reason"sv, "requested_by"sv, "idempotency_key"sv, "created_at"sv,
-            "updated_at"sv, "finished_at"sv, "expires_at"sv, "message"sv };
+            "params"sv, "progress"sv, "reason"sv, "requested_by"sv, "idempotency_key"sv, "created_at"sv, "updated_at"sv,
+            "finished_at"sv, "expires_at"sv, "message"sv };
         static constexpr std::array<std::string_view, 2> params { "count"sv, "arch"sv };
         static constexpr std::array<std::string_view, 2> progress { "done"sv, "total"sv };
         object(v, f, all(15), &op.unknown, [&](std::size_t i, const sj::dom::element &e) {
             switch (i) {
-            case 0: op.id = string(e); break;
-            case 1: op.type = enumValue<OperationType>(e, f[i], op.unknown); break;
-            case 2: op.state = enumValue<OperationState>(e, f[i], op.unknown); break;
-            case 3: op.region = string(e, true); break;
-            case 4: op.worker = nullableString(e); break;
+            case 0:
+                op.id = string(e);
+                break;
+            case 1:
+                op.type = enumValue<OperationType>(e, f[i], op.unknown);
+                break;
+            case 2:
+                op.state = enumValue<OperationState>(e, f[i], op.unknown);
+                break;
+            case 3:
+                op.region = string(e, true);
+                break;
+            case 4:
+                op.worker = nullableString(e);
+                break;
             case 5:
                 if (!e.is_null())
                     object(e, params, all(2), nullptr, [&](std::size_t k, const sj::dom::element &x) {
@@ -477,14 +578,30 @@ struct WireDecoder::Private
                     (k == 0 ? op.progressDone : op.progressTotal) = int(integer(x));
                 });
                 break;
-            case 7: op.reason = string(e); break;
-            case 8: op.requestedBy = string(e, true); break;
-            case 9: op.idempotencyKey = nullableString(e); break;
-            case 10: op.createdAt = time(e, false); break;
-            case 11: op.updatedAt = time(e, false); break;
-            case 12: op.finishedAt = time(e, true); break;
-            case 13: op.expiresAt = time(e, true); break;
-            case 14: op.message = nullableString(e); break;
+            case 7:
+                op.reason = string(e);
+                break;
+            case 8:
+                op.requestedBy = string(e, true);
+                break;
+            case 9:
+                op.idempotencyKey = nullableString(e);
+                break;
+            case 10:
+                op.createdAt = time(e, false);
+                break;
+            case 11:
+                op.updatedAt = time(e, false);
+                break;
+            case 12:
+                op.finishedAt = time(e, true);
+                break;
+            case 13:
+                op.expiresAt = time(e, true);
+                break;
+            case 14:
+                op.message = nullableString(e);
+                break;
             }
         });
     }
@@ -495,35 +612,59 @@ struct WireDecoder::Private
             "target"sv, "reason"sv, "result"sv, "detail"sv, "operation"sv };
         object(v, f, all(10), &a.unknown, [&](std::size_t i, const sj::dom::element &e) {
             switch (i) {
-            case 0: a.id = string(e); break;
-            case 1: a.time = time(e, false); break;
-            case 2: a.actor = string(e, true); break;
-            case 3: a.role = enumValue<Role>(e, f[i], a.unknown); break;
-            case 4: a.action = string(e, true); break;
-            case 5: a.target = string(e); break;
-            case 6: a.reason = nullableString(e); break;
-            case 7: a.result = string(e, true); break;
-            case 8: a.detail = nullableString(e); break;
-            case 9: a.operation = nullableString(e); break;
+            case 0:
+                a.id = string(e);
+                break;
+            case 1:
+                a.time = time(e, false);
+                break;
+            case 2:
+                a.actor = string(e, true);
+                break;
+            case 3:
+                a.role = enumValue<Role>(e, f[i], a.unknown);
+                break;
+            case 4:
+                a.action = string(e, true);
+                break;
+            case 5:
+                a.target = string(e);
+                break;
+            case 6:
+                a.reason = nullableString(e);
+                break;
+            case 7:
+                a.result = string(e, true);
+                break;
+            case 8:
+                a.detail = nullableString(e);
+                break;
+            case 9:
+                a.operation = nullableString(e);
+                break;
             }
         });
     }
 
-    template <typename T, typename Fn>
-    void page(const sj::dom::element &v, Page<T> &p, Fn &&decodeOne)
+    template <typename T, typename Fn> void page(const sj::dom::element &v, Page<T> &p, Fn &&decodeOne)
     {
         static constexpr std::array<std::string_view, 3> f { "items"sv, "next_cursor"sv, "total"sv };
         object(v, f, all(3), nullptr, [&](std::size_t i, const sj::dom::element &e) {
             switch (i) {
-            case 0: p.items = array<T>(e, decodeOne); break;
-            case 1: p.nextCursor = nullableString(e); break;
-            case 2: p.total = int(integer(e)); break;
+            case 0:
+                p.items = array<T>(e, decodeOne);
+                break;
+            case 1:
+                p.nextCursor = nullableString(e);
+                break;
+            case 2:
+                p.total = int(integer(e));
+                break;
             }
         });
     }
 
-    template <typename T, typename Fn>
-    Result<T> run(const QByteArray &json, const QString &where, Fn &&decode)
+    template <typename T, typename Fn> Result<T> run(const QByteArray &json, const QString &where, Fn &&decode)
     {
         endpoint = where;
         sj::dom::element root;
@@ -550,12 +691,21 @@ Result<Snapshot> WireDecoder::snapshot(const QByteArray &json, const QString &en
             "operations"sv };
         d->object(root, f, Private::all(5), nullptr, [&](std::size_t i, const sj::dom::element &e) {
             switch (i) {
-            case 0: s.sequence = d->integer(e); break;
-            case 1: s.time = d->time(e, false); break;
-            case 2: s.regions = d->array<Region>(e, [this](const sj::dom::element &x, Region &r) { d->region(x, r); }); break;
-            case 3: s.workers = d->array<Worker>(e, [this](const sj::dom::element &x, Worker &w) { d->worker(x, w); }); break;
+            case 0:
+                s.sequence = d->integer(e);
+                break;
+            case 1:
+                s.time = d->time(e, false);
+                break;
+            case 2:
+                s.regions = d->array<Region>(e, [this](const sj::dom::element &x, Region &r) { d->region(x, r); });
+                break;
+            case 3:
+                s.workers = d->array<Worker>(e, [this](const sj::dom::element &x, Worker &w) { d->worker(x, w); });
+                break;
             case 4:
-                s.operations = d->array<Operation>(e, [this](const sj::dom::element &x, Operation &o) { d->operation(x, o); });
+                s.operations
+                    = d->array<Operation>(e, [this](const sj::dom::element &x, Operation &o) { d->operation(x, o); });
                 break;
             }
         });
@@ -569,14 +719,22 @@ Result<Identity> WireDecoder::identity(const QByteArray &json, const QString &en
         QMap<QString, QString> unknown;
         d->object(root, f, Private::all(4), &unknown, [&](std::size_t i, const sj::dom::element &e) {
             switch (i) {
-            case 0: id.id = d->string(e); break;
-            case 1: id.name = d->string(e); break;
-            case 2: id.role = d->enumValue<Role>(e, f[i], unknown); break;
+            case 0:
+                id.id = d->string(e);
+                break;
+            case 1:
+                id.name = d->string(e);
+                break;
+            case 2:
+                id.role = d->enumValue<Role>(e, f[i], unknown);
+                break;
             case 3:
                 if (e.type() != sj::dom::element_type::ARRAY)
                     d->expected("an array", e);
                 break;
-            case 4: id.serverTime = d->time(e, true); break;
+            case 4:
+                id.serverTime = d->time(e, true);
+                break;
             }
         });
     });
@@ -613,13 +771,24 @@ Result<HealthHistory> WireDecoder::health(const QByteArray &json, const QString 
             "history_start"sv, "buckets"sv };
         d->object(root, f, Private::all(6), nullptr, [&](std::size_t i, const sj::dom::element &e) {
             switch (i) {
-            case 0: h.region = d->string(e, true); break;
-            case 1: h.from = d->time(e, false); break;
-            case 2: h.to = d->time(e, false); break;
-            case 3: h.stepSeconds = int(d->integer(e)); break;
-            case 4: h.historyStart = d->time(e, false); break;
+            case 0:
+                h.region = d->string(e, true);
+                break;
+            case 1:
+                h.from = d->time(e, false);
+                break;
+            case 2:
+                h.to = d->time(e, false);
+                break;
+            case 3:
+                h.stepSeconds = int(d->integer(e));
+                break;
+            case 4:
+                h.historyStart = d->time(e, false);
+                break;
             case 5:
-                h.buckets = d->array<HealthSample>(e, [this](const sj::dom::element &x, HealthSample &s) { d->healthSample(x, s); });
+                h.buckets = d->array<HealthSample>(
+                    e, [this](const sj::dom::element &x, HealthSample &s) { d->healthSample(x, s); });
                 break;
             }
         });
@@ -628,7 +797,8 @@ Result<HealthHistory> WireDecoder::health(const QByteArray &json, const QString 
 
 Result<Operation> WireDecoder::operation(const QByteArray &json, const QString &endpoint)
 {
-    return d->run<Operation>(json, endpoint, [this](const sj::dom::element &root, Operation &o) { d->operation(root, o); });
+    return d->run<Operation>(
+        json, endpoint, [this](const sj::dom::element &root, Operation &o) { d->operation(root, o); });
 }
 
 Result<Page<Operation>> WireDecoder::operations(const QByteArray &json, const QString &endpoint)
@@ -648,18 +818,23 @@ Result<Page<AuditEntry>> WireDecoder::audit(const QByteArray &json, const QStrin
 Result<DryRunResult> WireDecoder::dryRun(const QByteArray &json, const QString &endpoint)
 {
     return d->run<DryRunResult>(json, endpoint, [this](const sj::dom::element &root, DryRunResult &r) {
-        static constexpr std::array<std::string_view, 5> f { "dry_run"sv, "action"sv, "target"sv, "impact"sv, "notes"sv };
+        static constexpr std::array<std::string_view, 5> f { "dry_run"sv, "action"sv, "target"sv, "impact"sv,
+            "notes"sv };
         static constexpr std::array<std::string_view, 8> impact { "workers_affected"sv, "running_builds"sv,
-            "queued_builds"sv, "active_workers_before"sv, "active_workers_after"sv, "region_workers"sv,
-            "max_workers"sv, "capacity_left"sv };
+            "queued_builds"sv, "active_workers_before"sv, "active_workers_after"sv, "region_workers"sv, "max_workers"sv,
+            "capacity_left"sv };
         d->object(root, f, Private::all(5), nullptr, [&](std::size_t i, const sj::dom::element &e) {
             switch (i) {
             case 0:
                 if (!d->boolean(e))
                     d->fail(QStringLiteral("dry_run must be true"));
                 break;
-            case 1: r.action = d->string(e); break;
-            case 2: r.target = d->string(e); break;
+            case 1:
+                r.action = d->string(e);
+                break;
+            case 2:
+                r.target = d->string(e);
+                break;
             case 3:
                 d->object(e, impact, Private::all(8), nullptr, [&](std::size_t k, const sj::dom::element &x) {
                     int *fields[] = { &r.workersAffected, &r.runningBuilds, &r.queuedBuilds, &r.activeWorkersBefore,
@@ -668,7 +843,8 @@ Result<DryRunResult> WireDecoder::dryRun(const QByteArray &json, const QString &
                 });
                 break;
             case 4: {
-                const auto notes = d->array<QString>(e, [this](const sj::dom::element &x, QString &s) { s = d->string(x); });
+                const auto notes
+                    = d->array<QString>(e, [this](const sj::dom::element &x, QString &s) { s = d->string(x); });
                 r.notes = QStringList(notes.begin(), notes.end());
                 break;
             }
@@ -680,26 +856,36 @@ Result<DryRunResult> WireDecoder::dryRun(const QByteArray &json, const QString &
 Result<Problem> WireDecoder::problem(const QByteArray &json, const QString &endpoint)
 {
     return d->run<Problem>(json, endpoint, [this](const sj::dom::element &root, Problem &p) {
-        static constexpr std::array<std::string_view, 7> f { "type"sv, "title"sv, "status"sv, "detail"sv,
-            "instance"sv, "invalid_params"sv, "operation"sv };
+        static constexpr std::array<std::string_view, 7> f { "type"sv, "title"sv, "status"sv, "detail"sv, "instance"sv,
+            "invalid_params"sv, "operation"sv };
         static constexpr std::array<std::string_view, 2> param { "name"sv, "reason"sv };
         d->object(root, f, 0, nullptr, [&](std::size_t i, const sj::dom::element &e) {
             switch (i) {
-            case 0: p.type = d->string(e); break;
-            case 1: p.title = d->string(e); break;
-            case 2: p.status = int(d->integer(e)); break;
-            case 3: p.detail = d->string(e); break;
-            case 4: break;
+            case 0:
+                p.type = d->string(e);
+                break;
+            case 1:
+                p.title = d->string(e);
+                break;
+            case 2:
+                p.status = int(d->integer(e));
+                break;
+            case 3:
+                p.detail = d->string(e);
+                break;
+            case 4:
+                break;
             case 5:
                 d->array<int>(e, [&](const sj::dom::element &x, int &) {
                     QString name, reason;
-                    d->object(x, param, Private::all(2), nullptr, [&](std::size_t k, const sj::dom::element &y) {
-                        (k == 0 ? name : reason) = d->string(y);
-                    });
+                    d->object(x, param, Private::all(2), nullptr,
+                        [&](std::size_t k, const sj::dom::element &y) { (k == 0 ? name : reason) = d->string(y); });
                     p.invalidParams.append({ name, reason });
                 });
                 break;
-            case 6: p.operation = d->nullableString(e); break;
+            case 6:
+                p.operation = d->nullableString(e);
+                break;
             }
         });
     });
@@ -724,7 +910,8 @@ Result<FleetEvent> WireDecoder::event(qint64 id, const QString &type, const QByt
     if (type == QLatin1String("operation"))
         return wrap(operation(data, where));
     if (type == QLatin1String("audit"))
-        return wrap(d->run<AuditEntry>(data, where, [this](const sj::dom::element &root, AuditEntry &a) { d->audit(root, a); }));
+        return wrap(d->run<AuditEntry>(
+            data, where, [this](const sj::dom::element &root, AuditEntry &a) { d->audit(root, a); }));
     if (type == QLatin1String("health")) {
         return wrap(d->run<RegionHealth>(data, where, [this](const sj::dom::element &root, RegionHealth &h) {
             static constexpr std::array<std::string_view, 2> f { "region"sv, "sample"sv };

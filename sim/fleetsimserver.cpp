@@ -4,11 +4,14 @@
 #include "jsonwriter.h"
 #include "wireencode.h"
 
+#include <QFile>
 #include <QHttpServer>
 #include <QHttpServerResponder>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QLoggingCategory>
+#include <QSslCertificate>
+#include <QSslKey>
 #include <QTcpServer>
 #include <QTcpSocket>
 
@@ -187,6 +190,24 @@ FleetSimServer::~FleetSimServer() = default;
 
 quint16 FleetSimServer::listen(const QHostAddress &address, quint16 port, QString *error)
 {
+    if (!m_options.tlsCertificateFile.isEmpty()) {
+        const auto certs = QSslCertificate::fromPath(m_options.tlsCertificateFile);
+        QFile keyFile(m_options.tlsKeyFile);
+        if (certs.isEmpty() || !keyFile.open(QIODevice::ReadOnly)) {
+            *error = QStringLiteral("Cannot read the TLS certificate %1 or key %2 (PEM expected)")
+                         .arg(m_options.tlsCertificateFile, m_options.tlsKeyFile);
+            return 0;
+        }
+        const QByteArray pem = keyFile.readAll();
+        QSslKey key(pem, QSsl::Rsa, QSsl::Pem);
+        if (key.isNull())
+            key = QSslKey(pem, QSsl::Ec, QSsl::Pem);
+        if (key.isNull()) {
+            *error = QStringLiteral("The TLS key %1 is not an RSA or EC private key in PEM").arg(m_options.tlsKeyFile);
+            return 0;
+        }
+        m_http->sslSetup(certs.first(), key);
+    }
     m_port = m_http->listen(address, port);
     if (m_port == 0) {
         *error = QStringLiteral("Cannot listen on %1 port %2: the port is in use or not allowed. "

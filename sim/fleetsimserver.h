@@ -28,6 +28,8 @@ struct ServerOptions
     int tickMs = 100;
     int maxBodyBytes = 64 * 1024;
     qint64 maxStreamBacklogBytes = 16 * 1024 * 1024; // a stream this far behind is closed; the client resumes
+    QString tlsCertificateFile; // PEM; with tlsKeyFile, serve HTTPS instead of HTTP
+    QString tlsKeyFile;
 };
 
 // Serves the Fleet API v1 (resources/api/fleet-api.yaml) over a Simulation with Qt HttpServer, streams events

@@ -9,6 +9,7 @@
 #include <QElapsedTimer>
 #include <QFile>
 #include <QNetworkRequest>
+#include <QProcess>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -29,8 +30,7 @@ ClientConfig configFor(SimHarness &sim, const QString &token = QStringLiteral("o
 }
 
 // Waits for a callback-style call and returns its result.
-template <typename T, typename Call>
-ApiResult<T> wait(Call &&call, int timeoutMs = 15000)
+template <typename T, typename Call> ApiResult<T> wait(Call &&call, int timeoutMs = 15000)
 {
     std::optional<ApiResult<T>> result;
     QObject context;
@@ -100,6 +100,7 @@ private Q_SLOTS:
     void silentStreamIsDead();
     void resyncAfterLostBuffer();
     void serverDownThenBack();
+    void tlsVerifiedByDefault();
     void logsNeverShowTheToken();
     void backoffFullJitter();
     void tokenFile();
@@ -126,7 +127,9 @@ void TestFleetClient::readsDecodeAgainstFleetSim()
     QVERIFY2(workers.ok(), qPrintable(workers.error.message));
     QCOMPARE(workers.value->items.size(), std::size_t(10));
     QVERIFY(!workers.value->nextCursor.isEmpty());
-    const auto health = wait<HealthHistory>([&](QObject *c, auto cb) { client.health(QStringLiteral("eu-central"), QStringLiteral("-5m"), {}, 60, c, cb); });
+    const auto health = wait<HealthHistory>([&](QObject *c, auto cb) {
+        client.health(QStringLiteral("eu-central"), QStringLiteral("-5m"), {}, 60, c, cb);
+    });
     QVERIFY2(health.ok(), qPrintable(health.error.message));
     QVERIFY(health.value->buckets.size() >= 5);
 }
@@ -172,7 +175,8 @@ void TestFleetClient::viewerActionIs403()
 
 void TestFleetClient::serverErrorThenSuccessCreatesOneOperation()
 {
-    m_sim->admin(QStringLiteral("/v1/sim/faults"), R"({"type":"error","status":502,"count":2,"match":"/v1/regions/eu-west/provision"})");
+    m_sim->admin(QStringLiteral("/v1/sim/faults"),
+        R"({"type":"error","status":502,"count":2,"match":"/v1/regions/eu-west/provision"})");
     FleetClient client(configFor(*m_sim));
     const auto action = FleetClient::provision(QStringLiteral("eu-west"), 5, Arch::Amd64, QStringLiteral("replace"));
     const auto op = wait<Operation>([&](QObject *c, auto cb) { client.perform(action, c, cb); });
@@ -185,7 +189,8 @@ void TestFleetClient::stallPastTimeoutReconcilesToOneOperation()
 {
     // The server acts, but its answer comes after the client gave up: the client must find the operation rather
     // than create a second one.
-    m_sim->admin(QStringLiteral("/v1/sim/faults"), R"({"type":"stall","delay_ms":2500,"count":1,"match":"/v1/regions/eu-west/provision"})");
+    m_sim->admin(QStringLiteral("/v1/sim/faults"),
+        R"({"type":"stall","delay_ms":2500,"count":1,"match":"/v1/regions/eu-west/provision"})");
     ClientConfig config = configFor(*m_sim);
     config.requestTimeoutMs = 800;
     FleetClient client(config);
@@ -198,7 +203,8 @@ void TestFleetClient::stallPastTimeoutReconcilesToOneOperation()
 
 void TestFleetClient::retryAfterIsHonoured()
 {
-    m_sim->admin(QStringLiteral("/v1/sim/faults"), R"({"type":"error","status":429,"count":1,"retry_after_s":1,"match":"/v1/regions"})");
+    m_sim->admin(QStringLiteral("/v1/sim/faults"),
+        R"({"type":"error","status":429,"count":1,"retry_after_s":1,"match":"/v1/regions"})");
     FleetClient client(configFor(*m_sim));
     QElapsedTimer t;
     t.start();
@@ -206,7 +212,8 @@ void TestFleetClient::retryAfterIsHonoured()
     QVERIFY2(regions.ok(), qPrintable(regions.error.message));
     QVERIFY2(t.elapsed() >= 950, "the client must wait Retry-After before asking again");
     // And 503 with Retry-After on an action: waited for, then done once.
-    m_sim->admin(QStringLiteral("/v1/sim/faults"), R"({"type":"error","status":503,"count":1,"retry_after_s":1,"match":"/v1/regions/us-east/drain"})");
+    m_sim->admin(QStringLiteral("/v1/sim/faults"),
+        R"({"type":"error","status":503,"count":1,"retry_after_s":1,"match":"/v1/regions/us-east/drain"})");
     const auto op = wait<Operation>([&](QObject *c, auto cb) {
         client.perform(FleetClient::drainRegion(QStringLiteral("us-east"), QStringLiteral("test")), c, cb);
     });
@@ -219,12 +226,14 @@ void TestFleetClient::malformedBodyIsADecodeError()
     ClientConfig config = configFor(*m_sim);
     config.maxAttempts = 1;
     FleetClient client(config);
-    m_sim->admin(QStringLiteral("/v1/sim/faults"), R"({"type":"malformed","mode":"not_json","count":1,"match":"/v1/regions"})");
+    m_sim->admin(
+        QStringLiteral("/v1/sim/faults"), R"({"type":"malformed","mode":"not_json","count":1,"match":"/v1/regions"})");
     auto r = wait<Page<Region>>([&](QObject *c, auto cb) { client.regions(c, cb); });
     QVERIFY(!r.ok());
     QCOMPARE(r.error.kind, ApiError::Kind::Decode);
     QVERIFY2(r.error.message.contains(QLatin1String("HTML")), qPrintable(r.error.message));
-    m_sim->admin(QStringLiteral("/v1/sim/faults"), R"({"type":"malformed","mode":"wrong_types","count":1,"match":"/v1/fleet"})");
+    m_sim->admin(
+        QStringLiteral("/v1/sim/faults"), R"({"type":"malformed","mode":"wrong_types","count":1,"match":"/v1/fleet"})");
     const auto s = wait<Snapshot>([&](QObject *c, auto cb) { client.snapshot(c, cb); });
     QVERIFY(!s.ok());
     QVERIFY2(s.error.message.startsWith(QLatin1String("GET /v1/fleet/snapshot: ")), qPrintable(s.error.message));
@@ -355,6 +364,61 @@ void TestFleetClient::serverDownThenBack()
     QTRY_COMPARE_WITH_TIMEOUT(connection.status().state, ConnectionState::Live, 10000);
 }
 
+void TestFleetClient::tlsVerifiedByDefault()
+{
+    QTemporaryDir dir;
+    const QString cert = dir.filePath(QStringLiteral("cert.pem"));
+    const QString key = dir.filePath(QStringLiteral("key.pem"));
+    QProcess openssl;
+    openssl.start(QStringLiteral("openssl"),
+        { QStringLiteral("req"), QStringLiteral("-x509"), QStringLiteral("-newkey"), QStringLiteral("rsa:2048"),
+            QStringLiteral("-nodes"), QStringLiteral("-days"), QStringLiteral("2"), QStringLiteral("-subj"),
+            QStringLiteral("/CN=127.0.0.1"), QStringLiteral("-addext"), QStringLiteral("subjectAltName=IP:127.0.0.1"),
+            QStringLiteral("-keyout"), key, QStringLiteral("-out"), cert });
+    if (!openssl.waitForStarted())
+        QSKIP("openssl is not installed (scripts/install-deps installs it)");
+    QVERIFY(openssl.waitForFinished(60000));
+    QCOMPARE(openssl.exitCode(), 0);
+
+    SimHarness::Options options;
+    options.tlsCertificateFile = cert;
+    options.tlsKeyFile = key;
+    m_sim = std::make_unique<SimHarness>(options);
+    QCOMPARE(m_sim->baseUrl().scheme(), QStringLiteral("https"));
+
+    ClientConfig config = configFor(*m_sim);
+    config.maxAttempts = 1;
+    {
+        FleetClient client(config); // a self-signed certificate is not trusted by default
+        const auto me = wait<Identity>([&](QObject *c, auto cb) { client.me(c, cb); });
+        QVERIFY(!me.ok());
+        QCOMPARE(me.error.kind, ApiError::Kind::Tls);
+        QVERIFY2(me.error.message.contains(QLatin1String("not trusted")), qPrintable(me.error.message));
+        FleetConnection connection(config);
+        connection.start();
+        QTRY_COMPARE(connection.status().state, ConnectionState::Offline); // retrying cannot fix a certificate
+    }
+    {
+        ClientConfig withCa = config;
+        withCa.caFile = cert;
+        FleetClient client(withCa);
+        const auto me = wait<Identity>([&](QObject *c, auto cb) { client.me(c, cb); });
+        QVERIFY2(me.ok(), qPrintable(me.error.message));
+        FleetConnection connection(withCa);
+        connection.start();
+        QTRY_COMPARE(connection.status().state, ConnectionState::Live);
+        QVERIFY(!connection.status().insecure);
+    }
+    {
+        ClientConfig insecure = config;
+        insecure.insecure = true;
+        FleetConnection connection(insecure);
+        connection.start();
+        QTRY_COMPARE(connection.status().state, ConnectionState::Live);
+        QVERIFY(connection.status().insecure); // the UI must be able to say so loudly
+    }
+}
+
 void TestFleetClient::logsNeverShowTheToken()
 {
     QNetworkRequest request(QUrl(QStringLiteral("http://127.0.0.1:1/v1/me")));
@@ -403,7 +467,8 @@ void TestFleetClient::tokenFile()
     QFile::setPermissions(path, QFile::ReadOwner | QFile::WriteOwner | QFile::ReadGroup | QFile::ReadOther);
     auto r = tokens::fromFile(path);
     QVERIFY(!r.ok());
-    QVERIFY2(r.error().contains(QLatin1String("chmod 600")) && r.error().contains(QLatin1String("0644")), qPrintable(r.error()));
+    QVERIFY2(r.error().contains(QLatin1String("chmod 600")) && r.error().contains(QLatin1String("0644")),
+        qPrintable(r.error()));
     QFile::setPermissions(path, QFile::ReadOwner | QFile::WriteOwner);
     r = tokens::fromFile(path);
     QVERIFY2(r.ok(), qPrintable(r.error()));

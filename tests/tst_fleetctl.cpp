@@ -62,11 +62,13 @@ private:
 
 void startSim(QProcess &sim, quint16 port)
 {
-    sim.start(QStringLiteral(FLEET_SIM_BINARY), { QStringLiteral("--port"), QString::number(port), QStringLiteral("--speed"),
-                                                    QStringLiteral("20"), QStringLiteral("--heartbeat-ms"), QStringLiteral("1000") });
+    sim.start(QStringLiteral(FLEET_SIM_BINARY),
+        { QStringLiteral("--port"), QString::number(port), QStringLiteral("--speed"), QStringLiteral("20"),
+            QStringLiteral("--heartbeat-ms"), QStringLiteral("1000") });
     QVERIFY(sim.waitForStarted());
     QByteArray output;
-    QTRY_VERIFY_WITH_TIMEOUT((output += sim.readAllStandardOutput()).contains("listening") || sim.state() != QProcess::Running, 20000);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        (output += sim.readAllStandardOutput()).contains("listening") || sim.state() != QProcess::Running, 20000);
     QVERIFY2(sim.state() == QProcess::Running, output.constData());
 }
 
@@ -92,24 +94,30 @@ void TestFleetctl::watchRecoversWhenFleetSimRestarts()
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
     env.insert(QStringLiteral("FLEET_TOKEN"), QStringLiteral("view-secret"));
     watch.setProcessEnvironment(env);
-    watch.start(QStringLiteral(FLEETCTL_BINARY), { QStringLiteral("watch"), QStringLiteral("--api"),
-                                                     QStringLiteral("http://127.0.0.1:%1").arg(port), QStringLiteral("--json"),
-                                                     QStringLiteral("--interval"), QStringLiteral("1") });
+    watch.start(QStringLiteral(FLEETCTL_BINARY),
+        { QStringLiteral("watch"), QStringLiteral("--api"), QStringLiteral("http://127.0.0.1:%1").arg(port),
+            QStringLiteral("--json"), QStringLiteral("--interval"), QStringLiteral("1") });
     QVERIFY(watch.waitForStarted());
     Lines lines(&watch);
     QTRY_VERIFY_WITH_TIMEOUT(lines.has(QStringLiteral("state"), QStringLiteral("live")), 15000);
     QVERIFY(lines.has(QStringLiteral("state"), QStringLiteral("connecting")));
     QVERIFY(lines.has(QStringLiteral("snapshot")));
-    QTRY_VERIFY_WITH_TIMEOUT(std::any_of(lines.read().begin(), lines.read().end(), [](const QJsonObject &o) {
-        return o.value(QLatin1String("kind")).toString() == QLatin1String("counts") && o.value(QLatin1String("total")).toInt() > 0
-            && o.value(QLatin1String("events")).toObject().contains(QLatin1String("health"));
-    }), 15000);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        std::any_of(lines.read().begin(), lines.read().end(),
+            [](const QJsonObject &o) {
+                return o.value(QLatin1String("kind")).toString() == QLatin1String("counts")
+                    && o.value(QLatin1String("total")).toInt() > 0
+                    && o.value(QLatin1String("events")).toObject().contains(QLatin1String("health"));
+            }),
+        15000);
 
     const int mark = lines.size();
     sim.kill();
     sim.waitForFinished();
     QTRY_VERIFY_WITH_TIMEOUT(lines.has(QStringLiteral("state"), QStringLiteral("reconnecting"), {}, mark), 15000);
-    QTRY_VERIFY_WITH_TIMEOUT(lines.has(QStringLiteral("state"), QStringLiteral("reconnecting"), QStringLiteral("connection refused"), mark), 15000);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        lines.has(QStringLiteral("state"), QStringLiteral("reconnecting"), QStringLiteral("connection refused"), mark),
+        15000);
     // While the server is gone, it never claims to be live.
     QVERIFY(!lines.has(QStringLiteral("state"), QStringLiteral("live"), {}, mark));
 
@@ -138,9 +146,9 @@ void TestFleetctl::textOutput()
     token.close();
     QFile::setPermissions(tokenPath, QFile::ReadOwner | QFile::WriteOwner);
     QProcess watch;
-    watch.start(QStringLiteral(FLEETCTL_BINARY), { QStringLiteral("watch"), QStringLiteral("--api"),
-                                                     QStringLiteral("http://127.0.0.1:%1").arg(port), QStringLiteral("--token-file"),
-                                                     tokenPath, QStringLiteral("--interval"), QStringLiteral("1") });
+    watch.start(QStringLiteral(FLEETCTL_BINARY),
+        { QStringLiteral("watch"), QStringLiteral("--api"), QStringLiteral("http://127.0.0.1:%1").arg(port),
+            QStringLiteral("--token-file"), tokenPath, QStringLiteral("--interval"), QStringLiteral("1") });
     QByteArray text;
     QTRY_VERIFY_WITH_TIMEOUT((text += watch.readAllStandardOutput()).contains(" events "), 15000);
     QVERIFY2(text.contains(" state live\n"), text.constData());
@@ -159,11 +167,15 @@ void TestFleetctl::refusesBadInvocations_data()
     QTest::addColumn<QByteArray>("token");
     QTest::addColumn<QString>("message");
     QTest::newRow("no command") << QStringList {} << QByteArray("x") << QStringLiteral("say what to do");
-    QTest::newRow("unknown command") << QStringList { QStringLiteral("explode") } << QByteArray("x") << QStringLiteral("unknown command");
-    QTest::newRow("no api") << QStringList { QStringLiteral("watch") } << QByteArray("x") << QStringLiteral("--api URL is required");
-    QTest::newRow("bad url") << QStringList { QStringLiteral("watch"), QStringLiteral("--api"), QStringLiteral("ftp:/nowhere") }
+    QTest::newRow("unknown command") << QStringList { QStringLiteral("explode") } << QByteArray("x")
+                                     << QStringLiteral("unknown command");
+    QTest::newRow("no api") << QStringList { QStringLiteral("watch") } << QByteArray("x")
+                            << QStringLiteral("--api URL is required");
+    QTest::newRow("bad url") << QStringList { QStringLiteral("watch"), QStringLiteral("--api"),
+        QStringLiteral("ftp:/nowhere") }
                              << QByteArray("x") << QStringLiteral("not an http:// or https:// URL");
-    QTest::newRow("no token") << QStringList { QStringLiteral("watch"), QStringLiteral("--api"), QStringLiteral("http://127.0.0.1:9") }
+    QTest::newRow("no token") << QStringList { QStringLiteral("watch"), QStringLiteral("--api"),
+        QStringLiteral("http://127.0.0.1:9") }
                               << QByteArray() << QStringLiteral("FLEET_TOKEN is not set");
 }
 

@@ -36,38 +36,46 @@ void TestSseParser::parses_data()
 {
     QTest::addColumn<QByteArray>("stream");
     QTest::addColumn<QList<Expected>>("expected");
-    QTest::newRow("simple") << QByteArray("data: hello\n\n") << QList<Expected> { { QStringLiteral("message"), "hello", {} } };
-    QTest::newRow("fleet-sim framing")
-        << QByteArray("retry: 3000\n: hi\n\nid: 41\nevent: worker\ndata: {\"id\":\"w-1\"}\n\nid: 42\nevent: health\ndata: {}\n\n")
-        << QList<Expected> { { QStringLiteral("worker"), "{\"id\":\"w-1\"}", QStringLiteral("41") },
-               { QStringLiteral("health"), "{}", QStringLiteral("42") } };
+    QTest::newRow("simple") << QByteArray("data: hello\n\n")
+                            << QList<Expected> { { QStringLiteral("message"), "hello", {} } };
+    QTest::newRow("fleet-sim framing") << QByteArray(
+        "retry: 3000\n: hi\n\nid: 41\nevent: worker\ndata: {\"id\":\"w-1\"}\n\nid: 42\nevent: health\ndata: {}\n\n")
+                                       << QList<Expected> { { QStringLiteral("worker"), "{\"id\":\"w-1\"}",
+                                                                QStringLiteral("41") },
+                                              { QStringLiteral("health"), "{}", QStringLiteral("42") } };
     QTest::newRow("multi-line data") << QByteArray("data: a\ndata:b\ndata\ndata:  c\n\n")
                                      << QList<Expected> { { QStringLiteral("message"), "a\nb\n\n c", {} } };
     QTest::newRow("CRLF") << QByteArray("event: x\r\ndata: 1\r\n\r\ndata: 2\r\n\r\n")
-                          << QList<Expected> { { QStringLiteral("x"), "1", {} }, { QStringLiteral("message"), "2", {} } };
+                          << QList<Expected> { { QStringLiteral("x"), "1", {} },
+                                 { QStringLiteral("message"), "2", {} } };
     QTest::newRow("CR only") << QByteArray("id: 5\rdata: 1\r\rdata: 2\r\r")
                              << QList<Expected> { { QStringLiteral("message"), "1", QStringLiteral("5") },
                                     { QStringLiteral("message"), "2", QStringLiteral("5") } };
     QTest::newRow("mixed line ends") << QByteArray("data: 1\r\n\ndata: 2\r\r\ndata: 3\n\r")
                                      << QList<Expected> { { QStringLiteral("message"), "1", {} },
-                                            { QStringLiteral("message"), "2", {} }, { QStringLiteral("message"), "3", {} } };
-    QTest::newRow("leading BOM") << QByteArray("\xEF\xBB\xBF" "data: bom\n\n")
+                                            { QStringLiteral("message"), "2", {} },
+                                            { QStringLiteral("message"), "3", {} } };
+    QTest::newRow("leading BOM") << QByteArray("\xEF\xBB\xBF"
+                                               "data: bom\n\n")
                                  << QList<Expected> { { QStringLiteral("message"), "bom", {} } };
-    QTest::newRow("only first BOM stripped") << QByteArray("\xEF\xBB\xBF\xEF\xBB\xBF" "data: x\n\n")
+    QTest::newRow("only first BOM stripped") << QByteArray("\xEF\xBB\xBF\xEF\xBB\xBF"
+                                                           "data: x\n\n")
                                              << QList<Expected> {}; // the second BOM makes the field name unknown
     QTest::newRow("no data, no event") << QByteArray("event: ping\n\nid: 9\n\ndata: after\n\n")
-                                       << QList<Expected> { { QStringLiteral("message"), "after", QStringLiteral("9") } };
+                                       << QList<Expected> { { QStringLiteral("message"), "after",
+                                              QStringLiteral("9") } };
     QTest::newRow("id with NUL ignored") << QByteArray("id: 1\ndata: a\n\nid: 2\0x\ndata: b\n\n", 38)
                                          << QList<Expected> { { QStringLiteral("message"), "a", QStringLiteral("1") },
                                                 { QStringLiteral("message"), "b", QStringLiteral("1") } };
     QTest::newRow("empty id resets") << QByteArray("id: 1\ndata: a\n\nid\ndata: b\n\n")
                                      << QList<Expected> { { QStringLiteral("message"), "a", QStringLiteral("1") },
                                             { QStringLiteral("message"), "b", QString() } };
-    QTest::newRow("unknown field ignored") << QByteArray("foo: bar\ndata: x\n\n")
-                                           << QList<Expected> { { QStringLiteral("message"), "x", {} } };
+    QTest::newRow("unknown field ignored")
+        << QByteArray("foo: bar\ndata: x\n\n") << QList<Expected> { { QStringLiteral("message"), "x", {} } };
     QTest::newRow("incomplete event dropped") << QByteArray("data: done\n\ndata: never finished\n")
                                               << QList<Expected> { { QStringLiteral("message"), "done", {} } };
-    QTest::newRow("colon in value") << QByteArray("data: a: b\n\n") << QList<Expected> { { QStringLiteral("message"), "a: b", {} } };
+    QTest::newRow("colon in value") << QByteArray("data: a: b\n\n")
+                                    << QList<Expected> { { QStringLiteral("message"), "a: b", {} } };
     QTest::newRow("utf8 split") << QByteArray("event: caf\xC3\xA9\ndata: \xE2\x9C\x93\n\n")
                                 << QList<Expected> { { QString::fromUtf8("caf\xC3\xA9"), "\xE2\x9C\x93", {} } };
 }

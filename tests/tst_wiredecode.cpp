@@ -105,7 +105,8 @@ void TestWireDecode::rejectsBadWorker()
 void TestWireDecode::keepsUnknownEnumValues()
 {
     WireDecoder decoder;
-    auto json = replaced(R"("state":"busy")", R"("state":"hibernating")").replace(R"("arch":"amd64")", R"("arch":"riscv64")");
+    auto json
+        = replaced(R"("state":"busy")", R"("state":"hibernating")").replace(R"("arch":"amd64")", R"("arch":"riscv64")");
     const auto r = decoder.worker(json, kEndpoint);
     QVERIFY2(r.ok(), qPrintable(r.error()));
     QCOMPARE(r.value().state, WorkerState::Unknown);
@@ -129,7 +130,8 @@ void TestWireDecode::markupStaysText()
 {
     WireDecoder decoder;
     const auto r = decoder.worker(
-        replaced(R"("name":"eu-central-x64-00001")", R"("name":"<b>pwn</b><img src=x onerror=alert(1)> \u202e")"), kEndpoint);
+        replaced(R"("name":"eu-central-x64-00001")", R"("name":"<b>pwn</b><img src=x onerror=alert(1)> \u202e")"),
+        kEndpoint);
     QVERIFY(r.ok());
     QCOMPARE(r.value().name, QStringLiteral("<b>pwn</b><img src=x onerror=alert(1)> ") + QChar(0x202e));
 }
@@ -143,7 +145,8 @@ void TestWireDecode::hostileBodies_data()
                           << QStringLiteral("HTML page");
     QTest::newRow("truncated") << workerJson().left(100) << QStringLiteral("not valid JSON");
     QTest::newRow("nested deep") << QByteArray(100000, '[') << QStringLiteral("not valid JSON");
-    QTest::newRow("wrong types") << QByteArray(R"({"id":42,"items":"many","workers":{"state":7},"regions":null,"sequence":"x"})")
+    QTest::newRow("wrong types") << QByteArray(
+        R"({"id":42,"items":"many","workers":{"state":7},"regions":null,"sequence":"x"})")
                                  << QStringLiteral("expected");
     QTest::newRow("huge number") << QByteArray(R"({"sequence":1e400})") << QStringLiteral("JSON");
     QTest::newRow("invalid utf8") << QByteArray("{\"sequence\":\"\xff\xfe\"}") << QStringLiteral("JSON");
@@ -226,7 +229,8 @@ void TestWireDecode::snapshotRoundTripsFromSimulation()
 
 void TestWireDecode::healthGapsDecodeAsGaps()
 {
-    const QByteArray json = R"({"region":"eu-west","from":"2025-11-12T07:00:00Z","to":"2025-11-12T08:02:00Z","step_s":60,
+    const QByteArray json
+        = R"({"region":"eu-west","from":"2025-11-12T07:00:00Z","to":"2025-11-12T08:02:00Z","step_s":60,
         "history_start":"2025-11-12T08:00:01Z","buckets":[
         {"time":"2025-11-12T07:59:00Z","step_s":60,"samples":0,"workers_by_state":null,"builds":null,"failures":null,
          "rtt_ms":null,"packet_loss":null,"queue":null},
@@ -277,7 +281,8 @@ void TestWireDecode::events_data()
         "builds":{"started":1,"succeeded":0,"failed":0},"failures":{"ETIMEDOUT":0,"ECONNRESET":0,"EHOSTUNREACH":0,
         "build_error":0},"rtt_ms":{"p50":30,"p95":41.5},"packet_loss":0.002,"queue":{"depth":0,"wait_s_p50":0,
         "wait_s_p95":0}}})") << 3;
-    QTest::newRow("resync") << QStringLiteral("resync") << QByteArray(R"({"reason":"events_expired","sequence":42})") << 6;
+    QTest::newRow("resync") << QStringLiteral("resync") << QByteArray(R"({"reason":"events_expired","sequence":42})")
+                            << 6;
     QTest::newRow("future type") << QStringLiteral("maintenance") << QByteArray(R"({"anything":true})") << 0;
 }
 

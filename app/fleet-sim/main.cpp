@@ -79,8 +79,12 @@ int main(int argc, char **argv)
     const QCommandLineOption bufferOpt(QStringLiteral("event-buffer"),
         QStringLiteral("Events kept for Last-Event-ID resume (default 65536)."), QStringLiteral("n"),
         QStringLiteral("65536"));
+    const QCommandLineOption tlsCertOpt(QStringLiteral("tls-cert"),
+        QStringLiteral("Serve HTTPS with this PEM certificate (needs --tls-key)."), QStringLiteral("file"));
+    const QCommandLineOption tlsKeyOpt(
+        QStringLiteral("tls-key"), QStringLiteral("PEM private key for --tls-cert."), QStringLiteral("file"));
     parser.addOptions({ scenarioOpt, listOpt, portOpt, bindOpt, seedOpt, speedOpt, workersOpt, warmupOpt, tokenOpt,
-        tokenFileOpt, heartbeatOpt, rateOpt, historyOpt, bufferOpt });
+        tokenFileOpt, heartbeatOpt, rateOpt, historyOpt, bufferOpt, tlsCertOpt, tlsKeyOpt });
     parser.process(app);
 
     if (parser.isSet(listOpt)) {
@@ -149,6 +153,12 @@ int main(int argc, char **argv)
     ServerOptions serverOptions;
     serverOptions.speed = speed;
     serverOptions.heartbeatMs = int(heartbeat);
+    if (parser.isSet(tlsCertOpt) != parser.isSet(tlsKeyOpt))
+        return fail(QStringLiteral("--tls-cert and --tls-key go together"));
+    serverOptions.tlsCertificateFile = parser.value(tlsCertOpt);
+    serverOptions.tlsKeyFile = parser.value(tlsKeyOpt);
+    const QString scheme
+        = serverOptions.tlsCertificateFile.isEmpty() ? QStringLiteral("http") : QStringLiteral("https");
     FleetSimServer server(std::move(simulation), std::move(access), serverOptions);
     const QHostAddress address(parser.value(bindOpt));
     if (address.isNull())

@@ -31,9 +31,15 @@ int fail(const QString &message)
     return 2;
 }
 
-void quitOnSignal(int) { QCoreApplication::quit(); }
+void quitOnSignal(int)
+{
+    QCoreApplication::quit();
+}
 
-QString now() { return formatIsoUtc(QDateTime::currentMSecsSinceEpoch() / 1000 * 1000); }
+QString now()
+{
+    return formatIsoUtc(QDateTime::currentMSecsSinceEpoch() / 1000 * 1000);
+}
 
 // Prints connection states and running event counts, one line each, as text or JSON lines.
 class Watcher : public QObject
@@ -46,16 +52,17 @@ public:
         connect(connection, &FleetConnection::statusChanged, this, &Watcher::printStatus);
         connect(connection, &FleetConnection::identityReceived, this, [this](const Identity &id) {
             if (m_json)
-                line(QJsonObject { { QStringLiteral("kind"), QStringLiteral("identity") }, { QStringLiteral("name"), id.name },
-                    { QStringLiteral("role"), wireName(id.role).toString() } });
+                line(QJsonObject { { QStringLiteral("kind"), QStringLiteral("identity") },
+                    { QStringLiteral("name"), id.name }, { QStringLiteral("role"), wireName(id.role).toString() } });
             else
                 out() << now() << " identity " << id.name << " (" << wireName(id.role) << ")" << Qt::endl;
         });
         connect(connection, &FleetConnection::snapshotReceived, this, [this](const Snapshot &s) {
             ++m_snapshots;
             if (m_json)
-                line(QJsonObject { { QStringLiteral("kind"), QStringLiteral("snapshot") }, { QStringLiteral("sequence"), s.sequence },
-                    { QStringLiteral("workers"), qint64(s.workers.size()) }, { QStringLiteral("regions"), qint64(s.regions.size()) } });
+                line(QJsonObject { { QStringLiteral("kind"), QStringLiteral("snapshot") },
+                    { QStringLiteral("sequence"), s.sequence }, { QStringLiteral("workers"), qint64(s.workers.size()) },
+                    { QStringLiteral("regions"), qint64(s.regions.size()) } });
             else
                 out() << now() << " snapshot sequence=" << s.sequence << " workers=" << s.workers.size()
                       << " regions=" << s.regions.size() << Qt::endl;
@@ -79,17 +86,18 @@ public:
             QJsonObject events;
             for (auto it = m_counts.cbegin(); it != m_counts.cend(); ++it)
                 events.insert(it.key(), it.value());
-            line(QJsonObject { { QStringLiteral("kind"), QStringLiteral("counts") }, { QStringLiteral("events"), events },
-                { QStringLiteral("total"), m_total }, { QStringLiteral("per_second"), rate },
-                { QStringLiteral("snapshots"), m_snapshots }, { QStringLiteral("state"), wireName(s.state) },
-                { QStringLiteral("data_age_ms"), s.dataAgeMs() } });
+            line(QJsonObject { { QStringLiteral("kind"), QStringLiteral("counts") },
+                { QStringLiteral("events"), events }, { QStringLiteral("total"), m_total },
+                { QStringLiteral("per_second"), rate }, { QStringLiteral("snapshots"), m_snapshots },
+                { QStringLiteral("state"), wireName(s.state) }, { QStringLiteral("data_age_ms"), s.dataAgeMs() } });
             return;
         }
         QString parts;
         for (auto it = m_counts.cbegin(); it != m_counts.cend(); ++it)
             parts += QStringLiteral("%1=%2 ").arg(it.key()).arg(it.value());
         out() << now() << " events " << parts << "total=" << m_total << " (" << QString::number(rate, 'f', 1)
-              << "/s) snapshots=" << m_snapshots << " data_age=" << (s.dataAgeMs() < 0 ? QStringLiteral("never") : QString::number(s.dataAgeMs() / 1000.0, 'f', 1) + u's')
+              << "/s) snapshots=" << m_snapshots << " data_age="
+              << (s.dataAgeMs() < 0 ? QStringLiteral("never") : QString::number(s.dataAgeMs() / 1000.0, 'f', 1) + u's')
               << Qt::endl;
     }
 
@@ -97,7 +105,8 @@ private:
     void printStatus(const ConnectionStatus &s)
     {
         if (m_json) {
-            QJsonObject o { { QStringLiteral("kind"), QStringLiteral("state") }, { QStringLiteral("state"), wireName(s.state) } };
+            QJsonObject o { { QStringLiteral("kind"), QStringLiteral("state") },
+                { QStringLiteral("state"), wireName(s.state) } };
             if (!s.reason.isEmpty())
                 o.insert(QStringLiteral("reason"), s.reason);
             if (s.state == ConnectionState::Reconnecting) {
@@ -112,7 +121,8 @@ private:
         }
         out() << now() << " state " << wireName(s.state);
         if (s.state == ConnectionState::Reconnecting && s.attempt > 0)
-            out() << " attempt=" << s.attempt << " next=" << QString::number(s.nextAttemptInMs() / 1000.0, 'f', 1) << 's';
+            out() << " attempt=" << s.attempt << " next=" << QString::number(s.nextAttemptInMs() / 1000.0, 'f', 1)
+                  << 's';
         if (!s.reason.isEmpty())
             out() << " reason=\"" << s.reason << '"';
         if (s.insecure)
@@ -152,15 +162,16 @@ int main(int argc, char **argv)
     parser.addHelpOption();
     parser.addVersionOption();
     parser.addPositionalArgument(QStringLiteral("command"), QStringLiteral("watch"));
-    const QCommandLineOption apiOpt(QStringLiteral("api"), QStringLiteral("Fleet API base URL, e.g. http://127.0.0.1:8080."),
-        QStringLiteral("url"));
-    const QCommandLineOption tokenFileOpt(QStringLiteral("token-file"), QStringLiteral("Read the token from this file."),
-        QStringLiteral("file"));
+    const QCommandLineOption apiOpt(QStringLiteral("api"),
+        QStringLiteral("Fleet API base URL, e.g. http://127.0.0.1:8080."), QStringLiteral("url"));
+    const QCommandLineOption tokenFileOpt(
+        QStringLiteral("token-file"), QStringLiteral("Read the token from this file."), QStringLiteral("file"));
     const QCommandLineOption jsonOpt(QStringLiteral("json"), QStringLiteral("Print JSON lines instead of text."));
-    const QCommandLineOption intervalOpt(QStringLiteral("interval"), QStringLiteral("Seconds between event count lines (default 5)."),
-        QStringLiteral("seconds"), QStringLiteral("5"));
-    const QCommandLineOption caOpt(QStringLiteral("ca-file"), QStringLiteral("Also trust the CA certificates in this PEM file."),
-        QStringLiteral("file"));
+    const QCommandLineOption intervalOpt(QStringLiteral("interval"),
+        QStringLiteral("Seconds between event count lines (default 5)."), QStringLiteral("seconds"),
+        QStringLiteral("5"));
+    const QCommandLineOption caOpt(QStringLiteral("ca-file"),
+        QStringLiteral("Also trust the CA certificates in this PEM file."), QStringLiteral("file"));
     const QCommandLineOption insecureOpt(QStringLiteral("insecure"),
         QStringLiteral("Do not verify TLS certificates (development only; reported on every state line)."));
     parser.addOptions({ apiOpt, tokenFileOpt, jsonOpt, intervalOpt, caOpt, insecureOpt });
@@ -178,10 +189,13 @@ int main(int argc, char **argv)
     config.baseUrl = QUrl(parser.value(apiOpt), QUrl::StrictMode);
     if (!config.baseUrl.isValid() || config.baseUrl.host().isEmpty()
         || (config.baseUrl.scheme() != QLatin1String("http") && config.baseUrl.scheme() != QLatin1String("https")))
-        return fail(QStringLiteral("--api \"%1\" is not an http:// or https:// URL with a host").arg(parser.value(apiOpt)));
-    const Result<QString> token = parser.isSet(tokenFileOpt) ? tokens::fromFile(parser.value(tokenFileOpt)) : tokens::fromEnvironment();
+        return fail(
+            QStringLiteral("--api \"%1\" is not an http:// or https:// URL with a host").arg(parser.value(apiOpt)));
+    const Result<QString> token
+        = parser.isSet(tokenFileOpt) ? tokens::fromFile(parser.value(tokenFileOpt)) : tokens::fromEnvironment();
     if (!token)
-        return fail(token.error() + (parser.isSet(tokenFileOpt) ? QString() : QStringLiteral(" Set FLEET_TOKEN or use --token-file FILE.")));
+        return fail(token.error()
+            + (parser.isSet(tokenFileOpt) ? QString() : QStringLiteral(" Set FLEET_TOKEN or use --token-file FILE.")));
     config.token = token.value();
     config.caFile = parser.value(caOpt);
     config.insecure = parser.isSet(insecureOpt);

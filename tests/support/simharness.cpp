@@ -39,6 +39,9 @@ SimHarness::SimHarness(const Options &options)
     ServerOptions serverOptions;
     serverOptions.speed = options.speed;
     serverOptions.heartbeatMs = options.heartbeatMs;
+    serverOptions.tlsCertificateFile = options.tlsCertificateFile;
+    serverOptions.tlsKeyFile = options.tlsKeyFile;
+    m_scheme = options.tlsCertificateFile.isEmpty() ? QStringLiteral("http") : QStringLiteral("https");
     m_server = std::make_unique<FleetSimServer>(
         std::make_unique<Simulation>(std::move(*scenario), simOptions), std::move(access), serverOptions);
     m_port = m_server->listen(QHostAddress::LocalHost, 0, &error);
@@ -55,7 +58,7 @@ void SimHarness::startAgain()
 
 QUrl SimHarness::url(const QString &pathAndQuery) const
 {
-    return QUrl(QStringLiteral("http://127.0.0.1:%1%2").arg(m_port).arg(pathAndQuery));
+    return QUrl(QStringLiteral("%1://127.0.0.1:%2%3").arg(m_scheme).arg(m_port).arg(pathAndQuery));
 }
 
 SimHarness::Response SimHarness::get(

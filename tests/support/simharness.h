@@ -37,6 +37,8 @@ public:
         double rateLimit = 0;
         int eventBuffer = 65536;
         int historySeconds = 86400;
+        QString tlsCertificateFile; // serve HTTPS
+        QString tlsKeyFile;
     };
 
     SimHarness();
@@ -66,4 +68,5 @@ private:
     std::unique_ptr<fleet::sim::FleetSimServer> m_server;
     QNetworkAccessManager m_nam;
     quint16 m_port = 0;
+    QString m_scheme = QStringLiteral("http");
 };
