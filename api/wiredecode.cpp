@@ -294,10 +294,12 @@ struct WireDecoder::Private
         quint64 seen = 0;
         std::size_t next = 0; // servers write fields in the documented order: try the expected one first
         for (const sj::dom::key_value_pair field : o) {
-            std::size_t i = next < N && fields[next] == field.key ? next : 0;
-            if (i != next)
+            std::size_t i = next;
+            if (i >= N || fields[i] != field.key) {
+                i = 0;
                 while (i < N && fields[i] != field.key)
                     ++i;
+            }
             next = i + 1;
             if (i == N) {
                 if (unknown)

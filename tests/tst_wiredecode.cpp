@@ -49,6 +49,7 @@ private Q_SLOTS:
     void events_data();
     void events();
     void timeOffsets();
+    void fieldsInAnyOrder();
 };
 
 void TestWireDecode::decodesWorker()
@@ -310,6 +311,26 @@ void TestWireDecode::timeOffsets()
     const auto r = decoder.worker(replaced("2025-11-08T06:36:32Z", "2025-11-08T07:36:32+01:00"), kEndpoint);
     QVERIFY2(r.ok(), qPrintable(r.error()));
     QCOMPARE(r.value().startedAt, qint64(1762583792000));
+}
+
+void TestWireDecode::fieldsInAnyOrder()
+{
+    // Servers usually write fields in the documented order (the decoder's fast path), but JSON objects are
+    // unordered: any order must decode the same.
+    const QByteArray shuffled = R"({"operation":null,"offline_reason":null,"recent_failures":{"build_error":1,
+        "EHOSTUNREACH":0,"ECONNRESET":0,"ETIMEDOUT":2},"packet_loss":0.0012,"rtt_ms":23.46,"current_build":"b-00000001",
+        "last_heartbeat_at":"2025-11-12T08:30:15.250Z","started_at":"2025-11-08T06:36:32Z","version":"2025.11.2",
+        "state":"busy","arch":"amd64","region":"eu-central","name":"eu-central-x64-00001","id":"w-000001"})";
+    WireDecoder decoder;
+    const auto a = decoder.worker(shuffled, kEndpoint);
+    const auto b = decoder.worker(workerJson(), kEndpoint);
+    QVERIFY2(a.ok(), qPrintable(a.error()));
+    QCOMPARE(a.value().id, b.value().id);
+    QCOMPARE(a.value().name, b.value().name);
+    QCOMPARE(a.value().state, b.value().state);
+    QCOMPARE(a.value().recentFailures, b.value().recentFailures);
+    QCOMPARE(a.value().lastHeartbeatAt, b.value().lastHeartbeatAt);
+    QVERIFY(a.value().unknown.isEmpty());
 }
 
 QTEST_APPLESS_MAIN(TestWireDecode)
