@@ -1,5 +1,6 @@
 #pragma once
 
+#include <QNetworkRequest>
 #include <QString>
 #include <QUrl>
 
@@ -21,5 +22,9 @@ struct ClientConfig
     int backoffCapMs = 30000;
     int defaultHeartbeatMs = 15000; // until the server says otherwise (X-Heartbeat-Interval-Ms)
 };
+
+// A request for `pathAndQuery` ("/v1/workers?limit=10") on the configured server, with the token, the user agent
+// and the TLS settings (extra CA, insecure mode) applied. Every request of the client library starts here.
+QNetworkRequest networkRequest(const ClientConfig &config, const QString &pathAndQuery);
 
 } // namespace fleet

@@ -5,8 +5,6 @@
 #include <QLoggingCategory>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
-#include <QSslCertificate>
-#include <QSslConfiguration>
 
 Q_LOGGING_CATEGORY(lcSse, "fleet.sse", QtInfoMsg)
 
@@ -62,22 +60,11 @@ void EventStream::connectNow()
 {
     if (!m_running)
         return;
-    QUrl url = m_config.baseUrl;
-    url.setPath(url.path().chopped(url.path().endsWith(u'/') ? 1 : 0) + QStringLiteral("/v1/events"));
-    QNetworkRequest request(url);
-    request.setRawHeader("Authorization", "Bearer " + m_config.token.toLatin1());
+    QNetworkRequest request = networkRequest(m_config, QStringLiteral("/v1/events"));
     request.setRawHeader("Accept", "text/event-stream");
     request.setRawHeader("Cache-Control", "no-cache");
     request.setRawHeader("Last-Event-ID", QByteArray::number(m_lastId));
     request.setAttribute(QNetworkRequest::CacheLoadControlAttribute, QNetworkRequest::AlwaysNetwork);
-    if (url.scheme() == QLatin1String("https")) {
-        QSslConfiguration ssl = QSslConfiguration::defaultConfiguration();
-        if (!m_config.caFile.isEmpty())
-            ssl.addCaCertificates(QSslCertificate::fromPath(m_config.caFile));
-        if (m_config.insecure)
-            ssl.setPeerVerifyMode(QSslSocket::VerifyNone);
-        request.setSslConfiguration(ssl);
-    }
     // No transfer timeout: the stream is meant to stay open. Liveness is the watchdog's job.
     m_parser.reset();
     m_resyncing = false;

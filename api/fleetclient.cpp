@@ -9,8 +9,6 @@
 #include <QLoggingCategory>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
-#include <QSslCertificate>
-#include <QSslConfiguration>
 #include <QThread>
 #include <QTimer>
 #include <QUrlQuery>
@@ -134,28 +132,13 @@ QString FleetClient::endpoint(const Request &request) const
 
 void FleetClient::send(const Request &request, QObject *context, std::function<void(Raw)> done, int attempt)
 {
-    QUrl url = m_config.baseUrl;
-    const qsizetype q = request.path.indexOf(u'?');
-    url.setPath(url.path().chopped(url.path().endsWith(u'/') ? 1 : 0) + request.path.left(q));
-    if (q >= 0)
-        url.setQuery(request.path.mid(q + 1));
-    QNetworkRequest r(url);
+    QNetworkRequest r = networkRequest(m_config, request.path);
     r.setTransferTimeout(request.timeoutMs > 0 ? request.timeoutMs : m_config.requestTimeoutMs);
-    r.setRawHeader("Authorization", "Bearer " + m_config.token.toLatin1());
     r.setRawHeader("Accept", "application/json, application/problem+json");
-    r.setRawHeader("User-Agent", "fleet-console/" FLEET_VERSION);
     if (!request.body.isEmpty())
         r.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
     if (!request.idempotencyKey.isEmpty())
         r.setRawHeader("Idempotency-Key", request.idempotencyKey.toLatin1());
-    if (url.scheme() == QLatin1String("https")) {
-        QSslConfiguration ssl = QSslConfiguration::defaultConfiguration();
-        if (!m_config.caFile.isEmpty())
-            ssl.addCaCertificates(QSslCertificate::fromPath(m_config.caFile));
-        if (m_config.insecure)
-            ssl.setPeerVerifyMode(QSslSocket::VerifyNone);
-        r.setSslConfiguration(ssl);
-    }
     qCDebug(lcApi).noquote() << "attempt" << attempt << describeForLog(r, request.verb);
 
     QNetworkReply *reply = m_nam->sendCustomRequest(r, request.verb, request.body);

@@ -61,27 +61,7 @@ QByteArray snapshotBytes(int workers)
     options.workers = workers;
     sim::Simulation simulation(std::move(*scenario), options);
     simulation.advance(7200); // into the incident: busy, offline and failing workers
-    QByteArray json;
-    JsonWriter w(&json);
-    w.beginObject();
-    w.field("sequence", simulation.events().lastId());
-    w.key("time");
-    w.timestamp(simulation.now());
-    w.key("regions");
-    w.beginArray();
-    for (int i = 0; i < simulation.regionCount(); ++i)
-        writeRegion(w, simulation.region(i));
-    w.endArray();
-    w.key("workers");
-    w.beginArray();
-    for (int i = 0; i < simulation.workerCount(); ++i)
-        writeWorker(w, simulation.worker(i));
-    w.endArray();
-    w.key("operations");
-    w.beginArray();
-    w.endArray();
-    w.endObject();
-    return json;
+    return simulation.snapshotJson(); // exactly what GET /v1/fleet/snapshot sends
 }
 
 template <typename Fn> double bestOf(int runs, Fn &&fn)

@@ -115,12 +115,62 @@ FleetSimServer::Reply makeProblem(int status, const QString &slug, const QString
     return r;
 }
 
-FleetSimServer::Reply invalidParam(const QString &instance, const QString &name, const QString &reason)
+// 404 for a region, worker or operation id that does not exist.
+FleetSimServer::Reply notFound(const char *kind, const QString &id, const QString &instance)
+{
+    const QString what = QLatin1String(kind);
+    QString title = what;
+    title[0] = title[0].toUpper();
+    return makeProblem(404, what + QStringLiteral("-not-found"), title + QStringLiteral(" not found"),
+        QStringLiteral("There is no %1 \"%2\".%3")
+            .arg(
+                what, id, what == QLatin1String("region") ? QStringLiteral(" GET /v1/regions lists them.") : QString()),
+        instance);
+}
+
+// 422 naming the parameter. `reason` completes a sentence that starts with the name ("count" "must be ...");
+// a `detail` that is already a whole sentence replaces "<name> <reason>".
+FleetSimServer::Reply invalidParam(
+    const QString &instance, const QString &name, const QString &reason, const QString &detail = {})
 {
     const QJsonObject extra { { QStringLiteral("invalid_params"),
         QJsonArray { QJsonObject { { QStringLiteral("name"), name }, { QStringLiteral("reason"), reason } } } } };
     return makeProblem(422, QStringLiteral("invalid-parameter"), QStringLiteral("Invalid parameter"),
-        QStringLiteral("%1 %2").arg(name, reason), instance, extra);
+        detail.isEmpty() ? QStringLiteral("%1 %2").arg(name, reason) : detail, instance, extra);
+}
+
+// A page of a newest-first list: the items at index <= `start` that `keep` accepts, at most `limit`, as
+// {"items", "next_cursor", "total"}; `total` counts every kept item, on any page.
+template <typename T, typename Keep, typename Write>
+QByteArray newestFirstPage(const std::vector<T> &all, int start, int limit, Keep keep, Write write)
+{
+    QByteArray body;
+    JsonWriter w(&body);
+    w.beginObject();
+    w.key("items");
+    w.beginArray();
+    int written = 0;
+    int total = 0;
+    QString next;
+    for (int i = int(all.size()) - 1; i >= 0; --i) {
+        if (!keep(all[i]))
+            continue;
+        ++total;
+        if (i > start)
+            continue;
+        if (written < limit) {
+            write(w, all[i]);
+            if (++written == limit)
+                next = all[i].id;
+        } else if (written == limit) {
+            ++written; // there is more after this page
+        }
+    }
+    w.endArray();
+    w.nullableString("next_cursor", written > limit ? next : QString());
+    w.field("total", total);
+    w.endObject();
+    return body;
 }
 
 FleetSimServer::Reply jsonReply(QByteArray body, int status = 200)
@@ -581,8 +631,7 @@ FleetSimServer::Reply FleetSimServer::getRegion(const Call &call)
 {
     const int r = m_sim->regionIndex(call.params[0]);
     if (r < 0)
-        return makeProblem(404, QStringLiteral("region-not-found"), QStringLiteral("Region not found"),
-            QStringLiteral("There is no region \"%1\". GET /v1/regions lists them.").arg(call.params[0]), call.path);
+        return notFound("region", call.params[0], call.path);
     QByteArray body;
     JsonWriter w(&body);
     writeRegion(w, m_sim->region(r));
@@ -594,8 +643,7 @@ FleetSimServer::Reply FleetSimServer::getRegionHealth(const Call &call)
     constexpr int kMaxBuckets = 10000;
     const int r = m_sim->regionIndex(call.params[0]);
     if (r < 0)
-        return makeProblem(404, QStringLiteral("region-not-found"), QStringLiteral("Region not found"),
-            QStringLiteral("There is no region \"%1\". GET /v1/regions lists them.").arg(call.params[0]), call.path);
+        return notFound("region", call.params[0], call.path);
     const qint64 now = m_sim->now();
     const auto to
         = call.hasQuery("to") ? parseTimeParam(call.queryValue("to"), now) : std::optional<qint64>(now + 1000);
@@ -711,8 +759,7 @@ FleetSimServer::Reply FleetSimServer::getWorker(const Call &call)
 {
     const int i = m_sim->workerIndex(call.params[0]);
     if (i < 0)
-        return makeProblem(404, QStringLiteral("worker-not-found"), QStringLiteral("Worker not found"),
-            QStringLiteral("There is no worker \"%1\".").arg(call.params[0]), call.path);
+        return notFound("worker", call.params[0], call.path);
     QByteArray body;
     JsonWriter w(&body);
     writeWorker(w, m_sim->worker(i));
@@ -721,36 +768,7 @@ FleetSimServer::Reply FleetSimServer::getWorker(const Call &call)
 
 FleetSimServer::Reply FleetSimServer::getSnapshot(const Call &)
 {
-    QByteArray body;
-    body.reserve(qsizetype(m_sim->workerCount()) * 400 + 65536);
-    JsonWriter w(&body);
-    w.beginObject();
-    w.field("sequence", m_sim->events().lastId());
-    w.key("time");
-    w.timestamp(m_sim->now());
-    w.key("regions");
-    w.beginArray();
-    for (int i = 0; i < m_sim->regionCount(); ++i)
-        writeRegion(w, m_sim->region(i));
-    w.endArray();
-    w.key("workers");
-    w.beginArray();
-    for (int i = 0; i < m_sim->workerCount(); ++i)
-        writeWorker(w, m_sim->worker(i));
-    w.endArray();
-    w.key("operations");
-    w.beginArray();
-    const auto &ops = m_sim->operations();
-    // Every operation still in flight, and the 100 most recent finished ones.
-    int finished = 0;
-    for (auto it = ops.rbegin(); it != ops.rend(); ++it) {
-        if (isTerminal(it->state) && ++finished > 100)
-            continue;
-        writeOperation(w, *it);
-    }
-    w.endArray();
-    w.endObject();
-    return jsonReply(body);
+    return jsonReply(m_sim->snapshotJson());
 }
 
 FleetSimServer::Reply FleetSimServer::getOperations(const Call &call)
@@ -777,43 +795,20 @@ FleetSimServer::Reply FleetSimServer::getOperations(const Call &call)
                 call.path, QStringLiteral("cursor"), QStringLiteral("is not an operation id from a previous page"));
         start = c - 1;
     }
-    QByteArray body;
-    JsonWriter w(&body);
-    w.beginObject();
-    w.key("items");
-    w.beginArray();
-    int written = 0;
-    int total = 0;
-    QString next;
-    for (int i = int(ops.size()) - 1; i >= 0; --i) {
-        const Operation &op = ops[i];
-        if ((state && op.state != *state) || (!region.isEmpty() && op.region != region)
-            || (!key.isEmpty() && (op.idempotencyKey != key || op.requestedBy != call.who.name)))
-            continue;
-        ++total;
-        if (i > start)
-            continue;
-        if (written < limit) {
-            writeOperation(w, op);
-            if (++written == limit)
-                next = op.id;
-        } else if (written == limit) {
-            ++written;
-        }
-    }
-    w.endArray();
-    w.nullableString("next_cursor", written > limit ? next : QString());
-    w.field("total", total);
-    w.endObject();
-    return jsonReply(body);
+    return jsonReply(newestFirstPage(
+        ops, start, limit,
+        [&](const Operation &op) {
+            return (!state || op.state == *state) && (region.isEmpty() || op.region == region)
+                && (key.isEmpty() || (op.idempotencyKey == key && op.requestedBy == call.who.name));
+        },
+        [](JsonWriter &w, const Operation &op) { writeOperation(w, op); }));
 }
 
 FleetSimServer::Reply FleetSimServer::getOperation(const Call &call)
 {
     const int i = m_sim->operationIndex(call.params[0]);
     if (i < 0)
-        return makeProblem(404, QStringLiteral("operation-not-found"), QStringLiteral("Operation not found"),
-            QStringLiteral("There is no operation \"%1\".").arg(call.params[0]), call.path);
+        return notFound("operation", call.params[0], call.path);
     QByteArray body;
     JsonWriter w(&body);
     writeOperation(w, m_sim->operations()[i]);
@@ -837,33 +832,9 @@ FleetSimServer::Reply FleetSimServer::getAudit(const Call &call)
         start = n - 2;
     }
     const QString actor = call.queryValue("actor");
-    QByteArray body;
-    JsonWriter w(&body);
-    w.beginObject();
-    w.key("items");
-    w.beginArray();
-    int written = 0;
-    int total = 0;
-    QString next;
-    for (int i = int(audit.size()) - 1; i >= 0; --i) {
-        if (!actor.isEmpty() && audit[i].actor != actor)
-            continue;
-        ++total;
-        if (i > start)
-            continue;
-        if (written < limit) {
-            writeAuditEntry(w, audit[i]);
-            if (++written == limit)
-                next = audit[i].id;
-        } else if (written == limit) {
-            ++written;
-        }
-    }
-    w.endArray();
-    w.nullableString("next_cursor", written > limit ? next : QString());
-    w.field("total", total);
-    w.endObject();
-    return jsonReply(body);
+    return jsonReply(newestFirstPage(
+        audit, start, limit, [&](const AuditEntry &e) { return actor.isEmpty() || e.actor == actor; },
+        [](JsonWriter &w, const AuditEntry &e) { writeAuditEntry(w, e); }));
 }
 
 FleetSimServer::Reply FleetSimServer::getMetrics(const Call &)
@@ -988,6 +959,16 @@ std::optional<FleetSimServer::Reply> FleetSimServer::parseAction(
     return std::nullopt;
 }
 
+FleetSimServer::Reply FleetSimServer::runAction(const Call &call, const QString &action,
+    const std::function<ActionResult(const ActionRequest &, const QJsonObject &)> &act)
+{
+    ActionRequest request;
+    QJsonObject body;
+    if (auto error = parseAction(call, &request, &body))
+        return *error;
+    return actionReply(call, act(request, body), action);
+}
+
 FleetSimServer::Reply FleetSimServer::actionReply(const Call &call, const ActionResult &result, const QString &action)
 {
     using Outcome = ActionResult::Outcome;
@@ -1043,7 +1024,7 @@ FleetSimServer::Reply FleetSimServer::actionReply(const Call &call, const Action
         return makeProblem(422, QStringLiteral("idempotency-key-reused"), QStringLiteral("Idempotency-Key reused"),
             result.detail, call.path, { { QStringLiteral("operation"), opId } });
     case Outcome::Invalid:
-        return invalidParam(call.path, result.field, result.detail);
+        return invalidParam(call.path, result.field, result.detail, result.detail);
     }
     return makeProblem(500, QStringLiteral("internal"), QStringLiteral("Internal error"), QString(), call.path);
 }
@@ -1052,74 +1033,59 @@ FleetSimServer::Reply FleetSimServer::postProvision(const Call &call)
 {
     const int r = m_sim->regionIndex(call.params[0]);
     if (r < 0)
-        return makeProblem(404, QStringLiteral("region-not-found"), QStringLiteral("Region not found"),
-            QStringLiteral("There is no region \"%1\".").arg(call.params[0]), call.path);
-    ActionRequest request;
-    QJsonObject body;
-    if (auto error = parseAction(call, &request, &body))
-        return *error;
-    const QJsonValue count = body.value(QLatin1String("count"));
-    if (!count.isDouble() || count.toDouble() != std::floor(count.toDouble()))
-        return invalidParam(
-            call.path, QStringLiteral("count"), QStringLiteral("is required and must be a whole number"));
-    const auto arch = archFromString(body.value(QLatin1String("arch")).toString());
-    if (!arch)
-        return invalidParam(
-            call.path, QStringLiteral("arch"), QStringLiteral("is required: amd64, aarch64 or armv7hf"));
-    const ActionResult result = m_sim->provision(r, count.toInt(), *arch, request);
-    return actionReply(call, result, QStringLiteral("provision"));
+        return notFound("region", call.params[0], call.path);
+    return runAction(call, QStringLiteral("provision"), [&](const ActionRequest &request, const QJsonObject &body) {
+        ActionResult invalid;
+        invalid.outcome = ActionResult::Outcome::Invalid;
+        const QJsonValue count = body.value(QLatin1String("count"));
+        const auto arch = archFromString(body.value(QLatin1String("arch")).toString());
+        if (!count.isDouble() || count.toDouble() != std::floor(count.toDouble())) {
+            invalid.field = QStringLiteral("count");
+            invalid.detail = QStringLiteral("count is required and must be a whole number.");
+        } else if (!arch) {
+            invalid.field = QStringLiteral("arch");
+            invalid.detail = QStringLiteral("arch is required: amd64, aarch64 or armv7hf.");
+        } else {
+            return m_sim->provision(r, count.toInt(), *arch, request);
+        }
+        return invalid;
+    });
 }
 
 FleetSimServer::Reply FleetSimServer::postDrainRegion(const Call &call)
 {
     const int r = m_sim->regionIndex(call.params[0]);
     if (r < 0)
-        return makeProblem(404, QStringLiteral("region-not-found"), QStringLiteral("Region not found"),
-            QStringLiteral("There is no region \"%1\".").arg(call.params[0]), call.path);
-    ActionRequest request;
-    QJsonObject body;
-    if (auto error = parseAction(call, &request, &body))
-        return *error;
-    return actionReply(call, m_sim->drainRegion(r, request), QStringLiteral("drain_region"));
+        return notFound("region", call.params[0], call.path);
+    return runAction(call, QStringLiteral("drain_region"),
+        [&](const ActionRequest &request, const QJsonObject &) { return m_sim->drainRegion(r, request); });
 }
 
 FleetSimServer::Reply FleetSimServer::postResumeRegion(const Call &call)
 {
     const int r = m_sim->regionIndex(call.params[0]);
     if (r < 0)
-        return makeProblem(404, QStringLiteral("region-not-found"), QStringLiteral("Region not found"),
-            QStringLiteral("There is no region \"%1\".").arg(call.params[0]), call.path);
-    ActionRequest request;
-    QJsonObject body;
-    if (auto error = parseAction(call, &request, &body))
-        return *error;
-    return actionReply(call, m_sim->resumeRegion(r, request), QStringLiteral("resume_region"));
+        return notFound("region", call.params[0], call.path);
+    return runAction(call, QStringLiteral("resume_region"),
+        [&](const ActionRequest &request, const QJsonObject &) { return m_sim->resumeRegion(r, request); });
 }
 
 FleetSimServer::Reply FleetSimServer::postDrainWorker(const Call &call)
 {
     const int i = m_sim->workerIndex(call.params[0]);
     if (i < 0)
-        return makeProblem(404, QStringLiteral("worker-not-found"), QStringLiteral("Worker not found"),
-            QStringLiteral("There is no worker \"%1\".").arg(call.params[0]), call.path);
-    ActionRequest request;
-    QJsonObject body;
-    if (auto error = parseAction(call, &request, &body))
-        return *error;
-    return actionReply(call, m_sim->drainWorker(i, request), QStringLiteral("drain_worker"));
+        return notFound("worker", call.params[0], call.path);
+    return runAction(call, QStringLiteral("drain_worker"),
+        [&](const ActionRequest &request, const QJsonObject &) { return m_sim->drainWorker(i, request); });
 }
 
 FleetSimServer::Reply FleetSimServer::postCancelOperation(const Call &call)
 {
     const int i = m_sim->operationIndex(call.params[0]);
     if (i < 0)
-        return makeProblem(404, QStringLiteral("operation-not-found"), QStringLiteral("Operation not found"),
-            QStringLiteral("There is no operation \"%1\".").arg(call.params[0]), call.path);
-    ActionRequest request;
-    QJsonObject body;
-    if (auto error = parseAction(call, &request, &body))
-        return *error;
-    return actionReply(call, m_sim->cancel(i, request), QStringLiteral("cancel"));
+        return notFound("operation", call.params[0], call.path);
+    return runAction(call, QStringLiteral("cancel"),
+        [&](const ActionRequest &request, const QJsonObject &) { return m_sim->cancel(i, request); });
 }
 
 // ---- simulator controls -------------------------------------------------------------------------------------

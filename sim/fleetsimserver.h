@@ -12,6 +12,7 @@
 #include <QTimer>
 #include <QUrlQuery>
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -100,6 +101,8 @@ private:
     Reply deleteSimFaults(const Call &call);
 
     Reply actionReply(const Call &call, const ActionResult &result, const QString &action);
+    Reply runAction(const Call &call, const QString &action,
+        const std::function<ActionResult(const ActionRequest &, const QJsonObject &)> &act);
     std::optional<Reply> parseAction(const Call &call, ActionRequest *request, QJsonObject *body);
 
     std::unique_ptr<Simulation> m_sim;

@@ -245,6 +245,38 @@ int Simulation::operationIndex(QStringView id) const
     return m_operationById.value(id.toString(), -1);
 }
 
+QByteArray Simulation::snapshotJson() const
+{
+    QByteArray body;
+    body.reserve(qsizetype(m_workers.size()) * 400 + 65536);
+    JsonWriter w(&body);
+    w.beginObject();
+    w.field("sequence", m_events.lastId());
+    w.key("time");
+    w.timestamp(m_now);
+    w.key("regions");
+    w.beginArray();
+    for (const RegionState &rs : m_regions)
+        writeRegion(w, rs.info);
+    w.endArray();
+    w.key("workers");
+    w.beginArray();
+    for (const SimWorker &sw : m_workers)
+        writeWorker(w, sw.w);
+    w.endArray();
+    w.key("operations");
+    w.beginArray();
+    int finished = 0;
+    for (auto it = m_operations.rbegin(); it != m_operations.rend(); ++it) {
+        if (isTerminal(it->state) && ++finished > 100)
+            continue;
+        writeOperation(w, *it);
+    }
+    w.endArray();
+    w.endObject();
+    return body;
+}
+
 void Simulation::advance(int seconds)
 {
     for (int i = 0; i < seconds; ++i)

@@ -99,6 +99,10 @@ public:
     int operationIndex(QStringView id) const;
     const std::vector<AuditEntry> &audit() const { return m_audit; }
 
+    // GET /v1/fleet/snapshot: every region and worker, the operations in flight and the 100 most recent finished
+    // ones, as of events().lastId().
+    QByteArray snapshotJson() const;
+
     EventLog &events() { return m_events; }
     const EventLog &events() const { return m_events; }
 

@@ -175,28 +175,7 @@ void TestWireDecode::snapshotRoundTripsFromSimulation()
     request.reason = QStringLiteral("replace");
     request.idempotencyKey = QStringLiteral("k");
     simulation.provision(1, 3, Arch::Aarch64, request);
-    QByteArray json;
-    JsonWriter w(&json);
-    w.beginObject();
-    w.field("sequence", simulation.events().lastId());
-    w.key("time");
-    w.timestamp(simulation.now());
-    w.key("regions");
-    w.beginArray();
-    for (int i = 0; i < simulation.regionCount(); ++i)
-        writeRegion(w, simulation.region(i));
-    w.endArray();
-    w.key("workers");
-    w.beginArray();
-    for (int i = 0; i < simulation.workerCount(); ++i)
-        writeWorker(w, simulation.worker(i));
-    w.endArray();
-    w.key("operations");
-    w.beginArray();
-    for (const auto &op : simulation.operations())
-        writeOperation(w, op);
-    w.endArray();
-    w.endObject();
+    const QByteArray json = simulation.snapshotJson();
 
     WireDecoder decoder;
     const auto r = decoder.snapshot(json, QStringLiteral("GET /v1/fleet/snapshot"));
