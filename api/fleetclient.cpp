@@ -55,6 +55,20 @@ QByteArray actionBody(const QString &reason, qint64 expiresAt, const std::functi
     return body;
 }
 
+// A decoder's result as the client's: a decode failure is an error of kind Decode.
+template <typename T>
+ApiResult<T> fromDecoded(Result<T> decoded)
+{
+    ApiResult<T> result;
+    if (decoded.ok()) {
+        result.value = decoded.take();
+    } else {
+        result.error.kind = ApiError::Kind::Decode;
+        result.error.message = decoded.error();
+    }
+    return result;
+}
+
 QString newKey()
 {
     return QUuid::createUuid().toString(QUuid::WithoutBraces);
@@ -253,13 +267,7 @@ void FleetClient::get(const QString &path, QObject *context, Callback<T> done, D
             if (raw.error.isError()) {
                 result.error = raw.error;
             } else {
-                auto decoded = decode(threadDecoder(), raw.body, ep);
-                if (decoded.ok()) {
-                    result.value = decoded.take();
-                } else {
-                    result.error.kind = ApiError::Kind::Decode;
-                    result.error.message = decoded.error();
-                }
+                result = fromDecoded(decode(threadDecoder(), raw.body, ep));
             }
             done(std::move(result));
         });
@@ -326,15 +334,7 @@ void FleetClient::snapshot(QObject *context, Callback<Snapshot> done)
         future.then(guard.data(), [guard, done](QFuture<Result<Snapshot>> finished) {
             if (!guard)
                 return;
-            Result<Snapshot> decoded = finished.takeResult();
-            ApiResult<Snapshot> result;
-            if (decoded.ok()) {
-                result.value = decoded.take();
-            } else {
-                result.error.kind = ApiError::Kind::Decode;
-                result.error.message = decoded.error();
-            }
-            done(std::move(result));
+            done(fromDecoded(finished.takeResult()));
         });
     });
 }
@@ -367,16 +367,10 @@ void FleetClient::preview(const Action &action, QObject *context, Callback<DryRu
     request.path = action.path + QStringLiteral("?dry_run=true");
     request.body = action.body;
     send(request, context, [done = std::move(done), ep = QString(QStringLiteral("POST ") + action.path)](Raw raw) {
-        ApiResult<DryRunResult> result;
-        if (raw.error.isError()) {
-            result.error = raw.error;
-        } else if (auto decoded = threadDecoder().dryRun(raw.body, ep); decoded.ok()) {
-            result.value = decoded.take();
-        } else {
-            result.error.kind = ApiError::Kind::Decode;
-            result.error.message = decoded.error();
-        }
-        done(std::move(result));
+        if (raw.error.isError())
+            done({ std::nullopt, raw.error });
+        else
+            done(fromDecoded(threadDecoder().dryRun(raw.body, ep)));
     });
 }
 
@@ -397,15 +391,7 @@ void FleetClient::performAttempt(const Action &action, QPointer<QObject> context
     request.retryTransient = false; // the outcome of a failed POST is unknown: reconcile first (below)
     send(request, context.data(), [=, this](Raw raw) {
         if (!raw.error.isError()) {
-            auto decoded = threadDecoder().operation(raw.body, QStringLiteral("POST ") + action.path);
-            ApiResult<Operation> result;
-            if (decoded.ok()) {
-                result.value = decoded.take();
-            } else {
-                result.error.kind = ApiError::Kind::Decode;
-                result.error.message = decoded.error();
-            }
-            done(std::move(result));
+            done(fromDecoded(threadDecoder().operation(raw.body, QStringLiteral("POST ") + action.path)));
             return;
         }
         if ((raw.error.outcomeUnknown() || raw.error.kind == ApiError::Kind::Network)
