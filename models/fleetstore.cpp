@@ -1,0 +1,298 @@
+#include "fleetstore.h"
+
+#include "fleetconnection.h"
+
+#include <QLoggingCategory>
+
+#include <algorithm>
+
+Q_LOGGING_CATEGORY(lcModels, "fleet.models", QtInfoMsg)
+
+namespace fleet {
+
+bool sameWorker(const Worker &a, const Worker &b)
+{
+    return a.id == b.id && a.state == b.state && a.currentBuild == b.currentBuild
+        && a.lastHeartbeatAt == b.lastHeartbeatAt && a.rttMs == b.rttMs && a.packetLoss == b.packetLoss
+        && a.recentFailures == b.recentFailures && a.offlineReason == b.offlineReason && a.operation == b.operation
+        && a.name == b.name && a.region == b.region && a.arch == b.arch && a.version == b.version
+        && a.startedAt == b.startedAt && a.unknown == b.unknown;
+}
+
+bool sameRegion(const Region &a, const Region &b)
+{
+    return a.id == b.id && a.name == b.name && a.provider == b.provider && a.location == b.location
+        && a.dispatchState == b.dispatchState && a.capacity.maxWorkers == b.capacity.maxWorkers
+        && a.capacity.maxProvisionPerRequest == b.capacity.maxProvisionPerRequest
+        && a.workersByState == b.workersByState && a.packetLoss == b.packetLoss && a.rttP50Ms == b.rttP50Ms
+        && a.rttP95Ms == b.rttP95Ms && a.dispatchChangedBy == b.dispatchChangedBy
+        && a.dispatchReason == b.dispatchReason && a.unknown == b.unknown;
+}
+
+FleetStore::FleetStore(QObject *parent, int historySeconds, int auditCapacity)
+    : QObject(parent)
+    , m_auditCapacity(std::max(auditCapacity, 1))
+    , m_history(historySeconds)
+{
+    qRegisterMetaType<fleet::FleetStore::Ranges>();
+    m_frame.setSingleShot(true);
+    m_frame.setInterval(16); // one update per frame at 60 Hz
+    connect(&m_frame, &QTimer::timeout, this, &FleetStore::flush);
+}
+
+void FleetStore::attach(FleetConnection *connection)
+{
+    connect(connection, &FleetConnection::snapshotReceived, this, &FleetStore::applySnapshot);
+    connect(connection, &FleetConnection::eventReceived, this, &FleetStore::applyEvent);
+}
+
+int FleetStore::regionRow(const QString &id) const
+{
+    for (std::size_t i = 0; i < m_regions.size(); ++i) {
+        if (m_regions[i].id == id)
+            return int(i);
+    }
+    return -1;
+}
+
+void FleetStore::scheduleFlush()
+{
+    if (!m_frame.isActive())
+        m_frame.start();
+}
+
+void FleetStore::markWorker(int row)
+{
+    if (!m_workerDirty[std::size_t(row)]) {
+        m_workerDirty[std::size_t(row)] = 1;
+        m_dirtyWorkers.push_back(row);
+    }
+    scheduleFlush();
+}
+
+void FleetStore::markRegion(int row)
+{
+    if (!m_regionDirty[std::size_t(row)]) {
+        m_regionDirty[std::size_t(row)] = 1;
+        m_dirtyRegions.push_back(row);
+    }
+    scheduleFlush();
+}
+
+void FleetStore::markOperation(int row)
+{
+    if (!m_operationDirty[std::size_t(row)]) {
+        m_operationDirty[std::size_t(row)] = 1;
+        m_dirtyOperations.push_back(row);
+    }
+    scheduleFlush();
+}
+
+FleetStore::Ranges FleetStore::takeRanges(std::vector<int> &rows, std::vector<char> &flags)
+{
+    Ranges ranges;
+    if (rows.empty())
+        return ranges;
+    std::sort(rows.begin(), rows.end());
+    for (int row : rows) {
+        flags[std::size_t(row)] = 0;
+        if (!ranges.empty() && ranges.back().second + 1 == row)
+            ranges.back().second = row;
+        else
+            ranges.emplace_back(row, row);
+    }
+    rows.clear();
+    return ranges;
+}
+
+void FleetStore::flush()
+{
+    m_frame.stop();
+    if (auto r = takeRanges(m_dirtyWorkers, m_workerDirty); !r.empty())
+        Q_EMIT workersChanged(r);
+    if (auto r = takeRanges(m_dirtyRegions, m_regionDirty); !r.empty())
+        Q_EMIT regionsChanged(r);
+    if (auto r = takeRanges(m_dirtyOperations, m_operationDirty); !r.empty())
+        Q_EMIT operationsChanged(r);
+    if (m_healthDirty) {
+        m_healthDirty = false;
+        Q_EMIT healthChanged(m_history.latestSecond());
+    }
+}
+
+void FleetStore::rebuildWorkerIndex()
+{
+    m_workerRow.clear();
+    m_workerRow.reserve(qsizetype(m_workers.size()));
+    for (std::size_t i = 0; i < m_workers.size(); ++i)
+        m_workerRow.insert(m_workers[i].id, int(i));
+}
+
+void FleetStore::applySnapshot(const Snapshot &snapshot)
+{
+    flush(); // pending row numbers refer to the old membership
+    m_sequence = snapshot.sequence;
+    m_serverTime = snapshot.time;
+
+    if (!m_loaded) {
+        // The first load is the one time a reset is right.
+        Q_EMIT workersAboutToBeReset();
+        m_workers = snapshot.workers;
+        m_workerDirty.assign(m_workers.size(), 0);
+        rebuildWorkerIndex();
+        Q_EMIT workersReset();
+        m_loaded = true;
+    } else {
+        // A resync: converge on the snapshot in place. Removed workers go in ranges, from the bottom up.
+        QHash<QString, int> incoming;
+        incoming.reserve(qsizetype(snapshot.workers.size()));
+        for (std::size_t i = 0; i < snapshot.workers.size(); ++i)
+            incoming.insert(snapshot.workers[i].id, int(i));
+        std::vector<int> gone;
+        for (std::size_t i = 0; i < m_workers.size(); ++i) {
+            if (!incoming.contains(m_workers[i].id))
+                gone.push_back(int(i));
+        }
+        for (auto it = gone.rbegin(); it != gone.rend();) {
+            int last = *it;
+            int first = last;
+            while (++it != gone.rend() && *it == first - 1)
+                first = *it;
+            Q_EMIT workersAboutToBeRemoved(first, last);
+            m_workers.erase(m_workers.begin() + first, m_workers.begin() + last + 1);
+            m_workerDirty.erase(m_workerDirty.begin() + first, m_workerDirty.begin() + last + 1);
+            Q_EMIT workersRemoved();
+        }
+        if (!gone.empty())
+            rebuildWorkerIndex();
+        std::vector<const Worker *> fresh;
+        for (const Worker &w : snapshot.workers) {
+            if (m_workerRow.contains(w.id))
+                upsertWorker(w);
+            else
+                fresh.push_back(&w);
+        }
+        if (!fresh.empty()) {
+            // New workers join at the end, as one range.
+            const int first = int(m_workers.size());
+            Q_EMIT workersAboutToBeInserted(first, first + int(fresh.size()) - 1);
+            for (const Worker *w : fresh) {
+                m_workerRow.insert(w->id, int(m_workers.size()));
+                m_workers.push_back(*w);
+                m_workerDirty.push_back(0);
+            }
+            Q_EMIT workersInserted();
+        }
+    }
+
+    if (m_regions.size() != snapshot.regions.size()
+        || !std::equal(m_regions.begin(), m_regions.end(), snapshot.regions.begin(),
+            [](const Region &a, const Region &b) { return a.id == b.id; })) {
+        Q_EMIT regionsAboutToBeReset();
+        m_regions = snapshot.regions;
+        m_regionDirty.assign(m_regions.size(), 0);
+        m_dirtyRegions.clear();
+        Q_EMIT regionsReset();
+    } else {
+        for (const Region &r : snapshot.regions)
+            upsertRegion(r);
+    }
+    for (const Operation &op : snapshot.operations)
+        upsertOperation(op);
+    flush();
+    Q_EMIT snapshotApplied(m_sequence);
+}
+
+void FleetStore::applyEvent(const FleetEvent &event)
+{
+    if (event.id > 0)
+        m_sequence = event.id;
+    std::visit(
+        [this](const auto &payload) {
+            using T = std::decay_t<decltype(payload)>;
+            if constexpr (std::is_same_v<T, Worker>) {
+                upsertWorker(payload);
+            } else if constexpr (std::is_same_v<T, Region>) {
+                upsertRegion(payload);
+            } else if constexpr (std::is_same_v<T, RegionHealth>) {
+                m_history.record(payload.region, payload.sample);
+                m_serverTime = std::max(m_serverTime, payload.sample.time);
+                m_healthDirty = true;
+                scheduleFlush();
+            } else if constexpr (std::is_same_v<T, Operation>) {
+                upsertOperation(payload);
+            } else if constexpr (std::is_same_v<T, AuditEntry>) {
+                appendAudit(payload);
+            }
+            // Resync is the connection's business; unknown event types are not applied.
+        },
+        event.payload);
+}
+
+void FleetStore::upsertWorker(const Worker &worker)
+{
+    const int row = m_workerRow.value(worker.id, -1);
+    if (row >= 0) {
+        Worker &current = m_workers[std::size_t(row)];
+        if (!sameWorker(current, worker)) {
+            current = worker;
+            markWorker(row);
+        }
+        return;
+    }
+    const int at = int(m_workers.size());
+    Q_EMIT workersAboutToBeInserted(at, at);
+    m_workers.push_back(worker);
+    m_workerDirty.push_back(0);
+    m_workerRow.insert(worker.id, at);
+    Q_EMIT workersInserted();
+}
+
+void FleetStore::upsertRegion(const Region &region)
+{
+    const int row = regionRow(region.id);
+    if (row >= 0) {
+        if (!sameRegion(m_regions[std::size_t(row)], region)) {
+            m_regions[std::size_t(row)] = region;
+            markRegion(row);
+        }
+        return;
+    }
+    // A region appeared: rare enough for a reset of the small region list.
+    Q_EMIT regionsAboutToBeReset();
+    m_regions.push_back(region);
+    m_regionDirty.assign(m_regions.size(), 0);
+    m_dirtyRegions.clear();
+    Q_EMIT regionsReset();
+}
+
+void FleetStore::upsertOperation(const Operation &operation)
+{
+    const int row = m_operationRow.value(operation.id, -1);
+    if (row >= 0) {
+        m_operations[std::size_t(row)] = operation;
+        markOperation(row);
+        return;
+    }
+    const int at = int(m_operations.size());
+    Q_EMIT operationsAboutToBeInserted(at, at);
+    m_operations.push_back(operation);
+    m_operationDirty.push_back(0);
+    m_operationRow.insert(operation.id, at);
+    Q_EMIT operationsInserted();
+}
+
+void FleetStore::appendAudit(const AuditEntry &entry)
+{
+    if (int(m_audit.size()) >= m_auditCapacity) {
+        Q_EMIT auditAboutToBeRemoved(0, 0); // bounded: the oldest entry goes
+        m_audit.pop_front();
+        Q_EMIT auditRemoved();
+    }
+    const int at = int(m_audit.size());
+    Q_EMIT auditAboutToBeInserted(at, at);
+    m_audit.push_back(entry);
+    Q_EMIT auditInserted();
+}
+
+} // namespace fleet

@@ -1,0 +1,117 @@
+#pragma once
+
+#include "fleettypes.h"
+#include "healthtimeline.h"
+
+#include <QHash>
+#include <QObject>
+#include <QTimer>
+
+#include <deque>
+#include <utility>
+#include <vector>
+
+namespace fleet {
+
+class FleetConnection;
+
+// The console's single source of truth: the fleet as of event `sequence()`, fed by a snapshot and then event
+// deltas, plus the health history. Membership changes are signalled at once (about-to / done pairs, in ranges);
+// changes to existing rows are coalesced and signalled once per frame as contiguous row ranges. Qt Core only:
+// the desktop window, the war-room display and fleetctl share it.
+class FleetStore : public QObject
+{
+    Q_OBJECT
+
+public:
+    using Ranges = std::vector<std::pair<int, int>>; // [first, last] row ranges, ascending
+
+    explicit FleetStore(QObject *parent = nullptr, int historySeconds = 86400, int auditCapacity = 10000);
+
+    void attach(FleetConnection *connection);
+
+    void applySnapshot(const Snapshot &snapshot);
+    void applyEvent(const FleetEvent &event);
+    void flush(); // emit the coalesced changes now (the frame timer does it otherwise)
+
+    bool isLoaded() const { return m_loaded; }
+    qint64 sequence() const { return m_sequence; }
+    qint64 serverTime() const { return m_serverTime; }
+
+    const std::vector<Worker> &workers() const { return m_workers; }
+    int workerRow(const QString &id) const { return m_workerRow.value(id, -1); }
+    const std::vector<Region> &regions() const { return m_regions; }
+    int regionRow(const QString &id) const;
+    const std::vector<Operation> &operations() const { return m_operations; }
+    int operationRow(const QString &id) const { return m_operationRow.value(id, -1); }
+    const std::deque<AuditEntry> &audit() const { return m_audit; }
+    const HealthTimeline &history() const { return m_history; }
+    HealthTimeline &history() { return m_history; }
+
+Q_SIGNALS:
+    void workersAboutToBeReset();
+    void workersReset();
+    void workersAboutToBeInserted(int first, int last);
+    void workersInserted();
+    void workersAboutToBeRemoved(int first, int last);
+    void workersRemoved();
+    void workersChanged(const fleet::FleetStore::Ranges &rows);
+
+    void regionsAboutToBeReset();
+    void regionsReset();
+    void regionsChanged(const fleet::FleetStore::Ranges &rows);
+
+    void operationsAboutToBeInserted(int first, int last);
+    void operationsInserted();
+    void operationsChanged(const fleet::FleetStore::Ranges &rows);
+    void operationsAboutToBeReset();
+    void operationsReset();
+
+    void auditAboutToBeInserted(int first, int last);
+    void auditInserted();
+    void auditAboutToBeRemoved(int first, int last);
+    void auditRemoved();
+
+    void healthChanged(qint64 latestSecond); // once per frame when samples arrived
+    void snapshotApplied(qint64 sequence);
+
+private:
+    void upsertWorker(const Worker &worker);
+    void upsertRegion(const Region &region);
+    void upsertOperation(const Operation &operation);
+    void appendAudit(const AuditEntry &entry);
+    void markWorker(int row);
+    void markRegion(int row);
+    void markOperation(int row);
+    void scheduleFlush();
+    static Ranges takeRanges(std::vector<int> &rows, std::vector<char> &flags);
+    void rebuildWorkerIndex();
+
+    std::vector<Worker> m_workers;
+    QHash<QString, int> m_workerRow;
+    std::vector<Region> m_regions;
+    std::vector<Operation> m_operations;
+    QHash<QString, int> m_operationRow;
+    std::deque<AuditEntry> m_audit;
+    int m_auditCapacity;
+    HealthTimeline m_history;
+    qint64 m_sequence = 0;
+    qint64 m_serverTime = 0;
+    bool m_loaded = false;
+
+    std::vector<int> m_dirtyWorkers;
+    std::vector<char> m_workerDirty;
+    std::vector<int> m_dirtyRegions;
+    std::vector<char> m_regionDirty;
+    std::vector<int> m_dirtyOperations;
+    std::vector<char> m_operationDirty;
+    bool m_healthDirty = false;
+    QTimer m_frame;
+};
+
+bool sameWorker(const Worker &a, const Worker &b);
+bool sameRegion(const Region &a, const Region &b);
+
+} // namespace fleet
+
+Q_DECLARE_METATYPE(fleet::FleetStore::Ranges)

@@ -1,0 +1,75 @@
+#pragma once
+
+#include "fleettypes.h"
+
+#include <QPointF>
+#include <QString>
+#include <QStringList>
+
+#include <vector>
+
+namespace fleet {
+
+// 24 hours (by default) of one-second health samples per region and metric, in fixed ring buffers: memory is
+// regions x 16 metrics x seconds x 4 bytes (5.5 MB a region for 24 h), allocated once per region. Seconds with no
+// sample are NaN: gaps stay gaps, never joined across, never read as zero.
+class HealthTimeline
+{
+public:
+    enum Metric {
+        WorkersIdle,
+        WorkersBusy,
+        WorkersOffline,
+        WorkersProvisioning,
+        BuildsStarted,
+        BuildsSucceeded,
+        BuildsFailed,
+        FailuresETimedOut,
+        FailuresEConnReset,
+        FailuresEHostUnreach,
+        FailuresBuildError,
+        RttP50,
+        RttP95,
+        PacketLoss,
+        QueueDepth,
+        WaitP95,
+        MetricCount
+    };
+
+    explicit HealthTimeline(int seconds = 86400);
+
+    int capacitySeconds() const { return m_seconds; }
+    void clear();
+
+    // A one-second sample (step_s 1) or a coarser bucket from a backfill: counters are spread evenly over the
+    // bucket's seconds, gauges repeated. Samples older than the window are ignored; a bucket with samples == 0 is
+    // a gap and writes nothing.
+    void record(const QString &region, const HealthSample &sample);
+
+    // The newest second recorded in any region (the history's "now"); 0 before anything.
+    qint64 latestSecond() const { return m_latest; }
+    qint64 oldestSecond() const { return m_latest ? m_latest - m_seconds + 1 : 0; }
+    QStringList regions() const { return m_regionNames; }
+    int regionIndex(const QString &region) const { return int(m_regionNames.indexOf(region)); }
+
+    // NaN when nothing was recorded for that second (or it is outside the window).
+    float value(int region, Metric metric, qint64 second) const;
+    // Copies [fromSecond, toSecond] (clipped to the window; outside it, NaN) into `out`.
+    void series(int region, Metric metric, qint64 fromSecond, qint64 toSecond, std::vector<float> *out) const;
+    // M4-reduced to `columns` pixel columns, x in Unix seconds, NaN points marking gaps.
+    std::vector<QPointF> reduced(int region, Metric metric, qint64 fromSecond, qint64 toSecond, int columns) const;
+
+    std::size_t memoryBytes() const;
+
+private:
+    int ensureRegion(const QString &region);
+    void advanceTo(qint64 second);
+    float *slot(int region, Metric metric, qint64 second);
+
+    int m_seconds;
+    qint64 m_latest = 0;
+    QStringList m_regionNames;
+    std::vector<std::vector<float>> m_data; // per region: metric-major rings of m_seconds floats
+};
+
+} // namespace fleet

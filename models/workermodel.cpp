@@ -1,0 +1,194 @@
+#include "workermodel.h"
+
+#include "fleetstore.h"
+
+namespace fleet {
+
+WorkerModel::WorkerModel(FleetStore *store, QObject *parent)
+    : QAbstractTableModel(parent)
+    , m_store(store)
+{
+    connect(store, &FleetStore::workersAboutToBeReset, this, [this] { beginResetModel(); });
+    connect(store, &FleetStore::workersReset, this, [this] { endResetModel(); });
+    connect(store, &FleetStore::workersAboutToBeInserted, this, [this](int first, int last) { beginInsertRows({}, first, last); });
+    connect(store, &FleetStore::workersInserted, this, [this] { endInsertRows(); });
+    connect(store, &FleetStore::workersAboutToBeRemoved, this, [this](int first, int last) { beginRemoveRows({}, first, last); });
+    connect(store, &FleetStore::workersRemoved, this, [this] { endRemoveRows(); });
+    connect(store, &FleetStore::workersChanged, this, [this](const FleetStore::Ranges &ranges) {
+        for (const auto &[first, last] : ranges)
+            Q_EMIT dataChanged(index(first, 0), index(last, ColumnCount - 1));
+    });
+}
+
+int WorkerModel::rowCount(const QModelIndex &parent) const
+{
+    return parent.isValid() || !m_store ? 0 : int(m_store->workers().size());
+}
+
+int WorkerModel::columnCount(const QModelIndex &parent) const { return parent.isValid() ? 0 : ColumnCount; }
+
+QVariant WorkerModel::data(const QModelIndex &index, int role) const
+{
+    if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid) || !m_store)
+        return {};
+    const Worker &w = m_store->workers()[std::size_t(index.row())];
+    if (role == Qt::DisplayRole || role == Qt::EditRole) {
+        switch (Column(index.column())) {
+        case IdColumn: role = IdRole; break;
+        case NameColumn: role = NameRole; break;
+        case RegionColumn: role = RegionRole; break;
+        case ArchColumn: return w.arch == Arch::Unknown ? w.unknown.value(QStringLiteral("arch")) : wireName(w.arch).toString();
+        case StateColumn: return w.state == WorkerState::Unknown ? w.unknown.value(QStringLiteral("state")) : wireName(w.state).toString();
+        case BuildColumn: role = CurrentBuildRole; break;
+        case RttColumn: role = RttMsRole; break;
+        case PacketLossColumn: role = PacketLossRole; break;
+        case FailuresColumn: role = RecentFailuresRole; break;
+        case HeartbeatColumn: role = LastHeartbeatRole; break;
+        case VersionColumn: role = VersionRole; break;
+        case StartedColumn: role = StartedAtRole; break;
+        case ColumnCount: return {};
+        }
+    }
+    switch (role) {
+    case IdRole: return w.id;
+    case NameRole: return w.name;
+    case RegionRole: return w.region;
+    case ArchRole: return int(w.arch);
+    case StateRole: return int(w.state);
+    case CurrentBuildRole: return w.currentBuild;
+    case RttMsRole: return w.rttMs;
+    case PacketLossRole: return w.packetLoss;
+    case RecentFailuresRole: {
+        int total = 0;
+        for (int n : w.recentFailures)
+            total += n;
+        return total;
+    }
+    case RecentTimeoutsRole: return w.recentFailures[int(FailureReason::ETimedOut)];
+    case LastHeartbeatRole: return w.lastHeartbeatAt;
+    case StartedAtRole: return w.startedAt;
+    case VersionRole: return w.version;
+    case OfflineReasonRole: return w.offlineReason;
+    case OperationRole: return w.operation;
+    case UnknownValuesRole: {
+        QStringList parts;
+        for (auto it = w.unknown.cbegin(); it != w.unknown.cend(); ++it)
+            parts << it.key() + QStringLiteral(": ") + it.value();
+        return parts.join(QLatin1String("; "));
+    }
+    default: return {};
+    }
+}
+
+QVariant WorkerModel::headerData(int section, Qt::Orientation orientation, int role) const
+{
+    if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
+        return {};
+    switch (Column(section)) {
+    case IdColumn: return tr("Worker");
+    case NameColumn: return tr("Name");
+    case RegionColumn: return tr("Region");
+    case ArchColumn: return tr("Arch");
+    case StateColumn: return tr("State");
+    case BuildColumn: return tr("Build");
+    case RttColumn: return tr("RTT");
+    case PacketLossColumn: return tr("Loss");
+    case FailuresColumn: return tr("Failures (15 min)");
+    case HeartbeatColumn: return tr("Last heartbeat");
+    case VersionColumn: return tr("Version");
+    case StartedColumn: return tr("Started");
+    case ColumnCount: break;
+    }
+    return {};
+}
+
+QHash<int, QByteArray> WorkerModel::roleNames() const
+{
+    QHash<int, QByteArray> names = QAbstractTableModel::roleNames();
+    names.insert(IdRole, "workerId");
+    names.insert(StateRole, "state");
+    names.insert(RegionRole, "region");
+    return names;
+}
+
+WorkerFilterModel::WorkerFilterModel(QObject *parent)
+    : QSortFilterProxyModel(parent)
+{
+    setDynamicSortFilter(false);
+    m_refresh.setSingleShot(true);
+    m_refresh.setInterval(2000);
+    connect(&m_refresh, &QTimer::timeout, this, &WorkerFilterModel::refreshNow);
+}
+
+void WorkerFilterModel::setSourceModel(QAbstractItemModel *source)
+{
+    if (sourceModel())
+        disconnect(sourceModel(), nullptr, this, nullptr);
+    QSortFilterProxyModel::setSourceModel(source);
+    if (source) {
+        connect(source, &QAbstractItemModel::dataChanged, this, [this] {
+            if (!m_refresh.isActive())
+                m_refresh.start();
+        });
+    }
+}
+
+void WorkerFilterModel::refreshNow()
+{
+    m_refresh.stop();
+    invalidate(); // re-filter and re-sort with the current data
+}
+
+void WorkerFilterModel::setRegion(const QString &region)
+{
+    m_region = region;
+    refreshNow();
+}
+
+void WorkerFilterModel::setState(int state)
+{
+    m_state = state;
+    refreshNow();
+}
+
+void WorkerFilterModel::setArch(int arch)
+{
+    m_arch = arch;
+    refreshNow();
+}
+
+void WorkerFilterModel::setText(const QString &text)
+{
+    m_text = text.trimmed();
+    refreshNow();
+}
+
+bool WorkerFilterModel::filterAcceptsRow(int sourceRow, const QModelIndex &sourceParent) const
+{
+    const QModelIndex i = sourceModel()->index(sourceRow, 0, sourceParent);
+    if (!m_region.isEmpty() && i.data(WorkerModel::RegionRole).toString() != m_region)
+        return false;
+    if (m_state >= 0 && i.data(WorkerModel::StateRole).toInt() != m_state)
+        return false;
+    if (m_arch >= 0 && i.data(WorkerModel::ArchRole).toInt() != m_arch)
+        return false;
+    if (!m_text.isEmpty()) {
+        for (int role : { int(WorkerModel::IdRole), int(WorkerModel::NameRole), int(WorkerModel::CurrentBuildRole) }) {
+            if (i.data(role).toString().contains(m_text, Qt::CaseInsensitive))
+                return true;
+        }
+        return false;
+    }
+    return true;
+}
+
+bool WorkerFilterModel::lessThan(const QModelIndex &left, const QModelIndex &right) const
+{
+    const QVariant a = left.data(Qt::DisplayRole);
+    const QVariant b = right.data(Qt::DisplayRole);
+    if (a.typeId() == QMetaType::QString)
+        return QString::compare(a.toString(), b.toString(), Qt::CaseInsensitive) < 0;
+    return QVariant::compare(a, b) == QPartialOrdering::Less;
+}
+
+} // namespace fleet
