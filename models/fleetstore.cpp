@@ -229,17 +229,35 @@ void FleetStore::applyEvent(const FleetEvent &event)
         event.payload);
 }
 
+void FleetStore::countWorker(const Worker &worker, int delta)
+{
+    // Region events carry worker counts only when dispatch or network conditions change; the store keeps the
+    // counts current from the workers themselves.
+    if (worker.state == WorkerState::Unknown)
+        return;
+    const int r = regionRow(worker.region);
+    if (r < 0)
+        return;
+    m_regions[std::size_t(r)].workersByState[int(worker.state)] += delta;
+    markRegion(r);
+}
+
 void FleetStore::upsertWorker(const Worker &worker)
 {
     const int row = m_workerRow.value(worker.id, -1);
     if (row >= 0) {
         Worker &current = m_workers[std::size_t(row)];
         if (!sameWorker(current, worker)) {
+            if (current.state != worker.state || current.region != worker.region) {
+                countWorker(current, -1);
+                countWorker(worker, +1);
+            }
             current = worker;
             markWorker(row);
         }
         return;
     }
+    countWorker(worker, +1);
     const int at = int(m_workers.size());
     Q_EMIT workersAboutToBeInserted(at, at);
     m_workers.push_back(worker);

@@ -77,6 +77,7 @@ Q_SIGNALS:
 
 private:
     void upsertWorker(const Worker &worker);
+    void countWorker(const Worker &worker, int delta);
     void upsertRegion(const Region &region);
     void upsertOperation(const Operation &operation);
     void appendAudit(const AuditEntry &entry);

@@ -16,7 +16,7 @@ struct VerdictThresholds
     double degradedPacketLoss = 0.05;
     double downPacketLoss = 0.5;
     double degradedFailureRatio = 0.15; // failed / finished builds in the window
-    double downFailureRatio = 0.6;
+    double downFailureRatio = 0.8; // most builds fail: the region is effectively unusable
     double degradedRttP95Ms = 400;
     int minFinishedBuilds = 5; // fewer than this in the window: the failure ratio is not judged
     double hysteresis = 0.8;

@@ -275,9 +275,12 @@ void TestHealthTimeline::verdictHysteresisAndHold()
     tracker.update(s, 251);
     QCOMPARE(tracker.verdict(), Verdict::Healthy);
     // Failure ratio counts too, once enough builds finished.
-    s.buildsFailed = 70;
-    s.buildsSucceeded = 30;
+    s.buildsFailed = 85;
+    s.buildsSucceeded = 15;
     QCOMPARE(tracker.classify(s, 1.0), Verdict::Down);
+    s.buildsFailed = 30;
+    s.buildsSucceeded = 70;
+    QCOMPARE(tracker.classify(s, 1.0), Verdict::Degraded);
     s.buildsFailed = 3;
     s.buildsSucceeded = 0;
     QCOMPARE(tracker.classify(s, 1.0), Verdict::Healthy); // 3 builds prove nothing

@@ -1,0 +1,358 @@
+// FleetStore and its models, fed by a real simulation through the real wire format and decoders.
+
+#include "activitymodels.h"
+#include "fleetconnection.h"
+#include "fleetstore.h"
+#include "regionmodel.h"
+#include "simharness.h"
+#include "wiredecode.h"
+#include "workermodel.h"
+
+#include <QAbstractItemModelTester>
+#include <QRandomGenerator>
+#include <QSignalSpy>
+#include <QTest>
+
+using namespace fleet;
+
+namespace {
+
+// Feeds a store from a simulation exactly as a client would see it: snapshot JSON and event JSON, decoded.
+class Feeder
+{
+public:
+    Feeder(sim::Simulation &sim, FleetStore &store)
+        : m_sim(sim)
+        , m_store(store)
+    {
+    }
+
+    void snapshot()
+    {
+        auto decoded = m_decoder.snapshot(m_sim.snapshotJson(), QStringLiteral("snapshot"));
+        QVERIFY2(decoded.ok(), qPrintable(decoded.error()));
+        m_store.applySnapshot(decoded.value());
+        m_fed = decoded.value().sequence;
+    }
+
+    // Applies the events since the last call; with `dropShare` > 0, loses some, as a broken stream would.
+    void events(double dropShare = 0)
+    {
+        const auto &log = m_sim.events();
+        for (auto it = log.after(m_fed); it != log.end(); ++it) {
+            if (dropShare > 0 && m_rng.generateDouble() < dropShare)
+                continue;
+            auto decoded = m_decoder.event(it->id, QString::fromLatin1(it->type), it->data);
+            QVERIFY2(decoded.ok(), qPrintable(decoded.error()));
+            m_store.applyEvent(decoded.value());
+        }
+        m_fed = log.lastId();
+    }
+
+private:
+    sim::Simulation &m_sim;
+    FleetStore &m_store;
+    WireDecoder m_decoder;
+    qint64 m_fed = 0;
+    QRandomGenerator m_rng { 99 };
+};
+
+std::unique_ptr<sim::Simulation> makeSim(int workers = 0)
+{
+    QString error;
+    auto scenario = sim::Scenario::load(QStringLiteral("upstream-packet-loss"), &error);
+    sim::SimulationOptions options;
+    options.seed = 11;
+    options.workers = workers;
+    return std::make_unique<sim::Simulation>(std::move(*scenario), options);
+}
+
+sim::ActionRequest request(const QString &key)
+{
+    sim::ActionRequest r;
+    r.actor = QStringLiteral("alice");
+    r.reason = QStringLiteral("test");
+    r.idempotencyKey = key;
+    return r;
+}
+
+// Worker events come with every change of state, build or operation. A worker's telemetry (last heartbeat, RTT,
+// packet loss, recent failures) is refreshed silently by heartbeats between events (docs/fleet-api.md): the store
+// has it exactly as of each worker's last event, and exactly after every snapshot.
+bool sameWorkerState(const Worker &a, const Worker &b)
+{
+    return a.id == b.id && a.name == b.name && a.region == b.region && a.arch == b.arch && a.state == b.state
+        && a.version == b.version && a.startedAt == b.startedAt && a.currentBuild == b.currentBuild
+        && a.offlineReason == b.offlineReason && a.operation == b.operation;
+}
+
+// The store must hold what a fresh snapshot of the server says.
+void compareWithServer(const FleetStore &store, sim::Simulation &sim, bool exact = false)
+{
+    WireDecoder decoder;
+    const auto truth = decoder.snapshot(sim.snapshotJson(), QStringLiteral("truth"));
+    QVERIFY(truth.ok());
+    QCOMPARE(store.workers().size(), truth.value().workers.size());
+    for (const Worker &w : truth.value().workers) {
+        const int row = store.workerRow(w.id);
+        QVERIFY2(row >= 0, qPrintable(w.id));
+        const Worker &mine = store.workers()[std::size_t(row)];
+        QVERIFY2(exact ? sameWorker(mine, w) : sameWorkerState(mine, w), qPrintable(w.id));
+    }
+    QCOMPARE(store.regions().size(), truth.value().regions.size());
+    for (std::size_t r = 0; r < store.regions().size(); ++r) {
+        QCOMPARE(store.regions()[r].id, truth.value().regions[r].id);
+        QCOMPARE(store.regions()[r].workersByState, truth.value().regions[r].workersByState);
+        QCOMPARE(store.regions()[r].dispatchState, truth.value().regions[r].dispatchState);
+    }
+    for (const Operation &op : truth.value().operations) {
+        const int row = store.operationRow(op.id);
+        QVERIFY(row >= 0);
+        QCOMPARE(store.operations()[std::size_t(row)].state, op.state);
+        QCOMPARE(store.operations()[std::size_t(row)].progressDone, op.progressDone);
+    }
+}
+
+} // namespace
+
+class TestFleetStore : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void convergesUnderModelTesters();
+    void changesAreCoalescedIntoBlocks();
+    void regionVerdictsFollowTheIncident();
+    void workerFilterAndSort();
+    void auditIsBounded();
+    void liveOverTheNetwork();
+};
+
+void TestFleetStore::convergesUnderModelTesters()
+{
+    auto sim = makeSim();
+    sim->advance(600);
+    FleetStore store(nullptr, 3600, 500);
+    WorkerModel workers(&store);
+    WorkerFilterModel filtered;
+    filtered.setSourceModel(&workers);
+    filtered.setRegion(QStringLiteral("eu-central"));
+    filtered.sort(WorkerModel::IdColumn);
+    RegionModel regions(&store);
+    OperationModel operations(&store);
+    AuditModel audit(&store);
+    // Every model is checked on every change from here on.
+    QAbstractItemModelTester t1(&workers, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QAbstractItemModelTester t2(&filtered, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QAbstractItemModelTester t3(&regions, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QAbstractItemModelTester t4(&operations, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QAbstractItemModelTester t5(&audit, QAbstractItemModelTester::FailureReportingMode::QtTest);
+
+    Feeder feed(*sim, store);
+    feed.snapshot();
+    QCOMPARE(workers.rowCount(), sim->workerCount());
+    QCOMPARE(regions.rowCount(), sim->regionCount());
+
+    QRandomGenerator rng(5);
+    int resyncs = 0;
+    for (int round = 0; round < 40; ++round) {
+        sim->advance(1 + int(rng.bounded(60)));
+        switch (rng.bounded(6)) {
+        case 0:
+            sim->provision(int(rng.bounded(sim->regionCount())), 1 + int(rng.bounded(5)), Arch::Amd64,
+                request(QStringLiteral("p%1").arg(round)));
+            break;
+        case 1:
+            sim->drainRegion(int(rng.bounded(sim->regionCount())), request(QStringLiteral("d%1").arg(round)));
+            break;
+        case 2:
+            for (int r = 0; r < sim->regionCount(); ++r) {
+                if (sim->region(r).dispatchState != DispatchState::Active)
+                    sim->resumeRegion(r, request(QStringLiteral("r%1-%2").arg(round).arg(r)));
+            }
+            break;
+        default:
+            break;
+        }
+        if (round % 7 == 6) {
+            feed.events(0.3); // the stream lost events...
+            feed.snapshot(); // ...and the client resynchronised
+            ++resyncs;
+        } else {
+            feed.events();
+        }
+        store.flush();
+        if (QTest::currentTestFailed())
+            return;
+    }
+    QVERIFY(resyncs >= 5);
+    compareWithServer(store, *sim);
+    feed.snapshot();
+    compareWithServer(store, *sim, true); // and to the last field after a resync
+    QCOMPARE(store.sequence(), sim->events().lastId());
+    QCOMPARE(workers.rowCount(), sim->workerCount());
+    QVERIFY(operations.rowCount() > 0);
+    QVERIFY(audit.rowCount() > 0);
+    // The filter shows exactly the region's workers after its refresh.
+    filtered.refreshNow();
+    int expected = 0;
+    for (const Worker &w : store.workers())
+        expected += w.region == QLatin1String("eu-central");
+    QCOMPARE(filtered.rowCount(), expected);
+}
+
+void TestFleetStore::changesAreCoalescedIntoBlocks()
+{
+    auto sim = makeSim(5000);
+    FleetStore store;
+    WorkerModel model(&store);
+    Feeder feed(*sim, store);
+    feed.snapshot();
+    QSignalSpy resets(&model, &QAbstractItemModel::modelReset);
+    QSignalSpy changes(&model, &QAbstractItemModel::dataChanged);
+    QSignalSpy coalesced(&store, &FleetStore::workersChanged);
+    sim->advance(5);
+    feed.events();
+    QCOMPARE(changes.count(), 0); // nothing until the frame ends
+    store.flush();
+    QCOMPARE(coalesced.count(), 1);
+    const auto ranges = coalesced.first().first().value<FleetStore::Ranges>();
+    QVERIFY(!ranges.empty());
+    QCOMPARE(changes.count(), int(ranges.size())); // one dataChanged per contiguous block
+    for (std::size_t i = 1; i < ranges.size(); ++i)
+        QVERIFY(ranges[i].first > ranges[i - 1].second + 1); // blocks really are separate
+    QCOMPARE(resets.count(), 0); // no reset after the first load
+    // A resync converges in place: no reset either.
+    sim->advance(30);
+    feed.snapshot();
+    QCOMPARE(resets.count(), 0);
+    // The frame timer flushes by itself.
+    sim->advance(2);
+    feed.events();
+    QTRY_VERIFY(changes.count() > int(ranges.size()));
+}
+
+void TestFleetStore::regionVerdictsFollowTheIncident()
+{
+    auto sim = makeSim();
+    FleetStore store;
+    RegionModel regions(&store);
+    QAbstractItemModelTester tester(&regions, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    Feeder feed(*sim, store);
+    feed.snapshot();
+    sim->advance(120);
+    feed.events();
+    store.flush();
+    const int eu = store.regionRow(QStringLiteral("eu-central"));
+    QCOMPARE(regions.index(eu, 0).data(RegionModel::VerdictRole).toInt(), int(Verdict::Healthy));
+    // 10:30: severe packet loss in eu-central only.
+    for (int minute = 0; minute < 150; ++minute) {
+        sim->advance(60);
+        feed.events();
+        store.flush();
+    }
+    QCOMPARE(regions.index(eu, 0).data(RegionModel::VerdictRole).toInt(), int(Verdict::Degraded));
+    const QString reason = regions.index(eu, 0).data(RegionModel::VerdictReasonRole).toString();
+    QVERIFY2(reason.startsWith(QLatin1String("packet loss ")) && reason.contains(QLatin1String("ETIMEDOUT")), qPrintable(reason));
+    QVERIFY(regions.index(eu, 0).data(RegionModel::TimeoutsPerMinuteRole).toDouble() > 1);
+    QVERIFY(regions.index(eu, 0).data(RegionModel::SuccessRateRole).toDouble() < 0.9);
+    QCOMPARE(regions.index(eu, 0).data(RegionModel::SeverityRole).toInt(), 2);
+    for (int r = 0; r < regions.rowCount(); ++r) {
+        if (r != eu)
+            QCOMPARE(regions.index(r, 0).data(RegionModel::VerdictRole).toInt(), int(Verdict::Healthy));
+    }
+    QCOMPARE(regions.index(eu, RegionModel::VerdictColumn).data().toString(), QStringLiteral("degraded"));
+}
+
+void TestFleetStore::workerFilterAndSort()
+{
+    auto sim = makeSim();
+    sim->advance(3 * 3600); // some offline workers in eu-central by now
+    FleetStore store;
+    WorkerModel workers(&store);
+    WorkerFilterModel filtered;
+    filtered.setSourceModel(&workers);
+    QAbstractItemModelTester tester(&filtered, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    Feeder feed(*sim, store);
+    feed.snapshot();
+    filtered.setState(int(WorkerState::Busy));
+    filtered.setArch(int(Arch::Aarch64));
+    for (int r = 0; r < filtered.rowCount(); ++r) {
+        QCOMPARE(filtered.index(r, 0).data(WorkerModel::StateRole).toInt(), int(WorkerState::Busy));
+        QCOMPARE(filtered.index(r, 0).data(WorkerModel::ArchRole).toInt(), int(Arch::Aarch64));
+    }
+    QVERIFY(filtered.rowCount() > 0);
+    filtered.setState(-1);
+    filtered.setArch(-1);
+    filtered.setText(QStringLiteral("w-00001"));
+    QCOMPARE(filtered.rowCount(), 10); // w-000010 .. w-000019
+    filtered.setText({});
+    filtered.sort(WorkerModel::RttColumn, Qt::DescendingOrder);
+    double previous = 1e18;
+    for (int r = 0; r < filtered.rowCount(); ++r) {
+        const double rtt = filtered.index(r, WorkerModel::RttColumn).data().toDouble();
+        QVERIFY(rtt <= previous);
+        previous = rtt;
+    }
+    QCOMPARE(filtered.index(0, WorkerModel::RegionColumn).data().toString(), QStringLiteral("eu-central"));
+    // Live changes re-sort on the slow timer, not at once.
+    filtered.setRefreshInterval(200);
+    sim->advance(30);
+    feed.events();
+    store.flush();
+    QSignalSpy layout(&filtered, &QAbstractItemModel::layoutChanged);
+    QSignalSpy reset(&filtered, &QAbstractItemModel::modelReset);
+    QCOMPARE(layout.count() + reset.count(), 0);
+    QTRY_VERIFY(layout.count() + reset.count() > 0);
+}
+
+void TestFleetStore::auditIsBounded()
+{
+    FleetStore store(nullptr, 3600, 3);
+    AuditModel audit(&store);
+    QAbstractItemModelTester tester(&audit, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    for (int i = 1; i <= 10; ++i) {
+        AuditEntry e;
+        e.id = QStringLiteral("au-%1").arg(i);
+        e.actor = QStringLiteral("alice");
+        FleetEvent ev;
+        ev.id = i;
+        ev.type = QStringLiteral("audit");
+        ev.payload = e;
+        store.applyEvent(ev);
+    }
+    QCOMPARE(audit.rowCount(), 3);
+    QCOMPARE(audit.index(0, 0).data(AuditModel::IdRole).toString(), QStringLiteral("au-8"));
+    QCOMPARE(audit.index(2, 0).data(AuditModel::IdRole).toString(), QStringLiteral("au-10"));
+}
+
+void TestFleetStore::liveOverTheNetwork()
+{
+    SimHarness harness;
+    ClientConfig config;
+    config.baseUrl = harness.baseUrl();
+    config.token = QStringLiteral("view-secret");
+    FleetConnection connection(config);
+    FleetStore store;
+    store.attach(&connection);
+    WorkerModel workers(&store);
+    RegionModel regions(&store);
+    QAbstractItemModelTester t1(&workers, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QAbstractItemModelTester t2(&regions, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    connection.start();
+    QTRY_COMPARE(connection.status().state, ConnectionState::Live);
+    for (int i = 0; i < 5; ++i) {
+        harness.admin(QStringLiteral("/v1/sim/advance"), R"({"seconds":20})");
+        harness.post(QStringLiteral("/v1/regions/us-west/provision"), R"({"count":2,"arch":"amd64","reason":"test"})",
+            "op-secret", { { "Idempotency-Key", QByteArray::number(i) } });
+    }
+    harness.server().flushStreams();
+    QTRY_COMPARE(store.sequence(), harness.sim().events().lastId());
+    store.flush();
+    compareWithServer(store, harness.sim());
+    QVERIFY(store.history().latestSecond() > 0);
+    QCOMPARE(regions.index(0, 0).data(RegionModel::VerdictRole).toInt(), int(Verdict::Healthy));
+}
+
+QTEST_GUILESS_MAIN(TestFleetStore)
+#include "tst_fleetstore.moc"
