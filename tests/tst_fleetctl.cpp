@@ -99,7 +99,7 @@ void TestFleetctl::watchRecoversWhenFleetSimRestarts()
             QStringLiteral("--json"), QStringLiteral("--interval"), QStringLiteral("1") });
     QVERIFY(watch.waitForStarted());
     Lines lines(&watch);
-    QTRY_VERIFY_WITH_TIMEOUT(lines.has(QStringLiteral("state"), QStringLiteral("live")), 15000);
+    QTRY_VERIFY_WITH_TIMEOUT(lines.has(QStringLiteral("state"), QStringLiteral("live")), 30000);
     QVERIFY(lines.has(QStringLiteral("state"), QStringLiteral("connecting")));
     QVERIFY(lines.has(QStringLiteral("snapshot")));
     QTRY_VERIFY_WITH_TIMEOUT(

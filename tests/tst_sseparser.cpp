@@ -64,7 +64,8 @@ void TestSseParser::parses_data()
     QTest::newRow("no data, no event") << QByteArray("event: ping\n\nid: 9\n\ndata: after\n\n")
                                        << QList<Expected> { { QStringLiteral("message"), "after",
                                               QStringLiteral("9") } };
-    QTest::newRow("id with NUL ignored") << QByteArray("id: 1\ndata: a\n\nid: 2\0x\ndata: b\n\n", 38)
+    static const char withNul[] = "id: 1\ndata: a\n\nid: 2\0x\ndata: b\n\n";
+    QTest::newRow("id with NUL ignored") << QByteArray(withNul, sizeof withNul - 1)
                                          << QList<Expected> { { QStringLiteral("message"), "a", QStringLiteral("1") },
                                                 { QStringLiteral("message"), "b", QStringLiteral("1") } };
     QTest::newRow("empty id resets") << QByteArray("id: 1\ndata: a\n\nid\ndata: b\n\n")
