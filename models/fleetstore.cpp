@@ -120,6 +120,12 @@ void FleetStore::flush()
     }
 }
 
+void FleetStore::markHealthChanged()
+{
+    m_healthDirty = true;
+    scheduleFlush();
+}
+
 void FleetStore::rebuildWorkerIndex()
 {
     m_workerRow.clear();

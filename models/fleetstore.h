@@ -33,6 +33,7 @@ public:
     void applySnapshot(const Snapshot &snapshot);
     void applyEvent(const FleetEvent &event);
     void flush(); // emit the coalesced changes now (the frame timer does it otherwise)
+    void markHealthChanged(); // the timeline changed outside applyEvent (a backfill): tell the models
 
     bool isLoaded() const { return m_loaded; }
     qint64 sequence() const { return m_sequence; }

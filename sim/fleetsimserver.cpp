@@ -661,7 +661,9 @@ FleetSimServer::Reply FleetSimServer::getRegionHealth(const Call &call)
         return invalidParam(call.path, QStringLiteral("step"), QStringLiteral("must be whole seconds from 1 to 86400"));
     if (*from >= *to)
         return invalidParam(call.path, QStringLiteral("from"), QStringLiteral("must be before to"));
-    const qint64 buckets = (*to - *from) / (qint64(step) * 1000) + 1;
+    const qint64 stepMs = qint64(step) * 1000;
+    const qint64 alignedFrom = *from - ((*from % stepMs) + stepMs) % stepMs;
+    const qint64 buckets = (*to - alignedFrom + stepMs - 1) / stepMs; // as many as Simulation::health() returns
     if (buckets > kMaxBuckets)
         return invalidParam(call.path, QStringLiteral("step"),
             QStringLiteral(

@@ -3,6 +3,7 @@
 #include "activitymodels.h"
 #include "fleetconnection.h"
 #include "fleetstore.h"
+#include "historyloader.h"
 #include "regionmodel.h"
 #include "simharness.h"
 #include "wiredecode.h"
@@ -12,6 +13,8 @@
 #include <QRandomGenerator>
 #include <QSignalSpy>
 #include <QTest>
+
+#include <cmath>
 
 using namespace fleet;
 
@@ -126,6 +129,7 @@ private Q_SLOTS:
     void workerFilterAndSort();
     void auditIsBounded();
     void liveOverTheNetwork();
+    void historyBackfilledOnConnect();
 };
 
 void TestFleetStore::convergesUnderModelTesters()
@@ -352,6 +356,37 @@ void TestFleetStore::liveOverTheNetwork()
     compareWithServer(store, harness.sim());
     QVERIFY(store.history().latestSecond() > 0);
     QCOMPARE(regions.index(0, 0).data(RegionModel::VerdictRole).toInt(), int(Verdict::Healthy));
+}
+
+void TestFleetStore::historyBackfilledOnConnect()
+{
+    SimHarness harness;
+    harness.sim().advance(4 * 3600); // the console opens at 12:00, mid-incident
+    ClientConfig config;
+    config.baseUrl = harness.baseUrl();
+    config.token = QStringLiteral("view-secret");
+    FleetConnection connection(config);
+    FleetStore store;
+    store.attach(&connection);
+    HistoryLoader loader(&store, connection.client(), 3);
+    RegionModel regions(&store);
+    QSignalSpy done(&loader, &HistoryLoader::finished);
+    connection.start();
+    QVERIFY(done.wait(30000));
+    QCOMPARE(loader.failures(), 0);
+    const HealthTimeline &h = store.history();
+    const int eu = h.regionIndex(QStringLiteral("eu-central"));
+    const qint64 now = harness.sim().now() / 1000;
+    // Three hours back, at one-second resolution, without waiting for live data.
+    QVERIFY(!std::isnan(h.value(eu, HealthTimeline::PacketLoss, now - 3 * 3600 + 10)));
+    QVERIFY(!std::isnan(h.value(eu, HealthTimeline::PacketLoss, now - 1)));
+    QVERIFY(h.value(eu, HealthTimeline::PacketLoss, now - 60) > 0.2f); // the incident is in it
+    QVERIFY(h.value(eu, HealthTimeline::PacketLoss, now - 3 * 3600 + 10) < 0.1f); // and the calm before
+    // Before the simulation began the server had no data: those seconds stay gaps.
+    QVERIFY(std::isnan(h.value(eu, HealthTimeline::PacketLoss, harness.sim().scenario().start / 1000 - 5)));
+    // The verdict is judged at once from the backfilled minute.
+    const int row = store.regionRow(QStringLiteral("eu-central"));
+    QTRY_COMPARE(regions.index(row, 0).data(RegionModel::VerdictRole).toInt(), int(Verdict::Degraded));
 }
 
 QTEST_GUILESS_MAIN(TestFleetStore)

@@ -1,0 +1,77 @@
+#include "historyloader.h"
+
+#include "fleetclient.h"
+#include "fleetstore.h"
+#include "isotime.h"
+
+#include <QLoggingCategory>
+
+Q_DECLARE_LOGGING_CATEGORY(lcModels)
+
+namespace fleet {
+
+namespace {
+
+constexpr qint64 kChunkSeconds = 10000; // the API's limit on buckets per answer
+constexpr int kParallel = 2;
+
+} // namespace
+
+HistoryLoader::HistoryLoader(FleetStore *store, FleetClient *client, int hours, QObject *parent)
+    : QObject(parent)
+    , m_store(store)
+    , m_client(client)
+    , m_hours(hours)
+{
+    connect(store, &FleetStore::snapshotApplied, this, [this] {
+        if (m_store)
+            plan(m_store->serverTime() / 1000);
+    });
+}
+
+void HistoryLoader::plan(qint64 untilSecond)
+{
+    const qint64 windowStart = untilSecond - qint64(m_hours) * 3600 + 1;
+    const qint64 from = std::max(windowStart, m_loadedUntil);
+    if (untilSecond <= from)
+        return;
+    m_loadedUntil = untilSecond + 1;
+    // Newest first: what an engineer looks at first is the last hour.
+    for (qint64 end = untilSecond + 1; end > from; end -= kChunkSeconds) {
+        for (const Region &r : m_store->regions())
+            m_queue.push_back({ r.id, std::max(from, end - kChunkSeconds), end });
+    }
+    m_total += int(m_queue.size());
+    pump();
+}
+
+void HistoryLoader::pump()
+{
+    while (m_inFlight < kParallel && !m_queue.empty() && m_client && m_store) {
+        const Chunk chunk = m_queue.front();
+        m_queue.pop_front();
+        ++m_inFlight;
+        m_client->health(chunk.region, formatIsoUtc(chunk.fromSecond * 1000), formatIsoUtc(chunk.toSecond * 1000), 1, this,
+            [this, chunk](ApiResult<HealthHistory> result) {
+                --m_inFlight;
+                ++m_done;
+                if (result.ok() && m_store) {
+                    for (const HealthSample &s : result.value->buckets)
+                        m_store->history().record(chunk.region, s);
+                } else {
+                    ++m_failures;
+                    qCWarning(lcModels).noquote() << "health backfill of" << chunk.region << "failed:" << result.error.message;
+                }
+                Q_EMIT progress(m_done, m_total);
+                if (isIdle()) {
+                    if (m_store)
+                        m_store->markHealthChanged();
+                    Q_EMIT finished();
+                } else {
+                    pump();
+                }
+            });
+    }
+}
+
+} // namespace fleet

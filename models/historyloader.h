@@ -1,0 +1,53 @@
+#pragma once
+
+#include <QObject>
+#include <QPointer>
+
+#include <deque>
+
+namespace fleet {
+
+class FleetClient;
+class FleetStore;
+
+// Backfills the store's health timeline from GET /v1/regions/{id}/health so that a console opened mid-incident
+// shows the past hours at once. After every snapshot it fetches, per region, what the timeline lacks between
+// (now - hours) and the snapshot's time, at one-second resolution, in chunks the API accepts (10,000 buckets),
+// newest first, two requests at a time. Live health events fill the rest; gaps the server has no data for
+// stay gaps.
+class HistoryLoader : public QObject
+{
+    Q_OBJECT
+
+public:
+    HistoryLoader(FleetStore *store, FleetClient *client, int hours = 24, QObject *parent = nullptr);
+
+    bool isIdle() const { return m_queue.empty() && m_inFlight == 0; }
+    int failures() const { return m_failures; }
+
+Q_SIGNALS:
+    void finished(); // every queued chunk answered
+    void progress(int done, int total);
+
+private:
+    struct Chunk
+    {
+        QString region;
+        qint64 fromSecond;
+        qint64 toSecond; // exclusive
+    };
+    void plan(qint64 untilSecond);
+    void pump();
+
+    QPointer<FleetStore> m_store;
+    QPointer<FleetClient> m_client;
+    int m_hours;
+    std::deque<Chunk> m_queue;
+    int m_inFlight = 0;
+    int m_done = 0;
+    int m_total = 0;
+    int m_failures = 0;
+    qint64 m_loadedUntil = 0; // seconds before this were already planned
+};
+
+} // namespace fleet
