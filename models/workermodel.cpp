@@ -127,7 +127,15 @@ void WorkerFilterModel::setSourceModel(QAbstractItemModel *source)
     QSortFilterProxyModel::setSourceModel(source);
     if (source) {
         connect(source, &QAbstractItemModel::dataChanged, this, [this] {
-            if (!m_refresh.isActive())
+            // Only what can change live needs a refresh: worker ids, names, regions, arches, versions and start
+            // times do not, so a table sorted and filtered by those is left alone.
+            const int column = sortColumn();
+            const bool sortedByLiveData = column >= 0 && column != WorkerModel::IdColumn
+                && column != WorkerModel::NameColumn && column != WorkerModel::RegionColumn
+                && column != WorkerModel::ArchColumn && column != WorkerModel::VersionColumn
+                && column != WorkerModel::StartedColumn;
+            const bool filteredByLiveData = m_state >= 0 || !m_text.isEmpty();
+            if ((sortedByLiveData || filteredByLiveData) && !m_refresh.isActive())
                 m_refresh.start();
         });
     }
