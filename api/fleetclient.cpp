@@ -56,8 +56,7 @@ QByteArray actionBody(const QString &reason, qint64 expiresAt, const std::functi
 }
 
 // A decoder's result as the client's: a decode failure is an error of kind Decode.
-template <typename T>
-ApiResult<T> fromDecoded(Result<T> decoded)
+template <typename T> ApiResult<T> fromDecoded(Result<T> decoded)
 {
     ApiResult<T> result;
     if (decoded.ok()) {

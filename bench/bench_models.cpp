@@ -52,9 +52,12 @@ int main(int argc, char **argv)
     QCoreApplication app(argc, argv);
     QCommandLineParser parser;
     parser.addHelpOption();
-    const QCommandLineOption workersOpt(QStringLiteral("workers"), QStringLiteral("Fleet size."), QStringLiteral("n"), QStringLiteral("50000"));
-    const QCommandLineOption regionsOpt(QStringLiteral("regions"), QStringLiteral("Regions with 24 h of history."), QStringLiteral("n"), QStringLiteral("30"));
-    const QCommandLineOption runsOpt(QStringLiteral("runs"), QStringLiteral("Repetitions."), QStringLiteral("n"), QStringLiteral("20"));
+    const QCommandLineOption workersOpt(
+        QStringLiteral("workers"), QStringLiteral("Fleet size."), QStringLiteral("n"), QStringLiteral("50000"));
+    const QCommandLineOption regionsOpt(QStringLiteral("regions"), QStringLiteral("Regions with 24 h of history."),
+        QStringLiteral("n"), QStringLiteral("30"));
+    const QCommandLineOption runsOpt(
+        QStringLiteral("runs"), QStringLiteral("Repetitions."), QStringLiteral("n"), QStringLiteral("20"));
     parser.addOptions({ workersOpt, regionsOpt, runsOpt });
     parser.process(app);
     const int workerCount = parser.value(workersOpt).toInt();
@@ -116,7 +119,8 @@ int main(int argc, char **argv)
     }
     std::printf("apply %d worker events + one flush (dataChanged in %d blocks): %8.3f ms (target < 2 ms)\n", n / 100,
         blocks, bestTick);
-    std::printf("full model reset of the same model, proxy attached:            %8.3f ms  = %.0fx the tick (target >= 20x)\n",
+    std::printf(
+        "full model reset of the same model, proxy attached:            %8.3f ms  = %.0fx the tick (target >= 20x)\n",
         bestReset, bestReset / bestTick);
 
     double bestRefresh = 1e300;

@@ -23,7 +23,10 @@ int OperationModel::rowCount(const QModelIndex &parent) const
     return parent.isValid() || !m_store ? 0 : int(m_store->operations().size());
 }
 
-int OperationModel::columnCount(const QModelIndex &parent) const { return parent.isValid() ? 0 : ColumnCount; }
+int OperationModel::columnCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : ColumnCount;
+}
 
 QVariant OperationModel::data(const QModelIndex &index, int role) const
 {
@@ -32,32 +35,55 @@ QVariant OperationModel::data(const QModelIndex &index, int role) const
     const Operation &op = m_store->operations()[std::size_t(index.row())];
     if (role == Qt::DisplayRole) {
         switch (Column(index.column())) {
-        case IdColumn: return op.id;
-        case TypeColumn: return wireName(op.type).toString();
-        case StateColumn: return wireName(op.state).toString();
-        case TargetColumn: return op.worker.isEmpty() ? op.region : op.worker;
-        case ProgressColumn: return op.progressTotal > 0 ? double(op.progressDone) / op.progressTotal : 0.0;
-        case RequestedByColumn: return op.requestedBy;
-        case ReasonColumn: return op.reason;
-        case CreatedColumn: return op.createdAt;
-        case ColumnCount: return {};
+        case IdColumn:
+            return op.id;
+        case TypeColumn:
+            return wireName(op.type).toString();
+        case StateColumn:
+            return wireName(op.state).toString();
+        case TargetColumn:
+            return op.worker.isEmpty() ? op.region : op.worker;
+        case ProgressColumn:
+            return op.progressTotal > 0 ? double(op.progressDone) / op.progressTotal : 0.0;
+        case RequestedByColumn:
+            return op.requestedBy;
+        case ReasonColumn:
+            return op.reason;
+        case CreatedColumn:
+            return op.createdAt;
+        case ColumnCount:
+            return {};
         }
     }
     switch (role) {
-    case IdRole: return op.id;
-    case TypeRole: return int(op.type);
-    case StateRole: return int(op.state);
-    case RegionRole: return op.region;
-    case WorkerRole: return op.worker;
-    case ProgressDoneRole: return op.progressDone;
-    case ProgressTotalRole: return op.progressTotal;
-    case RequestedByRole: return op.requestedBy;
-    case ReasonRole: return op.reason;
-    case CreatedAtRole: return op.createdAt;
-    case FinishedAtRole: return op.finishedAt;
-    case ExpiresAtRole: return op.expiresAt;
-    case MessageRole: return op.message;
-    default: return {};
+    case IdRole:
+        return op.id;
+    case TypeRole:
+        return int(op.type);
+    case StateRole:
+        return int(op.state);
+    case RegionRole:
+        return op.region;
+    case WorkerRole:
+        return op.worker;
+    case ProgressDoneRole:
+        return op.progressDone;
+    case ProgressTotalRole:
+        return op.progressTotal;
+    case RequestedByRole:
+        return op.requestedBy;
+    case ReasonRole:
+        return op.reason;
+    case CreatedAtRole:
+        return op.createdAt;
+    case FinishedAtRole:
+        return op.finishedAt;
+    case ExpiresAtRole:
+        return op.expiresAt;
+    case MessageRole:
+        return op.message;
+    default:
+        return {};
     }
 }
 
@@ -66,15 +92,24 @@ QVariant OperationModel::headerData(int section, Qt::Orientation orientation, in
     if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
         return {};
     switch (Column(section)) {
-    case IdColumn: return tr("Operation");
-    case TypeColumn: return tr("Action");
-    case StateColumn: return tr("State");
-    case TargetColumn: return tr("Target");
-    case ProgressColumn: return tr("Progress");
-    case RequestedByColumn: return tr("By");
-    case ReasonColumn: return tr("Why");
-    case CreatedColumn: return tr("Started");
-    case ColumnCount: break;
+    case IdColumn:
+        return tr("Operation");
+    case TypeColumn:
+        return tr("Action");
+    case StateColumn:
+        return tr("State");
+    case TargetColumn:
+        return tr("Target");
+    case ProgressColumn:
+        return tr("Progress");
+    case RequestedByColumn:
+        return tr("By");
+    case ReasonColumn:
+        return tr("Why");
+    case CreatedColumn:
+        return tr("Started");
+    case ColumnCount:
+        break;
     }
     return {};
 }
@@ -94,7 +129,10 @@ int AuditModel::rowCount(const QModelIndex &parent) const
     return parent.isValid() || !m_store ? 0 : int(m_store->audit().size());
 }
 
-int AuditModel::columnCount(const QModelIndex &parent) const { return parent.isValid() ? 0 : ColumnCount; }
+int AuditModel::columnCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : ColumnCount;
+}
 
 QVariant AuditModel::data(const QModelIndex &index, int role) const
 {
@@ -103,27 +141,45 @@ QVariant AuditModel::data(const QModelIndex &index, int role) const
     const AuditEntry &e = m_store->audit()[std::size_t(index.row())];
     if (role == Qt::DisplayRole) {
         switch (Column(index.column())) {
-        case TimeColumn: return e.time;
-        case ActorColumn: return e.actor;
-        case ActionColumn: return e.action;
-        case TargetColumn: return e.target;
-        case ResultColumn: return e.result;
-        case ReasonColumn: return e.reason;
-        case ColumnCount: return {};
+        case TimeColumn:
+            return e.time;
+        case ActorColumn:
+            return e.actor;
+        case ActionColumn:
+            return e.action;
+        case TargetColumn:
+            return e.target;
+        case ResultColumn:
+            return e.result;
+        case ReasonColumn:
+            return e.reason;
+        case ColumnCount:
+            return {};
         }
     }
     switch (role) {
-    case IdRole: return e.id;
-    case TimeRole: return e.time;
-    case ActorRole: return e.actor;
-    case RoleRole: return int(e.role);
-    case ActionRole: return e.action;
-    case TargetRole: return e.target;
-    case ResultRole: return e.result;
-    case ReasonRole: return e.reason;
-    case DetailRole: return e.detail;
-    case OperationRole: return e.operation;
-    default: return {};
+    case IdRole:
+        return e.id;
+    case TimeRole:
+        return e.time;
+    case ActorRole:
+        return e.actor;
+    case RoleRole:
+        return int(e.role);
+    case ActionRole:
+        return e.action;
+    case TargetRole:
+        return e.target;
+    case ResultRole:
+        return e.result;
+    case ReasonRole:
+        return e.reason;
+    case DetailRole:
+        return e.detail;
+    case OperationRole:
+        return e.operation;
+    default:
+        return {};
     }
 }
 
@@ -132,13 +188,20 @@ QVariant AuditModel::headerData(int section, Qt::Orientation orientation, int ro
     if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
         return {};
     switch (Column(section)) {
-    case TimeColumn: return tr("Time (UTC)");
-    case ActorColumn: return tr("Who");
-    case ActionColumn: return tr("Did");
-    case TargetColumn: return tr("To");
-    case ResultColumn: return tr("Result");
-    case ReasonColumn: return tr("Why");
-    case ColumnCount: break;
+    case TimeColumn:
+        return tr("Time (UTC)");
+    case ActorColumn:
+        return tr("Who");
+    case ActionColumn:
+        return tr("Did");
+    case TargetColumn:
+        return tr("To");
+    case ResultColumn:
+        return tr("Result");
+    case ReasonColumn:
+        return tr("Why");
+    case ColumnCount:
+        break;
     }
     return {};
 }

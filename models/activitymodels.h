@@ -13,10 +13,32 @@ class OperationModel : public QAbstractTableModel
     Q_OBJECT
 
 public:
-    enum Column { IdColumn, TypeColumn, StateColumn, TargetColumn, ProgressColumn, RequestedByColumn, ReasonColumn,
-        CreatedColumn, ColumnCount };
-    enum Role { IdRole = Qt::UserRole + 1, TypeRole, StateRole, RegionRole, WorkerRole, ProgressDoneRole,
-        ProgressTotalRole, RequestedByRole, ReasonRole, CreatedAtRole, FinishedAtRole, ExpiresAtRole, MessageRole };
+    enum Column {
+        IdColumn,
+        TypeColumn,
+        StateColumn,
+        TargetColumn,
+        ProgressColumn,
+        RequestedByColumn,
+        ReasonColumn,
+        CreatedColumn,
+        ColumnCount
+    };
+    enum Role {
+        IdRole = Qt::UserRole + 1,
+        TypeRole,
+        StateRole,
+        RegionRole,
+        WorkerRole,
+        ProgressDoneRole,
+        ProgressTotalRole,
+        RequestedByRole,
+        ReasonRole,
+        CreatedAtRole,
+        FinishedAtRole,
+        ExpiresAtRole,
+        MessageRole
+    };
 
     explicit OperationModel(FleetStore *store, QObject *parent = nullptr);
     int rowCount(const QModelIndex &parent = {}) const override;
@@ -35,8 +57,18 @@ class AuditModel : public QAbstractTableModel
 
 public:
     enum Column { TimeColumn, ActorColumn, ActionColumn, TargetColumn, ResultColumn, ReasonColumn, ColumnCount };
-    enum Role { IdRole = Qt::UserRole + 1, TimeRole, ActorRole, RoleRole, ActionRole, TargetRole, ResultRole,
-        ReasonRole, DetailRole, OperationRole };
+    enum Role {
+        IdRole = Qt::UserRole + 1,
+        TimeRole,
+        ActorRole,
+        RoleRole,
+        ActionRole,
+        TargetRole,
+        ResultRole,
+        ReasonRole,
+        DetailRole,
+        OperationRole
+    };
 
     explicit AuditModel(FleetStore *store, QObject *parent = nullptr);
     int rowCount(const QModelIndex &parent = {}) const override;

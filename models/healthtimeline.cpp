@@ -99,7 +99,8 @@ float HealthTimeline::value(int region, Metric metric, qint64 second) const
     return const_cast<HealthTimeline *>(this)->slot(region, metric, second)[0];
 }
 
-void HealthTimeline::series(int region, Metric metric, qint64 fromSecond, qint64 toSecond, std::vector<float> *out) const
+void HealthTimeline::series(
+    int region, Metric metric, qint64 fromSecond, qint64 toSecond, std::vector<float> *out) const
 {
     out->assign(std::size_t(std::max<qint64>(0, toSecond - fromSecond + 1)), kGap);
     if (region < 0 || region >= int(m_data.size()))
@@ -116,7 +117,8 @@ void HealthTimeline::series(int region, Metric metric, qint64 fromSecond, qint64
     }
 }
 
-std::vector<QPointF> HealthTimeline::reduced(int region, Metric metric, qint64 fromSecond, qint64 toSecond, int columns) const
+std::vector<QPointF> HealthTimeline::reduced(
+    int region, Metric metric, qint64 fromSecond, qint64 toSecond, int columns) const
 {
     thread_local std::vector<float> buffer;
     series(region, metric, fromSecond, toSecond, &buffer);

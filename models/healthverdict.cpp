@@ -91,7 +91,9 @@ QString VerdictTracker::describe(const RegionStats &stats)
             top = f;
     }
     if (top >= 0)
-        parts << QStringLiteral("%1 %2/min").arg(wireName(FailureReason(top))).arg(std::lround(stats.failuresPerMinute(FailureReason(top))));
+        parts << QStringLiteral("%1 %2/min")
+                     .arg(wireName(FailureReason(top)))
+                     .arg(std::lround(stats.failuresPerMinute(FailureReason(top))));
     else
         parts << QStringLiteral("no failures");
     if (stats.rttP95Ms > 0)

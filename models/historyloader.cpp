@@ -51,8 +51,8 @@ void HistoryLoader::pump()
         const Chunk chunk = m_queue.front();
         m_queue.pop_front();
         ++m_inFlight;
-        m_client->health(chunk.region, formatIsoUtc(chunk.fromSecond * 1000), formatIsoUtc(chunk.toSecond * 1000), 1, this,
-            [this, chunk](ApiResult<HealthHistory> result) {
+        m_client->health(chunk.region, formatIsoUtc(chunk.fromSecond * 1000), formatIsoUtc(chunk.toSecond * 1000), 1,
+            this, [this, chunk](ApiResult<HealthHistory> result) {
                 --m_inFlight;
                 ++m_done;
                 if (result.ok() && m_store) {
@@ -60,7 +60,8 @@ void HistoryLoader::pump()
                         m_store->history().record(chunk.region, s);
                 } else {
                     ++m_failures;
-                    qCWarning(lcModels).noquote() << "health backfill of" << chunk.region << "failed:" << result.error.message;
+                    qCWarning(lcModels).noquote()
+                        << "health backfill of" << chunk.region << "failed:" << result.error.message;
                 }
                 Q_EMIT progress(m_done, m_total);
                 if (isIdle()) {

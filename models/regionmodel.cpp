@@ -61,7 +61,8 @@ void RegionModel::rebuildRows()
     if (m_store->history().latestSecond() > 0) {
         for (std::size_t r = 0; r < m_rows.size(); ++r) {
             const int h = m_store->history().regionIndex(m_store->regions()[r].id);
-            m_rows[r].stats = RegionStats::fromHistory(m_store->history(), h, m_store->history().latestSecond(), m_thresholds.windowSeconds);
+            m_rows[r].stats = RegionStats::fromHistory(
+                m_store->history(), h, m_store->history().latestSecond(), m_thresholds.windowSeconds);
             m_rows[r].tracker.update(m_rows[r].stats, m_store->history().latestSecond());
         }
     }
@@ -87,9 +88,15 @@ void RegionModel::evaluate()
         Q_EMIT dataChanged(index(first, 0), index(last, ColumnCount - 1));
 }
 
-int RegionModel::rowCount(const QModelIndex &parent) const { return parent.isValid() ? 0 : int(m_rows.size()); }
+int RegionModel::rowCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : int(m_rows.size());
+}
 
-int RegionModel::columnCount(const QModelIndex &parent) const { return parent.isValid() ? 0 : ColumnCount; }
+int RegionModel::columnCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : ColumnCount;
+}
 
 QVariant RegionModel::data(const QModelIndex &index, int role) const
 {
@@ -99,53 +106,91 @@ QVariant RegionModel::data(const QModelIndex &index, int role) const
     const Row &row = m_rows[std::size_t(index.row())];
     if (role == Qt::DisplayRole) {
         switch (Column(index.column())) {
-        case RegionColumn: role = NameRole; break;
-        case VerdictColumn: return wireName(row.tracker.verdict());
-        case ReasonColumn: role = VerdictReasonRole; break;
-        case DispatchColumn: return wireName(region.dispatchState).toString();
-        case WorkersColumn: role = LiveWorkersRole; break;
-        case SuccessColumn: role = SuccessRateRole; break;
-        case PacketLossColumn: role = PacketLossRole; break;
-        case RttColumn: role = RttP95Role; break;
-        case QueueColumn: role = QueueDepthRole; break;
-        case ColumnCount: return {};
+        case RegionColumn:
+            role = NameRole;
+            break;
+        case VerdictColumn:
+            return wireName(row.tracker.verdict());
+        case ReasonColumn:
+            role = VerdictReasonRole;
+            break;
+        case DispatchColumn:
+            return wireName(region.dispatchState).toString();
+        case WorkersColumn:
+            role = LiveWorkersRole;
+            break;
+        case SuccessColumn:
+            role = SuccessRateRole;
+            break;
+        case PacketLossColumn:
+            role = PacketLossRole;
+            break;
+        case RttColumn:
+            role = RttP95Role;
+            break;
+        case QueueColumn:
+            role = QueueDepthRole;
+            break;
+        case ColumnCount:
+            return {};
         }
     }
     const WorkerCounts &c = region.workersByState;
     switch (role) {
-    case IdRole: return region.id;
-    case NameRole: return region.name;
-    case ProviderRole: return region.provider;
-    case LocationRole: return region.location;
-    case DispatchStateRole: return int(region.dispatchState);
-    case DispatchReasonRole: return region.dispatchReason;
-    case IdleWorkersRole: return c[int(WorkerState::Idle)];
-    case BusyWorkersRole: return c[int(WorkerState::Busy)];
-    case OfflineWorkersRole: return c[int(WorkerState::Offline)];
-    case ProvisioningWorkersRole: return c[int(WorkerState::Provisioning)];
-    case DrainingWorkersRole: return c[int(WorkerState::Draining)];
+    case IdRole:
+        return region.id;
+    case NameRole:
+        return region.name;
+    case ProviderRole:
+        return region.provider;
+    case LocationRole:
+        return region.location;
+    case DispatchStateRole:
+        return int(region.dispatchState);
+    case DispatchReasonRole:
+        return region.dispatchReason;
+    case IdleWorkersRole:
+        return c[int(WorkerState::Idle)];
+    case BusyWorkersRole:
+        return c[int(WorkerState::Busy)];
+    case OfflineWorkersRole:
+        return c[int(WorkerState::Offline)];
+    case ProvisioningWorkersRole:
+        return c[int(WorkerState::Provisioning)];
+    case DrainingWorkersRole:
+        return c[int(WorkerState::Draining)];
     case LiveWorkersRole: {
         int live = 0;
         for (int s = 0; s < kWorkerStateCount; ++s)
             live += s == int(WorkerState::Terminated) ? 0 : c[s];
         return live;
     }
-    case SuccessRateRole: return row.stats.successRate();
-    case TimeoutsPerMinuteRole: return row.stats.failuresPerMinute(FailureReason::ETimedOut);
+    case SuccessRateRole:
+        return row.stats.successRate();
+    case TimeoutsPerMinuteRole:
+        return row.stats.failuresPerMinute(FailureReason::ETimedOut);
     case FailuresPerMinuteRole: {
         QVariantMap m;
         for (int f = 0; f < kFailureReasonCount; ++f)
             m.insert(wireName(FailureReason(f)).toString(), row.stats.failuresPerMinute(FailureReason(f)));
         return m;
     }
-    case PacketLossRole: return row.stats.samples ? row.stats.packetLoss : region.packetLoss;
-    case RttP95Role: return row.stats.samples ? row.stats.rttP95Ms : region.rttP95Ms;
-    case QueueDepthRole: return row.stats.queueDepth;
-    case WaitP95Role: return row.stats.waitP95Seconds;
-    case VerdictRole: return int(row.tracker.verdict());
-    case VerdictReasonRole: return row.tracker.reason();
-    case SeverityRole: return severity(row.tracker.verdict());
-    default: return {};
+    case PacketLossRole:
+        return row.stats.samples ? row.stats.packetLoss : region.packetLoss;
+    case RttP95Role:
+        return row.stats.samples ? row.stats.rttP95Ms : region.rttP95Ms;
+    case QueueDepthRole:
+        return row.stats.queueDepth;
+    case WaitP95Role:
+        return row.stats.waitP95Seconds;
+    case VerdictRole:
+        return int(row.tracker.verdict());
+    case VerdictReasonRole:
+        return row.tracker.reason();
+    case SeverityRole:
+        return severity(row.tracker.verdict());
+    default:
+        return {};
     }
 }
 
@@ -154,16 +199,26 @@ QVariant RegionModel::headerData(int section, Qt::Orientation orientation, int r
     if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
         return {};
     switch (Column(section)) {
-    case RegionColumn: return tr("Region");
-    case VerdictColumn: return tr("Health");
-    case ReasonColumn: return tr("Why");
-    case DispatchColumn: return tr("Dispatch");
-    case WorkersColumn: return tr("Workers");
-    case SuccessColumn: return tr("Success");
-    case PacketLossColumn: return tr("Loss");
-    case RttColumn: return tr("RTT p95");
-    case QueueColumn: return tr("Queue");
-    case ColumnCount: break;
+    case RegionColumn:
+        return tr("Region");
+    case VerdictColumn:
+        return tr("Health");
+    case ReasonColumn:
+        return tr("Why");
+    case DispatchColumn:
+        return tr("Dispatch");
+    case WorkersColumn:
+        return tr("Workers");
+    case SuccessColumn:
+        return tr("Success");
+    case PacketLossColumn:
+        return tr("Loss");
+    case RttColumn:
+        return tr("RTT p95");
+    case QueueColumn:
+        return tr("Queue");
+    case ColumnCount:
+        break;
     }
     return {};
 }

@@ -19,8 +19,18 @@ class RegionModel : public QAbstractTableModel
     Q_OBJECT
 
 public:
-    enum Column { RegionColumn, VerdictColumn, ReasonColumn, DispatchColumn, WorkersColumn, SuccessColumn,
-        PacketLossColumn, RttColumn, QueueColumn, ColumnCount };
+    enum Column {
+        RegionColumn,
+        VerdictColumn,
+        ReasonColumn,
+        DispatchColumn,
+        WorkersColumn,
+        SuccessColumn,
+        PacketLossColumn,
+        RttColumn,
+        QueueColumn,
+        ColumnCount
+    };
     enum Role {
         IdRole = Qt::UserRole + 1,
         NameRole,

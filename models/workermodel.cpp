@@ -10,9 +10,11 @@ WorkerModel::WorkerModel(FleetStore *store, QObject *parent)
 {
     connect(store, &FleetStore::workersAboutToBeReset, this, [this] { beginResetModel(); });
     connect(store, &FleetStore::workersReset, this, [this] { endResetModel(); });
-    connect(store, &FleetStore::workersAboutToBeInserted, this, [this](int first, int last) { beginInsertRows({}, first, last); });
+    connect(store, &FleetStore::workersAboutToBeInserted, this,
+        [this](int first, int last) { beginInsertRows({}, first, last); });
     connect(store, &FleetStore::workersInserted, this, [this] { endInsertRows(); });
-    connect(store, &FleetStore::workersAboutToBeRemoved, this, [this](int first, int last) { beginRemoveRows({}, first, last); });
+    connect(store, &FleetStore::workersAboutToBeRemoved, this,
+        [this](int first, int last) { beginRemoveRows({}, first, last); });
     connect(store, &FleetStore::workersRemoved, this, [this] { endRemoveRows(); });
     connect(store, &FleetStore::workersChanged, this, [this](const FleetStore::Ranges &ranges) {
         for (const auto &[first, last] : ranges)
@@ -25,7 +27,10 @@ int WorkerModel::rowCount(const QModelIndex &parent) const
     return parent.isValid() || !m_store ? 0 : int(m_store->workers().size());
 }
 
-int WorkerModel::columnCount(const QModelIndex &parent) const { return parent.isValid() ? 0 : ColumnCount; }
+int WorkerModel::columnCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : ColumnCount;
+}
 
 QVariant WorkerModel::data(const QModelIndex &index, int role) const
 {
@@ -34,49 +39,88 @@ QVariant WorkerModel::data(const QModelIndex &index, int role) const
     const Worker &w = m_store->workers()[std::size_t(index.row())];
     if (role == Qt::DisplayRole || role == Qt::EditRole) {
         switch (Column(index.column())) {
-        case IdColumn: role = IdRole; break;
-        case NameColumn: role = NameRole; break;
-        case RegionColumn: role = RegionRole; break;
-        case ArchColumn: return w.arch == Arch::Unknown ? w.unknown.value(QStringLiteral("arch")) : wireName(w.arch).toString();
-        case StateColumn: return w.state == WorkerState::Unknown ? w.unknown.value(QStringLiteral("state")) : wireName(w.state).toString();
-        case BuildColumn: role = CurrentBuildRole; break;
-        case RttColumn: role = RttMsRole; break;
-        case PacketLossColumn: role = PacketLossRole; break;
-        case FailuresColumn: role = RecentFailuresRole; break;
-        case HeartbeatColumn: role = LastHeartbeatRole; break;
-        case VersionColumn: role = VersionRole; break;
-        case StartedColumn: role = StartedAtRole; break;
-        case ColumnCount: return {};
+        case IdColumn:
+            role = IdRole;
+            break;
+        case NameColumn:
+            role = NameRole;
+            break;
+        case RegionColumn:
+            role = RegionRole;
+            break;
+        case ArchColumn:
+            return w.arch == Arch::Unknown ? w.unknown.value(QStringLiteral("arch")) : wireName(w.arch).toString();
+        case StateColumn:
+            return w.state == WorkerState::Unknown ? w.unknown.value(QStringLiteral("state"))
+                                                   : wireName(w.state).toString();
+        case BuildColumn:
+            role = CurrentBuildRole;
+            break;
+        case RttColumn:
+            role = RttMsRole;
+            break;
+        case PacketLossColumn:
+            role = PacketLossRole;
+            break;
+        case FailuresColumn:
+            role = RecentFailuresRole;
+            break;
+        case HeartbeatColumn:
+            role = LastHeartbeatRole;
+            break;
+        case VersionColumn:
+            role = VersionRole;
+            break;
+        case StartedColumn:
+            role = StartedAtRole;
+            break;
+        case ColumnCount:
+            return {};
         }
     }
     switch (role) {
-    case IdRole: return w.id;
-    case NameRole: return w.name;
-    case RegionRole: return w.region;
-    case ArchRole: return int(w.arch);
-    case StateRole: return int(w.state);
-    case CurrentBuildRole: return w.currentBuild;
-    case RttMsRole: return w.rttMs;
-    case PacketLossRole: return w.packetLoss;
+    case IdRole:
+        return w.id;
+    case NameRole:
+        return w.name;
+    case RegionRole:
+        return w.region;
+    case ArchRole:
+        return int(w.arch);
+    case StateRole:
+        return int(w.state);
+    case CurrentBuildRole:
+        return w.currentBuild;
+    case RttMsRole:
+        return w.rttMs;
+    case PacketLossRole:
+        return w.packetLoss;
     case RecentFailuresRole: {
         int total = 0;
         for (int n : w.recentFailures)
             total += n;
         return total;
     }
-    case RecentTimeoutsRole: return w.recentFailures[int(FailureReason::ETimedOut)];
-    case LastHeartbeatRole: return w.lastHeartbeatAt;
-    case StartedAtRole: return w.startedAt;
-    case VersionRole: return w.version;
-    case OfflineReasonRole: return w.offlineReason;
-    case OperationRole: return w.operation;
+    case RecentTimeoutsRole:
+        return w.recentFailures[int(FailureReason::ETimedOut)];
+    case LastHeartbeatRole:
+        return w.lastHeartbeatAt;
+    case StartedAtRole:
+        return w.startedAt;
+    case VersionRole:
+        return w.version;
+    case OfflineReasonRole:
+        return w.offlineReason;
+    case OperationRole:
+        return w.operation;
     case UnknownValuesRole: {
         QStringList parts;
         for (auto it = w.unknown.cbegin(); it != w.unknown.cend(); ++it)
             parts << it.key() + QStringLiteral(": ") + it.value();
         return parts.join(QLatin1String("; "));
     }
-    default: return {};
+    default:
+        return {};
     }
 }
 
@@ -85,19 +129,32 @@ QVariant WorkerModel::headerData(int section, Qt::Orientation orientation, int r
     if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
         return {};
     switch (Column(section)) {
-    case IdColumn: return tr("Worker");
-    case NameColumn: return tr("Name");
-    case RegionColumn: return tr("Region");
-    case ArchColumn: return tr("Arch");
-    case StateColumn: return tr("State");
-    case BuildColumn: return tr("Build");
-    case RttColumn: return tr("RTT");
-    case PacketLossColumn: return tr("Loss");
-    case FailuresColumn: return tr("Failures (15 min)");
-    case HeartbeatColumn: return tr("Last heartbeat");
-    case VersionColumn: return tr("Version");
-    case StartedColumn: return tr("Started");
-    case ColumnCount: break;
+    case IdColumn:
+        return tr("Worker");
+    case NameColumn:
+        return tr("Name");
+    case RegionColumn:
+        return tr("Region");
+    case ArchColumn:
+        return tr("Arch");
+    case StateColumn:
+        return tr("State");
+    case BuildColumn:
+        return tr("Build");
+    case RttColumn:
+        return tr("RTT");
+    case PacketLossColumn:
+        return tr("Loss");
+    case FailuresColumn:
+        return tr("Failures (15 min)");
+    case HeartbeatColumn:
+        return tr("Last heartbeat");
+    case VersionColumn:
+        return tr("Version");
+    case StartedColumn:
+        return tr("Started");
+    case ColumnCount:
+        break;
     }
     return {};
 }

@@ -17,8 +17,21 @@ class WorkerModel : public QAbstractTableModel
     Q_OBJECT
 
 public:
-    enum Column { IdColumn, NameColumn, RegionColumn, ArchColumn, StateColumn, BuildColumn, RttColumn,
-        PacketLossColumn, FailuresColumn, HeartbeatColumn, VersionColumn, StartedColumn, ColumnCount };
+    enum Column {
+        IdColumn,
+        NameColumn,
+        RegionColumn,
+        ArchColumn,
+        StateColumn,
+        BuildColumn,
+        RttColumn,
+        PacketLossColumn,
+        FailuresColumn,
+        HeartbeatColumn,
+        VersionColumn,
+        StartedColumn,
+        ColumnCount
+    };
     enum Role {
         IdRole = Qt::UserRole + 1,
         NameRole,

@@ -257,7 +257,8 @@ void TestFleetStore::regionVerdictsFollowTheIncident()
     }
     QCOMPARE(regions.index(eu, 0).data(RegionModel::VerdictRole).toInt(), int(Verdict::Degraded));
     const QString reason = regions.index(eu, 0).data(RegionModel::VerdictReasonRole).toString();
-    QVERIFY2(reason.startsWith(QLatin1String("packet loss ")) && reason.contains(QLatin1String("ETIMEDOUT")), qPrintable(reason));
+    QVERIFY2(reason.startsWith(QLatin1String("packet loss ")) && reason.contains(QLatin1String("ETIMEDOUT")),
+        qPrintable(reason));
     QVERIFY(regions.index(eu, 0).data(RegionModel::TimeoutsPerMinuteRole).toDouble() > 1);
     QVERIFY(regions.index(eu, 0).data(RegionModel::SuccessRateRole).toDouble() < 0.9);
     QCOMPARE(regions.index(eu, 0).data(RegionModel::SeverityRole).toInt(), 2);
