@@ -58,40 +58,52 @@ qint64 daysFromCivil(qint64 y, unsigned m, unsigned d)
 // Fast path for "YYYY-MM-DDTHH:MM:SS[.fff]Z"; anything else goes through QDateTime.
 std::optional<qint64> parseTime(std::string_view s)
 {
-    auto digits = [&s](std::size_t at, std::size_t n, int *out) {
-        int v = 0;
-        for (std::size_t i = at; i < at + n; ++i) {
-            if (i >= s.size() || s[i] < '0' || s[i] > '9')
-                return false;
-            v = v * 10 + (s[i] - '0');
+    if (s.size() >= 20 && s[4] == '-' && s[7] == '-' && s[10] == 'T' && s[13] == ':' && s[16] == ':') {
+        constexpr int kDigits[] = { 0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18 };
+        unsigned d[14];
+        unsigned bad = 0;
+        for (int i = 0; i < 14; ++i) {
+            d[i] = unsigned(s[std::size_t(kDigits[i])]) - unsigned('0');
+            bad |= d[i] > 9 ? 1u : 0u;
         }
-        *out = v;
-        return true;
-    };
-    int y = 0, mo = 0, d = 0, h = 0, mi = 0, se = 0, ms = 0;
-    if (s.size() >= 20 && s[4] == '-' && s[7] == '-' && s[10] == 'T' && s[13] == ':' && s[16] == ':' && digits(0, 4, &y)
-        && digits(5, 2, &mo) && digits(8, 2, &d) && digits(11, 2, &h) && digits(14, 2, &mi) && digits(17, 2, &se)
-        && mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h < 24 && mi < 60 && se < 61) {
-        std::size_t at = 19;
-        if (s[at] == '.') {
-            std::size_t n = 0;
-            int frac = 0;
-            while (at + 1 + n < s.size() && s[at + 1 + n] >= '0' && s[at + 1 + n] <= '9') {
-                if (n < 3)
-                    frac = frac * 10 + (s[at + 1 + n] - '0');
-                ++n;
+        const int y = int(d[0] * 1000 + d[1] * 100 + d[2] * 10 + d[3]);
+        const int mo = int(d[4] * 10 + d[5]), day = int(d[6] * 10 + d[7]);
+        const int h = int(d[8] * 10 + d[9]), mi = int(d[10] * 10 + d[11]), se = int(d[12] * 10 + d[13]);
+        if (!bad && mo >= 1 && mo <= 12 && day >= 1 && day <= 31 && h < 24 && mi < 60 && se < 61) {
+            std::size_t at = 19;
+            int ms = 0;
+            if (s[at] == '.') {
+                std::size_t n = 0;
+                int frac = 0;
+                while (at + 1 + n < s.size() && s[at + 1 + n] >= '0' && s[at + 1 + n] <= '9') {
+                    if (n < 3)
+                        frac = frac * 10 + (s[at + 1 + n] - '0');
+                    ++n;
+                }
+                if (n == 0)
+                    return std::nullopt;
+                for (std::size_t k = n; k < 3; ++k)
+                    frac *= 10;
+                ms = frac;
+                at += 1 + n;
             }
-            if (n == 0)
-                return std::nullopt;
-            for (std::size_t k = n; k < 3; ++k)
-                frac *= 10;
-            ms = frac;
-            at += 1 + n;
+            if (at + 1 == s.size() && (s[at] == 'Z' || s[at] == 'z'))
+                return (daysFromCivil(y, unsigned(mo), unsigned(day)) * 86400 + h * 3600 + mi * 60 + se) * 1000 + ms;
         }
-        if (at + 1 == s.size() && (s[at] == 'Z' || s[at] == 'z'))
-            return (daysFromCivil(y, unsigned(mo), unsigned(d)) * 86400 + h * 3600 + mi * 60 + se) * 1000 + ms;
     }
     return parseIsoUtc(QString::fromUtf8(s.data(), qsizetype(s.size())));
+}
+
+// Field names are short: compare inline rather than through a memcmp call per field.
+inline bool sameKey(std::string_view a, std::string_view b)
+{
+    if (a.size() != b.size())
+        return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        if (a[i] != b[i])
+            return false;
+    }
+    return true;
 }
 
 // Wire spellings as UTF-8, in enum order, for comparing without converting to UTF-16.
@@ -144,7 +156,22 @@ struct WireDecoder::Private
         std::string_view key;
         qsizetype index = -1;
     };
-    std::vector<Step> path;
+    // A fixed stack: decoding is at most a few levels deep, and a vector's bookkeeping showed in profiles.
+    struct Path
+    {
+        std::array<Step, 16> steps;
+        std::size_t depth = 0;
+        void push_back(Step step)
+        {
+            if (depth < steps.size())
+                steps[depth] = step;
+            ++depth;
+        }
+        void pop_back() { --depth; }
+        void clear() { depth = 0; }
+        auto begin() const { return steps.begin(); }
+        auto end() const { return steps.begin() + std::min(depth, steps.size()); }
+    } path;
     QString endpoint;
     QString error;
 
@@ -249,6 +276,10 @@ struct WireDecoder::Private
             expected("true or false", v);
         return b;
     }
+    // Timestamps repeat (heartbeats land on the same seconds): the last one parsed is remembered.
+    std::string lastTimeText;
+    qint64 lastTimeValue = 0;
+
     qint64 time(const sj::dom::element &v, bool nullable)
     {
         if (nullable && v.is_null())
@@ -258,14 +289,19 @@ struct WireDecoder::Private
             expected("an RFC 3339 time string", v);
             return 0;
         }
+        if (sameKey(s, lastTimeText))
+            return lastTimeValue;
         const auto t = parseTime(s);
         if (!t) {
             fail(QStringLiteral("\"%1\" is not an RFC 3339 time with an offset, such as 2025-11-12T09:13:00Z")
                      .arg(qstr(s)));
             return 0;
         }
+        lastTimeText.assign(s);
+        lastTimeValue = *t;
         return *t;
     }
+
     template <typename Enum>
     Enum enumValue(const sj::dom::element &v, std::string_view field, QMap<QString, QString> &unknown)
     {
@@ -295,9 +331,9 @@ struct WireDecoder::Private
         std::size_t next = 0; // servers write fields in the documented order: try the expected one first
         for (const sj::dom::key_value_pair field : o) {
             std::size_t i = next;
-            if (i >= N || fields[i] != field.key) {
+            if (i >= N || !sameKey(fields[i], field.key)) {
                 i = 0;
-                while (i < N && fields[i] != field.key)
+                while (i < N && !sameKey(fields[i], field.key))
                     ++i;
             }
             next = i + 1;
@@ -373,7 +409,7 @@ struct WireDecoder::Private
             // Reasons come in the documented order: try the expected one before searching.
             const auto &names = kNames<FailureReason>;
             std::optional<FailureReason> reason;
-            if (next < names.size() && names[next] == field.key)
+            if (next < names.size() && sameKey(names[next], field.key))
                 reason = FailureReason(next);
             else
                 reason = failureFromUtf8(field.key);
