@@ -156,39 +156,41 @@ struct WireDecoder::Private
         std::string_view key;
         qsizetype index = -1;
     };
-    // A fixed stack: decoding is at most a few levels deep, and a vector's bookkeeping showed in profiles.
-    struct Path
-    {
-        std::array<Step, 16> steps;
-        std::size_t depth = 0;
-        void push_back(Step step)
-        {
-            if (depth < steps.size())
-                steps[depth] = step;
-            ++depth;
-        }
-        void pop_back() { --depth; }
-        void clear() { depth = 0; }
-        auto begin() const { return steps.begin(); }
-        auto end() const { return steps.begin() + std::min(depth, steps.size()); }
-    } path;
+    // Where an error happened is collected only when one happens: each level adds its key or index to `trail`
+    // as the failure unwinds, so the hot path keeps no path at all.
+    std::vector<Step> trail;
+    QString problem;
+    bool failedFlag = false;
     QString endpoint;
     QString error;
 
-    bool failed() const { return !error.isEmpty(); }
+    bool failed() const { return failedFlag; }
 
     void fail(const QString &what)
     {
-        if (!error.isEmpty())
+        if (failedFlag)
             return;
+        failedFlag = true;
+        problem = what;
+        trail.clear();
+    }
+
+    void unwind(Step step)
+    {
+        if (failedFlag)
+            trail.push_back(step);
+    }
+
+    QString composeError() const
+    {
         QString where;
-        for (const Step &s : path) {
-            if (s.index >= 0)
-                where += u'[' + QString::number(s.index) + u']';
+        for (auto it = trail.rbegin(); it != trail.rend(); ++it) {
+            if (it->index >= 0)
+                where += u'[' + QString::number(it->index) + u']';
             else
-                where += (where.isEmpty() ? QString() : QStringLiteral(".")) + qstr(s.key);
+                where += (where.isEmpty() ? QString() : QStringLiteral(".")) + qstr(it->key);
         }
-        error = endpoint + QStringLiteral(": ") + (where.isEmpty() ? QString() : where + QStringLiteral(": ")) + what;
+        return endpoint + QStringLiteral(": ") + (where.isEmpty() ? QString() : where + QStringLiteral(": ")) + problem;
     }
 
     void expected(const char *what, const sj::dom::element &v)
@@ -198,7 +200,9 @@ struct WireDecoder::Private
 
     bool parse(const QByteArray &json, sj::dom::element *root)
     {
-        path.clear();
+        trail.clear();
+        problem.clear();
+        failedFlag = false;
         error.clear();
         // Without a copy when the buffer already has simdjson's padding (FleetClient reserves it).
         const bool padded = json.capacity() - json.size() >= qsizetype(sj::SIMDJSON_PADDING);
@@ -217,39 +221,53 @@ struct WireDecoder::Private
         return true;
     }
 
-    // The last few interned strings, checked before the hash table: region ids and versions repeat in runs.
-    std::array<std::pair<std::string_view, QString>, 8> recent;
-    std::size_t recentNext = 0;
+    // Per field, the value interned last: region ids, versions and actors repeat in runs, so one compare usually
+    // answers before the hash table is asked.
+    enum InternSlot {
+        NoIntern = -1,
+        WorkerRegion,
+        WorkerVersion,
+        WorkerOfflineReason,
+        WorkerOperation,
+        RegionId,
+        OperationRegion,
+        OperationRequestedBy,
+        AuditActor,
+        AuditAction,
+        AuditResult,
+        HealthRegion,
+        InternSlots
+    };
+    std::array<std::pair<std::string_view, QString>, InternSlots> lastInterned;
 
-    QString intern(std::string_view s)
+    QString intern(std::string_view s, int slot)
     {
-        for (const auto &[key, value] : recent) {
-            if (key == s && !value.isNull())
-                return value;
-        }
+        auto &last = lastInterned[std::size_t(slot)];
+        if (!last.second.isNull() && sameKey(last.first, s))
+            return last.second;
         auto it = interned.find(s);
         if (it == interned.end()) {
             if (interned.size() > 4096)
                 return qstr(s); // bounded: interning is for the few values that repeat
             it = interned.emplace(std::string(s), qstr(s)).first;
         }
-        recent[recentNext++ % recent.size()] = { it->first, it->second };
+        last = { it->first, it->second };
         return it->second;
     }
 
     // ---- scalars ----
-    QString string(const sj::dom::element &v, bool internIt = false)
+    QString string(const sj::dom::element &v, int internSlot = NoIntern)
     {
         std::string_view s;
         if (v.get_string().get(s)) {
             expected("a string", v);
             return {};
         }
-        return internIt ? intern(s) : qstr(s);
+        return internSlot >= 0 ? intern(s, internSlot) : qstr(s);
     }
-    QString nullableString(const sj::dom::element &v, bool internIt = false)
+    QString nullableString(const sj::dom::element &v, int internSlot = NoIntern)
     {
-        return v.is_null() ? QString() : string(v, internIt);
+        return v.is_null() ? QString() : string(v, internSlot);
     }
     qint64 integer(const sj::dom::element &v)
     {
@@ -343,11 +361,11 @@ struct WireDecoder::Private
                 continue;
             }
             seen |= quint64(1) << i;
-            path.push_back({ fields[i], -1 });
             fn(i, field.value);
-            path.pop_back();
-            if (failed())
+            if (failed()) {
+                unwind({ fields[i], -1 });
                 return false;
+            }
         }
         const quint64 missing = required & ~seen;
         if (missing) {
@@ -373,11 +391,12 @@ struct WireDecoder::Private
         out.reserve(a.size());
         qsizetype index = 0;
         for (const sj::dom::element item : a) {
-            path.push_back({ {}, index++ });
             decodeOne(item, out.emplace_back());
-            path.pop_back();
-            if (failed())
+            if (failed()) {
+                unwind({ {}, index });
                 return {};
+            }
+            ++index;
         }
         return out;
     }
@@ -401,11 +420,11 @@ struct WireDecoder::Private
         }
         std::size_t next = 0;
         for (const sj::dom::key_value_pair field : o) {
-            path.push_back({ field.key, -1 });
             const int n = int(integer(field.value));
-            path.pop_back();
-            if (failed())
+            if (failed()) {
+                unwind({ field.key, -1 });
                 return;
+            }
             // Reasons come in the documented order: try the expected one before searching.
             const auto &names = kNames<FailureReason>;
             std::optional<FailureReason> reason;
@@ -435,7 +454,7 @@ struct WireDecoder::Private
                 w.name = string(e);
                 break;
             case 2:
-                w.region = string(e, true);
+                w.region = string(e, WorkerRegion);
                 break;
             case 3:
                 w.arch = enumValue<Arch>(e, f[i], w.unknown);
@@ -444,7 +463,7 @@ struct WireDecoder::Private
                 w.state = enumValue<WorkerState>(e, f[i], w.unknown);
                 break;
             case 5:
-                w.version = string(e, true);
+                w.version = string(e, WorkerVersion);
                 break;
             case 6:
                 w.startedAt = time(e, false);
@@ -465,10 +484,10 @@ struct WireDecoder::Private
                 failures(e, w.recentFailures, &w.unknown, "recent_failures.");
                 break;
             case 12:
-                w.offlineReason = nullableString(e, true);
+                w.offlineReason = nullableString(e, WorkerOfflineReason);
                 break;
             case 13:
-                w.operation = nullableString(e, true);
+                w.operation = nullableString(e, WorkerOperation);
                 break;
             }
         });
@@ -484,7 +503,7 @@ struct WireDecoder::Private
         object(v, f, all(10), &r.unknown, [&](std::size_t i, const sj::dom::element &e) {
             switch (i) {
             case 0:
-                r.id = string(e, true);
+                r.id = string(e, RegionId);
                 break;
             case 1:
                 r.name = string(e);
@@ -597,7 +616,7 @@ struct WireDecoder::Private
                 op.state = enumValue<OperationState>(e, f[i], op.unknown);
                 break;
             case 3:
-                op.region = string(e, true);
+                op.region = string(e, OperationRegion);
                 break;
             case 4:
                 op.worker = nullableString(e);
@@ -620,7 +639,7 @@ struct WireDecoder::Private
                 op.reason = string(e);
                 break;
             case 8:
-                op.requestedBy = string(e, true);
+                op.requestedBy = string(e, OperationRequestedBy);
                 break;
             case 9:
                 op.idempotencyKey = nullableString(e);
@@ -657,13 +676,13 @@ struct WireDecoder::Private
                 a.time = time(e, false);
                 break;
             case 2:
-                a.actor = string(e, true);
+                a.actor = string(e, AuditActor);
                 break;
             case 3:
                 a.role = enumValue<Role>(e, f[i], a.unknown);
                 break;
             case 4:
-                a.action = string(e, true);
+                a.action = string(e, AuditAction);
                 break;
             case 5:
                 a.target = string(e);
@@ -672,7 +691,7 @@ struct WireDecoder::Private
                 a.reason = nullableString(e);
                 break;
             case 7:
-                a.result = string(e, true);
+                a.result = string(e, AuditResult);
                 break;
             case 8:
                 a.detail = nullableString(e);
@@ -709,8 +728,10 @@ struct WireDecoder::Private
         T value {};
         if (parse(json, &root))
             decode(root, value);
-        if (failed())
+        if (failed()) {
+            error = composeError();
             return Result<T>::failure(error);
+        }
         return Result<T>::success(std::move(value));
     }
 };
@@ -810,7 +831,7 @@ Result<HealthHistory> WireDecoder::health(const QByteArray &json, const QString 
         d->object(root, f, Private::all(6), nullptr, [&](std::size_t i, const sj::dom::element &e) {
             switch (i) {
             case 0:
-                h.region = d->string(e, true);
+                h.region = d->string(e, Private::HealthRegion);
                 break;
             case 1:
                 h.from = d->time(e, false);
@@ -955,7 +976,7 @@ Result<FleetEvent> WireDecoder::event(qint64 id, const QString &type, const QByt
             static constexpr std::array<std::string_view, 2> f { "region"sv, "sample"sv };
             d->object(root, f, Private::all(2), nullptr, [&](std::size_t i, const sj::dom::element &e) {
                 if (i == 0)
-                    h.region = d->string(e, true);
+                    h.region = d->string(e, Private::HealthRegion);
                 else
                     d->healthSample(e, h.sample);
             });
