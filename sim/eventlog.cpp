@@ -4,8 +4,10 @@
 
 namespace fleet::sim {
 
-EventLog::EventLog(int capacity)
+EventLog::EventLog(int capacity, qint64 firstId)
     : m_capacity(std::max(capacity, 16))
+    , m_lastId(firstId)
+    , m_lostUpTo(firstId)
 {
 }
 

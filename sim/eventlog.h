@@ -17,7 +17,9 @@ public:
         QByteArray data; // one line of compact JSON
     };
 
-    explicit EventLog(int capacity);
+    // Ids start after `firstId`. A server gives each of its lives a different, larger base (fleet-sim: its start
+    // time in microseconds), so that an id from an earlier life can never be mistaken for one of this life.
+    explicit EventLog(int capacity, qint64 firstId = 0);
 
     qint64 append(const QByteArray &type, QByteArray data);
 

@@ -75,7 +75,7 @@ Simulation::Simulation(Scenario scenario, SimulationOptions options)
     , m_rng(options.seed)
     , m_now(m_scenario.start)
     , m_historyStart(m_scenario.start + 1000)
-    , m_events(options.eventBufferSize)
+    , m_events(options.eventBufferSize, options.eventIdBase)
 {
     m_options.historySeconds = std::max(m_options.historySeconds, 60);
     createInitialWorkers();

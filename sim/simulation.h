@@ -21,6 +21,7 @@ struct SimulationOptions
     int workers = 0; // 0: as many as the scenario lists; otherwise the scenario's regions scaled to this total
     int historySeconds = 86400;
     int eventBufferSize = 65536;
+    qint64 eventIdBase = 0; // event ids start after this (fleet-sim: its start time in microseconds)
 };
 
 // Who asks for an action, and how.

@@ -14,6 +14,7 @@ private Q_SLOTS:
     void evictionForcesResync();
     void unknownFutureIdForcesResync();
     void lostBufferForcesResyncForOlderIds();
+    void idsFromAnotherLifeForceResync();
 };
 
 void TestEventLog::idsIncrease()
@@ -73,6 +74,21 @@ void TestEventLog::lostBufferForcesResyncForOlderIds()
     QCOMPARE(log.append("worker", {}), 6);
     QVERIFY(log.canResumeAfter(5));
     QVERIFY(!log.canResumeAfter(4));
+}
+
+void TestEventLog::idsFromAnotherLifeForceResync()
+{
+    EventLog earlier(16, 1000);
+    for (int i = 0; i < 10; ++i)
+        earlier.append("worker", {});
+    QCOMPARE(earlier.lastId(), 1010);
+    // The server restarts: a new life with a larger base, which soon has more events than the old one had.
+    EventLog later(16, 5000);
+    for (int i = 0; i < 40; ++i)
+        later.append("worker", {});
+    QVERIFY(!later.canResumeAfter(earlier.lastId()));
+    QVERIFY(!later.canResumeAfter(0));
+    QVERIFY(later.canResumeAfter(later.lastId()));
 }
 
 QTEST_APPLESS_MAIN(TestEventLog)

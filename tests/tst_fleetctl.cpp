@@ -102,14 +102,15 @@ void TestFleetctl::watchRecoversWhenFleetSimRestarts()
     QTRY_VERIFY_WITH_TIMEOUT(lines.has(QStringLiteral("state"), QStringLiteral("live")), 30000);
     QVERIFY(lines.has(QStringLiteral("state"), QStringLiteral("connecting")));
     QVERIFY(lines.has(QStringLiteral("snapshot")));
-    QTRY_VERIFY_WITH_TIMEOUT(
-        std::any_of(lines.read().begin(), lines.read().end(),
-            [](const QJsonObject &o) {
-                return o.value(QLatin1String("kind")).toString() == QLatin1String("counts")
-                    && o.value(QLatin1String("total")).toInt() > 0
-                    && o.value(QLatin1String("events")).toObject().contains(QLatin1String("health"));
-            }),
-        15000);
+    auto countsArrived = [&lines] {
+        const QList<QJsonObject> all = lines.read(); // one copy: begin and end must come from the same list
+        return std::any_of(all.begin(), all.end(), [](const QJsonObject &o) {
+            return o.value(QLatin1String("kind")).toString() == QLatin1String("counts")
+                && o.value(QLatin1String("total")).toInt() > 0
+                && o.value(QLatin1String("events")).toObject().contains(QLatin1String("health"));
+        });
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(countsArrived(), 30000);
 
     const int mark = lines.size();
     sim.kill();

@@ -5,6 +5,7 @@
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
+#include <QDateTime>
 #include <QTextStream>
 
 #include <csignal>
@@ -146,6 +147,9 @@ int main(int argc, char **argv)
     simOptions.workers = int(workers);
     simOptions.historySeconds = int(history * 3600);
     simOptions.eventBufferSize = int(buffer);
+    // Each run of fleet-sim numbers its events from its start time (microseconds): a client resuming with an id
+    // from an earlier run is then told to resync instead of being handed another run's events as if they followed.
+    simOptions.eventIdBase = QDateTime::currentMSecsSinceEpoch() * 1000;
     const int warmupSeconds = scenario->warmupSeconds;
     auto simulation = std::make_unique<Simulation>(std::move(*scenario), simOptions);
     simulation->advance(warmupSeconds);

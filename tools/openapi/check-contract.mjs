@@ -219,6 +219,7 @@ try {
   };
   const seen = new Set();
   await new Promise((resolve) => {
+    // An id from before this server's life: the stream must open with a resync event.
     const url = new URL("/v1/events?last_event_id=1", base);
     const req = http.get(url, { headers: { Authorization: "Bearer view-secret" } }, (res) => {
       const entry = operations.find((o) => o.template === "/v1/events");
@@ -254,10 +255,12 @@ try {
       setTimeout(() => { req.destroy(); resolve(); }, 1500);
     });
     req.on("error", () => resolve());
-    // Make something happen while the stream is open.
+    // Make something happen while the stream is open: time passes, and someone acts.
     setTimeout(() => request("POST", "/v1/sim/advance", { token: admin, body: { seconds: 30 } }), 300);
+    setTimeout(() => request("POST", "/v1/regions/us-west/provision", { token: op, headers: { "Idempotency-Key": "stream-1" },
+      body: { count: 1, arch: "amd64", reason: "contract check: events" } }), 500);
   });
-  for (const t of ["worker", "health", "operation", "audit"]) {
+  for (const t of ["resync", "worker", "health", "operation", "audit"]) {
     if (seen.has(t)) pass(`event stream carried valid ${t} events`); else fail(`event stream carried no ${t} event`);
   }
 
