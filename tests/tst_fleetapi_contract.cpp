@@ -22,6 +22,13 @@ Headers key(const QByteArray &k)
     return { { "Idempotency-Key", k } };
 }
 
+// The parameter a 422 problem document names in invalid_params.
+QString invalidParamName(const SimHarness::Response &r)
+{
+    const QJsonArray params = r.json().value(QLatin1String("invalid_params")).toArray();
+    return params.isEmpty() ? QString() : params.first().toObject().value(QLatin1String("name")).toString();
+}
+
 // Collects a raw event stream. The real SSE parser lives in api/ (issue #3); this reads the server's own framing.
 class StreamReader
 {
@@ -275,14 +282,7 @@ void TestFleetApiContract::workerFilters()
     QCOMPARE(r.json().value(QLatin1String("total")).toInt(), items.size());
     const auto bad = m_sim->get(QStringLiteral("/v1/workers?state=sleeping"));
     QCOMPARE(bad.status, 422);
-    QCOMPARE(bad.json()
-                 .value(QLatin1String("invalid_params"))
-                 .toArray()
-                 .first()
-                 .toObject()
-                 .value(QLatin1String("name"))
-                 .toString(),
-        QStringLiteral("state"));
+    QCOMPARE(invalidParamName(bad), QStringLiteral("state"));
 }
 
 void TestFleetApiContract::snapshotCarriesSequence()
@@ -343,14 +343,7 @@ void TestFleetApiContract::healthValidation()
     QFETCH(QString, param);
     const auto r = m_sim->get(QStringLiteral("/v1/regions/eu-west/health?") + query);
     QCOMPARE(r.status, 422);
-    QCOMPARE(r.json()
-                 .value(QLatin1String("invalid_params"))
-                 .toArray()
-                 .first()
-                 .toObject()
-                 .value(QLatin1String("name"))
-                 .toString(),
-        param);
+    QCOMPARE(invalidParamName(r), param);
 }
 
 void TestFleetApiContract::provisionCreatesOperation()
@@ -498,14 +491,7 @@ void TestFleetApiContract::badActionInput()
     QCOMPARE(r.header("Content-Type"), QByteArray("application/problem+json"));
     QVERIFY(!r.json().value(QLatin1String("detail")).toString().isEmpty());
     if (!param.isEmpty())
-        QCOMPARE(r.json()
-                     .value(QLatin1String("invalid_params"))
-                     .toArray()
-                     .first()
-                     .toObject()
-                     .value(QLatin1String("name"))
-                     .toString(),
-            param);
+        QCOMPARE(invalidParamName(r), param);
     QVERIFY(m_sim->sim().operations().empty());
 }
 
