@@ -1,0 +1,53 @@
+#pragma once
+
+#include "clientconfig.h"
+
+#include <QList>
+#include <QString>
+#include <QUrl>
+
+#include <optional>
+
+class QSettings;
+
+namespace fleet {
+
+// A named way to reach a fleet: prod, staging, a local simulator. The token itself is never stored here: it comes
+// from a token file, the desktop keychain, or FLEET_TOKEN.
+struct ConnectionProfile
+{
+    enum class TokenFrom { File, Keychain, Environment };
+
+    QString name;
+    QUrl url;
+    TokenFrom tokenFrom = TokenFrom::File;
+    QString tokenFile;
+    QString caFile;
+    bool insecure = false;
+    bool production = false; // the UI marks a production connection unmistakably
+
+    ClientConfig clientConfig(const QString &token) const;
+};
+
+// Connection profiles remembered with QSettings (group "profiles"), and which one was used last.
+class ProfileStore
+{
+public:
+    explicit ProfileStore(QSettings *settings); // not owned; must outlive the store
+
+    QList<ConnectionProfile> profiles() const;
+    std::optional<ConnectionProfile> profile(const QString &name) const;
+    void save(const ConnectionProfile &profile);
+    void remove(const QString &name);
+    QString lastUsed() const;
+    void setLastUsed(const QString &name);
+
+    // Checks a URL typed by a person; returns an empty string and sets *url when it is usable, or says what is
+    // wrong ("the URL needs http:// or https://", ...).
+    static QString validateUrl(const QString &text, QUrl *url);
+
+private:
+    QSettings *m_settings;
+};
+
+} // namespace fleet

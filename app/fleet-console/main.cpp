@@ -1,0 +1,208 @@
+// fleet-console: the desktop console. Command line and wiring only; the window lives in widgets/.
+
+#include "connectionprofiles.h"
+#include "consolewindow.h"
+#include "embeddedsim.h"
+#include "theme.h"
+#include "tokensource.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QIcon>
+#include <QSettings>
+#include <QTextStream>
+#include <QTimer>
+
+#include <cstdlib>
+#include <ctime>
+#include <memory>
+
+using namespace fleet;
+
+namespace {
+
+int fail(const QString &message)
+{
+    QTextStream(stderr) << "fleet-console: " << message << '\n';
+    return 2;
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    // Times are shown in UTC everywhere (people coordinate across regions); Qt Charts' time axis formats in the
+    // process's local time zone, so the process runs in UTC.
+    qputenv("TZ", "UTC");
+    tzset();
+    QApplication app(argc, argv);
+    QApplication::setApplicationName(QStringLiteral("fleet-console"));
+    QApplication::setOrganizationName(QStringLiteral("fleet-console"));
+    QApplication::setApplicationDisplayName(QStringLiteral("Fleet Console"));
+    QApplication::setApplicationVersion(QStringLiteral(FLEET_VERSION));
+    QApplication::setDesktopFileName(QStringLiteral("fleet-console"));
+    QApplication::setWindowIcon(QIcon(QStringLiteral(":/icons/fleet-console.svg")));
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral(
+        "Operations console for a fleet of remote build workers.\n"
+        "Without options it opens the last used connection profile, or the connect dialog on first run."));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    const QCommandLineOption apiOpt(
+        QStringLiteral("api"), QStringLiteral("Fleet API URL, e.g. https://fleet.example.com."), QStringLiteral("url"));
+    const QCommandLineOption tokenFileOpt(QStringLiteral("token-file"),
+        QStringLiteral("Read the token from FILE (must not be readable by group or others). Default: $FLEET_TOKEN."),
+        QStringLiteral("file"));
+    const QCommandLineOption profileOpt(QStringLiteral("profile"),
+        QStringLiteral("Connect with the saved profile NAME (see File > Connect)."), QStringLiteral("name"));
+    const QCommandLineOption caOpt(QStringLiteral("ca-file"),
+        QStringLiteral("Also trust the CA certificates in FILE (PEM)."), QStringLiteral("file"));
+    const QCommandLineOption insecureOpt(QStringLiteral("insecure"),
+        QStringLiteral("Do not verify TLS certificates (development only; the window says INSECURE)."));
+    const QCommandLineOption demoOpt(QStringLiteral("demo"),
+        QStringLiteral("Run fleet-sim inside the console on a free loopback port and connect to it as an operator. "
+                       "The scenario is the optional argument (default upstream-packet-loss)."));
+    const QCommandLineOption demoSpeedOpt(QStringLiteral("demo-speed"),
+        QStringLiteral("Simulated seconds per real second in the demo (default 120: the incident unfolds in "
+                       "minutes)."),
+        QStringLiteral("x"), QStringLiteral("120"));
+    const QCommandLineOption demoWorkersOpt(QStringLiteral("demo-workers"),
+        QStringLiteral("Scale the demo fleet to N workers (default: as the scenario says)."), QStringLiteral("n"),
+        QStringLiteral("0"));
+    const QCommandLineOption themeOpt(
+        QStringLiteral("theme"), QStringLiteral("dark (default) or light."), QStringLiteral("name"));
+    const QCommandLineOption screenshotOpt(QStringLiteral("screenshot"),
+        QStringLiteral("Write the window as PNG to FILE after --after seconds, then exit."), QStringLiteral("file"));
+    const QCommandLineOption afterOpt(QStringLiteral("after"),
+        QStringLiteral("Seconds to wait before --screenshot (default 5)."), QStringLiteral("seconds"),
+        QStringLiteral("5"));
+    const QCommandLineOption sizeOpt(QStringLiteral("size"),
+        QStringLiteral("Window size WIDTHxHEIGHT for --screenshot (default 1600x1000)."), QStringLiteral("size"),
+        QStringLiteral("1600x1000"));
+    parser.addOptions({ apiOpt, tokenFileOpt, profileOpt, caOpt, insecureOpt, demoOpt, demoSpeedOpt, demoWorkersOpt,
+        themeOpt, screenshotOpt, afterOpt, sizeOpt });
+    parser.addPositionalArgument(
+        QStringLiteral("scenario"), QStringLiteral("With --demo: the scenario to run."), QStringLiteral("[scenario]"));
+    parser.process(app);
+
+    const QStringList positional = parser.positionalArguments();
+    if (!positional.isEmpty() && !parser.isSet(demoOpt))
+        return fail(
+            QStringLiteral("unexpected argument \"%1\" (a scenario name goes with --demo)").arg(positional.first()));
+    if (positional.size() > 1)
+        return fail(QStringLiteral("--demo takes one scenario, got %1").arg(positional.join(QLatin1Char(' '))));
+    if (parser.isSet(demoOpt) && (parser.isSet(apiOpt) || parser.isSet(profileOpt)))
+        return fail(QStringLiteral("--demo runs its own simulator; leave out --api and --profile"));
+
+    QSettings settings;
+    bool themeOk = true;
+    const Theme theme = Theme::byName(parser.isSet(themeOpt)
+            ? parser.value(themeOpt)
+            : settings.value(QStringLiteral("theme"), QStringLiteral("dark")).toString(),
+        &themeOk);
+    if (!themeOk && parser.isSet(themeOpt))
+        return fail(QStringLiteral("--theme must be dark or light (got \"%1\")").arg(parser.value(themeOpt)));
+    theme.apply(&app);
+
+    double after = 5;
+    QSize shotSize(1600, 1000);
+    if (parser.isSet(screenshotOpt)) {
+        bool ok = false;
+        after = parser.value(afterOpt).toDouble(&ok);
+        if (!ok || after < 0 || after > 3600)
+            return fail(QStringLiteral("--after must be a number of seconds from 0 to 3600 (got \"%1\")")
+                            .arg(parser.value(afterOpt)));
+        const QStringList wh = parser.value(sizeOpt).split(QLatin1Char('x'));
+        const int w = wh.value(0).toInt(), h = wh.value(1).toInt();
+        if (wh.size() != 2 || w < 400 || h < 300 || w > 8000 || h > 8000)
+            return fail(QStringLiteral("--size must look like 1600x1000 (got \"%1\")").arg(parser.value(sizeOpt)));
+        shotSize = QSize(w, h);
+    }
+
+    ConsoleWindow window(&settings);
+    std::unique_ptr<sim::EmbeddedSim> demo;
+    if (parser.isSet(demoOpt)) {
+        bool ok = false;
+        const double speed = parser.value(demoSpeedOpt).toDouble(&ok);
+        if (!ok || speed < 0 || speed > 10000)
+            return fail(QStringLiteral("--demo-speed must be a number from 0 to 10000"));
+        const int workers = parser.value(demoWorkersOpt).toInt(&ok);
+        if (!ok || workers < 0 || workers > 200000)
+            return fail(QStringLiteral("--demo-workers must be a number from 0 to 200000"));
+        sim::EmbeddedSim::Options o;
+        o.scenario = positional.value(0, QStringLiteral("upstream-packet-loss"));
+        o.speed = speed;
+        o.workers = workers;
+        // Start a few minutes before the trouble, so that it begins while you watch.
+        if (o.scenario == QLatin1String("upstream-packet-loss"))
+            o.warmupSeconds = 2700; // 08:45 UTC; packet loss starts at 08:52
+        o.seed = 1;
+        demo = std::make_unique<sim::EmbeddedSim>();
+        QString error;
+        if (!demo->start(o, &error))
+            return fail(QStringLiteral("could not start the demo simulator: %1").arg(error));
+        ConnectionProfile p;
+        p.name = QStringLiteral("demo");
+        p.url = demo->url();
+        window.setDemo(QObject::tr("simulated fleet: %1").arg(demo->description()));
+        window.connectTo(p, QStringLiteral("op-secret"));
+    } else if (parser.isSet(apiOpt)) {
+        ConnectionProfile p;
+        if (const QString e = ProfileStore::validateUrl(parser.value(apiOpt), &p.url); !e.isEmpty())
+            return fail(e);
+        p.name = parser.isSet(profileOpt) ? parser.value(profileOpt) : p.url.host();
+        p.caFile = parser.value(caOpt);
+        p.insecure = parser.isSet(insecureOpt);
+        const Result<QString> token
+            = parser.isSet(tokenFileOpt) ? tokens::fromFile(parser.value(tokenFileOpt)) : tokens::fromEnvironment();
+        if (!token)
+            return fail(token.error());
+        window.connectTo(p, token.value());
+    } else if (parser.isSet(profileOpt) || !ProfileStore(&settings).lastUsed().isEmpty()) {
+        ProfileStore profiles(&settings);
+        const QString name = parser.isSet(profileOpt) ? parser.value(profileOpt) : profiles.lastUsed();
+        const auto p = profiles.profile(name);
+        if (!p && parser.isSet(profileOpt))
+            return fail(QStringLiteral("no saved profile \"%1\" (File > Connect saves profiles)").arg(name));
+        Result<QString> token = Result<QString>::failure(QString());
+        if (p && p->tokenFrom == ConnectionProfile::TokenFrom::File)
+            token = tokens::fromFile(p->tokenFile);
+        else if (p && p->tokenFrom == ConnectionProfile::TokenFrom::Environment)
+            token = tokens::fromEnvironment();
+        if (p && token) {
+            window.connectTo(*p, token.value());
+        } else if (p && p->tokenFrom == ConnectionProfile::TokenFrom::Keychain) {
+            tokens::fromKeychain(p->name, &window, [&window, p](Result<QString> r) {
+                if (r)
+                    window.connectTo(*p, r.value());
+                else
+                    QTimer::singleShot(0, &window, [&window] { window.openConnectDialog(); });
+            });
+        } else {
+            QTimer::singleShot(0, &window, [&window] { window.openConnectDialog(); });
+        }
+    } else if (!parser.isSet(screenshotOpt)) {
+        QTimer::singleShot(0, &window, [&window] { window.openConnectDialog(); }); // first run
+    }
+
+    if (parser.isSet(screenshotOpt)) {
+        window.resize(shotSize);
+        const QString file = parser.value(screenshotOpt);
+        QTimer::singleShot(int(after * 1000), &window, [&window, file] {
+            const QImage image = window.grab().toImage();
+            if (image.isNull() || !image.save(file, "PNG")) {
+                QTextStream(stderr) << "fleet-console: could not write the screenshot to " << file << '\n';
+                QApplication::exit(1);
+                return;
+            }
+            QTextStream(stdout) << "fleet-console: wrote " << file << " (" << image.width() << "x" << image.height()
+                                << ")\n";
+            QApplication::exit(0);
+        });
+    } else {
+        window.restoreLayout();
+    }
+    window.show();
+    return QApplication::exec();
+}

@@ -1,0 +1,110 @@
+#include "embeddedsim.h"
+
+#include "fleetsimserver.h"
+
+#include <QDateTime>
+#include <QHostAddress>
+
+namespace fleet::sim {
+
+EmbeddedSim::EmbeddedSim()
+{
+    m_thread.setObjectName(QStringLiteral("fleet-sim"));
+}
+
+EmbeddedSim::~EmbeddedSim()
+{
+    if (m_context) {
+        QMetaObject::invokeMethod(
+            m_context,
+            [this] {
+                delete m_server;
+                m_server = nullptr;
+                delete m_context;
+                m_context = nullptr;
+            },
+            Qt::BlockingQueuedConnection);
+    }
+    m_thread.quit();
+    m_thread.wait();
+}
+
+bool EmbeddedSim::start(const Options &options, QString *error)
+{
+    auto scenario = Scenario::load(options.scenario, error);
+    if (!scenario)
+        return false;
+    if (options.warmupSeconds >= 0)
+        scenario->warmupSeconds = options.warmupSeconds;
+    SimulationOptions simOptions;
+    simOptions.seed = options.seed;
+    simOptions.workers = options.workers;
+    simOptions.eventIdBase = QDateTime::currentMSecsSinceEpoch() * 1000;
+    const int warmup = scenario->warmupSeconds;
+    auto simulation = std::make_unique<Simulation>(std::move(*scenario), simOptions);
+    simulation->advance(warmup);
+    AccessControl access;
+    access.addDefaultTokens();
+    access.setRateLimit(0);
+    ServerOptions serverOptions;
+    serverOptions.speed = options.speed;
+    serverOptions.heartbeatMs = options.heartbeatMs;
+
+    m_thread.start();
+    m_context = new QObject;
+    m_context->moveToThread(&m_thread);
+    QString listenError;
+    QMetaObject::invokeMethod(
+        m_context,
+        [&] {
+            m_server = new FleetSimServer(std::move(simulation), std::move(access), serverOptions);
+            m_port = m_server->listen(QHostAddress::LocalHost, options.port, &listenError);
+            Simulation &s = m_server->simulation();
+            m_description = QStringLiteral("%1, %2 workers in %3 regions, %4x")
+                                .arg(s.scenario().name)
+                                .arg(s.workerCount())
+                                .arg(s.regionCount())
+                                .arg(options.speed);
+        },
+        Qt::BlockingQueuedConnection);
+    if (m_port == 0) {
+        if (error)
+            *error = listenError;
+        return false;
+    }
+    return true;
+}
+
+QUrl EmbeddedSim::url() const
+{
+    QUrl u;
+    u.setScheme(QStringLiteral("http"));
+    u.setHost(QStringLiteral("127.0.0.1"));
+    u.setPort(m_port);
+    return u;
+}
+
+void EmbeddedSim::stopServing()
+{
+    run([](FleetSimServer &server) { server.close(); });
+}
+
+bool EmbeddedSim::startAgain(QString *error)
+{
+    QString e;
+    quint16 port = 0;
+    run([&](FleetSimServer &server) { port = server.listen(QHostAddress::LocalHost, m_port, &e); });
+    if (port == 0 && error)
+        *error = e;
+    return port != 0;
+}
+
+void EmbeddedSim::run(const std::function<void(FleetSimServer &)> &call)
+{
+    if (!m_server)
+        return;
+    QMetaObject::invokeMethod(
+        m_context, [&] { call(*m_server); }, Qt::BlockingQueuedConnection);
+}
+
+} // namespace fleet::sim

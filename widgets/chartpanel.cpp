@@ -1,0 +1,284 @@
+#include "chartpanel.h"
+
+#include "fleetstore.h"
+
+#include <QButtonGroup>
+#include <QCoreApplication>
+#include <QGridLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+namespace fleet {
+
+namespace {
+
+QString describeOperation(const Operation &op)
+{
+    auto tr = [](const char *s) { return QCoreApplication::translate("fleet::ChartPanel", s); };
+    switch (op.type) {
+    case OperationType::Provision:
+        return tr("Provision %1 %2 workers in %3").arg(op.count).arg(wireName(op.arch), op.region);
+    case OperationType::DrainWorker:
+        return tr("Drain worker %1").arg(op.worker);
+    case OperationType::DrainRegion:
+        return tr("Drain region %1").arg(op.region);
+    case OperationType::ResumeRegion:
+        return tr("Resume region %1").arg(op.region);
+    case OperationType::Unknown:
+        break;
+    }
+    return tr("Operation %1 (unknown type)").arg(op.id);
+}
+
+} // namespace
+
+const QList<int> &ChartPanel::spans()
+{
+    static const QList<int> s { 300, 3600, 6 * 3600, 24 * 3600 };
+    return s;
+}
+
+ChartPanel::ChartPanel(FleetStore *store, QWidget *parent)
+    : QWidget(parent)
+    , m_store(store)
+{
+    m_title = new QLabel(this);
+    m_title->setTextFormat(Qt::PlainText); // region names come from the server: text, never markup
+    QFont big = m_title->font();
+    big.setPointSizeF(big.pointSizeF() * 1.35);
+    big.setBold(true);
+    m_title->setFont(big);
+    m_title->setAccessibleName(tr("Focused region"));
+
+    auto *header = new QHBoxLayout;
+    header->addWidget(m_title, 1);
+    m_rangeButtons = new QButtonGroup(this);
+    const QList<int> &s = spans();
+    for (int i = 0; i < s.size(); ++i) {
+        auto *b = new QToolButton(this);
+        b->setText(formatSpan(s[i]));
+        b->setCheckable(true);
+        b->setToolTip(tr("Show the last %1 (key %2)").arg(formatSpan(s[i])).arg(i + 1));
+        b->setAccessibleName(tr("Time range %1").arg(formatSpan(s[i])));
+        m_rangeButtons->addButton(b, s[i]);
+        header->addWidget(b);
+    }
+    m_rangeButtons->button(m_span)->setChecked(true);
+    connect(m_rangeButtons, &QButtonGroup::idClicked, this, &ChartPanel::setSpanSeconds);
+    m_liveButton = new QToolButton(this);
+    m_liveButton->setAccessibleName(tr("Pause or return to live"));
+    m_liveButton->setToolButtonStyle(Qt::ToolButtonTextOnly);
+    connect(m_liveButton, &QToolButton::clicked, this, &ChartPanel::togglePause);
+    header->addSpacing(12);
+    header->addWidget(m_liveButton);
+
+    auto fail = [](HealthTimeline::Metric m, const QString &name, int color) {
+        return ChartSeries { m, name, color, ChartSeries::Kind::RatePerMinute, 1.0 };
+    };
+    auto gauge = [](HealthTimeline::Metric m, const QString &name, int color, double scale = 1.0) {
+        return ChartSeries { m, name, color, ChartSeries::Kind::Gauge, scale };
+    };
+    auto *failures = new HealthChart(tr("Build failures per minute, by reason"), tr("per min"), this);
+    failures->setSeries({ fail(HealthTimeline::FailuresETimedOut, tr("ETIMEDOUT (connection timed out)"), 0),
+        fail(HealthTimeline::FailuresEConnReset, tr("ECONNRESET"), 1),
+        fail(HealthTimeline::FailuresEHostUnreach, tr("EHOSTUNREACH"), 2),
+        fail(HealthTimeline::FailuresBuildError, tr("build error"), 3) });
+    failures->setMinimumYMax(5);
+    auto *loss = new HealthChart(tr("Packet loss"), tr("%"), this);
+    loss->setSeries({ gauge(HealthTimeline::PacketLoss, tr("packet loss"), 0, 100.0) });
+    auto *rtt = new HealthChart(tr("Round-trip time p95"), tr("ms"), this);
+    rtt->setSeries(
+        { gauge(HealthTimeline::RttP95, tr("RTT p95"), 1), gauge(HealthTimeline::RttP50, tr("RTT p50"), 4) });
+    auto *workers = new HealthChart(tr("Workers by state"), tr("workers"), this);
+    workers->setSeries({ gauge(HealthTimeline::WorkersBusy, tr("busy"), 1),
+        gauge(HealthTimeline::WorkersIdle, tr("idle"), 4), gauge(HealthTimeline::WorkersOffline, tr("offline"), 0),
+        gauge(HealthTimeline::WorkersProvisioning, tr("provisioning"), 2) });
+    auto *queue = new HealthChart(tr("Build queue"), QString(), this);
+    queue->setSeries({ gauge(HealthTimeline::QueueDepth, tr("queued builds"), 5),
+        gauge(HealthTimeline::WaitP95, tr("wait p95 (s)"), 3) });
+    m_charts = { failures, loss, rtt, workers, queue };
+
+    auto *grid = new QGridLayout;
+    grid->setSpacing(6);
+    grid->addWidget(failures, 0, 0, 1, 2);
+    grid->addWidget(loss, 1, 0);
+    grid->addWidget(rtt, 1, 1);
+    grid->addWidget(workers, 2, 0);
+    grid->addWidget(queue, 2, 1);
+    grid->setRowStretch(0, 5);
+    grid->setRowStretch(1, 4);
+    grid->setRowStretch(2, 4);
+
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(6, 6, 6, 6);
+    layout->addLayout(header);
+    layout->addLayout(grid, 1);
+
+    for (HealthChart *chart : std::as_const(m_charts)) {
+        chart->setTimeline(store ? &store->history() : nullptr);
+        chart->setSpanSeconds(m_span);
+        connect(chart, &HealthChart::windowChangedByUser, this,
+            [this, chart](qint64 from, qint64 to) { syncWindow(chart, from, to); });
+        connect(chart, &HealthChart::exportRequested, this, [this, chart] { Q_EMIT exportRequested(chart); });
+    }
+    setThresholds(VerdictThresholds {});
+
+    if (store) {
+        connect(store, &FleetStore::healthChanged, this, [this] { m_dirty = true; });
+        connect(store, &FleetStore::operationsInserted, this, [this] { m_markersDirty = true; });
+        connect(store, &FleetStore::operationsReset, this, [this] { m_markersDirty = true; });
+        connect(store, &FleetStore::operationsChanged, this, [this] { m_markersDirty = true; });
+    }
+    // Charts redraw at most four times a second: data arrives every second at most in real time, and more often
+    // only in a sped-up demo where four frames a second still reads as live.
+    m_refresh.setInterval(250);
+    connect(&m_refresh, &QTimer::timeout, this, [this] {
+        if (m_markersDirty)
+            rebuildMarkers();
+        if (m_dirty && m_follow)
+            refreshNow();
+    });
+    m_refresh.start();
+    updateHeader();
+}
+
+void ChartPanel::setRegion(const QString &id, const QString &name)
+{
+    m_region = id;
+    m_regionName = name;
+    for (HealthChart *chart : std::as_const(m_charts))
+        chart->setRegion(id);
+    m_markersDirty = true;
+    rebuildMarkers();
+    refreshNow();
+    updateHeader();
+}
+
+void ChartPanel::setThresholds(const VerdictThresholds &t)
+{
+    m_charts[1]->setThresholds(
+        { { t.degradedPacketLoss * 100, tr("degraded %1 %").arg(t.degradedPacketLoss * 100), Verdict::Degraded },
+            { t.downPacketLoss * 100, tr("down %1 %").arg(t.downPacketLoss * 100), Verdict::Down } });
+    m_charts[2]->setThresholds(
+        { { t.degradedRttP95Ms, tr("degraded %1 ms").arg(t.degradedRttP95Ms), Verdict::Degraded } });
+}
+
+void ChartPanel::setTheme(const Theme &theme)
+{
+    for (HealthChart *chart : std::as_const(m_charts))
+        chart->setTheme(theme);
+}
+
+void ChartPanel::setSpanSeconds(int seconds)
+{
+    m_span = seconds;
+    if (QAbstractButton *b = m_rangeButtons->button(seconds))
+        b->setChecked(true);
+    // Choosing a range is "show me the last N": it returns to live.
+    for (HealthChart *chart : std::as_const(m_charts)) {
+        chart->backToLive();
+        chart->setSpanSeconds(seconds);
+    }
+    setFollow(true);
+    Q_EMIT spanChanged(seconds);
+}
+
+void ChartPanel::pause()
+{
+    if (!m_follow)
+        return;
+    const qint64 from = m_charts.first()->windowFrom();
+    const qint64 to = m_charts.first()->windowTo();
+    for (HealthChart *chart : std::as_const(m_charts))
+        chart->setWindow(from, to);
+    setFollow(false);
+}
+
+void ChartPanel::backToLive()
+{
+    for (HealthChart *chart : std::as_const(m_charts)) {
+        chart->setSpanSeconds(m_span);
+        chart->backToLive();
+    }
+    setFollow(true);
+}
+
+void ChartPanel::togglePause()
+{
+    if (m_follow)
+        pause();
+    else
+        backToLive();
+}
+
+void ChartPanel::setStaleText(const QString &text)
+{
+    for (HealthChart *chart : std::as_const(m_charts))
+        chart->setStaleText(text);
+}
+
+void ChartPanel::refreshNow()
+{
+    m_dirty = false;
+    for (HealthChart *chart : std::as_const(m_charts))
+        chart->refresh();
+}
+
+HealthChart *ChartPanel::currentChart() const
+{
+    for (HealthChart *chart : m_charts) {
+        if (chart->isAncestorOf(focusWidget()) || chart->hasFocus())
+            return chart;
+    }
+    return m_charts.first();
+}
+
+void ChartPanel::syncWindow(HealthChart *source, qint64 fromSecond, qint64 toSecond)
+{
+    for (HealthChart *chart : std::as_const(m_charts)) {
+        if (chart != source)
+            chart->setWindow(fromSecond, toSecond);
+    }
+    setFollow(false);
+}
+
+void ChartPanel::setFollow(bool follow)
+{
+    const bool changed = m_follow != follow;
+    m_follow = follow;
+    updateHeader();
+    if (changed)
+        Q_EMIT followLiveChanged(follow);
+}
+
+void ChartPanel::rebuildMarkers()
+{
+    m_markersDirty = false;
+    QList<ChartMarker> markers;
+    if (m_store) {
+        for (const Operation &op : m_store->operations()) {
+            ChartMarker m;
+            m.atSecond = op.createdAt / 1000;
+            m.what = describeOperation(op);
+            m.who = op.requestedBy;
+            m.why = op.reason;
+            markers.append(m);
+        }
+    }
+    for (HealthChart *chart : std::as_const(m_charts))
+        chart->setMarkers(markers);
+}
+
+void ChartPanel::updateHeader()
+{
+    m_title->setText(m_region.isEmpty()                          ? tr("No region selected")
+            : m_regionName.isEmpty() || m_regionName == m_region ? m_region
+                                                                 : tr("%1 — %2").arg(m_regionName, m_region));
+    m_liveButton->setText(m_follow ? tr("❚❚ Pause") : tr("● Back to live"));
+    m_liveButton->setToolTip(
+        m_follow ? tr("Hold the charts where they are (Space)") : tr("Follow live data again (End)"));
+}
+
+} // namespace fleet

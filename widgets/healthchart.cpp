@@ -1,0 +1,702 @@
+#include "healthchart.h"
+
+#include <QChart>
+#include <QChartView>
+#include <QCoreApplication>
+#include <QDateTime>
+#include <QDateTimeAxis>
+#include <QFile>
+#include <QGraphicsLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLegend>
+#include <QLegendMarker>
+#include <QLineSeries>
+#include <QMenu>
+#include <QMouseEvent>
+#include <QPainter>
+#include <QSaveFile>
+#include <QTimeZone>
+#include <QToolTip>
+#include <QVBoxLayout>
+#include <QValueAxis>
+
+#include <cmath>
+#include <limits>
+
+namespace fleet {
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr int kMinSpan = 60; // zooming in stops at one minute
+
+double niceCeil(double v)
+{
+    if (!(v > 0))
+        return 1;
+    const double mag = std::pow(10.0, std::floor(std::log10(v)));
+    for (double m : { 1.0, 2.0, 2.5, 5.0, 10.0 }) {
+        if (m * mag >= v - 1e-12)
+            return m * mag;
+    }
+    return 10 * mag;
+}
+
+QString csvField(const QString &s)
+{
+    if (!s.contains(QLatin1Char(',')) && !s.contains(QLatin1Char('"')) && !s.contains(QLatin1Char('\n')))
+        return s;
+    QString q = s;
+    q.replace(QLatin1String("\""), QLatin1String("\"\""));
+    return QLatin1Char('"') + q + QLatin1Char('"');
+}
+
+QString utcTime(qint64 second, bool withSeconds)
+{
+    return QDateTime::fromSecsSinceEpoch(second, QTimeZone::utc())
+        .toString(withSeconds ? QStringLiteral("HH:mm:ss") : QStringLiteral("HH:mm"));
+}
+
+} // namespace
+
+// The Qt Charts view: pointer and keyboard handling, and what is drawn over the plot (thresholds, markers, the
+// stale banner), which Qt Charts has no item for.
+class ChartView : public QChartView
+{
+public:
+    ChartView(QChart *chart, HealthChart *owner)
+        : QChartView(chart)
+        , m_owner(owner)
+    {
+        setRenderHint(QPainter::Antialiasing);
+        setRubberBand(QChartView::HorizontalRubberBand);
+        setFocusPolicy(Qt::StrongFocus);
+        setMouseTracking(true);
+        setFrameShape(QFrame::NoFrame);
+    }
+
+protected:
+    void drawForeground(QPainter *painter, const QRectF &rect) override;
+    void mousePressEvent(QMouseEvent *event) override;
+    void mouseMoveEvent(QMouseEvent *event) override;
+    void mouseReleaseEvent(QMouseEvent *event) override;
+    void wheelEvent(QWheelEvent *event) override;
+    void keyPressEvent(QKeyEvent *event) override;
+
+private:
+    void showMenu(const QPoint &globalPos);
+
+    HealthChart *m_owner;
+    bool m_panning = false;
+    double m_panLastX = 0;
+};
+
+struct HealthChart::Private
+{
+    QChart *chart = nullptr;
+    ChartView *view = nullptr;
+    QDateTimeAxis *axisX = nullptr;
+    QValueAxis *axisY = nullptr;
+    std::vector<QLineSeries *> lines;
+    QLabel *titleLabel = nullptr;
+    QLabel *windowLabel = nullptr;
+};
+
+HealthChart::HealthChart(const QString &title, const QString &unit, QWidget *parent)
+    : QWidget(parent)
+    , d(std::make_unique<Private>())
+    , m_title(title)
+    , m_unit(unit)
+    , m_theme(Theme::current())
+{
+    d->chart = new QChart;
+    d->chart->setAnimationOptions(QChart::NoAnimation); // live data: animations would lag and cost frames
+    d->chart->setMargins(QMargins(2, 2, 8, 2));
+    d->chart->layout()->setContentsMargins(0, 0, 0, 0);
+    d->chart->setBackgroundRoundness(0);
+    d->chart->legend()->setAlignment(Qt::AlignBottom);
+    d->axisX = new QDateTimeAxis;
+    d->axisY = new QValueAxis;
+    d->axisY->setLabelFormat(QStringLiteral("%g"));
+    d->chart->addAxis(d->axisX, Qt::AlignBottom);
+    d->chart->addAxis(d->axisY, Qt::AlignLeft);
+    d->view = new ChartView(d->chart, this); // owns the chart
+    d->view->setAccessibleName(tr("%1 chart").arg(title));
+
+    d->titleLabel = new QLabel(unit.isEmpty() ? title : tr("%1 (%2)").arg(title, unit), this);
+    d->titleLabel->setTextFormat(Qt::PlainText);
+    QFont f = d->titleLabel->font();
+    f.setBold(true);
+    d->titleLabel->setFont(f);
+    d->windowLabel = new QLabel(this);
+    d->windowLabel->setTextFormat(Qt::PlainText);
+    d->windowLabel->setAlignment(Qt::AlignRight | Qt::AlignVCenter);
+
+    auto *head = new QHBoxLayout;
+    head->setContentsMargins(6, 2, 6, 0);
+    head->addWidget(d->titleLabel, 1);
+    head->addWidget(d->windowLabel);
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->setSpacing(0);
+    layout->addLayout(head);
+    layout->addWidget(d->view, 1);
+
+    connect(d->axisX, &QDateTimeAxis::rangeChanged, this, [this](const QDateTime &min, const QDateTime &max) {
+        if (m_applying || !m_rubberBandZoom)
+            return; // Qt Charts moves the axis itself at times (new data, layout); only the rubber band is the user
+        // The rubber band moved the axis: that is the user choosing a window.
+        userWindow(min.toSecsSinceEpoch(), max.toSecsSinceEpoch());
+    });
+    setTheme(m_theme);
+    setMinimumSize(240, 160);
+}
+
+HealthChart::~HealthChart() = default;
+
+void HealthChart::setTimeline(const HealthTimeline *timeline)
+{
+    m_timeline = timeline;
+}
+
+void HealthChart::setRegion(const QString &region)
+{
+    m_region = region;
+}
+
+void HealthChart::setSeries(const QList<ChartSeries> &series)
+{
+    for (QLineSeries *line : d->lines) {
+        d->chart->removeSeries(line);
+        delete line;
+    }
+    d->lines.clear();
+    m_series = series;
+    for (const ChartSeries &spec : series) {
+        auto *line = new QLineSeries;
+        line->setName(spec.name);
+        line->setUseOpenGL(false);
+        d->chart->addSeries(line);
+        line->attachAxis(d->axisX);
+        line->attachAxis(d->axisY);
+        d->lines.push_back(line);
+    }
+    setTheme(m_theme);
+}
+
+void HealthChart::setThresholds(const QList<ChartThreshold> &thresholds)
+{
+    m_thresholds = thresholds;
+    d->view->viewport()->update();
+}
+
+void HealthChart::setMarkers(const QList<ChartMarker> &markers)
+{
+    m_markers = markers;
+    d->view->viewport()->update();
+}
+
+void HealthChart::setTheme(const Theme &theme)
+{
+    m_theme = theme;
+    d->chart->setBackgroundBrush(theme.surface);
+    d->chart->setBackgroundPen(Qt::NoPen);
+    d->chart->setPlotAreaBackgroundVisible(false);
+    d->chart->legend()->setLabelColor(theme.text);
+    for (QAbstractAxis *axis : { static_cast<QAbstractAxis *>(d->axisX), static_cast<QAbstractAxis *>(d->axisY) }) {
+        axis->setLabelsColor(theme.mutedText);
+        axis->setGridLineColor(theme.grid);
+        axis->setLinePenColor(theme.grid);
+        axis->setTitleBrush(theme.mutedText);
+    }
+    for (std::size_t i = 0; i < d->lines.size(); ++i) {
+        QPen pen(theme.series[std::clamp(m_series[qsizetype(i)].colorIndex, 0, 5)]);
+        pen.setWidthF(i == 0 ? 2.0 : 1.5);
+        pen.setCosmetic(true);
+        d->lines[i]->setPen(pen);
+    }
+    QPalette pal = palette();
+    pal.setColor(QPalette::Window, theme.surface);
+    pal.setColor(QPalette::WindowText, theme.text);
+    setPalette(pal);
+    setAutoFillBackground(true);
+    d->windowLabel->setStyleSheet(QStringLiteral("color: %1").arg(theme.mutedText.name()));
+    d->view->setBackgroundBrush(theme.surface);
+    d->view->viewport()->update();
+}
+
+void HealthChart::setSpanSeconds(int seconds)
+{
+    m_span = std::max(kMinSpan, seconds);
+    if (!m_follow) {
+        // Keep the paused window's right edge; change its width.
+        setWindow(m_to - m_span + 1, m_to);
+        return;
+    }
+    refresh();
+}
+
+void HealthChart::setWindow(qint64 fromSecond, qint64 toSecond)
+{
+    if (toSecond - fromSecond + 1 < kMinSpan) {
+        const qint64 mid = (fromSecond + toSecond) / 2;
+        fromSecond = mid - kMinSpan / 2;
+        toSecond = fromSecond + kMinSpan - 1;
+    }
+    m_from = fromSecond;
+    m_to = toSecond;
+    setFollow(false);
+    refresh();
+}
+
+void HealthChart::backToLive()
+{
+    setFollow(true);
+    refresh();
+}
+
+void HealthChart::setFollow(bool follow)
+{
+    if (m_follow == follow)
+        return;
+    m_follow = follow;
+    Q_EMIT followLiveChanged(follow);
+}
+
+void HealthChart::userWindow(qint64 fromSecond, qint64 toSecond)
+{
+    setWindow(fromSecond, toSecond);
+    Q_EMIT windowChangedByUser(m_from, m_to);
+}
+
+void HealthChart::zoomBy(double factor, double anchor)
+{
+    const double width = double(m_to - m_from + 1);
+    const double newWidth = std::clamp(width * factor, double(kMinSpan), 7.0 * 86400);
+    const double pivot = double(m_from) + width * std::clamp(anchor, 0.0, 1.0);
+    const qint64 from = qint64(std::llround(pivot - newWidth * anchor));
+    userWindow(from, from + qint64(newWidth) - 1);
+}
+
+void HealthChart::panBy(double fraction)
+{
+    const qint64 shift = qint64(std::llround(double(m_to - m_from + 1) * fraction));
+    userWindow(m_from + shift, m_to + shift);
+}
+
+void HealthChart::setStaleText(const QString &text)
+{
+    if (m_staleText == text)
+        return;
+    m_staleText = text;
+    d->view->viewport()->update();
+}
+
+QList<QPointF> HealthChart::pointsFor(const ChartSeries &spec, int regionIndex, int columns) const
+{
+    QList<QPointF> out;
+    if (spec.kind == ChartSeries::Kind::Gauge) {
+        const std::vector<QPointF> reduced = m_timeline->reduced(regionIndex, spec.metric, m_from, m_to, columns);
+        out.reserve(qsizetype(reduced.size()));
+        for (const QPointF &p : reduced)
+            out.append(QPointF(p.x() * 1000.0, p.y() * spec.scale));
+        return out;
+    }
+    // A counter as a rate per minute: at each step, the count over the trailing minute (or step, if longer),
+    // averaged over the seconds that have data, so that a short gap does not read as a drop.
+    const qint64 span = m_to - m_from + 1;
+    const qint64 step = std::max<qint64>(1, (span + columns - 1) / std::max(1, columns));
+    const qint64 window = std::max<qint64>(60, step);
+    thread_local std::vector<float> raw;
+    thread_local std::vector<double> sum;
+    thread_local std::vector<int> have;
+    const qint64 first = m_from - window + 1;
+    m_timeline->series(regionIndex, spec.metric, first, m_to, &raw);
+    sum.assign(raw.size() + 1, 0.0);
+    have.assign(raw.size() + 1, 0);
+    for (std::size_t i = 0; i < raw.size(); ++i) {
+        const bool ok = !std::isnan(raw[i]);
+        sum[i + 1] = sum[i] + (ok ? double(raw[i]) : 0.0);
+        have[i + 1] = have[i] + (ok ? 1 : 0);
+    }
+    auto index = [first](qint64 second) { return std::size_t(second - first + 1); }; // prefix index after second
+    out.reserve(qsizetype(span / step + 2));
+    bool inGap = false;
+    for (qint64 t = m_from + step - 1 - ((m_from + step - 1) % step); t <= m_to + step - 1; t += step) {
+        const qint64 tt = std::min(t, m_to);
+        const qint64 bucketStart = std::max(m_from, tt - step + 1);
+        if (have[index(tt)] - have[index(bucketStart - 1)] == 0) {
+            if (!inGap)
+                out.append(QPointF(double(bucketStart) * 1000.0, kNaN));
+            inGap = true;
+            continue;
+        }
+        inGap = false;
+        const qint64 ws = std::max(first, tt - window + 1);
+        const int n = have[index(tt)] - have[index(ws - 1)];
+        const double total = sum[index(tt)] - sum[index(ws - 1)];
+        out.append(QPointF(double(tt) * 1000.0, total / n * 60.0 * spec.scale));
+        if (tt == m_to)
+            break;
+    }
+    return out;
+}
+
+void HealthChart::refresh()
+{
+    if (m_follow) {
+        const qint64 latest = m_timeline ? m_timeline->latestSecond() : 0;
+        m_to = latest > 0 ? latest : QDateTime::currentSecsSinceEpoch();
+        m_from = m_to - m_span + 1;
+    }
+    const int regionIndex = m_timeline ? m_timeline->regionIndex(m_region) : -1;
+    const int columns = std::max(100, int(d->chart->plotArea().width()));
+    double dataMax = 0;
+    for (std::size_t i = 0; i < d->lines.size(); ++i) {
+        QList<QPointF> points;
+        if (regionIndex >= 0)
+            points = pointsFor(m_series[qsizetype(i)], regionIndex, columns);
+        for (const QPointF &p : std::as_const(points)) {
+            if (p.y() > dataMax)
+                dataMax = p.y();
+        }
+        d->lines[i]->replace(points);
+    }
+    double yMax = std::max(dataMax * 1.1, m_minYMax);
+    if (!m_thresholds.isEmpty()) {
+        double lowest = m_thresholds.first().value;
+        for (const ChartThreshold &t : std::as_const(m_thresholds))
+            lowest = std::min(lowest, t.value);
+        yMax = std::max(yMax, lowest * 1.3); // the first threshold is always in view: "how far from trouble"
+    }
+    m_yMax = niceCeil(yMax);
+    applyAxes();
+}
+
+void HealthChart::applyAxes()
+{
+    m_applying = true;
+    d->axisX->setRange(
+        QDateTime::fromSecsSinceEpoch(m_from, QTimeZone::utc()), QDateTime::fromSecsSinceEpoch(m_to, QTimeZone::utc()));
+    const qint64 span = m_to - m_from + 1;
+    d->axisX->setFormat(span <= 900 ? QStringLiteral("HH:mm:ss") : QStringLiteral("HH:mm"));
+    d->axisX->setTickCount(std::clamp(int(d->chart->plotArea().width() / 110) + 1, 2, 13));
+    d->axisY->setRange(0, m_yMax);
+    d->axisY->setTickCount(5);
+    m_applying = false;
+    const QString range = tr("%1 – %2 UTC").arg(utcTime(m_from, span <= 900), utcTime(m_to, span <= 900));
+    d->windowLabel->setText(
+        m_follow ? tr("live · last %1").arg(formatSpan(span)) : tr("paused · %1 (%2)").arg(range, formatSpan(span)));
+    d->view->viewport()->update();
+}
+
+void HealthChart::resizeEvent(QResizeEvent *event)
+{
+    QWidget::resizeEvent(event);
+    if (m_from || m_to)
+        refresh(); // the number of pixel columns changed
+}
+
+int HealthChart::pointCount(int series) const
+{
+    return series >= 0 && series < int(d->lines.size()) ? int(d->lines[std::size_t(series)]->count()) : 0;
+}
+
+int HealthChart::finitePointCount(int series) const
+{
+    int n = 0;
+    for (const QPointF &p : seriesPoints(series))
+        n += std::isfinite(p.y()) ? 1 : 0;
+    return n;
+}
+
+QList<QPointF> HealthChart::seriesPoints(int series) const
+{
+    return series >= 0 && series < int(d->lines.size()) ? d->lines[std::size_t(series)]->points() : QList<QPointF>();
+}
+
+QImage HealthChart::renderImage() const
+{
+    return const_cast<HealthChart *>(this)->grab().toImage();
+}
+
+bool HealthChart::exportPng(const QString &path, QString *error) const
+{
+    const QImage image = renderImage();
+    if (image.isNull() || !image.save(path, "PNG")) {
+        if (error)
+            *error = tr("Could not write the image to %1. Check that the folder exists, is writable and the disk "
+                        "is not full.")
+                         .arg(path);
+        return false;
+    }
+    return true;
+}
+
+QString HealthChart::csv() const
+{
+    QString out = QStringLiteral("time_utc");
+    for (const ChartSeries &spec : m_series) {
+        const QString unit = spec.kind == ChartSeries::Kind::RatePerMinute ? tr("count in that second") : m_unit;
+        out += QLatin1Char(',') + csvField(unit.isEmpty() ? spec.name : tr("%1 (%2)").arg(spec.name, unit));
+    }
+    out += QLatin1Char('\n');
+    const int regionIndex = m_timeline ? m_timeline->regionIndex(m_region) : -1;
+    if (regionIndex < 0)
+        return out;
+    std::vector<std::vector<float>> columns(std::size_t(m_series.size()));
+    for (qsizetype i = 0; i < m_series.size(); ++i)
+        m_timeline->series(regionIndex, m_series[i].metric, m_from, m_to, &columns[std::size_t(i)]);
+    for (qint64 s = m_from; s <= m_to; ++s) {
+        const std::size_t k = std::size_t(s - m_from);
+        bool any = false;
+        QString row = QDateTime::fromSecsSinceEpoch(s, QTimeZone::utc()).toString(Qt::ISODate);
+        for (qsizetype i = 0; i < m_series.size(); ++i) {
+            const float v = columns[std::size_t(i)][k];
+            row += QLatin1Char(',');
+            if (!std::isnan(v)) {
+                any = true;
+                const double scale = m_series[i].kind == ChartSeries::Kind::Gauge ? m_series[i].scale : 1.0;
+                row += QString::number(double(v) * scale, 'g', 6);
+            }
+        }
+        if (any) // seconds without data are left out: a gap in the file is a gap in the data
+            out += row + QLatin1Char('\n');
+    }
+    return out;
+}
+
+bool HealthChart::exportCsv(const QString &path, QString *error) const
+{
+    QSaveFile file(path);
+    const QByteArray bytes = csv().toUtf8();
+    if (!file.open(QIODevice::WriteOnly) || file.write(bytes) != bytes.size() || !file.commit()) {
+        if (error)
+            *error = tr("Could not write %1: %2. Nothing was written; check the folder and free disk space.")
+                         .arg(path, file.errorString());
+        return false;
+    }
+    return true;
+}
+
+const ChartMarker *HealthChart::markerNear(double xPixel) const
+{
+    const ChartMarker *best = nullptr;
+    double bestDistance = 7; // pixels
+    for (const ChartMarker &m : m_markers) {
+        if (m.atSecond < m_from || m.atSecond > m_to)
+            continue;
+        const double x = d->chart->mapToPosition(QPointF(double(m.atSecond) * 1000.0, 0)).x();
+        if (std::abs(x - xPixel) < bestDistance) {
+            bestDistance = std::abs(x - xPixel);
+            best = &m;
+        }
+    }
+    return best;
+}
+
+void ChartView::drawForeground(QPainter *painter, const QRectF &rect)
+{
+    QChartView::drawForeground(painter, rect);
+    const HealthChart &o = *m_owner;
+    const Theme &theme = o.m_theme;
+    QChart *c = chart();
+    const QRectF plot = c->plotArea();
+    painter->save();
+    painter->setClipRect(plot.adjusted(0, -2, 0, 2));
+    QFont small = font();
+    small.setPointSizeF(small.pointSizeF() * 0.85);
+    painter->setFont(small);
+    const QFontMetricsF fm(small);
+
+    for (const ChartThreshold &t : o.m_thresholds) {
+        if (t.value > o.m_yMax)
+            continue;
+        const double y = c->mapToPosition(QPointF(double(o.m_from) * 1000.0, t.value)).y();
+        QPen pen(theme.verdictColor(t.severity), 1, Qt::DashLine);
+        pen.setCosmetic(true);
+        painter->setPen(pen);
+        painter->drawLine(QPointF(plot.left(), y), QPointF(plot.right(), y));
+        painter->drawText(QPointF(plot.right() - fm.horizontalAdvance(t.label) - 4, y - 3), t.label);
+    }
+
+    for (const ChartMarker &m : o.m_markers) {
+        if (m.atSecond < o.m_from || m.atSecond > o.m_to)
+            continue;
+        const double x = c->mapToPosition(QPointF(double(m.atSecond) * 1000.0, 0)).x();
+        QPen pen(theme.accent, 1, Qt::DotLine);
+        pen.setCosmetic(true);
+        painter->setPen(pen);
+        painter->drawLine(QPointF(x, plot.top()), QPointF(x, plot.bottom()));
+        painter->setPen(Qt::NoPen);
+        painter->setBrush(theme.accent);
+        const QPointF top(x, plot.top() + 1);
+        const QPointF diamond[] = { top, top + QPointF(4, 5), top + QPointF(0, 10), top + QPointF(-4, 5) };
+        painter->drawPolygon(diamond, 4);
+    }
+    painter->setClipping(false);
+
+    auto banner = [&](const QString &text, const QColor &background, const QColor &foreground, double y) {
+        QFont bold = font();
+        bold.setBold(true);
+        painter->setFont(bold);
+        const QFontMetricsF bfm(bold);
+        const QRectF box(plot.center().x() - bfm.horizontalAdvance(text) / 2 - 10, y, bfm.horizontalAdvance(text) + 20,
+            bfm.height() + 8);
+        painter->setPen(Qt::NoPen);
+        painter->setBrush(background);
+        painter->drawRoundedRect(box, 4, 4);
+        painter->setPen(foreground);
+        painter->drawText(box, Qt::AlignCenter, text);
+    };
+    const QColor onBanner = theme.kind == Theme::Kind::Dark ? QColor(0x10, 0x12, 0x16) : QColor(Qt::white);
+    if (!o.m_staleText.isEmpty()) {
+        QColor veil = theme.surface;
+        veil.setAlpha(150); // visibly not live: the lines fade behind the banner
+        painter->fillRect(plot, veil);
+        banner(o.m_staleText, theme.stale, onBanner, plot.top() + 6);
+    } else if (!o.m_follow) {
+        QColor bg = theme.accent;
+        banner(QCoreApplication::translate("fleet::HealthChart", "Paused · End returns to live"), bg, onBanner,
+            plot.top() + 6);
+    }
+    bool empty = true;
+    for (int i = 0; i < o.seriesCount() && empty; ++i)
+        empty = o.finitePointCount(i) == 0;
+    if (empty && o.seriesCount() > 0) {
+        painter->setPen(theme.mutedText);
+        painter->setFont(font());
+        painter->drawText(
+            plot, Qt::AlignCenter, QCoreApplication::translate("fleet::HealthChart", "No data for this time window"));
+    }
+    painter->restore();
+}
+
+void ChartView::mousePressEvent(QMouseEvent *event)
+{
+    if (event->button() == Qt::MiddleButton) {
+        m_panning = true;
+        m_panLastX = event->position().x();
+        setCursor(Qt::ClosedHandCursor);
+        event->accept();
+        return;
+    }
+    if (event->button() == Qt::RightButton) {
+        event->accept(); // the menu opens on release; Qt Charts' right-click zoom-out is in the menu
+        return;
+    }
+    QChartView::mousePressEvent(event);
+}
+
+void ChartView::mouseMoveEvent(QMouseEvent *event)
+{
+    if (m_panning) {
+        const double dx = event->position().x() - m_panLastX;
+        const double width = std::max(1.0, chart()->plotArea().width());
+        if (std::abs(dx) >= 2) {
+            m_panLastX = event->position().x();
+            m_owner->panBy(-dx / width);
+        }
+        event->accept();
+        return;
+    }
+    if (const ChartMarker *m = m_owner->markerNear(event->position().x())) {
+        // Escaped: names and reasons come from the server and are shown as text, never as markup.
+        const QString html
+            = QStringLiteral("<p style='white-space:pre'><b>%1</b><br>%2<br>%3<br>%4</p>")
+                  .arg(m->what.toHtmlEscaped(),
+                      QCoreApplication::translate("fleet::HealthChart", "by %1").arg(m->who).toHtmlEscaped(),
+                      m->why.toHtmlEscaped(), utcTime(m->atSecond, true) + QStringLiteral(" UTC"));
+        QToolTip::showText(event->globalPosition().toPoint(), html, this);
+    } else {
+        QToolTip::hideText();
+    }
+    QChartView::mouseMoveEvent(event);
+}
+
+void ChartView::mouseReleaseEvent(QMouseEvent *event)
+{
+    if (event->button() == Qt::MiddleButton && m_panning) {
+        m_panning = false;
+        unsetCursor();
+        event->accept();
+        return;
+    }
+    if (event->button() == Qt::RightButton) {
+        showMenu(event->globalPosition().toPoint());
+        event->accept();
+        return;
+    }
+    m_owner->m_rubberBandZoom = event->button() == Qt::LeftButton;
+    QChartView::mouseReleaseEvent(event); // a finished rubber band zooms the chart here
+    m_owner->m_rubberBandZoom = false;
+}
+
+void ChartView::wheelEvent(QWheelEvent *event)
+{
+    const QPoint delta = event->angleDelta();
+    const double plotLeft = chart()->plotArea().left();
+    const double width = std::max(1.0, chart()->plotArea().width());
+    if (delta.x() != 0 || (event->modifiers() & Qt::ShiftModifier)) {
+        const int d = delta.x() != 0 ? delta.x() : delta.y();
+        m_owner->panBy(-d / 120.0 * 0.1);
+    } else if (delta.y() != 0) {
+        const double anchor = (event->position().x() - plotLeft) / width;
+        m_owner->zoomBy(delta.y() > 0 ? 0.8 : 1.25, anchor);
+    }
+    event->accept();
+}
+
+void ChartView::keyPressEvent(QKeyEvent *event)
+{
+    switch (event->key()) {
+    case Qt::Key_Left:
+        m_owner->panBy(-0.1);
+        break;
+    case Qt::Key_Right:
+        m_owner->panBy(0.1);
+        break;
+    case Qt::Key_Plus:
+    case Qt::Key_Equal:
+        m_owner->zoomBy(0.5);
+        break;
+    case Qt::Key_Minus:
+        m_owner->zoomBy(2.0);
+        break;
+    default:
+        QChartView::keyPressEvent(event);
+        return;
+    }
+    event->accept();
+}
+
+void ChartView::showMenu(const QPoint &globalPos)
+{
+    QMenu menu(this);
+    QAction *live = menu.addAction(QCoreApplication::translate("fleet::HealthChart", "Back to live"));
+    live->setEnabled(!m_owner->isFollowingLive());
+    QAction *zoomOut = menu.addAction(QCoreApplication::translate("fleet::HealthChart", "Zoom out"));
+    menu.addSeparator();
+    QAction *exportAction = menu.addAction(QCoreApplication::translate("fleet::HealthChart", "Export…"));
+    QAction *chosen = menu.exec(globalPos);
+    if (chosen == live)
+        m_owner->backToLive();
+    else if (chosen == zoomOut)
+        m_owner->zoomBy(2.0);
+    else if (chosen == exportAction)
+        Q_EMIT m_owner->exportRequested();
+}
+
+QString formatSpan(qint64 seconds)
+{
+    if (seconds % 3600 == 0)
+        return QCoreApplication::translate("fleet::HealthChart", "%1 h").arg(seconds / 3600);
+    if (seconds >= 3600)
+        return QCoreApplication::translate("fleet::HealthChart", "%1 h").arg(double(seconds) / 3600.0, 0, 'f', 1);
+    if (seconds % 60 == 0)
+        return QCoreApplication::translate("fleet::HealthChart", "%1 min").arg(seconds / 60);
+    return QCoreApplication::translate("fleet::HealthChart", "%1 s").arg(seconds);
+}
+
+} // namespace fleet

@@ -1,0 +1,139 @@
+#pragma once
+
+#include "healthtimeline.h"
+#include "theme.h"
+
+#include <QList>
+#include <QPointF>
+#include <QString>
+#include <QWidget>
+
+#include <memory>
+
+namespace fleet {
+
+// One line of a chart: a metric of the health timeline, drawn as it is (a gauge: packet loss, RTT, workers) or as a
+// rate per minute over a trailing minute (a counter: build failures).
+struct ChartSeries
+{
+    enum class Kind { Gauge, RatePerMinute };
+    HealthTimeline::Metric metric = HealthTimeline::PacketLoss;
+    QString name;
+    int colorIndex = 0; // into Theme::series
+    Kind kind = Kind::Gauge;
+    double scale = 1.0; // shown value = stored value x scale (loss 0..1 -> percent)
+};
+
+// A horizontal line: "degraded above 5 %".
+struct ChartThreshold
+{
+    double value = 0;
+    QString label;
+    Verdict severity = Verdict::Degraded;
+};
+
+// Something that happened at a moment, drawn as a marker on the time axis: an operation, a status update, any
+// timestamped event with who, what and why. Hovering shows all three.
+struct ChartMarker
+{
+    qint64 atSecond = 0;
+    QString what;
+    QString who;
+    QString why;
+};
+
+class ChartView;
+
+// The console's one chart class: every line of Qt Charts code lives behind it, so a Qt Graphs or custom backend can
+// replace it later. It shows series of one region's HealthTimeline over a time window that follows the live edge by
+// default; zooming (rubber band, wheel, +/-) or panning (arrows, middle drag, shift+wheel) pauses it on the window
+// the user chose while data keeps arriving; backToLive() returns. Data is reduced to the chart's pixel columns
+// (M4 for gauges) before it reaches Qt Charts, one replace() per series; gaps stay gaps.
+class HealthChart : public QWidget
+{
+    Q_OBJECT
+
+public:
+    explicit HealthChart(const QString &title, const QString &unit, QWidget *parent = nullptr);
+    ~HealthChart() override;
+
+    QString title() const { return m_title; }
+    void setTimeline(const HealthTimeline *timeline);
+    void setRegion(const QString &region);
+    void setSeries(const QList<ChartSeries> &series);
+    void setThresholds(const QList<ChartThreshold> &thresholds);
+    void setMarkers(const QList<ChartMarker> &markers);
+    void setMinimumYMax(double value) { m_minYMax = value; }
+    void setTheme(const Theme &theme);
+
+    // The time window, in Unix seconds.
+    void setSpanSeconds(int seconds); // the width while following live (and the zoom-out limit)
+    int spanSeconds() const { return m_span; }
+    bool isFollowingLive() const { return m_follow; }
+    void setWindow(qint64 fromSecond, qint64 toSecond); // shows exactly this and stops following live
+    void backToLive();
+    qint64 windowFrom() const { return m_from; }
+    qint64 windowTo() const { return m_to; }
+    void zoomBy(double factor, double anchor = 0.5); // factor < 1 zooms in; anchor 0..1 across the window
+    void panBy(double fraction); // of the window width; negative is back in time
+
+    // Re-reads the window from the timeline and replaces each series once. Cheap enough for a few times a second.
+    void refresh();
+    void setStaleText(const QString &text); // shown over the plot; empty when the data is current
+    QString staleText() const { return m_staleText; }
+
+    // Export of what is visible: the chart as an image, its data at full one-second resolution as CSV.
+    QImage renderImage() const;
+    bool exportPng(const QString &path, QString *error) const;
+    QString csv() const;
+    bool exportCsv(const QString &path, QString *error) const;
+
+    // For tests and benchmarks: what the last refresh handed to Qt Charts.
+    int seriesCount() const { return int(m_series.size()); }
+    int pointCount(int series) const;
+    int finitePointCount(int series) const;
+    QList<QPointF> seriesPoints(int series) const;
+    double yMax() const { return m_yMax; }
+    const QList<ChartMarker> &markers() const { return m_markers; }
+
+Q_SIGNALS:
+    void windowChangedByUser(qint64 fromSecond, qint64 toSecond);
+    void followLiveChanged(bool following);
+    void exportRequested(); // the context menu's export entries were used: the owner picks the file
+
+protected:
+    void resizeEvent(QResizeEvent *event) override;
+
+private:
+    friend class ChartView;
+    void applyAxes();
+    void userWindow(qint64 fromSecond, qint64 toSecond);
+    void setFollow(bool follow);
+    QList<QPointF> pointsFor(const ChartSeries &spec, int regionIndex, int columns) const;
+    const ChartMarker *markerNear(double xPixel) const;
+
+    struct Private;
+    std::unique_ptr<Private> d;
+    QString m_title;
+    QString m_unit;
+    const HealthTimeline *m_timeline = nullptr;
+    QString m_region;
+    QList<ChartSeries> m_series;
+    QList<ChartThreshold> m_thresholds;
+    QList<ChartMarker> m_markers;
+    Theme m_theme;
+    int m_span = 3600;
+    bool m_follow = true;
+    qint64 m_from = 0;
+    qint64 m_to = 0;
+    double m_yMax = 1;
+    double m_minYMax = 1;
+    QString m_staleText;
+    bool m_applying = false;
+    bool m_rubberBandZoom = false;
+};
+
+// "5 min", "1 h", "24 h"
+QString formatSpan(qint64 seconds);
+
+} // namespace fleet

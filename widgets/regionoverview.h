@@ -1,0 +1,42 @@
+#pragma once
+
+#include <QPointer>
+#include <QWidget>
+
+class QListView;
+class QSortFilterProxyModel;
+
+namespace fleet {
+
+class FleetStore;
+class RegionModel;
+class RegionTileDelegate;
+struct Theme;
+
+// One tile per region, worst first: the verdict as colour, glyph and word; the reason in words; workers by state;
+// build success rate; a 30-minute trend of failures per minute. Selecting a tile focuses that region.
+class RegionOverview : public QWidget
+{
+    Q_OBJECT
+
+public:
+    RegionOverview(RegionModel *model, FleetStore *store, QWidget *parent = nullptr);
+
+    QListView *view() const { return m_view; }
+    QSortFilterProxyModel *sortedModel() const { return m_sorted; }
+    QStringList regionOrder() const; // region ids as shown, top first
+    QString currentRegion() const;
+    void selectRegion(const QString &id);
+    void setStale(bool stale);
+    void setTheme(const Theme &theme);
+
+Q_SIGNALS:
+    void regionSelected(const QString &id, const QString &name);
+
+private:
+    QListView *m_view;
+    QSortFilterProxyModel *m_sorted;
+    RegionTileDelegate *m_delegate;
+};
+
+} // namespace fleet
