@@ -207,7 +207,9 @@ void ConsoleWindow::createActions()
         [this] { setWindowState(windowState() ^ Qt::WindowFullScreen); });
 
     QMenu *helpMenu = menuBar()->addMenu(tr("&Help"));
-    add(helpMenu, tr("&Keyboard shortcuts"), QKeySequence(Qt::Key_Question), [this] { m_shortcuts->toggle(); });
+    QAction *keys = add(helpMenu, tr("&Keyboard shortcuts"), QKeySequence(Qt::Key_Question), [this] { m_shortcuts->toggle(); });
+    // "?" is Shift+/ on most layouts: accept it with and without the Shift the keyboard reports, and F1.
+    keys->setShortcuts({ QKeySequence(Qt::Key_Question), QKeySequence(Qt::SHIFT | Qt::Key_Question), QKeySequence(Qt::Key_F1) });
     add(helpMenu, tr("&About Fleet Console"), QKeySequence(), [this] {
         QMessageBox::about(this, tr("About Fleet Console"),
             tr("<p><b>Fleet Console %1</b></p><p>Watch a fleet of remote build workers, see which region is hurting "

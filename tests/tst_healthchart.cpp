@@ -1,0 +1,213 @@
+// The chart class on a synthetic timeline: what reaches Qt Charts (reduced, gaps kept, rates right), the time
+// window (follow live, pause, zoom, pan, back to live), thresholds in view, and export.
+
+#include "healthchart.h"
+
+#include <QApplication>
+#include <QDir>
+#include <QGraphicsView>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <cmath>
+
+using namespace fleet;
+
+namespace {
+
+constexpr qint64 kT0 = 1'762'934'400; // 2025-11-12 08:00:00 UTC
+
+HealthSample second(qint64 s, double loss, int timeouts)
+{
+    HealthSample h;
+    h.time = s * 1000;
+    h.samples = 1;
+    h.packetLoss = loss;
+    h.failures[int(FailureReason::ETimedOut)] = timeouts;
+    h.buildsFailed = timeouts;
+    h.rttP95Ms = 100;
+    return h;
+}
+
+} // namespace
+
+class TestHealthChart : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void init()
+    {
+        m_timeline = std::make_unique<HealthTimeline>(86400);
+        // Two hours: loss ramps 0 -> 30 %, one ETIMEDOUT every second; a 10-minute gap in the middle.
+        for (qint64 s = 0; s < 7200; ++s) {
+            if (s >= 3000 && s < 3600)
+                continue;
+            m_timeline->record(QStringLiteral("eu-central"), second(kT0 + s, 0.3 * double(s) / 7200.0, 1));
+        }
+        m_chart = std::make_unique<HealthChart>(QStringLiteral("Test"), QStringLiteral("%"));
+        m_chart->setTimeline(m_timeline.get());
+        m_chart->setRegion(QStringLiteral("eu-central"));
+        m_chart->setSeries({ { HealthTimeline::PacketLoss, QStringLiteral("loss"), 0, ChartSeries::Kind::Gauge, 100.0 },
+            { HealthTimeline::FailuresETimedOut, QStringLiteral("ETIMEDOUT"), 1, ChartSeries::Kind::RatePerMinute, 1.0 } });
+        m_chart->resize(1000, 400);
+        m_chart->show();
+        QVERIFY(QTest::qWaitForWindowExposed(m_chart.get()));
+        m_chart->setSpanSeconds(7200);
+        m_chart->refresh();
+    }
+
+    void cleanup()
+    {
+        m_chart.reset();
+        m_timeline.reset();
+    }
+
+    void followsTheLiveEdge()
+    {
+        QVERIFY(m_chart->isFollowingLive());
+        QCOMPARE(m_chart->windowTo(), kT0 + 7199);
+        QCOMPARE(m_chart->windowFrom(), kT0);
+        m_timeline->record(QStringLiteral("eu-central"), second(kT0 + 7200, 0.3, 1));
+        m_chart->refresh();
+        QCOMPARE(m_chart->windowTo(), kT0 + 7200);
+    }
+
+    void reducesToPixelColumnsAndKeepsGaps()
+    {
+        const QList<QPointF> loss = m_chart->seriesPoints(0);
+        QVERIFY(!loss.isEmpty());
+        // M4: at most four points per pixel column (plus gap markers), far fewer than the 7,200 seconds.
+        QVERIFY2(loss.size() <= 4 * 1000 + 4, qPrintable(QString::number(loss.size())));
+        QVERIFY(loss.size() < 7200);
+        // The gap is one NaN point inside it, and no finite point falls inside the gap.
+        int nanInside = 0;
+        for (const QPointF &p : loss) {
+            const double s = p.x() / 1000.0;
+            if (std::isnan(p.y()))
+                nanInside += (s >= kT0 + 3000 && s < kT0 + 3600) ? 1 : 0;
+            else
+                QVERIFY2(!(s >= kT0 + 3000 && s < kT0 + 3600), qPrintable(QString::number(s - kT0)));
+        }
+        QCOMPARE(nanInside, 1);
+        // Values are scaled (ratio -> percent): the last point is near 30 %.
+        QVERIFY(std::abs(loss.last().y() - 30.0) < 0.1);
+    }
+
+    void ratePerMinuteIsRight()
+    {
+        // One ETIMEDOUT a second is 60 a minute, wherever there is data; the gap is a gap, not a drop to zero.
+        const QList<QPointF> rate = m_chart->seriesPoints(1);
+        QVERIFY(!rate.isEmpty());
+        int finite = 0;
+        for (const QPointF &p : rate) {
+            if (std::isnan(p.y()))
+                continue;
+            ++finite;
+            QVERIFY2(std::abs(p.y() - 60.0) < 1e-6, qPrintable(QStringLiteral("%1 at %2").arg(p.y()).arg(p.x() / 1000 - kT0)));
+        }
+        QVERIFY(finite > 50);
+        bool gap = false;
+        for (const QPointF &p : rate)
+            gap = gap || std::isnan(p.y());
+        QVERIFY(gap);
+    }
+
+    void thresholdStaysInView()
+    {
+        m_chart->setSeries({ { HealthTimeline::PacketLoss, QStringLiteral("loss"), 0, ChartSeries::Kind::Gauge, 100.0 } });
+        m_chart->setThresholds({ { 50.0, QStringLiteral("down"), Verdict::Down }, { 5.0, QStringLiteral("degraded"), Verdict::Degraded } });
+        m_chart->setWindow(kT0, kT0 + 600); // loss under 1 % here
+        QVERIFY(m_chart->yMax() >= 5.0 * 1.3 - 1e-9); // the lowest threshold is visible: "how far from trouble"
+        QVERIFY(m_chart->yMax() < 50.0);
+    }
+
+    void zoomPanPauseAndBackToLive()
+    {
+        QSignalSpy follow(m_chart.get(), &HealthChart::followLiveChanged);
+        QSignalSpy user(m_chart.get(), &HealthChart::windowChangedByUser);
+        m_chart->zoomBy(0.5, 1.0); // zoom in on the newest half
+        QVERIFY(!m_chart->isFollowingLive());
+        QCOMPARE(follow.size(), 1);
+        QCOMPARE(user.size(), 1);
+        const qint64 from = m_chart->windowFrom();
+        const qint64 to = m_chart->windowTo();
+        QCOMPARE(to - from + 1, 3600);
+        // New data does not move a paused window.
+        m_timeline->record(QStringLiteral("eu-central"), second(kT0 + 7200, 0.3, 1));
+        m_chart->refresh();
+        QCOMPARE(m_chart->windowFrom(), from);
+        QCOMPARE(m_chart->windowTo(), to);
+        m_chart->panBy(-0.5);
+        QCOMPARE(m_chart->windowFrom(), from - 1800);
+        QCOMPARE(m_chart->windowTo(), to - 1800);
+        // The finer window gets finer data: re-reduced, not stretched.
+        QVERIFY(m_chart->finitePointCount(0) > 0);
+        m_chart->backToLive();
+        QVERIFY(m_chart->isFollowingLive());
+        QCOMPARE(m_chart->windowTo(), kT0 + 7200);
+        QCOMPARE(follow.size(), 2);
+    }
+
+    void keyboardPansAndZooms()
+    {
+        auto *view = m_chart->findChild<QGraphicsView *>();
+        QVERIFY(view);
+        view->setFocus();
+        const qint64 to = m_chart->windowTo();
+        QTest::keyClick(view, Qt::Key_Left);
+        QVERIFY(!m_chart->isFollowingLive());
+        QCOMPARE(m_chart->windowTo(), to - 720);
+        QTest::keyClick(view, Qt::Key_Plus);
+        QCOMPARE(m_chart->windowTo() - m_chart->windowFrom() + 1, 3600);
+    }
+
+    void csvHasEverySecondWithDataAndNoGapRows()
+    {
+        m_chart->setWindow(kT0 + 2990, kT0 + 3609);
+        const QStringList lines = m_chart->csv().split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+        QCOMPARE(lines.first(), QStringLiteral("time_utc,loss (%),ETIMEDOUT (count in that second)"));
+        QCOMPARE(lines.size(), 1 + 10 + 10); // 10 s before the gap, 10 s after it, none inside
+        QVERIFY2(lines[1].startsWith(QStringLiteral("2025-11-12T08:49:50Z,")), qPrintable(lines[1]));
+        QVERIFY(lines[1].endsWith(QStringLiteral(",1")));
+    }
+
+    void exportWritesFilesAndReportsFailure()
+    {
+        QTemporaryDir dir;
+        QString error;
+        QVERIFY(m_chart->exportPng(dir.filePath(QStringLiteral("c.png")), &error));
+        QImage image(dir.filePath(QStringLiteral("c.png")));
+        QCOMPARE(image.size(), m_chart->size() * m_chart->devicePixelRatio());
+        QVERIFY(m_chart->exportCsv(dir.filePath(QStringLiteral("c.csv")), &error));
+        QVERIFY(QFileInfo(dir.filePath(QStringLiteral("c.csv"))).size() > 1000);
+        QVERIFY(!m_chart->exportCsv(QStringLiteral("/nonexistent-dir/c.csv"), &error));
+        QVERIFY2(error.contains(QStringLiteral("/nonexistent-dir/c.csv")), qPrintable(error));
+        QVERIFY(!m_chart->exportPng(QStringLiteral("/nonexistent-dir/c.png"), &error));
+    }
+
+    void renderedLineIsVisible()
+    {
+        // The series colour must appear in the plot: a chart that quietly draws nothing fails here.
+        const QImage image = m_chart->renderImage().convertToFormat(QImage::Format_RGB32);
+        const QColor lossColor = Theme::current().series[0];
+        int hits = 0;
+        for (int y = 0; y < image.height(); ++y) {
+            const QRgb *line = reinterpret_cast<const QRgb *>(image.constScanLine(y));
+            for (int x = 0; x < image.width(); ++x) {
+                const QColor c(line[x]);
+                hits += std::abs(c.red() - lossColor.red()) + std::abs(c.green() - lossColor.green())
+                        + std::abs(c.blue() - lossColor.blue()) < 40;
+            }
+        }
+        QVERIFY2(hits > 300, qPrintable(QString::number(hits)));
+    }
+
+private:
+    std::unique_ptr<HealthTimeline> m_timeline;
+    std::unique_ptr<HealthChart> m_chart;
+};
+
+QTEST_MAIN(TestHealthChart)
+#include "tst_healthchart.moc"
