@@ -29,6 +29,42 @@ EmbeddedSim::~EmbeddedSim()
     m_thread.wait();
 }
 
+namespace {
+
+struct ScriptedAction
+{
+    int minutesAfterStart; // the scenario starts at 08:00 UTC
+    const char *region;
+    int count;
+    const char *reason;
+};
+
+void scriptOperator(FleetSimServer *server)
+{
+    static const ScriptedAction actions[] = {
+        { 80, "eu-west", 20, "Replace builders failing with ETIMEDOUT in eu-central (packet loss upstream)" },
+        { 100, "us-east", 16, "More capacity while eu-central is degraded; queue for arm builds is growing" },
+    };
+    auto next = std::make_shared<std::size_t>(0);
+    QObject::connect(server, &FleetSimServer::stepped, server, [server, next](qint64 now) {
+        Simulation &sim = server->simulation();
+        while (*next < std::size(actions)
+            && now >= sim.scenario().start + qint64(actions[*next].minutesAfterStart) * 60'000) {
+            const ScriptedAction &a = actions[(*next)++];
+            ActionRequest request;
+            request.actor = QStringLiteral("on-call (scripted demo)");
+            request.role = Role::Operator;
+            request.reason = QString::fromUtf8(a.reason);
+            request.idempotencyKey = QStringLiteral("demo-script-%1").arg(*next);
+            const int region = sim.regionIndex(QString::fromUtf8(a.region));
+            if (region >= 0)
+                sim.provision(region, a.count, Arch::Amd64, request);
+        }
+    });
+}
+
+} // namespace
+
 bool EmbeddedSim::start(const Options &options, QString *error)
 {
     auto scenario = Scenario::load(options.scenario, error);
@@ -60,6 +96,8 @@ bool EmbeddedSim::start(const Options &options, QString *error)
             m_server = new FleetSimServer(std::move(simulation), std::move(access), serverOptions);
             m_port = m_server->listen(QHostAddress::LocalHost, options.port, &listenError);
             Simulation &s = m_server->simulation();
+            if (options.scriptedOperator && s.scenario().name == QLatin1String("upstream-packet-loss"))
+                scriptOperator(m_server);
             m_description = QStringLiteral("%1, %2 workers in %3 regions, %4x")
                                 .arg(s.scenario().name)
                                 .arg(s.workerCount())

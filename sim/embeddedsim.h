@@ -25,6 +25,10 @@ public:
         quint64 seed = 1;
         int heartbeatMs = 15000;
         quint16 port = 0; // 0: a free one
+        // The demo's scripted on-call engineer: in the upstream-packet-loss scenario, provisions replacement
+        // workers in unaffected regions at 09:20 and 09:40 UTC, as the real on-call staff did, so that operations
+        // appear on the charts. Done inside the simulator, as another person's actions would be.
+        bool scriptedOperator = false;
     };
 
     EmbeddedSim();

@@ -280,7 +280,8 @@ private Q_SLOTS:
         sim.stopServing();
         QTRY_VERIFY_WITH_TIMEOUT(w.connectionIndicator()->isStale(), 10000);
         const QString text = w.connectionIndicator()->text();
-        QVERIFY2(text.startsWith(QStringLiteral("Reconnecting")) || text.startsWith(QStringLiteral("Connecting")), qPrintable(text));
+        QVERIFY2(text.startsWith(QStringLiteral("Reconnecting")) || text.startsWith(QStringLiteral("Connecting")),
+            qPrintable(text));
         QVERIFY2(text.contains(QStringLiteral("last data")), qPrintable(text));
         for (HealthChart *c : w.chartPanel()->charts())
             QVERIFY2(c->staleText().contains(QStringLiteral("STALE · last data")), qPrintable(c->staleText()));
@@ -339,7 +340,8 @@ private Q_SLOTS:
         // The tile's tooltip (which Qt would render as rich text) is escaped; the screen reader text is literal.
         const QModelIndex tile = w.regionOverview()->sortedModel()->index(0, 0);
         const QString tip = tile.data(Qt::ToolTipRole).toString();
-        QVERIFY2(tip.contains(QStringLiteral("&lt;b&gt;EU&lt;/b&gt;")) && !tip.contains(QStringLiteral("<b>")), qPrintable(tip));
+        QVERIFY2(tip.contains(QStringLiteral("&lt;b&gt;EU&lt;/b&gt;")) && !tip.contains(QStringLiteral("<b>")),
+            qPrintable(tip));
         QVERIFY(tile.data(Qt::AccessibleTextRole).toString().contains(hostileName));
         // Worker names derived from the id are listed as they are.
         QTableView *table = w.workerTable()->view();
@@ -376,7 +378,8 @@ private Q_SLOTS:
         QStringList keys;
         for (const auto &[k, what] : w.shortcutsOverlay()->shortcuts())
             keys << k;
-        for (const QString &expected : { QStringLiteral("Space"), QStringLiteral("End"), QStringLiteral("Ctrl+F"), QStringLiteral("?"), QStringLiteral("1") })
+        for (const QString &expected : { QStringLiteral("Space"), QStringLiteral("End"), QStringLiteral("Ctrl+F"),
+                 QStringLiteral("?"), QStringLiteral("1") })
             QVERIFY2(keys.contains(expected), qPrintable(keys.join(QStringLiteral(", "))));
         QTest::keyClick(w.shortcutsOverlay(), Qt::Key_Escape);
         QVERIFY(!w.shortcutsOverlay()->isVisible());
@@ -391,7 +394,8 @@ private Q_SLOTS:
         env.insert(QStringLiteral("XDG_CONFIG_HOME"), m_dir.filePath(QStringLiteral("config")));
         console.setProcessEnvironment(env);
         console.start(QStringLiteral(FLEET_CONSOLE_BINARY),
-            { QStringLiteral("--demo"), QStringLiteral("--screenshot"), shot, QStringLiteral("--after"), QStringLiteral("8") });
+            { QStringLiteral("--demo"), QStringLiteral("--screenshot"), shot, QStringLiteral("--after"),
+                QStringLiteral("8") });
         QVERIFY(console.waitForFinished(60000));
         QVERIFY2(console.exitCode() == 0, console.readAllStandardError().constData());
         QImage image(shot);
@@ -404,7 +408,9 @@ private Q_SLOTS:
             for (int x = 420; x < 1590; ++x) {
                 const QColor c = image.pixelColor(x, y);
                 for (const QColor &s : { t.series[0], t.series[1] })
-                    hits += std::abs(c.red() - s.red()) + std::abs(c.green() - s.green()) + std::abs(c.blue() - s.blue()) < 40;
+                    hits
+                        += std::abs(c.red() - s.red()) + std::abs(c.green() - s.green()) + std::abs(c.blue() - s.blue())
+                        < 40;
             }
         }
         QVERIFY2(hits > 1500, qPrintable(QString::number(hits)));

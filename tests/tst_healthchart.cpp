@@ -50,7 +50,8 @@ private Q_SLOTS:
         m_chart->setTimeline(m_timeline.get());
         m_chart->setRegion(QStringLiteral("eu-central"));
         m_chart->setSeries({ { HealthTimeline::PacketLoss, QStringLiteral("loss"), 0, ChartSeries::Kind::Gauge, 100.0 },
-            { HealthTimeline::FailuresETimedOut, QStringLiteral("ETIMEDOUT"), 1, ChartSeries::Kind::RatePerMinute, 1.0 } });
+            { HealthTimeline::FailuresETimedOut, QStringLiteral("ETIMEDOUT"), 1, ChartSeries::Kind::RatePerMinute,
+                1.0 } });
         m_chart->resize(1000, 400);
         m_chart->show();
         QVERIFY(QTest::qWaitForWindowExposed(m_chart.get()));
@@ -105,7 +106,8 @@ private Q_SLOTS:
             if (std::isnan(p.y()))
                 continue;
             ++finite;
-            QVERIFY2(std::abs(p.y() - 60.0) < 1e-6, qPrintable(QStringLiteral("%1 at %2").arg(p.y()).arg(p.x() / 1000 - kT0)));
+            QVERIFY2(std::abs(p.y() - 60.0) < 1e-6,
+                qPrintable(QStringLiteral("%1 at %2").arg(p.y()).arg(p.x() / 1000 - kT0)));
         }
         QVERIFY(finite > 50);
         bool gap = false;
@@ -116,8 +118,10 @@ private Q_SLOTS:
 
     void thresholdStaysInView()
     {
-        m_chart->setSeries({ { HealthTimeline::PacketLoss, QStringLiteral("loss"), 0, ChartSeries::Kind::Gauge, 100.0 } });
-        m_chart->setThresholds({ { 50.0, QStringLiteral("down"), Verdict::Down }, { 5.0, QStringLiteral("degraded"), Verdict::Degraded } });
+        m_chart->setSeries(
+            { { HealthTimeline::PacketLoss, QStringLiteral("loss"), 0, ChartSeries::Kind::Gauge, 100.0 } });
+        m_chart->setThresholds({ { 50.0, QStringLiteral("down"), Verdict::Down },
+            { 5.0, QStringLiteral("degraded"), Verdict::Degraded } });
         m_chart->setWindow(kT0, kT0 + 600); // loss under 1 % here
         QVERIFY(m_chart->yMax() >= 5.0 * 1.3 - 1e-9); // the lowest threshold is visible: "how far from trouble"
         QVERIFY(m_chart->yMax() < 50.0);
@@ -198,7 +202,8 @@ private Q_SLOTS:
             for (int x = 0; x < image.width(); ++x) {
                 const QColor c(line[x]);
                 hits += std::abs(c.red() - lossColor.red()) + std::abs(c.green() - lossColor.green())
-                        + std::abs(c.blue() - lossColor.blue()) < 40;
+                        + std::abs(c.blue() - lossColor.blue())
+                    < 40;
             }
         }
         QVERIFY2(hits > 300, qPrintable(QString::number(hits)));

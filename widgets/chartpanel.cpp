@@ -52,8 +52,15 @@ ChartPanel::ChartPanel(FleetStore *store, QWidget *parent)
     m_title->setFont(big);
     m_title->setAccessibleName(tr("Focused region"));
 
+    m_verdict = new QLabel(this);
+    m_verdict->setTextFormat(Qt::PlainText);
+    m_verdict->setAccessibleName(tr("Verdict of the focused region"));
+    m_verdict->setTextInteractionFlags(Qt::TextSelectableByMouse);
+
     auto *header = new QHBoxLayout;
-    header->addWidget(m_title, 1);
+    header->addWidget(m_title);
+    header->addSpacing(12);
+    header->addWidget(m_verdict, 1);
     m_rangeButtons = new QButtonGroup(this);
     const QList<int> &s = spans();
     for (int i = 0; i < s.size(); ++i) {
@@ -80,7 +87,7 @@ ChartPanel::ChartPanel(FleetStore *store, QWidget *parent)
     auto gauge = [](HealthTimeline::Metric m, const QString &name, int color, double scale = 1.0) {
         return ChartSeries { m, name, color, ChartSeries::Kind::Gauge, scale };
     };
-    auto *failures = new HealthChart(tr("Build failures per minute, by reason"), tr("per min"), this);
+    auto *failures = new HealthChart(tr("Build failures per minute, by reason"), QString(), this);
     failures->setSeries({ fail(HealthTimeline::FailuresETimedOut, tr("ETIMEDOUT (connection timed out)"), 0),
         fail(HealthTimeline::FailuresEConnReset, tr("ECONNRESET"), 1),
         fail(HealthTimeline::FailuresEHostUnreach, tr("EHOSTUNREACH"), 2),
@@ -91,7 +98,7 @@ ChartPanel::ChartPanel(FleetStore *store, QWidget *parent)
     auto *rtt = new HealthChart(tr("Round-trip time p95"), tr("ms"), this);
     rtt->setSeries(
         { gauge(HealthTimeline::RttP95, tr("RTT p95"), 1), gauge(HealthTimeline::RttP50, tr("RTT p50"), 4) });
-    auto *workers = new HealthChart(tr("Workers by state"), tr("workers"), this);
+    auto *workers = new HealthChart(tr("Workers by state"), QString(), this);
     workers->setSeries({ gauge(HealthTimeline::WorkersBusy, tr("busy"), 1),
         gauge(HealthTimeline::WorkersIdle, tr("idle"), 4), gauge(HealthTimeline::WorkersOffline, tr("offline"), 0),
         gauge(HealthTimeline::WorkersProvisioning, tr("provisioning"), 2) });
@@ -165,8 +172,25 @@ void ChartPanel::setThresholds(const VerdictThresholds &t)
         { { t.degradedRttP95Ms, tr("degraded %1 ms").arg(t.degradedRttP95Ms), Verdict::Degraded } });
 }
 
+void ChartPanel::setVerdict(Verdict verdict, const QString &reason)
+{
+    const QString text = reason.isEmpty() ? verdictLabel(verdict).toUpper()
+                                          : tr("%1 · %2").arg(verdictLabel(verdict).toUpper(), reason);
+    if (m_verdict->text() == text)
+        return;
+    m_verdict->setText(text);
+    m_verdict->setStyleSheet(
+        QStringLiteral("QLabel { color: %1; font-weight: bold; }").arg(m_theme.verdictColor(verdict).name()));
+}
+
+QString ChartPanel::verdictText() const
+{
+    return m_verdict->text();
+}
+
 void ChartPanel::setTheme(const Theme &theme)
 {
+    m_theme = theme;
     for (HealthChart *chart : std::as_const(m_charts))
         chart->setTheme(theme);
 }

@@ -28,6 +28,8 @@ public:
     void setRegion(const QString &id, const QString &name);
     QString region() const { return m_region; }
     void setThresholds(const VerdictThresholds &thresholds);
+    void setVerdict(Verdict verdict, const QString &reason); // shown beside the region's name
+    QString verdictText() const;
     void setTheme(const Theme &theme);
 
     void setSpanSeconds(int seconds);
@@ -60,6 +62,8 @@ private:
     QString m_regionName;
     QList<HealthChart *> m_charts;
     QLabel *m_title = nullptr;
+    QLabel *m_verdict = nullptr;
+    Theme m_theme;
     QButtonGroup *m_rangeButtons = nullptr;
     QToolButton *m_liveButton = nullptr;
     QTimer m_refresh;

@@ -207,9 +207,11 @@ void ConsoleWindow::createActions()
         [this] { setWindowState(windowState() ^ Qt::WindowFullScreen); });
 
     QMenu *helpMenu = menuBar()->addMenu(tr("&Help"));
-    QAction *keys = add(helpMenu, tr("&Keyboard shortcuts"), QKeySequence(Qt::Key_Question), [this] { m_shortcuts->toggle(); });
+    QAction *keys
+        = add(helpMenu, tr("&Keyboard shortcuts"), QKeySequence(Qt::Key_Question), [this] { m_shortcuts->toggle(); });
     // "?" is Shift+/ on most layouts: accept it with and without the Shift the keyboard reports, and F1.
-    keys->setShortcuts({ QKeySequence(Qt::Key_Question), QKeySequence(Qt::SHIFT | Qt::Key_Question), QKeySequence(Qt::Key_F1) });
+    keys->setShortcuts(
+        { QKeySequence(Qt::Key_Question), QKeySequence(Qt::SHIFT | Qt::Key_Question), QKeySequence(Qt::Key_F1) });
     add(helpMenu, tr("&About Fleet Console"), QKeySequence(), [this] {
         QMessageBox::about(this, tr("About Fleet Console"),
             tr("<p><b>Fleet Console %1</b></p><p>Watch a fleet of remote build workers, see which region is hurting "
@@ -305,6 +307,12 @@ void ConsoleWindow::updateBadges()
 
 void ConsoleWindow::updateFleetTime()
 {
+    for (int r = 0; r < m_regionModel->rowCount(); ++r) {
+        const QModelIndex i = m_regionModel->index(r, 0);
+        if (i.data(RegionModel::IdRole).toString() == m_charts->region())
+            m_charts->setVerdict(
+                Verdict(i.data(RegionModel::VerdictRole).toInt()), i.data(RegionModel::VerdictReasonRole).toString());
+    }
     const qint64 latest = m_store->history().latestSecond();
     m_fleetTime->setText(latest ? tr("newest data %1 UTC")
                                       .arg(QDateTime::fromSecsSinceEpoch(latest, QTimeZone::utc())
@@ -328,6 +336,7 @@ void ConsoleWindow::showRegion(const QString &id, const QString &name)
         return;
     m_charts->setRegion(id, name);
     m_workers->setRegionFilter(id);
+    updateFleetTime();
 }
 
 void ConsoleWindow::focusRegion(const QString &id)

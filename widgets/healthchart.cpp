@@ -451,7 +451,8 @@ QString HealthChart::csv() const
     for (qint64 s = m_from; s <= m_to; ++s) {
         const std::size_t k = std::size_t(s - m_from);
         bool any = false;
-        QString row = QDateTime::fromSecsSinceEpoch(s, QTimeZone::utc()).toString(QStringLiteral("yyyy-MM-dd'T'HH:mm:ss'Z'"));
+        QString row
+            = QDateTime::fromSecsSinceEpoch(s, QTimeZone::utc()).toString(QStringLiteral("yyyy-MM-dd'T'HH:mm:ss'Z'"));
         for (qsizetype i = 0; i < m_series.size(); ++i) {
             const float v = columns[std::size_t(i)][k];
             row += QLatin1Char(',');

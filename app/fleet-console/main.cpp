@@ -138,6 +138,7 @@ int main(int argc, char **argv)
         if (o.scenario == QLatin1String("upstream-packet-loss"))
             o.warmupSeconds = 2700; // 08:45 UTC; packet loss starts at 08:52
         o.seed = 1;
+        o.scriptedOperator = true;
         demo = std::make_unique<sim::EmbeddedSim>();
         QString error;
         if (!demo->start(o, &error))
