@@ -20,6 +20,7 @@ HealthTimeline::HealthTimeline(int seconds)
 
 void HealthTimeline::clear()
 {
+    ++m_revision;
     m_latest = 0;
     m_regionNames.clear();
     m_data.clear();
@@ -64,6 +65,8 @@ void HealthTimeline::record(const QString &region, const HealthSample &sample)
     const int r = ensureRegion(region);
     const int step = std::max(1, sample.stepSeconds);
     const qint64 first = sample.time / 1000;
+    if (first < m_latest - 1)
+        ++m_revision; // a write into the past (a backfill): cached reductions of it are out of date
     advanceTo(first + step - 1);
     const double perSecond = 1.0 / step;
     const float values[MetricCount] = {
@@ -128,6 +131,113 @@ std::vector<QPointF> HealthTimeline::reduced(
 std::size_t HealthTimeline::memoryBytes() const
 {
     return m_data.size() * std::size_t(MetricCount) * std::size_t(m_seconds) * sizeof(float);
+}
+
+void TimelineReducer::reset()
+{
+    m_columns.clear();
+    m_points.clear();
+    m_region = -1;
+}
+
+const std::vector<QPointF> &TimelineReducer::reduce(const HealthTimeline &timeline, int region,
+    HealthTimeline::Metric metric, qint64 fromSecond, qint64 toSecond, int columns)
+{
+    m_out.clear();
+    m_lastRecomputed = 0;
+    if (region < 0 || toSecond < fromSecond || columns <= 0)
+        return m_out;
+    const qint64 span = toSecond - fromSecond + 1;
+    const qint64 step = std::max<qint64>(1, (span + columns - 1) / columns);
+    auto floorDiv = [](qint64 a, qint64 b) { return a >= 0 ? a / b : -((-a + b - 1) / b); };
+    const qint64 firstColumn = floorDiv(fromSecond, step);
+    const qint64 lastColumn = floorDiv(toSecond, step);
+    if (region != m_region || metric != m_metric || step != m_step || timeline.revision() != m_revision
+        || (!m_columns.empty() && (firstColumn < m_columns.front().index || lastColumn < m_columns.back().index))) {
+        m_columns.clear();
+        m_points.clear();
+        m_region = region;
+        m_metric = metric;
+        m_step = step;
+        m_revision = timeline.revision();
+    }
+    // Columns left of the window go.
+    std::size_t drop = 0;
+    while (drop < m_columns.size() && m_columns[drop].index < firstColumn)
+        ++drop;
+    if (drop > 0) {
+        const std::size_t shift = drop < m_columns.size() ? m_columns[drop].begin : m_points.size();
+        m_points.erase(m_points.begin(), m_points.begin() + std::ptrdiff_t(shift));
+        m_columns.erase(m_columns.begin(), m_columns.begin() + std::ptrdiff_t(drop));
+        for (Column &c : m_columns) {
+            c.begin -= shift;
+            c.end -= shift;
+        }
+    }
+    // Columns that held the live edge when they were reduced may have changed since: reduce them again.
+    const qint64 edgeColumn = floorDiv(m_latestSeen - 1, step);
+    while (!m_columns.empty() && m_columns.back().index >= edgeColumn) {
+        m_points.resize(m_columns.back().begin);
+        m_columns.pop_back();
+    }
+    m_latestSeen = timeline.latestSecond();
+
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    bool inGap = m_columns.empty() ? false : m_columns.back().endsInGap;
+    bool anyOutput = m_columns.empty() ? false : m_columns.back().anyOutput;
+    for (qint64 k = m_columns.empty() ? firstColumn : m_columns.back().index + 1; k <= lastColumn; ++k) {
+        ++m_lastRecomputed;
+        const qint64 t0 = k * step;
+        timeline.series(region, metric, t0, t0 + step - 1, &m_buffer);
+        const float *v = m_buffer.data();
+        Column column { k, m_points.size(), 0, false, false };
+        int runStart = -1, runMin = -1, runMax = -1, last = -1;
+        auto flush = [&] {
+            if (runStart < 0)
+                return;
+            int order[4] = { runStart, runMin, runMax, last };
+            if (order[1] > order[2])
+                std::swap(order[1], order[2]);
+            int previous = -1;
+            for (int i : order) {
+                if (i != previous)
+                    m_points.emplace_back(double(t0 + i), double(v[i]));
+                previous = i;
+            }
+            anyOutput = true;
+            runStart = -1;
+        };
+        for (int i = 0; i < int(step); ++i) {
+            if (std::isnan(v[i])) {
+                flush();
+                if (!inGap && anyOutput)
+                    m_points.emplace_back(double(t0 + i), nan); // a gap starts: the chart lifts its pen here
+                inGap = true;
+                continue;
+            }
+            inGap = false;
+            if (runStart < 0) {
+                runStart = runMin = runMax = i;
+            } else {
+                if (v[i] < v[runMin])
+                    runMin = i;
+                if (v[i] > v[runMax])
+                    runMax = i;
+            }
+            last = i;
+        }
+        flush();
+        column.end = m_points.size();
+        column.endsInGap = inGap;
+        column.anyOutput = anyOutput;
+        m_columns.push_back(column);
+    }
+    m_out.assign(m_points.begin(), m_points.end());
+    while (!m_out.empty() && std::isnan(m_out.front().y()))
+        m_out.erase(m_out.begin());
+    while (!m_out.empty() && std::isnan(m_out.back().y()))
+        m_out.pop_back(); // where the data ends is not a gap
+    return m_out;
 }
 
 } // namespace fleet

@@ -61,6 +61,10 @@ public:
 
     std::size_t memoryBytes() const;
 
+    // Changes whenever data older than the newest two seconds is written or the timeline is cleared; new seconds
+    // at the live edge leave it alone. Lets a chart reuse what it reduced before and recompute only the edge.
+    quint64 revision() const { return m_revision; }
+
 private:
     int ensureRegion(const QString &region);
     void advanceTo(qint64 second);
@@ -68,8 +72,45 @@ private:
 
     int m_seconds;
     qint64 m_latest = 0;
+    quint64 m_revision = 0;
     QStringList m_regionNames;
     std::vector<std::vector<float>> m_data; // per region: metric-major rings of m_seconds floats
+};
+
+// M4 reduction of one timeline series for a chart, with columns aligned to absolute time (column k holds the seconds
+// [k * step, (k + 1) * step)) and cached: while the window follows the live edge, only the newest columns are
+// reduced again; anything written into the past (HealthTimeline::revision()) or a new column width starts over.
+// The result is what reduced() gives for the aligned window: first, min, max and last of each run per column, one
+// NaN point where a gap starts.
+class TimelineReducer
+{
+public:
+    // x in Unix seconds. `columns` is the pixel width; the step is the whole number of seconds per column.
+    const std::vector<QPointF> &reduce(const HealthTimeline &timeline, int region, HealthTimeline::Metric metric,
+        qint64 fromSecond, qint64 toSecond, int columns);
+    void reset();
+    int columnsReducedLastTime() const { return m_lastRecomputed; } // for tests and benchmarks
+
+private:
+    struct Column
+    {
+        qint64 index;
+        std::size_t begin; // into m_points
+        std::size_t end;
+        bool endsInGap; // state after the column, for the next one
+        bool anyOutput;
+    };
+
+    int m_region = -1;
+    HealthTimeline::Metric m_metric = HealthTimeline::MetricCount;
+    qint64 m_step = 0;
+    quint64 m_revision = 0;
+    qint64 m_latestSeen = 0;
+    std::vector<Column> m_columns;
+    std::vector<QPointF> m_points;
+    std::vector<QPointF> m_out;
+    std::vector<float> m_buffer;
+    int m_lastRecomputed = 0;
 };
 
 } // namespace fleet

@@ -33,30 +33,34 @@ std::vector<QPointF> reduceM4(const float *values, int count, double t0, double 
         runStart = -1;
     };
     int last = -1;
-    for (int i = 0; i < count; ++i) {
-        const float v = values[i];
-        const int c = int(std::int64_t(i) * columns / count);
-        if (std::isnan(v)) {
-            if (runStart >= 0)
+    // Column c holds the points i with floor(i * columns / count) == c: from ceil(c * count / columns) on. The
+    // bounds are computed once per column, so the inner loop has no division.
+    for (int c = 0, i = 0; c < columns && i < count; ++c) {
+        const int end = int((std::int64_t(c + 1) * count + columns - 1) / columns);
+        for (; i < end && i < count; ++i) {
+            const float v = values[i];
+            if (std::isnan(v)) {
+                if (runStart >= 0)
+                    flush(last);
+                if (!inGap && !out.empty())
+                    out.emplace_back(t0 + i * stepSeconds, nan); // a gap marker: the chart lifts its pen here
+                inGap = true;
+                continue;
+            }
+            if (c != column && runStart >= 0)
                 flush(last);
-            if (!inGap && !out.empty())
-                out.emplace_back(t0 + i * stepSeconds, nan); // a gap marker: the chart lifts its pen here
-            inGap = true;
-            continue;
+            column = c;
+            inGap = false;
+            if (runStart < 0) {
+                runStart = runMin = runMax = i;
+            } else {
+                if (v < values[runMin])
+                    runMin = i;
+                if (v > values[runMax])
+                    runMax = i;
+            }
+            last = i;
         }
-        if (c != column && runStart >= 0)
-            flush(last);
-        column = c;
-        inGap = false;
-        if (runStart < 0) {
-            runStart = runMin = runMax = i;
-        } else {
-            if (v < values[runMin])
-                runMin = i;
-            if (v > values[runMax])
-                runMax = i;
-        }
-        last = i;
     }
     flush(last);
     if (!out.empty() && std::isnan(out.back().y()))

@@ -6,6 +6,7 @@
 #include <QDateTime>
 #include <QDateTimeAxis>
 #include <QFile>
+#include <QGraphicsItem>
 #include <QGraphicsLayout>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -69,7 +70,9 @@ public:
         : QChartView(chart)
         , m_owner(owner)
     {
-        setRenderHint(QPainter::Antialiasing);
+        // Grid and axes are straight lines: no antialiasing needed (it costs); the series layer and the markers turn
+        // it on for themselves.
+        setRenderHint(QPainter::Antialiasing, false);
         setRubberBand(QChartView::HorizontalRubberBand);
         setFocusPolicy(Qt::StrongFocus);
         setMouseTracking(true);
@@ -92,13 +95,83 @@ private:
     double m_panLastX = 0;
 };
 
+// Draws the reduced series inside the plot area. Qt Charts' own line item builds a stroked outline of every line on
+// each update (for hit testing), which at a few thousand points per series costs tens of milliseconds per chart
+// (docs/performance.md); a polyline per series costs a fraction of that. Axes, grid, legend and zoom stay Qt Charts'.
+class SeriesLayer : public QGraphicsItem
+{
+public:
+    SeriesLayer(QChart *chart, const std::vector<QList<QPointF>> *points, const std::vector<QPen> *pens)
+        : QGraphicsItem(chart)
+        , m_chart(chart)
+        , m_points(points)
+        , m_pens(pens)
+    {
+        setZValue(10); // above the grid, below the foreground drawn by the view
+    }
+
+    void setRanges(double xMin, double xMax, double yMax)
+    {
+        m_xMin = xMin;
+        m_xMax = xMax;
+        m_yMax = yMax;
+        prepareGeometryChange();
+        update();
+    }
+
+    QRectF boundingRect() const override { return m_chart->plotArea(); }
+
+    void paint(QPainter *painter, const QStyleOptionGraphicsItem *, QWidget *) override
+    {
+        const QRectF plot = m_chart->plotArea();
+        if (plot.isEmpty() || m_xMax <= m_xMin || m_yMax <= 0)
+            return;
+        painter->save();
+        painter->setClipRect(plot);
+        painter->setRenderHint(QPainter::Antialiasing);
+        const double sx = plot.width() / (m_xMax - m_xMin);
+        const double sy = plot.height() / m_yMax;
+        thread_local QPolygonF line;
+        for (std::size_t i = 0; i < m_points->size(); ++i) {
+            painter->setPen((*m_pens)[i]);
+            line.clear();
+            auto flush = [&] {
+                if (line.size() == 1)
+                    painter->drawPoint(line.first()); // a lone second between gaps still shows
+                else if (line.size() > 1)
+                    painter->drawPolyline(line);
+                line.clear();
+            };
+            for (const QPointF &p : (*m_points)[i]) {
+                if (std::isnan(p.y())) {
+                    flush(); // a gap: never joined across
+                    continue;
+                }
+                line.append(QPointF(plot.left() + (p.x() - m_xMin) * sx, plot.bottom() - p.y() * sy));
+            }
+            flush();
+        }
+        painter->restore();
+    }
+
+private:
+    QChart *m_chart;
+    const std::vector<QList<QPointF>> *m_points;
+    const std::vector<QPen> *m_pens;
+    double m_xMin = 0, m_xMax = 0, m_yMax = 1;
+};
+
 struct HealthChart::Private
 {
     QChart *chart = nullptr;
+    SeriesLayer *layer = nullptr;
+    std::vector<QList<QPointF>> points; // per series, as drawn: x in ms since the epoch, NaN for gaps
+    std::vector<QPen> pens;
+    std::vector<TimelineReducer> reducers;
     ChartView *view = nullptr;
     QDateTimeAxis *axisX = nullptr;
     QValueAxis *axisY = nullptr;
-    std::vector<QLineSeries *> lines;
+    std::vector<QLineSeries *> lines; // empty: they give the legend its entries; the layer draws the data
     QLabel *titleLabel = nullptr;
     QLabel *windowLabel = nullptr;
 };
@@ -122,6 +195,7 @@ HealthChart::HealthChart(const QString &title, const QString &unit, QWidget *par
     d->chart->addAxis(d->axisX, Qt::AlignBottom);
     d->chart->addAxis(d->axisY, Qt::AlignLeft);
     d->view = new ChartView(d->chart, this); // owns the chart
+    d->layer = new SeriesLayer(d->chart, &d->points, &d->pens);
     d->view->setAccessibleName(tr("%1 chart").arg(title));
 
     d->titleLabel = new QLabel(unit.isEmpty() ? title : tr("%1 (%2)").arg(title, unit), this);
@@ -163,6 +237,8 @@ void HealthChart::setTimeline(const HealthTimeline *timeline)
 void HealthChart::setRegion(const QString &region)
 {
     m_region = region;
+    for (TimelineReducer &r : d->reducers)
+        r.reset();
 }
 
 void HealthChart::setSeries(const QList<ChartSeries> &series)
@@ -182,6 +258,9 @@ void HealthChart::setSeries(const QList<ChartSeries> &series)
         line->attachAxis(d->axisY);
         d->lines.push_back(line);
     }
+    d->points.assign(std::size_t(series.size()), {});
+    d->pens.assign(std::size_t(series.size()), QPen());
+    d->reducers.assign(std::size_t(series.size()), TimelineReducer());
     setTheme(m_theme);
 }
 
@@ -212,9 +291,10 @@ void HealthChart::setTheme(const Theme &theme)
     }
     for (std::size_t i = 0; i < d->lines.size(); ++i) {
         QPen pen(theme.series[std::clamp(m_series[qsizetype(i)].colorIndex, 0, 5)]);
-        pen.setWidthF(i == 0 ? 2.0 : 1.5);
+        pen.setWidthF(1.0); // width 1 takes the raster engine's fast cosmetic path; wider pens go through the stroker
         pen.setCosmetic(true);
         d->lines[i]->setPen(pen);
+        d->pens[i] = pen;
     }
     QPalette pal = palette();
     pal.setColor(QPalette::Window, theme.surface);
@@ -293,11 +373,14 @@ void HealthChart::setStaleText(const QString &text)
     d->view->viewport()->update();
 }
 
-QList<QPointF> HealthChart::pointsFor(const ChartSeries &spec, int regionIndex, int columns) const
+QList<QPointF> HealthChart::pointsFor(int seriesIndex, int regionIndex, int columns) const
 {
+    const ChartSeries &spec = m_series[seriesIndex];
     QList<QPointF> out;
     if (spec.kind == ChartSeries::Kind::Gauge) {
-        const std::vector<QPointF> reduced = m_timeline->reduced(regionIndex, spec.metric, m_from, m_to, columns);
+        // Cached per series: following live, only the newest pixel columns are reduced again each frame.
+        const std::vector<QPointF> &reduced = d->reducers[std::size_t(seriesIndex)].reduce(
+            *m_timeline, regionIndex, spec.metric, m_from, m_to, columns);
         out.reserve(qsizetype(reduced.size()));
         for (const QPointF &p : reduced)
             out.append(QPointF(p.x() * 1000.0, p.y() * spec.scale));
@@ -356,12 +439,12 @@ void HealthChart::refresh()
     for (std::size_t i = 0; i < d->lines.size(); ++i) {
         QList<QPointF> points;
         if (regionIndex >= 0)
-            points = pointsFor(m_series[qsizetype(i)], regionIndex, columns);
-        for (const QPointF &p : std::as_const(points)) {
+            points = pointsFor(int(i), regionIndex, columns);
+        for (const QPointF &p : std::as_const(points)) { // NaN compares false: gaps never raise the maximum
             if (p.y() > dataMax)
                 dataMax = p.y();
         }
-        d->lines[i]->replace(points);
+        d->points[i] = std::move(points);
     }
     double yMax = std::max(dataMax * 1.1, m_minYMax);
     if (!m_thresholds.isEmpty()) {
@@ -384,6 +467,7 @@ void HealthChart::applyAxes()
     d->axisX->setTickCount(std::clamp(int(d->chart->plotArea().width() / 110) + 1, 2, 13));
     d->axisY->setRange(0, m_yMax);
     d->axisY->setTickCount(5);
+    d->layer->setRanges(double(m_from) * 1000.0, double(m_to) * 1000.0, m_yMax);
     m_applying = false;
     const QString range = tr("%1 – %2 UTC").arg(utcTime(m_from, span <= 900), utcTime(m_to, span <= 900));
     d->windowLabel->setText(
@@ -400,7 +484,7 @@ void HealthChart::resizeEvent(QResizeEvent *event)
 
 int HealthChart::pointCount(int series) const
 {
-    return series >= 0 && series < int(d->lines.size()) ? int(d->lines[std::size_t(series)]->count()) : 0;
+    return series >= 0 && series < int(d->points.size()) ? int(d->points[std::size_t(series)].size()) : 0;
 }
 
 int HealthChart::finitePointCount(int series) const
@@ -413,7 +497,7 @@ int HealthChart::finitePointCount(int series) const
 
 QList<QPointF> HealthChart::seriesPoints(int series) const
 {
-    return series >= 0 && series < int(d->lines.size()) ? d->lines[std::size_t(series)]->points() : QList<QPointF>();
+    return series >= 0 && series < int(d->points.size()) ? d->points[std::size_t(series)] : QList<QPointF>();
 }
 
 QImage HealthChart::renderImage() const
@@ -505,6 +589,7 @@ void ChartView::drawForeground(QPainter *painter, const QRectF &rect)
     QChart *c = chart();
     const QRectF plot = c->plotArea();
     painter->save();
+    painter->setRenderHint(QPainter::Antialiasing);
     painter->setClipRect(plot.adjusted(0, -2, 0, 2));
     QFont small = font();
     small.setPointSizeF(small.pointSizeF() * 0.85);

@@ -109,7 +109,7 @@ private:
     void applyAxes();
     void userWindow(qint64 fromSecond, qint64 toSecond);
     void setFollow(bool follow);
-    QList<QPointF> pointsFor(const ChartSeries &spec, int regionIndex, int columns) const;
+    QList<QPointF> pointsFor(int seriesIndex, int regionIndex, int columns) const;
     const ChartMarker *markerNear(double xPixel) const;
 
     struct Private;
