@@ -2,6 +2,7 @@
 
 #include "wiredecode.h"
 
+#include <QElapsedTimer>
 #include <QLoggingCategory>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
@@ -45,6 +46,7 @@ void EventStream::stop()
 {
     m_running = false;
     m_connected = false;
+    m_pending.clear();
     m_retryTimer.stop();
     m_watchdog.stop();
     if (m_reply) {
@@ -67,6 +69,8 @@ void EventStream::connectNow()
     request.setAttribute(QNetworkRequest::CacheLoadControlAttribute, QNetworkRequest::AlwaysNetwork);
     // No transfer timeout: the stream is meant to stay open. Liveness is the watchdog's job.
     m_parser.reset();
+    m_pending.clear(); // not delivered yet: the server sends them again after Last-Event-ID
+    m_sawBytes = false;
     m_resyncing = false;
     m_reply = m_nam->get(request);
     connect(m_reply, &QNetworkReply::metaDataChanged, this, [this] {
@@ -101,15 +105,36 @@ void EventStream::onReadyRead()
     m_parser.feed(bytes, &out);
     if (out.retryMs)
         m_backoff.setBaseMs(*out.retryMs);
-    for (const SseParser::Event &e : out.events) {
-        if (m_resyncing || !m_running)
+    for (SseParser::Event &e : out.events)
+        m_pending.push_back(std::move(e));
+    m_sawBytes = true;
+    drainPending();
+}
+
+void EventStream::drainPending()
+{
+    // Decode and deliver in slices of a few milliseconds: a burst of thousands of events (a fast fleet, a resumed
+    // stream) must not hold the GUI thread for longer than a frame. The rest follows on the next turn of the loop.
+    QElapsedTimer slice;
+    slice.start();
+    while (!m_pending.empty()) {
+        if (m_resyncing || !m_running) {
+            m_pending.clear();
             return;
+        }
+        if (slice.nsecsElapsed() > 4'000'000) {
+            QMetaObject::invokeMethod(this, &EventStream::drainPending, Qt::QueuedConnection);
+            return;
+        }
+        const SseParser::Event e = std::move(m_pending.front());
+        m_pending.pop_front();
         bool numeric = false;
         const qint64 id = e.lastEventId.toLongLong(&numeric);
         if (e.type == QLatin1String("resync")) {
             auto decoded = m_decoder->event(id, e.type, e.data);
             m_lastId = numeric ? id : m_lastId;
             m_resyncing = true;
+            m_pending.clear();
             Q_EMIT resyncRequired(decoded.ok() ? QStringLiteral("the server no longer holds the events after %1 (%2)")
                                                      .arg(m_lastId)
                                                      .arg(std::get<Resync>(decoded.value().payload).reason)
@@ -119,6 +144,7 @@ void EventStream::onReadyRead()
         if (!numeric || id != m_lastId + 1) {
             // Ids are consecutive: a jump means events were lost between us and the server.
             m_resyncing = true;
+            m_pending.clear();
             Q_EMIT resyncRequired(QStringLiteral("event ids jumped from %1 to %2").arg(m_lastId).arg(e.lastEventId));
             return;
         }
@@ -126,13 +152,14 @@ void EventStream::onReadyRead()
         if (!decoded.ok()) {
             qCWarning(lcSse).noquote() << "undecodable event:" << decoded.error();
             m_resyncing = true;
+            m_pending.clear();
             Q_EMIT resyncRequired(QStringLiteral("an event could not be read: %1").arg(decoded.error()));
             return;
         }
         m_lastId = id;
         Q_EMIT eventReceived(decoded.value());
     }
-    if (!m_announced && !m_resyncing && m_running) {
+    if (m_sawBytes && !m_announced && !m_resyncing && m_running && m_connected) {
         // The stream's opening bytes arrived and did not ask for a resync: now it is live.
         m_announced = true;
         m_backoff.reset();

@@ -11,6 +11,8 @@
 #include <QPointer>
 #include <QTimer>
 
+#include <deque>
+
 #include <memory>
 
 class QNetworkAccessManager;
@@ -51,6 +53,7 @@ Q_SIGNALS:
 private:
     void connectNow();
     void onReadyRead();
+    void drainPending();
     void onFinished();
     void onWatchdog();
     void fail(const ApiError &error, bool fatal);
@@ -70,6 +73,8 @@ private:
     bool m_connected = false; // an event stream answered
     bool m_announced = false; // ...and its first bytes were not a resync: connected() was emitted
     bool m_resyncing = false;
+    bool m_sawBytes = false; // this connection delivered bytes (not only headers)
+    std::deque<SseParser::Event> m_pending; // parsed, not yet decoded and delivered
 };
 
 } // namespace fleet

@@ -127,7 +127,7 @@ public:
         if (plot.isEmpty() || m_xMax <= m_xMin || m_yMax <= 0)
             return;
         painter->save();
-        painter->setClipRect(plot);
+        painter->setClipRect(plot.adjusted(-1, -2, 1, 2)); // a line at zero or at the top must stay visible
         painter->setRenderHint(QPainter::Antialiasing);
         const double sx = plot.width() / (m_xMax - m_xMin);
         const double sy = plot.height() / m_yMax;

@@ -1,0 +1,131 @@
+// Console benchmark (issue #5): startup to first live data against a local fleet-sim, and GUI event-loop lag while
+// the demo runs. A probe timer asks to fire every 5 ms and records how late it is; the percentiles of that lateness
+// are how long the GUI thread was busy when a person could have clicked.
+//
+//   QT_QPA_PLATFORM=offscreen build/release/bench/bench_console [--workers 50000] [--speed 120] [--seconds 30]
+
+#include "consolewindow.h"
+#include "embeddedsim.h"
+#include "fleetconnection.h"
+#include "fleetstore.h"
+#include "theme.h"
+
+#include <QApplication>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QSettings>
+#include <QTemporaryDir>
+#include <QTimer>
+
+#include <algorithm>
+#include <cstdio>
+
+using namespace fleet;
+
+namespace {
+
+double rssMb()
+{
+    QFile f(QStringLiteral("/proc/self/status"));
+    if (!f.open(QIODevice::ReadOnly))
+        return 0;
+    for (const QByteArray &line : f.readAll().split('\n')) {
+        if (line.startsWith("VmRSS:"))
+            return line.mid(6).trimmed().split(' ').value(0).toDouble() / 1024.0;
+    }
+    return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    qputenv("TZ", "UTC");
+    QApplication app(argc, argv);
+    int workers = 50000;
+    double speed = 120;
+    int seconds = 30;
+    for (int i = 1; i + 1 < argc; ++i) {
+        if (qstrcmp(argv[i], "--workers") == 0)
+            workers = atoi(argv[i + 1]);
+        else if (qstrcmp(argv[i], "--speed") == 0)
+            speed = atof(argv[i + 1]);
+        else if (qstrcmp(argv[i], "--seconds") == 0)
+            seconds = atoi(argv[i + 1]);
+    }
+    Theme::dark().apply(&app);
+    QTemporaryDir dir;
+    QSettings settings(dir.filePath(QStringLiteral("s.ini")), QSettings::IniFormat);
+
+    sim::EmbeddedSim sim;
+    sim::EmbeddedSim::Options o;
+    o.workers = workers;
+    o.speed = speed;
+    o.warmupSeconds = 2700;
+    o.scriptedOperator = true;
+    QString error;
+    QElapsedTimer simStart;
+    simStart.start();
+    if (!sim.start(o, &error)) {
+        std::fprintf(stderr, "bench_console: %s\n", qPrintable(error));
+        return 1;
+    }
+    std::printf(
+        "fleet-sim: %s (started in %.1f s)\n", qPrintable(sim.description()), double(simStart.elapsed()) / 1000);
+
+    QElapsedTimer startup;
+    startup.start();
+    ConsoleWindow window(&settings);
+    window.resize(1600, 1000);
+    window.show();
+    qint64 firstData = -1, live = -1;
+    QObject::connect(&window, &ConsoleWindow::firstDataShown, &window, [&] { firstData = startup.elapsed(); });
+    ConnectionProfile p;
+    p.name = QStringLiteral("bench");
+    p.url = sim.url();
+    window.connectTo(p, QStringLiteral("view-secret"));
+    QObject::connect(window.connection(), &FleetConnection::statusChanged, &window, [&](const ConnectionStatus &s) {
+        if (s.state == ConnectionState::Live && live < 0)
+            live = startup.elapsed();
+    });
+
+    std::vector<double> lateMs;
+    QElapsedTimer probeClock;
+    QTimer probe;
+    probe.setTimerType(Qt::PreciseTimer);
+    probe.setInterval(5);
+    qint64 last = 0;
+    QObject::connect(&probe, &QTimer::timeout, &window, [&] {
+        const qint64 now = probeClock.nsecsElapsed();
+        if (last)
+            lateMs.push_back(std::max(0.0, double(now - last) / 1e6 - 5.0));
+        last = now;
+    });
+    QObject::connect(&window, &ConsoleWindow::firstDataShown, &window, [&] {
+        // Measure from the first data on: the steady state of a console someone is watching.
+        QTimer::singleShot(2000, &window, [&] {
+            probeClock.start();
+            probe.start();
+            QTimer::singleShot(seconds * 1000, &app, &QApplication::quit);
+        });
+    });
+    QTimer::singleShot(120'000, &app, [&] {
+        std::fprintf(stderr, "bench_console: no data after 120 s\n");
+        QApplication::exit(1);
+    });
+    const int rc = QApplication::exec();
+    if (rc != 0)
+        return rc;
+    std::sort(lateMs.begin(), lateMs.end());
+    auto pct = [&](double q) {
+        return lateMs.empty() ? 0.0 : lateMs[std::min(lateMs.size() - 1, std::size_t(q * double(lateMs.size())))];
+    };
+    std::printf(
+        "startup: live after %lld ms, first data on screen after %lld ms (target < 1000 ms)\n", live, firstData);
+    std::printf(
+        "event-loop lag over %d s (%zu probes of 5 ms): p50 %.2f ms, p99 %.2f ms, max %.2f ms (target p99 < 16 ms)\n",
+        seconds, lateMs.size(), pct(0.5), pct(0.99), lateMs.empty() ? 0.0 : lateMs.back());
+    std::printf("console: %zu workers in the store, RSS %.0f MB (includes the embedded fleet-sim)\n",
+        window.store()->workers().size(), rssMb());
+    return 0;
+}
