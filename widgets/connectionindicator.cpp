@@ -76,7 +76,8 @@ void ConnectionIndicator::update()
     ConnectionStatus status;
     if (m_connection)
         status = m_connection->status();
-    const QString text = describe(status, m_host.isEmpty() ? tr("fleet API") : m_host);
+    const QString text = m_connection ? describe(status, m_host.isEmpty() ? tr("fleet API") : m_host)
+                                      : tr("Not connected · File › Connect… (Ctrl+O)");
     m_label->setText(text);
     setToolTip(QStringLiteral("<p>") + text.toHtmlEscaped() + QStringLiteral("</p>"));
     switch (status.state) {
