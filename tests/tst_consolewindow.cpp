@@ -17,6 +17,7 @@
 #include "workertable.h"
 
 #include <QApplication>
+#include <QClipboard>
 #include <QDockWidget>
 #include <QFile>
 #include <QJsonArray>
@@ -348,6 +349,12 @@ private Q_SLOTS:
         QTRY_VERIFY(table->model()->rowCount() > 0);
         const QString name = table->model()->index(0, WorkerModel::NameColumn).data().toString();
         QVERIFY2(name.startsWith(hostileId), qPrintable(name));
+
+        // Copying a worker id puts exactly the id on the clipboard.
+        table->selectRow(0);
+        const QString id = table->model()->index(0, WorkerModel::IdColumn).data().toString();
+        QTest::keyClick(table, Qt::Key_C, Qt::ControlModifier);
+        QCOMPARE(QGuiApplication::clipboard()->text(), id);
     }
 
     void layoutIsRestored()

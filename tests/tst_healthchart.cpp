@@ -6,9 +6,11 @@
 #include <QApplication>
 #include <QDir>
 #include <QGraphicsView>
+#include <QMouseEvent>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QToolTip>
 
 #include <cmath>
 
@@ -165,6 +167,44 @@ private Q_SLOTS:
         QCOMPARE(m_chart->windowTo(), to - 720);
         QTest::keyClick(view, Qt::Key_Plus);
         QCOMPARE(m_chart->windowTo() - m_chart->windowFrom() + 1, 3600);
+    }
+
+    void rubberBandZoomsAndPauses()
+    {
+        // A person drags a box across the middle of the plot: the chart shows just that stretch and stops following.
+        auto *view = m_chart->findChild<QGraphicsView *>();
+        QVERIFY(view);
+        QSignalSpy user(m_chart.get(), &HealthChart::windowChangedByUser);
+        const QRect area = view->viewport()->rect();
+        const QPoint from(area.width() * 4 / 10, area.height() / 2);
+        const QPoint to(area.width() * 6 / 10, area.height() / 2);
+        QTest::mousePress(view->viewport(), Qt::LeftButton, {}, from);
+        QMouseEvent move(QEvent::MouseMove, to, view->viewport()->mapToGlobal(to), Qt::NoButton, Qt::LeftButton, {});
+        QApplication::sendEvent(view->viewport(), &move);
+        QTest::mouseRelease(view->viewport(), Qt::LeftButton, {}, to);
+        QTRY_COMPARE(user.size(), 1);
+        QVERIFY(!m_chart->isFollowingLive());
+        const qint64 width = m_chart->windowTo() - m_chart->windowFrom() + 1;
+        QVERIFY2(width > 600 && width < 2400, qPrintable(QString::number(width))); // about a fifth of two hours
+        QVERIFY(m_chart->windowFrom() > kT0 && m_chart->windowTo() < kT0 + 7199);
+    }
+
+    void markerTooltipShowsWhoWhatWhyAsText()
+    {
+        m_chart->setMarkers({ { kT0 + 3600, QStringLiteral("Provision 20 amd64 workers in eu-west"),
+            QStringLiteral("<b>alice</b>"), QStringLiteral("ETIMEDOUT in eu-central") } });
+        auto *view = m_chart->findChild<QGraphicsView *>();
+        QVERIFY(view);
+        // Find the marker's x by sweeping the pointer across the plot: where the tooltip appears.
+        QString tip;
+        for (int x = 0; x < view->viewport()->width() && tip.isEmpty(); x += 2) {
+            QTest::mouseMove(view->viewport(), QPoint(x, view->viewport()->height() / 2));
+            if (QToolTip::isVisible())
+                tip = QToolTip::text();
+        }
+        QVERIFY2(tip.contains(QStringLiteral("Provision 20 amd64 workers in eu-west")), qPrintable(tip));
+        QVERIFY(tip.contains(QStringLiteral("ETIMEDOUT in eu-central")));
+        QVERIFY2(tip.contains(QStringLiteral("&lt;b&gt;alice&lt;/b&gt;")), qPrintable(tip)); // escaped, not bold
     }
 
     void csvHasEverySecondWithDataAndNoGapRows()
