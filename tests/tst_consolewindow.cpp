@@ -286,6 +286,8 @@ private Q_SLOTS:
         QVERIFY2(text.contains(QStringLiteral("last data")), qPrintable(text));
         for (HealthChart *c : w.chartPanel()->charts())
             QVERIFY2(c->staleText().contains(QStringLiteral("STALE · last data")), qPrintable(c->staleText()));
+        QVERIFY2(w.chartPanel()->verdictText().startsWith(QStringLiteral("as of the last data")),
+            qPrintable(w.chartPanel()->verdictText()));
         // The age counts up while nothing arrives: "last data 3.1 s ago" becomes older, it never freezes.
         const QString first = w.chartPanel()->charts().value(0)->staleText();
         QTRY_VERIFY_WITH_TIMEOUT(w.chartPanel()->charts().value(0)->staleText() != first, 3000);

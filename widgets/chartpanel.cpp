@@ -174,13 +174,17 @@ void ChartPanel::setThresholds(const VerdictThresholds &t)
 
 void ChartPanel::setVerdict(Verdict verdict, const QString &reason)
 {
-    const QString text = reason.isEmpty() ? verdictLabel(verdict).toUpper()
-                                          : tr("%1 · %2").arg(verdictLabel(verdict).toUpper(), reason);
+    m_verdictValue = verdict;
+    m_verdictReason = reason;
+    QString text = reason.isEmpty() ? verdictLabel(verdict).toUpper()
+                                    : tr("%1 · %2").arg(verdictLabel(verdict).toUpper(), reason);
+    if (m_stale)
+        text = tr("as of the last data: %1").arg(text); // not a current verdict: say so, and grey it
     if (m_verdict->text() == text)
         return;
     m_verdict->setText(text);
-    m_verdict->setStyleSheet(
-        QStringLiteral("QLabel { color: %1; font-weight: bold; }").arg(m_theme.verdictColor(verdict).name()));
+    m_verdict->setStyleSheet(QStringLiteral("QLabel { color: %1; font-weight: bold; }")
+                                 .arg((m_stale ? m_theme.mutedText : m_theme.verdictColor(verdict)).name()));
 }
 
 QString ChartPanel::verdictText() const
@@ -241,6 +245,10 @@ void ChartPanel::setStaleText(const QString &text)
 {
     for (HealthChart *chart : std::as_const(m_charts))
         chart->setStaleText(text);
+    if (m_stale != !text.isEmpty()) {
+        m_stale = !text.isEmpty();
+        setVerdict(m_verdictValue, m_verdictReason);
+    }
 }
 
 void ChartPanel::refreshNow()

@@ -63,6 +63,9 @@ private:
     QList<HealthChart *> m_charts;
     QLabel *m_title = nullptr;
     QLabel *m_verdict = nullptr;
+    Verdict m_verdictValue = Verdict::NoData;
+    QString m_verdictReason;
+    bool m_stale = false;
     Theme m_theme;
     QButtonGroup *m_rangeButtons = nullptr;
     QToolButton *m_liveButton = nullptr;
