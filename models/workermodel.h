@@ -5,6 +5,8 @@
 #include <QSortFilterProxyModel>
 #include <QTimer>
 
+#include "fleettypes.h"
+
 namespace fleet {
 
 class FleetStore;
@@ -59,6 +61,9 @@ public:
     QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
     QHash<int, QByteArray> roleNames() const override;
 
+    // The worker behind a row, for proxies that compare fields directly instead of through QVariant.
+    const Worker *worker(int row) const;
+
 private:
     QPointer<FleetStore> m_store;
 };
@@ -91,6 +96,7 @@ private:
     int m_arch = -1;
     QString m_text;
     QTimer m_refresh;
+    QPointer<WorkerModel> m_workers; // the source, when it is a WorkerModel: fields compared without QVariant
 };
 
 } // namespace fleet

@@ -300,6 +300,26 @@ void TestFleetStore::workerFilterAndSort()
         previous = rtt;
     }
     QCOMPARE(filtered.index(0, WorkerModel::RegionColumn).data().toString(), QStringLiteral("eu-central"));
+    // The proxy compares fields directly (fast); the order must be the one the displayed values give, in every
+    // column: strings case-insensitively, numbers as numbers.
+    auto displayedLess = [](const QVariant &x, const QVariant &y) {
+        if (x.typeId() == QMetaType::QString)
+            return QString::compare(x.toString(), y.toString(), Qt::CaseInsensitive) < 0;
+        return QVariant::compare(x, y) == QPartialOrdering::Less;
+    };
+    for (int column = 0; column < WorkerModel::ColumnCount; ++column) {
+        filtered.sort(column, Qt::AscendingOrder);
+        for (int r = 1; r < filtered.rowCount(); ++r) {
+            const QVariant previous = filtered.index(r - 1, column).data();
+            const QVariant current = filtered.index(r, column).data();
+            QVERIFY2(!displayedLess(current, previous),
+                qPrintable(QStringLiteral("column %1, row %2: %3 after %4")
+                               .arg(column)
+                               .arg(r)
+                               .arg(current.toString(), previous.toString())));
+        }
+    }
+    filtered.sort(WorkerModel::RttColumn, Qt::DescendingOrder);
     // Live changes re-sort on the slow timer, not at once.
     filtered.setRefreshInterval(200);
     sim->advance(30);
