@@ -118,6 +118,16 @@ private Q_SLOTS:
         QVERIFY(gap);
     }
 
+    void timeTicksFallOnRoundTimes()
+    {
+        // Two hours on ~900 pixels: a tick every 10 or 15 minutes, at multiples of it (09:00, 09:15, ...).
+        QVERIFY2(QList<qint64>({ 600, 900, 1200, 1800 }).contains(m_chart->tickSeconds()),
+            qPrintable(QString::number(m_chart->tickSeconds())));
+        m_chart->setSpanSeconds(300);
+        QVERIFY2(m_chart->tickSeconds() <= 60 && 60 % m_chart->tickSeconds() == 0,
+            qPrintable(QString::number(m_chart->tickSeconds())));
+    }
+
     void thresholdStaysInView()
     {
         m_chart->setSeries(

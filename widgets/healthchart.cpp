@@ -4,7 +4,6 @@
 #include <QChartView>
 #include <QCoreApplication>
 #include <QDateTime>
-#include <QDateTimeAxis>
 #include <QFile>
 #include <QGraphicsItem>
 #include <QGraphicsLayout>
@@ -42,6 +41,19 @@ double niceCeil(double v)
             return m * mag;
     }
     return 10 * mag;
+}
+
+// A round step for time ticks: about one label per 110 pixels.
+qint64 tickInterval(qint64 spanSeconds, double widthPixels)
+{
+    static constexpr qint64 steps[]
+        = { 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400 };
+    const double wanted = double(spanSeconds) / std::max(1.0, widthPixels / 110.0);
+    for (qint64 step : steps) {
+        if (double(step) >= wanted)
+            return step;
+    }
+    return 86400;
 }
 
 QString csvField(const QString &s)
@@ -169,7 +181,7 @@ struct HealthChart::Private
     std::vector<QPen> pens;
     std::vector<TimelineReducer> reducers;
     ChartView *view = nullptr;
-    QDateTimeAxis *axisX = nullptr;
+    QValueAxis *axisX = nullptr; // ms since the epoch; ticks on round times, labelled by ChartView
     QValueAxis *axisY = nullptr;
     std::vector<QLineSeries *> lines; // empty: they give the legend its entries; the layer draws the data
     QLabel *titleLabel = nullptr;
@@ -189,7 +201,13 @@ HealthChart::HealthChart(const QString &title, const QString &unit, QWidget *par
     d->chart->layout()->setContentsMargins(0, 0, 0, 0);
     d->chart->setBackgroundRoundness(0);
     d->chart->legend()->setAlignment(Qt::AlignBottom);
-    d->axisX = new QDateTimeAxis;
+    // A value axis with ticks anchored at the epoch and a round interval puts grid lines on 09:00, 09:10, ...;
+    // QDateTimeAxis can only divide the window evenly (09:04, 09:19, ...). Its own labels are numbers, so they are
+    // transparent (they keep their space in the layout) and ChartView writes the times in their place.
+    d->axisX = new QValueAxis;
+    d->axisX->setTickType(QValueAxis::TicksDynamic);
+    d->axisX->setTickAnchor(0);
+    d->axisX->setLabelFormat(QStringLiteral("%.0f"));
     d->axisY = new QValueAxis;
     d->axisY->setLabelFormat(QStringLiteral("%g"));
     d->chart->addAxis(d->axisX, Qt::AlignBottom);
@@ -217,11 +235,11 @@ HealthChart::HealthChart(const QString &title, const QString &unit, QWidget *par
     layout->addLayout(head);
     layout->addWidget(d->view, 1);
 
-    connect(d->axisX, &QDateTimeAxis::rangeChanged, this, [this](const QDateTime &min, const QDateTime &max) {
+    connect(d->axisX, &QValueAxis::rangeChanged, this, [this](qreal min, qreal max) {
         if (m_applying || !m_rubberBandZoom)
             return; // Qt Charts moves the axis itself at times (new data, layout); only the rubber band is the user
         // The rubber band moved the axis: that is the user choosing a window.
-        userWindow(min.toSecsSinceEpoch(), max.toSecsSinceEpoch());
+        userWindow(qint64(std::floor(min / 1000.0)), qint64(std::ceil(max / 1000.0)));
     });
     setTheme(m_theme);
     setMinimumSize(240, 160);
@@ -289,6 +307,7 @@ void HealthChart::setTheme(const Theme &theme)
         axis->setLinePenColor(theme.grid);
         axis->setTitleBrush(theme.mutedText);
     }
+    d->axisX->setLabelsColor(Qt::transparent); // ChartView writes the times
     for (std::size_t i = 0; i < d->lines.size(); ++i) {
         QPen pen(theme.series[std::clamp(m_series[qsizetype(i)].colorIndex, 0, 5)]);
         pen.setWidthF(1.0); // width 1 takes the raster engine's fast cosmetic path; wider pens go through the stroker
@@ -460,11 +479,10 @@ void HealthChart::refresh()
 void HealthChart::applyAxes()
 {
     m_applying = true;
-    d->axisX->setRange(
-        QDateTime::fromSecsSinceEpoch(m_from, QTimeZone::utc()), QDateTime::fromSecsSinceEpoch(m_to, QTimeZone::utc()));
+    d->axisX->setRange(double(m_from) * 1000.0, double(m_to) * 1000.0);
     const qint64 span = m_to - m_from + 1;
-    d->axisX->setFormat(span <= 900 ? QStringLiteral("HH:mm:ss") : QStringLiteral("HH:mm"));
-    d->axisX->setTickCount(std::clamp(int(d->chart->plotArea().width() / 110) + 1, 2, 13));
+    m_tickSeconds = tickInterval(span, d->chart->plotArea().width());
+    d->axisX->setTickInterval(double(m_tickSeconds) * 1000.0);
     d->axisY->setRange(0, m_yMax);
     d->axisY->setTickCount(5);
     d->layer->setRanges(double(m_from) * 1000.0, double(m_to) * 1000.0, m_yMax);
@@ -622,6 +640,25 @@ void ChartView::drawForeground(QPainter *painter, const QRectF &rect)
         painter->drawPolygon(diamond, 4);
     }
     painter->setClipping(false);
+
+    // Time labels under the round ticks (the axis' own labels are transparent placeholders).
+    if (o.m_tickSeconds > 0) {
+        painter->setPen(theme.mutedText);
+        painter->setFont(font());
+        const QFontMetricsF tfm(font());
+        const bool seconds = o.m_tickSeconds < 60;
+        const qint64 first = (o.m_from + o.m_tickSeconds - 1) / o.m_tickSeconds * o.m_tickSeconds;
+        for (qint64 t = first; t <= o.m_to; t += o.m_tickSeconds) {
+            const double x = c->mapToPosition(QPointF(double(t) * 1000.0, 0)).x();
+            const QDateTime when = QDateTime::fromSecsSinceEpoch(t, QTimeZone::utc());
+            const QString label = when.time().msecsSinceStartOfDay() == 0 && o.m_tickSeconds < 86400
+                ? when.toString(QStringLiteral("MMM d")) // midnight: the date, so a 24 h chart says which day
+                : when.toString(seconds ? QStringLiteral("HH:mm:ss") : QStringLiteral("HH:mm"));
+            const double w = tfm.horizontalAdvance(label);
+            painter->drawText(
+                QPointF(std::clamp(x - w / 2, 0.0, double(width()) - w), plot.bottom() + 4 + tfm.ascent()), label);
+        }
+    }
 
     auto banner = [&](const QString &text, const QColor &background, const QColor &foreground, double y) {
         QFont bold = font();

@@ -94,6 +94,7 @@ public:
     int finitePointCount(int series) const;
     QList<QPointF> seriesPoints(int series) const;
     double yMax() const { return m_yMax; }
+    qint64 tickSeconds() const { return m_tickSeconds; } // the time axis' step: ticks fall on its multiples (UTC)
     const QList<ChartMarker> &markers() const { return m_markers; }
 
 Q_SIGNALS:
@@ -127,6 +128,7 @@ private:
     qint64 m_from = 0;
     qint64 m_to = 0;
     double m_yMax = 1;
+    qint64 m_tickSeconds = 0;
     double m_minYMax = 1;
     QString m_staleText;
     bool m_applying = false;
