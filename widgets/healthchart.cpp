@@ -622,7 +622,13 @@ void ChartView::drawForeground(QPainter *painter, const QRectF &rect)
         pen.setCosmetic(true);
         painter->setPen(pen);
         painter->drawLine(QPointF(plot.left(), y), QPointF(plot.right(), y));
-        painter->drawText(QPointF(plot.right() - fm.horizontalAdvance(t.label) - 4, y - 3), t.label);
+        // On a backing of the chart's own colour, so the label stays legible where a line runs along the threshold.
+        const QRectF box(plot.right() - fm.horizontalAdvance(t.label) - 8, y - fm.height() - 2,
+            fm.horizontalAdvance(t.label) + 6, fm.height());
+        QColor backing = theme.surface;
+        backing.setAlpha(210);
+        painter->fillRect(box, backing);
+        painter->drawText(box, Qt::AlignCenter, t.label);
     }
 
     for (const ChartMarker &m : o.m_markers) {
