@@ -117,6 +117,34 @@ private Q_SLOTS:
         QTRY_COMPARE(w.focusedRegion(), QStringLiteral("eu-central"));
     }
 
+    void switchingFleetsShowsNothingOfThePreviousOne()
+    {
+        EmbeddedSim sim;
+        QString error;
+        QVERIFY2(sim.start(incident(30), &error), qPrintable(error));
+        ConsoleWindow w(m_settings.get());
+        w.show();
+        w.connectTo(profileFor(sim.url()), QStringLiteral("view-secret"));
+        QTRY_VERIFY_WITH_TIMEOUT(!w.focusedRegion().isEmpty(), 15000);
+        QVERIFY(w.store()->workers().size() > 0);
+        // Now a profile whose server is not there: the old fleet's workers, regions and charts must go at once.
+        QTcpServer probe;
+        QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
+        const quint16 port = probe.serverPort();
+        probe.close();
+        ConnectionProfile other = profileFor(QUrl(QStringLiteral("http://127.0.0.1:%1").arg(port)));
+        other.name = QStringLiteral("staging");
+        w.connectTo(other, QStringLiteral("view-secret"));
+        QCOMPARE(int(w.store()->workers().size()), 0);
+        QCOMPARE(int(w.store()->regions().size()), 0);
+        QCOMPARE(w.regionOverview()->regionOrder().size(), 0);
+        QCOMPARE(w.store()->history().latestSecond(), 0);
+        QVERIFY(w.focusedRegion().isEmpty());
+        QCOMPARE(w.workerTable()->view()->model()->rowCount(), 0);
+        QTRY_VERIFY_WITH_TIMEOUT(w.connectionIndicator()->text().contains(QStringLiteral("refused")), 15000);
+        QVERIFY(w.windowTitle().contains(QStringLiteral("staging")));
+    }
+
     void connectDialogExplainsAWrongToken()
     {
         EmbeddedSim sim;

@@ -249,10 +249,19 @@ void ConsoleWindow::connectTo(const ConnectionProfile &profile, const QString &t
         m_connection->disconnect(this);
         m_connection->deleteLater();
     }
-    if (m_history)
+    if (m_history) {
+        disconnect(m_store, nullptr, m_history, nullptr);
         m_history->deleteLater();
-    if (otherFleet)
-        m_store->history().clear(); // another fleet's past must not show as this one's
+    }
+    if (otherFleet && m_store->isLoaded()) {
+        // Another fleet: nothing of the previous one may show under this profile, not even while the new one
+        // is still connecting (or failing to).
+        m_store->applySnapshot(Snapshot {});
+        m_store->history().clear();
+        m_store->markHealthChanged();
+        m_charts->setRegion(QString(), QString());
+        m_followWorst = true;
+    }
     m_profile = profile;
     m_firstDataSeen = false;
     auto *connection = new FleetConnection(profile.clientConfig(token), this);
