@@ -134,6 +134,35 @@ void FleetStore::rebuildWorkerIndex()
         m_workerRow.insert(m_workers[i].id, int(i));
 }
 
+void FleetStore::clear()
+{
+    flush();
+    Q_EMIT workersAboutToBeReset();
+    m_workers.clear();
+    m_workerRow.clear();
+    m_workerDirty.clear();
+    Q_EMIT workersReset();
+    Q_EMIT regionsAboutToBeReset();
+    m_regions.clear();
+    m_regionDirty.clear();
+    Q_EMIT regionsReset();
+    Q_EMIT operationsAboutToBeReset();
+    m_operations.clear();
+    m_operationRow.clear();
+    m_operationDirty.clear();
+    Q_EMIT operationsReset();
+    if (!m_audit.empty()) {
+        Q_EMIT auditAboutToBeRemoved(0, int(m_audit.size()) - 1);
+        m_audit.clear();
+        Q_EMIT auditRemoved();
+    }
+    m_history.clear();
+    m_sequence = 0;
+    m_serverTime = 0;
+    m_loaded = false;
+    markHealthChanged(); // the models and charts learn that the history is empty
+}
+
 void FleetStore::applySnapshot(const Snapshot &snapshot)
 {
     flush(); // pending row numbers refer to the old membership

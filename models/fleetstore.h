@@ -33,6 +33,9 @@ public:
     void applySnapshot(const Snapshot &snapshot);
     void applyEvent(const FleetEvent &event);
     void flush(); // emit the coalesced changes now (the frame timer does it otherwise)
+    // Forgets everything (another fleet is about to be shown): every model is reset and the history emptied; the next
+    // snapshot is a first load again.
+    void clear();
     void markHealthChanged(); // the timeline changed outside applyEvent (a backfill): tell the models
 
     bool isLoaded() const { return m_loaded; }

@@ -57,6 +57,34 @@ EmbeddedSim::Options incident(double speed = 60)
     return o;
 }
 
+// A loopback port nobody listens on (it was free a moment ago): "connection refused".
+quint16 closedPort()
+{
+    QTcpServer probe;
+    if (!probe.listen(QHostAddress::LocalHost, 0))
+        return 0;
+    return probe.serverPort(); // closed when `probe` goes
+}
+
+// fleet-sim on its own thread and a shown console window connected to it, as most tests start. The window is
+// declared after the simulator, so it goes first.
+struct LiveConsole
+{
+    LiveConsole(QSettings *settings, const EmbeddedSim::Options &options, const QString &token)
+        : window(settings)
+    {
+        started = sim.start(options, &error);
+        window.show();
+        if (started)
+            window.connectTo(profileFor(sim.url()), token);
+    }
+
+    EmbeddedSim sim;
+    ConsoleWindow window;
+    bool started = false;
+    QString error;
+};
+
 } // namespace
 
 class TestConsoleWindow : public QObject
@@ -119,19 +147,14 @@ private Q_SLOTS:
 
     void switchingFleetsShowsNothingOfThePreviousOne()
     {
-        EmbeddedSim sim;
-        QString error;
-        QVERIFY2(sim.start(incident(30), &error), qPrintable(error));
-        ConsoleWindow w(m_settings.get());
-        w.show();
-        w.connectTo(profileFor(sim.url()), QStringLiteral("view-secret"));
+        LiveConsole live(m_settings.get(), incident(30), QStringLiteral("view-secret"));
+        QVERIFY2(live.started, qPrintable(live.error));
+        ConsoleWindow &w = live.window;
         QTRY_VERIFY_WITH_TIMEOUT(!w.focusedRegion().isEmpty(), 15000);
         QVERIFY(w.store()->workers().size() > 0);
         // Now a profile whose server is not there: the old fleet's workers, regions and charts must go at once.
-        QTcpServer probe;
-        QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
-        const quint16 port = probe.serverPort();
-        probe.close();
+        const quint16 port = closedPort();
+        QVERIFY(port);
         ConnectionProfile other = profileFor(QUrl(QStringLiteral("http://127.0.0.1:%1").arg(port)));
         other.name = QStringLiteral("staging");
         w.connectTo(other, QStringLiteral("view-secret"));
@@ -164,10 +187,8 @@ private Q_SLOTS:
 
     void connectDialogExplainsARefusedPort()
     {
-        QTcpServer probe;
-        QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
-        const quint16 port = probe.serverPort();
-        probe.close(); // now nothing listens there
+        const quint16 port = closedPort();
+        QVERIFY(port);
         ProfileStore profiles(m_settings.get());
         ConnectDialog dialog(&profiles);
         dialog.setProfile(profileFor(QUrl(QStringLiteral("http://127.0.0.1:%1").arg(port))));
@@ -253,12 +274,9 @@ private Q_SLOTS:
 
     void pauseHoldsTheWindowAndBackToLiveReturns()
     {
-        EmbeddedSim sim;
-        QString error;
-        QVERIFY2(sim.start(incident(60), &error), qPrintable(error));
-        ConsoleWindow w(m_settings.get());
-        w.show();
-        w.connectTo(profileFor(sim.url()), QStringLiteral("view-secret"));
+        LiveConsole live(m_settings.get(), incident(60), QStringLiteral("view-secret"));
+        QVERIFY2(live.started, qPrintable(live.error));
+        ConsoleWindow &w = live.window;
         ChartPanel *panel = w.chartPanel();
         QTRY_VERIFY_WITH_TIMEOUT(!panel->region().isEmpty(), 15000);
         HealthChart *chart = panel->charts().value(1);
@@ -296,12 +314,11 @@ private Q_SLOTS:
 
     void staleDataIsMarkedWhenTheSimulatorStops()
     {
-        EmbeddedSim sim;
+        LiveConsole live(m_settings.get(), incident(30), QStringLiteral("view-secret"));
+        QVERIFY2(live.started, qPrintable(live.error));
+        ConsoleWindow &w = live.window;
+        EmbeddedSim &sim = live.sim;
         QString error;
-        QVERIFY2(sim.start(incident(30), &error), qPrintable(error));
-        ConsoleWindow w(m_settings.get());
-        w.show();
-        w.connectTo(profileFor(sim.url()), QStringLiteral("view-secret"));
         QTRY_COMPARE_WITH_TIMEOUT(int(w.connection()->status().state), int(ConnectionState::Live), 15000);
         QTRY_VERIFY_WITH_TIMEOUT(!w.focusedRegion().isEmpty(), 15000);
         QVERIFY(!w.connectionIndicator()->isStale());
@@ -348,15 +365,12 @@ private Q_SLOTS:
         out.write(QJsonDocument(doc).toJson());
         out.close();
 
-        EmbeddedSim sim;
         EmbeddedSim::Options o;
         o.scenario = path;
         o.speed = 30;
-        QString error;
-        QVERIFY2(sim.start(o, &error), qPrintable(error));
-        ConsoleWindow w(m_settings.get());
-        w.show();
-        w.connectTo(profileFor(sim.url()), QStringLiteral("view-secret"));
+        LiveConsole live(m_settings.get(), o, QStringLiteral("view-secret"));
+        QVERIFY2(live.started, qPrintable(live.error));
+        ConsoleWindow &w = live.window;
         QTRY_COMPARE_WITH_TIMEOUT(w.focusedRegion(), hostileId, 30000);
 
         // Every label that shows it shows the characters, and is told to.

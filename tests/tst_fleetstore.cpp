@@ -203,6 +203,19 @@ void TestFleetStore::convergesUnderModelTesters()
     for (const Worker &w : store.workers())
         expected += w.region == QLatin1String("eu-central");
     QCOMPARE(filtered.rowCount(), expected);
+    // Forgetting everything (the console switches to another fleet) keeps every model consistent and empty, and
+    // the next snapshot loads as a first load.
+    store.clear();
+    QCOMPARE(workers.rowCount(), 0);
+    QCOMPARE(filtered.rowCount(), 0);
+    QCOMPARE(regions.rowCount(), 0);
+    QCOMPARE(operations.rowCount(), 0);
+    QCOMPARE(audit.rowCount(), 0);
+    QCOMPARE(store.history().latestSecond(), 0);
+    QVERIFY(!store.isLoaded());
+    feed.snapshot();
+    QCOMPARE(workers.rowCount(), sim->workerCount());
+    compareWithServer(store, *sim, true);
 }
 
 void TestFleetStore::changesAreCoalescedIntoBlocks()

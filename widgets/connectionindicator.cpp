@@ -17,9 +17,9 @@ ConnectionIndicator::ConnectionIndicator(QWidget *parent)
     layout->addWidget(m_label);
     setAccessibleName(tr("Connection status"));
     m_tick.setInterval(500);
-    connect(&m_tick, &QTimer::timeout, this, &ConnectionIndicator::update);
+    connect(&m_tick, &QTimer::timeout, this, &ConnectionIndicator::refresh);
     m_tick.start();
-    update();
+    refresh();
 }
 
 void ConnectionIndicator::setConnection(FleetConnection *connection, const QString &host)
@@ -27,14 +27,14 @@ void ConnectionIndicator::setConnection(FleetConnection *connection, const QStri
     m_connection = connection;
     m_host = host;
     if (connection)
-        connect(connection, &FleetConnection::statusChanged, this, &ConnectionIndicator::update);
-    update();
+        connect(connection, &FleetConnection::statusChanged, this, &ConnectionIndicator::refresh);
+    refresh();
 }
 
 void ConnectionIndicator::setTheme(const Theme &theme)
 {
     m_theme = theme;
-    update();
+    refresh();
 }
 
 QString ConnectionIndicator::formatAge(qint64 ms)
@@ -71,7 +71,7 @@ QString ConnectionIndicator::describe(const ConnectionStatus &status, const QStr
     return status.reason.isEmpty() ? tr("Offline · %1").arg(last) : tr("Offline: %1 · %2").arg(status.reason, last);
 }
 
-void ConnectionIndicator::update()
+void ConnectionIndicator::refresh()
 {
     ConnectionStatus status;
     if (m_connection)
@@ -108,8 +108,7 @@ void ConnectionIndicator::update()
         m_staleText = staleText;
         Q_EMIT staleChanged(stale, staleText);
     }
-    if (m_dot.isValid())
-        QWidget::update();
+    update(); // the dot
 }
 
 QString ConnectionIndicator::text() const

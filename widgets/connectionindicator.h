@@ -24,7 +24,7 @@ public:
     void setConnection(FleetConnection *connection, const QString &host = {});
     void setStaleAfterMs(int ms) { m_staleAfterMs = ms; }
     void setTheme(const Theme &theme);
-    void update();
+    void refresh(); // re-reads the connection's status
 
     QString text() const;
     bool isStale() const { return m_stale; }

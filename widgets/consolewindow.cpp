@@ -256,9 +256,7 @@ void ConsoleWindow::connectTo(const ConnectionProfile &profile, const QString &t
     if (otherFleet && m_store->isLoaded()) {
         // Another fleet: nothing of the previous one may show under this profile, not even while the new one
         // is still connecting (or failing to).
-        m_store->applySnapshot(Snapshot {});
-        m_store->history().clear();
-        m_store->markHealthChanged();
+        m_store->clear();
         m_charts->setRegion(QString(), QString());
         m_followWorst = true;
     }

@@ -455,12 +455,14 @@ void HealthChart::refresh()
     const int regionIndex = m_timeline ? m_timeline->regionIndex(m_region) : -1;
     const int columns = std::max(100, int(d->chart->plotArea().width()));
     double dataMax = 0;
+    m_hasData = false;
     for (std::size_t i = 0; i < d->lines.size(); ++i) {
         QList<QPointF> points;
         if (regionIndex >= 0)
             points = pointsFor(int(i), regionIndex, columns);
-        for (const QPointF &p : std::as_const(points)) { // NaN compares false: gaps never raise the maximum
-            if (p.y() > dataMax)
+        for (const QPointF &p : std::as_const(points)) {
+            m_hasData = m_hasData || !std::isnan(p.y());
+            if (p.y() > dataMax) // NaN compares false: gaps never raise the maximum
                 dataMax = p.y();
         }
         d->points[i] = std::move(points);
@@ -690,10 +692,7 @@ void ChartView::drawForeground(QPainter *painter, const QRectF &rect)
         banner(QCoreApplication::translate("fleet::HealthChart", "Paused · End returns to live"), bg, onBanner,
             plot.top() + 6);
     }
-    bool empty = true;
-    for (int i = 0; i < o.seriesCount() && empty; ++i)
-        empty = o.finitePointCount(i) == 0;
-    if (empty && o.seriesCount() > 0) {
+    if (!o.m_hasData && o.seriesCount() > 0) {
         painter->setPen(theme.mutedText);
         painter->setFont(font());
         painter->drawText(

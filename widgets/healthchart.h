@@ -129,6 +129,7 @@ private:
     qint64 m_to = 0;
     double m_yMax = 1;
     qint64 m_tickSeconds = 0;
+    bool m_hasData = false; // any finite point in the last refresh
     double m_minYMax = 1;
     QString m_staleText;
     bool m_applying = false;
