@@ -5,8 +5,14 @@
 #include <simdjson.h>
 
 #include <array>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+#include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <unordered_map>
 
 namespace fleet {
@@ -55,21 +61,75 @@ qint64 daysFromCivil(qint64 y, unsigned m, unsigned d)
     return era * 146097 + static_cast<qint64>(doe) - 719468;
 }
 
+// The last date seen ("YYYY-MM-DDT") and its first millisecond: timestamps in one document mostly share a day.
+struct DateCache
+{
+    std::array<char, 11> text {};
+    qint64 dayMs = 0;
+    bool valid = false;
+};
+
+// Field names and the other strings compared on the hot path are short: compare them eight bytes at a time with
+// loads that stay inside both strings (the last word overlaps the one before), not through a memcmp call.
+Q_ALWAYS_INLINE std::uint64_t load8(const char *p)
+{
+    std::uint64_t w;
+    std::memcpy(&w, p, 8);
+    return w;
+}
+Q_ALWAYS_INLINE std::uint32_t load4(const char *p)
+{
+    std::uint32_t w;
+    std::memcpy(&w, p, 4);
+    return w;
+}
+Q_ALWAYS_INLINE bool sameKey(std::string_view a, std::string_view b)
+{
+    const std::size_t n = a.size();
+    if (n != b.size())
+        return false;
+    const char *x = a.data();
+    const char *y = b.data();
+    if (n >= 8) {
+        std::uint64_t diff = 0;
+        std::size_t i = 0;
+        for (; i + 8 < n; i += 8)
+            diff |= load8(x + i) ^ load8(y + i);
+        return (diff | (load8(x + n - 8) ^ load8(y + n - 8))) == 0;
+    }
+    if (n >= 4)
+        return ((load4(x) ^ load4(y)) | (load4(x + n - 4) ^ load4(y + n - 4))) == 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        if (x[i] != y[i])
+            return false;
+    }
+    return true;
+}
+
 // Fast path for "YYYY-MM-DDTHH:MM:SS[.fff]Z"; anything else goes through QDateTime.
-std::optional<qint64> parseTime(std::string_view s)
+std::optional<qint64> parseTime(std::string_view s, DateCache &cache)
 {
     if (s.size() >= 20 && s[4] == '-' && s[7] == '-' && s[10] == 'T' && s[13] == ':' && s[16] == ':') {
-        constexpr int kDigits[] = { 0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18 };
-        unsigned d[14];
-        unsigned bad = 0;
-        for (int i = 0; i < 14; ++i) {
-            d[i] = unsigned(s[std::size_t(kDigits[i])]) - unsigned('0');
-            bad |= d[i] > 9 ? 1u : 0u;
+        const char *c = s.data();
+        const auto digit = [c](std::size_t i) { return unsigned(std::uint8_t(c[i])) - unsigned('0'); };
+        const bool sameDay
+            = cache.valid && load8(cache.text.data()) == load8(c) && load4(cache.text.data() + 7) == load4(c + 7);
+        if (!sameDay) {
+            const unsigned y1 = digit(0), y2 = digit(1), y3 = digit(2), y4 = digit(3);
+            const unsigned m1 = digit(5), m2 = digit(6), d1 = digit(8), d2 = digit(9);
+            if ((y1 > 9) | (y2 > 9) | (y3 > 9) | (y4 > 9) | (m1 > 9) | (m2 > 9) | (d1 > 9) | (d2 > 9))
+                return parseIsoUtc(QString::fromUtf8(c, qsizetype(s.size())));
+            const unsigned mo = m1 * 10 + m2, day = d1 * 10 + d2;
+            if (mo < 1 || mo > 12 || day < 1 || day > 31)
+                return parseIsoUtc(QString::fromUtf8(c, qsizetype(s.size())));
+            std::memcpy(cache.text.data(), c, cache.text.size());
+            cache.dayMs = daysFromCivil(qint64(y1 * 1000 + y2 * 100 + y3 * 10 + y4), mo, day) * 86400000;
+            cache.valid = true;
         }
-        const int y = int(d[0] * 1000 + d[1] * 100 + d[2] * 10 + d[3]);
-        const int mo = int(d[4] * 10 + d[5]), day = int(d[6] * 10 + d[7]);
-        const int h = int(d[8] * 10 + d[9]), mi = int(d[10] * 10 + d[11]), se = int(d[12] * 10 + d[13]);
-        if (!bad && mo >= 1 && mo <= 12 && day >= 1 && day <= 31 && h < 24 && mi < 60 && se < 61) {
+        const unsigned h1 = digit(11), h2 = digit(12), i1 = digit(14), i2 = digit(15), s1 = digit(17), s2 = digit(18);
+        const unsigned h = h1 * 10 + h2, mi = i1 * 10 + i2, se = s1 * 10 + s2;
+        const bool digits = !((h1 > 9) | (h2 > 9) | (i1 > 9) | (i2 > 9) | (s1 > 9) | (s2 > 9)); // '/' wraps to large
+        if (digits && h < 24 && mi < 60 && se < 61) {
             std::size_t at = 19;
             int ms = 0;
             if (s[at] == '.') {
@@ -88,22 +148,10 @@ std::optional<qint64> parseTime(std::string_view s)
                 at += 1 + n;
             }
             if (at + 1 == s.size() && (s[at] == 'Z' || s[at] == 'z'))
-                return (daysFromCivil(y, unsigned(mo), unsigned(day)) * 86400 + h * 3600 + mi * 60 + se) * 1000 + ms;
+                return cache.dayMs + qint64(h * 3600 + mi * 60 + se) * 1000 + ms;
         }
     }
     return parseIsoUtc(QString::fromUtf8(s.data(), qsizetype(s.size())));
-}
-
-// Field names are short: compare inline rather than through a memcmp call per field.
-inline bool sameKey(std::string_view a, std::string_view b)
-{
-    if (a.size() != b.size())
-        return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (a[i] != b[i])
-            return false;
-    }
-    return true;
 }
 
 // Wire spellings as UTF-8, in enum order, for comparing without converting to UTF-16.
@@ -123,11 +171,11 @@ template <> constexpr auto kNames<Role> = std::array { "viewer"sv, "operator"sv,
 template <>
 constexpr auto kNames<FailureReason> = std::array { "ETIMEDOUT"sv, "ECONNRESET"sv, "EHOSTUNREACH"sv, "build_error"sv };
 
-template <typename Enum> std::optional<Enum> enumFromUtf8(std::string_view text)
+template <typename Enum> Q_ALWAYS_INLINE std::optional<Enum> enumFromUtf8(std::string_view text)
 {
     const auto &names = kNames<Enum>;
     for (std::size_t i = 0; i < names.size(); ++i) {
-        if (names[i] == text)
+        if (sameKey(names[i], text))
             return static_cast<Enum>(i);
     }
     return std::nullopt;
@@ -140,7 +188,35 @@ std::optional<FailureReason> failureFromUtf8(std::string_view text)
 
 QString qstr(std::string_view s)
 {
-    return QString::fromUtf8(s.data(), qsizetype(s.size()));
+    // Nearly everything on the wire is ASCII: widen it directly. Anything else goes through Qt's UTF-8 decoder.
+    const std::size_t n = s.size();
+    const char *p = s.data();
+    std::uint64_t high = 0;
+    std::size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        high |= load8(p + i);
+    for (; i < n; ++i)
+        high |= std::uint8_t(p[i]);
+    if (n == 0 || (high & 0x8080808080808080ull) != 0)
+        return QString::fromUtf8(p, qsizetype(n));
+    QString out(qsizetype(n), Qt::Uninitialized);
+    auto *dst = reinterpret_cast<char16_t *>(out.data());
+    i = 0;
+#if defined(__SSE2__)
+    const __m128i zero = _mm_setzero_si128();
+    for (; i + 16 <= n; i += 16) {
+        const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i *>(p + i));
+        _mm_storeu_si128(reinterpret_cast<__m128i *>(dst + i), _mm_unpacklo_epi8(bytes, zero));
+        _mm_storeu_si128(reinterpret_cast<__m128i *>(dst + i + 8), _mm_unpackhi_epi8(bytes, zero));
+    }
+    for (; i + 8 <= n; i += 8) {
+        const __m128i bytes = _mm_loadl_epi64(reinterpret_cast<const __m128i *>(p + i));
+        _mm_storeu_si128(reinterpret_cast<__m128i *>(dst + i), _mm_unpacklo_epi8(bytes, zero));
+    }
+#endif
+    for (; i < n; ++i)
+        dst[i] = char16_t(std::uint8_t(p[i]));
+    return out;
 }
 
 } // namespace
@@ -238,20 +314,31 @@ struct WireDecoder::Private
         HealthRegion,
         InternSlots
     };
-    std::array<std::pair<std::string_view, QString>, InternSlots> lastInterned;
+    // A few recent values per field (a fleet runs two or three versions at once, region ids come in runs).
+    struct RecentInterned
+    {
+        std::array<std::string_view, 4> text; // views of `interned`'s keys, which never move
+        std::array<QString, 4> value;
+        std::size_t next = 0;
+    };
+    std::array<RecentInterned, InternSlots> lastInterned;
 
     QString intern(std::string_view s, int slot)
     {
-        auto &last = lastInterned[std::size_t(slot)];
-        if (!last.second.isNull() && sameKey(last.first, s))
-            return last.second;
+        auto &recent = lastInterned[std::size_t(slot)];
+        for (std::size_t k = 0; k < recent.text.size(); ++k) {
+            if (!recent.value[k].isNull() && sameKey(recent.text[k], s))
+                return recent.value[k];
+        }
         auto it = interned.find(s);
         if (it == interned.end()) {
             if (interned.size() > 4096)
                 return qstr(s); // bounded: interning is for the few values that repeat
             it = interned.emplace(std::string(s), qstr(s)).first;
         }
-        last = { it->first, it->second };
+        recent.text[recent.next] = it->first;
+        recent.value[recent.next] = it->second;
+        recent.next = (recent.next + 1) % recent.text.size();
         return it->second;
     }
 
@@ -294,11 +381,10 @@ struct WireDecoder::Private
             expected("true or false", v);
         return b;
     }
-    // Timestamps repeat (heartbeats land on the same seconds): the last one parsed is remembered.
-    std::string lastTimeText;
-    qint64 lastTimeValue = 0;
+    // Per call site (`dateSlot`), the last date parsed: heartbeats share a day, start times another.
+    std::array<DateCache, 2> dates;
 
-    qint64 time(const sj::dom::element &v, bool nullable)
+    qint64 time(const sj::dom::element &v, bool nullable, int dateSlot = 0)
     {
         if (nullable && v.is_null())
             return 0;
@@ -307,16 +393,12 @@ struct WireDecoder::Private
             expected("an RFC 3339 time string", v);
             return 0;
         }
-        if (sameKey(s, lastTimeText))
-            return lastTimeValue;
-        const auto t = parseTime(s);
+        const auto t = parseTime(s, dates[std::size_t(dateSlot)]);
         if (!t) {
             fail(QStringLiteral("\"%1\" is not an RFC 3339 time with an offset, such as 2025-11-12T09:13:00Z")
                      .arg(qstr(s)));
             return 0;
         }
-        lastTimeText.assign(s);
-        lastTimeValue = *t;
         return *t;
     }
 
@@ -469,7 +551,7 @@ struct WireDecoder::Private
                 w.startedAt = time(e, false);
                 break;
             case 7:
-                w.lastHeartbeatAt = time(e, true);
+                w.lastHeartbeatAt = time(e, true, 1);
                 break;
             case 8:
                 w.currentBuild = nullableString(e);
@@ -491,6 +573,266 @@ struct WireDecoder::Private
                 break;
             }
         });
+    }
+
+    // ---- the fast path for worker lists ----
+    // A fleet snapshot is 50,000 workers in the documented shape. Those are read straight from simdjson's tape
+    // (the parsed document's public `tape` and `string_buf`, format in simdjson's doc/tape.md), in the documented
+    // field order, without the DOM's iterators. The first worker that is not exactly that shape (a field missing,
+    // extra, out of order or of another type, an unknown enum value or failure reason, a time in another form)
+    // and every worker after it go through `worker()` above, which is the definition: the fast path only ever
+    // takes input that `worker()` decodes to the same value, and the tests check that it does.
+    bool fastPath = sj::SIMDJSON_VERSION_MAJOR == 3; // the tape format this code reads
+    std::size_t fastWorkers = 0;
+
+    static char tapeType(std::uint64_t word) { return char(word >> 56); }
+    static std::size_t tapePayload(std::uint64_t word) { return std::size_t(word & 0xFFFFFFFFFFFFFFull); }
+
+    std::string_view tapeString(std::uint64_t word) const
+    {
+        const std::uint8_t *at = parser.doc.string_buf.get() + tapePayload(word);
+        std::uint32_t length;
+        std::memcpy(&length, at, sizeof length);
+        return { reinterpret_cast<const char *>(at + sizeof length), length };
+    }
+
+    // The tape index of the value of `key` in the document's root object; 0 when the root is not an object or
+    // has no such member or has it more than once (then the DOM path decides).
+    std::size_t rootMember(std::string_view key) const
+    {
+        const std::uint64_t *t = parser.doc.tape.get();
+        if (!t || tapeType(t[0]) != 'r' || tapeType(t[1]) != '{')
+            return 0;
+        const std::size_t end = std::size_t(std::uint32_t(t[1])) - 1;
+        std::size_t found = 0;
+        for (std::size_t i = 2; i < end;) {
+            if (tapeType(t[i]) != '"')
+                return 0;
+            const bool match = sameKey(tapeString(t[i]), key);
+            ++i;
+            if (match) {
+                if (found)
+                    return 0;
+                found = i;
+            }
+            switch (tapeType(t[i])) {
+            case '{':
+            case '[':
+                i = std::size_t(std::uint32_t(t[i]));
+                break;
+            case 'l':
+            case 'u':
+            case 'd':
+                i += 2;
+                break;
+            default:
+                ++i;
+            }
+        }
+        return found;
+    }
+
+    // Reads the members of one object off the tape, in the documented order. Every read checks what it reads;
+    // `false` means "not the documented shape", never an error.
+    struct TapeCursor
+    {
+        const std::uint64_t *t;
+        const std::uint8_t *strings;
+        std::size_t p; // the next tape word
+        std::size_t end; // the object's closing '}'
+        std::string_view s; // the last string read; data() == nullptr for null
+
+        Q_ALWAYS_INLINE char type() const { return tapeType(t[p]); }
+        Q_ALWAYS_INLINE std::string_view stringAt(std::size_t i) const
+        {
+            const std::uint8_t *at = strings + tapePayload(t[i]);
+            std::uint32_t length;
+            std::memcpy(&length, at, sizeof length);
+            return { reinterpret_cast<const char *>(at + sizeof length), length };
+        }
+        template <std::size_t N> Q_ALWAYS_INLINE bool key(const char (&name)[N])
+        {
+            if (p >= end || type() != '"' || !sameKey(stringAt(p), std::string_view(name, N - 1)))
+                return false;
+            ++p;
+            return true;
+        }
+        template <std::size_t N> Q_ALWAYS_INLINE bool text(const char (&name)[N])
+        {
+            if (!key(name) || type() != '"')
+                return false;
+            s = stringAt(p++);
+            return true;
+        }
+        template <std::size_t N> Q_ALWAYS_INLINE bool nullableText(const char (&name)[N])
+        {
+            if (!key(name))
+                return false;
+            if (type() == 'n') {
+                s = {};
+                ++p;
+                return true;
+            }
+            if (type() != '"')
+                return false;
+            s = stringAt(p++);
+            return true;
+        }
+        // As the DOM's get_double(): any JSON number.
+        template <std::size_t N> Q_ALWAYS_INLINE bool number(const char (&name)[N], double &out)
+        {
+            if (!key(name))
+                return false;
+            const char kind = type();
+            if (kind == 'd') {
+                std::memcpy(&out, &t[p + 1], sizeof out);
+            } else if (kind == 'l') {
+                std::int64_t n;
+                std::memcpy(&n, &t[p + 1], sizeof n);
+                out = double(n);
+            } else if (kind == 'u') {
+                out = double(t[p + 1]);
+            } else {
+                return false;
+            }
+            p += 2;
+            return true;
+        }
+        // A signed integer (what the DOM's integer() accepts without a detour).
+        template <std::size_t N> Q_ALWAYS_INLINE bool integer(const char (&name)[N], int &out)
+        {
+            if (!key(name) || type() != 'l')
+                return false;
+            std::int64_t n;
+            std::memcpy(&n, &t[p + 1], sizeof n);
+            out = int(n);
+            p += 2;
+            return true;
+        }
+        Q_ALWAYS_INLINE bool time(DateCache &cache, bool nullable, qint64 &out)
+        {
+            if (nullable && type() == 'n') {
+                out = 0;
+                ++p;
+                return true;
+            }
+            if (type() != '"')
+                return false;
+            const auto parsed = parseTime(stringAt(p++), cache);
+            if (!parsed)
+                return false;
+            out = *parsed;
+            return true;
+        }
+        // Enters the object that is the value of `name`; `outer` keeps where this object ends.
+        template <std::size_t N> Q_ALWAYS_INLINE bool enter(const char (&name)[N], std::size_t &outer)
+        {
+            if (!key(name) || type() != '{')
+                return false;
+            outer = end;
+            end = std::size_t(std::uint32_t(t[p])) - 1;
+            ++p;
+            return true;
+        }
+        Q_ALWAYS_INLINE bool leave(std::size_t outer)
+        {
+            if (p != end)
+                return false;
+            ++p;
+            end = outer;
+            return true;
+        }
+    };
+
+    // Decodes the worker object at tape index `i` into `w`; the index after it, or 0 if it is not in the
+    // documented shape (then `w` is partly written and the caller decodes it again through the DOM).
+    std::size_t tapeWorker(std::size_t i, Worker &w)
+    {
+        const std::uint64_t *t = parser.doc.tape.get();
+        if (tapeType(t[i]) != '{')
+            return 0;
+        TapeCursor c { t, parser.doc.string_buf.get(), i + 1, std::size_t(std::uint32_t(t[i])) - 1, {} };
+        if (!c.text("id"))
+            return 0;
+        w.id = qstr(c.s);
+        if (!c.text("name"))
+            return 0;
+        w.name = qstr(c.s);
+        if (!c.text("region"))
+            return 0;
+        w.region = intern(c.s, WorkerRegion);
+        if (!c.text("arch"))
+            return 0;
+        const auto arch = enumFromUtf8<Arch>(c.s);
+        if (!arch || !c.text("state"))
+            return 0;
+        w.arch = *arch;
+        const auto state = enumFromUtf8<WorkerState>(c.s);
+        if (!state || !c.text("version"))
+            return 0;
+        w.state = *state;
+        w.version = intern(c.s, WorkerVersion);
+        if (!c.key("started_at") || !c.time(dates[0], false, w.startedAt))
+            return 0;
+        if (!c.key("last_heartbeat_at") || !c.time(dates[1], true, w.lastHeartbeatAt))
+            return 0;
+        if (!c.nullableText("current_build"))
+            return 0;
+        w.currentBuild = c.s.data() ? qstr(c.s) : QString();
+        if (!c.number("rtt_ms", w.rttMs) || !c.number("packet_loss", w.packetLoss))
+            return 0;
+        std::size_t outer = 0;
+        static_assert(int(FailureReason::ETimedOut) == 0 && int(FailureReason::BuildError) == 3);
+        if (!c.enter("recent_failures", outer) || !c.integer("ETIMEDOUT", w.recentFailures[0])
+            || !c.integer("ECONNRESET", w.recentFailures[1]) || !c.integer("EHOSTUNREACH", w.recentFailures[2])
+            || !c.integer("build_error", w.recentFailures[3]) || !c.leave(outer))
+            return 0;
+        if (!c.nullableText("offline_reason"))
+            return 0;
+        w.offlineReason = c.s.data() ? intern(c.s, WorkerOfflineReason) : QString();
+        if (!c.nullableText("operation"))
+            return 0;
+        w.operation = c.s.data() ? intern(c.s, WorkerOperation) : QString();
+        return c.p == c.end ? c.end + 1 : 0;
+    }
+
+    // A JSON array of workers; `tapeIndex` is where it starts on the tape, or 0 if not known (then: the DOM).
+    std::vector<Worker> workerList(const sj::dom::element &v, std::size_t tapeIndex)
+    {
+        fastWorkers = 0;
+        sj::dom::array a;
+        if (!fastPath || tapeIndex == 0 || v.get_array().get(a))
+            return array<Worker>(v, [this](const sj::dom::element &x, Worker &w) { worker(x, w); });
+        std::vector<Worker> out;
+        const std::uint64_t *t = parser.doc.tape.get();
+        if (tapeType(t[tapeIndex]) == '[') {
+            out.reserve(a.size());
+            const std::size_t end = std::size_t(std::uint32_t(t[tapeIndex])) - 1;
+            for (std::size_t i = tapeIndex + 1; i < end;) {
+                const std::size_t next = tapeWorker(i, out.emplace_back());
+                if (next == 0) {
+                    out.pop_back();
+                    break;
+                }
+                i = next;
+            }
+        }
+        fastWorkers = out.size();
+        if (out.size() == a.size())
+            return out;
+        // The rest through the DOM, from the first worker the fast path did not take.
+        qsizetype index = 0;
+        for (const sj::dom::element item : a) {
+            if (std::size_t(index) >= fastWorkers) {
+                worker(item, out.emplace_back());
+                if (failed()) {
+                    unwind({ {}, index });
+                    return {};
+                }
+            }
+            ++index;
+        }
+        return out;
     }
 
     void region(const sj::dom::element &v, Region &r)
@@ -709,7 +1051,10 @@ struct WireDecoder::Private
         object(v, f, all(3), nullptr, [&](std::size_t i, const sj::dom::element &e) {
             switch (i) {
             case 0:
-                p.items = array<T>(e, decodeOne);
+                if constexpr (std::is_same_v<T, Worker>)
+                    p.items = workerList(e, rootMember("items"sv));
+                else
+                    p.items = array<T>(e, decodeOne);
                 break;
             case 1:
                 p.nextCursor = nullableString(e);
@@ -743,6 +1088,16 @@ WireDecoder::WireDecoder()
 
 WireDecoder::~WireDecoder() = default;
 
+void WireDecoder::setWorkerFastPath(bool enabled)
+{
+    d->fastPath = enabled && sj::SIMDJSON_VERSION_MAJOR == 3;
+}
+
+qsizetype WireDecoder::lastFastPathWorkers() const
+{
+    return qsizetype(d->fastWorkers);
+}
+
 Result<Snapshot> WireDecoder::snapshot(const QByteArray &json, const QString &endpoint)
 {
     return d->run<Snapshot>(json, endpoint, [this](const sj::dom::element &root, Snapshot &s) {
@@ -760,7 +1115,7 @@ Result<Snapshot> WireDecoder::snapshot(const QByteArray &json, const QString &en
                 s.regions = d->array<Region>(e, [this](const sj::dom::element &x, Region &r) { d->region(x, r); });
                 break;
             case 3:
-                s.workers = d->array<Worker>(e, [this](const sj::dom::element &x, Worker &w) { d->worker(x, w); });
+                s.workers = d->workerList(e, d->rootMember("workers"sv));
                 break;
             case 4:
                 s.operations

@@ -37,6 +37,12 @@ public:
     // The `data` of one SSE event of type `type`. Unknown types decode to a FleetEvent with an empty payload.
     Result<FleetEvent> event(qint64 id, const QString &type, const QByteArray &data);
 
+    // Worker lists (snapshots, worker pages) in the documented shape are read by a fast path; anything else, from
+    // the first worker that differs, by the general decoder, which defines the result. For tests and benchmarks:
+    // turn the fast path off, and how many workers the last snapshot or page decoded on it.
+    void setWorkerFastPath(bool enabled);
+    qsizetype lastFastPathWorkers() const;
+
 private:
     struct Private;
     std::unique_ptr<Private> d;

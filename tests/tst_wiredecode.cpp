@@ -3,6 +3,7 @@
 #include "wiredecode.h"
 #include "wireencode.h"
 
+#include <QDateTime>
 #include <QTest>
 
 using namespace fleet;
@@ -28,6 +29,107 @@ QByteArray replaced(const QByteArray &from, const QByteArray &to)
     return json.replace(from, to);
 }
 
+// A snapshot body around these worker objects.
+QByteArray snapshotOf(const QList<QByteArray> &workers)
+{
+    return QByteArrayLiteral(R"({"sequence":7,"time":"2025-11-12T08:30:16Z","regions":[],"workers":[)")
+        + workers.join(',') + QByteArrayLiteral(R"(],"operations":[]})");
+}
+
+// Worker i of a fleet of valid workers with varied values: ids, states, times on several days, builds, nulls.
+QByteArray variedWorker(int i)
+{
+    static const char *const states[] = { "idle", "busy", "offline", "provisioning", "draining", "terminated" };
+    static const char *const arches[] = { "amd64", "aarch64", "armv7hf" };
+    const bool busy = i % 6 == 1;
+    const bool offline = i % 6 == 2;
+    return QStringLiteral(R"({"id":"w-%1","name":"eu-west-%2-%1","region":"%3","arch":"%2","state":"%4",)"
+                          R"("version":"2025.%5","started_at":"2025-%6-%7T%8:%9:5%10Z","last_heartbeat_at":%11,)"
+                          R"("current_build":%12,"rtt_ms":%13,"packet_loss":%14,"recent_failures":{"ETIMEDOUT":%15,)"
+                          R"("ECONNRESET":0,"EHOSTUNREACH":%16,"build_error":1},"offline_reason":%17,"operation":%18})")
+        .arg(i, 6, 10, QLatin1Char('0'))
+        .arg(QLatin1String(arches[i % 3]))
+        .arg(i % 7 < 4 ? QStringLiteral("eu-west") : QStringLiteral("us-east"))
+        .arg(QLatin1String(states[i % 6]))
+        .arg(i % 5 == 0 ? QStringLiteral("10.4") : QStringLiteral("11.2"))
+        .arg(10 + i % 3)
+        .arg(10 + i % 19)
+        .arg(i % 24, 2, 10, QLatin1Char('0'))
+        .arg(i % 60, 2, 10, QLatin1Char('0'))
+        .arg(i % 10)
+        .arg(offline ? QStringLiteral("null")
+                     : QStringLiteral("\"2025-11-12T0%1:%2:%3%4Z\"")
+                           .arg(i % 10)
+                           .arg(10 + i % 50)
+                           .arg(10 + i % 49)
+                           .arg(i % 4 == 0 ? QStringLiteral(".250") : QString()))
+        .arg(busy ? QStringLiteral("\"b-%1\"").arg(i) : QStringLiteral("null"))
+        .arg(i % 4 == 0 ? QStringLiteral("%1").arg(20 + i % 30) : QStringLiteral("%1.%2").arg(20 + i % 30).arg(i % 97))
+        .arg(i % 3 == 0 ? QStringLiteral("0") : QStringLiteral("0.00%1").arg(i % 9 + 1))
+        .arg(i % 11)
+        .arg(i % 2)
+        .arg(offline ? QStringLiteral("\"heartbeat_lost\"") : QStringLiteral("null"))
+        .arg(i % 9 == 0 ? QStringLiteral("\"op-%1\"").arg(i / 9) : QStringLiteral("null"))
+        .toUtf8();
+}
+
+// The first field in which two workers differ, or an empty string.
+QString difference(const Worker &a, const Worker &b)
+{
+    const auto dump = [](const Worker &w) {
+        QStringList fields { w.id, w.name, w.region, QString::number(int(w.arch)), QString::number(int(w.state)),
+            w.version, QString::number(w.startedAt), QString::number(w.lastHeartbeatAt), w.currentBuild,
+            QString::number(w.rttMs, 'g', 17), QString::number(w.packetLoss, 'g', 17), w.offlineReason, w.operation,
+            QString::number(w.currentBuild.isNull()), QString::number(w.offlineReason.isNull()),
+            QString::number(w.operation.isNull()) };
+        for (int n : w.recentFailures)
+            fields << QString::number(n);
+        for (auto it = w.unknown.begin(); it != w.unknown.end(); ++it)
+            fields << it.key() + u'=' + it.value();
+        return fields;
+    };
+    const QStringList x = dump(a), y = dump(b);
+    for (qsizetype i = 0; i < std::max(x.size(), y.size()); ++i) {
+        if (x.value(i) != y.value(i))
+            return QStringLiteral("%1: field %2: \"%3\" vs \"%4\"").arg(a.id).arg(i).arg(x.value(i), y.value(i));
+    }
+    return {};
+}
+
+// Decodes `json` with the worker fast path on and off: both must give the same workers, or the same error.
+// Returns how many workers the fast path took.
+qsizetype decodeBothWays(const QByteArray &json, const char *what)
+{
+    WireDecoder fast;
+    WireDecoder general;
+    general.setWorkerFastPath(false);
+    const auto a = fast.snapshot(json, QStringLiteral("GET /v1/fleet/snapshot"));
+    const auto b = general.snapshot(json, QStringLiteral("GET /v1/fleet/snapshot"));
+    if (a.ok() != b.ok() || (!a.ok() && a.error() != b.error())) {
+        qWarning("%s: fast path %s, general decoder %s", what, qPrintable(a.ok() ? QStringLiteral("ok") : a.error()),
+            qPrintable(b.ok() ? QStringLiteral("ok") : b.error()));
+        return -1;
+    }
+    if (general.lastFastPathWorkers() != 0) {
+        qWarning("%s: the fast path ran while turned off", what);
+        return -1;
+    }
+    if (!a.ok())
+        return fast.lastFastPathWorkers();
+    if (a.value().workers.size() != b.value().workers.size()) {
+        qWarning("%s: %zu vs %zu workers", what, a.value().workers.size(), b.value().workers.size());
+        return -1;
+    }
+    for (std::size_t i = 0; i < a.value().workers.size(); ++i) {
+        const QString diff = difference(a.value().workers[i], b.value().workers[i]);
+        if (!diff.isEmpty()) {
+            qWarning("%s: worker %zu: %s", what, i, qPrintable(diff));
+            return -1;
+        }
+    }
+    return fast.lastFastPathWorkers();
+}
+
 } // namespace
 
 class TestWireDecode : public QObject
@@ -50,6 +152,12 @@ private Q_SLOTS:
     void events();
     void timeOffsets();
     void fieldsInAnyOrder();
+    void fastPathMatchesGeneralDecoder();
+    void fastPathHandsOverAtFirstDifference_data();
+    void fastPathHandsOverAtFirstDifference();
+    void fastPathOnSimulatedFleetAndPages();
+    void timesAcrossDays_data();
+    void timesAcrossDays();
 };
 
 void TestWireDecode::decodesWorker()
@@ -310,6 +418,146 @@ void TestWireDecode::fieldsInAnyOrder()
     QCOMPARE(a.value().recentFailures, b.value().recentFailures);
     QCOMPARE(a.value().lastHeartbeatAt, b.value().lastHeartbeatAt);
     QVERIFY(a.value().unknown.isEmpty());
+}
+
+void TestWireDecode::fastPathMatchesGeneralDecoder()
+{
+    QList<QByteArray> workers;
+    for (int i = 0; i < 600; ++i)
+        workers << variedWorker(i);
+    // Every worker in the documented shape: the fast path takes all, and they equal the general decoder's.
+    QCOMPARE(decodeBothWays(snapshotOf(workers), "varied"), qsizetype(600));
+    QCOMPARE(decodeBothWays(snapshotOf({}), "empty"), qsizetype(0));
+    // Times with an offset are another form of the same field: still the fast path, and the same instant.
+    QCOMPARE(decodeBothWays(snapshotOf({ variedWorker(30).replace("T06:30:50Z", "T07:30:50+01:00") }), "offset"),
+        qsizetype(1));
+    // Markup and non-ASCII text stay text on both paths.
+    QCOMPARE(decodeBothWays(snapshotOf({ variedWorker(0).replace(
+                                "eu-west-amd64-000000", R"(<b>x</b> \u00e9\u202e \"q\" caf\u00e9 \ud83d\ude00)") }),
+                 "markup"),
+        qsizetype(1));
+}
+
+void TestWireDecode::fastPathHandsOverAtFirstDifference_data()
+{
+    QTest::addColumn<QByteArray>("from");
+    QTest::addColumn<QByteArray>("to");
+    QTest::addColumn<bool>("decodes");
+    QTest::newRow("unknown field") << QByteArray(R"("operation":null})") << QByteArray(R"("operation":null,"gpu":1})")
+                                   << true;
+    QTest::newRow("unknown state") << QByteArray(R"("state":"idle")") << QByteArray(R"("state":"hibernating")") << true;
+    QTest::newRow("unknown arch") << QByteArray(R"("arch":"amd64")") << QByteArray(R"("arch":"riscv64")") << true;
+    QTest::newRow("unknown reason") << QByteArray(R"("build_error":1})") << QByteArray(R"("build_error":1,"EDQUOT":2})")
+                                    << true;
+    QTest::newRow("fields reordered") << QByteArray(R"("id":"w-000030","name":"eu-west-amd64-000030")")
+                                      << QByteArray(R"("name":"eu-west-amd64-000030","id":"w-000030")") << true;
+    QTest::newRow("count beyond int64") << QByteArray(R"("build_error":1})")
+                                        << QByteArray(R"("build_error":18446744073709551615})") << false;
+    QTest::newRow("missing field") << QByteArray(R"("version":"2025.10.4",)") << QByteArray() << false;
+    QTest::newRow("state is a number") << QByteArray(R"("state":"idle")") << QByteArray(R"("state":1)") << false;
+    QTest::newRow("rtt is a string") << QByteArray(R"("rtt_ms":20.30,)") << QByteArray(R"("rtt_ms":"20.30",)") << false;
+    QTest::newRow("fractional count") << QByteArray(R"("ETIMEDOUT":8,)") << QByteArray(R"("ETIMEDOUT":8.5,)") << false;
+    QTest::newRow("hour 24") << QByteArray("T06:30:50Z") << QByteArray("T24:30:50Z") << false;
+    QTest::newRow("not a date") << QByteArray("2025-10-21T06:30:50Z") << QByteArray("2025-1O-21T06:30:50Z") << false;
+    QTest::newRow("started_at null") << QByteArray(R"("started_at":"2025-10-21T06:30:50Z")")
+                                     << QByteArray(R"("started_at":null)") << false;
+    QTest::newRow("worker is an array") << QByteArray(R"({"id":"w-000030")") << QByteArray(R"([{"id":"w-000030")")
+                                        << false;
+}
+
+void TestWireDecode::fastPathHandsOverAtFirstDifference()
+{
+    QFETCH(QByteArray, from);
+    QFETCH(QByteArray, to);
+    QFETCH(bool, decodes);
+    QList<QByteArray> workers;
+    for (int i = 0; i < 40; ++i)
+        workers << variedWorker(i);
+    QVERIFY2(workers[30].contains(from), workers[30].constData());
+    workers[30].replace(from, to);
+    if (to.startsWith('['))
+        workers[30].append(']');
+    const QByteArray json = snapshotOf(workers);
+    const qsizetype fast = decodeBothWays(json, QTest::currentDataTag());
+    // The 30 workers before it on the fast path, the rest through the general decoder, the same result.
+    QCOMPARE(fast, qsizetype(30));
+    WireDecoder decoder;
+    QVERIFY(decoder.snapshot(snapshotOf(workers.mid(0, 30)), QStringLiteral("GET /v1/fleet/snapshot")).ok());
+    QCOMPARE(decoder.lastFastPathWorkers(), qsizetype(30));
+    const auto r = decoder.snapshot(json, QStringLiteral("GET /v1/fleet/snapshot"));
+    QCOMPARE(r.ok(), decodes);
+    if (decodes)
+        QCOMPARE(r.value().workers.size(), std::size_t(40));
+    else
+        QVERIFY2(r.error().contains(QLatin1String("workers[30]")), qPrintable(r.error()));
+}
+
+void TestWireDecode::fastPathOnSimulatedFleetAndPages()
+{
+    QString error;
+    auto scenario = sim::Scenario::load(QStringLiteral("upstream-packet-loss"), &error);
+    sim::SimulationOptions options;
+    options.workers = 3000;
+    sim::Simulation simulation(std::move(*scenario), options);
+    simulation.advance(2 * 3600); // busy, offline and failing workers; operations
+    const QByteArray json = simulation.snapshotJson();
+    QCOMPARE(decodeBothWays(json, "simulated"), qsizetype(simulation.workerCount()));
+
+    // A worker page (GET /v1/workers) takes the same path.
+    QByteArray page = json;
+    page = QByteArrayLiteral(R"({"items":)") + page.mid(page.indexOf("\"workers\":") + 10);
+    page.truncate(page.lastIndexOf("],\"operations\""));
+    page += QByteArrayLiteral(R"(],"next_cursor":null,"total":)") + QByteArray::number(simulation.workerCount()) + '}';
+    WireDecoder decoder;
+    const auto r = decoder.workers(page, QStringLiteral("GET /v1/workers"));
+    QVERIFY2(r.ok(), qPrintable(r.error()));
+    QCOMPARE(int(r.value().items.size()), simulation.workerCount());
+    QCOMPARE(decoder.lastFastPathWorkers(), qsizetype(simulation.workerCount()));
+    QCOMPARE(r.value().items.back().id, simulation.worker(simulation.workerCount() - 1).id);
+
+    // The same key twice at the top: the general decoder decides (the last one wins), not the fast path.
+    const QByteArray second = QByteArray(R"("regions":[],"workers":[)") + variedWorker(2) + QByteArray("],");
+    const QByteArray twice = snapshotOf({ variedWorker(1) }).replace(R"("regions":[],)", second);
+    QCOMPARE(decodeBothWays(twice, "workers twice"), qsizetype(0));
+}
+
+void TestWireDecode::timesAcrossDays_data()
+{
+    QTest::addColumn<QByteArrayList>("times");
+    QTest::addColumn<QList<qint64>>("expected"); // -1: an error
+    const auto ms = [](const char *iso) {
+        return QDateTime::fromString(QLatin1String(iso), Qt::ISODateWithMs).toMSecsSinceEpoch();
+    };
+    QTest::newRow("same day, then the next")
+        << QByteArrayList { "2025-11-12T09:59:59Z", "2025-11-12T19:06:09.5Z", "2025-11-13T00:00:00Z",
+               "2025-11-12T23:59:60Z" }
+        << QList<qint64> { ms("2025-11-12T09:59:59Z"), ms("2025-11-12T19:06:09.500Z"), ms("2025-11-13T00:00:00Z"),
+               ms("2025-11-13T00:00:00Z") };
+    QTest::newRow("a bad time on a remembered day")
+        << QByteArrayList { "2025-11-12T09:00:00Z", "2025-11-12T09:60:00Z" } << QList<qint64> { 0, -1 };
+    QTest::newRow("a bad date after a good one")
+        << QByteArrayList { "2025-11-12T09:00:00Z", "2025-13-12T09:00:00Z" } << QList<qint64> { 0, -1 };
+    QTest::newRow("leap day and year end")
+        << QByteArrayList { "2024-02-29T12:00:00Z", "2024-12-31T23:59:59.999Z", "1999-01-01T00:00:00z" }
+        << QList<qint64> { ms("2024-02-29T12:00:00Z"), ms("2024-12-31T23:59:59.999Z"), ms("1999-01-01T00:00:00Z") };
+}
+
+void TestWireDecode::timesAcrossDays()
+{
+    QFETCH(QByteArrayList, times);
+    QFETCH(QList<qint64>, expected);
+    WireDecoder decoder;
+    for (qsizetype i = 0; i < times.size(); ++i) {
+        const auto r = decoder.worker(replaced("2025-11-08T06:36:32Z", times[i]), kEndpoint);
+        if (expected[i] < 0) {
+            QVERIFY2(!r.ok(), times[i].constData());
+            QVERIFY2(r.error().contains(QLatin1String("started_at")), qPrintable(r.error()));
+        } else {
+            QVERIFY2(r.ok(), qPrintable(r.error()));
+            if (expected[i] > 0)
+                QCOMPARE(r.value().startedAt, expected[i]);
+        }
+    }
 }
 
 QTEST_APPLESS_MAIN(TestWireDecode)
