@@ -156,34 +156,65 @@ void FleetClient::send(const Request &request, QObject *context, std::function<v
 
     QNetworkReply *reply = m_nam->sendCustomRequest(r, request.verb, request.body);
     // The body is collected as it arrives, into a buffer sized from Content-Length (plus simdjson's padding), so
-    // that a 20 MB snapshot never costs one big copy on this thread at the end.
-    auto body = std::make_shared<QByteArray>();
+    // that a 20 MB snapshot never costs one big copy on this thread at the end. Qt reads the socket on this (the
+    // GUI) thread and can hand over several megabytes at once: they are taken a slice at a time, each slice its own
+    // event, so nothing else waits long behind them.
+    struct Download
+    {
+        QByteArray body;
+        bool draining = false; // a slice is queued
+        bool finished = false; // the reply finished while data was still waiting
+        std::function<void()> conclude;
+    };
+    auto download = std::make_shared<Download>();
     const qint64 cap = m_config.maxResponseBytes;
     auto tooLarge = [reply] {
         reply->setProperty("fleetTooLarge", true);
         reply->abort();
     };
-    connect(reply, &QNetworkReply::metaDataChanged, reply, [reply, body, cap, tooLarge] {
+    connect(reply, &QNetworkReply::metaDataChanged, reply, [reply, download, cap, tooLarge] {
         const qint64 length = reply->header(QNetworkRequest::ContentLengthHeader).toLongLong();
         if (length > cap)
             return tooLarge();
         if (length > 0)
-            body->reserve(qsizetype(length) + 64);
+            download->body.reserve(qsizetype(length) + 64);
     });
-    connect(reply, &QNetworkReply::readyRead, reply, [reply, body, cap, tooLarge] {
-        if (body->size() + reply->bytesAvailable() > cap)
-            return tooLarge();
-        const qsizetype at = body->size();
-        const qint64 n = reply->bytesAvailable();
-        body->resize(at + qsizetype(n));
-        body->resize(at + qsizetype(std::max<qint64>(0, reply->read(body->data() + at, n))));
+    // Reads one slice; queues itself again while more is waiting, then concludes a reply that finished meanwhile.
+    auto drain = std::make_shared<std::function<void()>>();
+    *drain = [reply, download, cap, tooLarge, weakDrain = std::weak_ptr(drain)] {
+        constexpr qint64 kSlice = 1024 * 1024;
+        download->draining = false;
+        QByteArray &body = download->body;
+        const qint64 n = std::min(reply->bytesAvailable(), kSlice);
+        if (n > 0) {
+            if (body.size() + reply->bytesAvailable() > cap)
+                return tooLarge();
+            const qsizetype at = body.size();
+            body.resize(at + qsizetype(n));
+            body.resize(at + qsizetype(std::max<qint64>(0, reply->read(body.data() + at, n))));
+        }
+        if (reply->bytesAvailable() > 0) {
+            download->draining = true;
+            QMetaObject::invokeMethod(
+                reply,
+                [weakDrain] {
+                    if (auto d = weakDrain.lock())
+                        (*d)();
+                },
+                Qt::QueuedConnection);
+        } else if (download->finished && download->conclude) {
+            std::exchange(download->conclude, {})();
+        }
+    };
+    connect(reply, &QNetworkReply::readyRead, reply, [download, drain] {
+        if (!download->draining)
+            (*drain)();
     });
     QPointer<QObject> guard(context);
-    connect(reply, &QNetworkReply::finished, this, [=, this] {
+    // Called only from `drain`, which keeps the download alive; holding it here too would make a cycle.
+    download->conclude = [=, this, dl = download.get()] {
         reply->deleteLater();
-        if (reply->bytesAvailable() > 0)
-            body->append(reply->readAll());
-        Raw raw = conclude(reply, request, std::move(*body));
+        Raw raw = conclude(reply, request, std::move(dl->body));
         Q_EMIT requestFinished(endpoint(request), raw.status, raw.error.message);
         if (!guard)
             return;
@@ -199,6 +230,12 @@ void FleetClient::send(const Request &request, QObject *context, std::function<v
             return;
         }
         done(std::move(raw));
+    };
+    connect(reply, &QNetworkReply::finished, this, [download, drain] {
+        download->finished = true;
+        if (download->draining)
+            return; // the queued slices conclude it
+        (*drain)();
     });
 }
 

@@ -86,6 +86,7 @@ private Q_SLOTS:
 
     void readsDecodeAgainstFleetSim();
     void snapshotDecodedOffThread();
+    void largeSnapshotArrivesWhole();
     void wrongTokenIs401AndGoesOffline();
     void viewerActionIs403();
     void serverErrorThenSuccessCreatesOneOperation();
@@ -141,6 +142,25 @@ void TestFleetClient::snapshotDecodedOffThread()
     QVERIFY2(snap.ok(), qPrintable(snap.error.message));
     QCOMPARE(int(snap.value->workers.size()), m_sim->sim().workerCount());
     QCOMPARE(snap.value->sequence, m_sim->sim().events().lastId());
+}
+
+void TestFleetClient::largeSnapshotArrivesWhole()
+{
+    // ~5 MB: the client takes the body a megabyte at a time, each slice an event of its own, and the reply
+    // finishes while slices are still waiting. Nothing may be lost, doubled or cut off.
+    SimHarness::Options options;
+    options.workers = 12000;
+    SimHarness big(options);
+    FleetClient client(configFor(big));
+    for (int round = 0; round < 2; ++round) {
+        const auto snap = wait<Snapshot>([&](QObject *c, auto cb) { client.snapshot(c, cb); }, 60000);
+        QVERIFY2(snap.ok(), qPrintable(snap.error.message));
+        QCOMPARE(int(snap.value->workers.size()), big.sim().workerCount());
+        for (int i : { 0, 1, 5999, 11998, 11999 }) {
+            QCOMPARE(snap.value->workers[std::size_t(i)].id, big.sim().worker(i).id);
+            QCOMPARE(snap.value->workers[std::size_t(i)].name, big.sim().worker(i).name);
+        }
+    }
 }
 
 void TestFleetClient::wrongTokenIs401AndGoesOffline()
