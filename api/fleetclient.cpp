@@ -15,6 +15,10 @@
 #include <QUuid>
 #include <QtConcurrent/QtConcurrentRun>
 
+#if defined(Q_OS_LINUX)
+#include <sched.h>
+#endif
+
 Q_LOGGING_CATEGORY(lcApi, "fleet.api", QtInfoMsg)
 
 namespace fleet {
@@ -143,6 +147,40 @@ QString FleetClient::endpoint(const Request &request) const
     return QString::fromLatin1(request.verb) + u' ' + request.path.section(u'?', 0, 0);
 }
 
+namespace {
+constexpr qint64 kReadSlice = 1024 * 1024;
+
+// While it lives, the current thread is scheduled as batch work (Linux): on a machine with few cores, the GUI
+// thread waking up takes the core from it at once instead of waiting out its time slice. Undone on the way out,
+// which an unprivileged process may do (unlike lowering a nice value).
+class BackgroundScheduling
+{
+public:
+    BackgroundScheduling()
+    {
+#if defined(Q_OS_LINUX) && defined(SCHED_BATCH)
+        sched_param param {};
+        m_previous = sched_getscheduler(0);
+        m_changed = m_previous == SCHED_OTHER && sched_setscheduler(0, SCHED_BATCH, &param) == 0;
+#endif
+    }
+    ~BackgroundScheduling()
+    {
+#if defined(Q_OS_LINUX) && defined(SCHED_BATCH)
+        sched_param param {};
+        if (m_changed)
+            sched_setscheduler(0, m_previous, &param);
+#endif
+    }
+    BackgroundScheduling(const BackgroundScheduling &) = delete;
+    BackgroundScheduling &operator=(const BackgroundScheduling &) = delete;
+
+private:
+    int m_previous = 0;
+    bool m_changed = false;
+};
+} // namespace
+
 void FleetClient::send(const Request &request, QObject *context, std::function<void(Raw)> done, int attempt)
 {
     QNetworkRequest r = networkRequest(m_config, request.path);
@@ -182,10 +220,9 @@ void FleetClient::send(const Request &request, QObject *context, std::function<v
     // Reads one slice; queues itself again while more is waiting, then concludes a reply that finished meanwhile.
     auto drain = std::make_shared<std::function<void()>>();
     *drain = [reply, download, cap, tooLarge, weakDrain = std::weak_ptr(drain)] {
-        constexpr qint64 kSlice = 1024 * 1024;
         download->draining = false;
         QByteArray &body = download->body;
-        const qint64 n = std::min(reply->bytesAvailable(), kSlice);
+        const qint64 n = std::min(reply->bytesAvailable(), kReadSlice);
         if (n > 0) {
             if (body.size() + reply->bytesAvailable() > cap)
                 return tooLarge();
@@ -364,6 +401,7 @@ void FleetClient::snapshot(QObject *context, Callback<Snapshot> done)
         }
         // ~20 MB at 50,000 workers: decode on a pool thread, deliver on the context's thread.
         auto future = QtConcurrent::run([body = std::move(raw.body)] {
+            const BackgroundScheduling batch;
             return threadDecoder().snapshot(body, QStringLiteral("GET /v1/fleet/snapshot"));
         });
         // Take the result out of the future: a copy of 50,000 workers here would block this thread.

@@ -100,14 +100,16 @@ template <typename Fn> double bestOf(int runs, Fn &&fn)
 void decodeFigures(QByteArray json, int runs)
 {
     json.reserve(json.size() + qsizetype(simdjson::SIMDJSON_PADDING)); // as FleetClient receives it: padded, no copy
-    std::printf(
-        "\n== Decode a snapshot (%.1f MB), %d runs, the two decoders alternating ==\n", json.size() / 1e6, runs);
+    std::printf("\n== Decode a snapshot (%.1f MB), %d runs, the decoders alternating ==\n", json.size() / 1e6, runs);
     simdjson::dom::parser parser;
     WireDecoder decoder;
+    WireDecoder general; // the same decoder without its worker fast path: what the fast path is worth
+    general.setWorkerFastPath(false);
     std::size_t elements = 0;
     std::size_t decoded = 0;
-    // Alternating run by run, so both see the same machine: this VM's speed drifts by 30 % over seconds.
-    std::vector<double> bare, ours, ratios;
+    qsizetype fast = 0;
+    // Alternating run by run, so all see the same machine: this VM's speed drifts by 30 % over seconds.
+    std::vector<double> bare, ours, ratios, generalMs;
     for (int i = 0; i < runs; ++i) {
         QElapsedTimer t;
         t.start();
@@ -123,7 +125,14 @@ void decodeFigures(QByteArray json, int runs)
         if (!r.ok())
             qFatal("%s", qPrintable(r.error()));
         decoded = r.value().workers.size();
+        fast = decoder.lastFastPathWorkers();
         ratios.push_back(ours.back() / bare.back());
+
+        t.restart();
+        auto g = general.snapshot(json, QStringLiteral("bench"));
+        generalMs.push_back(double(t.nsecsElapsed()) / 1e6);
+        if (!g.ok() || g.value().workers.size() != decoded)
+            qFatal("the general decoder disagrees");
     }
     const double qjson = bestOf(std::min(runs, 5), [&] {
         const QJsonDocument doc = QJsonDocument::fromJson(json);
@@ -139,10 +148,13 @@ void decodeFigures(QByteArray json, int runs)
     std::printf("%-34s %8.1f %8.1f  (%zu workers)\n", "bare simdjson DOM parse:", best(bare), median(bare), elements);
     std::printf(
         "%-34s %8.1f %8.1f  (%zu workers)\n", "WireDecoder::snapshot (validate):", best(ours), median(ours), decoded);
+    std::printf("%-34s %8.1f %8.1f  (fast path off)\n", "  the same, general decoder only:", best(generalMs),
+        median(generalMs));
     std::printf("%-34s %8.1f\n", "QJsonDocument::fromJson only:", qjson);
     std::printf("ratio to the bare parse: best %.2fx, median of the runs' ratios %.2fx (target <= 2x); "
                 "QJsonDocument %.1fx\n",
         best(ours) / best(bare), median(ratios), qjson / best(bare));
+    std::printf("the worker fast path took %lld of %zu workers\n", static_cast<long long>(fast), decoded);
 }
 
 void blockFigures(int workers, int runs)

@@ -10,9 +10,18 @@
 #include <QFile>
 #include <QNetworkRequest>
 #include <QProcess>
+#include <QScopeGuard>
 #include <QSignalSpy>
+#include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QThreadPool>
+
+#include <atomic>
+
+#if defined(Q_OS_LINUX)
+#include <sched.h>
+#endif
 
 using namespace fleet;
 
@@ -106,6 +115,7 @@ private Q_SLOTS:
     void backoffFullJitter();
     void tokenFile();
     void tokenFromEnvironment();
+    void tokenFromKeychain();
 
 private:
     std::unique_ptr<SimHarness> m_sim;
@@ -137,11 +147,25 @@ void TestFleetClient::readsDecodeAgainstFleetSim()
 
 void TestFleetClient::snapshotDecodedOffThread()
 {
+    // One pool thread, so the check below runs on the thread that decoded.
+    QThreadPool *pool = QThreadPool::globalInstance();
+    const int threads = pool->maxThreadCount();
+    pool->setMaxThreadCount(1);
+    const auto restore = qScopeGuard([&] { pool->setMaxThreadCount(threads); });
+
     FleetClient client(configFor(*m_sim));
     const auto snap = wait<Snapshot>([&](QObject *c, auto cb) { client.snapshot(c, cb); });
     QVERIFY2(snap.ok(), qPrintable(snap.error.message));
     QCOMPARE(int(snap.value->workers.size()), m_sim->sim().workerCount());
     QCOMPARE(snap.value->sequence, m_sim->sim().events().lastId());
+#if defined(Q_OS_LINUX)
+    // The decode ran as batch work, and the pool thread is an ordinary thread again afterwards.
+    // (QThreadPool::start, not QtConcurrent: waiting on a future may run it on the waiting thread.)
+    std::atomic<int> policy { -1 };
+    pool->start([&policy] { policy = sched_getscheduler(0); });
+    QTRY_VERIFY(policy >= 0);
+    QCOMPARE(policy.load(), SCHED_OTHER);
+#endif
 }
 
 void TestFleetClient::largeSnapshotArrivesWhole()
@@ -508,6 +532,89 @@ void TestFleetClient::tokenFromEnvironment()
     QVERIFY(tokens::fromEnvironment("FLEET_TEST_TOKEN").error().contains(QLatin1String("not set")));
     qputenv("FLEET_TEST_TOKEN", "");
     QVERIFY(tokens::fromEnvironment("FLEET_TEST_TOKEN").error().contains(QLatin1String("empty")));
+}
+
+void TestFleetClient::tokenFromKeychain()
+{
+    // The real thing: a private D-Bus session with gnome-keyring's Secret Service on it, keyrings in a temporary
+    // home, and QtKeychain talking to it as it would on a desktop. (scripts/install-deps installs both daemons.)
+    for (const char *tool : { "dbus-daemon", "gnome-keyring-daemon" }) {
+        if (QStandardPaths::findExecutable(QLatin1String(tool)).isEmpty())
+            QFAIL(qPrintable(QStringLiteral("%1 is missing: run scripts/install-deps").arg(QLatin1String(tool))));
+    }
+    QTemporaryDir home;
+    QVERIFY(home.isValid());
+    QProcess bus;
+    bus.start(QStringLiteral("dbus-daemon"),
+        { QStringLiteral("--session"), QStringLiteral("--nofork"), QStringLiteral("--nopidfile"),
+            QStringLiteral("--print-address=1") });
+    QVERIFY2(bus.waitForReadyRead(10000), qPrintable(bus.errorString()));
+    const QByteArray address = bus.readLine().trimmed();
+    QVERIFY2(address.startsWith("unix:"), address.constData());
+    const auto stop = qScopeGuard([&] {
+        bus.terminate();
+        bus.waitForFinished(5000);
+    });
+
+    // No session bus at all (an address where nothing listens), as on a server: a sentence that says what to use
+    // instead.
+    qputenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=" + home.filePath(QStringLiteral("no-bus")).toUtf8());
+    {
+        QObject context;
+        std::optional<Result<QString>> read;
+        tokens::fromKeychain(QStringLiteral("ops"), &context, [&](Result<QString> r) { read = std::move(r); });
+        QTRY_VERIFY_WITH_TIMEOUT(read.has_value(), 20000);
+        QVERIFY(!read->ok());
+        QVERIFY2(read->error().contains(QLatin1String("FLEET_TOKEN")), qPrintable(read->error()));
+        qInfo("without a bus: %s", qPrintable(read->error()));
+    }
+
+    qputenv("DBUS_SESSION_BUS_ADDRESS", address);
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("DBUS_SESSION_BUS_ADDRESS"), QString::fromUtf8(address));
+    env.insert(QStringLiteral("HOME"), home.path());
+    env.insert(QStringLiteral("XDG_DATA_HOME"), home.filePath(QStringLiteral("data")));
+    env.insert(QStringLiteral("XDG_RUNTIME_DIR"), home.path());
+    QProcess keyring;
+    keyring.setProcessEnvironment(env);
+    keyring.start(QStringLiteral("gnome-keyring-daemon"),
+        { QStringLiteral("--foreground"), QStringLiteral("--components=secrets"), QStringLiteral("--unlock") });
+    QVERIFY2(keyring.waitForStarted(10000), qPrintable(keyring.errorString()));
+    keyring.write("fleet-test-password"); // the new login keyring's password, on standard input
+    keyring.closeWriteChannel();
+    const auto stopKeyring = qScopeGuard([&] {
+        keyring.terminate();
+        keyring.waitForFinished(5000);
+    });
+
+    // Store (retried while the daemon is still claiming its bus name), read back, and a profile with no entry.
+    QObject context;
+    std::optional<Result<bool>> stored;
+    QElapsedTimer clock;
+    clock.start();
+    while (clock.elapsed() < 20000) {
+        stored.reset();
+        tokens::storeInKeychain(QStringLiteral("ops"), QStringLiteral("  op-secret\n"), &context,
+            [&](Result<bool> r) { stored = std::move(r); });
+        QTRY_VERIFY_WITH_TIMEOUT(stored.has_value(), 20000);
+        if (stored->ok())
+            break;
+        QTest::qWait(200);
+    }
+    QVERIFY2(stored->ok(), qPrintable(stored->error()));
+
+    std::optional<Result<QString>> read;
+    tokens::fromKeychain(QStringLiteral("ops"), &context, [&](Result<QString> r) { read = std::move(r); });
+    QTRY_VERIFY_WITH_TIMEOUT(read.has_value(), 20000);
+    QVERIFY2(read->ok(), qPrintable(read->error()));
+    QCOMPARE(read->value(), QStringLiteral("op-secret")); // trimmed, as from a file
+
+    read.reset();
+    tokens::fromKeychain(QStringLiteral("nobody"), &context, [&](Result<QString> r) { read = std::move(r); });
+    QTRY_VERIFY_WITH_TIMEOUT(read.has_value(), 20000);
+    QVERIFY(!read->ok());
+    QVERIFY2(read->error().contains(QLatin1String("no token for profile \"nobody\"")), qPrintable(read->error()));
+    qunsetenv("DBUS_SESSION_BUS_ADDRESS");
 }
 
 QTEST_GUILESS_MAIN(TestFleetClient)
