@@ -129,7 +129,15 @@ FleetClient::FleetClient(ClientConfig config, QObject *parent)
     m_nam->setAutoDeleteReplies(false);
 }
 
-FleetClient::~FleetClient() = default;
+FleetClient::~FleetClient()
+{
+    // First, while everything here is still alive: a transfer finishing meanwhile may still post its outcome to
+    // this object (the post is discarded with it).
+    if (m_networkThread) {
+        m_networkThread->quit();
+        m_networkThread->wait();
+    }
+}
 
 QByteArray FleetClient::describeForLog(const QNetworkRequest &request, const QByteArray &verb)
 {
@@ -183,6 +191,62 @@ private:
 
 void FleetClient::send(const Request &request, QObject *context, std::function<void(Raw)> done, int attempt)
 {
+    QPointer<QObject> guard(context);
+    auto settleHere = [=, this](Raw raw) { settle(request, guard, done, attempt, std::move(raw)); };
+    if (!request.ownThread) {
+        transfer(m_nam, request, attempt, std::move(settleHere));
+        return;
+    }
+    // A large answer is read on the client's network thread; only the finished body comes back here, moved.
+    QNetworkAccessManager *nam = networkThreadManager();
+    QMetaObject::invokeMethod(
+        nam,
+        [=, this] {
+            transfer(nam, request, attempt, [this, settleHere](Raw raw) {
+                QMetaObject::invokeMethod(
+                    this, [settleHere, raw = std::move(raw)]() mutable { settleHere(std::move(raw)); },
+                    Qt::QueuedConnection);
+            });
+        },
+        Qt::QueuedConnection);
+}
+
+QNetworkAccessManager *FleetClient::networkThreadManager()
+{
+    if (!m_networkThread) {
+        m_networkThread = new QThread(this);
+        m_networkThread->setObjectName(QStringLiteral("fleet-network"));
+        m_threadNam = new QNetworkAccessManager; // no parent: it moves to the thread and is deleted there
+        m_threadNam->setAutoDeleteReplies(false);
+        m_threadNam->moveToThread(m_networkThread);
+        connect(m_networkThread, &QThread::finished, m_threadNam, &QObject::deleteLater);
+        m_networkThread->start();
+    }
+    return m_threadNam;
+}
+
+void FleetClient::settle(
+    const Request &request, QPointer<QObject> guard, std::function<void(Raw)> done, int attempt, Raw raw)
+{
+    Q_EMIT requestFinished(endpoint(request), raw.status, raw.error.message);
+    if (!guard)
+        return;
+    const bool retryable = (request.retryTransient && raw.error.transient())
+        || ((raw.status == 429 || raw.status == 503) && raw.error.retryAfterSeconds >= 0);
+    if (retryable && attempt < m_config.maxAttempts && raw.error.retryAfterSeconds <= m_config.maxRetryAfterSeconds) {
+        const int delay = raw.error.retryAfterSeconds >= 0 ? raw.error.retryAfterSeconds * 1000
+                                                           : m_backoff.nextDelayMs() / (attempt > 1 ? 1 : 2);
+        qCInfo(lcApi).noquote() << endpoint(request) << "failed:" << raw.error.message << "- retrying in" << delay
+                                << "ms";
+        QTimer::singleShot(delay, guard.data(), [=, this] { send(request, guard.data(), done, attempt + 1); });
+        return;
+    }
+    done(std::move(raw));
+}
+
+void FleetClient::transfer(
+    QNetworkAccessManager *nam, const Request &request, int attempt, std::function<void(Raw)> concluded)
+{
     QNetworkRequest r = networkRequest(m_config, request.path);
     r.setTransferTimeout(request.timeoutMs > 0 ? request.timeoutMs : m_config.requestTimeoutMs);
     r.setRawHeader("Accept", "application/json, application/problem+json");
@@ -192,11 +256,11 @@ void FleetClient::send(const Request &request, QObject *context, std::function<v
         r.setRawHeader("Idempotency-Key", request.idempotencyKey.toLatin1());
     qCDebug(lcApi).noquote() << "attempt" << attempt << describeForLog(r, request.verb);
 
-    QNetworkReply *reply = m_nam->sendCustomRequest(r, request.verb, request.body);
+    QNetworkReply *reply = nam->sendCustomRequest(r, request.verb, request.body);
     // The body is collected as it arrives, into a buffer sized from Content-Length (plus simdjson's padding), so
-    // that a 20 MB snapshot never costs one big copy on this thread at the end. Qt reads the socket on this (the
-    // GUI) thread and can hand over several megabytes at once: they are taken a slice at a time, each slice its own
-    // event, so nothing else waits long behind them.
+    // that a 20 MB snapshot never costs one big copy at the end. Qt reads the socket on the manager's thread and
+    // can hand over several megabytes at once: they are taken a slice at a time, each slice its own event, so
+    // nothing else on that thread (the GUI, for ordinary requests) waits long behind them.
     struct Download
     {
         QByteArray body;
@@ -247,28 +311,12 @@ void FleetClient::send(const Request &request, QObject *context, std::function<v
         if (!download->draining)
             (*drain)();
     });
-    QPointer<QObject> guard(context);
     // Called only from `drain`, which keeps the download alive; holding it here too would make a cycle.
     download->conclude = [=, this, dl = download.get()] {
         reply->deleteLater();
-        Raw raw = conclude(reply, request, std::move(dl->body));
-        Q_EMIT requestFinished(endpoint(request), raw.status, raw.error.message);
-        if (!guard)
-            return;
-        const bool retryable = (request.retryTransient && raw.error.transient())
-            || ((raw.status == 429 || raw.status == 503) && raw.error.retryAfterSeconds >= 0);
-        if (retryable && attempt < m_config.maxAttempts
-            && raw.error.retryAfterSeconds <= m_config.maxRetryAfterSeconds) {
-            const int delay = raw.error.retryAfterSeconds >= 0 ? raw.error.retryAfterSeconds * 1000
-                                                               : m_backoff.nextDelayMs() / (attempt > 1 ? 1 : 2);
-            qCInfo(lcApi).noquote() << endpoint(request) << "failed:" << raw.error.message << "- retrying in" << delay
-                                    << "ms";
-            QTimer::singleShot(delay, guard.data(), [=, this] { send(request, guard.data(), done, attempt + 1); });
-            return;
-        }
-        done(std::move(raw));
+        concluded(conclude(reply, request, std::move(dl->body)));
     };
-    connect(reply, &QNetworkReply::finished, this, [download, drain] {
+    connect(reply, &QNetworkReply::finished, reply, [download, drain] {
         download->finished = true;
         if (download->draining)
             return; // the queued slices conclude it
@@ -393,6 +441,7 @@ void FleetClient::snapshot(QObject *context, Callback<Snapshot> done)
     Request request;
     request.path = QStringLiteral("/v1/fleet/snapshot");
     request.timeoutMs = m_config.snapshotTimeoutMs;
+    request.ownThread = true;
     QPointer<QObject> guard(context);
     send(request, context, [guard, done = std::move(done)](Raw raw) {
         if (raw.error.isError()) {

@@ -11,6 +11,7 @@
 #include <functional>
 
 class QNetworkAccessManager;
+class QThread;
 class QNetworkReply;
 class QNetworkRequest;
 
@@ -62,7 +63,8 @@ public:
     void workers(const WorkerQuery &query, QObject *context, Callback<Page<Worker>> done);
     void health(const QString &region, const QString &from, const QString &to, int stepSeconds, QObject *context,
         Callback<HealthHistory> done);
-    // Decoded on a pool thread, so a 50,000-worker snapshot does not block the caller's thread.
+    // Read on the client's network thread and decoded on a pool thread, so a 50,000-worker snapshot does not block
+    // the caller's thread.
     void snapshot(QObject *context, Callback<Snapshot> done);
     void operations(const QString &query, QObject *context, Callback<Page<Operation>> done);
     void operation(const QString &id, QObject *context, Callback<Operation> done);
@@ -93,10 +95,16 @@ private:
         QString idempotencyKey;
         int timeoutMs = 0;
         bool retryTransient = true; // safe to repeat blindly (reads)
+        bool ownThread = false; // a large answer (a snapshot): read on the client's network thread
     };
 
+    // One attempt; its outcome is settled (signal, retry or `done`) on this object's thread.
     void send(const Request &request, QObject *context, std::function<void(Raw)> done, int attempt = 1);
+    // Sends on `nam` and calls `concluded` on `nam`'s thread with the outcome. Thread-safe: reads only m_config.
+    void transfer(QNetworkAccessManager *nam, const Request &request, int attempt, std::function<void(Raw)> concluded);
+    void settle(const Request &request, QPointer<QObject> guard, std::function<void(Raw)> done, int attempt, Raw raw);
     Raw conclude(QNetworkReply *reply, const Request &request, QByteArray body);
+    QNetworkAccessManager *networkThreadManager();
     template <typename T, typename Decode>
     void get(const QString &path, QObject *context, Callback<T> done, Decode decode);
     void performAttempt(const Action &action, QPointer<QObject> context, Callback<Operation> done, int attempt);
@@ -106,6 +114,8 @@ private:
 
     ClientConfig m_config;
     QNetworkAccessManager *m_nam;
+    QThread *m_networkThread = nullptr; // started on the first large answer
+    QNetworkAccessManager *m_threadNam = nullptr; // lives on m_networkThread
     Backoff m_backoff;
 };
 

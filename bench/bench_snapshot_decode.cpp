@@ -15,6 +15,7 @@
 #include <QJsonDocument>
 #include <QProcess>
 #include <QRegularExpression>
+#include <QThread>
 #include <QTimer>
 #include <QtConcurrent/QtConcurrentRun>
 
@@ -29,6 +30,7 @@ using namespace fleet;
 namespace {
 
 // Times every event the main thread handles: the longest is the longest the thread was blocked by this code.
+// (notify() runs for events of every thread, Qt's HTTP thread included: only the main thread's are timed.)
 class TimingApplication : public QCoreApplication
 {
 public:
@@ -36,6 +38,8 @@ public:
 
     bool notify(QObject *receiver, QEvent *event) override
     {
+        if (QThread::currentThread() != thread())
+            return QCoreApplication::notify(receiver, event);
         if (m_depth++ > 0) {
             const bool r = QCoreApplication::notify(receiver, event);
             --m_depth;

@@ -1,6 +1,7 @@
 // The api/ client against a real fleet-sim over loopback, with its fault controls; and its pure helpers.
 
 #include "backoff.h"
+#include "embeddedsim.h"
 #include "fleetclient.h"
 #include "fleetconnection.h"
 #include "simharness.h"
@@ -8,6 +9,7 @@
 
 #include <QElapsedTimer>
 #include <QFile>
+#include <QNetworkReply>
 #include <QNetworkRequest>
 #include <QProcess>
 #include <QScopeGuard>
@@ -96,6 +98,7 @@ private Q_SLOTS:
     void readsDecodeAgainstFleetSim();
     void snapshotDecodedOffThread();
     void largeSnapshotArrivesWhole();
+    void snapshotBytesNeverTouchTheCallersThread();
     void wrongTokenIs401AndGoesOffline();
     void viewerActionIs403();
     void serverErrorThenSuccessCreatesOneOperation();
@@ -185,6 +188,47 @@ void TestFleetClient::largeSnapshotArrivesWhole()
             QCOMPARE(snap.value->workers[std::size_t(i)].name, big.sim().worker(i).name);
         }
     }
+}
+
+void TestFleetClient::snapshotBytesNeverTouchTheCallersThread()
+{
+    // fleet-sim on a thread of its own, so that nothing of the server runs on this (the "GUI") thread.
+    sim::EmbeddedSim remote;
+    sim::EmbeddedSim::Options options;
+    options.workers = 8000; // ~3 MB
+    QString error;
+    QVERIFY2(remote.start(options, &error), qPrintable(error));
+    ClientConfig config;
+    config.baseUrl = remote.url();
+    config.token = QStringLiteral("view-secret");
+    FleetClient client(config);
+
+    // Counts the events this thread handles for network replies (Qt's HTTP runs on a thread of Qt's own and posts
+    // each piece of the body to the reply's thread): a filter on the application sees every event of its objects.
+    struct ReplyEvents : QObject
+    {
+        int count = 0;
+        bool eventFilter(QObject *receiver, QEvent *) override
+        {
+            count += qobject_cast<QNetworkReply *>(receiver) ? 1 : 0;
+            return false;
+        }
+    } replyEvents;
+    QCoreApplication::instance()->installEventFilter(&replyEvents);
+    const auto remove = qScopeGuard([&] { QCoreApplication::instance()->removeEventFilter(&replyEvents); });
+
+    const auto snap = wait<Snapshot>([&](QObject *c, auto cb) { client.snapshot(c, cb); }, 60000);
+    QVERIFY2(snap.ok(), qPrintable(snap.error.message));
+    int workers = 0;
+    remote.run([&](sim::FleetSimServer &server) { workers = server.simulation().workerCount(); });
+    QCOMPARE(int(snap.value->workers.size()), workers);
+    QVERIFY(workers > 7000);
+    QCOMPARE(replyEvents.count, 0);
+
+    // An ordinary request's reply lives here, as before: the filter does see it (so the count above means something).
+    const auto me = wait<Identity>([&](QObject *c, auto cb) { client.me(c, cb); });
+    QVERIFY2(me.ok(), qPrintable(me.error.message));
+    QVERIFY(replyEvents.count > 0);
 }
 
 void TestFleetClient::wrongTokenIs401AndGoesOffline()
@@ -544,10 +588,31 @@ void TestFleetClient::tokenFromKeychain()
     }
     QTemporaryDir home;
     QVERIFY(home.isValid());
+    // A session bus without service directories: nothing is started on demand, so the Secret Service on it is
+    // the daemon below (with D-Bus activation a second gnome-keyring, without our login keyring, could win the
+    // name when the first call comes before ours has claimed it).
+    QFile busConfig(home.filePath(QStringLiteral("bus.conf")));
+    QVERIFY(busConfig.open(QIODevice::WriteOnly));
+    busConfig.write(QStringLiteral(R"(<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:dir=%1</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+)")
+                        .arg(home.path())
+                        .toUtf8());
+    busConfig.close();
     QProcess bus;
     bus.start(QStringLiteral("dbus-daemon"),
-        { QStringLiteral("--session"), QStringLiteral("--nofork"), QStringLiteral("--nopidfile"),
-            QStringLiteral("--print-address=1") });
+        { QStringLiteral("--config-file=") + busConfig.fileName(), QStringLiteral("--nofork"),
+            QStringLiteral("--nopidfile"), QStringLiteral("--print-address=1") });
     QVERIFY2(bus.waitForReadyRead(10000), qPrintable(bus.errorString()));
     const QByteArray address = bus.readLine().trimmed();
     QVERIFY2(address.startsWith("unix:"), address.constData());
