@@ -19,8 +19,9 @@ namespace fleet {
 
 // The Fleet API's REST calls, typed. One QNetworkAccessManager (and one on a network thread of its own for
 // snapshots); every reply handled in one place; a transfer timeout and a size cap on every request; 429/503
-// Retry-After honoured; transient failures of reads retried with backoff. Actions carry one Idempotency-Key per user action, reused on every retry, and after an unknown outcome
-// (timeout, reset, 5xx) the client asks the server whether the action happened before retrying it.
+// Retry-After honoured; transient failures of reads retried with backoff. Actions carry one Idempotency-Key per
+// user action, reused on every retry, and after an unknown outcome (timeout, reset, 5xx) the client asks the
+// server whether the action happened before retrying it.
 // Callbacks run on `context`'s thread and are dropped if `context` is destroyed first.
 class FleetClient : public QObject
 {
