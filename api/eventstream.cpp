@@ -46,7 +46,7 @@ void EventStream::stop()
 {
     m_running = false;
     m_connected = false;
-    m_pending.clear();
+    dropPending();
     m_retryTimer.stop();
     m_watchdog.stop();
     if (m_reply) {
@@ -69,7 +69,7 @@ void EventStream::connectNow()
     request.setAttribute(QNetworkRequest::CacheLoadControlAttribute, QNetworkRequest::AlwaysNetwork);
     // No transfer timeout: the stream is meant to stay open. Liveness is the watchdog's job.
     m_parser.reset();
-    m_pending.clear(); // not delivered yet: the server sends them again after Last-Event-ID
+    dropPending(); // not delivered yet: the server sends them again after Last-Event-ID
     m_sawBytes = false;
     m_resyncing = false;
     m_reply = m_nam->get(request);
@@ -98,32 +98,63 @@ void EventStream::onReadyRead()
 {
     if (!m_reply || !m_connected)
         return;
-    const QByteArray bytes = m_reply->readAll();
+    // Parsed a slice at a time in drainPending(): a read can hold megabytes when this thread fell behind.
+    if (m_unparsed.isEmpty())
+        m_unparsed = m_reply->readAll();
+    else
+        m_unparsed += m_reply->readAll();
     m_watchdog.start(2 * m_heartbeatMs);
     Q_EMIT alive();
+    m_sawBytes = true;
+    drainPending();
+}
+
+void EventStream::dropPending()
+{
+    m_pending.clear();
+    m_unparsed.clear();
+    m_unparsedAt = 0;
+}
+
+bool EventStream::parseSome()
+{
+    if (m_unparsedAt >= m_unparsed.size())
+        return false;
+    constexpr qsizetype kChunk = 64 * 1024;
+    const qsizetype n = std::min(kChunk, m_unparsed.size() - m_unparsedAt);
     SseParser::Output out;
-    m_parser.feed(bytes, &out);
+    m_parser.feed(QByteArrayView(m_unparsed).sliced(m_unparsedAt, n), &out);
+    m_unparsedAt += n;
+    if (m_unparsedAt >= m_unparsed.size()) {
+        m_unparsed.clear();
+        m_unparsedAt = 0;
+    }
     if (out.retryMs)
         m_backoff.setBaseMs(*out.retryMs);
     for (SseParser::Event &e : out.events)
         m_pending.push_back(std::move(e));
-    m_sawBytes = true;
-    drainPending();
+    return true;
 }
 
 void EventStream::drainPending()
 {
     // Decode and deliver in slices of a few milliseconds: a burst of thousands of events (a fast fleet, a resumed
     // stream) must not hold the GUI thread for longer than a frame. The rest follows on the next turn of the loop.
+    m_drainQueued = false;
     QElapsedTimer slice;
     slice.start();
-    while (!m_pending.empty()) {
+    while (!m_pending.empty() || parseSome()) {
+        if (m_pending.empty())
+            continue; // that chunk held no complete event
         if (m_resyncing || !m_running) {
-            m_pending.clear();
+            dropPending();
             return;
         }
         if (slice.nsecsElapsed() > 4'000'000) {
-            QMetaObject::invokeMethod(this, &EventStream::drainPending, Qt::QueuedConnection);
+            if (!m_drainQueued) {
+                m_drainQueued = true;
+                QMetaObject::invokeMethod(this, &EventStream::drainPending, Qt::QueuedConnection);
+            }
             return;
         }
         const SseParser::Event e = std::move(m_pending.front());
@@ -134,7 +165,7 @@ void EventStream::drainPending()
             auto decoded = m_decoder->event(id, e.type, e.data);
             m_lastId = numeric ? id : m_lastId;
             m_resyncing = true;
-            m_pending.clear();
+            dropPending();
             Q_EMIT resyncRequired(decoded.ok() ? QStringLiteral("the server no longer holds the events after %1 (%2)")
                                                      .arg(m_lastId)
                                                      .arg(std::get<Resync>(decoded.value().payload).reason)
@@ -144,7 +175,7 @@ void EventStream::drainPending()
         if (!numeric || id != m_lastId + 1) {
             // Ids are consecutive: a jump means events were lost between us and the server.
             m_resyncing = true;
-            m_pending.clear();
+            dropPending();
             Q_EMIT resyncRequired(QStringLiteral("event ids jumped from %1 to %2").arg(m_lastId).arg(e.lastEventId));
             return;
         }
@@ -152,7 +183,7 @@ void EventStream::drainPending()
         if (!decoded.ok()) {
             qCWarning(lcSse).noquote() << "undecodable event:" << decoded.error();
             m_resyncing = true;
-            m_pending.clear();
+            dropPending();
             Q_EMIT resyncRequired(QStringLiteral("an event could not be read: %1").arg(decoded.error()));
             return;
         }

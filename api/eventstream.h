@@ -54,6 +54,8 @@ private:
     void connectNow();
     void onReadyRead();
     void drainPending();
+    void dropPending(); // undelivered events and unparsed bytes: the server sends them again after Last-Event-ID
+    bool parseSome(); // parses the next chunk of m_unparsed into m_pending; false when nothing is left
     void onFinished();
     void onWatchdog();
     void fail(const ApiError &error, bool fatal);
@@ -75,6 +77,9 @@ private:
     bool m_resyncing = false;
     bool m_sawBytes = false; // this connection delivered bytes (not only headers)
     std::deque<SseParser::Event> m_pending; // parsed, not yet decoded and delivered
+    QByteArray m_unparsed; // received, not yet parsed (from m_unparsedAt on)
+    qsizetype m_unparsedAt = 0;
+    bool m_drainQueued = false; // a drainPending() is queued
 };
 
 } // namespace fleet

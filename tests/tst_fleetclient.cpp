@@ -2,6 +2,7 @@
 
 #include "backoff.h"
 #include "embeddedsim.h"
+#include "eventstream.h"
 #include "fleetclient.h"
 #include "fleetconnection.h"
 #include "simharness.h"
@@ -109,6 +110,7 @@ private Q_SLOTS:
     void refusedPortSaysSo();
     void previewActsOnNothing();
     void connectionGoesLiveAndFollowsEvents();
+    void backlogArrivesWholeAndInTurns();
     void streamCutReconnectsWithoutLossOrDuplicates();
     void silentStreamIsDead();
     void resyncAfterLostBuffer();
@@ -376,6 +378,39 @@ void TestFleetClient::connectionGoesLiveAndFollowsEvents()
     QCOMPARE(rec.sequenceErrors, 0);
     QVERIFY(connection.status().dataAgeMs() >= 0);
     QCOMPARE(rec.states.first().state, ConnectionState::Connecting);
+}
+
+void TestFleetClient::backlogArrivesWholeAndInTurns()
+{
+    // A stream resumed far back gets its backlog at once: megabytes in a few reads. The client parses it 64 KB and
+    // delivers it 4 ms at a time, letting the event loop run in between. Every event must arrive, once, in order.
+    SimHarness::Options options;
+    options.workers = 5000;
+    SimHarness big(options);
+    const qint64 from = big.sim().events().lastId();
+    while (big.sim().events().lastId() - from < 20000)
+        big.sim().advance(60);
+    const int total = int(big.sim().events().lastId() - from);
+
+    EventStream stream(configFor(big, QStringLiteral("view-secret")));
+    qint64 expected = from + 1;
+    int received = 0;
+    int outOfOrder = 0;
+    connect(&stream, &EventStream::eventReceived, this, [&](const FleetEvent &e) {
+        outOfOrder += e.id == expected ? 0 : 1;
+        expected = e.id + 1;
+        ++received;
+    });
+    bool turnedMidway = false; // the event loop ran while part of the backlog was delivered
+    QTimer turn;
+    turn.setInterval(0);
+    connect(&turn, &QTimer::timeout, this, [&] { turnedMidway |= received > 0 && received < total; });
+    turn.start();
+    stream.start(from);
+    QTRY_COMPARE_WITH_TIMEOUT(received, total, 60000);
+    QCOMPARE(outOfOrder, 0);
+    QVERIFY(turnedMidway);
+    QVERIFY(stream.isConnected());
 }
 
 void TestFleetClient::streamCutReconnectsWithoutLossOrDuplicates()
