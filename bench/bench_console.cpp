@@ -8,6 +8,7 @@
 #include "embeddedsim.h"
 #include "fleetconnection.h"
 #include "fleetstore.h"
+#include "handlertiming.h"
 #include "theme.h"
 
 #include <QApplication>
@@ -41,7 +42,7 @@ double rssMb()
 int main(int argc, char **argv)
 {
     qputenv("TZ", "UTC");
-    QApplication app(argc, argv);
+    HandlerTiming<QApplication> app(argc, argv);
     int workers = 50000;
     double speed = 120;
     int seconds = 30;
@@ -106,6 +107,7 @@ int main(int argc, char **argv)
         QTimer::singleShot(2000, &window, [&] {
             probeClock.start();
             probe.start();
+            app.reset();
             QTimer::singleShot(seconds * 1000, &app, &QApplication::quit);
         });
     });
@@ -125,6 +127,10 @@ int main(int argc, char **argv)
     std::printf(
         "event-loop lag over %d s (%zu probes of 5 ms): p50 %.2f ms, p99 %.2f ms, max %.2f ms (target p99 < 16 ms)\n",
         seconds, lateMs.size(), pct(0.5), pct(0.99), lateMs.empty() ? 0.0 : lateMs.back());
+    std::printf(
+        "GUI-thread handlers of %.0f ms or more, by kind (count, worst wall ms, worst on-CPU ms):\n", app.slowMs);
+    for (const auto &k : app.slowKinds())
+        std::printf("  %5d %8.1f %8.1f  %s\n", k.count, k.worstMs, k.worstCpuMs, qPrintable(k.what));
     std::printf("console: %zu workers in the store, RSS %.0f MB (includes the embedded fleet-sim)\n",
         window.store()->workers().size(), rssMb());
     return 0;

@@ -3,6 +3,7 @@
 // Usage: bench_snapshot_decode [--workers N] [--runs N] [--decode-only] [--json FILE | --save FILE]
 
 #include "fleetclient.h"
+#include "handlertiming.h"
 #include "jsonwriter.h"
 #include "simulation.h"
 #include "wiredecode.h"
@@ -15,7 +16,6 @@
 #include <QJsonDocument>
 #include <QProcess>
 #include <QRegularExpression>
-#include <QThread>
 #include <QTimer>
 #include <QtConcurrent/QtConcurrentRun>
 
@@ -23,60 +23,12 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <ctime>
 
 using namespace fleet;
 
 namespace {
 
-// Times every event the main thread handles: the longest is the longest the thread was blocked by this code.
-// (notify() runs for events of every thread, Qt's HTTP thread included: only the main thread's are timed.)
-class TimingApplication : public QCoreApplication
-{
-public:
-    using QCoreApplication::QCoreApplication;
-
-    bool notify(QObject *receiver, QEvent *event) override
-    {
-        if (QThread::currentThread() != thread())
-            return QCoreApplication::notify(receiver, event);
-        if (m_depth++ > 0) {
-            const bool r = QCoreApplication::notify(receiver, event);
-            --m_depth;
-            return r;
-        }
-        QElapsedTimer t;
-        t.start();
-        const int type = event->type(); // the event may be gone afterwards
-        const char *className = receiver->metaObject()->className();
-        const char *parentName = receiver->parent() ? receiver->parent()->metaObject()->className() : "-";
-        const double cpu0 = threadCpuMs();
-        const bool r = QCoreApplication::notify(receiver, event);
-        --m_depth;
-        const double ms = double(t.nsecsElapsed()) / 1e6;
-        if (ms > longestMs) {
-            longestMs = ms;
-            longestCpuMs = threadCpuMs() - cpu0;
-            longestWhat
-                = QStringLiteral("%1 to %2 in %3").arg(type).arg(QLatin1String(className), QLatin1String(parentName));
-        }
-        return r;
-    }
-
-    static double threadCpuMs()
-    {
-        timespec ts {};
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-        return double(ts.tv_sec) * 1e3 + double(ts.tv_nsec) / 1e6;
-    }
-
-    double longestMs = 0;
-    double longestCpuMs = 0; // of which this thread ran; the rest it waited for a core (2 cores, 3 busy threads)
-    QString longestWhat; // event type and receiver class of the longest
-
-private:
-    int m_depth = 0;
-};
+using TimingApplication = HandlerTiming<QCoreApplication>;
 
 QByteArray snapshotBytes(int workers)
 {
@@ -211,8 +163,7 @@ void blockFigures(int workers, int runs)
     for (int run = 1; run <= runs; ++run) {
         lateness.clear();
         worst = 0;
-        timing->longestMs = 0;
-        timing->longestWhat.clear();
+        timing->reset();
         QEventLoop loop;
         QElapsedTimer total;
         total.start();
