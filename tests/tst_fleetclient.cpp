@@ -100,6 +100,7 @@ private Q_SLOTS:
     void snapshotDecodedOffThread();
     void largeSnapshotArrivesWhole();
     void snapshotBytesNeverTouchTheCallersThread();
+    void clientDestroyedWhileSnapshotInFlight();
     void wrongTokenIs401AndGoesOffline();
     void viewerActionIs403();
     void serverErrorThenSuccessCreatesOneOperation();
@@ -231,6 +232,34 @@ void TestFleetClient::snapshotBytesNeverTouchTheCallersThread()
     const auto me = wait<Identity>([&](QObject *c, auto cb) { client.me(c, cb); });
     QVERIFY2(me.ok(), qPrintable(me.error.message));
     QVERIFY(replyEvents.count > 0);
+}
+
+void TestFleetClient::clientDestroyedWhileSnapshotInFlight()
+{
+    // Closing a connection (or the console) in the middle of a large snapshot: the network thread stops, the
+    // transfer is dropped, and the callback never runs on a client that is gone.
+    sim::EmbeddedSim remote;
+    sim::EmbeddedSim::Options options;
+    options.workers = 8000;
+    QString error;
+    QVERIFY2(remote.start(options, &error), qPrintable(error));
+    ClientConfig config;
+    config.baseUrl = remote.url();
+    config.token = QStringLiteral("view-secret");
+    QObject context;
+    int calls = 0;
+    for (int delayMs : { 0, 5, 30 }) {
+        auto client = std::make_unique<FleetClient>(config);
+        client->snapshot(&context, [&](ApiResult<Snapshot>) { ++calls; });
+        QTest::qWait(delayMs);
+        client.reset();
+    }
+    QTest::qWait(300);
+    QCOMPARE(calls, 0);
+    // A new client still works.
+    FleetClient client(config);
+    const auto snap = wait<Snapshot>([&](QObject *c, auto cb) { client.snapshot(c, cb); }, 60000);
+    QVERIFY2(snap.ok(), qPrintable(snap.error.message));
 }
 
 void TestFleetClient::wrongTokenIs401AndGoesOffline()
