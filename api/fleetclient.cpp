@@ -156,7 +156,75 @@ QString FleetClient::endpoint(const Request &request) const
 }
 
 namespace {
-constexpr qint64 kReadSlice = 1024 * 1024;
+
+// Collects a reply's body as it arrives, into a buffer sized from Content-Length (plus simdjson's padding), so that
+// a 20 MB snapshot never costs one big copy at the end. A reply can hand over several megabytes at once: they are
+// taken a megabyte at a time, each slice an event of its own, so nothing else on the reply's thread (the GUI, for
+// ordinary requests) waits long behind them. Calls `finished` once the reply has finished and everything is read.
+// An answer announced or growing beyond `cap` is aborted, with the reply's "fleetTooLarge" property set.
+// Lives as the reply's child: queued slices go with it.
+class BodyReader : public QObject
+{
+public:
+    BodyReader(QNetworkReply *reply, qint64 cap, std::function<void(QByteArray)> finished)
+        : QObject(reply)
+        , m_reply(reply)
+        , m_cap(cap)
+        , m_finished(std::move(finished))
+    {
+        connect(reply, &QNetworkReply::metaDataChanged, this, [this] {
+            const qint64 length = m_reply->header(QNetworkRequest::ContentLengthHeader).toLongLong();
+            if (length > m_cap)
+                return tooLarge();
+            if (length > 0)
+                m_body.reserve(qsizetype(length) + 64);
+        });
+        connect(reply, &QNetworkReply::readyRead, this, [this] {
+            if (!m_queued)
+                readSlice();
+        });
+        connect(reply, &QNetworkReply::finished, this, [this] {
+            m_replyFinished = true;
+            if (!m_queued)
+                readSlice(); // otherwise the queued slices finish it
+        });
+    }
+
+private:
+    static constexpr qint64 kSlice = 1024 * 1024;
+
+    void readSlice()
+    {
+        m_queued = false;
+        const qint64 n = std::min(m_reply->bytesAvailable(), kSlice);
+        if (n > 0) {
+            if (m_body.size() + m_reply->bytesAvailable() > m_cap)
+                return tooLarge();
+            const qsizetype at = m_body.size();
+            m_body.resize(at + qsizetype(n));
+            m_body.resize(at + qsizetype(std::max<qint64>(0, m_reply->read(m_body.data() + at, n))));
+        }
+        if (m_reply->bytesAvailable() > 0) {
+            m_queued = true;
+            QMetaObject::invokeMethod(this, &BodyReader::readSlice, Qt::QueuedConnection);
+        } else if (m_replyFinished && m_finished) {
+            std::exchange(m_finished, {})(std::move(m_body));
+        }
+    }
+
+    void tooLarge()
+    {
+        m_reply->setProperty("fleetTooLarge", true);
+        m_reply->abort(); // finishes the reply, and so this reader
+    }
+
+    QNetworkReply *m_reply;
+    qint64 m_cap;
+    std::function<void(QByteArray)> m_finished;
+    QByteArray m_body;
+    bool m_queued = false; // a slice is queued
+    bool m_replyFinished = false;
+};
 
 // While it lives, the current thread is scheduled as batch work (Linux): on a machine with few cores, the GUI
 // thread waking up takes the core from it at once instead of waiting out its time slice. Undone on the way out,
@@ -257,70 +325,9 @@ void FleetClient::transfer(
     qCDebug(lcApi).noquote() << "attempt" << attempt << describeForLog(r, request.verb);
 
     QNetworkReply *reply = nam->sendCustomRequest(r, request.verb, request.body);
-    // The body is collected as it arrives, into a buffer sized from Content-Length (plus simdjson's padding), so
-    // that a 20 MB snapshot never costs one big copy at the end. Qt reads the socket on the manager's thread and
-    // can hand over several megabytes at once: they are taken a slice at a time, each slice its own event, so
-    // nothing else on that thread (the GUI, for ordinary requests) waits long behind them.
-    struct Download
-    {
-        QByteArray body;
-        bool draining = false; // a slice is queued
-        bool finished = false; // the reply finished while data was still waiting
-        std::function<void()> conclude;
-    };
-    auto download = std::make_shared<Download>();
-    const qint64 cap = m_config.maxResponseBytes;
-    auto tooLarge = [reply] {
-        reply->setProperty("fleetTooLarge", true);
-        reply->abort();
-    };
-    connect(reply, &QNetworkReply::metaDataChanged, reply, [reply, download, cap, tooLarge] {
-        const qint64 length = reply->header(QNetworkRequest::ContentLengthHeader).toLongLong();
-        if (length > cap)
-            return tooLarge();
-        if (length > 0)
-            download->body.reserve(qsizetype(length) + 64);
-    });
-    // Reads one slice; queues itself again while more is waiting, then concludes a reply that finished meanwhile.
-    auto drain = std::make_shared<std::function<void()>>();
-    *drain = [reply, download, cap, tooLarge, weakDrain = std::weak_ptr(drain)] {
-        download->draining = false;
-        QByteArray &body = download->body;
-        const qint64 n = std::min(reply->bytesAvailable(), kReadSlice);
-        if (n > 0) {
-            if (body.size() + reply->bytesAvailable() > cap)
-                return tooLarge();
-            const qsizetype at = body.size();
-            body.resize(at + qsizetype(n));
-            body.resize(at + qsizetype(std::max<qint64>(0, reply->read(body.data() + at, n))));
-        }
-        if (reply->bytesAvailable() > 0) {
-            download->draining = true;
-            QMetaObject::invokeMethod(
-                reply,
-                [weakDrain] {
-                    if (auto d = weakDrain.lock())
-                        (*d)();
-                },
-                Qt::QueuedConnection);
-        } else if (download->finished && download->conclude) {
-            std::exchange(download->conclude, {})();
-        }
-    };
-    connect(reply, &QNetworkReply::readyRead, reply, [download, drain] {
-        if (!download->draining)
-            (*drain)();
-    });
-    // Called only from `drain`, which keeps the download alive; holding it here too would make a cycle.
-    download->conclude = [=, this, dl = download.get()] {
+    new BodyReader(reply, m_config.maxResponseBytes, [=, this](QByteArray body) {
         reply->deleteLater();
-        concluded(conclude(reply, request, std::move(dl->body)));
-    };
-    connect(reply, &QNetworkReply::finished, reply, [download, drain] {
-        download->finished = true;
-        if (download->draining)
-            return; // the queued slices conclude it
-        (*drain)();
+        concluded(conclude(reply, request, std::move(body)));
     });
 }
 

@@ -462,21 +462,27 @@ struct WireDecoder::Private
         return true;
     }
 
-    template <typename T, typename Fn> std::vector<T> array(const sj::dom::element &v, Fn &&decodeOne)
+    // `out` may hold the array's first items already (decoded by the worker fast path): the rest follow them.
+    template <typename T, typename Fn>
+    std::vector<T> array(const sj::dom::element &v, Fn &&decodeOne, std::vector<T> out = {})
     {
-        std::vector<T> out;
         sj::dom::array a;
         if (v.get_array().get(a)) {
             expected("an array", v);
-            return out;
+            return {};
         }
+        const std::size_t done = out.size();
+        if (done == a.size())
+            return out;
         out.reserve(a.size());
         qsizetype index = 0;
         for (const sj::dom::element item : a) {
-            decodeOne(item, out.emplace_back());
-            if (failed()) {
-                unwind({ {}, index });
-                return {};
+            if (std::size_t(index) >= done) {
+                decodeOne(item, out.emplace_back());
+                if (failed()) {
+                    unwind({ {}, index });
+                    return {};
+                }
             }
             ++index;
         }
@@ -588,9 +594,10 @@ struct WireDecoder::Private
     static char tapeType(std::uint64_t word) { return char(word >> 56); }
     static std::size_t tapePayload(std::uint64_t word) { return std::size_t(word & 0xFFFFFFFFFFFFFFull); }
 
-    std::string_view tapeString(std::uint64_t word) const
+    // A string word's text: its payload is an offset into the string buffer, where a 32-bit length precedes it.
+    static std::string_view tapeString(const std::uint8_t *strings, std::uint64_t word)
     {
-        const std::uint8_t *at = parser.doc.string_buf.get() + tapePayload(word);
+        const std::uint8_t *at = strings + tapePayload(word);
         std::uint32_t length;
         std::memcpy(&length, at, sizeof length);
         return { reinterpret_cast<const char *>(at + sizeof length), length };
@@ -608,7 +615,7 @@ struct WireDecoder::Private
         for (std::size_t i = 2; i < end;) {
             if (tapeType(t[i]) != '"')
                 return 0;
-            const bool match = sameKey(tapeString(t[i]), key);
+            const bool match = sameKey(tapeString(parser.doc.string_buf.get(), t[i]), key);
             ++i;
             if (match) {
                 if (found)
@@ -643,13 +650,7 @@ struct WireDecoder::Private
         std::string_view s; // the last string read; data() == nullptr for null
 
         Q_ALWAYS_INLINE char type() const { return tapeType(t[p]); }
-        Q_ALWAYS_INLINE std::string_view stringAt(std::size_t i) const
-        {
-            const std::uint8_t *at = strings + tapePayload(t[i]);
-            std::uint32_t length;
-            std::memcpy(&length, at, sizeof length);
-            return { reinterpret_cast<const char *>(at + sizeof length), length };
-        }
+        Q_ALWAYS_INLINE std::string_view stringAt(std::size_t i) const { return tapeString(strings, t[i]); }
         template <std::size_t N> Q_ALWAYS_INLINE bool key(const char (&name)[N])
         {
             if (p >= end || type() != '"' || !sameKey(stringAt(p), std::string_view(name, N - 1)))
@@ -799,13 +800,10 @@ struct WireDecoder::Private
     // A JSON array of workers; `tapeIndex` is where it starts on the tape, or 0 if not known (then: the DOM).
     std::vector<Worker> workerList(const sj::dom::element &v, std::size_t tapeIndex)
     {
-        fastWorkers = 0;
-        sj::dom::array a;
-        if (!fastPath || tapeIndex == 0 || v.get_array().get(a))
-            return array<Worker>(v, [this](const sj::dom::element &x, Worker &w) { worker(x, w); });
         std::vector<Worker> out;
+        sj::dom::array a;
         const std::uint64_t *t = parser.doc.tape.get();
-        if (tapeType(t[tapeIndex]) == '[') {
+        if (fastPath && tapeIndex != 0 && !v.get_array().get(a) && tapeType(t[tapeIndex]) == '[') {
             out.reserve(a.size());
             const std::size_t end = std::size_t(std::uint32_t(t[tapeIndex])) - 1;
             for (std::size_t i = tapeIndex + 1; i < end;) {
@@ -818,21 +816,9 @@ struct WireDecoder::Private
             }
         }
         fastWorkers = out.size();
-        if (out.size() == a.size())
-            return out;
         // The rest through the DOM, from the first worker the fast path did not take.
-        qsizetype index = 0;
-        for (const sj::dom::element item : a) {
-            if (std::size_t(index) >= fastWorkers) {
-                worker(item, out.emplace_back());
-                if (failed()) {
-                    unwind({ {}, index });
-                    return {};
-                }
-            }
-            ++index;
-        }
-        return out;
+        return array<Worker>(
+            v, [this](const sj::dom::element &x, Worker &w) { worker(x, w); }, std::move(out));
     }
 
     void region(const sj::dom::element &v, Region &r)
