@@ -1,6 +1,7 @@
 #pragma once
 
 #include "fleettypes.h"
+#include "result.h"
 
 #include <QNetworkReply>
 #include <QString>
@@ -44,12 +45,7 @@ struct ApiError
 // "connection refused", "host unreachable", "TLS certificate not trusted", ... in words.
 QString describeNetworkError(QNetworkReply::NetworkError error);
 
-template <typename T> struct ApiResult
-{
-    std::optional<T> value;
-    ApiError error;
-
-    bool ok() const { return value.has_value(); }
-};
+// The result of a Fleet API call: the decoded answer, or an ApiError to decide on (retry, re-authenticate, give up).
+template <typename T> using ApiResult = Result<T, ApiError>;
 
 } // namespace fleet

@@ -107,30 +107,28 @@ void ProfileStore::setLastUsed(const QString &name)
     m_settings->sync();
 }
 
-QString ProfileStore::validateUrl(const QString &text, QUrl *url)
+Result<QUrl> ProfileStore::validateUrl(const QString &text)
 {
+    using R = Result<QUrl>;
     const QString t = text.trimmed();
     if (t.isEmpty())
-        return tr("Enter the address of the fleet API, for example https://fleet.example.com or "
-                  "http://127.0.0.1:8080.");
+        return R::failure(tr("Enter the address of the fleet API, for example https://fleet.example.com or "
+                             "http://127.0.0.1:8080."));
     const QUrl u = QUrl(t, QUrl::StrictMode);
     if (!u.isValid())
-        return tr("\"%1\" is not a valid URL: %2.").arg(t, u.errorString());
+        return R::failure(tr("\"%1\" is not a valid URL: %2.").arg(t, u.errorString()));
     if (u.scheme() != QLatin1String("http") && u.scheme() != QLatin1String("https"))
-        return tr("The URL needs to start with http:// or https:// (got \"%1\").").arg(t);
+        return R::failure(tr("The URL needs to start with http:// or https:// (got \"%1\").").arg(t));
     if (u.host().isEmpty())
-        return tr("The URL has no host name (got \"%1\").").arg(t);
+        return R::failure(tr("The URL has no host name (got \"%1\").").arg(t));
     if (u.hasQuery() || u.hasFragment())
-        return tr("Give only the server's address, without ?query or #fragment.");
-    if (url) {
-        QUrl clean = u;
-        QString path = clean.path();
-        while (path.endsWith(QLatin1Char('/')))
-            path.chop(1);
-        clean.setPath(path);
-        *url = clean;
-    }
-    return {};
+        return R::failure(tr("Give only the server's address, without ?query or #fragment."));
+    QUrl clean = u;
+    QString path = clean.path();
+    while (path.endsWith(QLatin1Char('/')))
+        path.chop(1);
+    clean.setPath(path);
+    return R::success(clean);
 }
 
 } // namespace fleet

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "clientconfig.h"
+#include "result.h"
 
 #include <QList>
 #include <QString>
@@ -42,9 +43,9 @@ public:
     QString lastUsed() const;
     void setLastUsed(const QString &name);
 
-    // Checks a URL typed by a person; returns an empty string and sets *url when it is usable, or says what is
-    // wrong ("the URL needs http:// or https://", ...).
-    static QString validateUrl(const QString &text, QUrl *url);
+    // Checks a URL typed by a person: the cleaned URL when it is usable, or what is wrong ("the URL needs http://
+    // or https://", ...).
+    static Result<QUrl> validateUrl(const QString &text);
 
 private:
     QSettings *m_settings;

@@ -62,14 +62,12 @@ QByteArray actionBody(const QString &reason, qint64 expiresAt, const std::functi
 // A decoder's result as the client's: a decode failure is an error of kind Decode.
 template <typename T> ApiResult<T> fromDecoded(Result<T> decoded)
 {
-    ApiResult<T> result;
-    if (decoded.ok()) {
-        result.value = decoded.take();
-    } else {
-        result.error.kind = ApiError::Kind::Decode;
-        result.error.message = decoded.error();
-    }
-    return result;
+    if (decoded.ok())
+        return ApiResult<T>::success(decoded.take());
+    ApiError error;
+    error.kind = ApiError::Kind::Decode;
+    error.message = decoded.error();
+    return ApiResult<T>::failure(std::move(error));
 }
 
 QString newKey()
@@ -391,13 +389,8 @@ void FleetClient::get(const QString &path, QObject *context, Callback<T> done, D
     request.path = path;
     send(request, context,
         [done = std::move(done), decode, ep = QString(QStringLiteral("GET ") + path.section(u'?', 0, 0))](Raw raw) {
-            ApiResult<T> result;
-            if (raw.error.isError()) {
-                result.error = raw.error;
-            } else {
-                result = fromDecoded(decode(threadDecoder(), raw.body, ep));
-            }
-            done(std::move(result));
+            done(raw.error.isError() ? ApiResult<T>::failure(raw.error)
+                                     : fromDecoded(decode(threadDecoder(), raw.body, ep)));
         });
 }
 
@@ -452,7 +445,7 @@ void FleetClient::snapshot(QObject *context, Callback<Snapshot> done)
     QPointer<QObject> guard(context);
     send(request, context, [guard, done = std::move(done)](Raw raw) {
         if (raw.error.isError()) {
-            done({ std::nullopt, raw.error });
+            done(ApiResult<Snapshot>::failure(raw.error));
             return;
         }
         // ~20 MB at 50,000 workers: decode on a pool thread, deliver on the context's thread.
@@ -498,7 +491,7 @@ void FleetClient::preview(const Action &action, QObject *context, Callback<DryRu
     request.body = action.body;
     send(request, context, [done = std::move(done), ep = QString(QStringLiteral("POST ") + action.path)](Raw raw) {
         if (raw.error.isError())
-            done({ std::nullopt, raw.error });
+            done(ApiResult<DryRunResult>::failure(raw.error));
         else
             done(fromDecoded(threadDecoder().dryRun(raw.body, ep)));
     });
@@ -529,7 +522,7 @@ void FleetClient::performAttempt(const Action &action, QPointer<QObject> context
             reconcile(action, context, done, attempt, raw.error);
             return;
         }
-        done({ std::nullopt, raw.error });
+        done(ApiResult<Operation>::failure(raw.error));
     });
 }
 
@@ -542,10 +535,10 @@ void FleetClient::reconcile(
     QTimer::singleShot(delay, context.data(), [=, this] {
         operations(QStringLiteral("idempotency_key=") + pathPart(action.idempotencyKey), context.data(),
             [=, this](ApiResult<Page<Operation>> found) {
-                if (found.ok() && !found.value->items.empty()) {
+                if (found.ok() && !found->items.empty()) {
                     qCInfo(lcApi).noquote()
-                        << action.description << "had been accepted as" << found.value->items.front().id;
-                    done({ found.value->items.front(), {} });
+                        << action.description << "had been accepted as" << found->items.front().id;
+                    done(ApiResult<Operation>::success(found->items.front()));
                     return;
                 }
                 // Not there (or the server is still unreachable): retrying with the same key is safe either way.

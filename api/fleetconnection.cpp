@@ -132,8 +132,8 @@ void FleetConnection::fetchIdentity()
         return;
     m_client->me(this, [this](ApiResult<Identity> result) {
         if (!result.ok())
-            return retryLater(result.error);
-        m_identity = *result.value;
+            return retryLater(result.error());
+        m_identity = result.value();
         Q_EMIT identityReceived(m_identity);
         fetchSnapshot();
     });
@@ -147,10 +147,10 @@ void FleetConnection::fetchSnapshot()
         if (!m_running)
             return;
         if (!result.ok())
-            return retryLater(result.error);
+            return retryLater(result.error());
         m_status.lastDataAtMs = ConnectionStatus::monotonicNowMs();
-        const qint64 sequence = result.value->sequence;
-        Q_EMIT snapshotReceived(*result.value);
+        const qint64 sequence = result->sequence;
+        Q_EMIT snapshotReceived(result.value());
         m_stream->start(sequence);
     });
 }

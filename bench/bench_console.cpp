@@ -5,6 +5,7 @@
 //   QT_QPA_PLATFORM=offscreen build/release/bench/bench_console [--workers 50000] [--speed 120] [--seconds 30]
 
 #include "consolewindow.h"
+#include "fleetsession.h"
 #include "embeddedsim.h"
 #include "fleetconnection.h"
 #include "fleetstore.h"
@@ -76,7 +77,8 @@ int main(int argc, char **argv)
 
     QElapsedTimer startup;
     startup.start();
-    ConsoleWindow window(&settings);
+    FleetSession session;
+    ConsoleWindow window(&session, &settings);
     window.resize(1600, 1000);
     window.show();
     qint64 firstData = -1, live = -1;

@@ -175,7 +175,7 @@ void blockFigures(int workers, int runs)
             // Keep it, as the fleet store would; free the previous one off this thread, as the store does.
             if (ok) {
                 auto old = std::make_shared<Snapshot>(std::move(held));
-                held = std::move(*r.value);
+                held = std::move(r.value());
                 // Moved in: were a copy kept here, it could be the last one and free 50,000 workers here.
                 (void)QtConcurrent::run([old = std::move(old)] {});
             }

@@ -56,12 +56,12 @@ void HistoryLoader::pump()
                 --m_inFlight;
                 ++m_done;
                 if (result.ok() && m_store) {
-                    for (const HealthSample &s : result.value->buckets)
+                    for (const HealthSample &s : result->buckets)
                         m_store->history().record(chunk.region, s);
                 } else {
                     ++m_failures;
                     qCWarning(lcModels).noquote()
-                        << "health backfill of" << chunk.region << "failed:" << result.error.message;
+                        << "health backfill of" << chunk.region << "failed:" << result.error().message;
                 }
                 Q_EMIT progress(m_done, m_total);
                 if (isIdle()) {

@@ -1,6 +1,7 @@
 #include "regionmodel.h"
 
 #include "fleetstore.h"
+#include "healthmonitor.h"
 
 #include <QVariantMap>
 
@@ -27,70 +28,43 @@ int severity(Verdict v)
 
 } // namespace
 
-RegionModel::RegionModel(FleetStore *store, QObject *parent)
+RegionModel::RegionModel(FleetStore *store, HealthMonitor *monitor, QObject *parent)
     : QAbstractTableModel(parent)
     , m_store(store)
+    , m_monitor(monitor ? monitor : new HealthMonitor(store, this))
 {
     connect(store, &FleetStore::regionsAboutToBeReset, this, [this] { beginResetModel(); });
-    connect(store, &FleetStore::regionsReset, this, [this] {
-        rebuildRows();
-        endResetModel();
-    });
+    // The monitor learns of the new regions first (it was connected first, or is told here), then the view.
+    connect(store, &FleetStore::regionsReset, this, [this] { endResetModel(); });
     connect(store, &FleetStore::regionsChanged, this, [this](const FleetStore::Ranges &ranges) {
         for (const auto &[first, last] : ranges)
             Q_EMIT dataChanged(index(first, 0), index(last, ColumnCount - 1));
     });
-    connect(store, &FleetStore::healthChanged, this, &RegionModel::evaluate);
-    rebuildRows();
+    connect(m_monitor, &HealthMonitor::evaluated, this, &RegionModel::rowsChangedByMonitor);
 }
 
 void RegionModel::setThresholds(const VerdictThresholds &thresholds)
 {
-    m_thresholds = thresholds;
-    for (Row &row : m_rows)
-        row.tracker.setThresholds(thresholds);
-    evaluate();
-}
-
-void RegionModel::rebuildRows()
-{
-    m_rows.clear();
-    if (!m_store)
-        return;
-    m_rows.resize(m_store->regions().size(), Row { {}, VerdictTracker(m_thresholds) });
-    if (m_store->history().latestSecond() > 0) {
-        for (std::size_t r = 0; r < m_rows.size(); ++r) {
-            const int h = m_store->history().regionIndex(m_store->regions()[r].id);
-            m_rows[r].stats = RegionStats::fromHistory(
-                m_store->history(), h, m_store->history().latestSecond(), m_thresholds.windowSeconds);
-            m_rows[r].tracker.update(m_rows[r].stats, m_store->history().latestSecond());
-        }
-    }
+    if (m_monitor)
+        m_monitor->setThresholds(thresholds);
 }
 
 void RegionModel::evaluate()
 {
-    if (!m_store)
-        return;
-    const qint64 now = m_store->history().latestSecond();
-    int first = -1;
-    int last = -1;
-    for (std::size_t r = 0; r < m_rows.size(); ++r) {
-        const int h = m_store->history().regionIndex(m_store->regions()[r].id);
-        m_rows[r].stats = RegionStats::fromHistory(m_store->history(), h, now, m_thresholds.windowSeconds);
-        m_rows[r].tracker.update(m_rows[r].stats, now);
-        // Stats move every second: every row's numbers changed, so one block covers them all.
-        if (first < 0)
-            first = int(r);
-        last = int(r);
-    }
-    if (first >= 0)
-        Q_EMIT dataChanged(index(first, 0), index(last, ColumnCount - 1));
+    if (m_monitor)
+        m_monitor->evaluate();
+}
+
+void RegionModel::rowsChangedByMonitor()
+{
+    // Stats move every second: every row's numbers changed, so one block covers them all.
+    if (rowCount() > 0)
+        Q_EMIT dataChanged(index(0, 0), index(rowCount() - 1, ColumnCount - 1));
 }
 
 int RegionModel::rowCount(const QModelIndex &parent) const
 {
-    return parent.isValid() ? 0 : int(m_rows.size());
+    return parent.isValid() || !m_store ? 0 : int(m_store->regions().size());
 }
 
 int RegionModel::columnCount(const QModelIndex &parent) const
@@ -100,17 +74,19 @@ int RegionModel::columnCount(const QModelIndex &parent) const
 
 QVariant RegionModel::data(const QModelIndex &index, int role) const
 {
-    if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid) || !m_store)
+    if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid) || !m_store
+        || !m_monitor)
         return {};
     const Region &region = m_store->regions()[std::size_t(index.row())];
-    const Row &row = m_rows[std::size_t(index.row())];
+    const RegionStats stats = m_monitor->stats(region.id);
+    const Verdict verdict = m_monitor->verdict(region.id);
     if (role == Qt::DisplayRole) {
         switch (Column(index.column())) {
         case RegionColumn:
             role = NameRole;
             break;
         case VerdictColumn:
-            return wireName(row.tracker.verdict());
+            return wireName(verdict);
         case ReasonColumn:
             role = VerdictReasonRole;
             break;
@@ -166,29 +142,29 @@ QVariant RegionModel::data(const QModelIndex &index, int role) const
         return live;
     }
     case SuccessRateRole:
-        return row.stats.successRate();
+        return stats.successRate();
     case TimeoutsPerMinuteRole:
-        return row.stats.failuresPerMinute(FailureReason::ETimedOut);
+        return stats.failuresPerMinute(FailureReason::ETimedOut);
     case FailuresPerMinuteRole: {
         QVariantMap m;
         for (int f = 0; f < kFailureReasonCount; ++f)
-            m.insert(wireName(FailureReason(f)).toString(), row.stats.failuresPerMinute(FailureReason(f)));
+            m.insert(wireName(FailureReason(f)).toString(), stats.failuresPerMinute(FailureReason(f)));
         return m;
     }
     case PacketLossRole:
-        return row.stats.samples ? row.stats.packetLoss : region.packetLoss;
+        return stats.samples ? stats.packetLoss : region.packetLoss;
     case RttP95Role:
-        return row.stats.samples ? row.stats.rttP95Ms : region.rttP95Ms;
+        return stats.samples ? stats.rttP95Ms : region.rttP95Ms;
     case QueueDepthRole:
-        return row.stats.queueDepth;
+        return stats.queueDepth;
     case WaitP95Role:
-        return row.stats.waitP95Seconds;
+        return stats.waitP95Seconds;
     case VerdictRole:
-        return int(row.tracker.verdict());
+        return int(verdict);
     case VerdictReasonRole:
-        return row.tracker.reason();
+        return m_monitor->reason(region.id);
     case SeverityRole:
-        return severity(row.tracker.verdict());
+        return severity(verdict);
     default:
         return {};
     }

@@ -1,19 +1,20 @@
 #pragma once
 
+#include "healthmonitor.h"
 #include "healthverdict.h"
 
 #include <QAbstractTableModel>
 #include <QPointer>
 
-#include <vector>
 
 namespace fleet {
 
 class FleetStore;
 
+
 // One row per region: dispatch state, workers by state, build success rate, failures per minute by reason, packet
 // loss, RTT p95, queue depth and wait, and a health verdict with its reason in words ("packet loss 31%,
-// ETIMEDOUT 42/min"), judged over the last minute of history with hysteresis and a hold time.
+// ETIMEDOUT 42/min"). The verdicts are the session's HealthMonitor's, so every view shows the same one.
 class RegionModel : public QAbstractTableModel
 {
     Q_OBJECT
@@ -56,30 +57,25 @@ public:
         SeverityRole, // 3 down, 2 degraded, 1 no data, 0 healthy: sort descending for "worst first"
     };
 
-    explicit RegionModel(FleetStore *store, QObject *parent = nullptr);
+    // With no monitor, the model keeps one of its own (a model used alone, as in a test).
+    explicit RegionModel(FleetStore *store, HealthMonitor *monitor = nullptr, QObject *parent = nullptr);
 
-    void setThresholds(const VerdictThresholds &thresholds);
+    HealthMonitor *monitor() const { return m_monitor; }
+    void setThresholds(const VerdictThresholds &thresholds); // the monitor's: every view of it changes
 
     int rowCount(const QModelIndex &parent = {}) const override;
     int columnCount(const QModelIndex &parent = {}) const override;
     QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
     QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
 
-    // Re-judges every region at the history's newest second; emits dataChanged for the rows that changed.
+    // Re-judges every region at the history's newest second (through the monitor); every row's numbers change.
     void evaluate();
 
 private:
-    struct Row
-    {
-        RegionStats stats;
-        VerdictTracker tracker;
-    };
-
-    void rebuildRows();
+    void rowsChangedByMonitor();
 
     QPointer<FleetStore> m_store;
-    VerdictThresholds m_thresholds;
-    std::vector<Row> m_rows;
+    QPointer<HealthMonitor> m_monitor;
 };
 
 } // namespace fleet

@@ -39,7 +39,9 @@ struct ScriptedAction
     const char *reason;
 };
 
-void scriptOperator(FleetSimServer *server)
+} // namespace
+
+void installScriptedOperator(FleetSimServer *server)
 {
     static const ScriptedAction actions[] = {
         { 80, "eu-west", 20, "Replace builders failing with ETIMEDOUT in eu-central (packet loss upstream)" },
@@ -63,7 +65,6 @@ void scriptOperator(FleetSimServer *server)
     });
 }
 
-} // namespace
 
 bool EmbeddedSim::start(const Options &options, QString *error)
 {
@@ -97,7 +98,7 @@ bool EmbeddedSim::start(const Options &options, QString *error)
             m_port = m_server->listen(QHostAddress::LocalHost, options.port, &listenError);
             Simulation &s = m_server->simulation();
             if (options.scriptedOperator && s.scenario().name == QLatin1String("upstream-packet-loss"))
-                scriptOperator(m_server);
+                installScriptedOperator(m_server);
             m_description = QStringLiteral("%1, %2 workers in %3 regions, %4x")
                                 .arg(s.scenario().name)
                                 .arg(s.workerCount())

@@ -10,6 +10,12 @@ namespace fleet::sim {
 
 class FleetSimServer;
 
+// The demo's scripted on-call engineer: in the upstream-packet-loss scenario, provisions replacement workers in
+// unaffected regions at 09:20 and 09:40 UTC, as the real on-call staff did, so that operations appear on the charts.
+// Done inside the simulator, as another person's actions would be. Used by EmbeddedSim and fleet-sim
+// --scripted-operator (the console's --demo).
+void installScriptedOperator(FleetSimServer *server);
+
 // fleet-sim running on its own thread inside another program: the console's --demo, GUI tests and benchmarks. It
 // serves real HTTP on a free loopback port, with the default tokens (view-secret, op-secret, admin-secret), so the
 // program talks to it exactly as it would to a remote fleet.

@@ -6,7 +6,9 @@
 #include "chartpanel.h"
 #include "connectdialog.h"
 #include "connectionindicator.h"
+#include "actionregistry.h"
 #include "consolewindow.h"
+#include "fleetsession.h"
 #include "embeddedsim.h"
 #include "fleetconnection.h"
 #include "fleetstore.h"
@@ -27,6 +29,7 @@
 #include <QProcess>
 #include <QPushButton>
 #include <QSettings>
+#include <QAction>
 #include <QSignalSpy>
 #include <QSortFilterProxyModel>
 #include <QTableView>
@@ -71,7 +74,7 @@ quint16 closedPort()
 struct LiveConsole
 {
     LiveConsole(QSettings *settings, const EmbeddedSim::Options &options, const QString &token)
-        : window(settings)
+        : window(&session, settings)
     {
         started = sim.start(options, &error);
         window.show();
@@ -80,6 +83,7 @@ struct LiveConsole
     }
 
     EmbeddedSim sim;
+    FleetSession session;
     ConsoleWindow window;
     bool started = false;
     QString error;
@@ -106,7 +110,8 @@ private Q_SLOTS:
         EmbeddedSim sim;
         QString error;
         QVERIFY2(sim.start(incident(), &error), qPrintable(error));
-        ConsoleWindow w(m_settings.get());
+        FleetSession session;
+        ConsoleWindow w(&session, m_settings.get());
         w.setDemo(QStringLiteral("test fleet"));
         w.show();
         QSignalSpy firstData(&w, &ConsoleWindow::firstDataShown);
@@ -215,9 +220,9 @@ private Q_SLOTS:
     {
         QFETCH(QString, url);
         QFETCH(QString, says);
-        QUrl parsed;
-        const QString problem = ProfileStore::validateUrl(url, &parsed);
-        QVERIFY2(problem.contains(says), qPrintable(problem));
+        const Result<QUrl> parsed = ProfileStore::validateUrl(url);
+        QVERIFY(!parsed);
+        QVERIFY2(parsed.error().contains(says), qPrintable(parsed.error()));
         ProfileStore profiles(m_settings.get());
         ConnectDialog dialog(&profiles);
         ConnectionProfile p;
@@ -263,7 +268,8 @@ private Q_SLOTS:
         QVERIFY(!ini.readAll().contains("view-secret"));
 
         // A production profile is marked unmistakably in the window.
-        ConsoleWindow w(m_settings.get());
+        FleetSession session;
+        ConsoleWindow w(&session, m_settings.get());
         w.connectTo(*saved, QStringLiteral("view-secret"));
         QVERIFY(w.windowTitle().startsWith(QStringLiteral("[PRODUCTION]")));
         bool badge = false;
@@ -404,14 +410,16 @@ private Q_SLOTS:
     void layoutIsRestored()
     {
         {
-            ConsoleWindow w(m_settings.get());
+            FleetSession session;
+        ConsoleWindow w(&session, m_settings.get());
             w.show();
             QVERIFY(QTest::qWaitForWindowExposed(&w));
             w.findChild<QDockWidget *>(QStringLiteral("workersDock"))->hide();
             w.chartPanel()->setSpanSeconds(6 * 3600);
             w.close(); // saves
         }
-        ConsoleWindow w(m_settings.get());
+        FleetSession session;
+        ConsoleWindow w(&session, m_settings.get());
         w.restoreLayout();
         w.show();
         QVERIFY(QTest::qWaitForWindowExposed(&w));
@@ -421,7 +429,8 @@ private Q_SLOTS:
 
     void shortcutsOverlayListsTheShortcuts()
     {
-        ConsoleWindow w(m_settings.get());
+        FleetSession session;
+        ConsoleWindow w(&session, m_settings.get());
         w.show();
         QVERIFY(QTest::qWaitForWindowExposed(&w));
         QTest::keyClick(&w, Qt::Key_Question, Qt::ShiftModifier);
@@ -430,8 +439,19 @@ private Q_SLOTS:
         for (const auto &[k, what] : w.shortcutsOverlay()->shortcuts())
             keys << k;
         for (const QString &expected : { QStringLiteral("Space"), QStringLiteral("End"), QStringLiteral("Ctrl+F"),
-                 QStringLiteral("?"), QStringLiteral("1") })
+                 QStringLiteral("? / F1"), QStringLiteral("1") })
             QVERIFY2(keys.contains(expected), qPrintable(keys.join(QStringLiteral(", "))));
+        // Built from the registry: every registered action with a shortcut is listed, none typed by hand.
+        for (const QString &id : w.actions()->ids()) {
+            const QAction *a = w.actions()->action(id);
+            if (!a->shortcut().isEmpty())
+                QVERIFY2(keys.contains(a->shortcut().toString(QKeySequence::NativeText))
+                        || std::any_of(keys.cbegin(), keys.cend(),
+                            [&](const QString &k) {
+                                return k.startsWith(a->shortcut().toString(QKeySequence::NativeText) + u' ');
+                            }),
+                    qPrintable(id));
+        }
         QTest::keyClick(w.shortcutsOverlay(), Qt::Key_Escape);
         QVERIFY(!w.shortcutsOverlay()->isVisible());
     }

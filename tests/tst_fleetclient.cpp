@@ -132,23 +132,23 @@ void TestFleetClient::readsDecodeAgainstFleetSim()
     m_sim->sim().advance(600);
     FleetClient client(configFor(*m_sim, QStringLiteral("view-secret")));
     const auto me = wait<Identity>([&](QObject *c, auto cb) { client.me(c, cb); });
-    QVERIFY2(me.ok(), qPrintable(me.error.message));
-    QCOMPARE(me.value->role, Role::Viewer);
-    QVERIFY(me.value->serverTime > 0);
+    QVERIFY2(me.ok(), qPrintable(me.error().message));
+    QCOMPARE(me->role, Role::Viewer);
+    QVERIFY(me->serverTime > 0);
     const auto regions = wait<Page<Region>>([&](QObject *c, auto cb) { client.regions(c, cb); });
-    QVERIFY2(regions.ok(), qPrintable(regions.error.message));
-    QCOMPARE(regions.value->items.size(), std::size_t(6));
+    QVERIFY2(regions.ok(), qPrintable(regions.error().message));
+    QCOMPARE(regions->items.size(), std::size_t(6));
     const auto workers = wait<Page<Worker>>([&](QObject *c, auto cb) {
         client.workers({ QStringLiteral("eu-central"), QString(), QString(), 10, QString() }, c, cb);
     });
-    QVERIFY2(workers.ok(), qPrintable(workers.error.message));
-    QCOMPARE(workers.value->items.size(), std::size_t(10));
-    QVERIFY(!workers.value->nextCursor.isEmpty());
+    QVERIFY2(workers.ok(), qPrintable(workers.error().message));
+    QCOMPARE(workers->items.size(), std::size_t(10));
+    QVERIFY(!workers->nextCursor.isEmpty());
     const auto health = wait<HealthHistory>([&](QObject *c, auto cb) {
         client.health(QStringLiteral("eu-central"), QStringLiteral("-5m"), {}, 60, c, cb);
     });
-    QVERIFY2(health.ok(), qPrintable(health.error.message));
-    QVERIFY(health.value->buckets.size() >= 5);
+    QVERIFY2(health.ok(), qPrintable(health.error().message));
+    QVERIFY(health->buckets.size() >= 5);
 }
 
 void TestFleetClient::snapshotDecodedOffThread()
@@ -161,9 +161,9 @@ void TestFleetClient::snapshotDecodedOffThread()
 
     FleetClient client(configFor(*m_sim));
     const auto snap = wait<Snapshot>([&](QObject *c, auto cb) { client.snapshot(c, cb); });
-    QVERIFY2(snap.ok(), qPrintable(snap.error.message));
-    QCOMPARE(int(snap.value->workers.size()), m_sim->sim().workerCount());
-    QCOMPARE(snap.value->sequence, m_sim->sim().events().lastId());
+    QVERIFY2(snap.ok(), qPrintable(snap.error().message));
+    QCOMPARE(int(snap->workers.size()), m_sim->sim().workerCount());
+    QCOMPARE(snap->sequence, m_sim->sim().events().lastId());
 #if defined(Q_OS_LINUX)
     // The decode ran as batch work, and the pool thread is an ordinary thread again afterwards.
     // (QThreadPool::start, not QtConcurrent: waiting on a future may run it on the waiting thread.)
@@ -184,11 +184,11 @@ void TestFleetClient::largeSnapshotArrivesWhole()
     FleetClient client(configFor(big));
     for (int round = 0; round < 2; ++round) {
         const auto snap = wait<Snapshot>([&](QObject *c, auto cb) { client.snapshot(c, cb); }, 60000);
-        QVERIFY2(snap.ok(), qPrintable(snap.error.message));
-        QCOMPARE(int(snap.value->workers.size()), big.sim().workerCount());
+        QVERIFY2(snap.ok(), qPrintable(snap.error().message));
+        QCOMPARE(int(snap->workers.size()), big.sim().workerCount());
         for (int i : { 0, 1, 5999, 11998, 11999 }) {
-            QCOMPARE(snap.value->workers[std::size_t(i)].id, big.sim().worker(i).id);
-            QCOMPARE(snap.value->workers[std::size_t(i)].name, big.sim().worker(i).name);
+            QCOMPARE(snap->workers[std::size_t(i)].id, big.sim().worker(i).id);
+            QCOMPARE(snap->workers[std::size_t(i)].name, big.sim().worker(i).name);
         }
     }
 }
@@ -221,16 +221,16 @@ void TestFleetClient::snapshotBytesNeverTouchTheCallersThread()
     const auto remove = qScopeGuard([&] { QCoreApplication::instance()->removeEventFilter(&replyEvents); });
 
     const auto snap = wait<Snapshot>([&](QObject *c, auto cb) { client.snapshot(c, cb); }, 60000);
-    QVERIFY2(snap.ok(), qPrintable(snap.error.message));
+    QVERIFY2(snap.ok(), qPrintable(snap.error().message));
     int workers = 0;
     remote.run([&](sim::FleetSimServer &server) { workers = server.simulation().workerCount(); });
-    QCOMPARE(int(snap.value->workers.size()), workers);
+    QCOMPARE(int(snap->workers.size()), workers);
     QVERIFY(workers > 7000);
     QCOMPARE(replyEvents.count, 0);
 
     // An ordinary request's reply lives here, as before: the filter does see it (so the count above means something).
     const auto me = wait<Identity>([&](QObject *c, auto cb) { client.me(c, cb); });
-    QVERIFY2(me.ok(), qPrintable(me.error.message));
+    QVERIFY2(me.ok(), qPrintable(me.error().message));
     QVERIFY(replyEvents.count > 0);
 }
 
@@ -259,7 +259,7 @@ void TestFleetClient::clientDestroyedWhileSnapshotInFlight()
     // A new client still works.
     FleetClient client(config);
     const auto snap = wait<Snapshot>([&](QObject *c, auto cb) { client.snapshot(c, cb); }, 60000);
-    QVERIFY2(snap.ok(), qPrintable(snap.error.message));
+    QVERIFY2(snap.ok(), qPrintable(snap.error().message));
 }
 
 void TestFleetClient::wrongTokenIs401AndGoesOffline()
@@ -267,9 +267,9 @@ void TestFleetClient::wrongTokenIs401AndGoesOffline()
     FleetClient client(configFor(*m_sim, QStringLiteral("nope")));
     const auto me = wait<Identity>([&](QObject *c, auto cb) { client.me(c, cb); });
     QVERIFY(!me.ok());
-    QCOMPARE(me.error.kind, ApiError::Kind::Unauthorized);
-    QVERIFY2(me.error.message.contains(QLatin1String("token")), qPrintable(me.error.message));
-    QVERIFY(!me.error.message.contains(QLatin1String("nope")));
+    QCOMPARE(me.error().kind, ApiError::Kind::Unauthorized);
+    QVERIFY2(me.error().message.contains(QLatin1String("token")), qPrintable(me.error().message));
+    QVERIFY(!me.error().message.contains(QLatin1String("nope")));
 
     FleetConnection connection(configFor(*m_sim, QStringLiteral("nope")));
     Recorder rec(&connection);
@@ -287,8 +287,8 @@ void TestFleetClient::viewerActionIs403()
         client.perform(FleetClient::drainRegion(QStringLiteral("eu-central"), QStringLiteral("test")), c, cb);
     });
     QVERIFY(!op.ok());
-    QCOMPARE(op.error.kind, ApiError::Kind::Forbidden);
-    QVERIFY2(op.error.message.contains(QLatin1String("operator")), qPrintable(op.error.message));
+    QCOMPARE(op.error().kind, ApiError::Kind::Forbidden);
+    QVERIFY2(op.error().message.contains(QLatin1String("operator")), qPrintable(op.error().message));
     QVERIFY(m_sim->sim().operations().empty());
 }
 
@@ -299,8 +299,8 @@ void TestFleetClient::serverErrorThenSuccessCreatesOneOperation()
     FleetClient client(configFor(*m_sim));
     const auto action = FleetClient::provision(QStringLiteral("eu-west"), 5, Arch::Amd64, QStringLiteral("replace"));
     const auto op = wait<Operation>([&](QObject *c, auto cb) { client.perform(action, c, cb); });
-    QVERIFY2(op.ok(), qPrintable(op.error.message));
-    QCOMPARE(op.value->idempotencyKey, action.idempotencyKey);
+    QVERIFY2(op.ok(), qPrintable(op.error().message));
+    QCOMPARE(op->idempotencyKey, action.idempotencyKey);
     QCOMPARE(m_sim->sim().operations().size(), std::size_t(1));
 }
 
@@ -315,9 +315,9 @@ void TestFleetClient::stallPastTimeoutReconcilesToOneOperation()
     FleetClient client(config);
     const auto action = FleetClient::provision(QStringLiteral("eu-west"), 2, Arch::Amd64, QStringLiteral("replace"));
     const auto op = wait<Operation>([&](QObject *c, auto cb) { client.perform(action, c, cb); });
-    QVERIFY2(op.ok(), qPrintable(op.error.message));
+    QVERIFY2(op.ok(), qPrintable(op.error().message));
     QCOMPARE(m_sim->sim().operations().size(), std::size_t(1));
-    QCOMPARE(op.value->id, m_sim->sim().operations().front().id);
+    QCOMPARE(op->id, m_sim->sim().operations().front().id);
 }
 
 void TestFleetClient::retryAfterIsHonoured()
@@ -328,7 +328,7 @@ void TestFleetClient::retryAfterIsHonoured()
     QElapsedTimer t;
     t.start();
     const auto regions = wait<Page<Region>>([&](QObject *c, auto cb) { client.regions(c, cb); });
-    QVERIFY2(regions.ok(), qPrintable(regions.error.message));
+    QVERIFY2(regions.ok(), qPrintable(regions.error().message));
     QVERIFY2(t.elapsed() >= 950, "the client must wait Retry-After before asking again");
     // And 503 with Retry-After on an action: waited for, then done once.
     m_sim->admin(QStringLiteral("/v1/sim/faults"),
@@ -336,7 +336,7 @@ void TestFleetClient::retryAfterIsHonoured()
     const auto op = wait<Operation>([&](QObject *c, auto cb) {
         client.perform(FleetClient::drainRegion(QStringLiteral("us-east"), QStringLiteral("test")), c, cb);
     });
-    QVERIFY2(op.ok(), qPrintable(op.error.message));
+    QVERIFY2(op.ok(), qPrintable(op.error().message));
     QCOMPARE(m_sim->sim().operations().size(), std::size_t(1));
 }
 
@@ -349,13 +349,13 @@ void TestFleetClient::malformedBodyIsADecodeError()
         QStringLiteral("/v1/sim/faults"), R"({"type":"malformed","mode":"not_json","count":1,"match":"/v1/regions"})");
     auto r = wait<Page<Region>>([&](QObject *c, auto cb) { client.regions(c, cb); });
     QVERIFY(!r.ok());
-    QCOMPARE(r.error.kind, ApiError::Kind::Decode);
-    QVERIFY2(r.error.message.contains(QLatin1String("HTML")), qPrintable(r.error.message));
+    QCOMPARE(r.error().kind, ApiError::Kind::Decode);
+    QVERIFY2(r.error().message.contains(QLatin1String("HTML")), qPrintable(r.error().message));
     m_sim->admin(
         QStringLiteral("/v1/sim/faults"), R"({"type":"malformed","mode":"wrong_types","count":1,"match":"/v1/fleet"})");
     const auto s = wait<Snapshot>([&](QObject *c, auto cb) { client.snapshot(c, cb); });
     QVERIFY(!s.ok());
-    QVERIFY2(s.error.message.startsWith(QLatin1String("GET /v1/fleet/snapshot: ")), qPrintable(s.error.message));
+    QVERIFY2(s.error().message.startsWith(QLatin1String("GET /v1/fleet/snapshot: ")), qPrintable(s.error().message));
 }
 
 void TestFleetClient::responseSizeCap()
@@ -365,7 +365,7 @@ void TestFleetClient::responseSizeCap()
     FleetClient client(config);
     const auto s = wait<Snapshot>([&](QObject *c, auto cb) { client.snapshot(c, cb); });
     QVERIFY(!s.ok());
-    QCOMPARE(s.error.kind, ApiError::Kind::TooLarge);
+    QCOMPARE(s.error().kind, ApiError::Kind::TooLarge);
 }
 
 void TestFleetClient::refusedPortSaysSo()
@@ -376,8 +376,8 @@ void TestFleetClient::refusedPortSaysSo()
     FleetClient client(config);
     const auto me = wait<Identity>([&](QObject *c, auto cb) { client.me(c, cb); });
     QVERIFY(!me.ok());
-    QCOMPARE(me.error.kind, ApiError::Kind::Network);
-    QVERIFY2(me.error.message.contains(QLatin1String("connection refused")), qPrintable(me.error.message));
+    QCOMPARE(me.error().kind, ApiError::Kind::Network);
+    QVERIFY2(me.error().message.contains(QLatin1String("connection refused")), qPrintable(me.error().message));
 }
 
 void TestFleetClient::previewActsOnNothing()
@@ -386,9 +386,9 @@ void TestFleetClient::previewActsOnNothing()
     const auto dry = wait<DryRunResult>([&](QObject *c, auto cb) {
         client.preview(FleetClient::drainRegion(QStringLiteral("eu-central"), QStringLiteral("preview")), c, cb);
     });
-    QVERIFY2(dry.ok(), qPrintable(dry.error.message));
-    QCOMPARE(dry.value->activeWorkersAfter, 0);
-    QVERIFY(!dry.value->notes.isEmpty());
+    QVERIFY2(dry.ok(), qPrintable(dry.error().message));
+    QCOMPARE(dry->activeWorkersAfter, 0);
+    QVERIFY(!dry->notes.isEmpty());
     QVERIFY(m_sim->sim().operations().empty());
 }
 
@@ -544,8 +544,8 @@ void TestFleetClient::tlsVerifiedByDefault()
         FleetClient client(config); // a self-signed certificate is not trusted by default
         const auto me = wait<Identity>([&](QObject *c, auto cb) { client.me(c, cb); });
         QVERIFY(!me.ok());
-        QCOMPARE(me.error.kind, ApiError::Kind::Tls);
-        QVERIFY2(me.error.message.contains(QLatin1String("not trusted")), qPrintable(me.error.message));
+        QCOMPARE(me.error().kind, ApiError::Kind::Tls);
+        QVERIFY2(me.error().message.contains(QLatin1String("not trusted")), qPrintable(me.error().message));
         FleetConnection connection(config);
         connection.start();
         QTRY_COMPARE(connection.status().state, ConnectionState::Offline); // retrying cannot fix a certificate
@@ -555,7 +555,7 @@ void TestFleetClient::tlsVerifiedByDefault()
         withCa.caFile = cert;
         FleetClient client(withCa);
         const auto me = wait<Identity>([&](QObject *c, auto cb) { client.me(c, cb); });
-        QVERIFY2(me.ok(), qPrintable(me.error.message));
+        QVERIFY2(me.ok(), qPrintable(me.error().message));
         FleetConnection connection(withCa);
         connection.start();
         QTRY_COMPARE(connection.status().state, ConnectionState::Live);

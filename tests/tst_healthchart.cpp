@@ -230,15 +230,17 @@ private Q_SLOTS:
     void exportWritesFilesAndReportsFailure()
     {
         QTemporaryDir dir;
-        QString error;
-        QVERIFY(m_chart->exportPng(dir.filePath(QStringLiteral("c.png")), &error));
+        QVERIFY(m_chart->exportPng(dir.filePath(QStringLiteral("c.png"))).ok());
         QImage image(dir.filePath(QStringLiteral("c.png")));
         QCOMPARE(image.size(), m_chart->size() * m_chart->devicePixelRatio());
-        QVERIFY(m_chart->exportCsv(dir.filePath(QStringLiteral("c.csv")), &error));
+        QVERIFY(m_chart->exportCsv(dir.filePath(QStringLiteral("c.csv"))).ok());
         QVERIFY(QFileInfo(dir.filePath(QStringLiteral("c.csv"))).size() > 1000);
-        QVERIFY(!m_chart->exportCsv(QStringLiteral("/nonexistent-dir/c.csv"), &error));
-        QVERIFY2(error.contains(QStringLiteral("/nonexistent-dir/c.csv")), qPrintable(error));
-        QVERIFY(!m_chart->exportPng(QStringLiteral("/nonexistent-dir/c.png"), &error));
+        const Status csv = m_chart->exportCsv(QStringLiteral("/nonexistent-dir/c.csv"));
+        QVERIFY(!csv);
+        QVERIFY2(csv.error().contains(QStringLiteral("/nonexistent-dir/c.csv")), qPrintable(csv.error()));
+        const Status png = m_chart->exportPng(QStringLiteral("/nonexistent-dir/c.png"));
+        QVERIFY(!png);
+        QVERIFY2(png.error().contains(QStringLiteral("/nonexistent-dir/c.png")), qPrintable(png.error()));
     }
 
     void renderedLineIsVisible()

@@ -1,8 +1,11 @@
 #include "chartpanel.h"
 
+#include "charttimewindow.h"
 #include "fleetstore.h"
 
+#include <QAction>
 #include <QButtonGroup>
+#include <QEvent>
 #include <QCoreApplication>
 #include <QGridLayout>
 #include <QHBoxLayout>
@@ -36,13 +39,14 @@ QString describeOperation(const Operation &op)
 
 const QList<int> &ChartPanel::spans()
 {
-    static const QList<int> s { 300, 3600, 6 * 3600, 24 * 3600 };
-    return s;
+    return ChartTimeWindow::presetSpans();
 }
 
-ChartPanel::ChartPanel(FleetStore *store, QWidget *parent)
+ChartPanel::ChartPanel(FleetStore *store, ChartTimeWindow *window, QWidget *parent)
     : QWidget(parent)
     , m_store(store)
+    , m_window(window ? window : new ChartTimeWindow(this))
+    , m_theme(Theme::current())
 {
     m_title = new QLabel(this);
     m_title->setTextFormat(Qt::PlainText); // region names come from the server: text, never markup
@@ -67,12 +71,17 @@ ChartPanel::ChartPanel(FleetStore *store, QWidget *parent)
         auto *b = new QToolButton(this);
         b->setText(formatSpan(s[i]));
         b->setCheckable(true);
-        b->setToolTip(tr("Show the last %1 (key %2)").arg(formatSpan(s[i])).arg(i + 1));
+        b->setToolTip(tr("Show the last %1 (%2)")
+                          .arg(formatSpan(s[i]),
+                              m_window->actions().spans.value(i)
+                                  ? m_window->actions().spans[i]->shortcut().toString(QKeySequence::NativeText)
+                                  : QString()));
         b->setAccessibleName(tr("Time range %1").arg(formatSpan(s[i])));
         m_rangeButtons->addButton(b, s[i]);
         header->addWidget(b);
     }
-    m_rangeButtons->button(m_span)->setChecked(true);
+    if (QAbstractButton *b = m_rangeButtons->button(m_window->spanSeconds()))
+        b->setChecked(true);
     connect(m_rangeButtons, &QButtonGroup::idClicked, this, &ChartPanel::setSpanSeconds);
     m_liveButton = new QToolButton(this);
     m_liveButton->setAccessibleName(tr("Pause or return to live"));
@@ -125,10 +134,23 @@ ChartPanel::ChartPanel(FleetStore *store, QWidget *parent)
 
     for (HealthChart *chart : std::as_const(m_charts)) {
         chart->setTimeline(store ? &store->history() : nullptr);
-        chart->setSpanSeconds(m_span);
-        connect(chart, &HealthChart::windowChangedByUser, this,
-            [this, chart](qint64 from, qint64 to) { syncWindow(chart, from, to); });
+        chart->setTimeWindow(m_window); // one window: moving one chart moves them all
         connect(chart, &HealthChart::exportRequested, this, [this, chart] { Q_EMIT exportRequested(chart); });
+    }
+    connect(m_window, &ChartTimeWindow::followLiveChanged, this, [this](bool following) {
+        updateHeader();
+        Q_EMIT followLiveChanged(following);
+    });
+    connect(m_window, &ChartTimeWindow::spanChanged, this, [this](int seconds) {
+        if (QAbstractButton *b = m_rangeButtons->button(seconds))
+            b->setChecked(true);
+        Q_EMIT spanChanged(seconds);
+    });
+    // Zoom and pan keys act on the charts while they have focus (elsewhere the arrows move through tables).
+    for (QAction *a : { m_window->actions().zoomIn, m_window->actions().zoomOut, m_window->actions().panBack,
+             m_window->actions().panForward }) {
+        a->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+        addAction(a);
     }
     setThresholds(VerdictThresholds {});
 
@@ -144,7 +166,7 @@ ChartPanel::ChartPanel(FleetStore *store, QWidget *parent)
     connect(&m_refresh, &QTimer::timeout, this, [this] {
         if (m_markersDirty)
             rebuildMarkers();
-        if (m_dirty && m_follow)
+        if (m_dirty && m_window->isFollowingLive())
             refreshNow();
     });
     m_refresh.start();
@@ -197,48 +219,53 @@ void ChartPanel::setTheme(const Theme &theme)
     m_theme = theme;
     for (HealthChart *chart : std::as_const(m_charts))
         chart->setTheme(theme);
+    setVerdict(m_verdictValue, m_verdictReason);
+}
+
+void ChartPanel::changeEvent(QEvent *event)
+{
+    QWidget::changeEvent(event);
+    if (event->type() == QEvent::ApplicationPaletteChange && Theme::current().kind != m_theme.kind) {
+        m_theme = Theme::current();
+        m_verdict->clear(); // re-styled with the new colours
+        setVerdict(m_verdictValue, m_verdictReason);
+    }
+}
+
+void ChartPanel::setContextActions(const QList<QAction *> &actions)
+{
+    for (HealthChart *chart : std::as_const(m_charts))
+        chart->setContextActions(actions);
+}
+
+int ChartPanel::spanSeconds() const
+{
+    return m_window->spanSeconds();
+}
+
+bool ChartPanel::isFollowingLive() const
+{
+    return m_window->isFollowingLive();
 }
 
 void ChartPanel::setSpanSeconds(int seconds)
 {
-    m_span = seconds;
-    if (QAbstractButton *b = m_rangeButtons->button(seconds))
-        b->setChecked(true);
-    // Choosing a range is "show me the last N": it returns to live.
-    for (HealthChart *chart : std::as_const(m_charts)) {
-        chart->backToLive();
-        chart->setSpanSeconds(seconds);
-    }
-    setFollow(true);
-    Q_EMIT spanChanged(seconds);
+    m_window->showLast(seconds); // choosing a range is "show me the last N": it returns to live
 }
 
 void ChartPanel::pause()
 {
-    if (!m_follow)
-        return;
-    const qint64 from = m_charts.first()->windowFrom();
-    const qint64 to = m_charts.first()->windowTo();
-    for (HealthChart *chart : std::as_const(m_charts))
-        chart->setWindow(from, to);
-    setFollow(false);
+    m_window->pause();
 }
 
 void ChartPanel::backToLive()
 {
-    for (HealthChart *chart : std::as_const(m_charts)) {
-        chart->setSpanSeconds(m_span);
-        chart->backToLive();
-    }
-    setFollow(true);
+    m_window->backToLive();
 }
 
 void ChartPanel::togglePause()
 {
-    if (m_follow)
-        pause();
-    else
-        backToLive();
+    m_window->togglePause();
 }
 
 void ChartPanel::setStaleText(const QString &text)
@@ -267,24 +294,6 @@ HealthChart *ChartPanel::currentChart() const
     return m_charts.first();
 }
 
-void ChartPanel::syncWindow(HealthChart *source, qint64 fromSecond, qint64 toSecond)
-{
-    for (HealthChart *chart : std::as_const(m_charts)) {
-        if (chart != source)
-            chart->setWindow(fromSecond, toSecond);
-    }
-    setFollow(false);
-}
-
-void ChartPanel::setFollow(bool follow)
-{
-    const bool changed = m_follow != follow;
-    m_follow = follow;
-    updateHeader();
-    if (changed)
-        Q_EMIT followLiveChanged(follow);
-}
-
 void ChartPanel::rebuildMarkers()
 {
     m_markersDirty = false;
@@ -308,9 +317,14 @@ void ChartPanel::updateHeader()
     m_title->setText(m_region.isEmpty()                          ? tr("No region selected")
             : m_regionName.isEmpty() || m_regionName == m_region ? m_region
                                                                  : tr("%1 — %2").arg(m_regionName, m_region));
-    m_liveButton->setText(m_follow ? tr("❚❚ Pause") : tr("● Back to live"));
-    m_liveButton->setToolTip(
-        m_follow ? tr("Hold the charts where they are (Space)") : tr("Follow live data again (End)"));
+    const bool follow = m_window->isFollowingLive();
+    m_liveButton->setText(follow ? tr("❚❚ Pause") : tr("● Back to live"));
+    m_liveButton->setToolTip(follow ? tr("Hold the charts where they are (%1)")
+                                          .arg(m_window->actions().pauseOrResume->shortcut().toString(
+                                              QKeySequence::NativeText))
+                                    : tr("Follow live data again (%1)")
+                                          .arg(m_window->actions().backToLive->shortcut().toString(
+                                              QKeySequence::NativeText)));
 }
 
 } // namespace fleet

@@ -13,17 +13,23 @@ class QToolButton;
 
 namespace fleet {
 
+class ChartTimeWindow;
 class FleetStore;
 
-// The charts of the focused region, kept in step: failures per minute by reason, packet loss, RTT p95, workers by
-// state, queue depth and wait. One time range for all (5 min / 1 h / 6 h / 24 h), following live by default;
-// zooming or panning one chart moves them all and pauses; back to live returns. Operations are drawn as markers.
+// The charts of the focused region: failures per minute by reason, packet loss, RTT p95, workers by state, queue
+// depth and wait. All show the view's one ChartTimeWindow (5 min / 1 h / 6 h / 24 h, following live by default):
+// zooming or panning one chart moves the window, so all move, and pauses; back to live returns. Operations are
+// drawn as markers.
 class ChartPanel : public QWidget
 {
     Q_OBJECT
 
 public:
-    explicit ChartPanel(FleetStore *store, QWidget *parent = nullptr);
+    // `window` is the view's; without one the panel makes its own.
+    explicit ChartPanel(FleetStore *store, ChartTimeWindow *window = nullptr, QWidget *parent = nullptr);
+
+    ChartTimeWindow *timeWindow() const { return m_window; }
+    void setContextActions(const QList<QAction *> &actions); // each chart's right-click menu
 
     void setRegion(const QString &id, const QString &name);
     QString region() const { return m_region; }
@@ -32,9 +38,9 @@ public:
     QString verdictText() const;
     void setTheme(const Theme &theme);
 
-    void setSpanSeconds(int seconds);
-    int spanSeconds() const { return m_span; }
-    bool isFollowingLive() const { return m_follow; }
+    void setSpanSeconds(int seconds); // "the last N seconds": returns to live
+    int spanSeconds() const;
+    bool isFollowingLive() const;
     void pause(); // holds the current window while data keeps arriving
     void backToLive();
     void togglePause();
@@ -51,13 +57,15 @@ Q_SIGNALS:
     void spanChanged(int seconds);
     void exportRequested(fleet::HealthChart *chart);
 
+protected:
+    void changeEvent(QEvent *event) override;
+
 private:
-    void syncWindow(HealthChart *source, qint64 fromSecond, qint64 toSecond);
-    void setFollow(bool follow);
     void rebuildMarkers();
     void updateHeader();
 
     QPointer<FleetStore> m_store;
+    ChartTimeWindow *m_window;
     QString m_region;
     QString m_regionName;
     QList<HealthChart *> m_charts;
@@ -72,8 +80,6 @@ private:
     QTimer m_refresh;
     bool m_dirty = true;
     bool m_markersDirty = true;
-    bool m_follow = true;
-    int m_span = 3600;
 };
 
 } // namespace fleet

@@ -149,7 +149,8 @@ ConnectionProfile ConnectDialog::profile() const
 {
     ConnectionProfile p;
     p.name = m_name->text().trimmed().isEmpty() ? m_url->text().trimmed() : m_name->text().trimmed();
-    ProfileStore::validateUrl(m_url->text(), &p.url);
+    if (const Result<QUrl> url = ProfileStore::validateUrl(m_url->text()))
+        p.url = url.value();
     const int from = m_tokenFrom->currentData().toInt();
     p.tokenFrom = from == FromKeychain ? ConnectionProfile::TokenFrom::Keychain
         : from == FromEnvironment      ? ConnectionProfile::TokenFrom::Environment
@@ -168,15 +169,15 @@ QString ConnectDialog::resultText() const
 
 void ConnectDialog::validate()
 {
-    const QString problem = ProfileStore::validateUrl(m_url->text(), nullptr);
-    m_urlHint->setText(m_url->text().isEmpty() ? QString() : problem);
+    const Result<QUrl> checked = ProfileStore::validateUrl(m_url->text());
+    m_urlHint->setText(m_url->text().isEmpty() || checked ? QString() : checked.error());
     m_urlHint->setVisible(!m_urlHint->text().isEmpty());
     const int from = m_tokenFrom->currentData().toInt();
     m_tokenFile->setEnabled(from == FromFile);
     m_token->setEnabled(from == Pasted || from == FromKeychain);
     m_token->setPlaceholderText(from == FromKeychain ? tr("leave empty to use the token already in the keychain")
                                                      : tr("token (not saved to disk)"));
-    const bool ok = problem.isEmpty() && !isBusy();
+    const bool ok = checked.ok() && !isBusy();
     m_test->setEnabled(ok);
     m_connect->setEnabled(ok);
 }
@@ -216,12 +217,13 @@ void ConnectDialog::resolveToken(std::function<void(bool, const QString &)> done
 
 void ConnectDialog::testConnection()
 {
-    QUrl url;
-    if (const QString problem = ProfileStore::validateUrl(m_url->text(), &url); !problem.isEmpty()) {
-        showResult(false, problem);
-        Q_EMIT tested(false, problem);
+    const Result<QUrl> checked = ProfileStore::validateUrl(m_url->text());
+    if (!checked) {
+        showResult(false, checked.error());
+        Q_EMIT tested(false, checked.error());
         return;
     }
+    const QUrl url = checked.value();
     showResult(true, tr("Connecting to %1…").arg(url.toDisplayString()));
     m_test->setEnabled(false);
     m_connect->setEnabled(false);
@@ -243,14 +245,14 @@ void ConnectDialog::testConnection()
             m_pending.clear();
             validate();
             if (!r.ok()) {
-                const QString why = explain(r.error, url);
+                const QString why = explain(r.error(), url);
                 showResult(false, why);
                 Q_EMIT tested(false, why);
                 return;
             }
             m_resolvedToken = token;
             const QString text = tr("Connected to %1 as %2 (%3).")
-                                     .arg(url.toDisplayString(), r.value->name, wireName(r.value->role).toString());
+                                     .arg(url.toDisplayString(), r->name, wireName(r->role).toString());
             showResult(true, text);
             Q_EMIT tested(true, text);
         });

@@ -4,6 +4,8 @@
 #include <QLabel>
 #include <QPainter>
 
+#include <QEvent>
+
 namespace fleet {
 
 ConnectionIndicator::ConnectionIndicator(QWidget *parent)
@@ -29,6 +31,13 @@ void ConnectionIndicator::setConnection(FleetConnection *connection, const QStri
     if (connection)
         connect(connection, &FleetConnection::statusChanged, this, &ConnectionIndicator::refresh);
     refresh();
+}
+
+void ConnectionIndicator::changeEvent(QEvent *event)
+{
+    QWidget::changeEvent(event);
+    if (event->type() == QEvent::ApplicationPaletteChange)
+        setTheme(Theme::current());
 }
 
 void ConnectionIndicator::setTheme(const Theme &theme)

@@ -38,6 +38,7 @@ Q_SIGNALS:
 
 protected:
     void paintEvent(QPaintEvent *event) override;
+    void changeEvent(QEvent *event) override; // follows Theme::apply through the application palette
 
 private:
     QPointer<FleetConnection> m_connection;

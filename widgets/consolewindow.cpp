@@ -1,12 +1,13 @@
 #include "consolewindow.h"
 
+#include "actionregistry.h"
 #include "chartpanel.h"
+#include "charttimewindow.h"
 #include "connectdialog.h"
 #include "connectionindicator.h"
-#include "fleetclient.h"
 #include "fleetconnection.h"
+#include "fleetsession.h"
 #include "fleetstore.h"
-#include "historyloader.h"
 #include "regionmodel.h"
 #include "regionoverview.h"
 #include "shortcutsoverlay.h"
@@ -19,6 +20,7 @@
 #include <QCoreApplication>
 #include <QDateTime>
 #include <QDockWidget>
+#include <QEvent>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QLabel>
@@ -54,19 +56,19 @@ void styleBadge(QLabel *label, const QColor &background)
 
 } // namespace
 
-ConsoleWindow::ConsoleWindow(QSettings *settings, QWidget *parent)
+ConsoleWindow::ConsoleWindow(FleetSession *session, QSettings *settings, QWidget *parent)
     : QMainWindow(parent)
+    , m_session(session)
     , m_settings(settings)
-    , m_store(new FleetStore(this))
-    , m_regionModel(new RegionModel(m_store, this))
-    , m_workerModel(new WorkerModel(m_store, this))
-    , m_theme(Theme::current())
+    , m_actions(new ActionRegistry(this))
+    , m_timeWindow(new ChartTimeWindow(this))
 {
     setWindowTitle(tr("Fleet Console"));
     setObjectName(QStringLiteral("ConsoleWindow"));
+    FleetStore *store = session->store();
 
-    m_overview = new RegionOverview(m_regionModel, m_store, this);
-    m_charts = new ChartPanel(m_store, this);
+    m_overview = new RegionOverview(session->regionModel(), store, this);
+    m_charts = new ChartPanel(store, m_timeWindow, this);
     auto *splitter = new QSplitter(Qt::Horizontal, this);
     splitter->setObjectName(QStringLiteral("mainSplitter"));
     splitter->addWidget(m_overview);
@@ -87,7 +89,7 @@ ConsoleWindow::ConsoleWindow(QSettings *settings, QWidget *parent)
     layout->addWidget(splitter, 1);
     setCentralWidget(central);
 
-    m_workers = new WorkerTable(m_workerModel, m_store, this);
+    m_workers = new WorkerTable(session->workerModel(), store, this);
     m_workersDock = new QDockWidget(tr("Workers"), this);
     m_workersDock->setObjectName(QStringLiteral("workersDock"));
     m_workersDock->setWidget(m_workers);
@@ -112,6 +114,8 @@ ConsoleWindow::ConsoleWindow(QSettings *settings, QWidget *parent)
 
     m_shortcuts = new ShortcutsOverlay(this);
     createActions();
+    m_shortcuts->setRegistry(m_actions);
+    m_actions->bindSession(session);
 
     connect(m_overview, &RegionOverview::regionSelected, this, [this](const QString &id, const QString &name) {
         if (!m_autoSelecting)
@@ -130,7 +134,7 @@ ConsoleWindow::ConsoleWindow(QSettings *settings, QWidget *parent)
     connect(m_overview->sortedModel(), &QAbstractItemModel::layoutChanged, this, &ConsoleWindow::autoFocusWorst);
     connect(m_overview->sortedModel(), &QAbstractItemModel::rowsInserted, this, &ConsoleWindow::autoFocusWorst);
     connect(m_overview->sortedModel(), &QAbstractItemModel::modelReset, this, &ConsoleWindow::autoFocusWorst);
-    connect(m_store, &FleetStore::snapshotApplied, this, [this] {
+    connect(store, &FleetStore::snapshotApplied, this, [this] {
         autoFocusWorst();
         if (!m_firstDataSeen) {
             m_firstDataSeen = true;
@@ -143,95 +147,161 @@ ConsoleWindow::ConsoleWindow(QSettings *settings, QWidget *parent)
     connect(clock, &QTimer::timeout, this, &ConsoleWindow::updateFleetTime);
     clock->start();
 
-    applyTheme(m_theme);
+    connect(session, &FleetSession::profileChanged, this, &ConsoleWindow::onProfileChanged);
+    connect(session, &FleetSession::connectionChanged, this, &ConsoleWindow::onConnectionChanged);
+    connect(session, &FleetSession::identityChanged, this, [this] {
+        const std::optional<Identity> who = m_session->identity();
+        m_identity->setText(who ? tr("%1 · %2").arg(who->name, wireName(who->role).toString()) : QString());
+    });
+    if (session->connection())
+        onConnectionChanged(session->connection());
+    updateBadges();
+    styleBadges();
     resize(1600, 1000);
 }
 
-ConsoleWindow::~ConsoleWindow()
+ConsoleWindow::~ConsoleWindow() = default;
+
+FleetStore *ConsoleWindow::store() const
 {
-    if (m_connection)
-        m_connection->stop();
+    return m_session->store();
+}
+
+RegionModel *ConsoleWindow::regionModel() const
+{
+    return m_session->regionModel();
+}
+
+const ConnectionProfile &ConsoleWindow::profile() const
+{
+    return m_session->profile();
 }
 
 void ConsoleWindow::createActions()
 {
-    QList<QPair<QString, QString>> help;
-    auto add = [this, &help](QMenu *menu, const QString &text, const QKeySequence &key, auto slot) {
-        auto *a = new QAction(text, this);
-        if (!key.isEmpty()) {
-            a->setShortcut(key);
-            help.append({ key.toString(QKeySequence::NativeText),
-                QString(text).remove(QLatin1Char('&')).remove(QStringLiteral("…")) });
-        }
-        a->setShortcutContext(Qt::WindowShortcut);
-        connect(a, &QAction::triggered, this, slot);
-        menu->addAction(a);
-        addAction(a);
-        return a;
-    };
-    QMenu *file = menuBar()->addMenu(tr("&File"));
-    add(file, tr("&Connect…"), QKeySequence(Qt::CTRL | Qt::Key_O), [this] { openConnectDialog(); });
-    add(file, tr("&Export chart…"), QKeySequence(Qt::CTRL | Qt::Key_E),
+    ActionRegistry &r = *m_actions;
+    const auto key = [](auto k) { return QList<QKeySequence> { QKeySequence(k) }; };
+    r.add({ QStringLiteral("file.connect"), tr("&Connect…"), key(Qt::CTRL | Qt::Key_O),
+              tr("Connect to a fleet (profiles, URL, token)") },
+        [this] { openConnectDialog(); });
+    r.add({ QStringLiteral("file.reconnect"), tr("&Reconnect now"), key(Qt::CTRL | Qt::Key_R),
+              tr("Drop the connection and connect again at once") },
+        [this] { m_session->reconnect(); });
+    r.setCondition(QStringLiteral("file.reconnect"),
+        [this] { return m_session->hasProfile() ? QString() : tr("not connected to a fleet yet"); });
+    r.add({ QStringLiteral("file.exportChart"), tr("&Export chart…"), key(Qt::CTRL | Qt::Key_E),
+              tr("Save the chart in focus as PNG or CSV") },
         [this] { exportCurrentChart(m_charts->currentChart()); });
-    file->addSeparator();
-    add(file, tr("&Quit"), QKeySequence(Qt::CTRL | Qt::Key_Q), [this] { close(); });
+    r.add({ QStringLiteral("file.quit"), tr("&Quit"), key(Qt::CTRL | Qt::Key_Q), tr("Quit Fleet Console") },
+        [this] { close(); });
 
-    QMenu *view = menuBar()->addMenu(tr("&View"));
-    const QList<int> &spans = ChartPanel::spans();
-    for (int i = 0; i < spans.size(); ++i) {
-        const int s = spans[i];
-        add(view, tr("Last %1").arg(formatSpan(s)), QKeySequence(Qt::Key_1 + i),
-            [this, s] { m_charts->setSpanSeconds(s); });
+    // The charts' time window owns its actions; the registry lists them like any other.
+    const ChartTimeWindow::Actions &w = m_timeWindow->actions();
+    QStringList spanIds;
+    for (int i = 0; i < w.spans.size(); ++i) {
+        const QString id = QStringLiteral("charts.last%1").arg(ChartTimeWindow::presetSpans()[i]);
+        r.adopt({ id, w.spans[i]->text(), w.spans[i]->shortcuts(),
+                    tr("Charts: the last %1, live").arg(formatSpan(ChartTimeWindow::presetSpans()[i])) },
+            w.spans[i]);
+        spanIds << id;
     }
-    view->addSeparator();
-    add(view, tr("&Pause or resume charts"), QKeySequence(Qt::Key_Space), [this] { m_charts->togglePause(); });
-    add(view, tr("&Back to live"), QKeySequence(Qt::Key_End), [this] { m_charts->backToLive(); });
-    view->addSeparator();
-    add(view, tr("Focus the &worst region"), QKeySequence(Qt::Key_W), [this] { followWorstRegion(); });
-    add(view, tr("&Next region"), QKeySequence(Qt::CTRL | Qt::Key_Down), [this] { stepRegion(1); });
-    add(view, tr("P&revious region"), QKeySequence(Qt::CTRL | Qt::Key_Up), [this] { stepRegion(-1); });
-    add(view, tr("&Search workers"), QKeySequence(Qt::CTRL | Qt::Key_F), [this] {
-        m_workersDock->show();
-        m_workers->focusSearch();
-    });
-    QAction *dock = m_workersDock->toggleViewAction();
-    dock->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_W));
-    view->addAction(dock);
-    help.append({ dock->shortcut().toString(QKeySequence::NativeText), tr("Show or hide the worker table") });
-    view->addSeparator();
-    add(view, tr("Switch &theme (dark / light)"), QKeySequence(Qt::CTRL | Qt::Key_T), [this] {
-        applyTheme(m_theme.kind == Theme::Kind::Dark ? Theme::light() : Theme::dark());
-        m_settings->setValue(QStringLiteral("theme"), m_theme.name());
-    });
-    add(view, tr("&Full screen"), QKeySequence(Qt::Key_F11),
-        [this] { setWindowState(windowState() ^ Qt::WindowFullScreen); });
+    r.adopt({ QStringLiteral("charts.pause"), w.pauseOrResume->text(), w.pauseOrResume->shortcuts(),
+                tr("Pause or resume the charts") },
+        w.pauseOrResume);
+    r.adopt({ QStringLiteral("charts.live"), w.backToLive->text(), w.backToLive->shortcuts(),
+                tr("Charts back to live") },
+        w.backToLive);
+    r.setCondition(QStringLiteral("charts.live"),
+        [this] { return m_timeWindow->isFollowingLive() ? tr("the charts already follow live data") : QString(); });
+    connect(m_timeWindow, &ChartTimeWindow::followLiveChanged, m_actions, &ActionRegistry::refresh);
+    auto chartAction = [&](const QString &id, QAction *a, const QString &help) {
+        ActionSpec spec(id, a->text(), a->shortcuts(), help);
+        spec.context = Qt::WidgetWithChildrenShortcut; // in a chart: elsewhere the arrows move through tables
+        r.adopt(spec, a);
+    };
+    chartAction(QStringLiteral("charts.zoomIn"), w.zoomIn, tr("Zoom the charts in (pauses them; in a chart)"));
+    chartAction(QStringLiteral("charts.zoomOut"), w.zoomOut, tr("Zoom the charts out (in a chart)"));
+    chartAction(QStringLiteral("charts.panBack"), w.panBack, tr("Pan the charts back in time (in a chart)"));
+    chartAction(QStringLiteral("charts.panForward"), w.panForward, tr("Pan the charts forward in time (in a chart)"));
 
-    QMenu *helpMenu = menuBar()->addMenu(tr("&Help"));
-    QAction *keys
-        = add(helpMenu, tr("&Keyboard shortcuts"), QKeySequence(Qt::Key_Question), [this] { m_shortcuts->toggle(); });
+    r.add({ QStringLiteral("view.worstRegion"), tr("Focus the &worst region"), key(Qt::Key_W),
+              tr("Focus the worst region and keep following it") },
+        [this] { followWorstRegion(); });
+    r.add({ QStringLiteral("view.nextRegion"), tr("&Next region"), key(Qt::CTRL | Qt::Key_Down),
+              tr("Focus the next region") },
+        [this] { stepRegion(1); });
+    r.add({ QStringLiteral("view.previousRegion"), tr("P&revious region"), key(Qt::CTRL | Qt::Key_Up),
+              tr("Focus the previous region") },
+        [this] { stepRegion(-1); });
+    r.add({ QStringLiteral("view.searchWorkers"), tr("&Search workers"), key(Qt::CTRL | Qt::Key_F),
+              tr("Search the worker table") },
+        [this] {
+            m_workersDock->show();
+            m_workers->focusSearch();
+        });
+    QAction *dock = m_workersDock->toggleViewAction();
+    r.adopt({ QStringLiteral("view.workerTable"), dock->text(), key(Qt::CTRL | Qt::SHIFT | Qt::Key_W),
+                tr("Show or hide the worker table") },
+        dock);
+    r.add({ QStringLiteral("view.theme"), tr("Switch &theme (dark / light)"), key(Qt::CTRL | Qt::Key_T),
+              tr("Switch between the dark and the light theme") },
+        [this] {
+            applyTheme(Theme::current().kind == Theme::Kind::Dark ? Theme::light() : Theme::dark());
+            m_settings->setValue(QStringLiteral("theme"), Theme::current().name());
+        });
+    r.add({ QStringLiteral("view.fullScreen"), tr("&Full screen"), key(Qt::Key_F11), tr("Full screen on or off") },
+        [this] { setWindowState(windowState() ^ Qt::WindowFullScreen); });
     // "?" is Shift+/ on most layouts: accept it with and without the Shift the keyboard reports, and F1.
-    keys->setShortcuts(
-        { QKeySequence(Qt::Key_Question), QKeySequence(Qt::SHIFT | Qt::Key_Question), QKeySequence(Qt::Key_F1) });
-    add(helpMenu, tr("&About Fleet Console"), QKeySequence(), [this] {
+    r.add({ QStringLiteral("help.shortcuts"), tr("&Keyboard shortcuts"),
+              { QKeySequence(Qt::Key_Question), QKeySequence(Qt::SHIFT | Qt::Key_Question),
+                  QKeySequence(Qt::Key_F1) },
+              tr("Show this list of shortcuts") },
+        [this] { m_shortcuts->toggle(); });
+    r.add({ QStringLiteral("help.about"), tr("&About Fleet Console"), {}, tr("Version and what this is") }, [this] {
         QMessageBox::about(this, tr("About Fleet Console"),
             tr("<p><b>Fleet Console %1</b></p><p>Watch a fleet of remote build workers, see which region is hurting "
                "and why, and act on it.</p>")
                 .arg(QCoreApplication::applicationVersion().toHtmlEscaped()));
     });
-    help.append({ tr("Ctrl+C"), tr("Copy the selected worker IDs (worker table)") });
-    help.append({ tr("Drag / wheel / + −"), tr("Zoom a chart (pauses it)") });
-    help.append({ tr("← → / Shift+wheel / middle drag"), tr("Pan a chart back and forth in time") });
-    help.append({ tr("Right click"), tr("Chart menu: back to live, zoom out, export") });
-    m_shortcuts->setShortcuts(help);
+    // Gestures that are not actions of their own, for the "?" overlay.
+    r.addGesture(tr("Ctrl+C"), tr("Copy the selected worker IDs (worker table)"));
+    r.addGesture(tr("Drag / wheel"), tr("Zoom a chart (pauses it)"));
+    r.addGesture(tr("Shift+wheel / middle drag"), tr("Pan a chart back and forth in time"));
+    r.addGesture(tr("Right click"), tr("Chart menu: back to live, zoom, export"));
+
+    r.fillMenu(menuBar()->addMenu(tr("&File")),
+        { QStringLiteral("file.connect"), QStringLiteral("file.reconnect"), QStringLiteral("-"),
+            QStringLiteral("file.exportChart"), QStringLiteral("-"), QStringLiteral("file.quit") });
+    r.fillMenu(menuBar()->addMenu(tr("&View")),
+        QStringList { spanIds }
+            << QStringList { QStringLiteral("-"), QStringLiteral("charts.pause"), QStringLiteral("charts.live"),
+                   QStringLiteral("charts.zoomIn"), QStringLiteral("charts.zoomOut"), QStringLiteral("-"),
+                   QStringLiteral("view.worstRegion"), QStringLiteral("view.nextRegion"),
+                   QStringLiteral("view.previousRegion"), QStringLiteral("view.searchWorkers"),
+                   QStringLiteral("view.workerTable"), QStringLiteral("-"), QStringLiteral("view.theme"),
+                   QStringLiteral("view.fullScreen") });
+    r.fillMenu(menuBar()->addMenu(tr("&Help")), { QStringLiteral("help.shortcuts"), QStringLiteral("help.about") });
+    // Each chart's right-click menu: the same registered actions, not copies.
+    m_charts->setContextActions({ r.action(QStringLiteral("charts.live")), r.action(QStringLiteral("charts.zoomIn")),
+        r.action(QStringLiteral("charts.zoomOut")), nullptr, r.action(QStringLiteral("file.exportChart")) });
 }
 
 void ConsoleWindow::applyTheme(const Theme &theme)
 {
-    m_theme = theme;
+    // Widgets follow the application palette change that this announces (changeEvent); nothing is pushed to them.
     theme.apply(qobject_cast<QApplication *>(QCoreApplication::instance()));
-    m_charts->setTheme(theme);
-    m_overview->setTheme(theme);
-    m_indicator->setTheme(theme);
+}
+
+void ConsoleWindow::changeEvent(QEvent *event)
+{
+    QMainWindow::changeEvent(event);
+    if (event->type() == QEvent::ApplicationPaletteChange)
+        styleBadges();
+}
+
+void ConsoleWindow::styleBadges()
+{
+    const Theme &theme = Theme::current();
     styleBadge(m_demoBadge, theme.demo);
     styleBadge(m_productionBadge, theme.production);
     styleBadge(m_insecureBadge, theme.insecure);
@@ -243,46 +313,34 @@ void ConsoleWindow::applyTheme(const Theme &theme)
 
 void ConsoleWindow::connectTo(const ConnectionProfile &profile, const QString &token)
 {
-    const bool otherFleet = m_profile.url != profile.url;
-    if (m_connection) {
-        m_connection->stop();
-        m_connection->disconnect(this);
-        m_connection->deleteLater();
-    }
-    if (m_history) {
-        disconnect(m_store, nullptr, m_history, nullptr);
-        m_history->deleteLater();
-    }
-    if (otherFleet && m_store->isLoaded()) {
-        // Another fleet: nothing of the previous one may show under this profile, not even while the new one
-        // is still connecting (or failing to).
-        m_store->clear();
+    m_session->connectTo(profile, token);
+}
+
+void ConsoleWindow::onProfileChanged()
+{
+    if (!m_session->store()->isLoaded()) {
+        // Another fleet: the session emptied the store; nothing of the previous one stays in focus either.
         m_charts->setRegion(QString(), QString());
         m_followWorst = true;
     }
-    m_profile = profile;
-    m_firstDataSeen = false;
-    auto *connection = new FleetConnection(profile.clientConfig(token), this);
-    m_connection = connection;
-    m_store->attach(connection);
-    m_history = new HistoryLoader(m_store, connection->client(), 24, this);
-    const QString host = profile.url.port() > 0
-        ? QStringLiteral("%1:%2").arg(profile.url.host()).arg(profile.url.port())
-        : profile.url.host();
-    m_indicator->setConnection(connection, host);
-    connect(connection, &FleetConnection::identityReceived, this, [this](const Identity &who) {
-        m_identity->setText(tr("%1 · %2").arg(who.name, wireName(who.role).toString()));
-    });
     updateBadges();
-    connection->start();
+}
+
+void ConsoleWindow::onConnectionChanged(FleetConnection *connection)
+{
+    m_firstDataSeen = false;
+    const QUrl &url = m_session->profile().url;
+    const QString host
+        = url.port() > 0 ? QStringLiteral("%1:%2").arg(url.host()).arg(url.port()) : url.host();
+    m_indicator->setConnection(connection, host);
 }
 
 bool ConsoleWindow::openConnectDialog()
 {
     ProfileStore profiles(m_settings);
     ConnectDialog dialog(&profiles, this);
-    if (!m_profile.name.isEmpty())
-        dialog.setProfile(m_profile);
+    if (!m_session->profile().name.isEmpty())
+        dialog.setProfile(m_session->profile());
     if (dialog.exec() != QDialog::Accepted)
         return false;
     connectTo(dialog.profile(), dialog.token());
@@ -299,13 +357,14 @@ void ConsoleWindow::updateBadges()
 {
     m_demoBadge->setText(tr("DEMO · %1").arg(m_demo));
     m_demoBadge->setVisible(!m_demo.isEmpty());
-    m_productionBadge->setText(tr("PRODUCTION · %1").arg(m_profile.name));
-    m_productionBadge->setVisible(m_profile.production);
-    m_productionStrip->setVisible(m_profile.production);
+    const ConnectionProfile &profile = m_session->profile();
+    m_productionBadge->setText(tr("PRODUCTION · %1").arg(profile.name));
+    m_productionBadge->setVisible(profile.production);
+    m_productionStrip->setVisible(profile.production);
     m_insecureBadge->setText(tr("INSECURE · TLS not verified"));
-    m_insecureBadge->setVisible(m_profile.insecure && m_profile.url.scheme() == QLatin1String("https"));
-    QString title = m_profile.name.isEmpty() ? tr("Fleet Console") : tr("%1 — Fleet Console").arg(m_profile.name);
-    if (m_profile.production)
+    m_insecureBadge->setVisible(profile.insecure && profile.url.scheme() == QLatin1String("https"));
+    QString title = profile.name.isEmpty() ? tr("Fleet Console") : tr("%1 — Fleet Console").arg(profile.name);
+    if (profile.production)
         title = tr("[PRODUCTION] %1").arg(title);
     if (!m_demo.isEmpty())
         title = tr("[DEMO] %1").arg(title);
@@ -314,13 +373,14 @@ void ConsoleWindow::updateBadges()
 
 void ConsoleWindow::updateFleetTime()
 {
-    for (int r = 0; r < m_regionModel->rowCount(); ++r) {
-        const QModelIndex i = m_regionModel->index(r, 0);
+    RegionModel *regions = m_session->regionModel();
+    for (int r = 0; r < regions->rowCount(); ++r) {
+        const QModelIndex i = regions->index(r, 0);
         if (i.data(RegionModel::IdRole).toString() == m_charts->region())
             m_charts->setVerdict(
                 Verdict(i.data(RegionModel::VerdictRole).toInt()), i.data(RegionModel::VerdictReasonRole).toString());
     }
-    const qint64 latest = m_store->history().latestSecond();
+    const qint64 latest = m_session->store()->history().latestSecond();
     m_fleetTime->setText(latest ? tr("newest data %1 UTC")
                                       .arg(QDateTime::fromSecsSinceEpoch(latest, QTimeZone::utc())
                                                .toString(QStringLiteral("yyyy-MM-dd HH:mm:ss")))
@@ -329,7 +389,7 @@ void ConsoleWindow::updateFleetTime()
 
 FleetConnection *ConsoleWindow::connection() const
 {
-    return m_connection;
+    return m_session->connection();
 }
 
 QString ConsoleWindow::focusedRegion() const
@@ -382,10 +442,10 @@ void ConsoleWindow::stepRegion(int delta)
     focusRegion(order[(std::max(0, at) + delta + int(order.size())) % int(order.size())]);
 }
 
-bool ConsoleWindow::exportChart(HealthChart *chart, const QString &path, QString *error)
+Status ConsoleWindow::exportChart(HealthChart *chart, const QString &path)
 {
-    return path.endsWith(QLatin1String(".csv"), Qt::CaseInsensitive) ? chart->exportCsv(path, error)
-                                                                     : chart->exportPng(path, error);
+    return path.endsWith(QLatin1String(".csv"), Qt::CaseInsensitive) ? chart->exportCsv(path)
+                                                                     : chart->exportPng(path);
 }
 
 void ConsoleWindow::exportCurrentChart(HealthChart *chart)
@@ -405,9 +465,8 @@ void ConsoleWindow::exportCurrentChart(HealthChart *chart)
     QString target = path;
     if (QFileInfo(path).suffix().isEmpty())
         target += filter.contains(QLatin1String("csv")) ? QStringLiteral(".csv") : QStringLiteral(".png");
-    QString error;
-    if (!exportChart(chart, target, &error))
-        QMessageBox::warning(this, tr("Export failed"), error);
+    if (const Status written = exportChart(chart, target); !written)
+        QMessageBox::warning(this, tr("Export failed"), written.error());
     else
         statusBar()->showMessage(tr("Exported to %1").arg(target), 5000);
 }

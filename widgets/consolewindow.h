@@ -1,6 +1,7 @@
 #pragma once
 
 #include "connectionprofiles.h"
+#include "result.h"
 #include "theme.h"
 
 #include <QMainWindow>
@@ -13,71 +14,77 @@ class QSettings;
 
 namespace fleet {
 
+class ActionRegistry;
 class ChartPanel;
+class ChartTimeWindow;
 class ConnectionIndicator;
 class FleetConnection;
+class FleetSession;
 class FleetStore;
 class HealthChart;
-class HistoryLoader;
 class RegionModel;
 class RegionOverview;
 class ShortcutsOverlay;
-class WorkerModel;
 class WorkerTable;
 
-// The console's main window: region overview (worst first) beside the focused region's charts, the worker table in a
-// dock, and a status bar that says how live the data is. Owns the live state (store and models) and the connection.
+// The console's main window, one view of a FleetSession: region overview (worst first) beside the focused region's
+// charts, the worker table in a dock, and a status bar that says how live the data is. It shows the session's state
+// and creates no network object; its commands live in an ActionRegistry, its charts share one ChartTimeWindow.
 class ConsoleWindow : public QMainWindow
 {
     Q_OBJECT
 
 public:
-    explicit ConsoleWindow(QSettings *settings, QWidget *parent = nullptr);
+    ConsoleWindow(FleetSession *session, QSettings *settings, QWidget *parent = nullptr);
     ~ConsoleWindow() override;
 
-    void connectTo(const ConnectionProfile &profile, const QString &token);
+    FleetSession *session() const { return m_session; }
+    ActionRegistry *actions() const { return m_actions; }
+    ChartTimeWindow *timeWindow() const { return m_timeWindow; }
+    void connectTo(const ConnectionProfile &profile, const QString &token); // the session's, for convenience
     bool openConnectDialog(); // modal; connects and returns true when the user connected
     void setDemo(const QString &description); // shows the DEMO badge
     void applyTheme(const Theme &theme);
     void restoreLayout();
     void saveLayout();
 
-    FleetStore *store() const { return m_store; }
+    FleetStore *store() const;
     FleetConnection *connection() const;
-    RegionModel *regionModel() const { return m_regionModel; }
+    RegionModel *regionModel() const;
     RegionOverview *regionOverview() const { return m_overview; }
     ChartPanel *chartPanel() const { return m_charts; }
     WorkerTable *workerTable() const { return m_workers; }
     ConnectionIndicator *connectionIndicator() const { return m_indicator; }
     ShortcutsOverlay *shortcutsOverlay() const { return m_shortcuts; }
-    const ConnectionProfile &profile() const { return m_profile; }
+    const ConnectionProfile &profile() const;
     QString focusedRegion() const;
     void focusRegion(const QString &id); // as if the user chose it: stops following the worst region
     void followWorstRegion();
-    bool exportChart(HealthChart *chart, const QString &path, QString *error);
+    Status exportChart(HealthChart *chart, const QString &path);
 
 Q_SIGNALS:
     void firstDataShown(); // the first snapshot of this connection is on screen
 
 protected:
     void closeEvent(QCloseEvent *event) override;
+    void changeEvent(QEvent *event) override;
 
 private:
     void createActions();
     void showRegion(const QString &id, const QString &name);
     void autoFocusWorst();
     void updateBadges();
+    void styleBadges();
+    void onProfileChanged();
+    void onConnectionChanged(FleetConnection *connection);
     void updateFleetTime();
     void exportCurrentChart(HealthChart *chart);
     void stepRegion(int delta);
 
+    QPointer<FleetSession> m_session;
     QSettings *m_settings;
-    FleetStore *m_store;
-    RegionModel *m_regionModel;
-    WorkerModel *m_workerModel;
-    QPointer<FleetConnection> m_connection;
-    QPointer<HistoryLoader> m_history;
-    ConnectionProfile m_profile;
+    ActionRegistry *m_actions;
+    ChartTimeWindow *m_timeWindow;
     RegionOverview *m_overview;
     ChartPanel *m_charts;
     WorkerTable *m_workers;
@@ -91,7 +98,6 @@ private:
     QLabel *m_identity;
     QLabel *m_fleetTime;
     QString m_demo;
-    Theme m_theme;
     bool m_followWorst = true;
     bool m_autoSelecting = false;
     bool m_firstDataSeen = false;

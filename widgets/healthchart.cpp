@@ -29,7 +29,6 @@ namespace fleet {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-constexpr int kMinSpan = 60; // zooming in stops at one minute
 
 double niceCeil(double v)
 {
@@ -241,6 +240,8 @@ HealthChart::HealthChart(const QString &title, const QString &unit, QWidget *par
         // The rubber band moved the axis: that is the user choosing a window.
         userWindow(qint64(std::floor(min / 1000.0)), qint64(std::ceil(max / 1000.0)));
     });
+    m_ownWindow = new ChartTimeWindow(this);
+    setTimeWindow(m_ownWindow);
     setTheme(m_theme);
     setMinimumSize(240, 160);
 }
@@ -325,63 +326,63 @@ void HealthChart::setTheme(const Theme &theme)
     d->view->viewport()->update();
 }
 
+void HealthChart::setTimeWindow(ChartTimeWindow *window)
+{
+    if (!window)
+        window = m_ownWindow;
+    if (m_window == window)
+        return;
+    if (m_window)
+        m_window->disconnect(this);
+    m_window = window;
+    // The window moved by the user (here or in another chart of the view): redraw. Following live needs no signal:
+    // the view refreshes its charts as data arrives.
+    connect(window, &ChartTimeWindow::windowChanged, this, &HealthChart::refresh);
+    connect(window, &ChartTimeWindow::followLiveChanged, this, &HealthChart::followLiveChanged);
+    refresh();
+}
+
+int HealthChart::spanSeconds() const
+{
+    return m_window->spanSeconds();
+}
+
+bool HealthChart::isFollowingLive() const
+{
+    return m_window->isFollowingLive();
+}
+
 void HealthChart::setSpanSeconds(int seconds)
 {
-    m_span = std::max(kMinSpan, seconds);
-    if (!m_follow) {
-        // Keep the paused window's right edge; change its width.
-        setWindow(m_to - m_span + 1, m_to);
-        return;
-    }
-    refresh();
+    m_window->setSpanSeconds(seconds);
 }
 
 void HealthChart::setWindow(qint64 fromSecond, qint64 toSecond)
 {
-    if (toSecond - fromSecond + 1 < kMinSpan) {
-        const qint64 mid = (fromSecond + toSecond) / 2;
-        fromSecond = mid - kMinSpan / 2;
-        toSecond = fromSecond + kMinSpan - 1;
-    }
-    m_from = fromSecond;
-    m_to = toSecond;
-    setFollow(false);
-    refresh();
+    m_window->setWindow(fromSecond, toSecond);
 }
 
 void HealthChart::backToLive()
 {
-    setFollow(true);
-    refresh();
-}
-
-void HealthChart::setFollow(bool follow)
-{
-    if (m_follow == follow)
-        return;
-    m_follow = follow;
-    Q_EMIT followLiveChanged(follow);
+    m_window->backToLive();
 }
 
 void HealthChart::userWindow(qint64 fromSecond, qint64 toSecond)
 {
-    setWindow(fromSecond, toSecond);
-    Q_EMIT windowChangedByUser(m_from, m_to);
+    m_window->setWindow(fromSecond, toSecond);
+    Q_EMIT windowChangedByUser(m_window->from(), m_window->to());
 }
 
 void HealthChart::zoomBy(double factor, double anchor)
 {
-    const double width = double(m_to - m_from + 1);
-    const double newWidth = std::clamp(width * factor, double(kMinSpan), 7.0 * 86400);
-    const double pivot = double(m_from) + width * std::clamp(anchor, 0.0, 1.0);
-    const qint64 from = qint64(std::llround(pivot - newWidth * anchor));
-    userWindow(from, from + qint64(newWidth) - 1);
+    m_window->zoomBy(factor, anchor);
+    Q_EMIT windowChangedByUser(m_window->from(), m_window->to());
 }
 
 void HealthChart::panBy(double fraction)
 {
-    const qint64 shift = qint64(std::llround(double(m_to - m_from + 1) * fraction));
-    userWindow(m_from + shift, m_to + shift);
+    m_window->panBy(fraction);
+    Q_EMIT windowChangedByUser(m_window->from(), m_window->to());
 }
 
 void HealthChart::setStaleText(const QString &text)
@@ -447,11 +448,11 @@ QList<QPointF> HealthChart::pointsFor(int seriesIndex, int regionIndex, int colu
 
 void HealthChart::refresh()
 {
-    if (m_follow) {
-        const qint64 latest = m_timeline ? m_timeline->latestSecond() : 0;
-        m_to = latest > 0 ? latest : QDateTime::currentSecsSinceEpoch();
-        m_from = m_to - m_span + 1;
-    }
+    if (!m_window)
+        return;
+    m_window->followTo(m_timeline ? m_timeline->latestSecond() : 0);
+    m_from = m_window->from();
+    m_to = m_window->to();
     const int regionIndex = m_timeline ? m_timeline->regionIndex(m_region) : -1;
     const int columns = std::max(100, int(d->chart->plotArea().width()));
     double dataMax = 0;
@@ -491,8 +492,16 @@ void HealthChart::applyAxes()
     m_applying = false;
     const QString range = tr("%1 – %2 UTC").arg(utcTime(m_from, span <= 900), utcTime(m_to, span <= 900));
     d->windowLabel->setText(
-        m_follow ? tr("live · last %1").arg(formatSpan(span)) : tr("paused · %1 (%2)").arg(range, formatSpan(span)));
+        m_window->isFollowingLive() ? tr("live · last %1").arg(formatSpan(span)) : tr("paused · %1 (%2)").arg(range, formatSpan(span)));
     d->view->viewport()->update();
+}
+
+void HealthChart::changeEvent(QEvent *event)
+{
+    QWidget::changeEvent(event);
+    // The theme is announced by the application palette changing (Theme::apply): no one pushes it to each chart.
+    if (event->type() == QEvent::ApplicationPaletteChange && Theme::current().kind != m_theme.kind)
+        setTheme(Theme::current());
 }
 
 void HealthChart::resizeEvent(QResizeEvent *event)
@@ -525,17 +534,14 @@ QImage HealthChart::renderImage() const
     return const_cast<HealthChart *>(this)->grab().toImage();
 }
 
-bool HealthChart::exportPng(const QString &path, QString *error) const
+Status HealthChart::exportPng(const QString &path) const
 {
     const QImage image = renderImage();
-    if (image.isNull() || !image.save(path, "PNG")) {
-        if (error)
-            *error = tr("Could not write the image to %1. Check that the folder exists, is writable and the disk "
-                        "is not full.")
-                         .arg(path);
-        return false;
-    }
-    return true;
+    if (image.isNull() || !image.save(path, "PNG"))
+        return Status::failure(tr("Could not write the image to %1. Check that the folder exists, is writable and "
+                                  "the disk is not full.")
+                                   .arg(path));
+    return Status::success();
 }
 
 QString HealthChart::csv() const
@@ -572,17 +578,15 @@ QString HealthChart::csv() const
     return out;
 }
 
-bool HealthChart::exportCsv(const QString &path, QString *error) const
+Status HealthChart::exportCsv(const QString &path) const
 {
     QSaveFile file(path);
     const QByteArray bytes = csv().toUtf8();
-    if (!file.open(QIODevice::WriteOnly) || file.write(bytes) != bytes.size() || !file.commit()) {
-        if (error)
-            *error = tr("Could not write %1: %2. Nothing was written; check the folder and free disk space.")
-                         .arg(path, file.errorString());
-        return false;
-    }
-    return true;
+    if (!file.open(QIODevice::WriteOnly) || file.write(bytes) != bytes.size() || !file.commit())
+        return Status::failure(tr("Could not write %1: %2. Nothing was written; check the folder and free disk "
+                                  "space.")
+                                   .arg(path, file.errorString()));
+    return Status::success();
 }
 
 const ChartMarker *HealthChart::markerNear(double xPixel) const
@@ -687,7 +691,7 @@ void ChartView::drawForeground(QPainter *painter, const QRectF &rect)
         veil.setAlpha(150); // visibly not live: the lines fade behind the banner
         painter->fillRect(plot, veil);
         banner(o.m_staleText, theme.stale, onBanner, plot.top() + 6);
-    } else if (!o.m_follow) {
+    } else if (!o.isFollowingLive()) {
         QColor bg = theme.accent;
         banner(QCoreApplication::translate("fleet::HealthChart", "Paused · End returns to live"), bg, onBanner,
             plot.top() + 6);
@@ -801,30 +805,28 @@ void ChartView::keyPressEvent(QKeyEvent *event)
 
 void ChartView::showMenu(const QPoint &globalPos)
 {
+    m_owner->setFocus(Qt::PopupFocusReason); // the view's actions (export) act on the chart in focus
     QMenu menu(this);
-    QAction *live = menu.addAction(QCoreApplication::translate("fleet::HealthChart", "Back to live"));
-    live->setEnabled(!m_owner->isFollowingLive());
-    QAction *zoomOut = menu.addAction(QCoreApplication::translate("fleet::HealthChart", "Zoom out"));
+    menu.setToolTipsVisible(true);
+    if (!m_owner->m_contextActions.isEmpty()) {
+        for (QAction *a : std::as_const(m_owner->m_contextActions)) {
+            if (a)
+                menu.addAction(a);
+            else
+                menu.addSeparator();
+        }
+        menu.exec(globalPos);
+        return;
+    }
+    // A chart on its own (no view): its window's actions, and export.
+    const ChartTimeWindow::Actions &w = m_owner->timeWindow()->actions();
+    w.backToLive->setEnabled(!m_owner->isFollowingLive());
+    menu.addAction(w.backToLive);
+    menu.addAction(w.zoomOut);
     menu.addSeparator();
     QAction *exportAction = menu.addAction(QCoreApplication::translate("fleet::HealthChart", "Export…"));
-    QAction *chosen = menu.exec(globalPos);
-    if (chosen == live)
-        m_owner->backToLive();
-    else if (chosen == zoomOut)
-        m_owner->zoomBy(2.0);
-    else if (chosen == exportAction)
+    if (menu.exec(globalPos) == exportAction)
         Q_EMIT m_owner->exportRequested();
-}
-
-QString formatSpan(qint64 seconds)
-{
-    if (seconds % 3600 == 0)
-        return QCoreApplication::translate("fleet::HealthChart", "%1 h").arg(seconds / 3600);
-    if (seconds >= 3600)
-        return QCoreApplication::translate("fleet::HealthChart", "%1 h").arg(double(seconds) / 3600.0, 0, 'f', 1);
-    if (seconds % 60 == 0)
-        return QCoreApplication::translate("fleet::HealthChart", "%1 min").arg(seconds / 60);
-    return QCoreApplication::translate("fleet::HealthChart", "%1 s").arg(seconds);
 }
 
 } // namespace fleet

@@ -1,9 +1,12 @@
 #pragma once
 
+#include "charttimewindow.h"
 #include "healthtimeline.h"
+#include "result.h"
 #include "theme.h"
 
 #include <QList>
+#include <QPointer>
 #include <QPointF>
 #include <QString>
 #include <QWidget>
@@ -45,9 +48,9 @@ struct ChartMarker
 class ChartView;
 
 // The console's one chart class: every line of Qt Charts code lives behind it, so a Qt Graphs or custom backend can
-// replace it later. It shows series of one region's HealthTimeline over a time window that follows the live edge by
-// default; zooming (rubber band, wheel, +/-) or panning (arrows, middle drag, shift+wheel) pauses it on the window
-// the user chose while data keeps arriving; backToLive() returns. Data is reduced to the chart's pixel columns
+// replace it later. It shows series of one region's HealthTimeline over a ChartTimeWindow (its own, or one shared by
+// every chart of a view) that follows the live edge by default; zooming (rubber band, wheel, +/-) or panning (arrows,
+// middle drag, shift+wheel) pauses the window where the user chose while data keeps arriving; backToLive() returns. Data is reduced to the chart's pixel columns
 // (M4 for gauges) before it reaches Qt Charts, one replace() per series; gaps stay gaps.
 class HealthChart : public QWidget
 {
@@ -66,10 +69,14 @@ public:
     void setMinimumYMax(double value) { m_minYMax = value; }
     void setTheme(const Theme &theme);
 
-    // The time window, in Unix seconds.
+    // The time window, in Unix seconds. A chart starts with a window of its own; a view gives all its charts one.
+    ChartTimeWindow *timeWindow() const { return m_window; }
+    void setTimeWindow(ChartTimeWindow *window);
+    // The chart's context menu shows these (the view's registered actions); without them, the window's own.
+    void setContextActions(const QList<QAction *> &actions) { m_contextActions = actions; }
     void setSpanSeconds(int seconds); // the width while following live (and the zoom-out limit)
-    int spanSeconds() const { return m_span; }
-    bool isFollowingLive() const { return m_follow; }
+    int spanSeconds() const;
+    bool isFollowingLive() const;
     void setWindow(qint64 fromSecond, qint64 toSecond); // shows exactly this and stops following live
     void backToLive();
     qint64 windowFrom() const { return m_from; }
@@ -84,9 +91,9 @@ public:
 
     // Export of what is visible: the chart as an image, its data at full one-second resolution as CSV.
     QImage renderImage() const;
-    bool exportPng(const QString &path, QString *error) const;
+    Status exportPng(const QString &path) const;
     QString csv() const;
-    bool exportCsv(const QString &path, QString *error) const;
+    Status exportCsv(const QString &path) const;
 
     // For tests and benchmarks: what the last refresh handed to Qt Charts.
     int seriesCount() const { return int(m_series.size()); }
@@ -104,12 +111,12 @@ Q_SIGNALS:
 
 protected:
     void resizeEvent(QResizeEvent *event) override;
+    void changeEvent(QEvent *event) override;
 
 private:
     friend class ChartView;
     void applyAxes();
     void userWindow(qint64 fromSecond, qint64 toSecond);
-    void setFollow(bool follow);
     QList<QPointF> pointsFor(int seriesIndex, int regionIndex, int columns) const;
     const ChartMarker *markerNear(double xPixel) const;
 
@@ -123,9 +130,10 @@ private:
     QList<ChartThreshold> m_thresholds;
     QList<ChartMarker> m_markers;
     Theme m_theme;
-    int m_span = 3600;
-    bool m_follow = true;
-    qint64 m_from = 0;
+    QPointer<ChartTimeWindow> m_window;
+    ChartTimeWindow *m_ownWindow = nullptr;
+    QList<QAction *> m_contextActions;
+    qint64 m_from = 0; // the window as of the last refresh
     qint64 m_to = 0;
     double m_yMax = 1;
     qint64 m_tickSeconds = 0;
@@ -135,8 +143,5 @@ private:
     bool m_applying = false;
     bool m_rubberBandZoom = false;
 };
-
-// "5 min", "1 h", "24 h"
-QString formatSpan(qint64 seconds);
 
 } // namespace fleet

@@ -5,6 +5,7 @@
 #include "theme.h"
 
 #include <QAbstractItemView>
+#include <QEvent>
 #include <QCoreApplication>
 #include <QHelpEvent>
 #include <QListView>
@@ -297,6 +298,13 @@ void RegionOverview::setStale(bool stale)
         return;
     m_delegate->stale = stale;
     m_view->viewport()->update();
+}
+
+void RegionOverview::changeEvent(QEvent *event)
+{
+    QWidget::changeEvent(event);
+    if (event->type() == QEvent::ApplicationPaletteChange)
+        setTheme(Theme::current());
 }
 
 void RegionOverview::setTheme(const Theme &theme)

@@ -30,6 +30,9 @@ public:
     void setStale(bool stale);
     void setTheme(const Theme &theme);
 
+protected:
+    void changeEvent(QEvent *event) override; // follows Theme::apply through the application palette
+
 Q_SIGNALS:
     void regionSelected(const QString &id, const QString &name);
 

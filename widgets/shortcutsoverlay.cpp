@@ -1,5 +1,6 @@
 #include "shortcutsoverlay.h"
 
+#include "actionregistry.h"
 #include "theme.h"
 
 #include <QEvent>
@@ -27,12 +28,30 @@ void ShortcutsOverlay::setShortcuts(const QList<QPair<QString, QString>> &keysAn
     update();
 }
 
+void ShortcutsOverlay::setRegistry(ActionRegistry *registry)
+{
+    m_registry = registry;
+    reload();
+}
+
+void ShortcutsOverlay::reload()
+{
+    QList<QPair<QString, QString>> items;
+    if (m_registry) {
+        for (const ActionRegistry::HelpEntry &e : m_registry->helpEntries())
+            items.append({ e.keys,
+                e.disabledReason.isEmpty() ? e.what : tr("%1 (unavailable: %2)").arg(e.what, e.disabledReason) });
+    }
+    setShortcuts(items);
+}
+
 void ShortcutsOverlay::toggle()
 {
     if (isVisible()) {
         hide();
         return;
     }
+    reload();
     setGeometry(parentWidget()->rect());
     raise();
     show();

@@ -2,11 +2,15 @@
 
 #include <QList>
 #include <QPair>
+#include <QPointer>
 #include <QWidget>
 
 namespace fleet {
 
-// The "?" overlay: every keyboard shortcut of the window, drawn over it; any key or click closes it.
+class ActionRegistry;
+
+// The "?" overlay: every keyboard shortcut of the window, drawn over it, read from the window's ActionRegistry each
+// time it opens (a disabled action says why); any key or click closes it.
 class ShortcutsOverlay : public QWidget
 {
     Q_OBJECT
@@ -14,7 +18,8 @@ class ShortcutsOverlay : public QWidget
 public:
     explicit ShortcutsOverlay(QWidget *parent);
 
-    void setShortcuts(const QList<QPair<QString, QString>> &keysAndWhat);
+    void setRegistry(ActionRegistry *registry);
+    void reload(); // reads the registry again
     const QList<QPair<QString, QString>> &shortcuts() const { return m_items; }
     void toggle();
 
@@ -25,6 +30,9 @@ protected:
     bool eventFilter(QObject *watched, QEvent *event) override;
 
 private:
+    void setShortcuts(const QList<QPair<QString, QString>> &keysAndWhat);
+
+    QPointer<ActionRegistry> m_registry;
     QList<QPair<QString, QString>> m_items;
 };
 

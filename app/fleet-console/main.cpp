@@ -2,7 +2,9 @@
 
 #include "connectionprofiles.h"
 #include "consolewindow.h"
-#include "embeddedsim.h"
+#include "demofleet.h"
+#include "fleetsession.h"
+#include "localstore.h"
 #include "theme.h"
 #include "tokensource.h"
 
@@ -61,8 +63,9 @@ int main(int argc, char **argv)
     const QCommandLineOption insecureOpt(QStringLiteral("insecure"),
         QStringLiteral("Do not verify TLS certificates (development only; the window says INSECURE)."));
     const QCommandLineOption demoOpt(QStringLiteral("demo"),
-        QStringLiteral("Run fleet-sim inside the console on a free loopback port and connect to it as an operator. "
-                       "The scenario is the optional argument (default upstream-packet-loss)."));
+        QStringLiteral("Start the fleet-sim program installed beside the console on a free loopback port (stopped "
+                       "when the console exits) and connect to it as an operator. The scenario is the optional "
+                       "argument (default upstream-packet-loss)."));
     const QCommandLineOption demoSpeedOpt(QStringLiteral("demo-speed"),
         QStringLiteral("Simulated seconds per real second in the demo (default 120: the incident unfolds in "
                        "minutes)."),
@@ -120,8 +123,12 @@ int main(int argc, char **argv)
         shotSize = QSize(w, h);
     }
 
-    ConsoleWindow window(&settings);
-    std::unique_ptr<sim::EmbeddedSim> demo;
+    // The application core outlives the window: the window is one view of it.
+    FleetSession session;
+    if (const Status local = session.openLocalStore(LocalStore::defaultPath()); !local)
+        QTextStream(stderr) << "fleet-console: " << local.error() << '\n'; // watching works without it
+    ConsoleWindow window(&session, &settings);
+    std::unique_ptr<DemoFleet> demo;
     if (parser.isSet(demoOpt)) {
         bool ok = false;
         const double speed = parser.value(demoSpeedOpt).toDouble(&ok);
@@ -130,7 +137,7 @@ int main(int argc, char **argv)
         const int workers = parser.value(demoWorkersOpt).toInt(&ok);
         if (!ok || workers < 0 || workers > 200000)
             return fail(QStringLiteral("--demo-workers must be a number from 0 to 200000"));
-        sim::EmbeddedSim::Options o;
+        DemoFleet::Options o;
         o.scenario = positional.value(0, QStringLiteral("upstream-packet-loss"));
         o.speed = speed;
         o.workers = workers;
@@ -139,19 +146,23 @@ int main(int argc, char **argv)
             o.warmupSeconds = 2700; // 08:45 UTC; packet loss starts at 08:52
         o.seed = 1;
         o.scriptedOperator = true;
-        demo = std::make_unique<sim::EmbeddedSim>();
-        QString error;
-        if (!demo->start(o, &error))
-            return fail(QStringLiteral("could not start the demo simulator: %1").arg(error));
+        demo = std::make_unique<DemoFleet>();
+        if (const Status started = demo->start(o); !started)
+            return fail(QStringLiteral("could not start the demo: %1").arg(started.error()));
+        QObject::connect(demo.get(), &DemoFleet::exitedUnexpectedly, &window, [](const QString &why) {
+            QTextStream(stderr) << "fleet-console: " << why << '\n';
+        });
         ConnectionProfile p;
         p.name = QStringLiteral("demo");
         p.url = demo->url();
         window.setDemo(QObject::tr("simulated fleet: %1").arg(demo->description()));
-        window.connectTo(p, QStringLiteral("op-secret"));
+        session.connectTo(p, demo->operatorToken());
     } else if (parser.isSet(apiOpt)) {
         ConnectionProfile p;
-        if (const QString e = ProfileStore::validateUrl(parser.value(apiOpt), &p.url); !e.isEmpty())
-            return fail(e);
+        const Result<QUrl> url = ProfileStore::validateUrl(parser.value(apiOpt));
+        if (!url)
+            return fail(url.error());
+        p.url = url.value();
         p.name = parser.isSet(profileOpt) ? parser.value(profileOpt) : p.url.host();
         p.caFile = parser.value(caOpt);
         p.insecure = parser.isSet(insecureOpt);

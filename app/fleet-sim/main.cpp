@@ -1,5 +1,6 @@
 // fleet-sim: a simulated builder fleet serving the Fleet API v1 over HTTP (see docs/fleet-sim.md).
 
+#include "embeddedsim.h"
 #include "fleetsimserver.h"
 #include "isotime.h"
 
@@ -84,6 +85,10 @@ int main(int argc, char **argv)
         QStringLiteral("Serve HTTPS with this PEM certificate (needs --tls-key)."), QStringLiteral("file"));
     const QCommandLineOption tlsKeyOpt(
         QStringLiteral("tls-key"), QStringLiteral("PEM private key for --tls-cert."), QStringLiteral("file"));
+    const QCommandLineOption scriptedOpt(QStringLiteral("scripted-operator"),
+        QStringLiteral("In the upstream-packet-loss scenario, a scripted on-call engineer provisions replacement "
+                       "workers at 09:20 and 09:40 UTC (the console's --demo uses this)."));
+    parser.addOption(scriptedOpt);
     parser.addOptions({ scenarioOpt, listOpt, portOpt, bindOpt, seedOpt, speedOpt, workersOpt, warmupOpt, tokenOpt,
         tokenFileOpt, heartbeatOpt, rateOpt, historyOpt, bufferOpt, tlsCertOpt, tlsKeyOpt });
     parser.process(app);
@@ -172,6 +177,8 @@ int main(int argc, char **argv)
         return fail(error);
 
     Simulation &sim = server.simulation();
+    if (parser.isSet(scriptedOpt) && sim.scenario().name == QLatin1String("upstream-packet-loss"))
+        installScriptedOperator(&server);
     QTextStream out(stdout);
     out << "fleet-sim listening on http://"
         << (address.protocol() == QAbstractSocket::IPv6Protocol ? QStringLiteral("[%1]").arg(address.toString())

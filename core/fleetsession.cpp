@@ -1,0 +1,128 @@
+#include "fleetsession.h"
+
+#include "activitymodels.h"
+#include "fleetclient.h"
+#include "fleetstore.h"
+#include "healthmonitor.h"
+#include "historyloader.h"
+#include "localstore.h"
+#include "regionmodel.h"
+#include "workermodel.h"
+
+namespace fleet {
+
+FleetSession::FleetSession(QObject *parent)
+    : QObject(parent)
+    , m_store(new FleetStore(this))
+    , m_monitor(new HealthMonitor(m_store, this)) // before the models: they read the verdicts it keeps
+    , m_regionModel(new RegionModel(m_store, m_monitor, this))
+    , m_workerModel(new WorkerModel(m_store, this))
+    , m_operationModel(new OperationModel(m_store, this))
+    , m_auditModel(new AuditModel(m_store, this))
+    , m_local(new LocalStore(this))
+{
+    connect(m_store, &FleetStore::snapshotApplied, this, [this] {
+        if (m_awaitingFirstSnapshot) {
+            m_awaitingFirstSnapshot = false;
+            Q_EMIT firstSnapshot();
+        }
+    });
+}
+
+FleetSession::~FleetSession()
+{
+    dropConnection();
+}
+
+void FleetSession::dropConnection()
+{
+    if (m_history) {
+        disconnect(m_store, nullptr, m_history, nullptr);
+        m_history->deleteLater();
+        m_history = nullptr;
+    }
+    if (m_connection) {
+        m_connection->stop();
+        m_connection->disconnect(this);
+        m_connection->deleteLater();
+        m_connection = nullptr;
+    }
+}
+
+void FleetSession::connectTo(const ConnectionProfile &profile, const QString &token)
+{
+    const bool otherFleet = m_profile.url != profile.url;
+    dropConnection();
+    if (otherFleet && m_store->isLoaded())
+        m_store->clear(); // another fleet: none of the previous one may show, not even while this one connects
+    m_profile = profile;
+    m_token = token;
+    if (m_identity) {
+        m_identity.reset();
+        Q_EMIT identityChanged();
+    }
+    Q_EMIT profileChanged(m_profile);
+    reconnect();
+}
+
+void FleetSession::reconnect()
+{
+    if (!hasProfile())
+        return;
+    dropConnection();
+    m_awaitingFirstSnapshot = true;
+    auto *connection = new FleetConnection(m_profile.clientConfig(m_token), this);
+    m_connection = connection;
+    m_store->attach(connection);
+    m_history = new HistoryLoader(m_store, connection->client(), 24, this);
+    connect(connection, &FleetConnection::statusChanged, this, &FleetSession::statusChanged);
+    connect(connection, &FleetConnection::identityReceived, this, [this](const Identity &who) {
+        m_identity = who;
+        Q_EMIT identityChanged();
+    });
+    Q_EMIT connectionChanged(connection);
+    connection->start();
+}
+
+void FleetSession::shutdown()
+{
+    dropConnection();
+    m_awaitingFirstSnapshot = false;
+    ConnectionStatus offline;
+    offline.state = ConnectionState::Offline;
+    offline.reason = tr("disconnected");
+    Q_EMIT statusChanged(offline);
+}
+
+ConnectionStatus FleetSession::status() const
+{
+    if (m_connection)
+        return m_connection->status();
+    ConnectionStatus offline;
+    offline.reason = hasProfile() ? tr("disconnected") : tr("not connected to a fleet");
+    return offline;
+}
+
+QString FleetSession::whyCannotAct(Role needed) const
+{
+    if (!m_connection)
+        return tr("not connected to a fleet");
+    if (!isLive())
+        return tr("the connection is not live");
+    if (!m_identity)
+        return tr("the server has not said who this token belongs to yet");
+    if (int(m_identity->role) < int(needed))
+        return tr("needs the %1 role (this token is a %2)")
+            .arg(wireName(needed).toString(), wireName(m_identity->role).toString());
+    return {};
+}
+
+Status FleetSession::openLocalStore(const QString &path)
+{
+    Status opened = m_local->open(path);
+    m_localError = opened ? QString() : opened.error();
+    Q_EMIT localStoreChanged();
+    return opened;
+}
+
+} // namespace fleet

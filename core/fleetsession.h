@@ -1,0 +1,94 @@
+#pragma once
+
+#include "connectionprofiles.h"
+#include "fleetconnection.h"
+#include "fleettypes.h"
+#include "healthverdict.h"
+#include "historyloader.h"
+
+#include <QObject>
+#include <QPointer>
+
+namespace fleet {
+
+class AuditModel;
+class FleetStore;
+class HealthMonitor;
+
+class LocalStore;
+class OperationModel;
+class RegionModel;
+class WorkerModel;
+
+// The application core of one fleet: everything a view shows and everything an action needs, owned outside any
+// window (as a document is in an editor). It owns the connection profile, the live connection, the fleet store with
+// its history backfill, the shared models, the HealthMonitor (the one judge of region verdicts) and the local store.
+// Views receive a session and never create network objects; two views of one session can never disagree. Switching
+// profiles, reconnecting and shutting down are the session's; a second fleet is a second session. Qt Core only.
+class FleetSession : public QObject
+{
+    Q_OBJECT
+
+public:
+    explicit FleetSession(QObject *parent = nullptr);
+    ~FleetSession() override;
+
+    // Connects to `profile` with `token` (kept in memory only, for reconnecting; never logged or saved). Another
+    // fleet than the current one empties the store at once: nothing of the previous fleet shows under the new name.
+    void connectTo(const ConnectionProfile &profile, const QString &token);
+    void reconnect(); // drops the connection and starts again with the same profile and token
+    void shutdown(); // stops the connection; the state stays readable
+    bool hasProfile() const { return !m_profile.name.isEmpty() || m_profile.url.isValid(); }
+
+    const ConnectionProfile &profile() const { return m_profile; }
+    FleetConnection *connection() const { return m_connection; }
+    ConnectionStatus status() const;
+    bool isLive() const { return status().state == ConnectionState::Live; }
+    // Who the token belongs to; empty until /v1/me answered on this connection.
+    std::optional<Identity> identity() const { return m_identity; }
+    // The reason `role` may not act now, in words ("not connected", "needs the operator role"), or empty.
+    QString whyCannotAct(Role needed) const;
+
+    FleetStore *store() const { return m_store; }
+    HealthMonitor *healthMonitor() const { return m_monitor; }
+    RegionModel *regionModel() const { return m_regionModel; }
+    WorkerModel *workerModel() const { return m_workerModel; }
+    OperationModel *operationModel() const { return m_operationModel; }
+    AuditModel *auditModel() const { return m_auditModel; }
+    HistoryLoader *historyLoader() const { return m_history; }
+
+    // The local store (audit log of actions, status-update outbox). Opening it is the application's choice (the
+    // default path, or a test's file); a failure leaves the session usable for watching and says why.
+    Status openLocalStore(const QString &path);
+    LocalStore *localStore() const { return m_local; }
+    QString localStoreError() const { return m_localError; }
+
+Q_SIGNALS:
+    void profileChanged(const fleet::ConnectionProfile &profile);
+    // A new connection object (after connectTo or reconnect); views re-attach their indicators.
+    void connectionChanged(fleet::FleetConnection *connection);
+    void statusChanged(const fleet::ConnectionStatus &status);
+    void identityChanged(); // identity() changed (received, or forgotten on a new connection)
+    void firstSnapshot(); // the first snapshot of this connection is in the store
+    void localStoreChanged();
+
+private:
+    void dropConnection();
+
+    ConnectionProfile m_profile;
+    QString m_token;
+    FleetStore *m_store;
+    HealthMonitor *m_monitor;
+    RegionModel *m_regionModel;
+    WorkerModel *m_workerModel;
+    OperationModel *m_operationModel;
+    AuditModel *m_auditModel;
+    LocalStore *m_local;
+    QString m_localError;
+    QPointer<FleetConnection> m_connection;
+    QPointer<HistoryLoader> m_history;
+    std::optional<Identity> m_identity;
+    bool m_awaitingFirstSnapshot = false;
+};
+
+} // namespace fleet

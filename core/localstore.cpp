@@ -1,0 +1,278 @@
+#include "localstore.h"
+
+#include <QDateTime>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QLoggingCategory>
+#include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QStandardPaths>
+#include <QUuid>
+
+namespace fleet {
+
+Q_LOGGING_CATEGORY(lcStore, "fleet.store")
+
+namespace {
+
+// Migration N takes a file from schema N-1 to N. Never edit one that has shipped: add the next.
+const QList<QStringList> &migrations()
+{
+    static const QList<QStringList> m {
+        // 1: the journal (local audit log) of every attempt made from this console.
+        { QStringLiteral("CREATE TABLE journal (id INTEGER PRIMARY KEY AUTOINCREMENT, at_ms INTEGER NOT NULL, "
+                         "kind TEXT NOT NULL, actor TEXT NOT NULL, target TEXT NOT NULL, summary TEXT NOT NULL, "
+                         "payload BLOB, outcome TEXT NOT NULL)"),
+            QStringLiteral("CREATE INDEX journal_at ON journal(at_ms)") },
+        // 2: the status-update outbox: updates kept until the status page has them, delivered in order.
+        { QStringLiteral("CREATE TABLE outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, created_ms INTEGER NOT NULL, "
+                         "idempotency_key TEXT NOT NULL UNIQUE, payload BLOB NOT NULL, state TEXT NOT NULL, "
+                         "attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT)") },
+    };
+    static_assert(LocalStore::kSchemaVersion == 2, "add the migration for the new version");
+    return m;
+}
+
+bool looksFull(const QString &sqlError)
+{
+    return sqlError.contains(QLatin1String("full"), Qt::CaseInsensitive)
+        || sqlError.contains(QLatin1String("disk I/O"), Qt::CaseInsensitive);
+}
+
+} // namespace
+
+LocalStore::LocalStore(QObject *parent)
+    : QObject(parent)
+{
+    qRegisterMetaType<JournalEntry>();
+}
+
+LocalStore::~LocalStore()
+{
+    close();
+}
+
+QString LocalStore::defaultPath()
+{
+    const QString overridden = qEnvironmentVariable("FLEET_CONSOLE_DATA");
+    const QString dir
+        = overridden.isEmpty() ? QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) : overridden;
+    return QDir(dir).filePath(QStringLiteral("fleet-console.sqlite"));
+}
+
+Status LocalStore::fail(const QString &message)
+{
+    m_lastError = message;
+    qCWarning(lcStore).noquote() << message;
+    return Status::failure(message);
+}
+
+QString LocalStore::describeSqlError(const QString &doing, const QString &sqlError) const
+{
+    if (looksFull(sqlError))
+        return tr("Could not %1 in %2: the disk is full or failing (%3). Nothing already stored was lost; free some "
+                  "space and try again.")
+            .arg(doing, m_path, sqlError);
+    if (sqlError.contains(QLatin1String("readonly"), Qt::CaseInsensitive)
+        || sqlError.contains(QLatin1String("read-only"), Qt::CaseInsensitive))
+        return tr("Could not %1 in %2: the file or its folder is read-only (%3). Nothing already stored was lost; "
+                  "make the folder writable or set FLEET_CONSOLE_DATA to another folder.")
+            .arg(doing, m_path, sqlError);
+    return tr("Could not %1 in %2: %3. Nothing already stored was lost.").arg(doing, m_path, sqlError);
+}
+
+Status LocalStore::open(const QString &path)
+{
+    close();
+    m_path = path;
+    m_lastError.clear();
+    const QFileInfo info(path);
+    if (!QDir().mkpath(info.absolutePath()))
+        return fail(tr("Could not create the folder %1 for the console's local store. Make it writable, or set "
+                       "FLEET_CONSOLE_DATA to a folder that is.")
+                        .arg(info.absolutePath()));
+    // SQLite in WAL mode writes two files beside the database: the folder itself must be writable.
+    const QFileInfo folder(info.absolutePath());
+    if (!folder.isWritable())
+        return fail(tr("The folder %1 is read-only, so the console cannot keep its local store (the audit log of "
+                       "actions and queued status updates) there. Make it writable, or set FLEET_CONSOLE_DATA to a "
+                       "folder that is.")
+                        .arg(info.absolutePath()));
+    if (info.exists() && !info.isWritable())
+        return fail(tr("The console's local store %1 is read-only. Make it writable, or set FLEET_CONSOLE_DATA to "
+                       "another folder.")
+                        .arg(path));
+
+    const QString name = QStringLiteral("fleet-local-") + QUuid::createUuid().toString(QUuid::WithoutBraces);
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
+        if (!db.isValid()) {
+            QSqlDatabase::removeDatabase(name);
+            return fail(tr("Qt's SQLite driver is missing, so the console cannot keep its local store. Install the "
+                           "package libqt6sql6-sqlite."));
+        }
+        db.setDatabaseName(path);
+        db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=2000"));
+        if (!db.open()) {
+            const QString e = db.lastError().text();
+            db = QSqlDatabase();
+            QSqlDatabase::removeDatabase(name);
+            return fail(describeSqlError(tr("open the local store"), e));
+        }
+    }
+    m_connection = name;
+    QSqlDatabase db = QSqlDatabase::database(m_connection, false);
+    QSqlQuery q(db);
+    // A file that is not a database (or a damaged one) fails here, before anything is written to it.
+    if (!q.exec(QStringLiteral("PRAGMA quick_check")) || !q.next()
+        || q.value(0).toString() != QLatin1String("ok")) {
+        const QString why = q.lastError().isValid() ? q.lastError().text() : q.value(0).toString();
+        close();
+        return fail(tr("The console's local store %1 is damaged or is not a database (%2). It was left as it is, so "
+                       "nothing in it is lost: move it aside (the console then starts a new one) or restore it from a "
+                       "backup.")
+                        .arg(path, why));
+    }
+    const int version = schemaVersion();
+    if (version > kSchemaVersion) {
+        close();
+        return fail(tr("The console's local store %1 was written by a newer Fleet Console (schema %2; this one knows "
+                       "up to %3). It was left as it is: use the newer console, or move the file aside to start a new "
+                       "store with this one.")
+                        .arg(path)
+                        .arg(version)
+                        .arg(kSchemaVersion));
+    }
+    if (!q.exec(QStringLiteral("PRAGMA journal_mode=WAL")) || !q.next()
+        || q.value(0).toString().compare(QLatin1String("wal"), Qt::CaseInsensitive) != 0) {
+        const QString e = q.lastError().text();
+        close();
+        return fail(describeSqlError(tr("switch the local store to WAL mode"), e));
+    }
+    q.exec(QStringLiteral("PRAGMA synchronous=NORMAL"));
+    if (Status migrated = migrate(); !migrated) {
+        close();
+        return migrated;
+    }
+    qCInfo(lcStore).noquote() << "local store" << path << "open, schema" << schemaVersion();
+    return Status::success();
+}
+
+void LocalStore::close()
+{
+    if (m_connection.isEmpty())
+        return;
+    {
+        QSqlDatabase db = QSqlDatabase::database(m_connection, false);
+        db.close();
+    }
+    QSqlDatabase::removeDatabase(m_connection);
+    m_connection.clear();
+}
+
+int LocalStore::schemaVersion() const
+{
+    if (m_connection.isEmpty())
+        return 0;
+    QSqlQuery q(QSqlDatabase::database(m_connection, false));
+    if (!q.exec(QStringLiteral("PRAGMA user_version")) || !q.next())
+        return 0;
+    return q.value(0).toInt();
+}
+
+Status LocalStore::migrate()
+{
+    QSqlDatabase db = QSqlDatabase::database(m_connection, false);
+    for (int version = schemaVersion(); version < kSchemaVersion; ++version) {
+        // Each step in one transaction: a failed migration leaves the file at the version it had.
+        if (!db.transaction())
+            return fail(describeSqlError(tr("upgrade the local store"), db.lastError().text()));
+        QSqlQuery q(db);
+        for (const QString &statement : migrations()[version]) {
+            if (!q.exec(statement)) {
+                const QString e = q.lastError().text();
+                db.rollback();
+                return fail(describeSqlError(tr("upgrade the local store to schema %1").arg(version + 1), e));
+            }
+        }
+        if (!q.exec(QStringLiteral("PRAGMA user_version = %1").arg(version + 1)) || !db.commit()) {
+            const QString e = q.lastError().isValid() ? q.lastError().text() : db.lastError().text();
+            db.rollback();
+            return fail(describeSqlError(tr("upgrade the local store to schema %1").arg(version + 1), e));
+        }
+        qCInfo(lcStore).noquote() << "local store" << m_path << "migrated to schema" << version + 1;
+    }
+    return Status::success();
+}
+
+Result<qint64> LocalStore::appendJournal(const JournalEntry &entry)
+{
+    if (m_connection.isEmpty())
+        return Result<qint64>::failure(
+            m_lastError.isEmpty() ? tr("The console's local store is not open.") : m_lastError);
+    QSqlQuery q(QSqlDatabase::database(m_connection, false));
+    q.prepare(QStringLiteral("INSERT INTO journal (at_ms, kind, actor, target, summary, payload, outcome) "
+                             "VALUES (?, ?, ?, ?, ?, ?, ?)"));
+    JournalEntry stored = entry;
+    if (stored.atMs == 0)
+        stored.atMs = QDateTime::currentMSecsSinceEpoch();
+    q.addBindValue(stored.atMs);
+    q.addBindValue(stored.kind);
+    q.addBindValue(stored.actor);
+    q.addBindValue(stored.target);
+    q.addBindValue(stored.summary);
+    q.addBindValue(stored.payload);
+    q.addBindValue(stored.outcome);
+    if (!q.exec()) {
+        const QString message = describeSqlError(tr("record “%1”").arg(entry.summary), q.lastError().text());
+        m_lastError = message;
+        qCWarning(lcStore).noquote() << message;
+        Q_EMIT writeFailed(message);
+        return Result<qint64>::failure(message);
+    }
+    stored.id = q.lastInsertId().toLongLong();
+    Q_EMIT journalAppended(stored);
+    return Result<qint64>::success(stored.id);
+}
+
+Status LocalStore::setJournalOutcome(qint64 id, const QString &outcome)
+{
+    if (m_connection.isEmpty())
+        return fail(tr("The console's local store is not open."));
+    QSqlQuery q(QSqlDatabase::database(m_connection, false));
+    q.prepare(QStringLiteral("UPDATE journal SET outcome = ? WHERE id = ?"));
+    q.addBindValue(outcome);
+    q.addBindValue(id);
+    if (!q.exec()) {
+        const QString message = describeSqlError(tr("record the outcome of entry %1").arg(id), q.lastError().text());
+        Q_EMIT writeFailed(message);
+        return fail(message);
+    }
+    if (q.numRowsAffected() != 1)
+        return fail(tr("The local store has no journal entry %1.").arg(id));
+    return Status::success();
+}
+
+Result<QList<LocalStore::JournalEntry>> LocalStore::journal(int newestCount) const
+{
+    using R = Result<QList<JournalEntry>>;
+    if (m_connection.isEmpty())
+        return R::failure(m_lastError.isEmpty() ? tr("The console's local store is not open.") : m_lastError);
+    QSqlQuery q(QSqlDatabase::database(m_connection, false));
+    q.prepare(QStringLiteral("SELECT id, at_ms, kind, actor, target, summary, payload, outcome FROM journal "
+                             "ORDER BY id DESC LIMIT ?"));
+    q.addBindValue(std::max(0, newestCount));
+    if (!q.exec())
+        return R::failure(describeSqlError(tr("read the journal"), q.lastError().text()));
+    QList<JournalEntry> out;
+    while (q.next()) {
+        out.prepend(JournalEntry { q.value(0).toLongLong(), q.value(1).toLongLong(), q.value(2).toString(),
+            q.value(3).toString(), q.value(4).toString(), q.value(5).toString(), q.value(6).toByteArray(),
+            q.value(7).toString() });
+    }
+    return R::success(out);
+}
+
+} // namespace fleet
