@@ -1,0 +1,234 @@
+// LocalStore against real SQLite files: a new store, reopening, migration from an older schema, a newer schema, a
+// corrupt file, a read-only folder and a full disk (small tmpfs mounts where the test may mount, as CI's root may).
+
+#include "localstore.h"
+
+#include <QCryptographicHash>
+#include <QDir>
+#include <QFile>
+#include <QProcess>
+#include <QSqlDatabase>
+#include <QSqlQuery>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <unistd.h>
+
+using namespace fleet;
+
+namespace {
+
+QByteArray digest(const QString &path)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly))
+        return {};
+    return QCryptographicHash::hash(f.readAll(), QCryptographicHash::Sha256);
+}
+
+LocalStore::JournalEntry entry(const QString &summary, const QByteArray &payload = "{}")
+{
+    LocalStore::JournalEntry e;
+    e.kind = QStringLiteral("provision");
+    e.actor = QStringLiteral("ana");
+    e.target = QStringLiteral("eu-west");
+    e.summary = summary;
+    e.payload = payload;
+    e.outcome = QStringLiteral("pending");
+    return e;
+}
+
+// Runs SQL on a file with a connection of its own (to build old or strange files, and to look inside).
+void rawSql(const QString &path, const QStringList &statements)
+{
+    const QString name = QStringLiteral("raw-%1").arg(quintptr(&path));
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
+        db.setDatabaseName(path);
+        QVERIFY(db.open());
+        QSqlQuery q(db);
+        for (const QString &s : statements)
+            QVERIFY2(q.exec(s), qPrintable(s));
+        db.close();
+    }
+    QSqlDatabase::removeDatabase(name);
+}
+
+// A tmpfs of `size` mounted on `dir` (read-only with `ro`), or an empty string with the reason it could not be.
+QString mountTmpfs(const QString &dir, const QString &options)
+{
+    if (geteuid() != 0)
+        return QStringLiteral("not root, so no tmpfs can be mounted here");
+    const int rc = QProcess::execute(
+        QStringLiteral("mount"), { QStringLiteral("-t"), QStringLiteral("tmpfs"), QStringLiteral("-o"), options,
+                                     QStringLiteral("tmpfs"), dir });
+    return rc == 0 ? QString() : QStringLiteral("mount -t tmpfs failed (exit %1)").arg(rc);
+}
+
+void unmount(const QString &dir)
+{
+    QProcess::execute(QStringLiteral("umount"), { dir });
+}
+
+} // namespace
+
+class TestLocalStore : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void init() { QVERIFY(m_dir.isValid()); }
+
+    void newStoreIsCurrentWalAndKeepsEntriesAcrossReopen()
+    {
+        const QString path = m_dir.filePath(QStringLiteral("new/sub/fleet-console.sqlite"));
+        {
+            LocalStore store;
+            const Status opened = store.open(path); // creates the folders too
+            QVERIFY2(opened, qPrintable(opened.error()));
+            QCOMPARE(store.schemaVersion(), LocalStore::kSchemaVersion);
+            const Result<qint64> a = store.appendJournal(entry(QStringLiteral("provision 4 in eu-west")));
+            QVERIFY2(a, qPrintable(a.error()));
+            QVERIFY(store.appendJournal(entry(QStringLiteral("drain eu-central"))));
+            QVERIFY(store.setJournalOutcome(a.value(), QStringLiteral("succeeded")));
+            QVERIFY(!store.setJournalOutcome(9999, QStringLiteral("x")));
+            QVERIFY(QFile::exists(path + QStringLiteral("-wal"))); // the WAL journal
+        }
+        LocalStore again;
+        QVERIFY(again.open(path));
+        const auto journal = again.journal();
+        QVERIFY(journal);
+        QCOMPARE(journal.value().size(), 2);
+        QCOMPARE(journal.value()[0].summary, QStringLiteral("provision 4 in eu-west"));
+        QCOMPARE(journal.value()[0].outcome, QStringLiteral("succeeded"));
+        QCOMPARE(journal.value()[1].outcome, QStringLiteral("pending"));
+        QVERIFY(journal.value()[0].atMs > 0);
+        QCOMPARE(again.journal(1).value().size(), 1);
+        QCOMPARE(again.journal(1).value()[0].summary, QStringLiteral("drain eu-central")); // the newest
+    }
+
+    void migratesAnOlderSchemaKeepingItsRows()
+    {
+        // A file as schema 1 left it: the journal with a row, no outbox.
+        const QString path = m_dir.filePath(QStringLiteral("v1.sqlite"));
+        rawSql(path,
+            { QStringLiteral("CREATE TABLE journal (id INTEGER PRIMARY KEY AUTOINCREMENT, at_ms INTEGER NOT NULL, "
+                             "kind TEXT NOT NULL, actor TEXT NOT NULL, target TEXT NOT NULL, summary TEXT NOT NULL, "
+                             "payload BLOB, outcome TEXT NOT NULL)"),
+                QStringLiteral("CREATE INDEX journal_at ON journal(at_ms)"),
+                QStringLiteral("INSERT INTO journal (at_ms, kind, actor, target, summary, payload, outcome) VALUES "
+                               "(1762938780000, 'provision', 'ana', 'eu-west', 'from version 1', '{}', 'succeeded')"),
+                QStringLiteral("PRAGMA user_version = 1") });
+        LocalStore store;
+        const Status opened = store.open(path);
+        QVERIFY2(opened, qPrintable(opened.error()));
+        QCOMPARE(store.schemaVersion(), 2);
+        QCOMPARE(store.journal().value().size(), 1);
+        QCOMPARE(store.journal().value()[0].summary, QStringLiteral("from version 1"));
+        store.close();
+        rawSql(path, { QStringLiteral("INSERT INTO outbox (created_ms, idempotency_key, payload, state) VALUES "
+                                      "(1, 'k', '{}', 'queued')") }); // the table migration 2 made
+    }
+
+    void refusesANewerSchemaAndLeavesTheFileAlone()
+    {
+        const QString path = m_dir.filePath(QStringLiteral("newer.sqlite"));
+        rawSql(path, { QStringLiteral("CREATE TABLE future (x)"), QStringLiteral("PRAGMA user_version = 99") });
+        const QByteArray before = digest(path);
+        LocalStore store;
+        const Status opened = store.open(path);
+        QVERIFY(!opened);
+        QVERIFY2(opened.error().contains(QLatin1String("newer Fleet Console")), qPrintable(opened.error()));
+        QVERIFY2(opened.error().contains(QLatin1String("99")), qPrintable(opened.error()));
+        QVERIFY(!store.isOpen());
+        QCOMPARE(digest(path), before);
+        QVERIFY(!store.appendJournal(entry(QStringLiteral("x")))); // and nothing is written anywhere
+    }
+
+    void refusesACorruptFileAndLeavesItAlone()
+    {
+        const QString path = m_dir.filePath(QStringLiteral("corrupt.sqlite"));
+        {
+            QFile f(path);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            QByteArray junk(8192, '\0');
+            for (int i = 0; i < junk.size(); ++i)
+                junk[i] = char((i * 7919) % 251);
+            f.write(junk);
+        }
+        const QByteArray before = digest(path);
+        LocalStore store;
+        const Status opened = store.open(path);
+        QVERIFY(!opened);
+        QVERIFY2(opened.error().contains(QLatin1String("damaged or is not a database")), qPrintable(opened.error()));
+        QVERIFY2(opened.error().contains(QLatin1String("move it aside")), qPrintable(opened.error()));
+        QCOMPARE(digest(path), before);
+    }
+
+    void readOnlyFolderIsExplained()
+    {
+        const QString dir = m_dir.filePath(QStringLiteral("ro"));
+        QVERIFY(QDir().mkpath(dir));
+        // Root ignores permission bits, so a read-only mount makes the folder really read-only; without root, the
+        // permission bits do.
+        const QString why = mountTmpfs(dir, QStringLiteral("ro,size=64k"));
+        if (!why.isEmpty())
+            QVERIFY(QFile::setPermissions(dir, QFile::ReadOwner | QFile::ExeOwner));
+        LocalStore store;
+        const Status opened = store.open(QDir(dir).filePath(QStringLiteral("fleet-console.sqlite")));
+        if (why.isEmpty())
+            unmount(dir);
+        else
+            QFile::setPermissions(dir, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
+        QVERIFY(!opened);
+        QVERIFY2(opened.error().contains(QLatin1String("read-only")), qPrintable(opened.error()));
+        QVERIFY2(opened.error().contains(QLatin1String("FLEET_CONSOLE_DATA")), qPrintable(opened.error()));
+    }
+
+    void fullDiskLosesNothingAlreadyStored()
+    {
+        const QString dir = m_dir.filePath(QStringLiteral("small"));
+        QVERIFY(QDir().mkpath(dir));
+        if (const QString why = mountTmpfs(dir, QStringLiteral("size=256k")); !why.isEmpty())
+            QSKIP(qPrintable(QStringLiteral("full disk not tested: %1").arg(why)));
+        const QString path = QDir(dir).filePath(QStringLiteral("fleet-console.sqlite"));
+        int stored = 0;
+        QString failure;
+        {
+            LocalStore store;
+            QString reported;
+            connect(&store, &LocalStore::writeFailed, this, [&](const QString &m) { reported = m; });
+            QVERIFY(store.open(path));
+            const QByteArray payload(4096, 'x');
+            for (int i = 0; i < 200 && failure.isEmpty(); ++i) {
+                const Result<qint64> r = store.appendJournal(entry(QStringLiteral("entry %1").arg(i), payload));
+                if (r)
+                    ++stored;
+                else
+                    failure = r.error();
+            }
+            QCOMPARE(reported, failure); // the banner hears of it too
+        }
+        QVERIFY2(!failure.isEmpty(), "a 256 KB disk should fill up");
+        QVERIFY2(failure.contains(QLatin1String("disk is full")), qPrintable(failure));
+        QVERIFY2(failure.contains(QLatin1String("Nothing already stored was lost")), qPrintable(failure));
+        QVERIFY(stored > 5);
+        // Free the space the WAL used, as a user freeing disk would, and read back: every entry before the failure.
+        LocalStore again;
+        const Status reopened = again.open(path);
+        QList<LocalStore::JournalEntry> journal;
+        if (reopened)
+            journal = again.journal(1000).value();
+        again.close();
+        unmount(dir);
+        QVERIFY2(reopened, qPrintable(reopened.error()));
+        QCOMPARE(journal.size(), stored);
+        QCOMPARE(journal.last().summary, QStringLiteral("entry %1").arg(stored - 1));
+    }
+
+private:
+    QTemporaryDir m_dir;
+};
+
+QTEST_GUILESS_MAIN(TestLocalStore)
+#include "tst_localstore.moc"
