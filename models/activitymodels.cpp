@@ -11,6 +11,8 @@ OperationModel::OperationModel(FleetStore *store, QObject *parent)
     connect(store, &FleetStore::operationsAboutToBeInserted, this, [this](int f, int l) { beginInsertRows({}, f, l); });
     connect(store, &FleetStore::operationsInserted, this, [this] { endInsertRows(); });
     connect(store, &FleetStore::operationsAboutToBeReset, this, [this] { beginResetModel(); });
+    connect(store, &FleetStore::operationsAboutToBeRemoved, this, [this](int f, int l) { beginRemoveRows({}, f, l); });
+    connect(store, &FleetStore::operationsRemoved, this, [this] { endRemoveRows(); });
     connect(store, &FleetStore::operationsReset, this, [this] { endResetModel(); });
     connect(store, &FleetStore::operationsChanged, this, [this](const FleetStore::Ranges &ranges) {
         for (const auto &[first, last] : ranges)

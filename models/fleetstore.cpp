@@ -31,9 +31,9 @@ bool sameRegion(const Region &a, const Region &b)
 
 FleetStore::FleetStore(QObject *parent, int historySeconds, int auditCapacity)
     : QObject(parent)
-    , m_auditCapacity(std::max(auditCapacity, 1))
     , m_history(historySeconds)
 {
+    m_retention.auditEntries = std::max(auditCapacity, 1);
     qRegisterMetaType<fleet::FleetStore::Ranges>();
     m_frame.setSingleShot(true);
     m_frame.setInterval(16); // one update per frame at 60 Hz
@@ -118,6 +118,80 @@ void FleetStore::flush()
         m_healthDirty = false;
         Q_EMIT healthChanged(m_history.latestSecond());
     }
+    const qint64 now = fleetNowMs();
+    if (now - m_lastPruneMs >= 1000 || int(m_audit.size()) > m_retention.auditEntries)
+        prune();
+}
+
+qint64 FleetStore::fleetNowMs() const
+{
+    return std::max(m_serverTime, m_history.latestSecond() * 1000);
+}
+
+void FleetStore::setRetention(const RetentionLimits &limits)
+{
+    m_retention = limits;
+    m_retention.auditEntries = std::max(limits.auditEntries, 1);
+    m_retention.finishedOperations = std::max(limits.finishedOperations, 0);
+    prune();
+}
+
+void FleetStore::prune()
+{
+    const qint64 now = fleetNowMs();
+    m_lastPruneMs = now;
+    // Audit entries arrive oldest first: what goes is always a block at the front.
+    std::size_t drop = m_audit.size() > std::size_t(m_retention.auditEntries)
+        ? m_audit.size() - std::size_t(m_retention.auditEntries)
+        : 0;
+    while (drop < m_audit.size() && now > 0 && m_audit[drop].time > 0
+        && now - m_audit[drop].time > m_retention.auditAgeMs)
+        ++drop;
+    if (drop > 0) {
+        Q_EMIT auditAboutToBeRemoved(0, int(drop) - 1);
+        m_audit.erase(m_audit.begin(), m_audit.begin() + qsizetype(drop));
+        Q_EMIT auditRemoved();
+    }
+
+    // Finished operations past their age, then the oldest finished beyond the count. In flight: always kept.
+    std::vector<char> remove(m_operations.size(), 0);
+    int finished = 0;
+    for (const Operation &op : m_operations)
+        finished += isTerminal(op.state) ? 1 : 0;
+    int excess = finished - m_retention.finishedOperations;
+    for (std::size_t i = 0; i < m_operations.size(); ++i) {
+        const Operation &op = m_operations[i];
+        if (!isTerminal(op.state))
+            continue;
+        const qint64 doneAt = op.finishedAt ? op.finishedAt : op.createdAt;
+        if (excess > 0 || (now > 0 && doneAt > 0 && now - doneAt > m_retention.finishedOperationAgeMs)) {
+            remove[i] = 1;
+            --excess;
+        }
+    }
+    if (std::find(remove.begin(), remove.end(), 1) == remove.end())
+        return;
+    // Pending per-row changes refer to rows about to move: send them first.
+    if (auto r = takeRanges(m_dirtyOperations, m_operationDirty); !r.empty())
+        Q_EMIT operationsChanged(r);
+    // Remove in contiguous blocks, last block first, so earlier rows keep their numbers while signalling.
+    for (int last = int(m_operations.size()) - 1; last >= 0;) {
+        if (!remove[std::size_t(last)]) {
+            --last;
+            continue;
+        }
+        int first = last;
+        while (first > 0 && remove[std::size_t(first - 1)])
+            --first;
+        Q_EMIT operationsAboutToBeRemoved(first, last);
+        m_operations.erase(m_operations.begin() + first, m_operations.begin() + last + 1);
+        Q_EMIT operationsRemoved();
+        last = first - 1;
+    }
+    m_operationRow.clear();
+    for (std::size_t i = 0; i < m_operations.size(); ++i)
+        m_operationRow.insert(m_operations[i].id, int(i));
+    m_operationDirty.assign(m_operations.size(), 0);
 }
 
 void FleetStore::markHealthChanged()
@@ -337,7 +411,7 @@ void FleetStore::upsertOperation(const Operation &operation)
 
 void FleetStore::appendAudit(const AuditEntry &entry)
 {
-    if (int(m_audit.size()) >= m_auditCapacity) {
+    if (int(m_audit.size()) >= m_retention.auditEntries) {
         Q_EMIT auditAboutToBeRemoved(0, 0); // bounded: the oldest entry goes
         m_audit.pop_front();
         Q_EMIT auditRemoved();

@@ -15,6 +15,16 @@ namespace fleet {
 
 class FleetConnection;
 
+// How much finished activity the store keeps, so that a console running for days stays bounded. Operations in
+// flight are always kept; finished ones and audit entries leave by count and by age (fleet time).
+struct RetentionLimits
+{
+    int finishedOperations = 2000;
+    qint64 finishedOperationAgeMs = 24 * 3600 * 1000LL;
+    int auditEntries = 10000;
+    qint64 auditAgeMs = 24 * 3600 * 1000LL;
+};
+
 // The console's single source of truth: the fleet as of event `sequence()`, fed by a snapshot and then event
 // deltas, plus the health history. Membership changes are signalled at once (about-to / done pairs, in ranges);
 // changes to existing rows are coalesced and signalled once per frame as contiguous row ranges. Qt Core only:
@@ -37,6 +47,10 @@ public:
     // snapshot is a first load again.
     void clear();
     void markHealthChanged(); // the timeline changed outside applyEvent (a backfill): tell the models
+
+    void setRetention(const RetentionLimits &limits);
+    const RetentionLimits &retention() const { return m_retention; }
+    void prune(); // applies the retention limits now (flush() does it too, at most once a fleet second)
 
     bool isLoaded() const { return m_loaded; }
     qint64 sequence() const { return m_sequence; }
@@ -70,6 +84,8 @@ Q_SIGNALS:
     void operationsChanged(const fleet::FleetStore::Ranges &rows);
     void operationsAboutToBeReset();
     void operationsReset();
+    void operationsAboutToBeRemoved(int first, int last);
+    void operationsRemoved();
 
     void auditAboutToBeInserted(int first, int last);
     void auditInserted();
@@ -91,6 +107,7 @@ private:
     void scheduleFlush();
     static Ranges takeRanges(std::vector<int> &rows, std::vector<char> &flags);
     void rebuildWorkerIndex();
+    qint64 fleetNowMs() const;
 
     std::vector<Worker> m_workers;
     QHash<QString, int> m_workerRow;
@@ -98,7 +115,8 @@ private:
     std::vector<Operation> m_operations;
     QHash<QString, int> m_operationRow;
     std::deque<AuditEntry> m_audit;
-    int m_auditCapacity;
+    RetentionLimits m_retention;
+    qint64 m_lastPruneMs = 0;
     HealthTimeline m_history;
     qint64 m_sequence = 0;
     qint64 m_serverTime = 0;

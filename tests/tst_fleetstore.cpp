@@ -128,6 +128,7 @@ private Q_SLOTS:
     void regionVerdictsFollowTheIncident();
     void workerFilterAndSort();
     void auditIsBounded();
+    void finishedActivityLeavesByCountAndAge();
     void liveOverTheNetwork();
     void historyBackfilledOnConnect();
 };
@@ -362,6 +363,63 @@ void TestFleetStore::auditIsBounded()
     QCOMPARE(audit.rowCount(), 3);
     QCOMPARE(audit.index(0, 0).data(AuditModel::IdRole).toString(), QStringLiteral("au-8"));
     QCOMPARE(audit.index(2, 0).data(AuditModel::IdRole).toString(), QStringLiteral("au-10"));
+}
+
+void TestFleetStore::finishedActivityLeavesByCountAndAge()
+{
+    // Days of running: finished operations and audit entries beyond the limits leave; in-flight ones never do.
+    FleetStore store;
+    OperationModel operations(&store);
+    AuditModel audit(&store);
+    QAbstractItemModelTester opTester(&operations, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QAbstractItemModelTester auditTester(&audit, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    const qint64 hour = 3600 * 1000LL;
+    const qint64 now = 1'762'938'780'000;
+    Snapshot snap;
+    snap.sequence = 1;
+    snap.time = now;
+    for (int i = 0; i < 12; ++i) {
+        Operation op;
+        op.id = QStringLiteral("op-%1").arg(i);
+        op.createdAt = now - (30 - i) * hour;
+        // Every third one is still running; the others finished an hour after they were made.
+        op.state = i % 3 == 0 ? OperationState::Running : OperationState::Succeeded;
+        op.finishedAt = op.state == OperationState::Running ? 0 : op.createdAt + hour;
+        snap.operations.push_back(op);
+    }
+    store.applySnapshot(snap);
+    for (int i = 0; i < 10; ++i) {
+        AuditEntry e;
+        e.id = QStringLiteral("au-%1").arg(i);
+        e.time = now - (28 - 3 * i) * hour; // au-0..au-1 are older than a day
+        FleetEvent ev;
+        ev.id = 2 + i;
+        ev.type = QStringLiteral("audit");
+        ev.payload = e;
+        store.applyEvent(ev);
+    }
+    RetentionLimits limits;
+    limits.finishedOperations = 3;
+    limits.finishedOperationAgeMs = 24 * hour;
+    limits.auditEntries = 6;
+    limits.auditAgeMs = 24 * hour;
+    store.setRetention(limits);
+
+    // Running: op-0, 3, 6, 9 (kept whatever their age). Finished more than a day ago: op-1, 2, 4. Of the finished
+    // rest (5, 7, 8, 10, 11), the count keeps the newest three.
+    QStringList kept;
+    for (const Operation &op : store.operations())
+        kept << op.id;
+    QCOMPARE(kept,
+        QStringList({ QStringLiteral("op-0"), QStringLiteral("op-3"), QStringLiteral("op-6"), QStringLiteral("op-8"),
+            QStringLiteral("op-9"), QStringLiteral("op-10"), QStringLiteral("op-11") }));
+    QCOMPARE(operations.rowCount(), 7);
+    for (int row = 0; row < int(store.operations().size()); ++row)
+        QCOMPARE(store.operationRow(store.operations()[std::size_t(row)].id), row);
+    // Audit: the two older than a day leave, then the count keeps the newest six.
+    QCOMPARE(audit.rowCount(), 6);
+    QCOMPARE(audit.index(0, 0).data(AuditModel::IdRole).toString(), QStringLiteral("au-4"));
+    QCOMPARE(audit.index(5, 0).data(AuditModel::IdRole).toString(), QStringLiteral("au-9"));
 }
 
 void TestFleetStore::liveOverTheNetwork()

@@ -159,6 +159,7 @@ ChartPanel::ChartPanel(FleetStore *store, ChartTimeWindow *window, QWidget *pare
         connect(store, &FleetStore::operationsInserted, this, [this] { m_markersDirty = true; });
         connect(store, &FleetStore::operationsReset, this, [this] { m_markersDirty = true; });
         connect(store, &FleetStore::operationsChanged, this, [this] { m_markersDirty = true; });
+        connect(store, &FleetStore::operationsRemoved, this, [this] { m_markersDirty = true; });
     }
     // Charts redraw at most four times a second: data arrives every second at most in real time, and more often
     // only in a sped-up demo where four frames a second still reads as live.
