@@ -1,96 +1,99 @@
 #include "fleettypes.h"
 
+#include "wirenames.h"
+
 namespace fleet {
 
 namespace {
 
-template <typename Enum, std::size_t N> QStringView nameOf(const std::array<QStringView, N> &names, Enum value)
+// The UTF-16 spellings, made once from the one table in wirenames.h.
+template <typename Enum> const auto &names()
 {
-    const auto i = static_cast<std::size_t>(value);
-    return i < N ? names[i] : QStringView(u"unknown");
+    static const auto table = [] {
+        std::array<QString, kWireNames<Enum>.size()> out;
+        for (std::size_t i = 0; i < out.size(); ++i)
+            out[i] = QString::fromLatin1(kWireNames<Enum>[i].data(), qsizetype(kWireNames<Enum>[i].size()));
+        return out;
+    }();
+    return table;
 }
 
-template <typename Enum, std::size_t N>
-std::optional<Enum> lookup(const std::array<QStringView, N> &names, QStringView text)
+template <typename Enum> QStringView nameOf(Enum value)
 {
-    for (std::size_t i = 0; i < N; ++i) {
-        if (names[i] == text)
+    const auto &n = names<Enum>();
+    const auto i = static_cast<std::size_t>(value);
+    return i < n.size() ? QStringView(n[i]) : QStringView(u"unknown");
+}
+
+template <typename Enum> std::optional<Enum> lookup(QStringView text)
+{
+    const auto &n = names<Enum>();
+    for (std::size_t i = 0; i < n.size(); ++i) {
+        if (n[i] == text)
             return static_cast<Enum>(i);
     }
     return std::nullopt;
 }
 
-constexpr std::array<QStringView, kArchCount> kArchNames { u"amd64", u"aarch64", u"armv7hf" };
-constexpr std::array<QStringView, kWorkerStateCount> kWorkerStateNames { u"provisioning", u"idle", u"busy", u"draining",
-    u"offline", u"terminated" };
-constexpr std::array<QStringView, 3> kDispatchNames { u"active", u"draining", u"drained" };
-constexpr std::array<QStringView, kFailureReasonCount> kFailureNames { u"ETIMEDOUT", u"ECONNRESET", u"EHOSTUNREACH",
-    u"build_error" };
-constexpr std::array<QStringView, 4> kOperationTypeNames { u"provision", u"drain_worker", u"drain_region",
-    u"resume_region" };
-constexpr std::array<QStringView, 5> kOperationStateNames { u"pending", u"running", u"succeeded", u"failed",
-    u"cancelled" };
-constexpr std::array<QStringView, 3> kRoleNames { u"viewer", u"operator", u"admin" };
-
 } // namespace
 
 QStringView wireName(Arch value)
 {
-    return nameOf(kArchNames, value);
+    return nameOf(value);
 }
 QStringView wireName(WorkerState value)
 {
-    return nameOf(kWorkerStateNames, value);
+    return nameOf(value);
 }
 QStringView wireName(DispatchState value)
 {
-    return nameOf(kDispatchNames, value);
+    return nameOf(value);
 }
 QStringView wireName(FailureReason value)
 {
-    return nameOf(kFailureNames, value);
+    return nameOf(value);
 }
 QStringView wireName(OperationType value)
 {
-    return nameOf(kOperationTypeNames, value);
+    return nameOf(value);
 }
 QStringView wireName(OperationState value)
 {
-    return nameOf(kOperationStateNames, value);
+    return nameOf(value);
 }
 QStringView wireName(Role value)
 {
-    return nameOf(kRoleNames, value);
+    return nameOf(value);
 }
 
 std::optional<Arch> archFromString(QStringView text)
 {
-    return lookup<Arch>(kArchNames, text);
+    return lookup<Arch>(text);
 }
 std::optional<WorkerState> workerStateFromString(QStringView text)
 {
-    return lookup<WorkerState>(kWorkerStateNames, text);
+    return lookup<WorkerState>(text);
 }
 std::optional<DispatchState> dispatchStateFromString(QStringView text)
 {
-    return lookup<DispatchState>(kDispatchNames, text);
+    return lookup<DispatchState>(text);
 }
 std::optional<FailureReason> failureReasonFromString(QStringView text)
 {
-    return lookup<FailureReason>(kFailureNames, text);
+    return lookup<FailureReason>(text);
 }
 std::optional<Role> roleFromString(QStringView text)
 {
-    return lookup<Role>(kRoleNames, text);
+    return lookup<Role>(text);
 }
 
 std::optional<OperationType> operationTypeFromString(QStringView text)
 {
-    return lookup<OperationType>(kOperationTypeNames, text);
+    return lookup<OperationType>(text);
 }
 std::optional<OperationState> operationStateFromString(QStringView text)
 {
-    return lookup<OperationState>(kOperationStateNames, text);
+    return lookup<OperationState>(text);
 }
 
 bool isTerminal(OperationState state)

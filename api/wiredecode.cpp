@@ -1,4 +1,5 @@
 #include "wiredecode.h"
+#include "wirenames.h"
 
 #include "isotime.h"
 
@@ -154,22 +155,8 @@ std::optional<qint64> parseTime(std::string_view s, DateCache &cache)
     return parseIsoUtc(QString::fromUtf8(s.data(), qsizetype(s.size())));
 }
 
-// Wire spellings as UTF-8, in enum order, for comparing without converting to UTF-16.
-template <typename Enum> constexpr auto kNames = std::array<std::string_view, 0> {};
-template <> constexpr auto kNames<Arch> = std::array { "amd64"sv, "aarch64"sv, "armv7hf"sv };
-template <>
-constexpr auto kNames<WorkerState> = std::array { "provisioning"sv, "idle"sv, "busy"sv, "draining"sv, "offline"sv,
-    "terminated"sv };
-template <> constexpr auto kNames<DispatchState> = std::array { "active"sv, "draining"sv, "drained"sv };
-template <>
-constexpr auto kNames<OperationType> = std::array { "provision"sv, "drain_worker"sv, "drain_region"sv,
-    "resume_region"sv };
-template <>
-constexpr auto kNames<OperationState> = std::array { "pending"sv, "running"sv, "succeeded"sv, "failed"sv,
-    "cancelled"sv };
-template <> constexpr auto kNames<Role> = std::array { "viewer"sv, "operator"sv, "admin"sv };
-template <>
-constexpr auto kNames<FailureReason> = std::array { "ETIMEDOUT"sv, "ECONNRESET"sv, "EHOSTUNREACH"sv, "build_error"sv };
+// Wire spellings as UTF-8 (wirenames.h), compared without converting to UTF-16.
+template <typename Enum> constexpr const auto &kNames = kWireNames<Enum>;
 
 template <typename Enum> Q_ALWAYS_INLINE std::optional<Enum> enumFromUtf8(std::string_view text)
 {
@@ -494,9 +481,8 @@ struct WireDecoder::Private
     // ---- types ----
     void counts(const sj::dom::element &v, WorkerCounts &c)
     {
-        static constexpr std::array<std::string_view, 6> f { "provisioning"sv, "idle"sv, "busy"sv, "draining"sv,
-            "offline"sv, "terminated"sv };
-        object(v, f, all(6), nullptr, [&](std::size_t i, const sj::dom::element &e) { c[i] = int(integer(e)); });
+        const auto &f = kWireNames<WorkerState>;
+        object(v, f, all(f.size()), nullptr, [&](std::size_t i, const sj::dom::element &e) { c[i] = int(integer(e)); });
     }
 
     void failures(const sj::dom::element &v, FailureCounts &c, QMap<QString, QString> *unknown, const char *prefix)

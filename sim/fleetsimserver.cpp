@@ -7,6 +7,8 @@
 #include <QFile>
 #include <QHttpServer>
 #include <QHttpServerResponder>
+
+#include "httpexchange.h"
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QLoggingCategory>
@@ -54,12 +56,13 @@ struct FleetSimServer::Route
 
 struct FleetSimServer::Stream
 {
-    explicit Stream(QHttpServerResponder &&r)
-        : responder(std::move(r))
+    explicit Stream(std::unique_ptr<HttpExchange> e)
+        : exchangePtr(std::move(e))
+        , exchange(*exchangePtr)
     {
     }
-    QHttpServerResponder responder;
-    QPointer<QTcpSocket> socket;
+    std::unique_ptr<HttpExchange> exchangePtr;
+    HttpExchange &exchange;
     qint64 lastSent = 0;
     QString who;
 };
@@ -77,11 +80,6 @@ QByteArray problemBody(int status, const QString &slug, const QString &title, co
     o.insert(QStringLiteral("detail"), detail);
     o.insert(QStringLiteral("instance"), instance);
     return QJsonDocument(o).toJson(QJsonDocument::Compact);
-}
-
-QHttpServerResponder::StatusCode statusCode(int status)
-{
-    return static_cast<QHttpServerResponder::StatusCode>(status);
 }
 
 std::optional<qint64> parseTimeParam(const QString &text, qint64 now)
@@ -283,7 +281,7 @@ void FleetSimServer::setSpeed(double speed)
 
 int FleetSimServer::streamCount() const
 {
-    return int(std::count_if(m_streams.begin(), m_streams.end(), [](const auto &s) { return !s->socket.isNull(); }));
+    return int(std::count_if(m_streams.begin(), m_streams.end(), [](const auto &s) { return s->exchange.isConnected(); }));
 }
 
 void FleetSimServer::tick()
@@ -316,6 +314,8 @@ void FleetSimServer::tick()
 
 void FleetSimServer::handle(const QHttpServerRequest &request, QHttpServerResponder &&responder)
 {
+    auto exchangePtr = std::make_unique<HttpExchange>(std::move(responder));
+    HttpExchange &exchange = *exchangePtr;
     ++m_requests;
     Call call;
     call.request = &request;
@@ -327,7 +327,7 @@ void FleetSimServer::handle(const QHttpServerRequest &request, QHttpServerRespon
         Reply r;
         r.contentType = QByteArrayLiteral("text/plain");
         r.body = QByteArrayLiteral("ok\n");
-        return send(responder, r);
+        return send(exchange, r);
     }
 
     const bool simControl = call.path.startsWith(QLatin1String("/v1/sim/"));
@@ -341,7 +341,7 @@ void FleetSimServer::handle(const QHttpServerRequest &request, QHttpServerRespon
             call.path);
         if (fault.retryAfterSeconds > 0)
             r.headers.emplace_back("Retry-After", QByteArray::number(fault.retryAfterSeconds));
-        return send(responder, r);
+        return send(exchange, r);
     }
 
     // Authentication before routing, so that an unauthenticated caller learns nothing about paths.
@@ -353,7 +353,7 @@ void FleetSimServer::handle(const QHttpServerRequest &request, QHttpServerRespon
         Reply r = makeProblem(401, QStringLiteral("unauthenticated"), QStringLiteral("Authentication required"),
             QStringLiteral("Send an API token as \"Authorization: Bearer <token>\"."), call.path);
         r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"fleet-api\"");
-        return send(responder, r);
+        return send(exchange, r);
     }
     const auto who = m_access.identify(token);
     if (!who) {
@@ -362,7 +362,7 @@ void FleetSimServer::handle(const QHttpServerRequest &request, QHttpServerRespon
                 "The bearer token is not known to this server. Check the token, or ask an admin for a new one."),
             call.path);
         r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"fleet-api\", error=\"invalid_token\"");
-        return send(responder, r);
+        return send(exchange, r);
     }
     call.who = *who;
     if (!isStream) {
@@ -371,7 +371,7 @@ void FleetSimServer::handle(const QHttpServerRequest &request, QHttpServerRespon
                 QStringLiteral("This token sent more requests than the server allows; retry after %1 s.").arg(wait),
                 call.path);
             r.headers.emplace_back("Retry-After", QByteArray::number(wait));
-            return send(responder, r);
+            return send(exchange, r);
         }
     }
 
@@ -406,9 +406,9 @@ void FleetSimServer::handle(const QHttpServerRequest &request, QHttpServerRespon
             Reply r = makeProblem(405, QStringLiteral("method-not-allowed"), QStringLiteral("Method not allowed"),
                 QStringLiteral("%1 accepts %2.").arg(call.path, allowed.join(QLatin1String(", "))), call.path);
             r.headers.emplace_back("Allow", allowed.join(QLatin1String(", ")).toLatin1());
-            return send(responder, r);
+            return send(exchange, r);
         }
-        return send(responder,
+        return send(exchange,
             makeProblem(404, QStringLiteral("not-found"), QStringLiteral("Not found"),
                 QStringLiteral("There is no endpoint at %1. See docs/fleet-api.md for the paths.").arg(call.path),
                 call.path));
@@ -424,7 +424,7 @@ void FleetSimServer::handle(const QHttpServerRequest &request, QHttpServerRespon
             entry.detail = QStringLiteral("Forbidden: needs the %1 role").arg(wireName(route->role));
             m_sim->recordAudit(entry);
         }
-        return send(responder,
+        return send(exchange,
             makeProblem(403, QStringLiteral("forbidden"), QStringLiteral("Forbidden"),
                 QStringLiteral("This needs the %1 role; the token of %2 has the %3 role. Ask an admin for access, or "
                                "use a token with that role.")
@@ -432,7 +432,7 @@ void FleetSimServer::handle(const QHttpServerRequest &request, QHttpServerRespon
                 call.path));
     }
     if (request.body().size() > m_options.maxBodyBytes) {
-        return send(responder,
+        return send(exchange,
             makeProblem(413, QStringLiteral("body-too-large"), QStringLiteral("Request body too large"),
                 QStringLiteral("The request body has %1 bytes; the limit is %2.")
                     .arg(request.body().size())
@@ -440,7 +440,7 @@ void FleetSimServer::handle(const QHttpServerRequest &request, QHttpServerRespon
                 call.path));
     }
     if (isStream)
-        return openStream(call, std::move(responder));
+        return openStream(call, std::move(exchangePtr));
 
     Reply reply = (this->*route->handler)(call);
     if (simControl)
@@ -457,44 +457,33 @@ void FleetSimServer::handle(const QHttpServerRequest &request, QHttpServerRespon
                 = QByteArrayLiteral(R"({"id":42,"items":"many","workers":{"state":7},"regions":null,"sequence":"x"})");
     }
     if (fault.kind == FaultInjector::Kind::Stall) {
-        auto held = std::make_shared<QHttpServerResponder>(std::move(responder));
-        QPointer<QTcpSocket> socket = held->socket();
-        QTimer::singleShot(fault.delayMs, this, [this, held, socket, reply]() {
-            if (socket && socket->isOpen() && socket->state() == QAbstractSocket::ConnectedState)
+        std::shared_ptr<HttpExchange> held = std::move(exchangePtr);
+        QTimer::singleShot(fault.delayMs, this, [this, held, reply]() {
+            if (held->isConnected())
                 send(*held, reply);
         });
         return;
     }
-    send(responder, reply);
+    send(exchange, reply);
 }
 
-void FleetSimServer::send(QHttpServerResponder &responder, const Reply &reply)
+void FleetSimServer::send(HttpExchange &exchange, const Reply &reply)
 {
-    QTcpSocket *socket = responder.socket();
-    if (!socket || !socket->isOpen())
-        return;
-    responder.writeStatusLine(statusCode(reply.status));
-    responder.writeHeader(QByteArrayLiteral("Content-Type"), reply.contentType);
-    responder.writeHeader(QByteArrayLiteral("Content-Length"), QByteArray::number(reply.body.size()));
-    responder.writeHeader(QByteArrayLiteral("Cache-Control"), QByteArrayLiteral("no-store"));
-    for (const auto &[name, value] : reply.headers)
-        responder.writeHeader(name, value);
-    responder.writeBody(reply.body);
+    exchange.send(reply.status, reply.contentType, reply.body, reply.headers);
 }
 
 // ---- event stream -------------------------------------------------------------------------------------------
 
-void FleetSimServer::openStream(const Call &call, QHttpServerResponder &&responder)
+void FleetSimServer::openStream(const Call &call, std::unique_ptr<HttpExchange> exchange)
 {
-    auto stream = std::make_unique<Stream>(std::move(responder));
-    stream->socket = stream->responder.socket();
+    auto stream = std::make_unique<Stream>(std::move(exchange));
     stream->who = call.who.name;
     Stream &s = *stream;
-    s.responder.writeStatusLine(QHttpServerResponder::StatusCode::Ok);
-    s.responder.writeHeader(QByteArrayLiteral("Content-Type"), QByteArrayLiteral("text/event-stream"));
-    s.responder.writeHeader(QByteArrayLiteral("Cache-Control"), QByteArrayLiteral("no-cache"));
-    s.responder.writeHeader(QByteArrayLiteral("Connection"), QByteArrayLiteral("close"));
-    s.responder.writeHeader(QByteArrayLiteral("X-Heartbeat-Interval-Ms"), QByteArray::number(m_options.heartbeatMs));
+    s.exchange.beginStream(200,
+        { { QByteArrayLiteral("Content-Type"), QByteArrayLiteral("text/event-stream") },
+            { QByteArrayLiteral("Cache-Control"), QByteArrayLiteral("no-cache") },
+            { QByteArrayLiteral("Connection"), QByteArrayLiteral("close") },
+            { QByteArrayLiteral("X-Heartbeat-Interval-Ms"), QByteArray::number(m_options.heartbeatMs) } });
 
     EventLog &log = m_sim->events();
     QByteArray first = QByteArrayLiteral("retry: 3000\n: fleet-sim event stream, heartbeat every ")
@@ -524,7 +513,7 @@ void FleetSimServer::openStream(const Call &call, QHttpServerResponder &&respond
             s.lastSent = log.lastId();
         }
     }
-    s.responder.writeBody(first);
+    s.exchange.write(first);
     qCInfo(lcSimHttp) << "event stream opened by" << s.who << "from event" << s.lastSent;
     m_streams.push_back(std::move(stream));
     flushStreams();
@@ -532,24 +521,22 @@ void FleetSimServer::openStream(const Call &call, QHttpServerResponder &&respond
 
 void FleetSimServer::writeToStream(Stream &stream, const QByteArray &chunk)
 {
-    if (!stream.socket || stream.socket->state() != QAbstractSocket::ConnectedState)
-        return;
-    stream.responder.writeBody(chunk);
+    stream.exchange.write(chunk);
 }
 
 void FleetSimServer::flushStreams()
 {
     std::erase_if(m_streams,
-        [](const auto &s) { return s->socket.isNull() || s->socket->state() != QAbstractSocket::ConnectedState; });
+        [](const auto &s) { return !s->exchange.isConnected(); });
     if (m_streams.empty() || m_faults.streamsStalled())
         return;
     const EventLog &log = m_sim->events();
     for (auto &stream : m_streams) {
         if (stream->lastSent >= log.lastId())
             continue;
-        if (stream->socket->bytesToWrite() > m_options.maxStreamBacklogBytes) {
+        if (stream->exchange.bytesToWrite() > m_options.maxStreamBacklogBytes) {
             qCWarning(lcSimHttp) << "closing the event stream of" << stream->who << "- it is too far behind";
-            stream->socket->disconnectFromHost();
+            stream->exchange.close();
             continue;
         }
         QByteArray chunk;
@@ -590,12 +577,10 @@ void FleetSimServer::heartbeat()
 void FleetSimServer::cutStreams(bool reset)
 {
     for (auto &stream : m_streams) {
-        if (!stream->socket)
-            continue;
         if (reset)
-            stream->socket->abort();
+            stream->exchange.abort();
         else
-            stream->socket->disconnectFromHost();
+            stream->exchange.close();
     }
     m_streams.clear();
 }

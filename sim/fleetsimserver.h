@@ -22,6 +22,8 @@ class QTcpSocket;
 
 namespace fleet::sim {
 
+class HttpExchange;
+
 struct ServerOptions
 {
     double speed = 1.0; // simulated seconds per real second; 0 pauses (use POST /v1/sim/advance)
@@ -70,8 +72,8 @@ private:
     struct Stream;
 
     void handle(const QHttpServerRequest &request, QHttpServerResponder &&responder);
-    void send(QHttpServerResponder &responder, const Reply &reply);
-    void openStream(const Call &call, QHttpServerResponder &&responder);
+    void send(HttpExchange &exchange, const Reply &reply);
+    void openStream(const Call &call, std::unique_ptr<HttpExchange> exchange);
     void writeToStream(Stream &stream, const QByteArray &chunk);
     void tick();
     void heartbeat();
