@@ -32,6 +32,8 @@ public:
     T &value() { return *m_value; }
     const T *operator->() const { return &*m_value; }
     T *operator->() { return &*m_value; }
+    const T &operator*() const { return *m_value; }
+    T &operator*() { return *m_value; }
     T take() { return std::move(*m_value); }
     const E &error() const { return m_error; }
 

@@ -68,8 +68,8 @@ int main(int argc, char **argv)
     QString error;
     QElapsedTimer simStart;
     simStart.start();
-    if (!sim.start(o, &error)) {
-        std::fprintf(stderr, "bench_console: %s\n", qPrintable(error));
+    if (const Status started = sim.start(o); !started) {
+        std::fprintf(stderr, "bench_console: %s\n", qPrintable(started.error()));
         return 1;
     }
     std::printf(

@@ -89,7 +89,7 @@ void inProcess(int workers)
 {
     std::printf("\n== In-process engine, %d workers (scenario upstream-packet-loss, seed 1) ==\n", workers);
     QString error;
-    auto scenario = Scenario::load(QStringLiteral("upstream-packet-loss"), &error);
+    auto scenario = Scenario::load(QStringLiteral("upstream-packet-loss"));
     SimulationOptions options;
     options.workers = workers;
     const ProcStats before = selfStats();

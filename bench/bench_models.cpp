@@ -68,7 +68,7 @@ int main(int argc, char **argv)
     Snapshot snapshot;
     {
         QString error;
-        auto scenario = sim::Scenario::load(QStringLiteral("upstream-packet-loss"), &error);
+        auto scenario = sim::Scenario::load(QStringLiteral("upstream-packet-loss"));
         sim::SimulationOptions options;
         options.workers = workerCount;
         sim::Simulation simulation(std::move(*scenario), options);

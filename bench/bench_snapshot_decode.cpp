@@ -33,7 +33,7 @@ using TimingApplication = HandlerTiming<QCoreApplication>;
 QByteArray snapshotBytes(int workers)
 {
     QString error;
-    auto scenario = sim::Scenario::load(QStringLiteral("upstream-packet-loss"), &error);
+    auto scenario = sim::Scenario::load(QStringLiteral("upstream-packet-loss"));
     sim::SimulationOptions options;
     options.workers = workers;
     sim::Simulation simulation(std::move(*scenario), options);

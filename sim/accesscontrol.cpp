@@ -9,17 +9,18 @@
 
 namespace fleet::sim {
 
-QString AccessControl::addTokenSpec(const QString &spec)
+Status AccessControl::addTokenSpec(const QString &spec)
 {
     const QStringList parts = spec.split(u':');
     const auto role = parts.isEmpty() ? std::nullopt : roleFromString(parts.first());
     if (parts.size() < 2 || parts.size() > 3 || !role || parts[1].isEmpty()) {
-        return QStringLiteral("--token expects ROLE:TOKEN or ROLE:TOKEN:NAME with ROLE viewer, operator or admin "
-                              "(got \"%1\")")
-            .arg(parts.isEmpty() ? QString() : parts.first() + QStringLiteral(":..."));
+        return Status::failure(
+            QStringLiteral("--token expects ROLE:TOKEN or ROLE:TOKEN:NAME with ROLE viewer, operator or admin "
+                           "(got \"%1\")")
+                .arg(parts.isEmpty() ? QString() : parts.first() + QStringLiteral(":...")));
     }
     addToken(parts[1], *role, parts.size() == 3 ? parts[2] : QString());
-    return {};
+    return Status::success();
 }
 
 void AccessControl::addToken(const QString &token, Role role, const QString &name)
@@ -31,26 +32,26 @@ void AccessControl::addToken(const QString &token, Role role, const QString &nam
     m_tokens.insert(token, id);
 }
 
-QString AccessControl::loadTokenFile(const QString &path)
+Status AccessControl::loadTokenFile(const QString &path)
 {
     QFile file(path);
     if (!file.open(QIODevice::ReadOnly))
-        return QStringLiteral("Cannot read token file %1: %2").arg(path, file.errorString());
+        return Status::failure(QStringLiteral("Cannot read token file %1: %2").arg(path, file.errorString()));
     const QJsonArray tokens = QJsonDocument::fromJson(file.readAll()).object().value(QLatin1String("tokens")).toArray();
     if (tokens.isEmpty())
-        return QStringLiteral("Token file %1 has no \"tokens\" array (see docs/fleet-sim.md)").arg(path);
+        return Status::failure(QStringLiteral("Token file %1 has no \"tokens\" array (see docs/fleet-sim.md)").arg(path));
     for (int i = 0; i < tokens.size(); ++i) {
         const QJsonObject o = tokens.at(i).toObject();
         const QString token = o.value(QLatin1String("token")).toString();
         const auto role = roleFromString(o.value(QLatin1String("role")).toString());
         if (token.isEmpty() || !role)
-            return QStringLiteral("Token file %1: tokens[%2] needs a non-empty \"token\" and a \"role\" of viewer, "
-                                  "operator or admin")
-                .arg(path)
-                .arg(i);
+            return Status::failure(QStringLiteral("Token file %1: tokens[%2] needs a non-empty \"token\" and a "
+                                                  "\"role\" of viewer, operator or admin")
+                                       .arg(path)
+                                       .arg(i));
         addToken(token, *role, o.value(QLatin1String("name")).toString());
     }
-    return {};
+    return Status::success();
 }
 
 void AccessControl::addDefaultTokens()

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "result.h"
+
 #include "fleettypes.h"
 
 #include <QElapsedTimer>
@@ -14,11 +16,11 @@ namespace fleet::sim {
 class AccessControl
 {
 public:
-    // "ROLE:TOKEN" or "ROLE:TOKEN:NAME"; returns an error sentence or an empty string.
-    QString addTokenSpec(const QString &spec);
+    // "ROLE:TOKEN" or "ROLE:TOKEN:NAME".
+    Status addTokenSpec(const QString &spec);
     void addToken(const QString &token, Role role, const QString &name);
     // JSON file: {"tokens": [{"token": "...", "role": "operator", "name": "alice"}]}
-    QString loadTokenFile(const QString &path);
+    Status loadTokenFile(const QString &path);
     void addDefaultTokens(); // view-secret, op-secret, admin-secret (documented in docs/fleet-sim.md)
     bool isEmpty() const { return m_tokens.isEmpty(); }
     QList<Identity> identities() const;

@@ -66,11 +66,11 @@ void installScriptedOperator(FleetSimServer *server)
 }
 
 
-bool EmbeddedSim::start(const Options &options, QString *error)
+Status EmbeddedSim::start(const Options &options)
 {
-    auto scenario = Scenario::load(options.scenario, error);
+    auto scenario = Scenario::load(options.scenario);
     if (!scenario)
-        return false;
+        return Status::failure(scenario.error());
     if (options.warmupSeconds >= 0)
         scenario->warmupSeconds = options.warmupSeconds;
     SimulationOptions simOptions;
@@ -95,7 +95,9 @@ bool EmbeddedSim::start(const Options &options, QString *error)
         m_context,
         [&] {
             m_server = new FleetSimServer(std::move(simulation), std::move(access), serverOptions);
-            m_port = m_server->listen(QHostAddress::LocalHost, options.port, &listenError);
+            const Result<quint16> listened = m_server->listen(QHostAddress::LocalHost, options.port);
+            m_port = listened ? listened.value() : 0;
+            listenError = listened ? QString() : listened.error();
             Simulation &s = m_server->simulation();
             if (options.scriptedOperator && s.scenario().name == QLatin1String("upstream-packet-loss"))
                 installScriptedOperator(m_server);
@@ -106,12 +108,7 @@ bool EmbeddedSim::start(const Options &options, QString *error)
                                 .arg(options.speed);
         },
         Qt::BlockingQueuedConnection);
-    if (m_port == 0) {
-        if (error)
-            *error = listenError;
-        return false;
-    }
-    return true;
+    return m_port == 0 ? Status::failure(listenError) : Status::success();
 }
 
 QUrl EmbeddedSim::url() const
@@ -128,14 +125,14 @@ void EmbeddedSim::stopServing()
     run([](FleetSimServer &server) { server.close(); });
 }
 
-bool EmbeddedSim::startAgain(QString *error)
+Status EmbeddedSim::startAgain()
 {
-    QString e;
-    quint16 port = 0;
-    run([&](FleetSimServer &server) { port = server.listen(QHostAddress::LocalHost, m_port, &e); });
-    if (port == 0 && error)
-        *error = e;
-    return port != 0;
+    Status result = Status::failure(QStringLiteral("fleet-sim is not running"));
+    run([&](FleetSimServer &server) {
+        const Result<quint16> listened = server.listen(QHostAddress::LocalHost, m_port);
+        result = listened ? Status::success() : Status::failure(listened.error());
+    });
+    return result;
 }
 
 void EmbeddedSim::run(const std::function<void(FleetSimServer &)> &call)

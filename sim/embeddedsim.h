@@ -1,5 +1,7 @@
 #pragma once
 
+#include "result.h"
+
 #include <QString>
 #include <QThread>
 #include <QUrl>
@@ -42,14 +44,14 @@ public:
     EmbeddedSim(const EmbeddedSim &) = delete;
     EmbeddedSim &operator=(const EmbeddedSim &) = delete;
 
-    // Loads the scenario, runs the warm-up and starts serving; false with *error on failure.
-    bool start(const Options &options, QString *error);
+    // Loads the scenario, runs the warm-up and starts serving.
+    Status start(const Options &options);
     quint16 port() const { return m_port; }
     QUrl url() const;
     QString description() const { return m_description; } // "upstream-packet-loss, 240 workers, 120x"
 
     void stopServing(); // as a crash would: stop listening, drop every stream
-    bool startAgain(QString *error); // listen again on the same port
+    Status startAgain(); // listen again on the same port
     // Runs `call` on the simulator's thread with the server, and waits for it.
     void run(const std::function<void(FleetSimServer &)> &call);
 

@@ -28,8 +28,9 @@ FaultInjector::FaultInjector()
     m_clock.start();
 }
 
-QString FaultInjector::add(const QJsonObject &spec, QString *error)
+Result<QString> FaultInjector::add(const QJsonObject &spec)
 {
+    using R = Result<QString>;
     Fault f;
     const QString type = spec.value(QLatin1String("type")).toString();
     if (type == QLatin1String("error"))
@@ -41,29 +42,25 @@ QString FaultInjector::add(const QJsonObject &spec, QString *error)
     else if (type == QLatin1String("stall_stream"))
         f.kind = Kind::StallStream;
     else {
-        *error = QStringLiteral("type must be one of error, stall, malformed, stall_stream, cut_streams, restart "
-                                "(got \"%1\")")
-                     .arg(type);
-        return {};
+        return R::failure(QStringLiteral("type must be one of error, stall, malformed, stall_stream, cut_streams, "
+                                         "restart (got \"%1\")")
+                              .arg(type));
     }
     f.match = spec.value(QLatin1String("match")).toString(QStringLiteral("/v1/"));
     const int count = spec.value(QLatin1String("count")).toInt(0);
     const int durationMs = spec.value(QLatin1String("duration_ms")).toInt(0);
     if (count < 0 || durationMs < 0) {
-        *error = QStringLiteral("count and duration_ms must not be negative");
-        return {};
+        return R::failure(QStringLiteral("count and duration_ms must not be negative"));
     }
     if (f.kind == Kind::StallStream && durationMs == 0) {
-        *error = QStringLiteral("stall_stream needs duration_ms");
-        return {};
+        return R::failure(QStringLiteral("stall_stream needs duration_ms"));
     }
     f.remaining = count > 0 ? count : (durationMs > 0 ? -1 : 1);
     f.untilMs = durationMs > 0 ? m_clock.elapsed() + durationMs : 0;
     f.decision.kind = f.kind;
     f.decision.status = spec.value(QLatin1String("status")).toInt(503);
     if (f.kind == Kind::Error && (f.decision.status < 400 || f.decision.status > 599)) {
-        *error = QStringLiteral("status must be an HTTP error status from 400 to 599");
-        return {};
+        return R::failure(QStringLiteral("status must be an HTTP error status from 400 to 599"));
     }
     f.decision.retryAfterSeconds = spec.value(QLatin1String("retry_after_s")).toInt(0);
     f.decision.delayMs = spec.value(QLatin1String("delay_ms")).toInt(durationMs > 0 ? durationMs : 5000);
@@ -71,13 +68,12 @@ QString FaultInjector::add(const QJsonObject &spec, QString *error)
     if (f.kind == Kind::Malformed
         && !QStringList { QStringLiteral("truncate"), QStringLiteral("not_json"), QStringLiteral("wrong_types") }
                 .contains(f.decision.mode)) {
-        *error = QStringLiteral("mode must be truncate, not_json or wrong_types");
-        return {};
+        return R::failure(QStringLiteral("mode must be truncate, not_json or wrong_types"));
     }
     f.id = QStringLiteral("fault-%1").arg(m_nextId++);
     f.decision.faultId = f.id;
     m_faults.push_back(f);
-    return f.id;
+    return R::success(f.id);
 }
 
 void FaultInjector::clear()

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "result.h"
+
 #include <QElapsedTimer>
 #include <QJsonArray>
 #include <QJsonObject>
@@ -29,8 +31,8 @@ public:
 
     FaultInjector();
 
-    // Adds a fault from its JSON description; returns its id, or an empty string and sets *error.
-    QString add(const QJsonObject &spec, QString *error);
+    // Adds a fault from its JSON description: its id, or what is wrong with the description.
+    Result<QString> add(const QJsonObject &spec);
     void clear();
     QJsonArray list() const;
 

@@ -236,34 +236,33 @@ FleetSimServer::FleetSimServer(
 
 FleetSimServer::~FleetSimServer() = default;
 
-quint16 FleetSimServer::listen(const QHostAddress &address, quint16 port, QString *error)
+Result<quint16> FleetSimServer::listen(const QHostAddress &address, quint16 port)
 {
+    using R = Result<quint16>;
     if (!m_options.tlsCertificateFile.isEmpty()) {
         const auto certs = QSslCertificate::fromPath(m_options.tlsCertificateFile);
         QFile keyFile(m_options.tlsKeyFile);
         if (certs.isEmpty() || !keyFile.open(QIODevice::ReadOnly)) {
-            *error = QStringLiteral("Cannot read the TLS certificate %1 or key %2 (PEM expected)")
-                         .arg(m_options.tlsCertificateFile, m_options.tlsKeyFile);
-            return 0;
+            return R::failure(QStringLiteral("Cannot read the TLS certificate %1 or key %2 (PEM expected)")
+                                  .arg(m_options.tlsCertificateFile, m_options.tlsKeyFile));
         }
         const QByteArray pem = keyFile.readAll();
         QSslKey key(pem, QSsl::Rsa, QSsl::Pem);
         if (key.isNull())
             key = QSslKey(pem, QSsl::Ec, QSsl::Pem);
         if (key.isNull()) {
-            *error = QStringLiteral("The TLS key %1 is not an RSA or EC private key in PEM").arg(m_options.tlsKeyFile);
-            return 0;
+            return R::failure(
+                QStringLiteral("The TLS key %1 is not an RSA or EC private key in PEM").arg(m_options.tlsKeyFile));
         }
         m_http->sslSetup(certs.first(), key);
     }
     m_port = m_http->listen(address, port);
-    if (m_port == 0) {
-        *error = QStringLiteral("Cannot listen on %1 port %2: the port is in use or not allowed. "
-                                "Use --port 0 to pick a free port.")
-                     .arg(address.toString())
-                     .arg(port);
-    }
-    return m_port;
+    if (m_port == 0)
+        return R::failure(QStringLiteral("Cannot listen on %1 port %2: the port is in use or not allowed. "
+                                         "Use --port 0 to pick a free port.")
+                              .arg(address.toString())
+                              .arg(port));
+    return R::success(m_port);
 }
 
 void FleetSimServer::close()
@@ -1173,7 +1172,9 @@ FleetSimServer::Reply FleetSimServer::postSimFault(const Call &call)
         id = QStringLiteral("restart");
     } else {
         QString error;
-        id = m_faults.add(spec, &error);
+        const Result<QString> added = m_faults.add(spec);
+        id = added ? added.value() : QString();
+        error = added ? QString() : added.error();
         if (id.isEmpty())
             return invalidParam(call.path, QStringLiteral("type"), error);
     }

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "result.h"
+
 #include "accesscontrol.h"
 #include "faultinjector.h"
 #include "simulation.h"
@@ -49,8 +51,8 @@ public:
         std::unique_ptr<Simulation> simulation, AccessControl access, ServerOptions options, QObject *parent = nullptr);
     ~FleetSimServer() override;
 
-    // Starts listening; returns the port, or 0 with *error set.
-    quint16 listen(const QHostAddress &address, quint16 port, QString *error);
+    // Starts listening; the port it listens on, or why it cannot.
+    Result<quint16> listen(const QHostAddress &address, quint16 port);
     void close(); // stops listening and drops every stream, as a crashed server would
     quint16 port() const { return m_port; }
 

@@ -114,8 +114,14 @@ QStringList Scenario::builtInNames()
     return names;
 }
 
-std::optional<Scenario> Scenario::load(const QString &nameOrPath, QString *error)
+namespace {
+std::optional<Scenario> parseScenario(const QByteArray &json, const QString &origin, QString *error);
+}
+
+Result<Scenario> Scenario::load(const QString &nameOrPath)
 {
+    QString e;
+    QString *error = &e;
     QString path = nameOrPath;
     if (!nameOrPath.contains(u'/') && !nameOrPath.endsWith(QLatin1String(".json")))
         path = QStringLiteral(":/scenarios/%1.json").arg(nameOrPath);
@@ -128,12 +134,21 @@ std::optional<Scenario> Scenario::load(const QString &nameOrPath, QString *error
         } else {
             *error = QStringLiteral("Cannot read scenario file %1: %2").arg(path, file.errorString());
         }
-        return std::nullopt;
+        return Result<Scenario>::failure(e);
     }
-    return fromJson(file.readAll(), path.startsWith(u':') ? nameOrPath : path, error);
+    return fromJson(file.readAll(), path.startsWith(u':') ? nameOrPath : path);
 }
 
-std::optional<Scenario> Scenario::fromJson(const QByteArray &json, const QString &origin, QString *error)
+Result<Scenario> Scenario::fromJson(const QByteArray &json, const QString &origin)
+{
+    QString error;
+    std::optional<Scenario> s = parseScenario(json, origin, &error);
+    return s ? Result<Scenario>::success(std::move(*s)) : Result<Scenario>::failure(error);
+}
+
+namespace {
+
+std::optional<Scenario> parseScenario(const QByteArray &json, const QString &origin, QString *error)
 {
     error->clear();
     QJsonParseError parseError;
@@ -252,5 +267,7 @@ std::optional<Scenario> Scenario::fromJson(const QByteArray &json, const QString
     std::stable_sort(s.timeline.begin(), s.timeline.end(), [](const auto &a, const auto &b) { return a.at < b.at; });
     return s;
 }
+
+} // namespace
 
 } // namespace fleet::sim

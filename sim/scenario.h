@@ -1,5 +1,7 @@
 #pragma once
 
+#include "result.h"
+
 #include "fleettypes.h"
 
 #include <QString>
@@ -53,10 +55,10 @@ struct Scenario
 
     int totalWorkers() const;
 
-    // Loads a scenario by built-in name ("calm", "upstream-packet-loss") or from a JSON file path.
-    // On failure returns std::nullopt and sets *error to a sentence naming the file and the field.
-    static std::optional<Scenario> load(const QString &nameOrPath, QString *error);
-    static std::optional<Scenario> fromJson(const QByteArray &json, const QString &origin, QString *error);
+    // Loads a scenario by built-in name ("calm", "upstream-packet-loss") or from a JSON file path; the error is a
+    // sentence naming the file and the field.
+    static Result<Scenario> load(const QString &nameOrPath);
+    static Result<Scenario> fromJson(const QByteArray &json, const QString &origin);
     static QStringList builtInNames();
 };
 

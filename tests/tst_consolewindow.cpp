@@ -76,7 +76,9 @@ struct LiveConsole
     LiveConsole(QSettings *settings, const EmbeddedSim::Options &options, const QString &token)
         : window(&session, settings)
     {
-        started = sim.start(options, &error);
+        const Status ok = sim.start(options);
+        started = ok.ok();
+        error = ok.error();
         window.show();
         if (started)
             window.connectTo(profileFor(sim.url()), token);
@@ -109,7 +111,10 @@ private Q_SLOTS:
     {
         EmbeddedSim sim;
         QString error;
-        QVERIFY2(sim.start(incident(), &error), qPrintable(error));
+        {
+        const Status started = sim.start(incident());
+        QVERIFY2(started, qPrintable(started.error()));
+    }
         FleetSession session;
         ConsoleWindow w(&session, m_settings.get());
         w.setDemo(QStringLiteral("test fleet"));
@@ -177,7 +182,10 @@ private Q_SLOTS:
     {
         EmbeddedSim sim;
         QString error;
-        QVERIFY2(sim.start(incident(0), &error), qPrintable(error));
+        {
+        const Status started = sim.start(incident(0));
+        QVERIFY2(started, qPrintable(started.error()));
+    }
         ProfileStore profiles(m_settings.get());
         ConnectDialog dialog(&profiles);
         dialog.setProfile(profileFor(sim.url()));
@@ -239,7 +247,10 @@ private Q_SLOTS:
     {
         EmbeddedSim sim;
         QString error;
-        QVERIFY2(sim.start(incident(0), &error), qPrintable(error));
+        {
+        const Status started = sim.start(incident(0));
+        QVERIFY2(started, qPrintable(started.error()));
+    }
         ProfileStore profiles(m_settings.get());
         ConnectDialog dialog(&profiles);
         ConnectionProfile p = profileFor(sim.url());
@@ -343,7 +354,8 @@ private Q_SLOTS:
         const QString first = w.chartPanel()->charts().value(0)->staleText();
         QTRY_VERIFY_WITH_TIMEOUT(w.chartPanel()->charts().value(0)->staleText() != first, 3000);
 
-        QVERIFY2(sim.startAgain(&error), qPrintable(error));
+        const Status again = sim.startAgain();
+        QVERIFY2(again, qPrintable(again.error()));
         QTRY_COMPARE_WITH_TIMEOUT(int(w.connection()->status().state), int(ConnectionState::Live), 40000);
         QTRY_VERIFY_WITH_TIMEOUT(!w.connectionIndicator()->isStale(), 10000);
         for (HealthChart *c : w.chartPanel()->charts())

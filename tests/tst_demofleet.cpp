@@ -12,6 +12,7 @@
 #include <QProcess>
 #include <QRegularExpression>
 #include <QSignalSpy>
+#include <QTemporaryDir>
 #include <QTest>
 
 #include <csignal>
@@ -81,6 +82,13 @@ class TestDemoFleet : public QObject
     Q_OBJECT
 
 private Q_SLOTS:
+    void initTestCase()
+    {
+        // A temporary folder of this test's own, so that the token file check sees only this test's files.
+        QVERIFY(m_tmp.isValid());
+        qputenv("TMPDIR", QFile::encodeName(m_tmp.path()));
+    }
+
     void startsServesAndStops()
     {
         DemoFleet demo;
@@ -100,7 +108,8 @@ private Q_SLOTS:
         QCOMPARE(getStatus(me, demo.operatorToken()), 200);
         QCOMPARE(getStatus(me, QStringLiteral("op-secret")), 401);
         // The token file was only for starting: it is gone.
-        QVERIFY(QDir::temp().entryList({ QStringLiteral("fleet-demo-tokens-*") }).isEmpty());
+        QCOMPARE(QDir::tempPath(), m_tmp.path());
+        QVERIFY(QDir(m_tmp.path()).entryList({ QStringLiteral("fleet-demo-tokens-*") }, QDir::Files).isEmpty());
         const qint64 pid = demo.processId();
         QVERIFY(processExists(pid));
         demo.stop();
@@ -146,6 +155,9 @@ private Q_SLOTS:
         QVERIFY(console.waitForFinished(10000));
         QTRY_VERIFY_WITH_TIMEOUT(!processExists(sim), 10000);
     }
+
+private:
+    QTemporaryDir m_tmp;
 };
 
 QTEST_GUILESS_MAIN(TestDemoFleet)

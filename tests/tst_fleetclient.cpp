@@ -200,7 +200,10 @@ void TestFleetClient::snapshotBytesNeverTouchTheCallersThread()
     sim::EmbeddedSim::Options options;
     options.workers = 8000; // ~3 MB
     QString error;
-    QVERIFY2(remote.start(options, &error), qPrintable(error));
+    {
+        const Status started = remote.start(options);
+        QVERIFY2(started, qPrintable(started.error()));
+    }
     ClientConfig config;
     config.baseUrl = remote.url();
     config.token = QStringLiteral("view-secret");
@@ -242,7 +245,10 @@ void TestFleetClient::clientDestroyedWhileSnapshotInFlight()
     sim::EmbeddedSim::Options options;
     options.workers = 8000;
     QString error;
-    QVERIFY2(remote.start(options, &error), qPrintable(error));
+    {
+        const Status started = remote.start(options);
+        QVERIFY2(started, qPrintable(started.error()));
+    }
     ClientConfig config;
     config.baseUrl = remote.url();
     config.token = QStringLiteral("view-secret");

@@ -63,7 +63,7 @@ private:
 std::unique_ptr<sim::Simulation> makeSim(int workers = 0)
 {
     QString error;
-    auto scenario = sim::Scenario::load(QStringLiteral("upstream-packet-loss"), &error);
+    auto scenario = sim::Scenario::load(QStringLiteral("upstream-packet-loss"));
     sim::SimulationOptions options;
     options.seed = 11;
     options.workers = workers;

@@ -28,8 +28,8 @@ void TestScenario::builtInsLoad()
 {
     QFETCH(QString, name);
     QString error;
-    const auto s = Scenario::load(name, &error);
-    QVERIFY2(s, qPrintable(error));
+    const auto s = Scenario::load(name);
+    QVERIFY2(s, qPrintable(s.error()));
     QCOMPARE(s->name, name);
     QCOMPARE(s->regions.size(), std::size_t(6));
     QVERIFY(s->totalWorkers() > 100);
@@ -39,7 +39,7 @@ void TestScenario::builtInsLoad()
 void TestScenario::incidentTimeline()
 {
     QString error;
-    const auto s = Scenario::load(QStringLiteral("upstream-packet-loss"), &error);
+    const auto s = Scenario::load(QStringLiteral("upstream-packet-loss"));
     QVERIFY(s);
     QVERIFY(!s->timeline.empty());
     double peak = 0;
@@ -84,16 +84,17 @@ void TestScenario::rejects()
     QFETCH(QByteArray, json);
     QFETCH(QString, mentions);
     QString error;
-    QVERIFY(!Scenario::fromJson(json, QStringLiteral("test.json"), &error));
-    QVERIFY2(error.contains(mentions), qPrintable(error));
+    const auto s = Scenario::fromJson(json, QStringLiteral("test.json"));
+    QVERIFY(!s);
+    QVERIFY2(s.error().contains(mentions), qPrintable(s.error()));
 }
 
 void TestScenario::unknownNameListsBuiltIns()
 {
-    QString error;
-    QVERIFY(!Scenario::load(QStringLiteral("no-such-scenario"), &error));
-    QVERIFY2(error.contains(QLatin1String("calm")) && error.contains(QLatin1String("upstream-packet-loss")),
-        qPrintable(error));
+    const auto s = Scenario::load(QStringLiteral("no-such-scenario"));
+    QVERIFY(!s);
+    QVERIFY2(s.error().contains(QLatin1String("calm")) && s.error().contains(QLatin1String("upstream-packet-loss")),
+        qPrintable(s.error()));
 }
 
 QTEST_APPLESS_MAIN(TestScenario)

@@ -13,9 +13,9 @@ std::unique_ptr<Simulation> makeSim(
     const QString &scenario = QStringLiteral("upstream-packet-loss"), quint64 seed = 7, int historySeconds = 86400)
 {
     QString error;
-    auto s = Scenario::load(scenario, &error);
+    auto s = Scenario::load(scenario);
     if (!s)
-        qFatal("%s", qPrintable(error));
+        qFatal("%s", qPrintable(s.error()));
     SimulationOptions options;
     options.seed = seed;
     options.historySeconds = historySeconds;
@@ -335,7 +335,7 @@ void TestSimulation::healthGapsBeforeStartAndAfterWrap()
 void TestSimulation::scalesToRequestedWorkers()
 {
     QString error;
-    auto s = Scenario::load(QStringLiteral("calm"), &error);
+    auto s = Scenario::load(QStringLiteral("calm"));
     SimulationOptions options;
     options.workers = 5000;
     Simulation sim(std::move(*s), options);

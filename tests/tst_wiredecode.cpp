@@ -275,7 +275,7 @@ void TestWireDecode::hostileBodies()
 void TestWireDecode::snapshotRoundTripsFromSimulation()
 {
     QString error;
-    auto scenario = sim::Scenario::load(QStringLiteral("upstream-packet-loss"), &error);
+    auto scenario = sim::Scenario::load(QStringLiteral("upstream-packet-loss"));
     sim::Simulation simulation(std::move(*scenario), {});
     simulation.advance(3 * 3600);
     sim::ActionRequest request;
@@ -495,7 +495,7 @@ void TestWireDecode::fastPathHandsOverAtFirstDifference()
 void TestWireDecode::fastPathOnSimulatedFleetAndPages()
 {
     QString error;
-    auto scenario = sim::Scenario::load(QStringLiteral("upstream-packet-loss"), &error);
+    auto scenario = sim::Scenario::load(QStringLiteral("upstream-packet-loss"));
     sim::SimulationOptions options;
     options.workers = 3000;
     sim::Simulation simulation(std::move(*scenario), options);

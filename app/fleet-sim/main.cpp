@@ -96,8 +96,8 @@ int main(int argc, char **argv)
     if (parser.isSet(listOpt)) {
         for (const QString &name : Scenario::builtInNames()) {
             QString error;
-            const auto s = Scenario::load(name, &error);
-            QTextStream(stdout) << name << "\t" << (s ? s->title : error) << '\n';
+            const auto s = Scenario::load(name);
+            QTextStream(stdout) << name << "\t" << (s ? s->title : s.error()) << '\n';
         }
         return 0;
     }
@@ -123,9 +123,9 @@ int main(int argc, char **argv)
         return 2;
 
     QString error;
-    auto scenario = Scenario::load(parser.value(scenarioOpt), &error);
+    auto scenario = Scenario::load(parser.value(scenarioOpt));
     if (!scenario)
-        return fail(error);
+        return fail(scenario.error());
     if (parser.isSet(warmupOpt)) {
         double warmup = 0;
         if (!number(warmupOpt, 0, 7 * 86400, &warmup))
@@ -135,12 +135,12 @@ int main(int argc, char **argv)
 
     AccessControl access;
     for (const QString &spec : parser.values(tokenOpt)) {
-        if (const QString e = access.addTokenSpec(spec); !e.isEmpty())
-            return fail(e);
+        if (const Status added = access.addTokenSpec(spec); !added)
+            return fail(added.error());
     }
     if (parser.isSet(tokenFileOpt)) {
-        if (const QString e = access.loadTokenFile(parser.value(tokenFileOpt)); !e.isEmpty())
-            return fail(e);
+        if (const Status loaded = access.loadTokenFile(parser.value(tokenFileOpt)); !loaded)
+            return fail(loaded.error());
     }
     const bool defaultTokens = access.isEmpty();
     if (defaultTokens)
@@ -172,9 +172,10 @@ int main(int argc, char **argv)
     const QHostAddress address(parser.value(bindOpt));
     if (address.isNull())
         return fail(QStringLiteral("--bind \"%1\" is not an IP address").arg(parser.value(bindOpt)));
-    const quint16 listening = server.listen(address, quint16(port), &error);
-    if (listening == 0)
-        return fail(error);
+    const Result<quint16> listened = server.listen(address, quint16(port));
+    if (!listened)
+        return fail(listened.error());
+    const quint16 listening = listened.value();
 
     Simulation &sim = server.simulation();
     if (parser.isSet(scriptedOpt) && sim.scenario().name == QLatin1String("upstream-packet-loss"))

@@ -25,9 +25,9 @@ SimHarness::SimHarness()
 SimHarness::SimHarness(const Options &options)
 {
     QString error;
-    auto scenario = Scenario::load(options.scenario, &error);
+    auto scenario = Scenario::load(options.scenario);
     if (!scenario)
-        qFatal("scenario: %s", qPrintable(error));
+        qFatal("scenario: %s", qPrintable(scenario.error()));
     SimulationOptions simOptions;
     simOptions.seed = options.seed;
     simOptions.workers = options.workers;
@@ -44,16 +44,16 @@ SimHarness::SimHarness(const Options &options)
     m_scheme = options.tlsCertificateFile.isEmpty() ? QStringLiteral("http") : QStringLiteral("https");
     m_server = std::make_unique<FleetSimServer>(
         std::make_unique<Simulation>(std::move(*scenario), simOptions), std::move(access), serverOptions);
-    m_port = m_server->listen(QHostAddress::LocalHost, 0, &error);
-    if (m_port == 0)
-        qFatal("listen: %s", qPrintable(error));
+    const fleet::Result<quint16> listened = m_server->listen(QHostAddress::LocalHost, 0);
+    if (!listened)
+        qFatal("listen: %s", qPrintable(listened.error()));
+    m_port = listened.value();
 }
 
 void SimHarness::startAgain()
 {
-    QString error;
-    if (m_server->listen(QHostAddress::LocalHost, m_port, &error) == 0)
-        qFatal("listen again: %s", qPrintable(error));
+    if (const fleet::Result<quint16> listened = m_server->listen(QHostAddress::LocalHost, m_port); !listened)
+        qFatal("listen again: %s", qPrintable(listened.error()));
 }
 
 QUrl SimHarness::url(const QString &pathAndQuery) const
