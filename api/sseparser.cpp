@@ -4,7 +4,7 @@ namespace fleet {
 
 namespace {
 
-const QByteArray kBom("\xEF\xBB\xBF", 3);
+constexpr QByteArrayView kBom("\xEF\xBB\xBF", 3);
 
 } // namespace
 

@@ -11,14 +11,14 @@ namespace fleet::tokens {
 
 namespace {
 
-const QString kService = QStringLiteral("fleet-console");
+constexpr QLatin1StringView kService("fleet-console");
 
 Result<QString> cleaned(QString token, const QString &source)
 {
     token = token.trimmed();
     if (token.isEmpty())
         return Result<QString>::failure(QStringLiteral("%1 is empty: put the API token in it.").arg(source));
-    for (const QChar c : token) {
+    for (const QChar c : std::as_const(token)) {
         if (c.unicode() < 0x21 || c.unicode() > 0x7e)
             return Result<QString>::failure(
                 QStringLiteral("%1 holds characters that cannot be in a token (spaces, line breaks or non-ASCII); "
@@ -52,8 +52,7 @@ Result<QString> fromFile(const QString &path)
         return Result<QString>::failure(
             QStringLiteral("Token file %1 can be read by other users (mode %2); refusing to use it. "
                            "Run: chmod 600 %1")
-                .arg(path)
-                .arg(QString::number(st.st_mode & 0777, 8).rightJustified(4, u'0')));
+                .arg(path, QString::number(st.st_mode & 0777, 8).rightJustified(4, u'0')));
     }
     QFile file(path);
     if (!file.open(QIODevice::ReadOnly))

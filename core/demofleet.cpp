@@ -138,8 +138,8 @@ Status DemoFleet::start(const Options &options, int timeoutMs)
         const QRegularExpressionMatch m = listening.match(QString::fromUtf8(out));
         if (m.hasMatch()) {
             m_url = QUrl(m.captured(1));
-            const QRegularExpressionMatch fleet
-                = QRegularExpression(QStringLiteral("scenario (\\S+), (\\d+) workers")).match(QString::fromUtf8(out));
+            static const QRegularExpression size(QStringLiteral("scenario (\\S+), (\\d+) workers"));
+            const QRegularExpressionMatch fleet = size.match(QString::fromUtf8(out));
             m_description = tr("%1, %2 workers, %3x")
                                 .arg(options.scenario, fleet.hasMatch() ? fleet.captured(2) : QStringLiteral("?"))
                                 .arg(options.speed);

@@ -95,7 +95,6 @@ int main(int argc, char **argv)
 
     if (parser.isSet(listOpt)) {
         for (const QString &name : Scenario::builtInNames()) {
-            QString error;
             const auto s = Scenario::load(name);
             QTextStream(stdout) << name << "\t" << (s ? s->title : s.error()) << '\n';
         }
@@ -107,7 +106,7 @@ int main(int argc, char **argv)
         *out = parser.value(opt).toDouble(&ok);
         if (!ok || *out < min || *out > max) {
             fail(QStringLiteral("--%1 must be a number from %2 to %3 (got \"%4\")")
-                     .arg(opt.names().first())
+                     .arg(opt.names().constFirst())
                      .arg(min)
                      .arg(max)
                      .arg(parser.value(opt)));
@@ -122,7 +121,6 @@ int main(int argc, char **argv)
         || !number(bufferOpt, 16, 10'000'000, &buffer))
         return 2;
 
-    QString error;
     auto scenario = Scenario::load(parser.value(scenarioOpt));
     if (!scenario)
         return fail(scenario.error());
@@ -166,8 +164,6 @@ int main(int argc, char **argv)
         return fail(QStringLiteral("--tls-cert and --tls-key go together"));
     serverOptions.tlsCertificateFile = parser.value(tlsCertOpt);
     serverOptions.tlsKeyFile = parser.value(tlsKeyOpt);
-    const QString scheme
-        = serverOptions.tlsCertificateFile.isEmpty() ? QStringLiteral("http") : QStringLiteral("https");
     FleetSimServer server(std::move(simulation), std::move(access), serverOptions);
     const QHostAddress address(parser.value(bindOpt));
     if (address.isNull())
@@ -181,7 +177,7 @@ int main(int argc, char **argv)
     if (parser.isSet(scriptedOpt) && sim.scenario().name == QLatin1String("upstream-packet-loss"))
         installScriptedOperator(&server);
     QTextStream out(stdout);
-    out << "fleet-sim listening on http://"
+    out << "fleet-sim listening on " << (serverOptions.tlsCertificateFile.isEmpty() ? "http" : "https") << "://"
         << (address.protocol() == QAbstractSocket::IPv6Protocol ? QStringLiteral("[%1]").arg(address.toString())
                                                                 : address.toString())
         << ':' << listening << '\n';
