@@ -144,9 +144,10 @@ private Q_SLOTS:
             qPrintable(monitor->reason(QStringLiteral("eu-central"))));
         QVERIFY(!changes.isEmpty());
         QCOMPARE(changes.size(), transitions);
-        // 100 minutes of one-second samples in six regions, judged many times, changed a handful of times.
-        QVERIFY2(evaluations > changes.size(), qPrintable(QStringLiteral("%1 evaluations").arg(evaluations)));
-        QVERIFY2(changes.size() <= 12, qPrintable(QStringLiteral("%1 changes").arg(changes.size())));
+        // 100 minutes of one-second samples in six regions, judged many times (how often depends on how the events
+        // were batched into frames), changed far fewer times: a signal per region per judgement would exceed this.
+        QVERIFY2(changes.size() < evaluations,
+            qPrintable(QStringLiteral("%1 changes in %2 evaluations").arg(changes.size()).arg(evaluations)));
         bool euCentral = false;
         for (const QList<QVariant> &args : std::as_const(changes)) {
             const auto change = args.first().value<VerdictChange>();
