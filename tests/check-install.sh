@@ -15,6 +15,13 @@ done
 grep -q '^Exec=fleet-console' "$tmp/usr/share/applications/fleet-console.desktop" || { echo "desktop file has no Exec"; exit 1; }
 grep -q '^Icon=fleet-console' "$tmp/usr/share/applications/fleet-console.desktop" || { echo "desktop file has no Icon"; exit 1; }
 QT_QPA_PLATFORM=offscreen "$tmp/usr/bin/fleet-console" --version | grep -q '^fleet-console ' || { echo "installed fleet-console does not run"; exit 1; }
+# The console does not carry the simulator: no Qt HttpServer in it.
+if ldd "$tmp/usr/bin/fleet-console" | grep -q HttpServer; then echo "fleet-console links Qt HttpServer"; exit 1; fi
+# --demo from the install: the installed fleet-sim beside it, as a child process, drawn and then gone.
+FLEET_CONSOLE_DATA="$tmp/data" QT_QPA_PLATFORM=offscreen "$tmp/usr/bin/fleet-console" --demo \
+    --screenshot "$tmp/demo.png" --after 2 >/dev/null 2>&1 || { echo "installed fleet-console --demo failed"; exit 1; }
+[ -s "$tmp/demo.png" ] || { echo "installed fleet-console --demo wrote no screenshot"; exit 1; }
+if pgrep -f "$tmp/usr/bin/fleet-sim" >/dev/null; then echo "the demo's fleet-sim outlived the console"; exit 1; fi
 
 (cd "$tmp" && cpack -G DEB -B "$tmp/pkg" --config "$build/CPackConfig.cmake" >/dev/null)
 deb="$(ls "$tmp"/pkg/*.deb)"
