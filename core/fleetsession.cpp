@@ -117,6 +117,20 @@ QString FleetSession::whyCannotAct(Role needed) const
     return {};
 }
 
+QObject *FleetSession::probe(const ConnectionProfile &profile, const QString &token, QObject *context,
+    std::function<void(ApiResult<Identity>)> done)
+{
+    ClientConfig config = profile.clientConfig(token);
+    config.requestTimeoutMs = 8000;
+    config.maxAttempts = 1; // report the first failure, do not retry quietly
+    auto *client = new FleetClient(config, context);
+    client->me(context, [client, done = std::move(done)](ApiResult<Identity> r) {
+        client->deleteLater();
+        done(std::move(r));
+    });
+    return client;
+}
+
 Status FleetSession::openLocalStore(const QString &path)
 {
     Status opened = m_local->open(path);

@@ -9,6 +9,8 @@
 #include <QObject>
 #include <QPointer>
 
+#include <functional>
+
 namespace fleet {
 
 class AuditModel;
@@ -48,6 +50,12 @@ public:
     std::optional<Identity> identity() const { return m_identity; }
     // The reason `role` may not act now, in words ("not connected", "needs the operator role"), or empty.
     QString whyCannotAct(Role needed) const;
+
+    // Asks a fleet who `token` belongs to (GET /v1/me) without connecting any session: the connect dialog's test.
+    // One attempt with a short timeout (a person is waiting). The returned object is the request in flight, a child
+    // of `context`; it is gone when `done` has run. Views use this rather than creating network objects.
+    static QObject *probe(const ConnectionProfile &profile, const QString &token, QObject *context,
+        std::function<void(ApiResult<Identity>)> done);
 
     FleetStore *store() const { return m_store; }
     HealthMonitor *healthMonitor() const { return m_monitor; }

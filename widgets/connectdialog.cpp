@@ -1,6 +1,6 @@
 #include "connectdialog.h"
 
-#include "fleetclient.h"
+#include "fleetsession.h"
 #include "theme.h"
 #include "tokensource.h"
 
@@ -234,14 +234,8 @@ void ConnectDialog::testConnection()
             Q_EMIT tested(false, tokenOrError);
             return;
         }
-        ClientConfig config = profile().clientConfig(tokenOrError);
-        config.requestTimeoutMs = 8000;
-        config.maxAttempts = 1; // a person is waiting: report the first failure, do not retry quietly
-        auto *client = new FleetClient(config, this);
-        m_pending = client;
-        validate();
-        client->me(this, [this, client, url, token = tokenOrError](ApiResult<Identity> r) {
-            client->deleteLater();
+        m_pending = FleetSession::probe(profile(), tokenOrError, this,
+            [this, url, token = tokenOrError](ApiResult<Identity> r) {
             m_pending.clear();
             validate();
             if (!r.ok()) {
@@ -256,6 +250,7 @@ void ConnectDialog::testConnection()
             showResult(true, text);
             Q_EMIT tested(true, text);
         });
+        validate();
     });
 }
 

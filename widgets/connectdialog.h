@@ -63,7 +63,7 @@ private:
     QLabel *m_result;
     QPushButton *m_test;
     QPushButton *m_connect;
-    QPointer<FleetClient> m_pending;
+    QPointer<QObject> m_pending; // the test request in flight (FleetSession::probe)
     QString m_resolvedToken;
     bool m_acceptWhenOk = false;
 };
