@@ -3,6 +3,9 @@
 #include <QSslCertificate>
 #include <QSslConfiguration>
 
+#include <algorithm>
+#include <QSslConfiguration>
+
 namespace fleet {
 
 QNetworkRequest networkRequest(const ClientConfig &config, const QString &pathAndQuery)
@@ -15,6 +18,8 @@ QNetworkRequest networkRequest(const ClientConfig &config, const QString &pathAn
     QNetworkRequest request(url);
     request.setRawHeader("Authorization", "Bearer " + config.token.toLatin1());
     request.setRawHeader("User-Agent", "fleet-console/" FLEET_VERSION);
+    // Redirects are never followed: the token would go wherever the server points. A 3xx is reported as it is.
+    request.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::ManualRedirectPolicy);
     if (url.scheme() == QLatin1String("https")) {
         QSslConfiguration ssl = QSslConfiguration::defaultConfiguration();
         if (!config.caFile.isEmpty())
@@ -24,6 +29,24 @@ QNetworkRequest networkRequest(const ClientConfig &config, const QString &pathAn
         request.setSslConfiguration(ssl);
     }
     return request;
+}
+
+QString describeRedirect(const ClientConfig &config, const QUrl &location)
+{
+    const QUrl target = config.baseUrl.resolved(location);
+    return QStringLiteral("the server redirected to %1; not followed: the token is only ever sent to %2, the "
+                          "configured server. Check the URL (http or https, host, port) or the proxy in between")
+        .arg(target.toDisplayString(QUrl::RemoveUserInfo | QUrl::RemoveQuery), config.baseUrl.toDisplayString());
+}
+
+qint64 clampRetryAfterMs(qint64 seconds)
+{
+    return std::clamp<qint64>(seconds, 0, 3600) * 1000;
+}
+
+int clampHeartbeatMs(qint64 ms)
+{
+    return int(std::clamp<qint64>(ms, 1000, 300'000));
 }
 
 } // namespace fleet

@@ -27,4 +27,11 @@ struct ClientConfig
 // and the TLS settings (extra CA, insecure mode) applied. Every request of the client library starts here.
 QNetworkRequest networkRequest(const ClientConfig &config, const QString &pathAndQuery);
 
+// "the server redirected to https://other:8443/v1/me; not followed: ..." for a 3xx answer.
+QString describeRedirect(const ClientConfig &config, const QUrl &location);
+
+// Server-supplied intervals, clamped to what a client should honour and computed in 64 bits.
+qint64 clampRetryAfterMs(qint64 seconds); // 0 .. 1 h
+int clampHeartbeatMs(qint64 ms); // 1 s .. 5 min
+
 } // namespace fleet

@@ -3,6 +3,8 @@
 #include "wiredecode.h"
 
 #include <QElapsedTimer>
+
+#include <algorithm>
 #include <QLoggingCategory>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
@@ -71,22 +73,42 @@ void EventStream::connectNow()
     m_parser.reset();
     dropPending(); // not delivered yet: the server sends them again after Last-Event-ID
     m_sawBytes = false;
+    m_sawLife = false;
     m_resyncing = false;
+    m_parser.setLimits(SseParser::kDefaultMaxLineBytes, SseParser::kDefaultMaxEventBytes);
     m_reply = m_nam->get(request);
     connect(m_reply, &QNetworkReply::metaDataChanged, this, [this] {
         const int status = m_reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-        const int beat = m_reply->rawHeader("X-Heartbeat-Interval-Ms").toInt();
-        if (beat > 0)
-            m_heartbeatMs = beat;
-        if (status == 200
-            && m_reply->header(QNetworkRequest::ContentTypeHeader)
-                   .toString()
-                   .startsWith(QLatin1String("text/event-stream"))) {
-            // Connected, but not yet known to be live: the first bytes may be a resync (see onReadyRead).
+        bool beatOk = false;
+        const qint64 beat = m_reply->rawHeader("X-Heartbeat-Interval-Ms").trimmed().toLongLong(&beatOk);
+        // Whatever the server says, the dead-stream check stays between 1 s and 5 min.
+        m_heartbeatMs = beatOk && beat > 0 ? clampHeartbeatMs(beat) : m_config.defaultHeartbeatMs;
+        const QString type = m_reply->header(QNetworkRequest::ContentTypeHeader).toString();
+        if (status == 200 && type.startsWith(QLatin1String("text/event-stream"))) {
+            // Connected, but not yet known to be live: that takes a valid event or heartbeat (see drainPending).
             m_connected = true;
             m_announced = false;
             m_watchdog.start(2 * m_heartbeatMs);
+            return;
         }
+        if (status == 401 || status == 403 || status >= 400)
+            return; // onFinished says why, with the body the server sent
+        // WHATWG EventSource: anything but a 200 with text/event-stream fails the connection at once.
+        ApiError error;
+        error.kind = ApiError::Kind::Http;
+        error.httpStatus = status;
+        if (status >= 300 && status < 400)
+            error.message = QStringLiteral("event stream: HTTP %1: %2")
+                                .arg(status)
+                                .arg(describeRedirect(m_config, QUrl::fromEncoded(m_reply->rawHeader("Location"))));
+        else
+            error.message = QStringLiteral("the server answered the event stream with HTTP %1 and %2 instead of "
+                                           "text/event-stream: not a Fleet API event stream (a proxy or a captive "
+                                           "portal in between?)")
+                                .arg(status)
+                                .arg(type.isEmpty() ? QStringLiteral("no content type")
+                                                    : QStringLiteral("\"%1\"").arg(type.left(80)));
+        abandon(error);
     });
     connect(m_reply, &QNetworkReply::readyRead, this, &EventStream::onReadyRead);
     connect(m_reply, &QNetworkReply::finished, this, &EventStream::onFinished);
@@ -103,10 +125,25 @@ void EventStream::onReadyRead()
         m_unparsed = m_reply->readAll();
     else
         m_unparsed += m_reply->readAll();
-    m_watchdog.start(2 * m_heartbeatMs);
-    Q_EMIT alive();
+    // Bytes alone are not life (a line that never ends is bytes too): the watchdog is fed by complete events and
+    // heartbeats, in parseSome().
     m_sawBytes = true;
     drainPending();
+}
+
+void EventStream::abandon(const ApiError &error)
+{
+    if (!m_reply)
+        return;
+    QNetworkReply *reply = m_reply;
+    m_reply = nullptr;
+    reply->disconnect(this);
+    reply->abort();
+    reply->deleteLater();
+    m_connected = false;
+    m_watchdog.stop();
+    dropPending();
+    fail(error, false);
 }
 
 void EventStream::dropPending()
@@ -130,7 +167,20 @@ bool EventStream::parseSome()
         m_unparsedAt = 0;
     }
     if (out.retryMs)
-        m_backoff.setBaseMs(*out.retryMs);
+        m_backoff.setBaseMs(std::clamp(*out.retryMs, 100, m_config.backoffCapMs));
+    if (!out.error.isEmpty()) {
+        ApiError error;
+        error.kind = ApiError::Kind::Decode;
+        error.message = out.error;
+        m_parseError = error;
+        return false;
+    }
+    if (!out.events.empty() || out.comments > 0) {
+        // Proof of life: a complete event or a heartbeat.
+        m_sawLife = true;
+        m_watchdog.start(2 * m_heartbeatMs);
+        Q_EMIT alive();
+    }
     for (SseParser::Event &e : out.events)
         m_pending.push_back(std::move(e));
     return true;
@@ -143,6 +193,7 @@ void EventStream::drainPending()
     m_drainQueued = false;
     QElapsedTimer slice;
     slice.start();
+    m_parseError.reset();
     while (!m_pending.empty() || parseSome()) {
         if (m_pending.empty())
             continue; // that chunk held no complete event
@@ -176,7 +227,11 @@ void EventStream::drainPending()
             // Ids are consecutive: a jump means events were lost between us and the server.
             m_resyncing = true;
             dropPending();
-            Q_EMIT resyncRequired(QStringLiteral("event ids jumped from %1 to %2").arg(m_lastId).arg(e.lastEventId));
+            const QString shown = e.lastEventId.left(40);
+            Q_EMIT resyncRequired(!numeric ? QStringLiteral("event id \"%1\" after %2 is not a number").arg(shown).arg(m_lastId)
+                    : id == m_lastId  ? QStringLiteral("event %1 arrived twice").arg(id)
+                    : id < m_lastId   ? QStringLiteral("event ids went back from %1 to %2").arg(m_lastId).arg(id)
+                                      : QStringLiteral("event ids jumped from %1 to %2").arg(m_lastId).arg(id));
             return;
         }
         auto decoded = m_decoder->event(id, e.type, e.data);
@@ -190,8 +245,13 @@ void EventStream::drainPending()
         m_lastId = id;
         Q_EMIT eventReceived(decoded.value());
     }
-    if (m_sawBytes && !m_announced && !m_resyncing && m_running && m_connected) {
-        // The stream's opening bytes arrived and did not ask for a resync: now it is live.
+    if (m_parseError) {
+        const ApiError error = *m_parseError;
+        m_parseError.reset();
+        return abandon(error); // drop the connection with the reason; reconnect with backoff
+    }
+    if (m_sawLife && !m_announced && !m_resyncing && m_running && m_connected) {
+        // A valid event or heartbeat arrived and did not ask for a resync: now it is live.
         m_announced = true;
         m_backoff.reset();
         qCInfo(lcSse) << "connected, resuming after event" << m_lastId;
@@ -223,9 +283,9 @@ void EventStream::onFinished()
     if (status >= 400 || (status == 200 && !wasConnected)) {
         error.kind = ApiError::Kind::Http;
         error.httpStatus = status;
-        error.retryAfterSeconds = reply->rawHeader("Retry-After").trimmed().isEmpty()
-            ? -1
-            : reply->rawHeader("Retry-After").trimmed().toInt();
+        bool numeric = false;
+        const qint64 retryAfter = reply->rawHeader("Retry-After").trimmed().toLongLong(&numeric);
+        error.retryAfterSeconds = numeric ? int(std::clamp<qint64>(retryAfter, 0, 86400)) : -1;
         error.message = status == 200 ? QStringLiteral("the server did not answer with an event stream")
                                       : QStringLiteral("the event stream was refused with HTTP %1").arg(status);
         return fail(error, false);
@@ -265,8 +325,8 @@ void EventStream::fail(const ApiError &error, bool fatal)
         Q_EMIT disconnected(error, m_backoff.attempt(), -1, true);
         return;
     }
-    const int retryAfterMs = error.retryAfterSeconds > 0 ? error.retryAfterSeconds * 1000 : 0;
-    const int delay = std::max(m_backoff.nextDelayMs(), retryAfterMs);
+    const qint64 retryAfterMs = error.retryAfterSeconds > 0 ? clampRetryAfterMs(error.retryAfterSeconds) : 0;
+    const int delay = int(std::max<qint64>(m_backoff.nextDelayMs(), retryAfterMs));
     qCInfo(lcSse).noquote() << QStringLiteral("%1 - reconnecting in %2 ms (attempt %3)")
                                    .arg(error.message)
                                    .arg(delay)

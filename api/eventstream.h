@@ -12,6 +12,7 @@
 #include <QTimer>
 
 #include <deque>
+#include <optional>
 
 #include <memory>
 
@@ -58,6 +59,7 @@ private:
     bool parseSome(); // parses the next chunk of m_unparsed into m_pending; false when nothing is left
     void onFinished();
     void onWatchdog();
+    void abandon(const ApiError &error); // drops the connection now and reconnects with backoff
     void fail(const ApiError &error, bool fatal);
     void scheduleReconnect(int minDelayMs);
 
@@ -76,6 +78,8 @@ private:
     bool m_announced = false; // ...and its first bytes were not a resync: connected() was emitted
     bool m_resyncing = false;
     bool m_sawBytes = false; // this connection delivered bytes (not only headers)
+    bool m_sawLife = false; // ...and a complete event or heartbeat among them
+    std::optional<ApiError> m_parseError; // the parser gave up on this connection
     std::deque<SseParser::Event> m_pending; // parsed, not yet decoded and delivered
     QByteArray m_unparsed; // received, not yet parsed (from m_unparsedAt on)
     qsizetype m_unparsedAt = 0;

@@ -35,12 +35,13 @@ int parseRetryAfter(const QByteArray &value)
 {
     if (value.isEmpty())
         return -1;
+    // Seconds, or an HTTP date; whatever the server says, at most a day (64-bit arithmetic, then clamped).
     bool ok = false;
-    const int seconds = value.trimmed().toInt(&ok);
+    const qint64 seconds = value.trimmed().toLongLong(&ok);
     if (ok)
-        return std::max(0, seconds);
+        return int(std::clamp<qint64>(seconds, 0, 86400));
     const QDateTime when = QDateTime::fromString(QString::fromLatin1(value).trimmed(), Qt::RFC2822Date);
-    return when.isValid() ? int(std::max<qint64>(0, QDateTime::currentDateTimeUtc().secsTo(when))) : -1;
+    return when.isValid() ? int(std::clamp<qint64>(QDateTime::currentDateTimeUtc().secsTo(when), 0, 86400)) : -1;
 }
 
 QByteArray actionBody(const QString &reason, qint64 expiresAt, const std::function<void(JsonWriter &)> &more = {})
@@ -300,11 +301,12 @@ void FleetClient::settle(
     const bool retryable = (request.retryTransient && raw.error.transient())
         || ((raw.status == 429 || raw.status == 503) && raw.error.retryAfterSeconds >= 0);
     if (retryable && attempt < m_config.maxAttempts && raw.error.retryAfterSeconds <= m_config.maxRetryAfterSeconds) {
-        const int delay = raw.error.retryAfterSeconds >= 0 ? raw.error.retryAfterSeconds * 1000
-                                                           : m_backoff.nextDelayMs() / (attempt > 1 ? 1 : 2);
+        const qint64 delay = raw.error.retryAfterSeconds >= 0 ? clampRetryAfterMs(raw.error.retryAfterSeconds)
+                                                              : m_backoff.nextDelayMs() / (attempt > 1 ? 1 : 2);
         qCInfo(lcApi).noquote() << endpoint(request) << "failed:" << raw.error.message << "- retrying in" << delay
                                 << "ms";
-        QTimer::singleShot(delay, guard.data(), [=, this] { send(request, guard.data(), done, attempt + 1); });
+        QTimer::singleShot(std::chrono::milliseconds(delay), guard.data(),
+            [=, this] { send(request, guard.data(), done, attempt + 1); });
         return;
     }
     done(std::move(raw));
@@ -323,6 +325,15 @@ void FleetClient::transfer(
     qCDebug(lcApi).noquote() << "attempt" << attempt << describeForLog(r, request.verb);
 
     QNetworkReply *reply = nam->sendCustomRequest(r, request.verb, request.body);
+    // Qt's transfer timeout is an inactivity timeout: a body trickling in a few bytes a second never trips it. The
+    // deadline bounds the whole answer.
+    auto *deadline = new QTimer(reply);
+    deadline->setSingleShot(true);
+    connect(deadline, &QTimer::timeout, reply, [reply] {
+        reply->setProperty("fleetDeadline", true);
+        reply->abort();
+    });
+    deadline->start(request.timeoutMs > 0 ? request.timeoutMs : m_config.requestTimeoutMs);
     new BodyReader(reply, m_config.maxResponseBytes, [=, this](QByteArray body) {
         reply->deleteLater();
         concluded(conclude(reply, request, std::move(body)));
@@ -340,14 +351,45 @@ FleetClient::Raw FleetClient::conclude(QNetworkReply *reply, const Request &requ
                                 .arg(m_config.maxResponseBytes / (1024 * 1024));
         return raw;
     }
+    if (reply->property("fleetDeadline").toBool()) {
+        raw.error.kind = ApiError::Kind::Timeout;
+        raw.error.message = QStringLiteral("%1: no complete answer within %2 s (%3 bytes received): the server is "
+                                           "stalled or far too slow")
+                                .arg(endpoint(request))
+                                .arg((request.timeoutMs > 0 ? request.timeoutMs : m_config.requestTimeoutMs) / 1000)
+                                .arg(body.size());
+        return raw;
+    }
     if (raw.status == 0) {
         raw.error = ApiError::fromNetwork(reply->error(), reply->errorString());
         raw.error.message = QStringLiteral("%1: %2").arg(endpoint(request), raw.error.message);
         return raw;
     }
     raw.body = std::move(body);
+    const QVariant length = reply->header(QNetworkRequest::ContentLengthHeader);
+    if (length.isValid() && raw.body.size() < length.toLongLong()) {
+        // Not a JSON problem: the connection ended before the answer did.
+        raw.error.kind = ApiError::Kind::Network;
+        raw.error.httpStatus = raw.status;
+        raw.error.message = QStringLiteral("%1: the answer was cut short after %2 of %3 bytes")
+                                .arg(endpoint(request))
+                                .arg(raw.body.size())
+                                .arg(length.toLongLong());
+        raw.body.clear();
+        return raw;
+    }
     if (raw.status >= 200 && raw.status < 300)
         return raw;
+    if (raw.status >= 300 && raw.status < 400) {
+        raw.error.kind = ApiError::Kind::Http;
+        raw.error.httpStatus = raw.status;
+        raw.error.message = QStringLiteral("%1: HTTP %2: %3")
+                                .arg(endpoint(request))
+                                .arg(raw.status)
+                                .arg(describeRedirect(m_config, QUrl::fromEncoded(reply->rawHeader("Location"))));
+        raw.body.clear();
+        return raw;
+    }
 
     raw.error.httpStatus = raw.status;
     raw.error.retryAfterSeconds = parseRetryAfter(reply->rawHeader("Retry-After"));

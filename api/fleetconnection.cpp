@@ -40,6 +40,7 @@ FleetConnection::FleetConnection(ClientConfig config, QObject *parent)
     , m_client(new FleetClient(config, this))
     , m_stream(new EventStream(config, this))
     , m_backoff(config.backoffBaseMs, config.backoffCapMs)
+    , m_resyncBackoff(config.backoffBaseMs, config.backoffCapMs)
 {
     m_status.insecure = config.insecure && config.baseUrl.scheme() == QLatin1String("https");
     m_retry.setSingleShot(true);
@@ -55,6 +56,8 @@ FleetConnection::FleetConnection(ClientConfig config, QObject *parent)
         m_stream, &EventStream::alive, this, [this] { m_status.lastByteAtMs = ConnectionStatus::monotonicNowMs(); });
     connect(m_stream, &EventStream::eventReceived, this, [this](const FleetEvent &event) {
         m_status.lastDataAtMs = ConnectionStatus::monotonicNowMs();
+        m_resyncsInARow = 0; // the stream moved on: the last resync worked
+        m_resyncBackoff.reset();
         Q_EMIT eventReceived(event);
     });
     connect(m_stream, &EventStream::disconnected, this,
@@ -69,12 +72,31 @@ FleetConnection::FleetConnection(ClientConfig config, QObject *parent)
             setState(ConnectionState::Reconnecting, error.message);
         });
     connect(m_stream, &EventStream::resyncRequired, this, [this](const QString &reason) {
-        qCInfo(lcApi).noquote() << "resynchronising:" << reason;
         m_stream->stop();
-        m_status.attempt = 0;
-        m_status.nextAttemptAtMs = 0;
-        setState(ConnectionState::Reconnecting, QStringLiteral("resynchronising: %1").arg(reason));
-        fetchSnapshot();
+        ++m_resyncsInARow;
+        if (m_resyncsInARow == 1) {
+            // One resync is routine (a long sleep, a restarted server): fetch the snapshot at once.
+            qCInfo(lcApi).noquote() << "resynchronising:" << reason;
+            m_status.attempt = 0;
+            m_status.nextAttemptAtMs = 0;
+            setState(ConnectionState::Reconnecting, QStringLiteral("resynchronising: %1").arg(reason));
+            fetchSnapshot();
+            return;
+        }
+        // Again, with no event in between: the server cannot be followed from its snapshot. Refetching the whole
+        // fleet at once would hammer a server already in trouble: back off as reconnects do, and say why.
+        const int delay = m_resyncBackoff.nextDelayMs();
+        qCWarning(lcApi).noquote() << "resyncing repeatedly (" << m_resyncsInARow << "in a row):" << reason
+                                   << "- next snapshot in" << delay << "ms";
+        m_status.attempt = m_resyncsInARow;
+        m_status.nextAttemptAtMs = ConnectionStatus::monotonicNowMs() + delay;
+        setState(ConnectionState::Reconnecting,
+            QStringLiteral("resyncing repeatedly (%1 in a row): %2").arg(m_resyncsInARow).arg(reason));
+        m_retry.stop();
+        QTimer::singleShot(delay, this, [this, generation = ++m_resyncGeneration] {
+            if (generation == m_resyncGeneration)
+                fetchSnapshot();
+        });
     });
 }
 
@@ -84,6 +106,8 @@ void FleetConnection::start()
 {
     m_running = true;
     m_backoff.reset();
+    m_resyncBackoff.reset();
+    m_resyncsInARow = 0;
     m_status.attempt = 0;
     m_status.nextAttemptAtMs = 0;
     setState(ConnectionState::Connecting);
@@ -93,6 +117,7 @@ void FleetConnection::start()
 void FleetConnection::stop()
 {
     m_running = false;
+    ++m_resyncGeneration; // a delayed resync must not run after this
     m_retry.stop();
     m_stream->stop();
     setState(ConnectionState::Offline, QStringLiteral("disconnected by the user"));
@@ -118,8 +143,8 @@ void FleetConnection::retryLater(const ApiError &error)
         setState(ConnectionState::Offline, error.message);
         return;
     }
-    const int delay
-        = std::max(m_backoff.nextDelayMs(), error.retryAfterSeconds > 0 ? error.retryAfterSeconds * 1000 : 0);
+    const int delay = int(std::max<qint64>(
+        m_backoff.nextDelayMs(), error.retryAfterSeconds > 0 ? clampRetryAfterMs(error.retryAfterSeconds) : 0));
     m_status.attempt = m_backoff.attempt();
     m_status.nextAttemptAtMs = ConnectionStatus::monotonicNowMs() + delay;
     setState(ConnectionState::Reconnecting, error.message);

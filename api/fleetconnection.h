@@ -77,6 +77,9 @@ private:
     ConnectionStatus m_status;
     Identity m_identity;
     Backoff m_backoff;
+    Backoff m_resyncBackoff; // snapshots refetched for resyncs in a row
+    int m_resyncsInARow = 0; // resyncs with no event applied in between
+    quint64 m_resyncGeneration = 0; // a delayed resync runs only if nothing replaced it
     QTimer m_retry;
     bool m_running = false;
 };

@@ -1,5 +1,7 @@
 #include "sseparser.h"
 
+#include <algorithm>
+
 namespace fleet {
 
 namespace {
@@ -10,6 +12,7 @@ constexpr QByteArrayView kBom("\xEF\xBB\xBF", 3);
 
 void SseParser::reset()
 {
+    m_failed = false;
     m_line.clear();
     m_data.clear();
     m_type.clear();
@@ -19,8 +22,16 @@ void SseParser::reset()
     m_bomCandidate.clear();
 }
 
+void SseParser::setLimits(qsizetype maxLineBytes, qsizetype maxEventBytes)
+{
+    m_maxLine = std::max<qsizetype>(16, maxLineBytes);
+    m_maxEvent = std::max<qsizetype>(16, maxEventBytes);
+}
+
 void SseParser::feed(QByteArrayView bytes, Output *out)
 {
+    if (m_failed)
+        return;
     if (m_atStart) {
         // The BOM may itself arrive split across chunks: hold bytes until it is proven present or absent.
         m_bomCandidate += QByteArray(bytes.data(), bytes.size());
@@ -46,9 +57,17 @@ void SseParser::feed(QByteArrayView bytes, Output *out)
         const char c = bytes[i];
         if (c != '\n' && c != '\r')
             continue;
+        if (m_line.size() + (i - start) > m_maxLine) {
+            m_failed = true;
+            out->error = QStringLiteral("a line of the event stream is longer than %1 KB: not a Fleet API stream")
+                             .arg(m_maxLine / 1024);
+            return;
+        }
         m_line.append(bytes.data() + start, i - start);
         line(m_line, out);
         m_line.clear();
+        if (m_failed)
+            return;
         if (c == '\r') {
             if (i + 1 < n) {
                 if (bytes[i + 1] == '\n')
@@ -58,6 +77,12 @@ void SseParser::feed(QByteArrayView bytes, Output *out)
             }
         }
         start = i + 1;
+    }
+    if (m_line.size() + (n - start) > m_maxLine) {
+        m_failed = true;
+        out->error = QStringLiteral("a line of the event stream is longer than %1 KB: not a Fleet API stream")
+                         .arg(m_maxLine / 1024);
+        return;
     }
     m_line.append(bytes.data() + start, n - start);
 }
@@ -86,6 +111,12 @@ void SseParser::line(QByteArrayView text, Output *out)
     if (value.startsWith(' '))
         value = value.sliced(1);
     if (field == "data") {
+        if (m_data.size() + value.size() + 1 > m_maxEvent) {
+            m_failed = true;
+            out->error = QStringLiteral("an event of the stream is larger than %1 MB: not a Fleet API stream")
+                             .arg(m_maxEvent / (1024 * 1024));
+            return;
+        }
         m_data.append(value.data(), value.size());
         m_data.append('\n');
         m_dataSeen = true;

@@ -27,7 +27,14 @@ public:
         std::vector<Event> events;
         int comments = 0; // comment lines seen (heartbeats): proof of life
         std::optional<int> retryMs; // the last valid retry field
+        QString error; // set once a limit is exceeded; the parser then ignores input until reset()
     };
+
+    // A line or an event larger than these is not a Fleet API stream (its largest event is a few KB): the parser
+    // stops with an error instead of growing without bound. The defaults are far above anything legitimate.
+    static constexpr qsizetype kDefaultMaxLineBytes = 1024 * 1024;
+    static constexpr qsizetype kDefaultMaxEventBytes = 4 * 1024 * 1024;
+    void setLimits(qsizetype maxLineBytes, qsizetype maxEventBytes);
 
     // Parses `bytes`, appending what it completes to `out`.
     void feed(QByteArrayView bytes, Output *out);
@@ -48,6 +55,9 @@ private:
     bool m_afterCR = false; // the previous chunk ended in CR: a leading LF belongs to it
     bool m_atStart = true; // BOM check pending
     QByteArray m_bomCandidate;
+    qsizetype m_maxLine = kDefaultMaxLineBytes;
+    qsizetype m_maxEvent = kDefaultMaxEventBytes;
+    bool m_failed = false;
 };
 
 } // namespace fleet

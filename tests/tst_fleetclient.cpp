@@ -471,13 +471,13 @@ void TestFleetClient::streamCutReconnectsWithoutLossOrDuplicates()
 void TestFleetClient::silentStreamIsDead()
 {
     SimHarness::Options options;
-    options.heartbeatMs = 200;
+    options.heartbeatMs = 200; // the client holds the dead-stream check to at least 2 x 1 s
     m_sim = std::make_unique<SimHarness>(options);
     FleetConnection connection(configFor(*m_sim, QStringLiteral("view-secret")));
     Recorder rec(&connection);
     connection.start();
     QTRY_COMPARE(connection.status().state, ConnectionState::Live);
-    m_sim->admin(QStringLiteral("/v1/sim/faults"), R"({"type":"stall_stream","duration_ms":1500})");
+    m_sim->admin(QStringLiteral("/v1/sim/faults"), R"({"type":"stall_stream","duration_ms":3500})");
     QTRY_VERIFY(rec.sawState(ConnectionState::Reconnecting, QStringLiteral("presumed dead")));
     QTRY_COMPARE(connection.status().state, ConnectionState::Live);
 }
