@@ -371,7 +371,8 @@ private Q_SLOTS:
         QJsonArray regions = doc.value(QStringLiteral("regions")).toArray();
         QJsonObject r0 = regions.at(0).toObject();
         const QString hostileId = QStringLiteral("eu<i>x");
-        const QString hostileName = QStringLiteral("<b>EU</b> <img src=\"x\"> <a href=\"http://evil\">click</a>");
+        const QString hostileName = QStringLiteral("<b>EU</b> <img src=\"x\"> <a href=\"http://evil\">click</a>")
+            + QString(400, u'W'); // and very long
         r0.insert(QStringLiteral("id"), hostileId);
         r0.insert(QStringLiteral("name"), hostileName);
         r0.insert(QStringLiteral("packet_loss"), 0.4); // make it the worst, so it is focused
@@ -389,7 +390,12 @@ private Q_SLOTS:
         LiveConsole live(m_settings.get(), o, QStringLiteral("view-secret"));
         QVERIFY2(live.started, qPrintable(live.error));
         ConsoleWindow &w = live.window;
+        w.resize(1366, 768);
         QTRY_COMPARE_WITH_TIMEOUT(w.focusedRegion(), hostileId, 30000);
+        // However long the server's name, the window keeps the size it was given (a laptop's 1366 px).
+        QTest::qWait(300);
+        QVERIFY2(w.width() <= 1366, qPrintable(QString::number(w.width())));
+        QVERIFY2(w.minimumSizeHint().width() <= 1366, qPrintable(QString::number(w.minimumSizeHint().width())));
 
         // Every label that shows it shows the characters, and is told to.
         bool shown = false;

@@ -6,11 +6,15 @@
 #include "fleetclient.h"
 #include "fleetconnection.h"
 #include "hostileserver.h"
+#include "terminalsafe.h"
 
 #include <QElapsedTimer>
+#include <QProcess>
 #include <QTcpSocket>
 #include <QTest>
 #include <QTimer>
+
+#include <csignal>
 
 using namespace fleet;
 
@@ -266,6 +270,53 @@ private Q_SLOTS:
         States states(&connection);
         connection.start();
         QTRY_VERIFY_WITH_TIMEOUT(states.saw(ConnectionState::Reconnecting, QStringLiteral("event 1 arrived twice")), 5000);
+    }
+
+    void terminalSafeEscapesWhatCouldForgeALine()
+    {
+        QCOMPARE(terminalSafe(QStringLiteral("a\nb\r\tc")), QStringLiteral("a\\nb\\r\\tc"));
+        QCOMPARE(terminalSafe(QStringLiteral("\x1b[2Jx")), QStringLiteral("\\e[2Jx"));
+        QCOMPARE(terminalSafe(QString(QChar(0x202e)) + QStringLiteral("abc")), QStringLiteral("\\u{202e}abc"));
+        QCOMPARE(terminalSafe(QStringLiteral("eu-central ünïcode")), QStringLiteral("eu-central ünïcode"));
+        QCOMPARE(terminalSafe(QStringLiteral("a\\b")), QStringLiteral("a\\\\b"));
+    }
+
+    void fleetctlTextCannotBeForgedAndCtrlCIsQuiet()
+    {
+        // The identity name clears the screen; the problem detail carries a fake "state live" line. (A plain string
+        // for the name: moc cannot read a backslash-u escape inside a raw string.)
+        HostileServer server([](QTcpSocket *s, const HostileServer::Request &r) {
+            if (r.path.startsWith("/v1/me"))
+                HostileServer::reply(s, 200, "application/json",
+                    "{\"id\":\"x\",\"name\":\"evil\\u001b[2J\",\"role\":\"viewer\",\"roles\":[\"viewer\"],"
+                    "\"server_time\":\"2025-11-12T09:00:00Z\"}");
+            else
+                HostileServer::reply(s, 500, "application/problem+json",
+                    R"({"type":"x","title":"x","status":500,"detail":"down\n2025-11-12T09:00:00Z state live"})");
+        });
+        QProcess fleetctl;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("FLEET_TOKEN"), QStringLiteral("secret-token-123"));
+        fleetctl.setProcessEnvironment(env);
+        fleetctl.start(QStringLiteral(FLEETCTL_BINARY),
+            { QStringLiteral("watch"), QStringLiteral("--api"), QString::fromLatin1(server.origin()),
+                QStringLiteral("--interval"), QStringLiteral("1") });
+        QVERIFY(fleetctl.waitForStarted(5000));
+        QByteArray out;
+        connect(&fleetctl, &QProcess::readyReadStandardOutput, this, [&] { out += fleetctl.readAllStandardOutput(); });
+        QTRY_VERIFY_WITH_TIMEOUT(out.contains("state reconnecting"), 10000);
+        ::kill(pid_t(fleetctl.processId()), SIGINT);
+        QTRY_COMPARE_WITH_TIMEOUT(fleetctl.state(), QProcess::NotRunning, 10000);
+        out += fleetctl.readAllStandardOutput();
+        QCOMPARE(fleetctl.exitCode(), 0);
+        QVERIFY2(!out.contains('\x1b'), out.constData());
+        QVERIFY2(out.contains("evil\\e[2J"), out.constData());
+        for (const QByteArray &line : out.split('\n'))
+            QVERIFY2(!line.startsWith("2025-11-12T09:00:00Z state live"), out.constData()); // no forged line
+        QVERIFY2(out.contains("down\\n2025-11-12T09:00:00Z state live"), out.constData());
+        // Ctrl-C: the connection is stopped on purpose, not "timed out".
+        QVERIFY2(!out.contains("timed out"), out.constData());
+        QVERIFY2(out.contains("state offline reason=\"disconnected by the user\""), out.constData());
     }
 };
 

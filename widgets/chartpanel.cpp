@@ -55,11 +55,16 @@ ChartPanel::ChartPanel(FleetStore *store, ChartTimeWindow *window, QWidget *pare
     big.setBold(true);
     m_title->setFont(big);
     m_title->setAccessibleName(tr("Focused region"));
+    // A region name is the server's: however long, it must not widen the window. The label takes the space there
+    // is and the whole name is in its tooltip.
+    m_title->setSizePolicy(QSizePolicy::Maximum, QSizePolicy::Preferred);
+    m_title->setMinimumWidth(120);
 
     m_verdict = new QLabel(this);
     m_verdict->setTextFormat(Qt::PlainText);
     m_verdict->setAccessibleName(tr("Verdict of the focused region"));
     m_verdict->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_verdict->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
 
     auto *header = new QHBoxLayout;
     header->addWidget(m_title);
@@ -318,6 +323,7 @@ void ChartPanel::updateHeader()
     m_title->setText(m_region.isEmpty()                          ? tr("No region selected")
             : m_regionName.isEmpty() || m_regionName == m_region ? m_region
                                                                  : tr("%1 — %2").arg(m_regionName, m_region));
+    m_title->setToolTip(m_title->text().toHtmlEscaped());
     const bool follow = m_window->isFollowingLive();
     m_liveButton->setText(follow ? tr("❚❚ Pause") : tr("● Back to live"));
     m_liveButton->setToolTip(follow ? tr("Hold the charts where they are (%1)")

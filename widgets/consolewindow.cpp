@@ -102,6 +102,7 @@ ConsoleWindow::ConsoleWindow(FleetSession *session, QSettings *settings, QWidget
     m_insecureBadge = badge(this, tr("TLS verification off"));
     m_identity = new QLabel(this);
     m_identity->setTextFormat(Qt::PlainText);
+    m_identity->setMaximumWidth(320); // the name is the server's: it must not widen the window
     m_fleetTime = new QLabel(this);
     m_fleetTime->setTextFormat(Qt::PlainText);
     m_fleetTime->setAccessibleName(tr("Time of the newest data"));

@@ -3,6 +3,7 @@
 #include "embeddedsim.h"
 #include "fleetsimserver.h"
 #include "isotime.h"
+#include "terminalsafe.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
@@ -21,11 +22,6 @@ int fail(const QString &message)
 {
     QTextStream(stderr) << "fleet-sim: " << message << '\n';
     return 2;
-}
-
-void quitOnSignal(int)
-{
-    QCoreApplication::quit();
 }
 
 } // namespace
@@ -189,7 +185,6 @@ int main(int argc, char **argv)
     out << "  try: curl -H 'Authorization: Bearer view-secret' http://127.0.0.1:" << listening << "/v1/regions\n";
     out.flush();
 
-    std::signal(SIGINT, quitOnSignal);
-    std::signal(SIGTERM, quitOnSignal);
+    onTerminationSignal([] { QCoreApplication::quit(); }); // outside the signal handler, on the event loop
     return QCoreApplication::exec();
 }

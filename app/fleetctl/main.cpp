@@ -1,11 +1,13 @@
 // fleetctl: the command-line companion of Fleet Console, for scripted runbooks (see docs/fleetctl.md).
 
 #include "fleetconnection.h"
+#include "terminalsafe.h"
 #include "isotime.h"
 #include "tokensource.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
+#include <QElapsedTimer>
 #include <QDateTime>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -31,10 +33,6 @@ int fail(const QString &message)
     return 2;
 }
 
-void quitOnSignal(int)
-{
-    QCoreApplication::quit();
-}
 
 QString now()
 {
@@ -55,7 +53,7 @@ public:
                 line(QJsonObject { { QStringLiteral("kind"), QStringLiteral("identity") },
                     { QStringLiteral("name"), id.name }, { QStringLiteral("role"), wireName(id.role).toString() } });
             else
-                out() << now() << " identity " << id.name << " (" << wireName(id.role) << ")" << Qt::endl;
+                out() << now() << " identity " << terminalSafe(id.name) << " (" << wireName(id.role) << ")" << Qt::endl;
         });
         connect(connection, &FleetConnection::snapshotReceived, this, [this](const Snapshot &s) {
             ++m_snapshots;
@@ -71,6 +69,7 @@ public:
             ++m_counts[e.type];
             ++m_total;
         });
+        m_sinceCounts.start();
         m_timer.setInterval(intervalSeconds * 1000);
         connect(&m_timer, &QTimer::timeout, this, &Watcher::printCounts);
         m_timer.start();
@@ -79,7 +78,8 @@ public:
     void printCounts()
     {
         const qint64 delta = m_total - m_lastTotal;
-        const double rate = double(delta) * 1000.0 / std::max(1, m_timer.interval());
+        // Over the time since the last line (the final line comes early, on Ctrl-C), not the whole interval.
+        const double rate = double(delta) * 1000.0 / double(std::max<qint64>(1, m_sinceCounts.restart()));
         m_lastTotal = m_total;
         const ConnectionStatus &s = m_connection->status();
         if (m_json) {
@@ -94,7 +94,7 @@ public:
         }
         QString parts;
         for (auto it = m_counts.cbegin(); it != m_counts.cend(); ++it)
-            parts += QStringLiteral("%1=%2 ").arg(it.key()).arg(it.value());
+            parts += QStringLiteral("%1=%2 ").arg(terminalSafe(it.key())).arg(it.value());
         out() << now() << " events " << parts << "total=" << m_total << " (" << QString::number(rate, 'f', 1)
               << "/s) snapshots=" << m_snapshots << " data_age="
               << (s.dataAgeMs() < 0 ? QStringLiteral("never") : QString::number(s.dataAgeMs() / 1000.0, 'f', 1) + u's')
@@ -124,7 +124,7 @@ private:
             out() << " attempt=" << s.attempt << " next=" << QString::number(s.nextAttemptInMs() / 1000.0, 'f', 1)
                   << 's';
         if (!s.reason.isEmpty())
-            out() << " reason=\"" << s.reason << '"';
+            out() << " reason=\"" << terminalSafe(s.reason) << '"';
         if (s.insecure)
             out() << " INSECURE: TLS certificates are not checked";
         out() << Qt::endl;
@@ -139,6 +139,7 @@ private:
     FleetConnection *m_connection;
     bool m_json;
     QTimer m_timer;
+    QElapsedTimer m_sinceCounts;
     QMap<QString, qint64> m_counts;
     qint64 m_total = 0;
     qint64 m_lastTotal = 0;
@@ -206,8 +207,11 @@ int main(int argc, char **argv)
 
     FleetConnection connection(config);
     Watcher watcher(&connection, parser.isSet(jsonOpt), interval);
-    std::signal(SIGINT, quitOnSignal);
-    std::signal(SIGTERM, quitOnSignal);
+    // Ctrl-C or SIGTERM: stop the connection first (so no false "timed out" line follows), then leave the loop.
+    onTerminationSignal([&connection] {
+        connection.stop();
+        QCoreApplication::quit();
+    });
     connection.start();
     const int code = QCoreApplication::exec();
     watcher.printCounts();

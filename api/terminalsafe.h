@@ -1,0 +1,18 @@
+#pragma once
+
+#include <QString>
+
+#include <functional>
+
+namespace fleet {
+
+// A server-supplied string made safe for a terminal line: control characters (newlines, escape sequences, C1
+// controls, DEL) and Unicode direction overrides are written as escapes (\n, \e, \u{202e}, ...), so a name or a
+// reason can neither forge another line of output nor move the cursor. Text in JSON output needs none of this.
+QString terminalSafe(const QString &text);
+
+// Runs `onSignal` on the event loop (not in the signal handler) when SIGINT or SIGTERM arrives: the handler only
+// writes a byte to a pipe, which is all a signal handler may safely do.
+void onTerminationSignal(const std::function<void()> &onSignal);
+
+} // namespace fleet
