@@ -1,6 +1,8 @@
 #include "wiredecode.h"
 #include "wirenames.h"
 
+#include <QRegularExpression>
+
 #include "isotime.h"
 
 #include <simdjson.h>
@@ -261,6 +263,17 @@ struct WireDecoder::Private
         fail(QStringLiteral("expected %1, got %2").arg(QLatin1String(what), QLatin1String(typeName(v.type()))));
     }
 
+    // Valid JSON with a number no 64-bit field can hold: name the field, found in the text (on the error path only).
+    static QString outOfRange(const QByteArray &json)
+    {
+        static const QRegularExpression bigNumber(QStringLiteral("\"([^\"\\\\]{1,64})\"\\s*:\\s*(-?\\d{19,})"));
+        const QRegularExpressionMatch m = bigNumber.match(QString::fromUtf8(json));
+        if (m.hasMatch())
+            return QStringLiteral("\"%1\" is %2: a number beyond 64 bits, out of range")
+                .arg(m.captured(1), m.captured(2).left(40));
+        return QStringLiteral("a number in the body is beyond 64 bits, out of range");
+    }
+
     bool parse(const QByteArray &json, sj::dom::element *root)
     {
         trail.clear();
@@ -273,6 +286,8 @@ struct WireDecoder::Private
         if (err) {
             if (json.trimmed().isEmpty())
                 fail(QStringLiteral("the body is empty, expected JSON"));
+            else if (err == sj::NUMBER_OUT_OF_RANGE || err == sj::NUMBER_ERROR)
+                fail(outOfRange(json));
             else
                 fail(QStringLiteral("the body is not valid JSON (%1)%2")
                          .arg(QLatin1String(sj::error_message(err)),

@@ -272,6 +272,25 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(states.saw(ConnectionState::Reconnecting, QStringLiteral("event 1 arrived twice")), 5000);
     }
 
+    void aNumberBeyond64BitsNamesItsField()
+    {
+        HostileServer server([](QTcpSocket *s, const HostileServer::Request &) {
+            HostileServer::reply(s, 200, "application/json",
+                R"({"sequence":123456789012345678901234567890,"time":"2025-11-12T09:00:00Z","regions":[],"workers":[],"operations":[]})");
+        });
+        ClientConfig config = configFor(server);
+        config.maxAttempts = 1;
+        FleetClient client(config);
+        std::optional<ApiResult<Snapshot>> result;
+        client.snapshot(this, [&](ApiResult<Snapshot> r) { result = std::move(r); });
+        QTRY_VERIFY_WITH_TIMEOUT(result.has_value(), 10000);
+        QVERIFY(!result->ok());
+        const QString message = result->error().message;
+        QVERIFY2(message.contains(QLatin1String("\"sequence\"")) && message.contains(QLatin1String("beyond 64 bits")),
+            qPrintable(message));
+        QVERIFY2(!message.contains(QLatin1String("not valid JSON")), qPrintable(message));
+    }
+
     void terminalSafeEscapesWhatCouldForgeALine()
     {
         QCOMPARE(terminalSafe(QStringLiteral("a\nb\r\tc")), QStringLiteral("a\\nb\\r\\tc"));
