@@ -266,12 +266,13 @@ struct WireDecoder::Private
     // Valid JSON with a number no 64-bit field can hold: name the field, found in the text (on the error path only).
     static QString outOfRange(const QByteArray &json)
     {
-        static const QRegularExpression bigNumber(QStringLiteral("\"([^\"\\\\]{1,64})\"\\s*:\\s*(-?\\d{19,})"));
+        static const QRegularExpression bigNumber(
+            QStringLiteral("\"([^\"\\\\]{1,64})\"\\s*:\\s*(-?(?:\\d{19,}|\\d[\\d.]*[eE][+]?\\d{3,}))"));
         const QRegularExpressionMatch m = bigNumber.match(QString::fromUtf8(json));
         if (m.hasMatch())
-            return QStringLiteral("\"%1\" is %2: a number beyond 64 bits, out of range")
+            return QStringLiteral("\"%1\" is %2: valid JSON, but a number beyond 64 bits (out of range)")
                 .arg(m.captured(1), m.captured(2).left(40));
-        return QStringLiteral("a number in the body is beyond 64 bits, out of range");
+        return QStringLiteral("a number in the body is valid JSON but beyond 64 bits (out of range)");
     }
 
     bool parse(const QByteArray &json, sj::dom::element *root)
