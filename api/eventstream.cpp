@@ -308,13 +308,7 @@ void EventStream::onWatchdog()
     error.message = m_connected
         ? QStringLiteral("no data or heartbeat for %1 s: connection presumed dead").arg(2 * m_heartbeatMs / 1000.0)
         : QStringLiteral("connection timed out");
-    QNetworkReply *reply = m_reply;
-    m_reply = nullptr;
-    reply->disconnect(this);
-    reply->abort();
-    reply->deleteLater();
-    m_connected = false;
-    fail(error, false);
+    abandon(error);
 }
 
 void EventStream::fail(const ApiError &error, bool fatal)
