@@ -3,8 +3,8 @@
 #include <QSslCertificate>
 #include <QSslConfiguration>
 
-#include <algorithm>
 #include <QSslConfiguration>
+#include <algorithm>
 
 namespace fleet {
 

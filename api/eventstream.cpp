@@ -4,10 +4,10 @@
 
 #include <QElapsedTimer>
 
-#include <algorithm>
 #include <QLoggingCategory>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
+#include <algorithm>
 
 Q_LOGGING_CATEGORY(lcSse, "fleet.sse", QtInfoMsg)
 
@@ -228,10 +228,11 @@ void EventStream::drainPending()
             m_resyncing = true;
             dropPending();
             const QString shown = e.lastEventId.left(40);
-            Q_EMIT resyncRequired(!numeric ? QStringLiteral("event id \"%1\" after %2 is not a number").arg(shown).arg(m_lastId)
-                    : id == m_lastId  ? QStringLiteral("event %1 arrived twice").arg(id)
-                    : id < m_lastId   ? QStringLiteral("event ids went back from %1 to %2").arg(m_lastId).arg(id)
-                                      : QStringLiteral("event ids jumped from %1 to %2").arg(m_lastId).arg(id));
+            Q_EMIT resyncRequired(!numeric
+                    ? QStringLiteral("event id \"%1\" after %2 is not a number").arg(shown).arg(m_lastId)
+                    : id == m_lastId ? QStringLiteral("event %1 arrived twice").arg(id)
+                    : id < m_lastId  ? QStringLiteral("event ids went back from %1 to %2").arg(m_lastId).arg(id)
+                                     : QStringLiteral("event ids jumped from %1 to %2").arg(m_lastId).arg(id));
             return;
         }
         auto decoded = m_decoder->event(id, e.type, e.data);

@@ -578,8 +578,7 @@ void FleetClient::reconcile(
         operations(QStringLiteral("idempotency_key=") + pathPart(action.idempotencyKey), context.data(),
             [=, this](ApiResult<Page<Operation>> found) {
                 if (found.ok() && !found->items.empty()) {
-                    qCInfo(lcApi).noquote()
-                        << action.description << "had been accepted as" << found->items.front().id;
+                    qCInfo(lcApi).noquote() << action.description << "had been accepted as" << found->items.front().id;
                     done(ApiResult<Operation>::success(found->items.front()));
                     return;
                 }

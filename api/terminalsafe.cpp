@@ -59,7 +59,9 @@ void onTerminationSignal(const std::function<void()> &onSignal)
         [[maybe_unused]] const ssize_t n = ::read(g_signalPipe[0], &byte, 1);
         onSignal();
     });
-    struct sigaction action {};
+    struct sigaction action
+    {
+    };
     action.sa_handler = writeToPipe;
     sigemptyset(&action.sa_mask);
     action.sa_flags = SA_RESTART;

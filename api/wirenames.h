@@ -10,11 +10,13 @@ namespace fleet {
 // The one table of wire spellings per enum, in enum order (ASCII, as the contract spells them). fleettypes.cpp
 // builds wireName() and the *FromString() lookups from it; the decoders compare bytes against it directly.
 template <typename Enum> constexpr auto kWireNames = std::array<std::string_view, 0> {};
-template <> constexpr auto kWireNames<Arch> = std::array<std::string_view, kArchCount> { "amd64", "aarch64", "armv7hf" };
+template <>
+constexpr auto kWireNames<Arch> = std::array<std::string_view, kArchCount> { "amd64", "aarch64", "armv7hf" };
 template <>
 constexpr auto kWireNames<WorkerState> = std::array<std::string_view, kWorkerStateCount> { "provisioning", "idle",
     "busy", "draining", "offline", "terminated" };
-template <> constexpr auto kWireNames<DispatchState> = std::array<std::string_view, 3> { "active", "draining", "drained" };
+template <>
+constexpr auto kWireNames<DispatchState> = std::array<std::string_view, 3> { "active", "draining", "drained" };
 template <>
 constexpr auto kWireNames<FailureReason> = std::array<std::string_view, kFailureReasonCount> { "ETIMEDOUT",
     "ECONNRESET", "EHOSTUNREACH", "build_error" };

@@ -5,9 +5,9 @@
 //   QT_QPA_PLATFORM=offscreen build/release/bench/bench_console [--workers 50000] [--speed 120] [--seconds 30]
 
 #include "consolewindow.h"
-#include "fleetsession.h"
 #include "embeddedsim.h"
 #include "fleetconnection.h"
+#include "fleetsession.h"
 #include "fleetstore.h"
 #include "handlertiming.h"
 #include "theme.h"

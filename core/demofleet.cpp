@@ -78,8 +78,8 @@ Result<QString> DemoFleet::findSimulator()
     return Result<QString>::failure(
         tr("--demo needs the fleet-sim program, which is installed beside fleet-console; it is not in %1, in %2 or on "
            "the PATH. Install Fleet Console completely (cmake --install, or the .deb), or build the fleet-sim target.")
-            .arg(QDir::toNativeSeparators(here), QDir::toNativeSeparators(QDir(here).filePath(QStringLiteral(
-                                                                               "../fleet-sim"))))); 
+            .arg(QDir::toNativeSeparators(here),
+                QDir::toNativeSeparators(QDir(here).filePath(QStringLiteral("../fleet-sim")))));
 }
 
 Status DemoFleet::start(const Options &options, int timeoutMs)
@@ -99,13 +99,15 @@ Status DemoFleet::start(const Options &options, int timeoutMs)
     m_viewerToken = randomToken();
     QTemporaryFile tokens(QDir::temp().filePath(QStringLiteral("fleet-demo-tokens-XXXXXX.json")));
     if (!tokens.open())
-        return Status::failure(tr("Could not write the demo's token file in %1: %2")
-                                   .arg(QDir::tempPath(), tokens.errorString()));
+        return Status::failure(
+            tr("Could not write the demo's token file in %1: %2").arg(QDir::tempPath(), tokens.errorString()));
     QJsonArray list;
-    list.append(QJsonObject { { QStringLiteral("token"), m_operatorToken }, { QStringLiteral("role"), QStringLiteral("operator") },
+    list.append(QJsonObject { { QStringLiteral("token"), m_operatorToken },
+        { QStringLiteral("role"), QStringLiteral("operator") },
         { QStringLiteral("name"), QStringLiteral("you (demo)") } });
-    list.append(QJsonObject { { QStringLiteral("token"), m_viewerToken }, { QStringLiteral("role"), QStringLiteral("viewer") },
-        { QStringLiteral("name"), QStringLiteral("wall display (demo)") } });
+    list.append(
+        QJsonObject { { QStringLiteral("token"), m_viewerToken }, { QStringLiteral("role"), QStringLiteral("viewer") },
+            { QStringLiteral("name"), QStringLiteral("wall display (demo)") } });
     tokens.write(QJsonDocument(QJsonObject { { QStringLiteral("tokens"), list } }).toJson(QJsonDocument::Compact));
     tokens.flush();
 

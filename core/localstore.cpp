@@ -126,8 +126,7 @@ Status LocalStore::open(const QString &path)
     QSqlDatabase db = QSqlDatabase::database(m_connection, false);
     QSqlQuery q(db);
     // A file that is not a database (or a damaged one) fails here, before anything is written to it.
-    if (!q.exec(QStringLiteral("PRAGMA quick_check")) || !q.next()
-        || q.value(0).toString() != QLatin1String("ok")) {
+    if (!q.exec(QStringLiteral("PRAGMA quick_check")) || !q.next() || q.value(0).toString() != QLatin1String("ok")) {
         const QString why = q.lastError().isValid() ? q.lastError().text() : q.value(0).toString();
         close();
         return fail(tr("The console's local store %1 is damaged or is not a database (%2). It was left as it is, so "

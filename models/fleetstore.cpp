@@ -144,8 +144,8 @@ void FleetStore::prune()
     std::size_t drop = m_audit.size() > std::size_t(m_retention.auditEntries)
         ? m_audit.size() - std::size_t(m_retention.auditEntries)
         : 0;
-    while (drop < m_audit.size() && now > 0 && m_audit[drop].time > 0
-        && now - m_audit[drop].time > m_retention.auditAgeMs)
+    while (
+        drop < m_audit.size() && now > 0 && m_audit[drop].time > 0 && now - m_audit[drop].time > m_retention.auditAgeMs)
         ++drop;
     if (drop > 0) {
         Q_EMIT auditAboutToBeRemoved(0, int(drop) - 1);

@@ -9,8 +9,7 @@ namespace fleet {
 
 QString VerdictChange::text() const
 {
-    const QString when
-        = QDateTime::fromSecsSinceEpoch(atSecond, QTimeZone::utc()).toString(QStringLiteral("HH:mm:ss"));
+    const QString when = QDateTime::fromSecsSinceEpoch(atSecond, QTimeZone::utc()).toString(QStringLiteral("HH:mm:ss"));
     const QString who = regionName.isEmpty() || regionName == region ? region : regionName;
     return reason.isEmpty() ? QStringLiteral("%1 became %2 at %3 UTC").arg(who, wireName(to), when)
                             : QStringLiteral("%1 became %2 at %3 UTC: %4").arg(who, wireName(to), when, reason);

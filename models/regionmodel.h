@@ -6,11 +6,9 @@
 #include <QAbstractTableModel>
 #include <QPointer>
 
-
 namespace fleet {
 
 class FleetStore;
-
 
 // One row per region: dispatch state, workers by state, build success rate, failures per minute by reason, packet
 // loss, RTT p95, queue depth and wait, and a health verdict with its reason in words ("packet loss 31%,

@@ -39,7 +39,8 @@ Status AccessControl::loadTokenFile(const QString &path)
         return Status::failure(QStringLiteral("Cannot read token file %1: %2").arg(path, file.errorString()));
     const QJsonArray tokens = QJsonDocument::fromJson(file.readAll()).object().value(QLatin1String("tokens")).toArray();
     if (tokens.isEmpty())
-        return Status::failure(QStringLiteral("Token file %1 has no \"tokens\" array (see docs/fleet-sim.md)").arg(path));
+        return Status::failure(
+            QStringLiteral("Token file %1 has no \"tokens\" array (see docs/fleet-sim.md)").arg(path));
     for (int i = 0; i < tokens.size(); ++i) {
         const QJsonObject o = tokens.at(i).toObject();
         const QString token = o.value(QLatin1String("token")).toString();

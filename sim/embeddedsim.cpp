@@ -65,7 +65,6 @@ void installScriptedOperator(FleetSimServer *server)
     });
 }
 
-
 Status EmbeddedSim::start(const Options &options)
 {
     auto scenario = Scenario::load(options.scenario);

@@ -280,7 +280,8 @@ void FleetSimServer::setSpeed(double speed)
 
 int FleetSimServer::streamCount() const
 {
-    return int(std::count_if(m_streams.begin(), m_streams.end(), [](const auto &s) { return s->exchange.isConnected(); }));
+    return int(
+        std::count_if(m_streams.begin(), m_streams.end(), [](const auto &s) { return s->exchange.isConnected(); }));
 }
 
 void FleetSimServer::tick()
@@ -525,8 +526,7 @@ void FleetSimServer::writeToStream(Stream &stream, const QByteArray &chunk)
 
 void FleetSimServer::flushStreams()
 {
-    std::erase_if(m_streams,
-        [](const auto &s) { return !s->exchange.isConnected(); });
+    std::erase_if(m_streams, [](const auto &s) { return !s->exchange.isConnected(); });
     if (m_streams.empty() || m_faults.streamsStalled())
         return;
     const EventLog &log = m_sim->events();

@@ -34,8 +34,9 @@ private Q_SLOTS:
         registry.add({ QStringLiteral("test.two"), QStringLiteral("Two") }, [] {});
 
         QMenu menu;
-        registry.fillMenu(&menu, { QStringLiteral("test.one"), QStringLiteral("-"), QStringLiteral("test.two"),
-                                     QStringLiteral("test.unknown") });
+        registry.fillMenu(&menu,
+            { QStringLiteral("test.one"), QStringLiteral("-"), QStringLiteral("test.two"),
+                QStringLiteral("test.unknown") });
         QCOMPARE(menu.actions().size(), 3);
         QCOMPARE(menu.actions()[0], a);
         QVERIFY(menu.actions()[1]->isSeparator());
@@ -56,9 +57,8 @@ private Q_SLOTS:
         QMainWindow window;
         ActionRegistry registry(&window);
         bool paused = false;
-        QAction *live = registry.add({ QStringLiteral("charts.live"), QStringLiteral("Back to live"),
-                                         { QKeySequence(Qt::Key_End) } },
-            [] {});
+        QAction *live = registry.add(
+            { QStringLiteral("charts.live"), QStringLiteral("Back to live"), { QKeySequence(Qt::Key_End) } }, [] {});
         registry.setCondition(QStringLiteral("charts.live"),
             [&] { return paused ? QString() : QStringLiteral("the charts already follow live data"); });
         QVERIFY(!live->isEnabled());

@@ -3,14 +3,14 @@
 // stale data is marked when the simulator stops; markup from the server is shown as text; layout is restored; the
 // real fleet-console binary's --screenshot renders charts.
 
+#include "actionregistry.h"
 #include "chartpanel.h"
 #include "connectdialog.h"
 #include "connectionindicator.h"
-#include "actionregistry.h"
 #include "consolewindow.h"
-#include "fleetsession.h"
 #include "embeddedsim.h"
 #include "fleetconnection.h"
+#include "fleetsession.h"
 #include "fleetstore.h"
 #include "regionmodel.h"
 #include "regionoverview.h"
@@ -18,6 +18,7 @@
 #include "workermodel.h"
 #include "workertable.h"
 
+#include <QAction>
 #include <QApplication>
 #include <QClipboard>
 #include <QDockWidget>
@@ -29,7 +30,6 @@
 #include <QProcess>
 #include <QPushButton>
 #include <QSettings>
-#include <QAction>
 #include <QSignalSpy>
 #include <QSortFilterProxyModel>
 #include <QTableView>
@@ -112,9 +112,9 @@ private Q_SLOTS:
         EmbeddedSim sim;
         QString error;
         {
-        const Status started = sim.start(incident());
-        QVERIFY2(started, qPrintable(started.error()));
-    }
+            const Status started = sim.start(incident());
+            QVERIFY2(started, qPrintable(started.error()));
+        }
         FleetSession session;
         ConsoleWindow w(&session, m_settings.get());
         w.setDemo(QStringLiteral("test fleet"));
@@ -183,9 +183,9 @@ private Q_SLOTS:
         EmbeddedSim sim;
         QString error;
         {
-        const Status started = sim.start(incident(0));
-        QVERIFY2(started, qPrintable(started.error()));
-    }
+            const Status started = sim.start(incident(0));
+            QVERIFY2(started, qPrintable(started.error()));
+        }
         ProfileStore profiles(m_settings.get());
         ConnectDialog dialog(&profiles);
         dialog.setProfile(profileFor(sim.url()));
@@ -248,9 +248,9 @@ private Q_SLOTS:
         EmbeddedSim sim;
         QString error;
         {
-        const Status started = sim.start(incident(0));
-        QVERIFY2(started, qPrintable(started.error()));
-    }
+            const Status started = sim.start(incident(0));
+            QVERIFY2(started, qPrintable(started.error()));
+        }
         ProfileStore profiles(m_settings.get());
         ConnectDialog dialog(&profiles);
         ConnectionProfile p = profileFor(sim.url());
@@ -429,7 +429,7 @@ private Q_SLOTS:
     {
         {
             FleetSession session;
-        ConsoleWindow w(&session, m_settings.get());
+            ConsoleWindow w(&session, m_settings.get());
             w.show();
             QVERIFY(QTest::qWaitForWindowExposed(&w));
             w.findChild<QDockWidget *>(QStringLiteral("workersDock"))->hide();

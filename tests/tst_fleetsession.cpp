@@ -155,7 +155,8 @@ private Q_SLOTS:
             QVERIFY(change.atSecond > 0);
             if (change.region == QLatin1String("eu-central") && change.to != Verdict::Healthy) {
                 euCentral = true;
-                QVERIFY2(change.text().contains(QLatin1String("became")) && change.text().contains(QLatin1String(" UTC: ")),
+                QVERIFY2(
+                    change.text().contains(QLatin1String("became")) && change.text().contains(QLatin1String(" UTC: ")),
                     qPrintable(change.text()));
                 QVERIFY2(change.text().contains(QLatin1String("packet loss")), qPrintable(change.text()));
             }

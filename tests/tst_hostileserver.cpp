@@ -105,7 +105,8 @@ private Q_SLOTS:
         FleetConnection connection(configFor(server));
         States states(&connection);
         connection.start();
-        QTRY_VERIFY_WITH_TIMEOUT(states.saw(ConnectionState::Reconnecting, QStringLiteral("longer than 1024 KB")), 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            states.saw(ConnectionState::Reconnecting, QStringLiteral("longer than 1024 KB")), 10000);
         QVERIFY(!states.saw(ConnectionState::Live));
         QTRY_VERIFY_WITH_TIMEOUT(server.count("/v1/events") >= 2, 5000); // dropped, and tried again with backoff
         QVERIFY(!states.saw(ConnectionState::Live));
@@ -170,7 +171,8 @@ private Q_SLOTS:
         QElapsedTimer clock;
         clock.start();
         connection.start();
-        QTRY_VERIFY_WITH_TIMEOUT(states.saw(ConnectionState::Reconnecting, QStringLiteral("instead of text/event-stream")), 5000);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            states.saw(ConnectionState::Reconnecting, QStringLiteral("instead of text/event-stream")), 5000);
         QVERIFY(clock.elapsed() < 5000); // not the 30 s of the dead-stream check
         QVERIFY2(states.last().contains(QLatin1String("text/html")), qPrintable(states.last()));
         QVERIFY(!states.saw(ConnectionState::Live));
@@ -269,7 +271,8 @@ private Q_SLOTS:
         FleetConnection connection(configFor(server));
         States states(&connection);
         connection.start();
-        QTRY_VERIFY_WITH_TIMEOUT(states.saw(ConnectionState::Reconnecting, QStringLiteral("event 1 arrived twice")), 5000);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            states.saw(ConnectionState::Reconnecting, QStringLiteral("event 1 arrived twice")), 5000);
     }
 
     void aNumberBeyond64BitsNamesItsField()

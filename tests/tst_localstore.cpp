@@ -59,9 +59,8 @@ QString mountTmpfs(const QString &dir, const QString &options)
 {
     if (geteuid() != 0)
         return QStringLiteral("not root, so no tmpfs can be mounted here");
-    const int rc = QProcess::execute(
-        QStringLiteral("mount"), { QStringLiteral("-t"), QStringLiteral("tmpfs"), QStringLiteral("-o"), options,
-                                     QStringLiteral("tmpfs"), dir });
+    const int rc = QProcess::execute(QStringLiteral("mount"),
+        { QStringLiteral("-t"), QStringLiteral("tmpfs"), QStringLiteral("-o"), options, QStringLiteral("tmpfs"), dir });
     return rc == 0 ? QString() : QStringLiteral("mount -t tmpfs failed (exit %1)").arg(rc);
 }
 
@@ -126,8 +125,9 @@ private Q_SLOTS:
         QCOMPARE(store.journal().value().size(), 1);
         QCOMPARE(store.journal().value()[0].summary, QStringLiteral("from version 1"));
         store.close();
-        rawSql(path, { QStringLiteral("INSERT INTO outbox (created_ms, idempotency_key, payload, state) VALUES "
-                                      "(1, 'k', '{}', 'queued')") }); // the table migration 2 made
+        rawSql(path,
+            { QStringLiteral("INSERT INTO outbox (created_ms, idempotency_key, payload, state) VALUES "
+                             "(1, 'k', '{}', 'queued')") }); // the table migration 2 made
     }
 
     void refusesANewerSchemaAndLeavesTheFileAlone()

@@ -5,8 +5,8 @@
 
 #include <QAction>
 #include <QButtonGroup>
-#include <QEvent>
 #include <QCoreApplication>
+#include <QEvent>
 #include <QGridLayout>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -326,12 +326,11 @@ void ChartPanel::updateHeader()
     m_title->setToolTip(m_title->text().toHtmlEscaped());
     const bool follow = m_window->isFollowingLive();
     m_liveButton->setText(follow ? tr("❚❚ Pause") : tr("● Back to live"));
-    m_liveButton->setToolTip(follow ? tr("Hold the charts where they are (%1)")
-                                          .arg(m_window->actions().pauseOrResume->shortcut().toString(
-                                              QKeySequence::NativeText))
-                                    : tr("Follow live data again (%1)")
-                                          .arg(m_window->actions().backToLive->shortcut().toString(
-                                              QKeySequence::NativeText)));
+    m_liveButton->setToolTip(follow
+            ? tr("Hold the charts where they are (%1)")
+                  .arg(m_window->actions().pauseOrResume->shortcut().toString(QKeySequence::NativeText))
+            : tr("Follow live data again (%1)")
+                  .arg(m_window->actions().backToLive->shortcut().toString(QKeySequence::NativeText)));
 }
 
 } // namespace fleet

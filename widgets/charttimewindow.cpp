@@ -24,7 +24,8 @@ ChartTimeWindow::ChartTimeWindow(QObject *parent)
         connect(a, &QAction::triggered, this, slot);
         return a;
     };
-    m_actions.pauseOrResume = make(tr("&Pause or resume charts"), QKeySequence(Qt::Key_Space), [this] { togglePause(); });
+    m_actions.pauseOrResume
+        = make(tr("&Pause or resume charts"), QKeySequence(Qt::Key_Space), [this] { togglePause(); });
     m_actions.backToLive = make(tr("&Back to live"), QKeySequence(Qt::Key_End), [this] { backToLive(); });
     m_actions.zoomIn = make(tr("Zoom &in"), QKeySequence(Qt::Key_Plus), [this] { zoomBy(0.5); });
     m_actions.zoomIn->setShortcuts({ QKeySequence(Qt::Key_Plus), QKeySequence(Qt::Key_Equal) });
@@ -34,7 +35,8 @@ ChartTimeWindow::ChartTimeWindow(QObject *parent)
     const QList<int> &spans = presetSpans();
     for (int i = 0; i < spans.size(); ++i) {
         const int s = spans[i];
-        m_actions.spans.append(make(tr("Last %1").arg(formatSpan(s)), QKeySequence(Qt::Key_1 + i), [this, s] { showLast(s); }));
+        m_actions.spans.append(
+            make(tr("Last %1").arg(formatSpan(s)), QKeySequence(Qt::Key_1 + i), [this, s] { showLast(s); }));
     }
     updateActions();
 }

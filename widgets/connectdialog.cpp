@@ -234,22 +234,22 @@ void ConnectDialog::testConnection()
             Q_EMIT tested(false, tokenOrError);
             return;
         }
-        m_pending = FleetSession::probe(profile(), tokenOrError, this,
-            [this, url, token = tokenOrError](ApiResult<Identity> r) {
-            m_pending.clear();
-            validate();
-            if (!r.ok()) {
-                const QString why = explain(r.error(), url);
-                showResult(false, why);
-                Q_EMIT tested(false, why);
-                return;
-            }
-            m_resolvedToken = token;
-            const QString text = tr("Connected to %1 as %2 (%3).")
-                                     .arg(url.toDisplayString(), r->name, wireName(r->role).toString());
-            showResult(true, text);
-            Q_EMIT tested(true, text);
-        });
+        m_pending = FleetSession::probe(
+            profile(), tokenOrError, this, [this, url, token = tokenOrError](ApiResult<Identity> r) {
+                m_pending.clear();
+                validate();
+                if (!r.ok()) {
+                    const QString why = explain(r.error(), url);
+                    showResult(false, why);
+                    Q_EMIT tested(false, why);
+                    return;
+                }
+                m_resolvedToken = token;
+                const QString text = tr("Connected to %1 as %2 (%3).")
+                                         .arg(url.toDisplayString(), r->name, wireName(r->role).toString());
+                showResult(true, text);
+                Q_EMIT tested(true, text);
+            });
         validate();
     });
 }

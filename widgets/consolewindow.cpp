@@ -209,8 +209,8 @@ void ConsoleWindow::createActions()
     r.adopt({ QStringLiteral("charts.pause"), w.pauseOrResume->text(), w.pauseOrResume->shortcuts(),
                 tr("Pause or resume the charts") },
         w.pauseOrResume);
-    r.adopt({ QStringLiteral("charts.live"), w.backToLive->text(), w.backToLive->shortcuts(),
-                tr("Charts back to live") },
+    r.adopt(
+        { QStringLiteral("charts.live"), w.backToLive->text(), w.backToLive->shortcuts(), tr("Charts back to live") },
         w.backToLive);
     r.setCondition(QStringLiteral("charts.live"),
         [this] { return m_timeWindow->isFollowingLive() ? tr("the charts already follow live data") : QString(); });
@@ -254,8 +254,7 @@ void ConsoleWindow::createActions()
         [this] { setWindowState(windowState() ^ Qt::WindowFullScreen); });
     // "?" is Shift+/ on most layouts: accept it with and without the Shift the keyboard reports, and F1.
     r.add({ QStringLiteral("help.shortcuts"), tr("&Keyboard shortcuts"),
-              { QKeySequence(Qt::Key_Question), QKeySequence(Qt::SHIFT | Qt::Key_Question),
-                  QKeySequence(Qt::Key_F1) },
+              { QKeySequence(Qt::Key_Question), QKeySequence(Qt::SHIFT | Qt::Key_Question), QKeySequence(Qt::Key_F1) },
               tr("Show this list of shortcuts") },
         [this] { m_shortcuts->toggle(); });
     r.add({ QStringLiteral("help.about"), tr("&About Fleet Console"), {}, tr("Version and what this is") }, [this] {
@@ -274,13 +273,12 @@ void ConsoleWindow::createActions()
         { QStringLiteral("file.connect"), QStringLiteral("file.reconnect"), QStringLiteral("-"),
             QStringLiteral("file.exportChart"), QStringLiteral("-"), QStringLiteral("file.quit") });
     r.fillMenu(menuBar()->addMenu(tr("&View")),
-        QStringList { spanIds }
-            << QStringList { QStringLiteral("-"), QStringLiteral("charts.pause"), QStringLiteral("charts.live"),
-                   QStringLiteral("charts.zoomIn"), QStringLiteral("charts.zoomOut"), QStringLiteral("-"),
-                   QStringLiteral("view.worstRegion"), QStringLiteral("view.nextRegion"),
-                   QStringLiteral("view.previousRegion"), QStringLiteral("view.searchWorkers"),
-                   QStringLiteral("view.workerTable"), QStringLiteral("-"), QStringLiteral("view.theme"),
-                   QStringLiteral("view.fullScreen") });
+        QStringList { spanIds } << QStringList { QStringLiteral("-"), QStringLiteral("charts.pause"),
+            QStringLiteral("charts.live"), QStringLiteral("charts.zoomIn"), QStringLiteral("charts.zoomOut"),
+            QStringLiteral("-"), QStringLiteral("view.worstRegion"), QStringLiteral("view.nextRegion"),
+            QStringLiteral("view.previousRegion"), QStringLiteral("view.searchWorkers"),
+            QStringLiteral("view.workerTable"), QStringLiteral("-"), QStringLiteral("view.theme"),
+            QStringLiteral("view.fullScreen") });
     r.fillMenu(menuBar()->addMenu(tr("&Help")), { QStringLiteral("help.shortcuts"), QStringLiteral("help.about") });
     // Each chart's right-click menu: the same registered actions, not copies.
     m_charts->setContextActions({ r.action(QStringLiteral("charts.live")), r.action(QStringLiteral("charts.zoomIn")),
@@ -331,8 +329,7 @@ void ConsoleWindow::onConnectionChanged(FleetConnection *connection)
 {
     m_firstDataSeen = false;
     const QUrl &url = m_session->profile().url;
-    const QString host
-        = url.port() > 0 ? QStringLiteral("%1:%2").arg(url.host()).arg(url.port()) : url.host();
+    const QString host = url.port() > 0 ? QStringLiteral("%1:%2").arg(url.host()).arg(url.port()) : url.host();
     m_indicator->setConnection(connection, host);
 }
 
@@ -445,8 +442,7 @@ void ConsoleWindow::stepRegion(int delta)
 
 Status ConsoleWindow::exportChart(HealthChart *chart, const QString &path)
 {
-    return path.endsWith(QLatin1String(".csv"), Qt::CaseInsensitive) ? chart->exportCsv(path)
-                                                                     : chart->exportPng(path);
+    return path.endsWith(QLatin1String(".csv"), Qt::CaseInsensitive) ? chart->exportCsv(path) : chart->exportPng(path);
 }
 
 void ConsoleWindow::exportCurrentChart(HealthChart *chart)

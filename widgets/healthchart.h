@@ -6,8 +6,8 @@
 #include "theme.h"
 
 #include <QList>
-#include <QPointer>
 #include <QPointF>
+#include <QPointer>
 #include <QString>
 #include <QWidget>
 
@@ -50,8 +50,9 @@ class ChartView;
 // The console's one chart class: every line of Qt Charts code lives behind it, so a Qt Graphs or custom backend can
 // replace it later. It shows series of one region's HealthTimeline over a ChartTimeWindow (its own, or one shared by
 // every chart of a view) that follows the live edge by default; zooming (rubber band, wheel, +/-) or panning (arrows,
-// middle drag, shift+wheel) pauses the window where the user chose while data keeps arriving; backToLive() returns. Data is reduced to the chart's pixel columns
-// (M4 for gauges) before it reaches Qt Charts, one replace() per series; gaps stay gaps.
+// middle drag, shift+wheel) pauses the window where the user chose while data keeps arriving; backToLive() returns.
+// Data is reduced to the chart's pixel columns (M4 for gauges) before it reaches Qt Charts, one replace() per series;
+// gaps stay gaps.
 class HealthChart : public QWidget
 {
     Q_OBJECT

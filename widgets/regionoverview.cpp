@@ -5,8 +5,8 @@
 #include "theme.h"
 
 #include <QAbstractItemView>
-#include <QEvent>
 #include <QCoreApplication>
+#include <QEvent>
 #include <QHelpEvent>
 #include <QListView>
 #include <QPainter>

@@ -149,9 +149,8 @@ int main(int argc, char **argv)
         demo = std::make_unique<DemoFleet>();
         if (const Status started = demo->start(o); !started)
             return fail(QStringLiteral("could not start the demo: %1").arg(started.error()));
-        QObject::connect(demo.get(), &DemoFleet::exitedUnexpectedly, &window, [](const QString &why) {
-            QTextStream(stderr) << "fleet-console: " << why << '\n';
-        });
+        QObject::connect(demo.get(), &DemoFleet::exitedUnexpectedly, &window,
+            [](const QString &why) { QTextStream(stderr) << "fleet-console: " << why << '\n'; });
         ConnectionProfile p;
         p.name = QStringLiteral("demo");
         p.url = demo->url();

@@ -1,14 +1,14 @@
 // fleetctl: the command-line companion of Fleet Console, for scripted runbooks (see docs/fleetctl.md).
 
 #include "fleetconnection.h"
-#include "terminalsafe.h"
 #include "isotime.h"
+#include "terminalsafe.h"
 #include "tokensource.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
-#include <QElapsedTimer>
 #include <QDateTime>
+#include <QElapsedTimer>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QMap>
@@ -32,7 +32,6 @@ int fail(const QString &message)
     QTextStream(stderr) << "fleetctl: " << message << '\n';
     return 2;
 }
-
 
 QString now()
 {
