@@ -72,7 +72,6 @@ void EventStream::connectNow()
     // No transfer timeout: the stream is meant to stay open. Liveness is the watchdog's job.
     m_parser.reset();
     dropPending(); // not delivered yet: the server sends them again after Last-Event-ID
-    m_sawBytes = false;
     m_sawLife = false;
     m_resyncing = false;
     m_parser.setLimits(SseParser::kDefaultMaxLineBytes, SseParser::kDefaultMaxEventBytes);
@@ -127,7 +126,6 @@ void EventStream::onReadyRead()
         m_unparsed += m_reply->readAll();
     // Bytes alone are not life (a line that never ends is bytes too): the watchdog is fed by complete events and
     // heartbeats, in parseSome().
-    m_sawBytes = true;
     drainPending();
 }
 

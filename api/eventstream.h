@@ -77,8 +77,7 @@ private:
     bool m_connected = false; // an event stream answered
     bool m_announced = false; // ...and its first bytes were not a resync: connected() was emitted
     bool m_resyncing = false;
-    bool m_sawBytes = false; // this connection delivered bytes (not only headers)
-    bool m_sawLife = false; // ...and a complete event or heartbeat among them
+    bool m_sawLife = false; // this connection delivered a complete event or heartbeat
     std::optional<ApiError> m_parseError; // the parser gave up on this connection
     std::deque<SseParser::Event> m_pending; // parsed, not yet decoded and delivered
     QByteArray m_unparsed; // received, not yet parsed (from m_unparsedAt on)

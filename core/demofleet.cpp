@@ -46,20 +46,36 @@ DemoFleet::DemoFleet(QObject *parent)
             _exit(1);
     });
     m_process.setProcessChannelMode(QProcess::SeparateChannels);
+    // The child logs every stream it serves: its pipes are read all the time (a full pipe would stop it mid-write
+    // and freeze the demo), keeping only the tail of stderr for a message should it exit.
+    connect(&m_process, &QProcess::readyReadStandardError, this, &DemoFleet::drainStderr);
+    connect(&m_process, &QProcess::readyReadStandardOutput, this, [this] {
+        if (m_started)
+            m_process.readAllStandardOutput();
+    });
     connect(&m_process, &QProcess::finished, this, [this](int code, QProcess::ExitStatus status) {
+        drainStderr();
         if (m_stopping)
             return;
         Q_EMIT exitedUnexpectedly(status == QProcess::CrashExit
                 ? tr("the demo's fleet-sim crashed")
                 : tr("the demo's fleet-sim exited with code %1: %2")
                       .arg(code)
-                      .arg(QString::fromLocal8Bit(m_process.readAllStandardError()).trimmed()));
+                      .arg(QString::fromLocal8Bit(m_stderrTail).trimmed()));
     });
 }
 
 DemoFleet::~DemoFleet()
 {
     stop();
+}
+
+void DemoFleet::drainStderr()
+{
+    constexpr qsizetype kTail = 4096;
+    m_stderrTail += m_process.readAllStandardError();
+    if (m_stderrTail.size() > kTail)
+        m_stderrTail = m_stderrTail.right(kTail);
 }
 
 Result<QString> DemoFleet::findSimulator()
@@ -86,6 +102,8 @@ Status DemoFleet::start(const Options &options, int timeoutMs)
 {
     stop();
     m_stopping = false;
+    m_started = false;
+    m_stderrTail.clear();
     QString program = options.program;
     if (program.isEmpty()) {
         const Result<QString> found = findSimulator();
@@ -130,8 +148,10 @@ Status DemoFleet::start(const Options &options, int timeoutMs)
     QByteArray out;
     QDeadlineTimer deadline(timeoutMs);
     while (!deadline.hasExpired()) {
+        drainStderr(); // while starting too: a chatty child must not block before it listens
         if (m_process.state() != QProcess::Running) {
-            const QString err = QString::fromLocal8Bit(m_process.readAllStandardError()).trimmed();
+            drainStderr();
+            const QString err = QString::fromLocal8Bit(m_stderrTail).trimmed();
             return Status::failure(tr("The demo's simulator stopped while starting: %1")
                                        .arg(err.isEmpty() ? tr("exit code %1").arg(m_process.exitCode()) : err));
         }
@@ -146,6 +166,7 @@ Status DemoFleet::start(const Options &options, int timeoutMs)
                                 .arg(options.scenario, fleet.hasMatch() ? fleet.captured(2) : QStringLiteral("?"))
                                 .arg(options.speed);
             qCInfo(lcDemo).noquote() << "demo fleet-sim" << processId() << "serving on" << m_url.toDisplayString();
+            m_started = true;
             return Status::success();
         }
     }

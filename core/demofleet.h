@@ -49,7 +49,11 @@ Q_SIGNALS:
     void exitedUnexpectedly(const QString &why);
 
 private:
+    void drainStderr();
+
     QProcess m_process;
+    QByteArray m_stderrTail; // the last 4 KB the child wrote to stderr
+    bool m_started = false;
     QUrl m_url;
     QString m_operatorToken;
     QString m_viewerToken;

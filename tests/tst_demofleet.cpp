@@ -132,6 +132,33 @@ private Q_SLOTS:
         }
     }
 
+    void aChattyChildCostsBoundedMemory()
+    {
+        // fleet-sim logs every stream it serves to stderr, for the whole demo. QProcess would keep all of it in
+        // memory unread; the console keeps the last 4 KB, for the message when the child exits.
+        const QString script = m_tmp.filePath(QStringLiteral("chatty-sim"));
+        QFile f(script);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("#!/bin/sh\nhead -c 300000 /dev/zero | tr '\\0' x >&2\n"
+                "echo 'fleet-sim listening on http://127.0.0.1:1'\n"
+                "echo '  scenario chatty, 1 workers'\n"
+                "sleep 1\nhead -c 900000 /dev/zero | tr '\\0' y >&2\n"
+                "echo 'last words' >&2\nexit 3\n");
+        f.close();
+        QVERIFY(f.setPermissions(QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner));
+        DemoFleet demo;
+        QString why;
+        connect(&demo, &DemoFleet::exitedUnexpectedly, this, [&](const QString &w) { why = w; });
+        DemoFleet::Options o;
+        o.program = script;
+        const Status started = demo.start(o, 10000);
+        QVERIFY2(started, qPrintable(started.error()));
+        QTRY_VERIFY_WITH_TIMEOUT(!why.isEmpty(), 10000);
+        QVERIFY2(why.contains(QLatin1String("exited with code 3")), qPrintable(why.left(200)));
+        QVERIFY2(why.endsWith(QLatin1String("last words")), qPrintable(why.right(200)));
+        QVERIFY2(why.size() < 5000, qPrintable(QString::number(why.size())));
+    }
+
     void childIsGoneAfterTheConsoleExits()
     {
         QProcess console;
