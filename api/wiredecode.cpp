@@ -13,6 +13,7 @@
 #endif
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -368,6 +369,27 @@ struct WireDecoder::Private
         }
         return n;
     }
+    // An event sequence number: whole and not negative.
+    qint64 sequence(const sj::dom::element &v)
+    {
+        const qint64 n = integer(v);
+        if (!failed() && n < 0)
+            fail(QStringLiteral("expected an event sequence number of 0 or more, got %1").arg(n));
+        return n;
+    }
+    // A count or size: a whole number from 0 to INT_MAX. A negative count or one past `int` is refused with the
+    // value, not wrapped or accepted (the worker fast path leaves such values to this check).
+    int count(const sj::dom::element &v)
+    {
+        const qint64 n = integer(v);
+        if (failed())
+            return 0;
+        if (n < 0 || n > std::numeric_limits<int>::max()) {
+            fail(QStringLiteral("expected a count from 0 to %1, got %2").arg(std::numeric_limits<int>::max()).arg(n));
+            return 0;
+        }
+        return int(n);
+    }
     double number(const sj::dom::element &v)
     {
         double n = 0;
@@ -498,7 +520,7 @@ struct WireDecoder::Private
     void counts(const sj::dom::element &v, WorkerCounts &c)
     {
         const auto &f = kWireNames<WorkerState>;
-        object(v, f, all(f.size()), nullptr, [&](std::size_t i, const sj::dom::element &e) { c[i] = int(integer(e)); });
+        object(v, f, all(f.size()), nullptr, [&](std::size_t i, const sj::dom::element &e) { c[i] = count(e); });
     }
 
     void failures(const sj::dom::element &v, FailureCounts &c, QMap<QString, QString> *unknown, const char *prefix)
@@ -510,7 +532,7 @@ struct WireDecoder::Private
         }
         std::size_t next = 0;
         for (const sj::dom::key_value_pair field : o) {
-            const int n = int(integer(field.value));
+            const int n = count(field.value);
             if (failed()) {
                 unwind({ field.key, -1 });
                 return;
@@ -708,6 +730,8 @@ struct WireDecoder::Private
                 return false;
             std::int64_t n;
             std::memcpy(&n, &t[p + 1], sizeof n);
+            if (n < 0 || n > std::numeric_limits<int>::max())
+                return false; // the DOM path names the field and the value
             out = int(n);
             p += 2;
             return true;
@@ -855,7 +879,7 @@ struct WireDecoder::Private
                 break;
             case 7:
                 object(e, cap, all(2), nullptr, [&](std::size_t k, const sj::dom::element &x) {
-                    (k == 0 ? r.capacity.maxWorkers : r.capacity.maxProvisionPerRequest) = int(integer(x));
+                    (k == 0 ? r.capacity.maxWorkers : r.capacity.maxProvisionPerRequest) = count(x);
                 });
                 break;
             case 8:
@@ -889,17 +913,17 @@ struct WireDecoder::Private
                 s.time = time(e, false);
                 break;
             case 1:
-                s.stepSeconds = int(integer(e));
+                s.stepSeconds = count(e);
                 break;
             case 2:
-                s.samples = int(integer(e));
+                s.samples = count(e);
                 break;
             case 3:
                 counts(e, s.workersByState);
                 break;
             case 4:
                 object(e, builds, all(3), nullptr, [&](std::size_t k, const sj::dom::element &x) {
-                    const int n = int(integer(x));
+                    const int n = count(x);
                     (k == 0 ? s.buildsStarted : k == 1 ? s.buildsSucceeded : s.buildsFailed) = n;
                 });
                 break;
@@ -916,7 +940,7 @@ struct WireDecoder::Private
             case 8:
                 object(e, queue, all(3), nullptr, [&](std::size_t k, const sj::dom::element &x) {
                     if (k == 0)
-                        s.queueDepth = int(integer(x));
+                        s.queueDepth = count(x);
                     else
                         (k == 1 ? s.waitP50Seconds : s.waitP95Seconds) = number(x);
                 });
@@ -955,14 +979,14 @@ struct WireDecoder::Private
                 if (!e.is_null())
                     object(e, params, all(2), nullptr, [&](std::size_t k, const sj::dom::element &x) {
                         if (k == 0)
-                            op.count = int(integer(x));
+                            op.count = count(x);
                         else
                             op.arch = enumValue<Arch>(x, "params.arch"sv, op.unknown);
                     });
                 break;
             case 6:
                 object(e, progress, all(2), nullptr, [&](std::size_t k, const sj::dom::element &x) {
-                    (k == 0 ? op.progressDone : op.progressTotal) = int(integer(x));
+                    (k == 0 ? op.progressDone : op.progressTotal) = count(x);
                 });
                 break;
             case 7:
@@ -1048,7 +1072,7 @@ struct WireDecoder::Private
                 p.nextCursor = nullableString(e);
                 break;
             case 2:
-                p.total = int(integer(e));
+                p.total = count(e);
                 break;
             }
         });
@@ -1094,7 +1118,7 @@ Result<Snapshot> WireDecoder::snapshot(const QByteArray &json, const QString &en
         d->object(root, f, Private::all(5), nullptr, [&](std::size_t i, const sj::dom::element &e) {
             switch (i) {
             case 0:
-                s.sequence = d->integer(e);
+                s.sequence = d->sequence(e);
                 break;
             case 1:
                 s.time = d->time(e, false);
@@ -1183,7 +1207,7 @@ Result<HealthHistory> WireDecoder::health(const QByteArray &json, const QString 
                 h.to = d->time(e, false);
                 break;
             case 3:
-                h.stepSeconds = int(d->integer(e));
+                h.stepSeconds = d->count(e);
                 break;
             case 4:
                 h.historyStart = d->time(e, false);
@@ -1241,7 +1265,7 @@ Result<DryRunResult> WireDecoder::dryRun(const QByteArray &json, const QString &
                 d->object(e, impact, Private::all(8), nullptr, [&](std::size_t k, const sj::dom::element &x) {
                     int *fields[] = { &r.workersAffected, &r.runningBuilds, &r.queuedBuilds, &r.activeWorkersBefore,
                         &r.activeWorkersAfter, &r.regionWorkers, &r.maxWorkers, &r.capacityLeft };
-                    *fields[k] = int(d->integer(x));
+                    *fields[k] = d->count(x);
                 });
                 break;
             case 4: {
@@ -1270,7 +1294,7 @@ Result<Problem> WireDecoder::problem(const QByteArray &json, const QString &endp
                 p.title = d->string(e);
                 break;
             case 2:
-                p.status = int(d->integer(e));
+                p.status = d->count(e);
                 break;
             case 3:
                 p.detail = d->string(e);
@@ -1332,7 +1356,7 @@ Result<FleetEvent> WireDecoder::event(qint64 id, const QString &type, const QByt
                 if (i == 0)
                     r.reason = d->string(e);
                 else
-                    r.sequence = d->integer(e);
+                    r.sequence = d->sequence(e);
             });
         }));
     }

@@ -195,6 +195,11 @@ void TestWireDecode::rejectsBadWorker_data()
                                          << QStringLiteral("started_at: \"2025-11-08T06:36:32\" is not an RFC 3339");
     QTest::newRow("failure count fractional") << replaced(R"("ETIMEDOUT":2)", R"("ETIMEDOUT":2.5)")
                                               << QStringLiteral("recent_failures.ETIMEDOUT: expected a whole number");
+    QTest::newRow("negative failure count")
+        << replaced(R"("ETIMEDOUT":2)", R"("ETIMEDOUT":-3)")
+        << QStringLiteral("recent_failures.ETIMEDOUT: expected a count from 0 to 2147483647, got -3");
+    QTest::newRow("failure count past int") << replaced(R"("ETIMEDOUT":2)", R"("ETIMEDOUT":4294967298)")
+                                            << QStringLiteral("expected a count from 0 to 2147483647, got 4294967298");
     QTest::newRow("not an object") << QByteArray("[1,2]") << QStringLiteral("expected an object, got an array");
 }
 
@@ -259,6 +264,9 @@ void TestWireDecode::hostileBodies_data()
                                  << QStringLiteral("expected");
     QTest::newRow("huge number") << QByteArray(R"({"sequence":1e400})") << QStringLiteral("\"sequence\" is 1e400");
     QTest::newRow("invalid utf8") << QByteArray("{\"sequence\":\"\xff\xfe\"}") << QStringLiteral("JSON");
+    QTest::newRow("negative sequence") << QByteArray(
+        R"({"sequence":-1,"time":"2025-11-12T09:00:00Z","regions":[],"workers":[],"operations":[]})")
+                                       << QStringLiteral("sequence: expected an event sequence number of 0 or more");
 }
 
 void TestWireDecode::hostileBodies()
@@ -453,6 +461,9 @@ void TestWireDecode::fastPathHandsOverAtFirstDifference_data()
                                       << QByteArray(R"("name":"eu-west-amd64-000030","id":"w-000030")") << true;
     QTest::newRow("count beyond int64") << QByteArray(R"("build_error":1})")
                                         << QByteArray(R"("build_error":18446744073709551615})") << false;
+    QTest::newRow("negative count") << QByteArray(R"("ETIMEDOUT":8,)") << QByteArray(R"("ETIMEDOUT":-8,)") << false;
+    QTest::newRow("count past int") << QByteArray(R"("ETIMEDOUT":8,)") << QByteArray(R"("ETIMEDOUT":2147483648,)")
+                                    << false;
     QTest::newRow("missing field") << QByteArray(R"("version":"2025.10.4",)") << QByteArray() << false;
     QTest::newRow("state is a number") << QByteArray(R"("state":"idle")") << QByteArray(R"("state":1)") << false;
     QTest::newRow("rtt is a string") << QByteArray(R"("rtt_ms":20.30,)") << QByteArray(R"("rtt_ms":"20.30",)") << false;
