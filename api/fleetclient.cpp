@@ -6,6 +6,7 @@
 
 #include <QDateTime>
 #include <QFile>
+#include <QFutureWatcher>
 #include <QLoggingCategory>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
@@ -495,12 +496,18 @@ void FleetClient::snapshot(QObject *context, Callback<Snapshot> done)
             const BackgroundScheduling batch;
             return threadDecoder().snapshot(body, QStringLiteral("GET /v1/fleet/snapshot"));
         });
-        // Take the result out of the future: a copy of 50,000 workers here would block this thread.
-        future.then(guard.data(), [guard, done](QFuture<Result<Snapshot>> finished) {
-            if (!guard)
-                return;
-            done(fromDecoded(finished.takeResult()));
+        // Delivered through a watcher owned by the context: if the context is destroyed while the pool decodes
+        // (a shutdown during a resync), the watcher goes with it and nothing is delivered. QFuture::then(context)
+        // asserted, and in a release build dereferenced the dead context (issue #11, the SIGSEGV at shutdown).
+        if (!guard)
+            return;
+        auto *watcher = new QFutureWatcher<Result<Snapshot>>(guard.data());
+        QObject::connect(watcher, &QFutureWatcherBase::finished, watcher, [watcher, done] {
+            watcher->deleteLater();
+            // Take the result out of the future: a copy of 50,000 workers here would block this thread.
+            done(fromDecoded(watcher->future().takeResult()));
         });
+        watcher->setFuture(future);
     });
 }
 

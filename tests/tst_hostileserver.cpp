@@ -10,6 +10,8 @@
 
 #include <QElapsedTimer>
 #include <QProcess>
+#include <QSemaphore>
+#include <QThreadPool>
 #include <QTcpSocket>
 #include <QTest>
 #include <QTimer>
@@ -292,6 +294,34 @@ private Q_SLOTS:
         QVERIFY2(message.contains(QLatin1String("\"sequence\"")) && message.contains(QLatin1String("beyond 64 bits")),
             qPrintable(message));
         QVERIFY2(!message.contains(QLatin1String("not valid JSON")), qPrintable(message));
+    }
+
+    // Issue #11, item 10: fleetctl died at shutdown during a resync storm. The snapshot is decoded on a pool thread;
+    // when its receiver was destroyed meanwhile, QFuture::then(context) asserted (and in a release build used the
+    // dead context). scripts/resync-storm reproduced it in about one round in ten under ASan.
+    void snapshotReceiverDestroyedWhileDecoding()
+    {
+        HostileServer server(fleetWithStream([](QTcpSocket *) {}));
+        FleetClient client(configFor(server));
+        // Hold every pool thread so the decode cannot start until the receiver is gone.
+        QThreadPool *pool = QThreadPool::globalInstance();
+        QSemaphore hold;
+        for (int i = 0; i < pool->maxThreadCount(); ++i)
+            pool->start([&hold] { hold.acquire(); });
+        auto *receiver = new QObject;
+        bool delivered = false;
+        client.snapshot(receiver, [&](ApiResult<Snapshot>) { delivered = true; });
+        QTRY_COMPARE_WITH_TIMEOUT(server.count("/v1/fleet/snapshot"), 1, 5000);
+        QTest::qWait(300); // the body is read and handed to the pool, which is busy
+        delete receiver;
+        hold.release(pool->maxThreadCount());
+        QVERIFY(pool->waitForDone(10000));
+        QTest::qWait(100);
+        QVERIFY(!delivered);
+        // The client is still usable.
+        auto *again = new QObject(this);
+        client.snapshot(again, [&](ApiResult<Snapshot> r) { delivered = r.ok(); });
+        QTRY_VERIFY_WITH_TIMEOUT(delivered, 5000);
     }
 
     void terminalSafeEscapesWhatCouldForgeALine()
