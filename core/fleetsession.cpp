@@ -1,5 +1,6 @@
 #include "fleetsession.h"
 
+#include "actioncontroller.h"
 #include "activitymodels.h"
 #include "fleetclient.h"
 #include "fleetstore.h"
@@ -20,7 +21,11 @@ FleetSession::FleetSession(QObject *parent)
     , m_operationModel(new OperationModel(m_store, this))
     , m_auditModel(new AuditModel(m_store, this))
     , m_local(new LocalStore(this))
+    , m_actions(new ActionController(this))
 {
+    // What a previous run left unfinished is picked up once this fleet is live and knows who we are.
+    connect(this, &FleetSession::identityChanged, this, &FleetSession::resumeActionsWhenReady);
+    connect(this, &FleetSession::statusChanged, this, &FleetSession::resumeActionsWhenReady);
     connect(m_store, &FleetStore::snapshotApplied, this, [this] {
         if (m_awaitingFirstSnapshot) {
             m_awaitingFirstSnapshot = false;
@@ -71,7 +76,10 @@ void FleetSession::reconnect()
         return;
     dropConnection();
     m_awaitingFirstSnapshot = true;
-    auto *connection = new FleetConnection(m_profile.clientConfig(m_token), this);
+    ClientConfig config = m_profile.clientConfig(m_token);
+    if (m_adjust)
+        m_adjust(config);
+    auto *connection = new FleetConnection(config, this);
     m_connection = connection;
     m_store->attach(connection);
     m_history = new HistoryLoader(m_store, connection->client(), 24, this);
@@ -131,11 +139,18 @@ QObject *FleetSession::probe(const ConnectionProfile &profile, const QString &to
     return client;
 }
 
+void FleetSession::resumeActionsWhenReady()
+{
+    if (m_identity && isLive() && m_local->isOpen())
+        m_actions->resumeFromJournal();
+}
+
 Status FleetSession::openLocalStore(const QString &path)
 {
     Status opened = m_local->open(path);
     m_localError = opened ? QString() : opened.error();
     Q_EMIT localStoreChanged();
+    resumeActionsWhenReady();
     return opened;
 }
 

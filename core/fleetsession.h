@@ -13,6 +13,7 @@
 
 namespace fleet {
 
+class ActionController;
 class AuditModel;
 class FleetStore;
 class HealthMonitor;
@@ -38,6 +39,9 @@ public:
     // Connects to `profile` with `token` (kept in memory only, for reconnecting; never logged or saved). Another
     // fleet than the current one empties the store at once: nothing of the previous fleet shows under the new name.
     void connectTo(const ConnectionProfile &profile, const QString &token);
+    // Adjusts the client settings of every connection made from now on (timeouts, attempts): for fleetctl's options
+    // and for tests that inject faults. The profile still decides the URL, the token and TLS.
+    void setClientAdjuster(std::function<void(ClientConfig &)> adjust) { m_adjust = std::move(adjust); }
     void reconnect(); // drops the connection and starts again with the same profile and token
     void shutdown(); // stops the connection; the state stays readable
     bool hasProfile() const { return !m_profile.name.isEmpty() || m_profile.url.isValid(); }
@@ -57,6 +61,8 @@ public:
     static QObject *probe(const ConnectionProfile &profile, const QString &token, QObject *context,
         std::function<void(ApiResult<Identity>)> done);
 
+    // Runs actions (provision, drain, resume, cancel) on this fleet and follows them until really done.
+    ActionController *actions() const { return m_actions; }
     FleetStore *store() const { return m_store; }
     HealthMonitor *healthMonitor() const { return m_monitor; }
     RegionModel *regionModel() const { return m_regionModel; }
@@ -82,9 +88,11 @@ Q_SIGNALS:
 
 private:
     void dropConnection();
+    void resumeActionsWhenReady();
 
     ConnectionProfile m_profile;
     QString m_token;
+    std::function<void(ClientConfig &)> m_adjust;
     FleetStore *m_store;
     HealthMonitor *m_monitor;
     RegionModel *m_regionModel;
@@ -92,6 +100,7 @@ private:
     OperationModel *m_operationModel;
     AuditModel *m_auditModel;
     LocalStore *m_local;
+    ActionController *m_actions;
     QString m_localError;
     QPointer<FleetConnection> m_connection;
     QPointer<HistoryLoader> m_history;

@@ -17,6 +17,12 @@ Q_LOGGING_CATEGORY(lcStore, "fleet.store")
 
 namespace {
 
+// A null QString binds as SQL NULL, which the NOT NULL columns refuse: an unknown actor is stored as "".
+QString notNull(const QString &s)
+{
+    return s.isNull() ? QStringLiteral("") : s;
+}
+
 // Migration N takes a file from schema N-1 to N. Never edit one that has shipped: add the next.
 const QList<QStringList> &migrations()
 {
@@ -218,12 +224,12 @@ Result<qint64> LocalStore::appendJournal(const JournalEntry &entry)
     if (stored.atMs == 0)
         stored.atMs = QDateTime::currentMSecsSinceEpoch();
     q.addBindValue(stored.atMs);
-    q.addBindValue(stored.kind);
-    q.addBindValue(stored.actor);
-    q.addBindValue(stored.target);
-    q.addBindValue(stored.summary);
+    q.addBindValue(notNull(stored.kind));
+    q.addBindValue(notNull(stored.actor));
+    q.addBindValue(notNull(stored.target));
+    q.addBindValue(notNull(stored.summary));
     q.addBindValue(stored.payload);
-    q.addBindValue(stored.outcome);
+    q.addBindValue(notNull(stored.outcome));
     if (!q.exec()) {
         const QString message = describeSqlError(tr("record “%1”").arg(entry.summary), q.lastError().text());
         m_lastError = message;
@@ -242,7 +248,7 @@ Status LocalStore::setJournalOutcome(qint64 id, const QString &outcome)
         return fail(tr("The console's local store is not open."));
     QSqlQuery q(QSqlDatabase::database(m_connection, false));
     q.prepare(QStringLiteral("UPDATE journal SET outcome = ? WHERE id = ?"));
-    q.addBindValue(outcome);
+    q.addBindValue(notNull(outcome));
     q.addBindValue(id);
     if (!q.exec()) {
         const QString message = describeSqlError(tr("record the outcome of entry %1").arg(id), q.lastError().text());

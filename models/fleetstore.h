@@ -55,6 +55,9 @@ public:
     bool isLoaded() const { return m_loaded; }
     qint64 sequence() const { return m_sequence; }
     qint64 serverTime() const { return m_serverTime; }
+    // The fleet's clock as far as this store knows: the latest server time or health second (simulated time on a
+    // simulator running faster than real time).
+    qint64 fleetNowMs() const;
 
     const std::vector<Worker> &workers() const { return m_workers; }
     int workerRow(const QString &id) const { return m_workerRow.value(id, -1); }
@@ -107,7 +110,6 @@ private:
     void scheduleFlush();
     static Ranges takeRanges(std::vector<int> &rows, std::vector<char> &flags);
     void rebuildWorkerIndex();
-    qint64 fleetNowMs() const;
 
     std::vector<Worker> m_workers;
     QHash<QString, int> m_workerRow;

@@ -1,0 +1,478 @@
+#include "actioncontroller.h"
+
+#include "fleetsession.h"
+#include "fleetstore.h"
+#include "localstore.h"
+
+#include <QDateTime>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLoggingCategory>
+
+namespace fleet {
+
+Q_LOGGING_CATEGORY(lcActions, "fleet.actions")
+
+namespace {
+
+QString ago(qint64 ms)
+{
+    const qint64 minutes = ms / 60000;
+    if (minutes < 1)
+        return QStringLiteral("just now");
+    if (minutes == 1)
+        return QStringLiteral("a minute ago");
+    if (minutes < 120)
+        return QStringLiteral("%1 minutes ago").arg(minutes);
+    return QStringLiteral("%1 hours ago").arg(minutes / 60);
+}
+
+QString pastTense(OperationType type, const Operation &op)
+{
+    switch (type) {
+    case OperationType::Provision:
+        return QStringLiteral("provisioned %1 %2 workers in %3").arg(op.count).arg(wireName(op.arch)).arg(op.region);
+    case OperationType::DrainWorker:
+        return QStringLiteral("drained worker %1 in %2").arg(op.worker, op.region);
+    case OperationType::DrainRegion:
+        return QStringLiteral("drained region %1").arg(op.region);
+    case OperationType::ResumeRegion:
+        return QStringLiteral("resumed region %1").arg(op.region);
+    case OperationType::Unknown:
+        break;
+    }
+    return QStringLiteral("started an operation in %1").arg(op.region);
+}
+
+// The journal's outcome column: "<phase>" or "<phase>: <message>"; an accepted action carries its operation id
+// first ("following op-000012: ...") so a restarted console can follow it.
+QString outcomeText(const ActionController::Tracked &t)
+{
+    QString s = describe(t.phase);
+    if (!t.operationId.isEmpty())
+        s += u' ' + t.operationId;
+    if (!t.message.isEmpty())
+        s += QStringLiteral(": ") + t.message;
+    return s;
+}
+
+// The journal's payload: the action's JSON plus the fleet it was meant for, so a restarted console connected to
+// another fleet never sends it there.
+QByteArray withFleet(const QByteArray &actionJson, const QString &fleet)
+{
+    QJsonObject o = QJsonDocument::fromJson(actionJson).object();
+    o.insert(QStringLiteral("fleet"), fleet);
+    return QJsonDocument(o).toJson(QJsonDocument::Compact);
+}
+
+QString fleetOf(const QByteArray &payload)
+{
+    return QJsonDocument::fromJson(payload).object().value(QStringLiteral("fleet")).toString();
+}
+
+} // namespace
+
+QString describe(ActionController::Phase phase)
+{
+    switch (phase) {
+    case ActionController::Phase::Sending:
+        return QStringLiteral("pending");
+    case ActionController::Phase::Uncertain:
+        return QStringLiteral("unconfirmed");
+    case ActionController::Phase::Following:
+        return QStringLiteral("following");
+    case ActionController::Phase::Done:
+        return QStringLiteral("succeeded");
+    case ActionController::Phase::Failed:
+        return QStringLiteral("failed");
+    case ActionController::Phase::Refused:
+        return QStringLiteral("refused");
+    case ActionController::Phase::Abandoned:
+        return QStringLiteral("not sent");
+    }
+    return {};
+}
+
+ActionController::ActionController(FleetSession *session)
+    : QObject(session)
+    , m_session(session)
+{
+    qRegisterMetaType<Tracked>();
+    FleetStore *store = session->store();
+    connect(store, &FleetStore::operationsChanged, this, &ActionController::follow);
+    connect(store, &FleetStore::operationsInserted, this, &ActionController::follow);
+    connect(store, &FleetStore::workersChanged, this, &ActionController::follow);
+    connect(store, &FleetStore::regionsChanged, this, &ActionController::follow);
+    connect(store, &FleetStore::snapshotApplied, this, &ActionController::follow);
+    connect(session, &FleetSession::statusChanged, this, [this](const ConnectionStatus &s) {
+        if (s.state == ConnectionState::Live)
+            retryUncertain();
+    });
+    // A new connection abandons the old client's requests in flight: their answers never come. Anything still
+    // sending is uncertain until looked up on the new connection.
+    connect(session, &FleetSession::connectionChanged, this, [this] {
+        for (Tracked &t : m_tracked) {
+            if (t.phase == Phase::Sending)
+                update(t, Phase::Uncertain, QStringLiteral("the connection was replaced before the server answered"));
+        }
+    });
+}
+
+ActionController::Tracked *ActionController::get(int handle)
+{
+    for (Tracked &t : m_tracked) {
+        if (t.handle == handle)
+            return &t;
+    }
+    return nullptr;
+}
+
+const ActionController::Tracked *ActionController::find(int handle) const
+{
+    for (const Tracked &t : m_tracked) {
+        if (t.handle == handle)
+            return &t;
+    }
+    return nullptr;
+}
+
+void ActionController::update(Tracked &t, Phase phase, const QString &message)
+{
+    const bool wasFinal = t.isFinal();
+    t.phase = phase;
+    t.message = message;
+    LocalStore *local = m_session->localStore();
+    if (t.journalId > 0 && local->isOpen())
+        local->setJournalOutcome(t.journalId, outcomeText(t)); // a failure is reported by writeFailed
+    qCInfo(lcActions).noquote() << t.action.describe() << "-" << outcomeText(t);
+    const Tracked copy = t; // listeners may start another action, which appends to m_tracked
+    Q_EMIT trackedChanged(copy);
+    if (copy.isFinal() && !wasFinal)
+        Q_EMIT finished(copy);
+}
+
+void ActionController::preview(
+    const FleetAction &action, QObject *context, std::function<void(ApiResult<DryRunResult>)> done)
+{
+    FleetConnection *connection = m_session->connection();
+    const QString why = m_session->whyCannotAct(action.neededRole());
+    if (!connection || !why.isEmpty()) {
+        ApiError e;
+        e.kind = ApiError::Kind::Cancelled;
+        e.message = QStringLiteral("Cannot preview %1: %2.").arg(action.describe(), why);
+        done(ApiResult<DryRunResult>::failure(e));
+        return;
+    }
+    connection->client()->preview(action.request(), context, std::move(done));
+}
+
+int ActionController::perform(const FleetAction &action)
+{
+    Tracked t;
+    t.handle = m_nextHandle++;
+    t.action = action;
+    t.startedMs = QDateTime::currentMSecsSinceEpoch();
+    LocalStore *local = m_session->localStore();
+    if (local->isOpen()) {
+        LocalStore::JournalEntry entry;
+        entry.atMs = t.startedMs;
+        entry.kind = action.kindName();
+        entry.actor = m_session->identity() ? m_session->identity()->name : QString();
+        entry.target = action.target;
+        entry.summary = action.describe() + QStringLiteral(": ") + action.reason;
+        entry.payload = withFleet(action.toJson(), m_session->profile().url.toString());
+        entry.outcome = describe(Phase::Sending);
+        if (auto id = local->appendJournal(entry); id.ok()) {
+            t.journalId = *id;
+            m_resumedJournalIds.insert(t.journalId);
+        }
+    }
+    m_tracked.append(t);
+    const QString why = m_session->whyCannotAct(action.neededRole());
+    if (!why.isEmpty()) {
+        update(m_tracked.last(), Phase::Refused, QStringLiteral("not sent: %1").arg(why));
+        return t.handle;
+    }
+    update(m_tracked.last(), Phase::Sending, QString());
+    send(t.handle);
+    return t.handle;
+}
+
+void ActionController::send(int handle)
+{
+    Tracked *t = get(handle);
+    FleetConnection *connection = m_session->connection();
+    if (!t || !connection)
+        return;
+    // The client itself looks the key up before any retry of a POST whose outcome it does not know.
+    connection->client()->perform(
+        t->action.request(), this, [this, handle](ApiResult<Operation> r) { settle(handle, std::move(r)); });
+}
+
+void ActionController::lookUpThenSend(int handle, bool sendIfMissing)
+{
+    Tracked *t = get(handle);
+    FleetConnection *connection = m_session->connection();
+    if (!t || !connection)
+        return;
+    if (t->phase != Phase::Sending)
+        update(*t, Phase::Sending, QStringLiteral("looking up whether the server has it"));
+    connection->client()->operations(
+        QStringLiteral("idempotency_key=") + QString::fromLatin1(QUrl::toPercentEncoding(t->action.idempotencyKey)),
+        this, [this, handle, sendIfMissing](ApiResult<Page<Operation>> found) {
+            Tracked *t = get(handle);
+            if (!t)
+                return;
+            if (!found.ok()) {
+                update(*t, Phase::Uncertain,
+                    QStringLiteral("could not look it up: %1; trying again when the connection is live")
+                        .arg(found.error().message));
+                return;
+            }
+            if (!found->items.empty()) {
+                settle(handle, ApiResult<Operation>::success(found->items.front()));
+                return;
+            }
+            if (!sendIfMissing) {
+                update(*t, Phase::Abandoned,
+                    QStringLiteral("the console stopped before the server had it, more than %1 minutes ago; "
+                                   "not sent again")
+                        .arg(kResendWindowMs / 60000));
+                return;
+            }
+            send(handle);
+        });
+}
+
+void ActionController::settle(int handle, ApiResult<Operation> result)
+{
+    Tracked *t = get(handle);
+    if (!t || t->isFinal())
+        return;
+    if (result.ok()) {
+        t->operationId = result->id;
+        update(*t, Phase::Following,
+            QStringLiteral("accepted as %1 (%2)").arg(result->id, wireName(result->state).toString()));
+        follow();
+        return;
+    }
+    const ApiError &e = result.error();
+    const bool definite = e.kind == ApiError::Kind::Unauthorized || e.kind == ApiError::Kind::Forbidden
+        || (e.kind == ApiError::Kind::Http && e.httpStatus >= 400 && e.httpStatus < 500 && e.httpStatus != 429
+            && e.httpStatus != 408);
+    if (definite) {
+        QString message = e.problem && !e.problem->detail.isEmpty() ? e.problem->detail : e.message;
+        if (e.kind == ApiError::Kind::Forbidden)
+            message = QStringLiteral("the server refused it (403): this token may not %1. %2")
+                          .arg(t->action.kindName(), message);
+        if (e.problem && !e.problem->operation.isEmpty())
+            t->operationId = e.problem->operation; // a conflict names the operation in the way
+        update(*t, Phase::Refused, message);
+        return;
+    }
+    update(*t, Phase::Uncertain,
+        QStringLiteral("no answer (%1); looked up again when the connection is live").arg(e.message));
+}
+
+void ActionController::retryUncertain()
+{
+    for (const Tracked &t : std::as_const(m_tracked)) {
+        if (t.phase == Phase::Uncertain)
+            lookUpThenSend(t.handle, true);
+    }
+}
+
+QString ActionController::reallyDone(const Tracked &t, const Operation &op) const
+{
+    const FleetStore *store = m_session->store();
+    switch (t.action.kind) {
+    case FleetAction::Kind::Provision: {
+        int ready = 0;
+        int notYet = 0;
+        for (const Worker &w : store->workers()) {
+            if (w.operation != op.id)
+                continue;
+            if (w.state == WorkerState::Idle || w.state == WorkerState::Busy)
+                ++ready;
+            else if (w.state == WorkerState::Provisioning)
+                ++notYet;
+        }
+        if (notYet > 0 || ready == 0)
+            return {};
+        return QStringLiteral("%1 %2 workers in %3 are taking builds (%4)")
+            .arg(ready)
+            .arg(wireName(t.action.arch))
+            .arg(op.region, op.id);
+    }
+    case FleetAction::Kind::DrainRegion: {
+        const int row = store->regionRow(op.region);
+        if (row < 0)
+            return {};
+        const Region &r = store->regions()[std::size_t(row)];
+        const int running
+            = r.workersByState[int(WorkerState::Busy)] + r.workersByState[int(WorkerState::Draining)];
+        if (r.dispatchState == DispatchState::Active || running > 0)
+            return {};
+        return QStringLiteral("%1 takes no new builds and has none running (%2)").arg(op.region, op.id);
+    }
+    case FleetAction::Kind::ResumeRegion: {
+        const int row = store->regionRow(op.region);
+        if (row < 0 || store->regions()[std::size_t(row)].dispatchState != DispatchState::Active)
+            return {};
+        return QStringLiteral("%1 takes builds again (%2)").arg(op.region, op.id);
+    }
+    case FleetAction::Kind::DrainWorker: {
+        const int row = store->workerRow(op.worker);
+        if (row >= 0) {
+            const WorkerState s = store->workers()[std::size_t(row)].state;
+            if (s != WorkerState::Offline && s != WorkerState::Terminated)
+                return {};
+        }
+        return QStringLiteral("worker %1 is out of rotation (%2)").arg(op.worker, op.id);
+    }
+    case FleetAction::Kind::Cancel:
+        break;
+    }
+    return QStringLiteral("%1 %2").arg(op.id, wireName(op.state).toString());
+}
+
+void ActionController::follow()
+{
+    const FleetStore *store = m_session->store();
+    for (int i = 0; i < m_tracked.size(); ++i) {
+        Tracked &t = m_tracked[i];
+        if (t.phase != Phase::Following || t.operationId.isEmpty())
+            continue;
+        const int row = store->operationRow(t.operationId);
+        if (row < 0)
+            continue;
+        const Operation &op = store->operations()[std::size_t(row)];
+        if (op.state == OperationState::Failed || op.state == OperationState::Cancelled) {
+            update(t, Phase::Failed,
+                QStringLiteral("%1 %2%3")
+                    .arg(op.id, wireName(op.state).toString(),
+                        op.message.isEmpty() ? QString() : QStringLiteral(": ") + op.message));
+            continue;
+        }
+        if (op.state != OperationState::Succeeded && t.action.kind != FleetAction::Kind::DrainRegion)
+            continue; // a drained region's operation may stay running while its builds finish: judged by the fleet
+        const QString done = reallyDone(t, op);
+        if (!done.isEmpty())
+            update(t, Phase::Done, done);
+    }
+}
+
+QString ActionController::overlapWarning(const FleetAction &action) const
+{
+    const FleetStore *store = m_session->store();
+    QString region = action.region();
+    if (action.kind == FleetAction::Kind::DrainWorker) {
+        const int row = store->workerRow(action.target);
+        if (row >= 0)
+            region = store->workers()[std::size_t(row)].region;
+    }
+    if (region.isEmpty())
+        return {};
+    const qint64 now = store->fleetNowMs();
+    QStringList lines;
+    for (const Operation &op : store->operations()) {
+        if (op.region != region)
+            continue;
+        const bool inFlight = !isTerminal(op.state);
+        if (!inFlight && now - op.createdAt > 15 * 60 * 1000)
+            continue;
+        lines << QStringLiteral("%1 %2 %3 (%4, %5).")
+                     .arg(op.requestedBy.isEmpty() ? QStringLiteral("someone") : op.requestedBy,
+                         pastTense(op.type, op), ago(std::max<qint64>(0, now - op.createdAt)), op.id,
+                         wireName(op.state).toString());
+    }
+    return lines.join(u'\n');
+}
+
+QList<FleetAction> ActionController::inverseOf(int handle) const
+{
+    const Tracked *t = find(handle);
+    if (!t || t->operationId.isEmpty())
+        return {};
+    const FleetStore *store = m_session->store();
+    const int row = store->operationRow(t->operationId);
+    Operation op;
+    if (row >= 0)
+        op = store->operations()[std::size_t(row)];
+    op.id = t->operationId;
+    QStringList workers;
+    if (t->action.kind == FleetAction::Kind::Provision) {
+        for (const Worker &w : store->workers()) {
+            if (w.operation == op.id && (w.state == WorkerState::Idle || w.state == WorkerState::Busy))
+                workers << w.id;
+        }
+    }
+    return t->action.inverse(op, workers);
+}
+
+QStringList ActionController::expiringSoon(qint64 withinMs) const
+{
+    const FleetStore *store = m_session->store();
+    const qint64 now = store->fleetNowMs();
+    QStringList out;
+    for (const Operation &op : store->operations()) {
+        if (op.expiresAt <= 0 || op.expiresAt < now || op.expiresAt - now > withinMs)
+            continue;
+        if (op.type == OperationType::Provision && op.state == OperationState::Cancelled)
+            continue;
+        const qint64 minutes = (op.expiresAt - now + 59999) / 60000;
+        out << (op.type == OperationType::Provision
+                ? QStringLiteral("The %1 %2 workers of %3 in %4 retire in %5 min.")
+                      .arg(op.count)
+                      .arg(wireName(op.arch))
+                      .arg(op.id, op.region)
+                      .arg(minutes)
+                : QStringLiteral("%1 (%2) ends in %3 min.").arg(op.region, op.id).arg(minutes));
+    }
+    return out;
+}
+
+void ActionController::resumeFromJournal()
+{
+    LocalStore *local = m_session->localStore();
+    if (!local->isOpen())
+        return;
+    const auto journal = local->journal(500);
+    if (!journal.ok())
+        return;
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    for (const LocalStore::JournalEntry &e : *journal) {
+        if (m_resumedJournalIds.contains(e.id))
+            continue;
+        const bool pending = e.outcome.startsWith(describe(Phase::Sending))
+            || e.outcome.startsWith(describe(Phase::Uncertain));
+        const bool following = e.outcome.startsWith(describe(Phase::Following) + u' ');
+        if (!pending && !following)
+            continue;
+        if (fleetOf(e.payload) != m_session->profile().url.toString())
+            continue; // another fleet's: picked up when the console connects to it
+        auto action = FleetAction::fromJson(e.payload);
+        if (!action.ok())
+            continue;
+        m_resumedJournalIds.insert(e.id);
+        Tracked t;
+        t.handle = m_nextHandle++;
+        t.journalId = e.id;
+        t.action = *action;
+        t.startedMs = e.atMs;
+        if (following) {
+            t.phase = Phase::Following;
+            t.operationId = e.outcome.section(u' ', 1, 1).remove(u':');
+            m_tracked.append(t);
+            update(m_tracked.last(), Phase::Following, QStringLiteral("followed again after a restart"));
+            continue;
+        }
+        m_tracked.append(t);
+        // Sent before the restart, or about to be: the server may have it. Look it up; send it again only if it
+        // is recent (the engineer's decision still stands) and the server never had it.
+        lookUpThenSend(t.handle, now - e.atMs <= kResendWindowMs);
+    }
+    follow();
+}
+
+} // namespace fleet

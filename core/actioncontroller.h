@@ -1,0 +1,104 @@
+#pragma once
+
+#include "fleetaction.h"
+#include "fleetclient.h"
+#include "fleettypes.h"
+
+#include <QList>
+#include <QObject>
+#include <QSet>
+
+#include <functional>
+
+namespace fleet {
+
+class FleetSession;
+
+// Runs the engineer's actions on the session's fleet: preview (the server's dry run) -> perform -> follow, until the
+// operation is really done (provisioned workers idle or busy, a drained region with no running build). Every action
+// is recorded in the local store's journal before it is sent and its outcome after, so the Activity view and a
+// restarted console know it. One idempotency key per action, kept until the outcome is known: a timeout, a 5xx, a
+// cut connection or a restart leads to a lookup of the key (GET /v1/operations?idempotency_key=) and, only if the
+// server never had it, the same request again; never a second operation. Qt Core; owned by the session.
+class ActionController : public QObject
+{
+    Q_OBJECT
+
+public:
+    enum class Phase {
+        Sending, // sent or about to be; no answer yet
+        Uncertain, // no answer could be had (network, timeout, 5xx): looked up again when the connection is live
+        Following, // accepted as an operation; waiting until it is really done
+        Done,
+        Failed, // the operation failed or was cancelled
+        Refused, // the server said no (403, 409, 422, ...): nothing happened
+        Abandoned, // never confirmed and too old to send again after a restart
+    };
+    Q_ENUM(Phase)
+
+    struct Tracked
+    {
+        int handle = 0;
+        qint64 journalId = 0; // 0 when the local store could not record it
+        FleetAction action;
+        Phase phase = Phase::Sending;
+        QString operationId;
+        QString message; // the latest word on it, for a person
+        qint64 startedMs = 0; // wall clock
+        bool isFinal() const
+        {
+            return phase == Phase::Done || phase == Phase::Failed || phase == Phase::Refused
+                || phase == Phase::Abandoned;
+        }
+    };
+
+    // A pending action older than this at start-up is not sent again (the situation has changed); it is looked up.
+    static constexpr qint64 kResendWindowMs = 10 * 60 * 1000;
+
+    explicit ActionController(FleetSession *session);
+
+    // The server's dry run of `action`. `done` runs on `context`'s thread, not at all if it is destroyed.
+    void preview(const FleetAction &action, QObject *context, std::function<void(ApiResult<DryRunResult>)> done);
+    // Records and sends `action`; returns its handle (see tracked()). Refused at once, with the reason in the
+    // tracked message, when the session cannot act (not live, wrong role).
+    int perform(const FleetAction &action);
+
+    const QList<Tracked> &tracked() const { return m_tracked; }
+    const Tracked *find(int handle) const;
+    // Another operation in flight, or started in the last 15 minutes, on the same region, in words
+    // ("demo-operator provisioned 4 aarch64 workers in eu-west 3 minutes ago (op-000003, running)"); empty if none.
+    QString overlapWarning(const FleetAction &action) const;
+    // What undoes a finished action, as new actions (empty when nothing does).
+    QList<FleetAction> inverseOf(int handle) const;
+    // Operations that retire workers or resume a region within `withinMs` of fleet time, in words.
+    QStringList expiringSoon(qint64 withinMs) const;
+
+    // Picks up what a previous run of the console left unfinished in the journal. Called by the session when the
+    // connection is live and the identity known; safe to call again.
+    void resumeFromJournal();
+
+Q_SIGNALS:
+    void trackedChanged(const fleet::ActionController::Tracked &tracked);
+    void finished(const fleet::ActionController::Tracked &tracked); // Done, Failed, Refused or Abandoned
+
+private:
+    Tracked *get(int handle);
+    void send(int handle);
+    void lookUpThenSend(int handle, bool sendIfMissing);
+    void settle(int handle, ApiResult<Operation> result);
+    void follow();
+    void update(Tracked &t, Phase phase, const QString &message);
+    void retryUncertain();
+    QString reallyDone(const Tracked &t, const Operation &op) const;
+
+    FleetSession *m_session;
+    QList<Tracked> m_tracked;
+    QSet<qint64> m_resumedJournalIds;
+    int m_nextHandle = 1;
+};
+
+QString describe(ActionController::Phase phase);
+
+} // namespace fleet
+
+Q_DECLARE_METATYPE(fleet::ActionController::Tracked)
