@@ -6,7 +6,6 @@
 #include <QHash>
 
 #include <algorithm>
-#include <cmath>
 
 namespace fleet {
 
@@ -199,13 +198,17 @@ Recommendation recommend(
         if (need.total() == 0)
             continue;
         rec.needs.append(need);
+        // The roomiest regions that run the architecture, as few as will hold it but two at least (so that one
+        // region's trouble does not take every replacement), split evenly.
         std::vector<Candidate *> able;
         int room = 0;
         for (Candidate &c : candidates) {
-            if (running.value(c.region->id)[int(need.arch)] > 0 && c.room > 0) {
-                able.push_back(&c);
-                room += std::min(c.room, c.perRequest);
-            }
+            if (running.value(c.region->id)[int(need.arch)] == 0 || c.room == 0)
+                continue;
+            if (able.size() >= 2 && room >= need.total())
+                break;
+            able.push_back(&c);
+            room += std::min(c.room, c.perRequest);
         }
         const int want = need.total();
         const int give = std::min(want, room);
@@ -216,14 +219,8 @@ Recommendation recommend(
                              .arg(wireName(need.arch));
         if (give == 0)
             continue;
-        // Proportional to room, rounded down, then the remainder one by one to the roomiest.
         std::vector<int> counts(able.size(), 0);
         int given = 0;
-        for (std::size_t i = 0; i < able.size(); ++i) {
-            const int limit = std::min(able[i]->room, able[i]->perRequest);
-            counts[i] = std::min(limit, int(std::floor(double(give) * limit / room)));
-            given += counts[i];
-        }
         while (given < give) {
             bool progressed = false;
             for (std::size_t i = 0; i < able.size() && given < give; ++i) {

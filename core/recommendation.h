@@ -15,8 +15,8 @@ class HealthMonitor;
 // What to provision elsewhere when a region is in trouble, computed from live data: how many workers of each
 // architecture in the affected region are failing (offline without being drained, or failing builds with network
 // errors) or degraded (packet loss or RTT past the verdict thresholds), and a split of replacements across the
-// healthy, active regions that already run that architecture, in proportion to the capacity they have left. It never
-// asks a region for more than its capacity left or its per-request limit; what does not fit is said in `notes`.
+// healthy, active regions with the most room that already run that architecture (two at least, so one region's
+// trouble does not take every replacement; more only when two cannot hold them), split evenly. It never asks a region for more than its capacity left or its per-request limit; what does not fit is said in `notes`.
 struct Recommendation
 {
     struct Need
