@@ -33,9 +33,12 @@ QString pastTense(OperationType type, const Operation &op)
     case OperationType::Provision:
         return QStringLiteral("provisioned %1 %2 workers in %3").arg(op.count).arg(wireName(op.arch)).arg(op.region);
     case OperationType::DrainWorker:
-        return QStringLiteral("drained worker %1 in %2").arg(op.worker, op.region);
+        return QStringLiteral("%1 worker %2 in %3")
+            .arg(isTerminal(op.state) ? QStringLiteral("drained") : QStringLiteral("started draining"), op.worker,
+                op.region);
     case OperationType::DrainRegion:
-        return QStringLiteral("drained region %1").arg(op.region);
+        return QStringLiteral("%1 region %2")
+            .arg(isTerminal(op.state) ? QStringLiteral("drained") : QStringLiteral("started draining"), op.region);
     case OperationType::ResumeRegion:
         return QStringLiteral("resumed region %1").arg(op.region);
     case OperationType::Unknown:
@@ -265,13 +268,38 @@ void ActionController::settle(int handle, ApiResult<Operation> result)
         if (e.kind == ApiError::Kind::Forbidden)
             message = QStringLiteral("the server refused it (403): this token may not %1. %2")
                           .arg(t->action.kindName(), message);
-        if (e.problem && !e.problem->operation.isEmpty())
+        if (e.problem && !e.problem->operation.isEmpty()) {
             t->operationId = e.problem->operation; // a conflict names the operation in the way
+            // Draining what someone is already draining is not an error for the engineer: their drain is followed.
+            if (const QString already = alreadyBeingDone(t->action, t->operationId); !already.isEmpty()) {
+                update(*t, Phase::Following, already);
+                follow();
+                return;
+            }
+        }
         update(*t, Phase::Refused, message);
         return;
     }
     update(*t, Phase::Uncertain,
         QStringLiteral("no answer (%1); looked up again when the connection is live").arg(e.message));
+}
+
+QString ActionController::alreadyBeingDone(const FleetAction &action, const QString &operationId) const
+{
+    const FleetStore *store = m_session->store();
+    const int row = store->operationRow(operationId);
+    if (row < 0)
+        return {};
+    const Operation &op = store->operations()[std::size_t(row)];
+    const bool same = (action.kind == FleetAction::Kind::DrainRegion && op.type == OperationType::DrainRegion
+                          && op.region == action.target)
+        || (action.kind == FleetAction::Kind::DrainWorker && op.type == OperationType::DrainWorker
+            && op.worker == action.target);
+    if (!same || isTerminal(op.state))
+        return {};
+    return QStringLiteral("already being done by %1 since %2 UTC (%3): %4")
+        .arg(op.requestedBy.isEmpty() ? QStringLiteral("someone") : op.requestedBy,
+            QDateTime::fromMSecsSinceEpoch(op.createdAt, Qt::UTC).toString(QStringLiteral("HH:mm")), op.id, op.reason);
 }
 
 void ActionController::retryUncertain()

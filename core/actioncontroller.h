@@ -68,6 +68,9 @@ public:
     // Another operation in flight, or started in the last 15 minutes, on the same region, in words
     // ("demo-operator provisioned 4 aarch64 workers in eu-west 3 minutes ago (op-000003, running)"); empty if none.
     QString overlapWarning(const FleetAction &action) const;
+    // When the server refused `action` because `operationId` already does it (a drain of a region or worker that
+    // is draining): "already being done by ana since 09:20 UTC (op-000003): <their reason>". Empty otherwise.
+    QString alreadyBeingDone(const FleetAction &action, const QString &operationId) const;
     // What undoes a finished action, as new actions (empty when nothing does).
     QList<FleetAction> inverseOf(int handle) const;
     // Operations that retire workers or resume a region within `withinMs` of fleet time, in words.
@@ -90,6 +93,7 @@ private:
     void update(Tracked &t, Phase phase, const QString &message);
     void retryUncertain();
     QString reallyDone(const Tracked &t, const Operation &op) const;
+
 
     FleetSession *m_session;
     QList<Tracked> m_tracked;

@@ -1,6 +1,7 @@
 // fleetctl watch as a user runs it: real processes, fleet-sim killed and restarted on the same port.
 
 #include <QFile>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
@@ -83,6 +84,8 @@ private Q_SLOTS:
     void textOutput();
     void refusesBadInvocations_data();
     void refusesBadInvocations();
+    void provisionFollowedUntilIdle();
+    void actionExitCodes();
 };
 
 void TestFleetctl::watchRecoversWhenFleetSimRestarts()
@@ -175,6 +178,24 @@ void TestFleetctl::refusesBadInvocations_data()
     QTest::newRow("bad url") << QStringList { QStringLiteral("watch"), QStringLiteral("--api"),
         QStringLiteral("ftp:/nowhere") }
                              << QByteArray("x") << QStringLiteral("not an http:// or https:// URL");
+    QTest::newRow("provision without reason")
+        << QStringList { QStringLiteral("provision"), QStringLiteral("--api"), QStringLiteral("http://127.0.0.1:9"),
+               QStringLiteral("--region"), QStringLiteral("eu-west"), QStringLiteral("--count"), QStringLiteral("2"),
+               QStringLiteral("--arch"), QStringLiteral("amd64") }
+        << QByteArray("x") << QStringLiteral("needs --reason");
+    QTest::newRow("provision bad arch")
+        << QStringList { QStringLiteral("provision"), QStringLiteral("--api"), QStringLiteral("http://127.0.0.1:9"),
+               QStringLiteral("--region"), QStringLiteral("eu-west"), QStringLiteral("--count"), QStringLiteral("2"),
+               QStringLiteral("--arch"), QStringLiteral("sparc"), QStringLiteral("--reason"), QStringLiteral("x") }
+        << QByteArray("x") << QStringLiteral("--arch amd64|aarch64|armv7hf");
+    QTest::newRow("bad expiry")
+        << QStringList { QStringLiteral("drain"), QStringLiteral("region"), QStringLiteral("eu-west"),
+               QStringLiteral("--api"), QStringLiteral("http://127.0.0.1:9"), QStringLiteral("--reason"),
+               QStringLiteral("x"), QStringLiteral("--expires"), QStringLiteral("soon") }
+        << QByteArray("x") << QStringLiteral("is not a duration");
+    QTest::newRow("drain what") << QStringList { QStringLiteral("drain"), QStringLiteral("galaxy"), QStringLiteral("x"),
+        QStringLiteral("--api"), QStringLiteral("http://127.0.0.1:9"), QStringLiteral("--reason"), QStringLiteral("x") }
+                                << QByteArray("x") << QStringLiteral("unknown command");
     QTest::newRow("no token") << QStringList { QStringLiteral("watch"), QStringLiteral("--api"),
         QStringLiteral("http://127.0.0.1:9") }
                               << QByteArray() << QStringLiteral("FLEET_TOKEN is not set");
@@ -196,6 +217,137 @@ void TestFleetctl::refusesBadInvocations()
     QCOMPARE(p.exitCode(), 2);
     const QString err = QString::fromUtf8(p.readAllStandardError());
     QVERIFY2(err.contains(message), qPrintable(err));
+}
+
+namespace {
+
+struct Run
+{
+    int code = -1;
+    QByteArray out;
+    QString err;
+};
+
+Run fleetctl(const QStringList &args, const QByteArray &token = "op-secret")
+{
+    QProcess p;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("FLEET_TOKEN"), QString::fromLatin1(token));
+    p.setProcessEnvironment(env);
+    p.setStandardInputFile(QProcess::nullDevice()); // no terminal: a mutating command must not wait for an answer
+    p.start(QStringLiteral(FLEETCTL_BINARY), args);
+    Run r;
+    if (!p.waitForFinished(120000)) {
+        p.kill();
+        p.waitForFinished();
+        r.err = QStringLiteral("fleetctl did not finish");
+        return r;
+    }
+    r.code = p.exitCode();
+    r.out = p.readAllStandardOutput();
+    r.err = QString::fromUtf8(p.readAllStandardError());
+    return r;
+}
+
+QList<QJsonObject> jsonLines(const QByteArray &out)
+{
+    QList<QJsonObject> lines;
+    for (const QByteArray &line : out.split('\n')) {
+        if (!line.isEmpty())
+            lines << QJsonDocument::fromJson(line).object();
+    }
+    return lines;
+}
+
+} // namespace
+
+// The scripted runbook: dry run, provision with --wait until the workers take builds, then the operation listed.
+void TestFleetctl::provisionFollowedUntilIdle()
+{
+    const quint16 port = freePort();
+    QProcess sim;
+    startSim(sim, port);
+    const QString api = QStringLiteral("http://127.0.0.1:%1").arg(port);
+    const QStringList provision { QStringLiteral("provision"), QStringLiteral("--api"), api, QStringLiteral("--region"),
+        QStringLiteral("eu-west"), QStringLiteral("--count"), QStringLiteral("2"), QStringLiteral("--arch"),
+        QStringLiteral("aarch64"), QStringLiteral("--reason"), QStringLiteral("runbook step 3"), QStringLiteral("--json") };
+
+    Run dry = fleetctl(provision + QStringList { QStringLiteral("--dry-run") });
+    QVERIFY2(dry.code == 0, qPrintable(dry.err));
+    auto lines = jsonLines(dry.out);
+    QCOMPARE(lines.size(), 1);
+    QCOMPARE(lines[0].value(QLatin1String("kind")).toString(), QStringLiteral("preview"));
+    QCOMPARE(lines[0].value(QLatin1String("workers_affected")).toInt(), 2);
+
+    // Without --yes and without a terminal: refused, nothing sent.
+    Run unconfirmed = fleetctl(provision);
+    QCOMPARE(unconfirmed.code, 3);
+    QVERIFY2(unconfirmed.err.contains(QLatin1String("add --yes")), qPrintable(unconfirmed.err));
+
+    Run done = fleetctl(provision + QStringList { QStringLiteral("--yes"), QStringLiteral("--wait"),
+        QStringLiteral("--expires"), QStringLiteral("2h") });
+    QVERIFY2(done.code == 0, qPrintable(done.err + QString::fromUtf8(done.out)));
+    lines = jsonLines(done.out);
+    const QJsonObject result = lines.last();
+    QCOMPARE(result.value(QLatin1String("kind")).toString(), QStringLiteral("result"));
+    QCOMPARE(result.value(QLatin1String("result")).toString(), QStringLiteral("succeeded"));
+    QVERIFY2(result.value(QLatin1String("message")).toString().contains(QLatin1String("are taking builds")),
+        qPrintable(result.value(QLatin1String("message")).toString()));
+    const QString op = result.value(QLatin1String("operation")).toString();
+
+    Run ops = fleetctl({ QStringLiteral("operations"), QStringLiteral("--api"), api }, "view-secret");
+    QCOMPARE(ops.code, 0);
+    QVERIFY2(ops.out.contains(QByteArray(op.toUtf8() + " succeeded provision 2 aarch64 eu-west by demo-operator")), ops.out.constData());
+    QVERIFY2(ops.out.contains("[expires in 1"), ops.out.constData()); // 2 h on the fleet's clock, counting down
+    sim.terminate();
+    sim.waitForFinished();
+}
+
+void TestFleetctl::actionExitCodes()
+{
+    const quint16 port = freePort();
+    QProcess sim;
+    startSim(sim, port);
+    const QString api = QStringLiteral("http://127.0.0.1:%1").arg(port);
+    const auto drain = [&](const QString &region) {
+        return QStringList { QStringLiteral("drain"), QStringLiteral("region"), region, QStringLiteral("--api"), api,
+            QStringLiteral("--reason"), QStringLiteral("maintenance"), QStringLiteral("--yes") };
+    };
+    // A viewer: refused before anything is sent.
+    Run viewer = fleetctl(drain(QStringLiteral("us-west")), "view-secret");
+    QCOMPARE(viewer.code, 3);
+    QVERIFY2(viewer.err.contains(QLatin1String("needs the operator role")), qPrintable(viewer.err));
+    // Accepted.
+    Run first = fleetctl(drain(QStringLiteral("us-west")));
+    QVERIFY2(first.code == 0, qPrintable(first.err));
+    QVERIFY2(first.out.startsWith("following: drain region us-west (op-"), first.out.constData());
+    // Again: not an error, it says who drains it (the preview's 409 is shown plainly).
+    Run again = fleetctl(drain(QStringLiteral("us-west")));
+    QVERIFY2(again.code == 0, qPrintable(again.err));
+    QVERIFY2(again.out.startsWith("already: drain region us-west: already being done by demo-operator since "),
+        again.out.constData());
+    QVERIFY2(again.out.contains("(op-000001): maintenance"), again.out.constData());
+    // No such worker: refused (404), with the server's words.
+    Run missing = fleetctl({ QStringLiteral("drain"), QStringLiteral("worker"), QStringLiteral("w-999999"),
+        QStringLiteral("--api"), api, QStringLiteral("--reason"), QStringLiteral("x"), QStringLiteral("--yes") });
+    QCOMPARE(missing.code, 3);
+    QVERIFY2(missing.err.contains(QLatin1String("w-999999")), qPrintable(missing.err));
+    // Unreachable.
+    Run nobody = fleetctl({ QStringLiteral("status"), QStringLiteral("--api"),
+        QStringLiteral("http://127.0.0.1:%1").arg(freePort()), QStringLiteral("--timeout"), QStringLiteral("2") });
+    QCOMPARE(nobody.code, 5);
+    QVERIFY2(nobody.err.contains(QLatin1String("no live connection")), qPrintable(nobody.err));
+    // status and recommend read the same fleet.
+    Run status = fleetctl({ QStringLiteral("status"), QStringLiteral("--api"), api, QStringLiteral("--json") });
+    QCOMPARE(status.code, 0);
+    const QJsonObject s = jsonLines(status.out).value(0);
+    QCOMPARE(s.value(QLatin1String("regions")).toArray().size(), 6);
+    Run rec = fleetctl({ QStringLiteral("recommend"), QStringLiteral("--api"), api, QStringLiteral("--region"),
+        QStringLiteral("eu-central"), QStringLiteral("--json") });
+    QCOMPARE(rec.code, 0);
+    QCOMPARE(jsonLines(rec.out).value(0).value(QLatin1String("region")).toString(), QStringLiteral("eu-central"));
+    sim.terminate();
+    sim.waitForFinished();
 }
 
 QTEST_GUILESS_MAIN(TestFleetctl)

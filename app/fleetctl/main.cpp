@@ -1,5 +1,6 @@
 // fleetctl: the command-line companion of Fleet Console, for scripted runbooks (see docs/fleetctl.md).
 
+#include "commands.h"
 #include "fleetconnection.h"
 #include "isotime.h"
 #include "terminalsafe.h"
@@ -11,6 +12,7 @@
 #include <QElapsedTimer>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QLoggingCategory>
 #include <QMap>
 #include <QTextStream>
 #include <QTimer>
@@ -157,11 +159,24 @@ int main(int argc, char **argv)
     parser.setApplicationDescription(QStringLiteral(
         "Fleet Console's command-line companion.\n\n"
         "Commands:\n"
-        "  watch    connect to the Fleet API and print connection states and event counts until stopped\n\n"
+        "  watch                       print connection states and event counts until stopped\n"
+        "  status                      regions: verdict and why, dispatch state, workers, capacity left\n"
+        "  recommend [--region R]      what to provision elsewhere for a region in trouble\n"
+        "  operations [--watch]        operations in flight and recent ones (and every change, with --watch)\n"
+        "  provision --region R --count N --arch A --reason TEXT [--expires DURATION]\n"
+        "  drain region R --reason TEXT [--expires DURATION]\n"
+        "  drain worker ID --reason TEXT\n"
+        "  resume region R --reason TEXT\n"
+        "  cancel OPERATION --reason TEXT\n\n"
+        "Mutating commands show the server's dry run first, then ask (type the region name for a region-wide or\n"
+        "large change); without a terminal they need --yes. Exit status: 0 done, 2 bad usage, 3 refused\n"
+        "(403/409/422, role, not confirmed), 4 the operation failed or was cancelled, 5 unreachable or no\n"
+        "answer (whether it happened is unknown: the idempotency key is printed).\n\n"
         "The token comes from FLEET_TOKEN or --token-file (readable by its owner only)."));
     parser.addHelpOption();
     parser.addVersionOption();
-    parser.addPositionalArgument(QStringLiteral("command"), QStringLiteral("watch"));
+    parser.addPositionalArgument(QStringLiteral("command"),
+        QStringLiteral("watch, status, recommend, operations, provision, drain, resume or cancel"));
     const QCommandLineOption apiOpt(QStringLiteral("api"),
         QStringLiteral("Fleet API base URL, e.g. http://127.0.0.1:8080."), QStringLiteral("url"));
     const QCommandLineOption tokenFileOpt(
@@ -174,14 +189,38 @@ int main(int argc, char **argv)
         QStringLiteral("Also trust the CA certificates in this PEM file."), QStringLiteral("file"));
     const QCommandLineOption insecureOpt(QStringLiteral("insecure"),
         QStringLiteral("Do not verify TLS certificates (development only; reported on every state line)."));
-    parser.addOptions({ apiOpt, tokenFileOpt, jsonOpt, intervalOpt, caOpt, insecureOpt });
+    const QCommandLineOption regionOpt(QStringLiteral("region"), QStringLiteral("Region id."), QStringLiteral("id"));
+    const QCommandLineOption countOpt(QStringLiteral("count"), QStringLiteral("Workers to provision."), QStringLiteral("n"));
+    const QCommandLineOption archOpt(
+        QStringLiteral("arch"), QStringLiteral("amd64, aarch64 or armv7hf."), QStringLiteral("arch"));
+    const QCommandLineOption reasonOpt(
+        QStringLiteral("reason"), QStringLiteral("Why, in words (required to act)."), QStringLiteral("text"));
+    const QCommandLineOption expiresOpt(QStringLiteral("expires"),
+        QStringLiteral("Time-box: the workers retire (or the region resumes) after this long, e.g. 2h, 90m."),
+        QStringLiteral("duration"));
+    const QCommandLineOption dryRunOpt(QStringLiteral("dry-run"), QStringLiteral("Show what would happen; send nothing."));
+    const QCommandLineOption yesOpt(QStringLiteral("yes"), QStringLiteral("Do not ask for confirmation."));
+    const QCommandLineOption waitOpt(
+        QStringLiteral("wait"), QStringLiteral("Follow the operation until it is really done (workers taking builds)."));
+    const QCommandLineOption watchOpt(QStringLiteral("watch"), QStringLiteral("operations: keep printing changes."));
+    const QCommandLineOption productionOpt(QStringLiteral("production"),
+        QStringLiteral("Confirm as on a production fleet (type the region name for any change)."));
+    const QCommandLineOption timeoutOpt(QStringLiteral("timeout"),
+        QStringLiteral("Seconds to wait for a live connection and for an answer (default 60)."), QStringLiteral("seconds"),
+        QStringLiteral("60"));
+    parser.addOptions({ apiOpt, tokenFileOpt, jsonOpt, intervalOpt, caOpt, insecureOpt, regionOpt, countOpt, archOpt,
+        reasonOpt, expiresOpt, dryRunOpt, yesOpt, waitOpt, watchOpt, productionOpt, timeoutOpt });
     parser.process(app);
 
     const QStringList args = parser.positionalArguments();
     if (args.isEmpty())
         return fail(QStringLiteral("say what to do: fleetctl watch --api URL (see fleetctl --help)"));
-    if (args.first() != QLatin1String("watch"))
-        return fail(QStringLiteral("unknown command \"%1\"; the commands are: watch").arg(args.first()));
+    static const QStringList commands { QStringLiteral("watch"), QStringLiteral("status"), QStringLiteral("recommend"),
+        QStringLiteral("operations"), QStringLiteral("provision"), QStringLiteral("drain"), QStringLiteral("resume"),
+        QStringLiteral("cancel") };
+    if (!commands.contains(args.first()))
+        return fail(QStringLiteral("unknown command \"%1\"; the commands are: %2")
+                .arg(terminalSafe(args.first()), commands.join(QStringLiteral(", "))));
     if (!parser.isSet(apiOpt))
         return fail(QStringLiteral("--api URL is required, e.g. --api http://127.0.0.1:8080"));
 
@@ -203,6 +242,32 @@ int main(int argc, char **argv)
     const int interval = parser.value(intervalOpt).toInt(&ok);
     if (!ok || interval < 1)
         return fail(QStringLiteral("--interval must be a whole number of seconds, at least 1"));
+
+    if (args.first() != QLatin1String("watch")) {
+        // The result is the output; the client's progress lines would bury it (warnings still show).
+        QLoggingCategory::setFilterRules(QStringLiteral("fleet.*.info=false"));
+        ctl::Options o;
+        o.config = config;
+        o.json = parser.isSet(jsonOpt);
+        o.yes = parser.isSet(yesOpt);
+        o.dryRun = parser.isSet(dryRunOpt);
+        o.wait = parser.isSet(waitOpt);
+        o.watch = parser.isSet(watchOpt);
+        o.production = parser.isSet(productionOpt);
+        o.region = parser.value(regionOpt);
+        o.arch = parser.value(archOpt);
+        o.reason = parser.value(reasonOpt);
+        o.expires = parser.value(expiresOpt);
+        if (parser.isSet(countOpt)) {
+            o.count = parser.value(countOpt).toInt(&ok);
+            if (!ok || o.count < 1)
+                return fail(QStringLiteral("--count must be a whole number, at least 1"));
+        }
+        o.timeoutSeconds = parser.value(timeoutOpt).toInt(&ok);
+        if (!ok || o.timeoutSeconds < 1)
+            return fail(QStringLiteral("--timeout must be a whole number of seconds, at least 1"));
+        return ctl::run(args, o);
+    }
 
     FleetConnection connection(config);
     Watcher watcher(&connection, parser.isSet(jsonOpt), interval);

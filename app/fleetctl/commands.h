@@ -1,0 +1,42 @@
+#pragma once
+
+#include "clientconfig.h"
+
+#include <QCommandLineParser>
+#include <QStringList>
+
+namespace fleet::ctl {
+
+// Exit codes of every fleetctl command (docs/fleetctl.md).
+enum Exit : int {
+    Ok = 0,
+    Usage = 2, // a bad invocation: nothing was sent
+    Refused = 3, // the server said no (403, 409, 422), the role is too low, or a confirmation was not given
+    Failed = 4, // the operation failed or was cancelled
+    Unreachable = 5, // no live connection, or no answer: whether it happened is unknown (the key is printed)
+};
+
+struct Options
+{
+    ClientConfig config;
+    bool json = false;
+    bool yes = false;
+    bool dryRun = false;
+    bool wait = false;
+    bool watch = false;
+    bool production = false; // --production: confirmations as for a production profile
+    int timeoutSeconds = 60;
+    QString region;
+    int count = 0;
+    QString arch;
+    QString reason;
+    QString expires; // a duration: 90s, 30m, 2h, 1h30m
+};
+
+// status, recommend, operations, provision, drain, resume, cancel. `args` are the positional arguments.
+int run(const QStringList &args, const Options &options);
+
+// "90s", "30m", "2h", "1h30m" in milliseconds; -1 when it is not such a duration.
+qint64 parseDuration(const QString &text);
+
+} // namespace fleet::ctl
