@@ -1,5 +1,6 @@
 #include "consolewindow.h"
 
+#include "actiondialog.h"
 #include "actionregistry.h"
 #include "chartpanel.h"
 #include "charttimewindow.h"
@@ -8,6 +9,9 @@
 #include "fleetconnection.h"
 #include "fleetsession.h"
 #include "fleetstore.h"
+#include "healthmonitor.h"
+#include "operationsdock.h"
+#include "recommendation.h"
 #include "regionmodel.h"
 #include "regionoverview.h"
 #include "shortcutsoverlay.h"
@@ -24,7 +28,10 @@
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QLabel>
+#include <QListView>
+#include <QMenu>
 #include <QMenuBar>
+#include <QRegularExpression>
 #include <QMessageBox>
 #include <QSettings>
 #include <QSortFilterProxyModel>
@@ -96,6 +103,17 @@ ConsoleWindow::ConsoleWindow(FleetSession *session, QSettings *settings, QWidget
     addDockWidget(Qt::BottomDockWidgetArea, m_workersDock);
     resizeDocks({ m_workersDock }, { 260 }, Qt::Vertical);
 
+    m_operations = new OperationsDock(session, this);
+    m_operationsDock = new QDockWidget(tr("Operations"), this);
+    m_operationsDock->setObjectName(QStringLiteral("operationsDock"));
+    m_operationsDock->setWidget(m_operations);
+    addDockWidget(Qt::BottomDockWidgetArea, m_operationsDock);
+    tabifyDockWidget(m_workersDock, m_operationsDock);
+    m_workersDock->raise();
+    connect(m_operations, &OperationsDock::actionsRequested, this,
+        [this](const QList<FleetAction> &list, const QString &context) { openActionDialog(list, context); });
+    connect(session->actions(), &ActionController::finished, this, &ConsoleWindow::onActionFinished);
+
     m_indicator = new ConnectionIndicator(this);
     m_demoBadge = badge(this, tr("Demo mode"));
     m_productionBadge = badge(this, tr("Production connection"));
@@ -124,6 +142,35 @@ ConsoleWindow::ConsoleWindow(FleetSession *session, QSettings *settings, QWidget
         showRegion(id, name);
     });
     connect(m_workers, &WorkerTable::regionRequested, this, &ConsoleWindow::focusRegion);
+    connect(m_workers, &WorkerTable::contextMenuAboutToShow, this, [this](QMenu *menu, const QStringList &ids) {
+        if (ids.isEmpty())
+            return;
+        menu->addSeparator();
+        QAction *drain = menu->addAction(tr("Drain %n worker(s)…", nullptr, int(ids.size())));
+        const QString why = m_session->whyCannotAct(Role::Operator);
+        drain->setEnabled(why.isEmpty());
+        drain->setToolTip(why);
+        connect(drain, &QAction::triggered, this, [this, ids] {
+            QList<FleetAction> list;
+            for (const QString &id : ids)
+                list << FleetAction::drainWorker(id, QString());
+            openActionDialog(list, tr("Each worker finishes its build, then takes no new ones."));
+        });
+        menu->addAction(m_actions->action(QStringLiteral("actions.provision")));
+    });
+    // A region tile's right-click menu: the region's failover moves, for that region.
+    m_overview->view()->setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(m_overview->view(), &QWidget::customContextMenuRequested, this, [this](const QPoint &pos) {
+        const QModelIndex index = m_overview->view()->indexAt(pos);
+        if (!index.isValid())
+            return;
+        focusRegion(index.data(RegionModel::IdRole).toString());
+        QMenu menu(this);
+        m_actions->fillMenu(&menu,
+            { QStringLiteral("actions.provision"), QStringLiteral("actions.drainRegion"),
+                QStringLiteral("actions.resumeRegion") });
+        menu.exec(m_overview->view()->viewport()->mapToGlobal(pos));
+    });
     connect(
         m_workers, &WorkerTable::message, this, [this](const QString &text) { statusBar()->showMessage(text, 4000); });
     connect(m_charts, &ChartPanel::exportRequested, this, &ConsoleWindow::exportCurrentChart);
@@ -146,6 +193,7 @@ ConsoleWindow::ConsoleWindow(FleetSession *session, QSettings *settings, QWidget
     auto *clock = new QTimer(this);
     clock->setInterval(1000);
     connect(clock, &QTimer::timeout, this, &ConsoleWindow::updateFleetTime);
+    connect(clock, &QTimer::timeout, this, &ConsoleWindow::remindExpiring);
     clock->start();
 
     connect(session, &FleetSession::profileChanged, this, &ConsoleWindow::onProfileChanged);
@@ -225,6 +273,36 @@ void ConsoleWindow::createActions()
     chartAction(QStringLiteral("charts.panBack"), w.panBack, tr("Pan the charts back in time (in a chart)"));
     chartAction(QStringLiteral("charts.panForward"), w.panForward, tr("Pan the charts forward in time (in a chart)"));
 
+    // Failover actions: an operator's, on a live connection (the registry disables them with the reason).
+    const auto operatorAction = [&](ActionSpec spec, const std::function<void()> &handler) {
+        spec.needsConnection = true;
+        spec.role = Role::Operator;
+        r.add(spec, handler);
+    };
+    operatorAction({ QStringLiteral("actions.provision"), tr("&Provision replacements…"),
+                       key(Qt::CTRL | Qt::SHIFT | Qt::Key_P),
+                       tr("Provision workers elsewhere for the region in focus, as recommended from live data") },
+        [this] { openProvisionDialog(focusedRegion()); });
+    operatorAction({ QStringLiteral("actions.drainRegion"), tr("&Drain region…"), key(Qt::CTRL | Qt::SHIFT | Qt::Key_D),
+                       tr("Send no new builds to the region in focus; running builds finish") },
+        [this] { openRegionDialog(true); });
+    operatorAction({ QStringLiteral("actions.resumeRegion"), tr("&Resume region…"),
+                       key(Qt::CTRL | Qt::SHIFT | Qt::Key_U), tr("Let the region in focus take builds again") },
+        [this] { openRegionDialog(false); });
+    r.add({ QStringLiteral("view.operations"), tr("&Operations"), key(Qt::CTRL | Qt::SHIFT | Qt::Key_O),
+              tr("Show the operations of the fleet, live") },
+        [this] {
+            m_operationsDock->show();
+            m_operationsDock->raise();
+        });
+    r.add({ QStringLiteral("view.activity"), tr("&Activity (this console)"), key(Qt::CTRL | Qt::SHIFT | Qt::Key_A),
+              tr("Show every action attempted from this console and its outcome") },
+        [this] {
+            m_operationsDock->show();
+            m_operationsDock->raise();
+            m_operations->showActivity();
+        });
+
     r.add({ QStringLiteral("view.worstRegion"), tr("Focus the &worst region"), key(Qt::Key_W),
               tr("Focus the worst region and keep following it") },
         [this] { followWorstRegion(); });
@@ -279,10 +357,99 @@ void ConsoleWindow::createActions()
             QStringLiteral("view.previousRegion"), QStringLiteral("view.searchWorkers"),
             QStringLiteral("view.workerTable"), QStringLiteral("-"), QStringLiteral("view.theme"),
             QStringLiteral("view.fullScreen") });
+    r.fillMenu(menuBar()->addMenu(tr("&Actions")),
+        { QStringLiteral("actions.provision"), QStringLiteral("actions.drainRegion"),
+            QStringLiteral("actions.resumeRegion"), QStringLiteral("-"), QStringLiteral("view.operations"),
+            QStringLiteral("view.activity") });
     r.fillMenu(menuBar()->addMenu(tr("&Help")), { QStringLiteral("help.shortcuts"), QStringLiteral("help.about") });
     // Each chart's right-click menu: the same registered actions, not copies.
     m_charts->setContextActions({ r.action(QStringLiteral("charts.live")), r.action(QStringLiteral("charts.zoomIn")),
-        r.action(QStringLiteral("charts.zoomOut")), nullptr, r.action(QStringLiteral("file.exportChart")) });
+        r.action(QStringLiteral("charts.zoomOut")), nullptr, r.action(QStringLiteral("file.exportChart")), nullptr,
+        r.action(QStringLiteral("actions.provision")), r.action(QStringLiteral("actions.drainRegion")) });
+}
+
+ActionDialog *ConsoleWindow::openActionDialog(const QList<FleetAction> &list, const QString &context)
+{
+    if (list.isEmpty())
+        return nullptr;
+    if (m_actionDialog) {
+        // One decision at a time: the open dialog stays, in front.
+        m_actionDialog->raise();
+        m_actionDialog->activateWindow();
+        return m_actionDialog;
+    }
+    auto *dialog = new ActionDialog(m_session, list, context, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    m_actionDialog = dialog;
+    connect(dialog, &QDialog::accepted, this, [this, dialog] {
+        const QList<FleetAction> confirmed = dialog->actions();
+        for (const FleetAction &a : confirmed)
+            m_session->actions()->perform(a);
+        statusBar()->showMessage(tr("Sent: %1. Follow it in Operations (Ctrl+Shift+O).")
+                                     .arg(confirmed.size() == 1 ? confirmed.front().describe()
+                                                                : tr("%n actions", nullptr, int(confirmed.size()))),
+            8000);
+    });
+    dialog->open();
+    return dialog;
+}
+
+ActionDialog *ConsoleWindow::openProvisionDialog(const QString &region)
+{
+    const HealthMonitor *monitor = m_session->healthMonitor();
+    // The region in focus if it is in trouble, else the worst one.
+    const QString wanted
+        = !region.isEmpty() && monitor->verdict(region) != Verdict::Healthy && monitor->verdict(region) != Verdict::NoData
+        ? region
+        : QString();
+    const Recommendation rec = recommend(*m_session->store(), *monitor, wanted);
+    QList<FleetAction> list = rec.actions(rec.suggestedReason);
+    if (list.isEmpty()) {
+        // Nothing recommended: a form to fill in, for the region in focus.
+        const QString target = region.isEmpty() && !m_session->store()->regions().empty()
+            ? m_session->store()->regions().front().id
+            : region;
+        list << FleetAction::provision(target, 1, Arch::Amd64, QString());
+    }
+    return openActionDialog(list, rec.summary());
+}
+
+ActionDialog *ConsoleWindow::openRegionDialog(bool drain, const QString &region)
+{
+    const QString id = region.isEmpty() ? focusedRegion() : region;
+    if (id.isEmpty()) {
+        statusBar()->showMessage(tr("Select a region first."), 4000);
+        return nullptr;
+    }
+    return openActionDialog({ drain ? FleetAction::drainRegion(id, QString()) : FleetAction::resumeRegion(id, QString()) },
+        drain ? tr("No new builds go to %1; its running builds finish there; its queued builds go to other regions.")
+                    .arg(id)
+              : tr("%1 takes builds again.").arg(id));
+}
+
+void ConsoleWindow::onActionFinished(const ActionController::Tracked &t)
+{
+    QString text = tr("%1: %2").arg(t.action.describe(), describe(t.phase));
+    if (!t.message.isEmpty())
+        text += QStringLiteral(" - ") + t.message;
+    if (t.phase == ActionController::Phase::Done && !m_session->actions()->inverseOf(t.handle).isEmpty())
+        text += tr(". Undo it from Activity (Ctrl+Shift+A).");
+    statusBar()->showMessage(text, 15000);
+    if (t.phase != ActionController::Phase::Done)
+        QApplication::alert(this); // a refusal or a failure needs the engineer
+}
+
+void ConsoleWindow::remindExpiring()
+{
+    static const QRegularExpression opId(QStringLiteral("op-[0-9A-Za-z_-]+"));
+    for (const QString &line : m_session->actions()->expiringSoon(10 * 60 * 1000)) {
+        const QString id = opId.match(line).captured(0);
+        if (id.isEmpty() || m_reminded.contains(id))
+            continue;
+        m_reminded.insert(id);
+        statusBar()->showMessage(tr("Reminder: %1").arg(line), 30000);
+        QApplication::alert(this);
+    }
 }
 
 void ConsoleWindow::applyTheme(const Theme &theme)

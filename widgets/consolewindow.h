@@ -1,11 +1,14 @@
 #pragma once
 
+#include "actioncontroller.h"
+#include "actiondialog.h"
 #include "connectionprofiles.h"
 #include "result.h"
 #include "theme.h"
 
 #include <QMainWindow>
 #include <QPointer>
+#include <QSet>
 
 class QAction;
 class QDockWidget;
@@ -22,6 +25,7 @@ class FleetConnection;
 class FleetSession;
 class FleetStore;
 class HealthChart;
+class OperationsDock;
 class RegionModel;
 class RegionOverview;
 class ShortcutsOverlay;
@@ -56,6 +60,13 @@ public:
     WorkerTable *workerTable() const { return m_workers; }
     ConnectionIndicator *connectionIndicator() const { return m_indicator; }
     ShortcutsOverlay *shortcutsOverlay() const { return m_shortcuts; }
+    OperationsDock *operationsDock() const { return m_operations; }
+    // The failover commands, as the menu, the shortcuts and the context menus run them: each opens an ActionDialog
+    // (non-blocking; the open one is returned, also by actionDialog()) whose confirmed actions the session performs.
+    ActionDialog *openProvisionDialog(const QString &region = {}); // the recommendation for `region` or the worst
+    ActionDialog *openRegionDialog(bool drain, const QString &region = {});
+    ActionDialog *openActionDialog(const QList<FleetAction> &actions, const QString &context);
+    ActionDialog *actionDialog() const { return m_actionDialog; }
     const ConnectionProfile &profile() const;
     QString focusedRegion() const;
     void focusRegion(const QString &id); // as if the user chose it: stops following the worst region
@@ -80,6 +91,8 @@ private:
     void updateFleetTime();
     void exportCurrentChart(HealthChart *chart);
     void stepRegion(int delta);
+    void onActionFinished(const ActionController::Tracked &tracked);
+    void remindExpiring();
 
     QPointer<FleetSession> m_session;
     QSettings *m_settings;
@@ -89,6 +102,10 @@ private:
     ChartPanel *m_charts;
     WorkerTable *m_workers;
     QDockWidget *m_workersDock;
+    OperationsDock *m_operations;
+    QDockWidget *m_operationsDock;
+    QPointer<ActionDialog> m_actionDialog;
+    QSet<QString> m_reminded; // operations whose expiry was announced
     ConnectionIndicator *m_indicator;
     ShortcutsOverlay *m_shortcuts;
     QWidget *m_productionStrip;

@@ -1,0 +1,251 @@
+// The failover actions as an on-call engineer uses them, offscreen against fleet-sim over loopback HTTP: from the
+// moment EU Central turns degraded to replacement workers taking builds in healthy regions, counting every key
+// press and click (the goal: at most 6 with the recommendation accepted); a region drain that asks for the region
+// name; undo as a new action; a viewer who sees the actions disabled with the reason; server text shown as text.
+
+#include "actioncontroller.h"
+#include "actiondialog.h"
+#include "actionregistry.h"
+#include "consolewindow.h"
+#include "fleetsession.h"
+#include "fleetstore.h"
+#include "healthmonitor.h"
+#include "localstore.h"
+#include "operationsdock.h"
+#include "simharness.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QSettings>
+#include <QStandardItemModel>
+#include <QTableView>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace fleet;
+
+namespace {
+
+ConnectionProfile profileFor(const QUrl &url, bool production = false)
+{
+    ConnectionProfile p;
+    p.name = QStringLiteral("test");
+    p.url = url;
+    p.production = production;
+    return p;
+}
+
+void advance(SimHarness &sim, int seconds)
+{
+    while (seconds > 0) {
+        const int step = std::min(seconds, 300);
+        sim.admin(QStringLiteral("/v1/sim/advance"), QByteArray(R"({"seconds":)") + QByteArray::number(step) + '}');
+        seconds -= step;
+    }
+}
+
+// Runs the paused incident to 09:15, a few fleet seconds at a time at the end so the verdict's hold time passes.
+void toTheIncident(SimHarness &sim, FleetSession &session)
+{
+    advance(sim, 75 * 60);
+    for (int i = 0; i < 8; ++i) {
+        advance(sim, 10);
+        QTest::qWait(100);
+    }
+    QTRY_VERIFY_WITH_TIMEOUT(session.healthMonitor()->verdict(QStringLiteral("eu-central")) == Verdict::Degraded
+            || session.healthMonitor()->verdict(QStringLiteral("eu-central")) == Verdict::Down,
+        20000);
+}
+
+struct Console
+{
+    explicit Console(SimHarness &sim, const QString &token = QStringLiteral("op-secret"), bool production = false)
+        : settings(dir.filePath(QStringLiteral("settings.ini")), QSettings::IniFormat)
+    {
+        session.openLocalStore(dir.filePath(QStringLiteral("store.sqlite")));
+        window = std::make_unique<ConsoleWindow>(&session, &settings);
+        window->resize(1366, 768);
+        window->show();
+        session.connectTo(profileFor(sim.baseUrl(), production), token);
+    }
+    bool ready() const { return session.isLive() && session.identity().has_value() && session.store()->isLoaded(); }
+    QTemporaryDir dir;
+    QSettings settings;
+    FleetSession session;
+    std::unique_ptr<ConsoleWindow> window;
+};
+
+} // namespace
+
+class TestFailover : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void timeToMitigate()
+    {
+        SimHarness sim;
+        Console c(sim);
+        QTRY_VERIFY_WITH_TIMEOUT(c.ready(), 15000);
+        toTheIncident(sim, c.session);
+        QVERIFY(QTest::qWaitForWindowExposed(c.window.get()));
+        QTRY_COMPARE(c.window->focusedRegion(), QStringLiteral("eu-central")); // the worst region comes first
+
+        int interactions = 0;
+        // 1: the shortcut (also on the tile's and the chart's right-click menu, and in the Actions menu).
+        QTest::keyClick(c.window.get(), Qt::Key_P, Qt::ControlModifier | Qt::ShiftModifier);
+        ++interactions;
+        ActionDialog *dialog = c.window->actionDialog();
+        QVERIFY(dialog);
+        QVERIFY(QTest::qWaitForWindowExposed(dialog));
+        // Pre-filled from the recommendation, the reason included; the dry run comes by itself.
+        const QList<FleetAction> proposed = dialog->actions();
+        QVERIFY(!proposed.isEmpty());
+        for (const FleetAction &a : proposed) {
+            QCOMPARE(a.kind, FleetAction::Kind::Provision);
+            QVERIFY(a.target != QLatin1String("eu-central"));
+            QVERIFY(a.reason.contains(QLatin1String("eu-central")));
+        }
+        QTRY_VERIFY_WITH_TIMEOUT(dialog->isPreviewed(), 10000);
+        QVERIFY2(dialog->previewText().contains(QLatin1String("capacity left")), qPrintable(dialog->previewText()));
+        QVERIFY2(!dialog->needsTypedConfirmation(), "accepting the recommendation is a one-confirm change");
+        // 2: Enter confirms.
+        QTest::keyClick(dialog, Qt::Key_Return);
+        ++interactions;
+        QTRY_VERIFY(!c.window->actionDialog());
+        const auto &tracked = c.session.actions()->tracked();
+        QCOMPARE(tracked.size(), proposed.size());
+        QTRY_VERIFY_WITH_TIMEOUT(std::all_of(tracked.begin(), tracked.end(),
+                                     [](const auto &t) { return t.phase == ActionController::Phase::Following; }),
+            10000);
+        advance(sim, 600);
+        QTRY_VERIFY_WITH_TIMEOUT(std::all_of(tracked.begin(), tracked.end(),
+                                     [](const auto &t) { return t.phase == ActionController::Phase::Done; }),
+            15000);
+        qInfo("time to mitigate: %d interactions (goal: at most 6)", interactions);
+        QVERIFY(interactions <= 6);
+        int provisioned = 0;
+        for (const FleetAction &a : proposed)
+            provisioned += a.count;
+        int ready = 0;
+        for (const Worker &w : c.session.store()->workers()) {
+            if (!w.operation.isEmpty() && w.region != QLatin1String("eu-central")
+                && (w.state == WorkerState::Idle || w.state == WorkerState::Busy))
+                ++ready;
+        }
+        QCOMPARE(ready, provisioned);
+        // The Activity tab lists them from the local store, with their outcome.
+        QStandardItemModel *activity = c.window->operationsDock()->activityModel();
+        QCOMPARE(activity->rowCount(), int(proposed.size()));
+        QVERIFY2(activity->item(0, 3)->text().startsWith(QLatin1String("succeeded")),
+            qPrintable(activity->item(0, 3)->text()));
+    }
+
+    void regionDrainAsksForTheRegionName()
+    {
+        SimHarness sim;
+        Console c(sim);
+        QTRY_VERIFY_WITH_TIMEOUT(c.ready(), 15000);
+        c.window->focusRegion(QStringLiteral("us-west"));
+        c.window->actions()->action(QStringLiteral("actions.drainRegion"))->trigger();
+        ActionDialog *dialog = c.window->actionDialog();
+        QVERIFY(dialog);
+        QTRY_VERIFY_WITH_TIMEOUT(dialog->isPreviewed(), 10000);
+        QVERIFY(dialog->needsTypedConfirmation());
+        QCOMPARE(dialog->confirmationWord(), QStringLiteral("us-west"));
+        auto *confirm = dialog->findChild<QPushButton *>(QStringLiteral("confirm"));
+        auto *reason = dialog->findChild<QLineEdit *>(QStringLiteral("reason"));
+        auto *typed = dialog->findChild<QLineEdit *>(QStringLiteral("typedConfirmation"));
+        QVERIFY(confirm && reason && typed);
+        QVERIFY(!confirm->isEnabled()); // no reason yet
+        QTest::keyClicks(reason, QStringLiteral("<b>maintenance</b>"));
+        QVERIFY(!confirm->isEnabled()); // the region name is not typed
+        QTest::keyClick(dialog, Qt::Key_Return);
+        QVERIFY(c.window->actionDialog()); // Enter did not confirm
+        QTest::keyClicks(typed, QStringLiteral("us-wes"));
+        QVERIFY(!confirm->isEnabled());
+        QTest::keyClicks(typed, QStringLiteral("t"));
+        QVERIFY(confirm->isEnabled());
+        QTest::mouseClick(confirm, Qt::LeftButton);
+        QTRY_VERIFY(!c.window->actionDialog());
+        QCOMPARE(c.session.actions()->tracked().size(), 1);
+        const int handle = c.session.actions()->tracked().front().handle;
+        QTRY_VERIFY_WITH_TIMEOUT(c.session.actions()->find(handle)->phase == ActionController::Phase::Following
+                || c.session.actions()->find(handle)->phase == ActionController::Phase::Done,
+            10000);
+        // The reason went as text, markup and all.
+        QCOMPARE(c.session.actions()->find(handle)->action.reason, QStringLiteral("<b>maintenance</b>"));
+        advance(sim, 1800);
+        QTRY_COMPARE_WITH_TIMEOUT(c.session.actions()->find(handle)->phase, ActionController::Phase::Done, 15000);
+        // Undo from the Activity tab: a resume region, confirmed like any action.
+        OperationsDock *dock = c.window->operationsDock();
+        dock->showActivity();
+        QTRY_COMPARE(dock->activityModel()->rowCount(), 1);
+        dock->activityView()->selectRow(0);
+        const QList<QPushButton *> buttons = dock->findChildren<QPushButton *>();
+        QPushButton *undo = *std::find_if(buttons.begin(), buttons.end(), [](QPushButton *b) { return b->text().startsWith(QLatin1String("Undo")); });
+        QVERIFY(undo->isEnabled());
+        QTest::mouseClick(undo, Qt::LeftButton);
+        dialog = c.window->actionDialog();
+        QVERIFY(dialog);
+        QCOMPARE(dialog->actions().front().kind, FleetAction::Kind::ResumeRegion);
+        QTRY_VERIFY_WITH_TIMEOUT(dialog->isPreviewed(), 10000);
+        QVERIFY(!dialog->needsTypedConfirmation());
+        QTest::keyClick(dialog, Qt::Key_Return);
+        QTRY_COMPARE_WITH_TIMEOUT(c.session.actions()->tracked().size(), 2, 5000);
+        QTRY_COMPARE_WITH_TIMEOUT(c.session.actions()->tracked().last().phase, ActionController::Phase::Done, 15000);
+    }
+
+    void productionAlwaysAsksForTheName()
+    {
+        SimHarness sim;
+        Console c(sim, QStringLiteral("op-secret"), true);
+        QTRY_VERIFY_WITH_TIMEOUT(c.ready(), 15000);
+        ActionDialog *dialog = c.window->openActionDialog(
+            { FleetAction::provision(QStringLiteral("eu-west"), 1, Arch::Amd64, QStringLiteral("one")) }, QString());
+        QTRY_VERIFY_WITH_TIMEOUT(dialog->isPreviewed(), 10000);
+        QVERIFY(dialog->needsTypedConfirmation());
+        QTest::keyClick(dialog, Qt::Key_Return);
+        QVERIFY(c.window->actionDialog());
+        QVERIFY(c.session.actions()->tracked().isEmpty());
+    }
+
+    void viewerSeesActionsDisabledWithTheReason()
+    {
+        SimHarness sim;
+        Console c(sim, QStringLiteral("view-secret"));
+        QTRY_VERIFY_WITH_TIMEOUT(c.ready(), 15000);
+        QAction *provision = c.window->actions()->action(QStringLiteral("actions.provision"));
+        QTRY_VERIFY(!provision->isEnabled());
+        QVERIFY2(provision->toolTip().contains(QLatin1String("operator")), qPrintable(provision->toolTip()));
+        QTest::keyClick(c.window.get(), Qt::Key_P, Qt::ControlModifier | Qt::ShiftModifier);
+        QVERIFY(!c.window->actionDialog());
+        QVERIFY(sim.sim().operations().empty());
+    }
+
+    // Another engineer's operation on the same region is in the dialog before anything is confirmed.
+    void overlapIsWarnedBeforeConfirming()
+    {
+        SimHarness sim;
+        Console c(sim);
+        QTRY_VERIFY_WITH_TIMEOUT(c.ready(), 15000);
+        const auto r = sim.post(QStringLiteral("/v1/regions/eu-west/provision"),
+            "{\"count\":4,\"arch\":\"aarch64\",\"reason\":\"ana: <script>x</script>\"}", "op-secret",
+            { { "Idempotency-Key", "ana-1" } });
+        QCOMPARE(r.status, 201);
+        QTRY_COMPARE_WITH_TIMEOUT(int(c.session.store()->operations().size()), 1, 5000);
+        ActionDialog *dialog = c.window->openActionDialog(
+            { FleetAction::provision(QStringLiteral("eu-west"), 2, Arch::Amd64, QStringLiteral("more")) }, QString());
+        QVERIFY2(dialog->warningText().contains(QLatin1String("provisioned 4 aarch64 workers in eu-west")),
+            qPrintable(dialog->warningText()));
+        auto *warning = dialog->findChild<QLabel *>(QStringLiteral("warning"));
+        QCOMPARE(warning->textFormat(), Qt::PlainText);
+        dialog->reject();
+    }
+};
+
+QTEST_MAIN(TestFailover)
+#include "tst_failover.moc"

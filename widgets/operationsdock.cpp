@@ -1,0 +1,205 @@
+#include "operationsdock.h"
+
+#include "activitymodels.h"
+#include "fleetsession.h"
+#include "fleetstore.h"
+#include "localstore.h"
+
+#include <QDateTime>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QItemSelectionModel>
+#include <QLabel>
+#include <QPushButton>
+#include <QStandardItemModel>
+#include <QTabWidget>
+#include <QTableView>
+#include <QTimer>
+#include <QVBoxLayout>
+
+namespace fleet {
+
+namespace {
+
+constexpr int kHandleRole = Qt::UserRole + 1;
+
+QTableView *table(QWidget *parent)
+{
+    auto *v = new QTableView(parent);
+    v->setSelectionBehavior(QAbstractItemView::SelectRows);
+    v->setSelectionMode(QAbstractItemView::SingleSelection);
+    v->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    v->verticalHeader()->hide();
+    v->horizontalHeader()->setStretchLastSection(true);
+    v->setWordWrap(false);
+    return v;
+}
+
+QStandardItem *textItem(const QString &text)
+{
+    auto *item = new QStandardItem(text); // QStandardItem shows plain text: a name with markup stays text
+    item->setToolTip(text);
+    return item;
+}
+
+} // namespace
+
+OperationsDock::OperationsDock(FleetSession *session, QWidget *parent)
+    : QWidget(parent)
+    , m_session(session)
+    , m_tabs(new QTabWidget(this))
+    , m_activityModel(new QStandardItemModel(this))
+{
+    setObjectName(QStringLiteral("OperationsDock"));
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+
+    auto *opsPage = new QWidget(this);
+    auto *opsLayout = new QVBoxLayout(opsPage);
+    m_operations = table(opsPage);
+    m_operations->setObjectName(QStringLiteral("operationsView"));
+    m_operations->setModel(session->operationModel());
+    m_operations->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    m_operations->horizontalHeader()->setStretchLastSection(true);
+    opsLayout->addWidget(m_operations, 1);
+    m_expiry = new QLabel(opsPage);
+    m_expiry->setTextFormat(Qt::PlainText);
+    m_expiry->setWordWrap(true);
+    m_expiry->setObjectName(QStringLiteral("expiry"));
+    opsLayout->addWidget(m_expiry);
+    auto *opsButtons = new QHBoxLayout;
+    m_cancel = new QPushButton(tr("Cancel operation…"), opsPage);
+    opsButtons->addWidget(m_cancel);
+    opsButtons->addStretch(1);
+    opsLayout->addLayout(opsButtons);
+    m_tabs->addTab(opsPage, tr("Operations"));
+
+    auto *activityPage = new QWidget(this);
+    auto *activityLayout = new QVBoxLayout(activityPage);
+    m_activity = table(activityPage);
+    m_activity->setObjectName(QStringLiteral("activityView"));
+    m_activity->setModel(m_activityModel);
+    activityLayout->addWidget(m_activity, 1);
+    auto *activityButtons = new QHBoxLayout;
+    m_undo = new QPushButton(tr("Undo…"), activityPage);
+    m_undo->setToolTip(tr("A new action that reverses this one (drain ↔ resume, provisioned workers drained)"));
+    activityButtons->addWidget(m_undo);
+    activityButtons->addStretch(1);
+    activityLayout->addLayout(activityButtons);
+    m_tabs->addTab(activityPage, tr("Activity (this console)"));
+    layout->addWidget(m_tabs);
+
+    connect(m_operations->selectionModel(), &QItemSelectionModel::selectionChanged, this,
+        &OperationsDock::updateButtons);
+    connect(m_activity->selectionModel(), &QItemSelectionModel::selectionChanged, this,
+        &OperationsDock::updateButtons);
+    connect(session->operationModel(), &QAbstractItemModel::dataChanged, this, &OperationsDock::updateButtons);
+    connect(m_cancel, &QPushButton::clicked, this, [this] {
+        const QString op = selectedOperation();
+        if (!op.isEmpty())
+            Q_EMIT actionsRequested({ FleetAction::cancel(op, QString()) },
+                tr("Cancel %1: provisioning workers stop, a drain ends and the region takes builds again.").arg(op));
+    });
+    connect(m_undo, &QPushButton::clicked, this, [this] {
+        const int handle = selectedHandle();
+        const auto undo = m_session->actions()->inverseOf(handle);
+        if (!undo.isEmpty())
+            Q_EMIT actionsRequested(undo, tr("Undo: %1").arg(m_session->actions()->find(handle)->action.describe()));
+    });
+    connect(session->actions(), &ActionController::trackedChanged, this, &OperationsDock::refreshActivity);
+    connect(session, &FleetSession::localStoreChanged, this, &OperationsDock::refreshActivity);
+    auto *tick = new QTimer(this);
+    tick->setInterval(1000);
+    connect(tick, &QTimer::timeout, this, &OperationsDock::updateExpiry);
+    tick->start();
+    refreshActivity();
+    updateButtons();
+}
+
+void OperationsDock::showActivity()
+{
+    m_tabs->setCurrentIndex(1);
+}
+
+void OperationsDock::refreshActivity()
+{
+    const int selected = selectedHandle();
+    m_activityModel->clear();
+    m_activityModel->setHorizontalHeaderLabels({ tr("When (UTC)"), tr("Who"), tr("Action"), tr("Outcome") });
+    // This run's actions by journal id, for Undo.
+    QHash<qint64, int> handles;
+    for (const auto &t : m_session->actions()->tracked()) {
+        if (t.journalId > 0)
+            handles.insert(t.journalId, t.handle);
+    }
+    const auto add = [&](qint64 atMs, const QString &who, const QString &what, const QString &outcome, int handle) {
+        QList<QStandardItem *> row { textItem(QDateTime::fromMSecsSinceEpoch(atMs, Qt::UTC).toString(
+                                         QStringLiteral("yyyy-MM-dd HH:mm:ss"))),
+            textItem(who), textItem(what), textItem(outcome) };
+        row.front()->setData(handle, kHandleRole);
+        m_activityModel->insertRow(0, row); // newest first
+    };
+    LocalStore *local = m_session->localStore();
+    const auto journal = local->isOpen() ? local->journal(1000) : Result<QList<LocalStore::JournalEntry>>::success({});
+    if (journal.ok() && local->isOpen()) {
+        for (const auto &e : *journal)
+            add(e.atMs, e.actor, e.summary, e.outcome, handles.value(e.id, 0));
+    }
+    // Actions the local store could not record are still listed (and the window shows why they were not kept).
+    for (const auto &t : m_session->actions()->tracked()) {
+        if (t.journalId == 0)
+            add(t.startedMs, QString(), t.action.describe() + QStringLiteral(": ") + t.action.reason,
+                describe(t.phase) + (t.message.isEmpty() ? QString() : QStringLiteral(": ") + t.message), t.handle);
+    }
+    m_activity->resizeColumnsToContents();
+    for (int r = 0; r < m_activityModel->rowCount(); ++r) {
+        if (selected != 0 && m_activityModel->item(r, 0)->data(kHandleRole).toInt() == selected)
+            m_activity->selectRow(r);
+    }
+    updateButtons();
+}
+
+QString OperationsDock::selectedOperation() const
+{
+    const QModelIndexList rows = m_operations->selectionModel()->selectedRows();
+    return rows.isEmpty() ? QString() : rows.front().data(OperationModel::IdRole).toString();
+}
+
+int OperationsDock::selectedHandle() const
+{
+    const QModelIndexList rows = m_activity->selectionModel()->selectedRows();
+    return rows.isEmpty() ? 0 : m_activityModel->item(rows.front().row(), 0)->data(kHandleRole).toInt();
+}
+
+void OperationsDock::updateButtons()
+{
+    const QModelIndexList rows = m_operations->selectionModel()->selectedRows();
+    const bool running = !rows.isEmpty()
+        && !isTerminal(OperationState(rows.front().data(OperationModel::StateRole).toInt()));
+    const QString why = m_session->whyCannotAct(Role::Operator);
+    m_cancel->setEnabled(running && why.isEmpty());
+    m_cancel->setToolTip(!why.isEmpty() ? why
+            : running                   ? tr("Cancel the selected operation (asks first)")
+                                        : tr("select an operation in flight"));
+    const int handle = selectedHandle();
+    const auto *t = m_session->actions()->find(handle);
+    const bool undoable = t && t->phase == ActionController::Phase::Done && !m_session->actions()->inverseOf(handle).isEmpty();
+    m_undo->setEnabled(undoable && why.isEmpty());
+    m_undo->setToolTip(!why.isEmpty() ? why
+            : undoable                ? tr("Reverse this action with a new, audited action (asks first)")
+                                      : tr("select an action of this run that is done and has an inverse"));
+}
+
+void OperationsDock::updateExpiry()
+{
+    const QStringList soon = m_session->actions()->expiringSoon(60 * 60 * 1000);
+    m_expiry->setText(soon.isEmpty() ? QString() : tr("Time-boxed: %1").arg(soon.join(u' ')));
+    m_expiry->setVisible(!soon.isEmpty());
+}
+
+QString OperationsDock::expiryText() const
+{
+    return m_expiry->text();
+}
+
+} // namespace fleet
