@@ -89,6 +89,27 @@ QString Recommendation::summary() const
     return parts.join(u' ');
 }
 
+QString Recommendation::headline() const
+{
+    if (region.isEmpty() || shares.isEmpty())
+        return summary();
+    QStringList regions;
+    for (const Share &s : shares) {
+        if (!regions.contains(s.region))
+            regions << s.region;
+    }
+    QStringList parts;
+    parts << QStringLiteral("%1: %2 failing and %3 degraded workers. Recommended: %4 replacements in %5, the healthy "
+                            "regions with the most room that run each architecture.")
+                 .arg(regionName.isEmpty() ? region : regionName)
+                 .arg(failing())
+                 .arg(degraded())
+                 .arg(provisioned())
+                 .arg(regions.join(QStringLiteral(", ")));
+    parts << notes;
+    return parts.join(u' ');
+}
+
 QList<FleetAction> Recommendation::actions(const QString &reason, qint64 expiresAt) const
 {
     QList<FleetAction> out;

@@ -45,7 +45,8 @@ struct Recommendation
     int degraded() const;
     int provisioned() const; // sum of shares
     bool isEmpty() const { return shares.isEmpty(); }
-    QString summary() const; // one paragraph for a dialog or fleetctl
+    QString summary() const; // one paragraph for fleetctl: the need, every share, the notes
+    QString headline() const; // the need, where the replacements go and the notes, without the per-share list
     QList<FleetAction> actions(const QString &reason, qint64 expiresAt = 0) const;
 };
 

@@ -1,5 +1,7 @@
 #include "activitymodels.h"
 
+#include <QDateTime>
+
 #include "fleetstore.h"
 
 namespace fleet {
@@ -19,6 +21,15 @@ OperationModel::OperationModel(FleetStore *store, QObject *parent)
             Q_EMIT dataChanged(index(first, 0), index(last, ColumnCount - 1));
     });
 }
+
+namespace {
+
+QString utcTime(qint64 ms)
+{
+    return QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC).toString(QStringLiteral("MM-dd HH:mm:ss"));
+}
+
+} // namespace
 
 int OperationModel::rowCount(const QModelIndex &parent) const
 {
@@ -46,16 +57,26 @@ QVariant OperationModel::data(const QModelIndex &index, int role) const
         case TargetColumn:
             return op.worker.isEmpty() ? op.region : op.worker;
         case ProgressColumn:
-            return op.progressTotal > 0 ? double(op.progressDone) / op.progressTotal : 0.0;
+            return op.progressTotal > 0 ? tr("%1 of %2").arg(op.progressDone).arg(op.progressTotal) : QString();
         case RequestedByColumn:
             return op.requestedBy;
         case ReasonColumn:
             return op.reason;
         case CreatedColumn:
-            return op.createdAt;
+            return utcTime(op.createdAt);
+        case ExpiresColumn:
+            return op.expiresAt > 0 ? utcTime(op.expiresAt) : QString();
         case ColumnCount:
             return {};
         }
+    }
+    if (role == Qt::ToolTipRole) {
+        // The whole story of the operation, for a cell too narrow to show it.
+        QString tip = QStringLiteral("%1 %2 (%3) by %4: %5").arg(op.id, wireName(op.type).toString(),
+            wireName(op.state).toString(), op.requestedBy, op.reason);
+        if (!op.message.isEmpty())
+            tip += QStringLiteral("\n") + op.message;
+        return tip;
     }
     switch (role) {
     case IdRole:
@@ -109,7 +130,9 @@ QVariant OperationModel::headerData(int section, Qt::Orientation orientation, in
     case ReasonColumn:
         return tr("Why");
     case CreatedColumn:
-        return tr("Started");
+        return tr("Started (UTC)");
+    case ExpiresColumn:
+        return tr("Retires / ends (UTC)");
     case ColumnCount:
         break;
     }

@@ -22,6 +22,7 @@ public:
         RequestedByColumn,
         ReasonColumn,
         CreatedColumn,
+        ExpiresColumn,
         ColumnCount
     };
     enum Role {

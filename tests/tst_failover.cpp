@@ -110,8 +110,12 @@ private Q_SLOTS:
             QVERIFY(a.reason.contains(QLatin1String("eu-central")));
         }
         QTRY_VERIFY_WITH_TIMEOUT(dialog->isPreviewed(), 10000);
-        QVERIFY2(dialog->previewText().contains(QLatin1String("capacity left")), qPrintable(dialog->previewText()));
+        QVERIFY2(dialog->previewText().contains(QLatin1String("room for 180 more")), qPrintable(dialog->previewText()));
         QVERIFY2(!dialog->needsTypedConfirmation(), "accepting the recommendation is a one-confirm change");
+        // FLEET_SCREENSHOTS=DIR keeps what the engineer saw (docs/images).
+        const QString shots = qEnvironmentVariable("FLEET_SCREENSHOTS");
+        if (!shots.isEmpty())
+            dialog->grab().save(shots + QStringLiteral("/provision-dialog.png"));
         // 2: Enter confirms.
         QTest::keyClick(dialog, Qt::Key_Return);
         ++interactions;
@@ -142,6 +146,14 @@ private Q_SLOTS:
         QCOMPARE(activity->rowCount(), int(proposed.size()));
         QVERIFY2(activity->item(0, 3)->text().startsWith(QLatin1String("succeeded")),
             qPrintable(activity->item(0, 3)->text()));
+        if (!shots.isEmpty()) {
+            c.window->actions()->action(QStringLiteral("view.operations"))->trigger();
+            QTest::qWait(300);
+            c.window->grab().save(shots + QStringLiteral("/operations-1366x768.png"));
+            c.window->actions()->action(QStringLiteral("view.activity"))->trigger();
+            QTest::qWait(300);
+            c.window->grab().save(shots + QStringLiteral("/activity-1366x768.png"));
+        }
     }
 
     void regionDrainAsksForTheRegionName()

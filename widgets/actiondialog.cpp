@@ -12,7 +12,10 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
+#include <QPlainTextEdit>
 #include <QPushButton>
+#include <QRegularExpression>
+#include <QSet>
 #include <QSpinBox>
 #include <QTableWidget>
 #include <QTimer>
@@ -84,7 +87,7 @@ ActionDialog::ActionDialog(
 
     if (m_kind == FleetAction::Kind::Provision) {
         buildProvisionTable();
-        layout->addWidget(m_table, 1);
+        layout->addWidget(m_table, 2);
         auto *add = new QPushButton(tr("Add a region"), this);
         add->setAutoDefault(false);
         connect(add, &QPushButton::clicked, this, [this] {
@@ -107,7 +110,7 @@ ActionDialog::ActionDialog(
         m_expiry->setObjectName(QStringLiteral("expiry"));
         m_expiry->addItem(tr("Never (until someone acts)"), 0);
         for (int hours : { 1, 2, 4, 8, 24 })
-            m_expiry->addItem(tr("After %n hour(s)", nullptr, hours), hours * 3600 * 1000);
+            m_expiry->addItem(hours == 1 ? tr("After 1 hour") : tr("After %1 hours").arg(hours), hours * 3600 * 1000);
         m_expiry->setToolTip(m_kind == FleetAction::Kind::Provision
                 ? tr("Time-box the capacity: the workers retire then (the console reminds you before)")
                 : tr("Resume the region by itself then"));
@@ -118,10 +121,13 @@ ActionDialog::ActionDialog(
 
     auto *previewTitle = new QLabel(tr("What will happen (the server's dry run):"), this);
     layout->addWidget(previewTitle);
-    m_preview = plainLabel(this);
+    m_preview = new QPlainTextEdit(this); // plain text: the server's notes are never rendered
     m_preview->setObjectName(QStringLiteral("preview"));
-    m_preview->setText(tr("Asking the server…"));
-    layout->addWidget(m_preview);
+    m_preview->setReadOnly(true);
+    m_preview->setLineWrapMode(QPlainTextEdit::WidgetWidth);
+    m_preview->setPlainText(tr("Asking the server…"));
+    m_preview->setMinimumHeight(fontMetrics().lineSpacing() * 5);
+    layout->addWidget(m_preview, 1);
     m_warning = plainLabel(this);
     m_warning->setObjectName(QStringLiteral("warning"));
     m_warning->setStyleSheet(QStringLiteral("QLabel { border: 2px solid %1; padding: 6px; }")
@@ -241,7 +247,7 @@ void ActionDialog::schedulePreview()
 {
     m_previewOk = false;
     ++m_previewGeneration; // answers to the previous form are ignored
-    m_preview->setText(tr("Asking the server…"));
+    m_preview->setPlainText(tr("Asking the server…"));
     updateConfirm();
     m_debounce->start();
 }
@@ -254,7 +260,7 @@ void ActionDialog::runPreview()
     m_previewContext = new QObject(this);
     const QList<FleetAction> list = fromForm();
     if (list.isEmpty()) {
-        m_preview->setText(tr("Nothing to do: every count is 0."));
+        m_preview->setPlainText(tr("Nothing to do: every count is 0."));
         updateConfirm();
         return;
     }
@@ -267,6 +273,7 @@ void ActionDialog::runPreview()
     struct Collected
     {
         QStringList lines;
+        QSet<QString> notes;
         int pending = 0;
         bool ok = true;
         int workers = 0;
@@ -284,17 +291,23 @@ void ActionDialog::runPreview()
             if (r.ok()) {
                 const DryRunResult &d = r.value();
                 collected->workers += d.workersAffected;
-                QString line = tr("%1: %2 workers affected; active workers %3 → %4; capacity left %5")
+                QString line = tr("%1: workers taking builds there %2 → %3; room for %4 more")
                                    .arg(a.describe())
-                                   .arg(d.workersAffected)
                                    .arg(d.activeWorkersBefore)
                                    .arg(d.activeWorkersAfter)
                                    .arg(d.capacityLeft);
-                if (d.runningBuilds > 0 || d.queuedBuilds > 0)
-                    line += tr("; %1 running and %2 queued builds").arg(d.runningBuilds).arg(d.queuedBuilds);
+                if (a.kind != FleetAction::Kind::Provision)
+                    line += tr("; %1 running and %2 queued builds affected").arg(d.runningBuilds).arg(d.queuedBuilds);
                 collected->lines << line;
-                for (const QString &note : d.notes)
-                    collected->lines << QStringLiteral("    ") + note;
+                for (const QString &note : d.notes) {
+                    // The same note for every request but its numbers, region and arch: shown once.
+                    QString shape = note;
+                    shape.remove(a.target).remove(wireName(a.arch).toString());
+                    shape.remove(QRegularExpression(QStringLiteral("[0-9]+")));
+                    if (!collected->notes.contains(shape))
+                        collected->lines << QStringLiteral("    ") + note;
+                    collected->notes << shape;
+                }
             } else {
                 collected->ok = false;
                 const ApiError &e = r.error();
@@ -304,7 +317,7 @@ void ActionDialog::runPreview()
             }
             if (--collected->pending > 0)
                 return;
-            m_preview->setText(collected->lines.join(u'\n'));
+            m_preview->setPlainText(collected->lines.join(u'\n'));
             m_previewOk = collected->ok;
             // Blast radius: region-wide changes, large provisions and production ask for the region name typed.
             const bool production = m_session->profile().production;
@@ -350,13 +363,14 @@ void ActionDialog::updateConfirm()
         tip = tr("type %1 to confirm").arg(m_confirmWord);
     m_ok->setToolTip(tip);
     const int n = int(fromForm().size());
-    m_ok->setText(m_kind == FleetAction::Kind::Provision ? tr("Provision (%n action(s))", nullptr, n)
-                                                         : title(m_kind, m_confirmWord).section(u' ', 0, 0));
+    m_ok->setText(m_kind != FleetAction::Kind::Provision ? title(m_kind, m_confirmWord).section(u' ', 0, 0)
+            : n == 1                                    ? tr("Provision")
+                                                        : tr("Provision (%1 requests)").arg(n));
 }
 
 QString ActionDialog::previewText() const
 {
-    return m_preview->text();
+    return m_preview->toPlainText();
 }
 
 QString ActionDialog::warningText() const

@@ -9,6 +9,7 @@ class QComboBox;
 class QDialogButtonBox;
 class QLabel;
 class QLineEdit;
+class QPlainTextEdit;
 class QPushButton;
 class QTableWidget;
 class QTimer;
@@ -66,7 +67,7 @@ private:
     QTableWidget *m_table = nullptr; // provision
     QLineEdit *m_reason;
     QComboBox *m_expiry = nullptr;
-    QLabel *m_preview;
+    QPlainTextEdit *m_preview;
     QLabel *m_warning;
     QLabel *m_confirmLabel;
     QLineEdit *m_confirm;

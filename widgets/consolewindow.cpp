@@ -411,7 +411,7 @@ ActionDialog *ConsoleWindow::openProvisionDialog(const QString &region)
             : region;
         list << FleetAction::provision(target, 1, Arch::Amd64, QString());
     }
-    return openActionDialog(list, rec.summary());
+    return openActionDialog(list, rec.headline());
 }
 
 ActionDialog *ConsoleWindow::openRegionDialog(bool drain, const QString &region)
