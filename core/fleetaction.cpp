@@ -84,10 +84,8 @@ QString FleetAction::describe() const
     switch (kind) {
     case Kind::Provision:
         return QStringLiteral("provision %1 %2 worker%3 in %4")
-            .arg(count)
-            .arg(wireName(arch))
-            .arg(count == 1 ? QString() : QStringLiteral("s"))
-            .arg(target);
+            .arg(QString::number(count), wireName(arch).toString(), count == 1 ? QString() : QStringLiteral("s"),
+                target);
     case Kind::DrainWorker:
         return QStringLiteral("drain worker %1").arg(target);
     case Kind::DrainRegion:

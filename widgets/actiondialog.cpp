@@ -303,7 +303,8 @@ void ActionDialog::runPreview()
                     // The same note for every request but its numbers, region and arch: shown once.
                     QString shape = note;
                     shape.remove(a.target).remove(wireName(a.arch).toString());
-                    shape.remove(QRegularExpression(QStringLiteral("[0-9]+")));
+                    static const QRegularExpression digits(QStringLiteral("[0-9]+"));
+                    shape.remove(digits);
                     if (!collected->notes.contains(shape))
                         collected->lines << QStringLiteral("    ") + note;
                     collected->notes << shape;

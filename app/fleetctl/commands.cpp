@@ -21,6 +21,7 @@
 #include <QTimer>
 
 #include <cstdio>
+#include <memory>
 #include <unistd.h>
 
 namespace fleet::ctl {
@@ -234,8 +235,8 @@ int operations(const Options &o)
     if (const int rc = connect(session, o, false); rc != Ok)
         return rc;
     FleetStore *store = session.store();
-    const auto print = [&](const Operation &op) {
-        if (o.json)
+    const auto print = [json = o.json, store](const Operation &op) {
+        if (json)
             printJson(operationJson(op));
         else
             out() << operationLine(op, store->fleetNowMs()) << Qt::endl;
@@ -245,17 +246,18 @@ int operations(const Options &o)
     if (!o.watch)
         return Ok;
     // Every change from the event stream, as it comes, until stopped.
-    QObject::connect(store, &FleetStore::operationsChanged, store, [&](const FleetStore::Ranges &rows) {
+    QObject::connect(store, &FleetStore::operationsChanged, store, [store, print](const FleetStore::Ranges &rows) {
         for (const auto &[first, last] : rows) {
             for (int r = first; r <= last; ++r)
                 print(store->operations()[std::size_t(r)]);
         }
     });
-    QObject::connect(store, &FleetStore::operationsAboutToBeInserted, store, [&](int first, int last) {
-        QTimer::singleShot(0, store, [&, first, last] {
-            for (int r = first; r <= last && r < int(store->operations().size()); ++r)
-                print(store->operations()[std::size_t(r)]);
-        });
+    auto inserting = std::make_shared<std::pair<int, int>>(0, -1);
+    QObject::connect(store, &FleetStore::operationsAboutToBeInserted, store,
+        [inserting](int first, int last) { *inserting = { first, last }; });
+    QObject::connect(store, &FleetStore::operationsInserted, store, [store, print, inserting] {
+        for (int r = inserting->first; r <= inserting->second && r < int(store->operations().size()); ++r)
+            print(store->operations()[std::size_t(r)]);
     });
     waitUntil([] { return false; }, std::numeric_limits<int>::max());
     return Ok;
