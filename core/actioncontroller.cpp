@@ -337,8 +337,7 @@ QString ActionController::reallyDone(const Tracked &t, const Operation &op) cons
         if (row < 0)
             return {};
         const Region &r = store->regions()[std::size_t(row)];
-        const int running
-            = r.workersByState[int(WorkerState::Busy)] + r.workersByState[int(WorkerState::Draining)];
+        const int running = r.workersByState[int(WorkerState::Busy)] + r.workersByState[int(WorkerState::Draining)];
         if (r.dispatchState == DispatchState::Active || running > 0)
             return {};
         return QStringLiteral("%1 takes no new builds and has none running (%2)").arg(op.region, op.id);
@@ -377,9 +376,8 @@ void ActionController::follow()
         const Operation &op = store->operations()[std::size_t(row)];
         if (op.state == OperationState::Failed || op.state == OperationState::Cancelled) {
             update(t, Phase::Failed,
-                QStringLiteral("%1 %2%3")
-                    .arg(op.id, wireName(op.state).toString(),
-                        op.message.isEmpty() ? QString() : QStringLiteral(": ") + op.message));
+                QStringLiteral("%1 %2%3").arg(op.id, wireName(op.state).toString(),
+                    op.message.isEmpty() ? QString() : QStringLiteral(": ") + op.message));
             continue;
         }
         if (op.state != OperationState::Succeeded && t.action.kind != FleetAction::Kind::DrainRegion)
@@ -410,9 +408,8 @@ QString ActionController::overlapWarning(const FleetAction &action) const
         if (!inFlight && now - op.createdAt > 15 * 60 * 1000)
             continue;
         lines << QStringLiteral("%1 %2 %3 (%4, %5).")
-                     .arg(op.requestedBy.isEmpty() ? QStringLiteral("someone") : op.requestedBy,
-                         pastTense(op.type, op), ago(std::max<qint64>(0, now - op.createdAt)), op.id,
-                         wireName(op.state).toString());
+                     .arg(op.requestedBy.isEmpty() ? QStringLiteral("someone") : op.requestedBy, pastTense(op.type, op),
+                         ago(std::max<qint64>(0, now - op.createdAt)), op.id, wireName(op.state).toString());
     }
     return lines.join(u'\n');
 }
@@ -472,8 +469,8 @@ void ActionController::resumeFromJournal()
     for (const LocalStore::JournalEntry &e : *journal) {
         if (m_resumedJournalIds.contains(e.id))
             continue;
-        const bool pending = e.outcome.startsWith(describe(Phase::Sending))
-            || e.outcome.startsWith(describe(Phase::Uncertain));
+        const bool pending
+            = e.outcome.startsWith(describe(Phase::Sending)) || e.outcome.startsWith(describe(Phase::Uncertain));
         const bool following = e.outcome.startsWith(describe(Phase::Following) + u' ');
         if (!pending && !following)
             continue;

@@ -94,7 +94,6 @@ private:
     void retryUncertain();
     QString reallyDone(const Tracked &t, const Operation &op) const;
 
-
     FleetSession *m_session;
     QList<Tracked> m_tracked;
     QSet<qint64> m_resumedJournalIds;

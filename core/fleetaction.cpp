@@ -149,12 +149,13 @@ Result<FleetAction> FleetAction::fromJson(const QByteArray &json)
     QJsonParseError error {};
     const QJsonDocument doc = QJsonDocument::fromJson(json, &error);
     if (!doc.isObject())
-        return Result<FleetAction>::failure(QStringLiteral("a stored action is not a JSON object: %1").arg(error.errorString()));
+        return Result<FleetAction>::failure(
+            QStringLiteral("a stored action is not a JSON object: %1").arg(error.errorString()));
     const QJsonObject o = doc.object();
     const auto kind = actionKindFromString(o.value(QStringLiteral("kind")).toString());
     if (!kind)
-        return Result<FleetAction>::failure(
-            QStringLiteral("a stored action has an unknown kind \"%1\"").arg(o.value(QStringLiteral("kind")).toString()));
+        return Result<FleetAction>::failure(QStringLiteral("a stored action has an unknown kind \"%1\"")
+                                                .arg(o.value(QStringLiteral("kind")).toString()));
     FleetAction a;
     a.kind = *kind;
     a.target = o.value(QStringLiteral("target")).toString();

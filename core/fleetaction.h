@@ -27,8 +27,8 @@ struct FleetAction
     qint64 expiresAt = 0; // provision (the workers retire) or drain region (it resumes); ms since the epoch, 0: never
     QString idempotencyKey;
 
-    static FleetAction provision(const QString &region, int count, Arch arch, const QString &reason,
-        qint64 expiresAt = 0);
+    static FleetAction provision(
+        const QString &region, int count, Arch arch, const QString &reason, qint64 expiresAt = 0);
     static FleetAction drainWorker(const QString &worker, const QString &reason);
     static FleetAction drainRegion(const QString &region, const QString &reason, qint64 expiresAt = 0);
     static FleetAction resumeRegion(const QString &region, const QString &reason);

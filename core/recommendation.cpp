@@ -82,7 +82,11 @@ QString Recommendation::summary() const
     if (!shares.isEmpty()) {
         QStringList split;
         for (const Share &s : shares)
-            split << QStringLiteral("%1 %2 in %3 (%4 free)").arg(s.count).arg(wireName(s.arch)).arg(s.region).arg(s.capacityLeft);
+            split << QStringLiteral("%1 %2 in %3 (%4 free)")
+                         .arg(s.count)
+                         .arg(wireName(s.arch))
+                         .arg(s.region)
+                         .arg(s.capacityLeft);
         parts << QStringLiteral("Provision %1: %2.").arg(provisioned()).arg(split.join(QStringLiteral(", ")));
     }
     parts << notes;
@@ -201,8 +205,9 @@ Recommendation recommend(
         const Verdict v = monitor.verdict(r.id);
         if (v != Verdict::Healthy) {
             rec.notes << QStringLiteral("%1 is left out: %2.")
-                             .arg(r.id, v == Verdict::NoData ? QStringLiteral("no health data yet")
-                                                             : QStringLiteral("it is not healthy either"));
+                             .arg(r.id,
+                                 v == Verdict::NoData ? QStringLiteral("no health data yet")
+                                                      : QStringLiteral("it is not healthy either"));
             continue;
         }
         if (r.dispatchState != DispatchState::Active) {
@@ -212,8 +217,8 @@ Recommendation recommend(
         candidates.push_back({ &r, capacityLeft(r), r.capacity.maxProvisionPerRequest });
     }
     // Most room first: ties and remainders go to the biggest.
-    std::stable_sort(candidates.begin(), candidates.end(),
-        [](const Candidate &a, const Candidate &b) { return a.room > b.room; });
+    std::stable_sort(
+        candidates.begin(), candidates.end(), [](const Candidate &a, const Candidate &b) { return a.room > b.room; });
 
     for (const Recommendation::Need &need : needs) {
         if (need.total() == 0)

@@ -16,7 +16,8 @@ class HealthMonitor;
 // architecture in the affected region are failing (offline without being drained, or failing builds with network
 // errors) or degraded (packet loss or RTT past the verdict thresholds), and a split of replacements across the
 // healthy, active regions with the most room that already run that architecture (two at least, so one region's
-// trouble does not take every replacement; more only when two cannot hold them), split evenly. It never asks a region for more than its capacity left or its per-request limit; what does not fit is said in `notes`.
+// trouble does not take every replacement; more only when two cannot hold them), split evenly. It never asks a region
+// for more than its capacity left or its per-request limit; what does not fit is said in `notes`.
 struct Recommendation
 {
     struct Need

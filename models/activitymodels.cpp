@@ -72,8 +72,9 @@ QVariant OperationModel::data(const QModelIndex &index, int role) const
     }
     if (role == Qt::ToolTipRole) {
         // The whole story of the operation, for a cell too narrow to show it.
-        QString tip = QStringLiteral("%1 %2 (%3) by %4: %5").arg(op.id, wireName(op.type).toString(),
-            wireName(op.state).toString(), op.requestedBy, op.reason);
+        QString tip
+            = QStringLiteral("%1 %2 (%3) by %4: %5")
+                  .arg(op.id, wireName(op.type).toString(), wireName(op.state).toString(), op.requestedBy, op.reason);
         if (!op.message.isEmpty())
             tip += QStringLiteral("\n") + op.message;
         return tip;

@@ -38,7 +38,8 @@ void advance(SimHarness &sim, int seconds)
 {
     while (seconds > 0) {
         const int step = std::min(seconds, 300);
-        const auto r = sim.admin(QStringLiteral("/v1/sim/advance"), QByteArray(R"({"seconds":)") + QByteArray::number(step) + '}');
+        const auto r = sim.admin(
+            QStringLiteral("/v1/sim/advance"), QByteArray(R"({"seconds":)") + QByteArray::number(step) + '}');
         QVERIFY2(r.status == 200, r.body.constData());
         seconds -= step;
     }
@@ -88,8 +89,8 @@ class TestActions : public QObject
 private Q_SLOTS:
     void actionIsAValue()
     {
-        const FleetAction a = FleetAction::provision(QStringLiteral("eu-west"), 4, Arch::Aarch64,
-            QStringLiteral("replace <b>eu-central</b>"), 1763000000000);
+        const FleetAction a = FleetAction::provision(
+            QStringLiteral("eu-west"), 4, Arch::Aarch64, QStringLiteral("replace <b>eu-central</b>"), 1763000000000);
         QCOMPARE(a.describe(), QStringLiteral("provision 4 aarch64 workers in eu-west"));
         QVERIFY(!a.idempotencyKey.isEmpty());
         QVERIFY(FleetAction::provision(QStringLiteral("eu-west"), 4, Arch::Aarch64, QString()).idempotencyKey
@@ -136,11 +137,14 @@ private Q_SLOTS:
         }
         QTRY_VERIFY2_WITH_TIMEOUT(c.session.healthMonitor()->verdict(QStringLiteral("eu-central")) != Verdict::Healthy
                 && c.session.healthMonitor()->verdict(QStringLiteral("eu-central")) != Verdict::NoData,
-            qPrintable(c.session.healthMonitor()->reason(QStringLiteral("eu-central")) + QStringLiteral(" sim now %1 store now %2 latest %3 sim loss %4")
-                .arg(QDateTime::fromMSecsSinceEpoch(sim.sim().now(), Qt::UTC).toString(Qt::ISODate))
-                .arg(QDateTime::fromMSecsSinceEpoch(c.session.store()->fleetNowMs(), Qt::UTC).toString(Qt::ISODate))
-                .arg(c.session.store()->history().latestSecond())
-                .arg(sim.sim().region(0).packetLoss)), 20000);
+            qPrintable(c.session.healthMonitor()->reason(QStringLiteral("eu-central"))
+                + QStringLiteral(" sim now %1 store now %2 latest %3 sim loss %4")
+                      .arg(QDateTime::fromMSecsSinceEpoch(sim.sim().now(), Qt::UTC).toString(Qt::ISODate))
+                      .arg(QDateTime::fromMSecsSinceEpoch(c.session.store()->fleetNowMs(), Qt::UTC)
+                               .toString(Qt::ISODate))
+                      .arg(c.session.store()->history().latestSecond())
+                      .arg(sim.sim().region(0).packetLoss)),
+            20000);
         const Recommendation rec = recommend(*c.session.store(), *c.session.healthMonitor());
         qInfo().noquote() << rec.summary();
         QCOMPARE(rec.region, QStringLiteral("eu-central"));
@@ -174,7 +178,8 @@ private Q_SLOTS:
         WorkerJudgement strict;
         strict.degradedRttMs = 1; // every worker of the region counts as degraded
         strict.degradedPacketLoss = 0;
-        const Recommendation big = recommend(*c.session.store(), *c.session.healthMonitor(), QStringLiteral("eu-central"), strict);
+        const Recommendation big
+            = recommend(*c.session.store(), *c.session.healthMonitor(), QStringLiteral("eu-central"), strict);
         QVERIFY(big.failing() + big.degraded() >= 55);
         QHash<QString, int> bigPerRegion;
         for (const auto &share : big.shares) {
@@ -241,12 +246,12 @@ private Q_SLOTS:
         const int row = c.session.store()->regionRow(QStringLiteral("us-west"));
         const Region &usWest = c.session.store()->regions()[std::size_t(row)];
         QVERIFY(usWest.workersByState[int(WorkerState::Busy)] > 0);
-        const int drain
-            = c.session.actions()->perform(FleetAction::drainRegion(QStringLiteral("us-west"), QStringLiteral("maintenance")));
+        const int drain = c.session.actions()->perform(
+            FleetAction::drainRegion(QStringLiteral("us-west"), QStringLiteral("maintenance")));
         QTRY_COMPARE_WITH_TIMEOUT(phaseOf(c.session, drain), ActionController::Phase::Following, 10000);
         // A second drain of a draining region is not an error: it says who drains it and since when, and follows it.
-        const int again
-            = c.session.actions()->perform(FleetAction::drainRegion(QStringLiteral("us-west"), QStringLiteral("again")));
+        const int again = c.session.actions()->perform(
+            FleetAction::drainRegion(QStringLiteral("us-west"), QStringLiteral("again")));
         QTRY_COMPARE_WITH_TIMEOUT(phaseOf(c.session, again), ActionController::Phase::Following, 10000);
         QVERIFY2(messageOf(c.session, again).contains(QLatin1String("already being done by demo-operator since")),
             qPrintable(messageOf(c.session, again)));
@@ -255,7 +260,8 @@ private Q_SLOTS:
         advance(sim, 1800); // running builds finish
         QTRY_COMPARE_WITH_TIMEOUT(phaseOf(c.session, drain), ActionController::Phase::Done, 15000);
         QTRY_COMPARE_WITH_TIMEOUT(phaseOf(c.session, again), ActionController::Phase::Done, 5000);
-        QVERIFY2(messageOf(c.session, drain).contains(QLatin1String("none running")), qPrintable(messageOf(c.session, drain)));
+        QVERIFY2(messageOf(c.session, drain).contains(QLatin1String("none running")),
+            qPrintable(messageOf(c.session, drain)));
         const auto undo = c.session.actions()->inverseOf(drain);
         QCOMPARE(undo.size(), 1);
         QCOMPARE(undo.front().kind, FleetAction::Kind::ResumeRegion);
@@ -272,7 +278,8 @@ private Q_SLOTS:
         const int h = c.session.actions()->perform(
             FleetAction::provision(QStringLiteral("eu-west"), 1, Arch::Amd64, QStringLiteral("try")));
         QCOMPARE(phaseOf(c.session, h), ActionController::Phase::Refused);
-        QVERIFY2(messageOf(c.session, h).contains(QLatin1String("needs the operator role")), qPrintable(messageOf(c.session, h)));
+        QVERIFY2(messageOf(c.session, h).contains(QLatin1String("needs the operator role")),
+            qPrintable(messageOf(c.session, h)));
         QVERIFY(sim.sim().operations().empty());
     }
 
@@ -280,10 +287,10 @@ private Q_SLOTS:
     void noDuplicateUnderFaults_data()
     {
         QTest::addColumn<QByteArray>("fault");
-        QTest::newRow("5xx before acting") << QByteArray(
-            R"({"type":"error","status":503,"count":2,"match":"/v1/regions/eu-west/provision"})");
-        QTest::newRow("timeout after acting") << QByteArray(
-            R"({"type":"stall","delay_ms":2500,"count":1,"match":"/v1/regions/eu-west/provision"})");
+        QTest::newRow("5xx before acting")
+            << QByteArray(R"({"type":"error","status":503,"count":2,"match":"/v1/regions/eu-west/provision"})");
+        QTest::newRow("timeout after acting")
+            << QByteArray(R"({"type":"stall","delay_ms":2500,"count":1,"match":"/v1/regions/eu-west/provision"})");
     }
     void noDuplicateUnderFaults()
     {

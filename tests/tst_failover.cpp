@@ -198,7 +198,8 @@ private Q_SLOTS:
         QTRY_COMPARE(dock->activityModel()->rowCount(), 1);
         dock->activityView()->selectRow(0);
         const QList<QPushButton *> buttons = dock->findChildren<QPushButton *>();
-        QPushButton *undo = *std::find_if(buttons.begin(), buttons.end(), [](QPushButton *b) { return b->text().startsWith(QLatin1String("Undo")); });
+        QPushButton *undo = *std::find_if(
+            buttons.begin(), buttons.end(), [](QPushButton *b) { return b->text().startsWith(QLatin1String("Undo")); });
         QVERIFY(undo->isEnabled());
         QTest::mouseClick(undo, Qt::LeftButton);
         dialog = c.window->actionDialog();

@@ -178,21 +178,19 @@ void TestFleetctl::refusesBadInvocations_data()
     QTest::newRow("bad url") << QStringList { QStringLiteral("watch"), QStringLiteral("--api"),
         QStringLiteral("ftp:/nowhere") }
                              << QByteArray("x") << QStringLiteral("not an http:// or https:// URL");
-    QTest::newRow("provision without reason")
-        << QStringList { QStringLiteral("provision"), QStringLiteral("--api"), QStringLiteral("http://127.0.0.1:9"),
-               QStringLiteral("--region"), QStringLiteral("eu-west"), QStringLiteral("--count"), QStringLiteral("2"),
-               QStringLiteral("--arch"), QStringLiteral("amd64") }
-        << QByteArray("x") << QStringLiteral("needs --reason");
-    QTest::newRow("provision bad arch")
-        << QStringList { QStringLiteral("provision"), QStringLiteral("--api"), QStringLiteral("http://127.0.0.1:9"),
-               QStringLiteral("--region"), QStringLiteral("eu-west"), QStringLiteral("--count"), QStringLiteral("2"),
-               QStringLiteral("--arch"), QStringLiteral("sparc"), QStringLiteral("--reason"), QStringLiteral("x") }
-        << QByteArray("x") << QStringLiteral("--arch amd64|aarch64|armv7hf");
-    QTest::newRow("bad expiry")
-        << QStringList { QStringLiteral("drain"), QStringLiteral("region"), QStringLiteral("eu-west"),
-               QStringLiteral("--api"), QStringLiteral("http://127.0.0.1:9"), QStringLiteral("--reason"),
-               QStringLiteral("x"), QStringLiteral("--expires"), QStringLiteral("soon") }
-        << QByteArray("x") << QStringLiteral("is not a duration");
+    QTest::newRow("provision without reason") << QStringList { QStringLiteral("provision"), QStringLiteral("--api"),
+        QStringLiteral("http://127.0.0.1:9"), QStringLiteral("--region"), QStringLiteral("eu-west"),
+        QStringLiteral("--count"), QStringLiteral("2"), QStringLiteral("--arch"), QStringLiteral("amd64") }
+                                              << QByteArray("x") << QStringLiteral("needs --reason");
+    QTest::newRow("provision bad arch") << QStringList { QStringLiteral("provision"), QStringLiteral("--api"),
+        QStringLiteral("http://127.0.0.1:9"), QStringLiteral("--region"), QStringLiteral("eu-west"),
+        QStringLiteral("--count"), QStringLiteral("2"), QStringLiteral("--arch"), QStringLiteral("sparc"),
+        QStringLiteral("--reason"), QStringLiteral("x") }
+                                        << QByteArray("x") << QStringLiteral("--arch amd64|aarch64|armv7hf");
+    QTest::newRow("bad expiry") << QStringList { QStringLiteral("drain"), QStringLiteral("region"),
+        QStringLiteral("eu-west"), QStringLiteral("--api"), QStringLiteral("http://127.0.0.1:9"),
+        QStringLiteral("--reason"), QStringLiteral("x"), QStringLiteral("--expires"), QStringLiteral("soon") }
+                                << QByteArray("x") << QStringLiteral("is not a duration");
     QTest::newRow("drain what") << QStringList { QStringLiteral("drain"), QStringLiteral("galaxy"), QStringLiteral("x"),
         QStringLiteral("--api"), QStringLiteral("http://127.0.0.1:9"), QStringLiteral("--reason"), QStringLiteral("x") }
                                 << QByteArray("x") << QStringLiteral("unknown command");
@@ -270,7 +268,8 @@ void TestFleetctl::provisionFollowedUntilIdle()
     const QString api = QStringLiteral("http://127.0.0.1:%1").arg(port);
     const QStringList provision { QStringLiteral("provision"), QStringLiteral("--api"), api, QStringLiteral("--region"),
         QStringLiteral("eu-west"), QStringLiteral("--count"), QStringLiteral("2"), QStringLiteral("--arch"),
-        QStringLiteral("aarch64"), QStringLiteral("--reason"), QStringLiteral("runbook step 3"), QStringLiteral("--json") };
+        QStringLiteral("aarch64"), QStringLiteral("--reason"), QStringLiteral("runbook step 3"),
+        QStringLiteral("--json") };
 
     Run dry = fleetctl(provision + QStringList { QStringLiteral("--dry-run") });
     QVERIFY2(dry.code == 0, qPrintable(dry.err));
@@ -284,8 +283,9 @@ void TestFleetctl::provisionFollowedUntilIdle()
     QCOMPARE(unconfirmed.code, 3);
     QVERIFY2(unconfirmed.err.contains(QLatin1String("add --yes")), qPrintable(unconfirmed.err));
 
-    Run done = fleetctl(provision + QStringList { QStringLiteral("--yes"), QStringLiteral("--wait"),
-        QStringLiteral("--expires"), QStringLiteral("2h") });
+    Run done = fleetctl(provision
+        + QStringList {
+            QStringLiteral("--yes"), QStringLiteral("--wait"), QStringLiteral("--expires"), QStringLiteral("2h") });
     QVERIFY2(done.code == 0, qPrintable(done.err + QString::fromUtf8(done.out)));
     lines = jsonLines(done.out);
     const QJsonObject result = lines.last();
@@ -297,7 +297,8 @@ void TestFleetctl::provisionFollowedUntilIdle()
 
     Run ops = fleetctl({ QStringLiteral("operations"), QStringLiteral("--api"), api }, "view-secret");
     QCOMPARE(ops.code, 0);
-    QVERIFY2(ops.out.contains(QByteArray(op.toUtf8() + " succeeded provision 2 aarch64 eu-west by demo-operator")), ops.out.constData());
+    QVERIFY2(ops.out.contains(QByteArray(op.toUtf8() + " succeeded provision 2 aarch64 eu-west by demo-operator")),
+        ops.out.constData());
     QVERIFY2(ops.out.contains("[expires in 1"), ops.out.constData()); // 2 h on the fleet's clock, counting down
     sim.terminate();
     sim.waitForFinished();

@@ -11,9 +11,9 @@
 #include <QElapsedTimer>
 #include <QProcess>
 #include <QSemaphore>
-#include <QThreadPool>
 #include <QTcpSocket>
 #include <QTest>
+#include <QThreadPool>
 #include <QTimer>
 
 #include <csignal>

@@ -130,8 +130,8 @@ ActionDialog::ActionDialog(
     layout->addWidget(m_preview, 1);
     m_warning = plainLabel(this);
     m_warning->setObjectName(QStringLiteral("warning"));
-    m_warning->setStyleSheet(QStringLiteral("QLabel { border: 2px solid %1; padding: 6px; }")
-                                 .arg(Theme::current().degraded.name()));
+    m_warning->setStyleSheet(
+        QStringLiteral("QLabel { border: 2px solid %1; padding: 6px; }").arg(Theme::current().degraded.name()));
     m_warning->hide();
     layout->addWidget(m_warning);
 
@@ -180,11 +180,11 @@ void ActionDialog::addProvisionRow(const QString &region, Arch arch, int count)
     auto *regions = new QComboBox(m_table);
     for (const Region &r : m_session->store()->regions()) {
         // The region's own words are data: shown as text in the combo, never as markup.
-        regions->addItem(tr("%1 (%2 free, %3)")
-                             .arg(r.id)
-                             .arg(capacityLeft(r))
-                             .arg(r.dispatchState == DispatchState::Active ? tr("active")
-                                                                           : wireName(r.dispatchState).toString()),
+        regions->addItem(
+            tr("%1 (%2 free, %3)")
+                .arg(r.id)
+                .arg(capacityLeft(r))
+                .arg(r.dispatchState == DispatchState::Active ? tr("active") : wireName(r.dispatchState).toString()),
             r.id);
     }
     regions->setCurrentIndex(std::max(0, regions->findData(region)));
@@ -334,9 +334,9 @@ void ActionDialog::runPreview()
             Q_EMIT previewFinished(collected->ok);
         });
     }
-    m_warning->setText(warnings.isEmpty() ? QString()
-                                          : tr("Already in flight or recent on the same region:\n%1")
-                                                .arg(warnings.join(u'\n')));
+    m_warning->setText(warnings.isEmpty()
+            ? QString()
+            : tr("Already in flight or recent on the same region:\n%1").arg(warnings.join(u'\n')));
     m_warning->setVisible(!warnings.isEmpty());
     updateConfirm();
 }
@@ -365,8 +365,8 @@ void ActionDialog::updateConfirm()
     m_ok->setToolTip(tip);
     const int n = int(fromForm().size());
     m_ok->setText(m_kind != FleetAction::Kind::Provision ? title(m_kind, m_confirmWord).section(u' ', 0, 0)
-            : n == 1                                    ? tr("Provision")
-                                                        : tr("Provision (%1 requests)").arg(n));
+            : n == 1                                     ? tr("Provision")
+                                                         : tr("Provision (%1 requests)").arg(n));
 }
 
 QString ActionDialog::previewText() const

@@ -32,8 +32,8 @@ class ActionDialog : public QDialog
 public:
     // `proposed` are actions of one kind; provision may hold several (one per region and architecture).
     // `context` is a sentence at the top (the recommendation's summary, what a drain does).
-    ActionDialog(FleetSession *session, const QList<FleetAction> &proposed, const QString &context,
-        QWidget *parent = nullptr);
+    ActionDialog(
+        FleetSession *session, const QList<FleetAction> &proposed, const QString &context, QWidget *parent = nullptr);
 
     // What the engineer confirmed, frozen (with its idempotency keys) when the dialog was accepted; before that, the
     // form as it stands.

@@ -31,8 +31,8 @@
 #include <QListView>
 #include <QMenu>
 #include <QMenuBar>
-#include <QRegularExpression>
 #include <QMessageBox>
+#include <QRegularExpression>
 #include <QSettings>
 #include <QSortFilterProxyModel>
 #include <QSplitter>
@@ -279,9 +279,9 @@ void ConsoleWindow::createActions()
         spec.role = Role::Operator;
         r.add(spec, handler);
     };
-    operatorAction({ QStringLiteral("actions.provision"), tr("&Provision replacements…"),
-                       key(Qt::CTRL | Qt::SHIFT | Qt::Key_P),
-                       tr("Provision workers elsewhere for the region in focus, as recommended from live data") },
+    operatorAction(
+        { QStringLiteral("actions.provision"), tr("&Provision replacements…"), key(Qt::CTRL | Qt::SHIFT | Qt::Key_P),
+            tr("Provision workers elsewhere for the region in focus, as recommended from live data") },
         [this] { openProvisionDialog(focusedRegion()); });
     operatorAction({ QStringLiteral("actions.drainRegion"), tr("&Drain region…"), key(Qt::CTRL | Qt::SHIFT | Qt::Key_D),
                        tr("Send no new builds to the region in focus; running builds finish") },
@@ -398,8 +398,8 @@ ActionDialog *ConsoleWindow::openProvisionDialog(const QString &region)
 {
     const HealthMonitor *monitor = m_session->healthMonitor();
     // The region in focus if it is in trouble, else the worst one.
-    const QString wanted
-        = !region.isEmpty() && monitor->verdict(region) != Verdict::Healthy && monitor->verdict(region) != Verdict::NoData
+    const QString wanted = !region.isEmpty() && monitor->verdict(region) != Verdict::Healthy
+            && monitor->verdict(region) != Verdict::NoData
         ? region
         : QString();
     const Recommendation rec = recommend(*m_session->store(), *monitor, wanted);
@@ -421,7 +421,8 @@ ActionDialog *ConsoleWindow::openRegionDialog(bool drain, const QString &region)
         statusBar()->showMessage(tr("Select a region first."), 4000);
         return nullptr;
     }
-    return openActionDialog({ drain ? FleetAction::drainRegion(id, QString()) : FleetAction::resumeRegion(id, QString()) },
+    return openActionDialog(
+        { drain ? FleetAction::drainRegion(id, QString()) : FleetAction::resumeRegion(id, QString()) },
         drain ? tr("No new builds go to %1; its running builds finish there; its queued builds go to other regions.")
                     .arg(id)
               : tr("%1 takes builds again.").arg(id));

@@ -89,10 +89,9 @@ OperationsDock::OperationsDock(FleetSession *session, QWidget *parent)
     m_tabs->addTab(activityPage, tr("Activity (this console)"));
     layout->addWidget(m_tabs);
 
-    connect(m_operations->selectionModel(), &QItemSelectionModel::selectionChanged, this,
-        &OperationsDock::updateButtons);
-    connect(m_activity->selectionModel(), &QItemSelectionModel::selectionChanged, this,
-        &OperationsDock::updateButtons);
+    connect(
+        m_operations->selectionModel(), &QItemSelectionModel::selectionChanged, this, &OperationsDock::updateButtons);
+    connect(m_activity->selectionModel(), &QItemSelectionModel::selectionChanged, this, &OperationsDock::updateButtons);
     connect(session->operationModel(), &QAbstractItemModel::dataChanged, this, &OperationsDock::updateButtons);
     connect(m_cancel, &QPushButton::clicked, this, [this] {
         const QString op = selectedOperation();
@@ -133,9 +132,10 @@ void OperationsDock::refreshActivity()
             handles.insert(t.journalId, t.handle);
     }
     const auto add = [&](qint64 atMs, const QString &who, const QString &what, const QString &outcome, int handle) {
-        QList<QStandardItem *> row { textItem(QDateTime::fromMSecsSinceEpoch(atMs, Qt::UTC).toString(
-                                         QStringLiteral("yyyy-MM-dd HH:mm:ss"))),
-            textItem(who), textItem(what), textItem(outcome) };
+        QList<QStandardItem *> row {
+            textItem(QDateTime::fromMSecsSinceEpoch(atMs, Qt::UTC).toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"))),
+            textItem(who), textItem(what), textItem(outcome)
+        };
         row.front()->setData(handle, kHandleRole);
         m_activityModel->insertRow(0, row); // newest first
     };
@@ -174,8 +174,8 @@ int OperationsDock::selectedHandle() const
 void OperationsDock::updateButtons()
 {
     const QModelIndexList rows = m_operations->selectionModel()->selectedRows();
-    const bool running = !rows.isEmpty()
-        && !isTerminal(OperationState(rows.front().data(OperationModel::StateRole).toInt()));
+    const bool running
+        = !rows.isEmpty() && !isTerminal(OperationState(rows.front().data(OperationModel::StateRole).toInt()));
     const QString why = m_session->whyCannotAct(Role::Operator);
     m_cancel->setEnabled(running && why.isEmpty());
     m_cancel->setToolTip(!why.isEmpty() ? why
@@ -183,7 +183,8 @@ void OperationsDock::updateButtons()
                                         : tr("select an operation in flight"));
     const int handle = selectedHandle();
     const auto *t = m_session->actions()->find(handle);
-    const bool undoable = t && t->phase == ActionController::Phase::Done && !m_session->actions()->inverseOf(handle).isEmpty();
+    const bool undoable
+        = t && t->phase == ActionController::Phase::Done && !m_session->actions()->inverseOf(handle).isEmpty();
     m_undo->setEnabled(undoable && why.isEmpty());
     m_undo->setToolTip(!why.isEmpty() ? why
             : undoable                ? tr("Reverse this action with a new, audited action (asks first)")

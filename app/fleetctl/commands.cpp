@@ -106,9 +106,12 @@ int connect(FleetSession &session, const Options &o, bool needVerdicts)
             return Unreachable;
         const ConnectionStatus s = session.status();
         err() << "fleetctl: no live connection to " << o.config.baseUrl.toString() << " within " << o.timeoutSeconds
-              << " s: " << terminalSafe(s.reason.isEmpty() ? QStringLiteral("still %1, no answer yet").arg(wireName(s.state)) : s.reason) << Qt::endl;
+              << " s: "
+              << terminalSafe(
+                     s.reason.isEmpty() ? QStringLiteral("still %1, no answer yet").arg(wireName(s.state)) : s.reason)
+              << Qt::endl;
         return s.reason.contains(QLatin1String("401")) || s.reason.contains(QLatin1String("token")) ? Refused
-                                                                                                        : Unreachable;
+                                                                                                    : Unreachable;
     }
     if (needVerdicts) {
         // The verdicts need a window of health history: the backfill brings it.
@@ -158,8 +161,8 @@ int status(const Options &o)
         out() << qSetFieldWidth(14) << Qt::left << terminalSafe(r.id) << qSetFieldWidth(10)
               << verdictName(session.healthMonitor()->verdict(r.id)) << qSetFieldWidth(0) << " "
               << wireName(r.dispatchState) << ", " << inService << " in service, "
-              << r.workersByState[int(WorkerState::Offline)] << " offline, " << capacityLeft(r) << " free: "
-              << terminalSafe(session.healthMonitor()->reason(r.id)) << Qt::endl;
+              << r.workersByState[int(WorkerState::Offline)] << " offline, " << capacityLeft(r)
+              << " free: " << terminalSafe(session.healthMonitor()->reason(r.id)) << Qt::endl;
     }
     return Ok;
 }
@@ -253,8 +256,9 @@ int operations(const Options &o)
         }
     });
     auto inserting = std::make_shared<std::pair<int, int>>(0, -1);
-    QObject::connect(store, &FleetStore::operationsAboutToBeInserted, store,
-        [inserting](int first, int last) { *inserting = { first, last }; });
+    QObject::connect(store, &FleetStore::operationsAboutToBeInserted, store, [inserting](int first, int last) {
+        *inserting = { first, last };
+    });
     QObject::connect(store, &FleetStore::operationsInserted, store, [store, print, inserting] {
         for (int r = inserting->first; r <= inserting->second && r < int(store->operations().size()); ++r)
             print(store->operations()[std::size_t(r)]);
@@ -303,15 +307,18 @@ int perform(QList<FleetAction> actions, const Options &o, qint64 expiresInMs)
                 if (!already.isEmpty()) {
                     if (o.json)
                         printJson(QJsonObject { { QStringLiteral("kind"), QStringLiteral("result") },
-                            { QStringLiteral("action"), actionJson(a) }, { QStringLiteral("result"), QStringLiteral("already") },
-                            { QStringLiteral("operation"), e.problem->operation }, { QStringLiteral("message"), already } });
+                            { QStringLiteral("action"), actionJson(a) },
+                            { QStringLiteral("result"), QStringLiteral("already") },
+                            { QStringLiteral("operation"), e.problem->operation },
+                            { QStringLiteral("message"), already } });
                     else
                         out() << "already: " << terminalSafe(a.describe()) << ": " << terminalSafe(already) << Qt::endl;
                     return Ok;
                 }
             }
             err() << "fleetctl: " << terminalSafe(a.describe()) << ": "
-                  << terminalSafe(e.problem && !e.problem->detail.isEmpty() ? e.problem->detail : e.message) << Qt::endl;
+                  << terminalSafe(e.problem && !e.problem->detail.isEmpty() ? e.problem->detail : e.message)
+                  << Qt::endl;
             return e.transient() ? Unreachable : Refused;
         }
         const DryRunResult &d = preview->value();
@@ -319,7 +326,8 @@ int perform(QList<FleetAction> actions, const Options &o, qint64 expiresInMs)
         if (o.json) {
             printJson(QJsonObject { { QStringLiteral("kind"), QStringLiteral("preview") },
                 { QStringLiteral("action"), actionJson(a) }, { QStringLiteral("workers_affected"), d.workersAffected },
-                { QStringLiteral("running_builds"), d.runningBuilds }, { QStringLiteral("queued_builds"), d.queuedBuilds },
+                { QStringLiteral("running_builds"), d.runningBuilds },
+                { QStringLiteral("queued_builds"), d.queuedBuilds },
                 { QStringLiteral("active_workers_before"), d.activeWorkersBefore },
                 { QStringLiteral("active_workers_after"), d.activeWorkersAfter },
                 { QStringLiteral("capacity_left"), d.capacityLeft },
@@ -393,9 +401,8 @@ int perform(QList<FleetAction> actions, const Options &o, qint64 expiresInMs)
         code = std::max(code, rc);
         if (o.json) {
             printJson(QJsonObject { { QStringLiteral("kind"), QStringLiteral("result") },
-                { QStringLiteral("action"), actionJson(t->action) },
-                { QStringLiteral("result"), describe(t->phase) }, { QStringLiteral("operation"), t->operationId },
-                { QStringLiteral("message"), t->message } });
+                { QStringLiteral("action"), actionJson(t->action) }, { QStringLiteral("result"), describe(t->phase) },
+                { QStringLiteral("operation"), t->operationId }, { QStringLiteral("message"), t->message } });
         } else {
             out() << describe(t->phase) << ": " << terminalSafe(t->action.describe());
             if (!t->operationId.isEmpty())
@@ -418,8 +425,8 @@ qint64 parseDuration(const QString &text)
     const auto m = re.match(text.trimmed());
     if (text.trimmed().isEmpty() || !m.hasMatch())
         return -1;
-    const qint64 ms = (m.captured(1).toLongLong() * 3600 + m.captured(2).toLongLong() * 60 + m.captured(3).toLongLong())
-        * 1000;
+    const qint64 ms
+        = (m.captured(1).toLongLong() * 3600 + m.captured(2).toLongLong() * 60 + m.captured(3).toLongLong()) * 1000;
     return ms > 0 ? ms : -1;
 }
 
@@ -450,8 +457,8 @@ int run(const QStringList &args, const Options &o)
     if (command == QLatin1String("provision")) {
         const auto arch = archFromString(o.arch);
         if (o.region.isEmpty() || o.count < 1 || !arch)
-            return usage(QStringLiteral(
-                "provision needs --region R, --count N (1 or more) and --arch amd64|aarch64|armv7hf"));
+            return usage(
+                QStringLiteral("provision needs --region R, --count N (1 or more) and --arch amd64|aarch64|armv7hf"));
         action = FleetAction::provision(o.region, o.count, *arch, o.reason);
     } else if (command == QLatin1String("drain") && args.size() == 3 && args[1] == QLatin1String("region")) {
         action = FleetAction::drainRegion(args[2], o.reason);

@@ -190,7 +190,8 @@ int main(int argc, char **argv)
     const QCommandLineOption insecureOpt(QStringLiteral("insecure"),
         QStringLiteral("Do not verify TLS certificates (development only; reported on every state line)."));
     const QCommandLineOption regionOpt(QStringLiteral("region"), QStringLiteral("Region id."), QStringLiteral("id"));
-    const QCommandLineOption countOpt(QStringLiteral("count"), QStringLiteral("Workers to provision."), QStringLiteral("n"));
+    const QCommandLineOption countOpt(
+        QStringLiteral("count"), QStringLiteral("Workers to provision."), QStringLiteral("n"));
     const QCommandLineOption archOpt(
         QStringLiteral("arch"), QStringLiteral("amd64, aarch64 or armv7hf."), QStringLiteral("arch"));
     const QCommandLineOption reasonOpt(
@@ -198,16 +199,17 @@ int main(int argc, char **argv)
     const QCommandLineOption expiresOpt(QStringLiteral("expires"),
         QStringLiteral("Time-box: the workers retire (or the region resumes) after this long, e.g. 2h, 90m."),
         QStringLiteral("duration"));
-    const QCommandLineOption dryRunOpt(QStringLiteral("dry-run"), QStringLiteral("Show what would happen; send nothing."));
+    const QCommandLineOption dryRunOpt(
+        QStringLiteral("dry-run"), QStringLiteral("Show what would happen; send nothing."));
     const QCommandLineOption yesOpt(QStringLiteral("yes"), QStringLiteral("Do not ask for confirmation."));
-    const QCommandLineOption waitOpt(
-        QStringLiteral("wait"), QStringLiteral("Follow the operation until it is really done (workers taking builds)."));
+    const QCommandLineOption waitOpt(QStringLiteral("wait"),
+        QStringLiteral("Follow the operation until it is really done (workers taking builds)."));
     const QCommandLineOption watchOpt(QStringLiteral("watch"), QStringLiteral("operations: keep printing changes."));
     const QCommandLineOption productionOpt(QStringLiteral("production"),
         QStringLiteral("Confirm as on a production fleet (type the region name for any change)."));
     const QCommandLineOption timeoutOpt(QStringLiteral("timeout"),
-        QStringLiteral("Seconds to wait for a live connection and for an answer (default 60)."), QStringLiteral("seconds"),
-        QStringLiteral("60"));
+        QStringLiteral("Seconds to wait for a live connection and for an answer (default 60)."),
+        QStringLiteral("seconds"), QStringLiteral("60"));
     parser.addOptions({ apiOpt, tokenFileOpt, jsonOpt, intervalOpt, caOpt, insecureOpt, regionOpt, countOpt, archOpt,
         reasonOpt, expiresOpt, dryRunOpt, yesOpt, waitOpt, watchOpt, productionOpt, timeoutOpt });
     parser.process(app);
@@ -220,7 +222,7 @@ int main(int argc, char **argv)
         QStringLiteral("cancel") };
     if (!commands.contains(args.first()))
         return fail(QStringLiteral("unknown command \"%1\"; the commands are: %2")
-                .arg(terminalSafe(args.first()), commands.join(QStringLiteral(", "))));
+                        .arg(terminalSafe(args.first()), commands.join(QStringLiteral(", "))));
     if (!parser.isSet(apiOpt))
         return fail(QStringLiteral("--api URL is required, e.g. --api http://127.0.0.1:8080"));
 
