@@ -374,6 +374,12 @@ void ActionController::follow()
         if (row < 0)
             continue;
         const Operation &op = store->operations()[std::size_t(row)];
+        if (t.action.kind == FleetAction::Kind::Cancel && op.state == OperationState::Cancelled) {
+            update(t, Phase::Done,
+                QStringLiteral("%1 cancelled%2")
+                    .arg(op.id, op.message.isEmpty() ? QString() : QStringLiteral(": ") + op.message));
+            continue;
+        }
         if (op.state == OperationState::Failed || op.state == OperationState::Cancelled) {
             update(t, Phase::Failed,
                 QStringLiteral("%1 %2%3").arg(op.id, wireName(op.state).toString(),

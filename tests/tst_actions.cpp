@@ -270,6 +270,26 @@ private Q_SLOTS:
         QCOMPARE(c.session.store()->regions()[std::size_t(row)].dispatchState, DispatchState::Active);
     }
 
+    // Cancelling a provision is done when the operation is cancelled (not a failure of the cancel).
+    void cancelAProvision()
+    {
+        SimHarness sim;
+        Connected c(sim);
+        QTRY_VERIFY_WITH_TIMEOUT(c.ready(), 15000);
+        const int provision = c.session.actions()->perform(
+            FleetAction::provision(QStringLiteral("eu-west"), 3, Arch::Amd64, QStringLiteral("too many")));
+        QTRY_COMPARE_WITH_TIMEOUT(phaseOf(c.session, provision), ActionController::Phase::Following, 10000);
+        const QString op = c.session.actions()->find(provision)->operationId;
+        const int cancel = c.session.actions()->perform(FleetAction::cancel(op, QStringLiteral("changed my mind")));
+        QTRY_COMPARE_WITH_TIMEOUT(phaseOf(c.session, cancel), ActionController::Phase::Done, 10000);
+        QVERIFY2(messageOf(c.session, cancel).contains(QLatin1String("cancelled")),
+            qPrintable(messageOf(c.session, cancel)));
+        // The provision itself ended as cancelled: for it, a failure, with the server's words.
+        QTRY_COMPARE_WITH_TIMEOUT(phaseOf(c.session, provision), ActionController::Phase::Failed, 10000);
+        QVERIFY2(messageOf(c.session, provision).contains(QLatin1String("Cancelled by demo-operator")),
+            qPrintable(messageOf(c.session, provision)));
+    }
+
     void viewerIsRefusedWithTheReason()
     {
         SimHarness sim;

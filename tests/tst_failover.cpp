@@ -192,6 +192,10 @@ private Q_SLOTS:
         QCOMPARE(c.session.actions()->find(handle)->action.reason, QStringLiteral("<b>maintenance</b>"));
         advance(sim, 1800);
         QTRY_COMPARE_WITH_TIMEOUT(c.session.actions()->find(handle)->phase, ActionController::Phase::Done, 15000);
+        // The inverse is offered right after, in the status bar.
+        auto *offered = c.window->findChild<QPushButton *>(QStringLiteral("undoLastAction"));
+        QVERIFY(offered && offered->isVisible());
+        QCOMPARE(offered->text(), QStringLiteral("Undo drain region us-west…"));
         // Undo from the Activity tab: a resume region, confirmed like any action.
         OperationsDock *dock = c.window->operationsDock();
         dock->showActivity();

@@ -32,6 +32,7 @@
 #include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QPushButton>
 #include <QRegularExpression>
 #include <QSettings>
 #include <QSortFilterProxyModel>
@@ -128,6 +129,17 @@ ConsoleWindow::ConsoleWindow(FleetSession *session, QSettings *settings, QWidget
     statusBar()->addWidget(m_productionBadge);
     statusBar()->addWidget(m_insecureBadge);
     statusBar()->addWidget(m_indicator, 1);
+    m_undo = new QPushButton(this);
+    m_undo->setObjectName(QStringLiteral("undoLastAction"));
+    m_undo->setFlat(true);
+    m_undo->hide();
+    connect(m_undo, &QPushButton::clicked, this, [this] {
+        m_undo->hide();
+        const auto undo = m_session->actions()->inverseOf(m_undoHandle);
+        if (!undo.isEmpty())
+            openActionDialog(undo, tr("Undo: %1").arg(m_session->actions()->find(m_undoHandle)->action.describe()));
+    });
+    statusBar()->addPermanentWidget(m_undo);
     statusBar()->addPermanentWidget(m_fleetTime);
     statusBar()->addPermanentWidget(m_identity);
 
@@ -433,8 +445,17 @@ void ConsoleWindow::onActionFinished(const ActionController::Tracked &t)
     QString text = tr("%1: %2").arg(t.action.describe(), describe(t.phase));
     if (!t.message.isEmpty())
         text += QStringLiteral(" - ") + t.message;
-    if (t.phase == ActionController::Phase::Done && !m_session->actions()->inverseOf(t.handle).isEmpty())
-        text += tr(". Undo it from Activity (Ctrl+Shift+A).");
+    if (t.phase == ActionController::Phase::Done && !m_session->actions()->inverseOf(t.handle).isEmpty()) {
+        // The inverse, offered right after (also in Activity, for later): a new action, confirmed like any other.
+        m_undoHandle = t.handle;
+        m_undo->setText(tr("Undo %1…").arg(t.action.describe()));
+        m_undo->setToolTip(tr("Open the inverse of this action (asks first)"));
+        m_undo->show();
+        QTimer::singleShot(120000, m_undo, [this, handle = t.handle] {
+            if (m_undoHandle == handle)
+                m_undo->hide();
+        });
+    }
     statusBar()->showMessage(text, 15000);
     if (t.phase != ActionController::Phase::Done)
         QApplication::alert(this); // a refusal or a failure needs the engineer

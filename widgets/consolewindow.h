@@ -13,6 +13,7 @@
 class QAction;
 class QDockWidget;
 class QLabel;
+class QPushButton;
 class QSettings;
 
 namespace fleet {
@@ -106,6 +107,8 @@ private:
     QDockWidget *m_operationsDock;
     QPointer<ActionDialog> m_actionDialog;
     QSet<QString> m_reminded; // operations whose expiry was announced
+    QPushButton *m_undo; // offered right after an action with an inverse is done
+    int m_undoHandle = 0;
     ConnectionIndicator *m_indicator;
     ShortcutsOverlay *m_shortcuts;
     QWidget *m_productionStrip;
