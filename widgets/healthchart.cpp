@@ -5,6 +5,7 @@
 #include <QCoreApplication>
 #include <QDateTime>
 #include <QFile>
+#include <QFontMetrics>
 #include <QGraphicsItem>
 #include <QGraphicsLayout>
 #include <QHBoxLayout>
@@ -487,13 +488,24 @@ void HealthChart::applyAxes()
     m_tickSeconds = tickInterval(span, d->chart->plotArea().width());
     d->axisX->setTickInterval(double(m_tickSeconds) * 1000.0);
     d->axisY->setRange(0, m_yMax);
-    d->axisY->setTickCount(5);
+    d->axisY->setTickCount(valueTickCount());
     d->layer->setRanges(double(m_from) * 1000.0, double(m_to) * 1000.0, m_yMax);
     m_applying = false;
     const QString range = tr("%1 – %2 UTC").arg(utcTime(m_from, span <= 900), utcTime(m_to, span <= 900));
     d->windowLabel->setText(m_window->isFollowingLive() ? tr("live · last %1").arg(formatSpan(span))
                                                         : tr("paused · %1 (%2)").arg(range, formatSpan(span)));
     d->view->viewport()->update();
+}
+
+int HealthChart::valueTickCount() const
+{
+    // As many value labels as fit the plot's height with a line of space between them, 2 to 5: a fixed 5 on a short
+    // chart (a 1366x768 laptop) made Qt Charts elide every label to "...".
+    const int plotHeight = int(d->chart->plotArea().height());
+    const int perLabel = 2 * QFontMetrics(d->axisY->labelsFont()).height();
+    if (plotHeight <= 0 || perLabel <= 0)
+        return 5;
+    return std::clamp(plotHeight / perLabel + 1, 2, 5);
 }
 
 void HealthChart::changeEvent(QEvent *event)

@@ -117,6 +117,7 @@ protected:
 private:
     friend class ChartView;
     void applyAxes();
+    int valueTickCount() const; // fits the plot's height
     void userWindow(qint64 fromSecond, qint64 toSecond);
     QList<QPointF> pointsFor(int seriesIndex, int regionIndex, int columns) const;
     const ChartMarker *markerNear(double xPixel) const;
