@@ -92,7 +92,10 @@ QString VerdictTracker::describe(const RegionStats &stats)
     }
     if (top >= 0)
         parts << QStringLiteral("%1 %2/min")
-                     .arg(wireName(FailureReason(top)))
+                     // In the words of the failures chart's legend: the errno names, and "build errors" (not the
+                     // wire's "build_error") for builds that failed on their own.
+                     .arg(FailureReason(top) == FailureReason::BuildError ? QStringLiteral("build errors")
+                                                                          : wireName(FailureReason(top)).toString())
                      .arg(std::lround(stats.failuresPerMinute(FailureReason(top))));
     else
         parts << QStringLiteral("no failures");

@@ -377,6 +377,12 @@ void TestHealthTimeline::verdictNoDataAndReason()
     tracker.update(stats, 1059);
     QCOMPARE(tracker.verdict(), Verdict::Degraded);
     QCOMPARE(tracker.reason(), QStringLiteral("packet loss 31%, ETIMEDOUT 60/min, RTT p95 50 ms"));
+    // A build's own failure reads as the chart's legend says it, not as the wire's "build_error".
+    RegionStats own = stats;
+    own.failures = {};
+    own.failures[int(FailureReason::BuildError)] = 120;
+    QVERIFY2(VerdictTracker::describe(own).contains(QLatin1String("build errors 120/min")),
+        qPrintable(VerdictTracker::describe(own)));
     // No samples in the window: "no data" at once, not "healthy" and not "zero".
     const RegionStats empty = RegionStats::fromHistory(h, r, 2000, 60);
     tracker.update(empty, 2000);
