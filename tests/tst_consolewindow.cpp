@@ -12,6 +12,7 @@
 #include "fleetconnection.h"
 #include "fleetsession.h"
 #include "fleetstore.h"
+#include "healthmonitor.h"
 #include "regionmodel.h"
 #include "regionoverview.h"
 #include "shortcutsoverlay.h"
@@ -145,6 +146,18 @@ private Q_SLOTS:
             maxLoss = std::isnan(p.y()) ? maxLoss : std::max(maxLoss, p.y());
         QVERIFY2(maxLoss > 10, qPrintable(QString::number(maxLoss))); // percent
         QVERIFY(w.connectionIndicator()->staleText().isEmpty());
+        // The header names the same reason as the tile, after every evaluation (not a second later).
+        int compared = 0;
+        QString mismatch;
+        const auto check = connect(session.healthMonitor(), &HealthMonitor::evaluated, this, [&] {
+            const QString tile = top.data(RegionModel::VerdictReasonRole).toString();
+            if (!w.chartPanel()->verdictText().contains(tile))
+                mismatch = w.chartPanel()->verdictText() + QStringLiteral(" | tile: ") + tile;
+            ++compared;
+        });
+        QTRY_VERIFY_WITH_TIMEOUT(compared >= 5, 10000);
+        disconnect(check);
+        QVERIFY2(mismatch.isEmpty(), qPrintable(mismatch));
 
         // Choosing another region sticks, even though eu-central stays worst.
         w.focusRegion(QStringLiteral("us-east"));

@@ -65,6 +65,8 @@ ChartPanel::ChartPanel(FleetStore *store, ChartTimeWindow *window, QWidget *pare
     m_verdict->setAccessibleName(tr("Verdict of the focused region"));
     m_verdict->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_verdict->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    // Narrow windows (a 1366x768 laptop): the reason wraps to a second line rather than being cut off.
+    m_verdict->setWordWrap(true);
 
     auto *header = new QHBoxLayout;
     header->addWidget(m_title);

@@ -206,6 +206,9 @@ ConsoleWindow::ConsoleWindow(FleetSession *session, QSettings *settings, QWidget
     clock->setInterval(1000);
     connect(clock, &QTimer::timeout, this, &ConsoleWindow::updateFleetTime);
     connect(clock, &QTimer::timeout, this, &ConsoleWindow::remindExpiring);
+    // The header's verdict and reason change with the tile's, at the same evaluation: they never name different
+    // reasons (the header used to follow a one-second clock and lag the tile).
+    connect(session->healthMonitor(), &HealthMonitor::evaluated, this, &ConsoleWindow::updateHeaderVerdict);
     clock->start();
 
     connect(session, &FleetSession::profileChanged, this, &ConsoleWindow::onProfileChanged);
@@ -558,7 +561,7 @@ void ConsoleWindow::updateBadges()
     setWindowTitle(title);
 }
 
-void ConsoleWindow::updateFleetTime()
+void ConsoleWindow::updateHeaderVerdict()
 {
     RegionModel *regions = m_session->regionModel();
     for (int r = 0; r < regions->rowCount(); ++r) {
@@ -567,6 +570,11 @@ void ConsoleWindow::updateFleetTime()
             m_charts->setVerdict(
                 Verdict(i.data(RegionModel::VerdictRole).toInt()), i.data(RegionModel::VerdictReasonRole).toString());
     }
+}
+
+void ConsoleWindow::updateFleetTime()
+{
+    updateHeaderVerdict();
     const qint64 latest = m_session->store()->history().latestSecond();
     m_fleetTime->setText(latest ? tr("newest data %1 UTC")
                                       .arg(QDateTime::fromSecsSinceEpoch(latest, QTimeZone::utc())

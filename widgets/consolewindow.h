@@ -90,6 +90,7 @@ private:
     void onProfileChanged();
     void onConnectionChanged(FleetConnection *connection);
     void updateFleetTime();
+    void updateHeaderVerdict();
     void exportCurrentChart(HealthChart *chart);
     void stepRegion(int delta);
     void onActionFinished(const ActionController::Tracked &tracked);
