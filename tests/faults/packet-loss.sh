@@ -31,9 +31,10 @@ cleanup() {
 }
 trap cleanup EXIT
 in_ns() { ip netns exec "$ns" "$@"; }
-in_ns ip link set lo up
-in_ns nft add table inet loss
-in_ns nft add chain inet loss out '{ type filter hook output priority 0; }'
+in_ns ip link set lo up 2>"$work/err" || skip "cannot enter the network namespace: $(cat "$work/err")"
+in_ns nft add table inet loss 2>"$work/err" || skip "nftables does not work here: $(cat "$work/err")"
+in_ns nft add chain inet loss out '{ type filter hook output priority 0; }' 2>"$work/err" ||
+    skip "nftables does not work here: $(cat "$work/err")"
 
 in_ns "$sim" --port "$port" --speed 60 --heartbeat-ms 1000 >"$work/sim.out" 2>"$work/sim.err" &
 for _ in $(seq 1 100); do
@@ -52,13 +53,19 @@ grep -q '"state":"live"' "$work/watch.jsonl" || { echo "FAIL: fleetctl watch nev
 failed=0
 for level in "${levels[@]}"; do
     in_ns nft flush chain inet loss out
-    in_ns nft add rule inet loss out numgen random mod 100 lt "$level" drop
+    if ! in_ns nft add rule inet loss out numgen random mod 100 lt "$level" counter drop; then
+        echo "FAIL: could not make nftables drop $level% of packets"
+        failed=1
+        continue
+    fi
     reason="packet loss test at $level% ($$)"
     start=$(date +%s%3N)
     in_ns "$ctl" provision --api "$api" --region eu-west --count 2 --arch amd64 --reason "$reason" --yes --wait \
         --json --timeout 60 >"$work/provision.jsonl" 2>"$work/provision.err"
     rc=$?
     took=$(($(date +%s%3N) - start))
+    # The loss was real: nftables counted the packets it dropped.
+    dropped=$(in_ns nft list chain inet loss out | sed -n 's/.*counter packets \([0-9]*\).*/\1/p')
     # Clear the loss, then: the watch must be live by itself, and the fleet must hold at most one operation.
     in_ns nft flush chain inet loss out
     cleared=$(date +%s%3N)
@@ -75,8 +82,12 @@ for level in "${levels[@]}"; do
     ops=$(in_ns curl -s -H "Authorization: Bearer view-secret" "$api/v1/operations?limit=500" |
         grep -o "\"reason\":\"$reason\"" | wc -l)
     states=$(grep '"kind":"state"' "$work/watch.jsonl" | grep -o '"state":"[a-z]*"' | sort | uniq -c | tr -s ' ' | tr '\n' ' ')
-    printf 'loss %2s%%: provision exit %s in %s ms, operations created %s; watch live again %s ms after clearing; states seen: %s\n' \
-        "$level" "$rc" "$took" "$ops" "${recovered:-never}" "$states"
+    printf 'loss %2s%% (%s packets dropped): provision exit %s in %s ms, operations created %s; watch live again %s ms after clearing; states seen: %s\n' \
+        "$level" "${dropped:-0}" "$rc" "$took" "$ops" "${recovered:-never}" "$states"
+    if [ "${dropped:-0}" -eq 0 ]; then
+        echo "FAIL: nftables dropped nothing at $level%: the fault was not applied"
+        failed=1
+    fi
     if [ "$ops" -gt 1 ]; then
         echo "FAIL: $ops operations for one provision at $level% loss"
         failed=1
