@@ -132,11 +132,7 @@ ActionController::Tracked *ActionController::get(int handle)
 
 const ActionController::Tracked *ActionController::find(int handle) const
 {
-    for (const Tracked &t : m_tracked) {
-        if (t.handle == handle)
-            return &t;
-    }
-    return nullptr;
+    return const_cast<ActionController *>(this)->get(handle);
 }
 
 void ActionController::update(Tracked &t, Phase phase, const QString &message)
@@ -160,8 +156,10 @@ void ActionController::preview(
     FleetConnection *connection = m_session->connection();
     const QString why = m_session->whyCannotAct(action.neededRole());
     if (!connection || !why.isEmpty()) {
+        // Classified like the server's own answers: a role too low is a refusal, a connection that is not live
+        // (yet, or any more) is worth trying again.
         ApiError e;
-        e.kind = ApiError::Kind::Cancelled;
+        e.kind = m_session->whyCannotAct(Role::Viewer).isEmpty() ? ApiError::Kind::Forbidden : ApiError::Kind::Network;
         e.message = QStringLiteral("Cannot preview %1: %2.").arg(action.describe(), why);
         done(ApiResult<DryRunResult>::failure(e));
         return;
@@ -192,6 +190,15 @@ int ActionController::perform(const FleetAction &action)
     }
     m_tracked.append(t);
     const QString why = m_session->whyCannotAct(action.neededRole());
+    const bool connectionOnly = m_session->connection() && !m_session->whyCannotAct(Role::Viewer).isEmpty()
+        && (!m_session->identity() || int(m_session->identity()->role) >= int(action.neededRole()));
+    if (connectionOnly) {
+        // Confirmed while the connection is down or reconnecting (packet loss): kept, and sent with its key once
+        // the connection is live again (the same path as an unanswered request).
+        update(m_tracked.last(), Phase::Uncertain,
+            QStringLiteral("not sent yet: %1; sent when the connection is live again").arg(why));
+        return t.handle;
+    }
     if (!why.isEmpty()) {
         update(m_tracked.last(), Phase::Refused, QStringLiteral("not sent: %1").arg(why));
         return t.handle;
@@ -441,24 +448,25 @@ QList<FleetAction> ActionController::inverseOf(int handle) const
     return t->action.inverse(op, workers);
 }
 
-QStringList ActionController::expiringSoon(qint64 withinMs) const
+QList<ActionController::Expiring> ActionController::expiringSoon(qint64 withinMs) const
 {
     const FleetStore *store = m_session->store();
     const qint64 now = store->fleetNowMs();
-    QStringList out;
+    QList<Expiring> out;
     for (const Operation &op : store->operations()) {
         if (op.expiresAt <= 0 || op.expiresAt < now || op.expiresAt - now > withinMs)
             continue;
         if (op.type == OperationType::Provision && op.state == OperationState::Cancelled)
             continue;
         const qint64 minutes = (op.expiresAt - now + 59999) / 60000;
-        out << (op.type == OperationType::Provision
+        out.append({ op.id,
+            op.type == OperationType::Provision
                 ? QStringLiteral("The %1 %2 workers of %3 in %4 retire in %5 min.")
                       .arg(op.count)
                       .arg(wireName(op.arch))
                       .arg(op.id, op.region)
                       .arg(minutes)
-                : QStringLiteral("%1 (%2) ends in %3 min.").arg(op.region, op.id).arg(minutes));
+                : QStringLiteral("%1 (%2) ends in %3 min.").arg(op.region, op.id).arg(minutes) });
     }
     return out;
 }

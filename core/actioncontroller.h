@@ -60,7 +60,8 @@ public:
     // The server's dry run of `action`. `done` runs on `context`'s thread, not at all if it is destroyed.
     void preview(const FleetAction &action, QObject *context, std::function<void(ApiResult<DryRunResult>)> done);
     // Records and sends `action`; returns its handle (see tracked()). Refused at once, with the reason in the
-    // tracked message, when the session cannot act (not live, wrong role).
+    // tracked message, when the token's role is too low or there is no connection; while the connection is not
+    // live it waits (Uncertain) and is sent, after a lookup of its key, when the connection is live again.
     int perform(const FleetAction &action);
 
     const QList<Tracked> &tracked() const { return m_tracked; }
@@ -73,8 +74,13 @@ public:
     QString alreadyBeingDone(const FleetAction &action, const QString &operationId) const;
     // What undoes a finished action, as new actions (empty when nothing does).
     QList<FleetAction> inverseOf(int handle) const;
-    // Operations that retire workers or resume a region within `withinMs` of fleet time, in words.
-    QStringList expiringSoon(qint64 withinMs) const;
+    // Operations that retire workers or resume a region within `withinMs` of fleet time.
+    struct Expiring
+    {
+        QString operation;
+        QString text; // "The 4 aarch64 workers of op-000003 in eu-west retire in 12 min."
+    };
+    QList<Expiring> expiringSoon(qint64 withinMs) const;
 
     // Picks up what a previous run of the console left unfinished in the journal. Called by the session when the
     // connection is live and the identity known; safe to call again.

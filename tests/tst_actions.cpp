@@ -25,26 +25,6 @@ using namespace fleet;
 
 namespace {
 
-ConnectionProfile profileFor(const QUrl &url)
-{
-    ConnectionProfile p;
-    p.name = QStringLiteral("test");
-    p.url = url;
-    return p;
-}
-
-// Runs the paused simulator forward (POST /v1/sim/advance), in steps so that the event stream keeps up.
-void advance(SimHarness &sim, int seconds)
-{
-    while (seconds > 0) {
-        const int step = std::min(seconds, 300);
-        const auto r = sim.admin(
-            QStringLiteral("/v1/sim/advance"), QByteArray(R"({"seconds":)") + QByteArray::number(step) + '}');
-        QVERIFY2(r.status == 200, r.body.constData());
-        seconds -= step;
-    }
-}
-
 int operationsWithKey(SimHarness &sim, const QString &key)
 {
     int n = 0;
@@ -62,7 +42,7 @@ struct Connected
             session.openLocalStore(store);
         if (adjust)
             session.setClientAdjuster(std::move(adjust));
-        session.connectTo(profileFor(sim.baseUrl()), token);
+        session.connectTo(sim.profile(), token);
     }
     bool ready() const { return session.isLive() && session.identity().has_value() && session.store()->isLoaded(); }
     FleetSession session;
@@ -128,11 +108,11 @@ private Q_SLOTS:
         SimHarness sim;
         Connected c(sim);
         QTRY_VERIFY_WITH_TIMEOUT(c.ready(), 15000);
-        advance(sim, 75 * 60); // 09:15, from the scenario's start at 08:00
+        sim.advance(75 * 60); // 09:15, from the scenario's start at 08:00
         QTRY_VERIFY_WITH_TIMEOUT(c.session.store()->fleetNowMs() >= sim.sim().now() - 2000, 60000);
         // A verdict change must hold for 30 fleet seconds across evaluations: a few small steps with pauses.
         for (int i = 0; i < 8; ++i) {
-            advance(sim, 10);
+            sim.advance(10);
             QTest::qWait(150);
         }
         QTRY_VERIFY2_WITH_TIMEOUT(c.session.healthMonitor()->verdict(QStringLiteral("eu-central")) != Verdict::Healthy
@@ -210,7 +190,7 @@ private Q_SLOTS:
             FleetAction::provision(QStringLiteral("eu-west"), 1, Arch::Amd64, QStringLiteral("x")));
         QVERIFY2(overlap.contains(QLatin1String("demo-operator provisioned 3 aarch64 workers in eu-west")),
             qPrintable(overlap));
-        advance(sim, 600);
+        sim.advance(600);
         QTRY_COMPARE_WITH_TIMEOUT(phaseOf(c.session, handle), ActionController::Phase::Done, 15000);
         QCOMPARE(finished.size(), 1);
         QVERIFY2(messageOf(c.session, handle).contains(QLatin1String("3 aarch64 workers in eu-west are taking builds")),
@@ -240,7 +220,7 @@ private Q_SLOTS:
     void drainAndResumeARegion()
     {
         SimHarness sim;
-        advance(sim, 1800); // builds running in us-west
+        sim.advance(1800); // builds running in us-west
         Connected c(sim);
         QTRY_VERIFY_WITH_TIMEOUT(c.ready(), 15000);
         const int row = c.session.store()->regionRow(QStringLiteral("us-west"));
@@ -257,7 +237,7 @@ private Q_SLOTS:
             qPrintable(messageOf(c.session, again)));
         QVERIFY(messageOf(c.session, again).contains(QLatin1String("maintenance")));
         QCOMPARE(c.session.actions()->find(again)->operationId, c.session.actions()->find(drain)->operationId);
-        advance(sim, 1800); // running builds finish
+        sim.advance(1800); // running builds finish
         QTRY_COMPARE_WITH_TIMEOUT(phaseOf(c.session, drain), ActionController::Phase::Done, 15000);
         QTRY_COMPARE_WITH_TIMEOUT(phaseOf(c.session, again), ActionController::Phase::Done, 5000);
         QVERIFY2(messageOf(c.session, drain).contains(QLatin1String("none running")),
@@ -288,6 +268,29 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(phaseOf(c.session, provision), ActionController::Phase::Failed, 10000);
         QVERIFY2(messageOf(c.session, provision).contains(QLatin1String("Cancelled by demo-operator")),
             qPrintable(messageOf(c.session, provision)));
+    }
+
+    // Confirmed while the server is unreachable (the connection reconnecting): the action waits, recorded, and is
+    // sent once when the connection is live again; it is neither refused nor lost.
+    void confirmedWhileReconnectingIsSentWhenLive()
+    {
+        SimHarness sim;
+        Connected c(sim, QStringLiteral("op-secret"), {}, [](ClientConfig &cfg) {
+            cfg.backoffBaseMs = 100;
+            cfg.backoffCapMs = 500;
+        });
+        QTRY_VERIFY_WITH_TIMEOUT(c.ready(), 15000);
+        sim.stopServing();
+        QTRY_VERIFY_WITH_TIMEOUT(!c.session.isLive(), 10000);
+        const FleetAction a = FleetAction::provision(QStringLiteral("eu-west"), 1, Arch::Amd64, QStringLiteral("x"));
+        const int h = c.session.actions()->perform(a);
+        QCOMPARE(phaseOf(c.session, h), ActionController::Phase::Uncertain);
+        QVERIFY2(messageOf(c.session, h).contains(QLatin1String("sent when the connection is live again")),
+            qPrintable(messageOf(c.session, h)));
+        QVERIFY(sim.sim().operations().empty());
+        sim.startAgain();
+        QTRY_COMPARE_WITH_TIMEOUT(phaseOf(c.session, h), ActionController::Phase::Following, 20000);
+        QCOMPARE(operationsWithKey(sim, a.idempotencyKey), 1);
     }
 
     void viewerIsRefusedWithTheReason()
@@ -389,7 +392,7 @@ private Q_SLOTS:
         const auto &t = again.session.actions()->tracked();
         const int resumed = t[0].action.idempotencyKey == a.idempotencyKey ? t[0].handle : t[1].handle;
         QTRY_COMPARE_WITH_TIMEOUT(phaseOf(again.session, resumed), ActionController::Phase::Following, 10000);
-        advance(sim, 600);
+        sim.advance(600);
         QTRY_COMPARE_WITH_TIMEOUT(phaseOf(again.session, resumed), ActionController::Phase::Done, 15000);
         QCOMPARE(operationsWithKey(sim, a.idempotencyKey), 1);
         // The unsent one was sent (us-east is active, so the server answers as it sees fit), and only once.

@@ -29,30 +29,12 @@ using namespace fleet;
 
 namespace {
 
-ConnectionProfile profileFor(const QUrl &url, bool production = false)
-{
-    ConnectionProfile p;
-    p.name = QStringLiteral("test");
-    p.url = url;
-    p.production = production;
-    return p;
-}
-
-void advance(SimHarness &sim, int seconds)
-{
-    while (seconds > 0) {
-        const int step = std::min(seconds, 300);
-        sim.admin(QStringLiteral("/v1/sim/advance"), QByteArray(R"({"seconds":)") + QByteArray::number(step) + '}');
-        seconds -= step;
-    }
-}
-
 // Runs the paused incident to 09:15, a few fleet seconds at a time at the end so the verdict's hold time passes.
 void toTheIncident(SimHarness &sim, FleetSession &session)
 {
-    advance(sim, 75 * 60);
+    sim.advance(75 * 60);
     for (int i = 0; i < 8; ++i) {
-        advance(sim, 10);
+        sim.advance(10);
         QTest::qWait(100);
     }
     QTRY_VERIFY_WITH_TIMEOUT(session.healthMonitor()->verdict(QStringLiteral("eu-central")) == Verdict::Degraded
@@ -69,7 +51,7 @@ struct Console
         window = std::make_unique<ConsoleWindow>(&session, &settings);
         window->resize(1366, 768);
         window->show();
-        session.connectTo(profileFor(sim.baseUrl(), production), token);
+        session.connectTo(sim.profile(QStringLiteral("test"), production), token);
     }
     bool ready() const { return session.isLive() && session.identity().has_value() && session.store()->isLoaded(); }
     QTemporaryDir dir;
@@ -125,7 +107,7 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(std::all_of(tracked.begin(), tracked.end(),
                                      [](const auto &t) { return t.phase == ActionController::Phase::Following; }),
             10000);
-        advance(sim, 600);
+        sim.advance(600);
         QTRY_VERIFY_WITH_TIMEOUT(std::all_of(tracked.begin(), tracked.end(),
                                      [](const auto &t) { return t.phase == ActionController::Phase::Done; }),
             15000);
@@ -190,7 +172,7 @@ private Q_SLOTS:
             10000);
         // The reason went as text, markup and all.
         QCOMPARE(c.session.actions()->find(handle)->action.reason, QStringLiteral("<b>maintenance</b>"));
-        advance(sim, 1800);
+        sim.advance(1800);
         QTRY_COMPARE_WITH_TIMEOUT(c.session.actions()->find(handle)->phase, ActionController::Phase::Done, 15000);
         // The inverse is offered right after, in the status bar.
         auto *offered = c.window->findChild<QPushButton *>(QStringLiteral("undoLastAction"));

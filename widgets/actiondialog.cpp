@@ -363,7 +363,13 @@ void ActionDialog::updateConfirm()
     else if (!typed)
         tip = tr("type %1 to confirm").arg(m_confirmWord);
     m_ok->setToolTip(tip);
-    const int n = int(fromForm().size());
+    // Requests the form makes (rows with workers), counted without building actions on every key press.
+    int n = int(m_proposed.size());
+    if (m_table) {
+        n = 0;
+        for (int row = 0; row < m_table->rowCount(); ++row)
+            n += qobject_cast<QSpinBox *>(m_table->cellWidget(row, CountColumn))->value() > 0 ? 1 : 0;
+    }
     m_ok->setText(m_kind != FleetAction::Kind::Provision ? title(m_kind, m_confirmWord).section(u' ', 0, 0)
             : n == 1                                     ? tr("Provision")
                                                          : tr("Provision (%1 requests)").arg(n));

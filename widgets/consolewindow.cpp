@@ -33,7 +33,6 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QPushButton>
-#include <QRegularExpression>
 #include <QSettings>
 #include <QSortFilterProxyModel>
 #include <QSplitter>
@@ -466,13 +465,11 @@ void ConsoleWindow::onActionFinished(const ActionController::Tracked &t)
 
 void ConsoleWindow::remindExpiring()
 {
-    static const QRegularExpression opId(QStringLiteral("op-[0-9A-Za-z_-]+"));
-    for (const QString &line : m_session->actions()->expiringSoon(10 * 60 * 1000)) {
-        const QString id = opId.match(line).captured(0);
-        if (id.isEmpty() || m_reminded.contains(id))
+    for (const ActionController::Expiring &soon : m_session->actions()->expiringSoon(10 * 60 * 1000)) {
+        if (m_reminded.contains(soon.operation))
             continue;
-        m_reminded.insert(id);
-        statusBar()->showMessage(tr("Reminder: %1").arg(line), 30000);
+        m_reminded.insert(soon.operation);
+        statusBar()->showMessage(tr("Reminder: %1").arg(soon.text), 30000);
         QApplication::alert(this);
     }
 }

@@ -193,7 +193,9 @@ void OperationsDock::updateButtons()
 
 void OperationsDock::updateExpiry()
 {
-    const QStringList soon = m_session->actions()->expiringSoon(60 * 60 * 1000);
+    QStringList soon;
+    for (const ActionController::Expiring &e : m_session->actions()->expiringSoon(60 * 60 * 1000))
+        soon << e.text;
     m_expiry->setText(soon.isEmpty() ? QString() : tr("Time-boxed: %1").arg(soon.join(u' ')));
     m_expiry->setVisible(!soon.isEmpty());
 }

@@ -51,21 +51,6 @@ void printJson(const QJsonObject &o)
     out() << QJsonDocument(o).toJson(QJsonDocument::Compact) << Qt::endl;
 }
 
-QString verdictName(Verdict v)
-{
-    switch (v) {
-    case Verdict::Healthy:
-        return QStringLiteral("healthy");
-    case Verdict::Degraded:
-        return QStringLiteral("degraded");
-    case Verdict::Down:
-        return QStringLiteral("down");
-    case Verdict::NoData:
-        break;
-    }
-    return QStringLiteral("no data");
-}
-
 bool g_interrupted = false;
 
 // Runs the event loop until `done()` is true, the time is up or the process is told to stop.
@@ -92,11 +77,6 @@ int connect(FleetSession &session, const Options &o, bool needVerdicts)
     profile.caFile = o.config.caFile;
     profile.insecure = o.config.insecure;
     profile.production = o.production;
-    const ClientConfig given = o.config;
-    session.setClientAdjuster([given](ClientConfig &c) {
-        c.requestTimeoutMs = given.requestTimeoutMs;
-        c.maxAttempts = given.maxAttempts;
-    });
     session.connectTo(profile, o.config.token);
     const int ms = o.timeoutSeconds * 1000;
     const bool ready = waitUntil(
@@ -110,8 +90,9 @@ int connect(FleetSession &session, const Options &o, bool needVerdicts)
               << terminalSafe(
                      s.reason.isEmpty() ? QStringLiteral("still %1, no answer yet").arg(wireName(s.state)) : s.reason)
               << Qt::endl;
-        return s.reason.contains(QLatin1String("401")) || s.reason.contains(QLatin1String("token")) ? Refused
-                                                                                                    : Unreachable;
+        // Offline while trying means the connection gave up: a token or certificate it cannot use (retrying cannot
+        // help). Anything else is still being retried: unreachable.
+        return s.state == ConnectionState::Offline ? Refused : Unreachable;
     }
     if (needVerdicts) {
         // The verdicts need a window of health history: the backfill brings it.
@@ -134,7 +115,7 @@ QJsonObject regionJson(const FleetSession &s, const Region &r)
     for (int st = 0; st < kWorkerStateCount; ++st)
         workers.insert(wireName(WorkerState(st)).toString(), r.workersByState[st]);
     return QJsonObject { { QStringLiteral("id"), r.id }, { QStringLiteral("name"), r.name },
-        { QStringLiteral("verdict"), verdictName(s.healthMonitor()->verdict(r.id)) },
+        { QStringLiteral("verdict"), wireName(s.healthMonitor()->verdict(r.id)) },
         { QStringLiteral("reason"), s.healthMonitor()->reason(r.id) },
         { QStringLiteral("dispatch"), wireName(r.dispatchState).toString() }, { QStringLiteral("workers"), workers },
         { QStringLiteral("capacity_left"), capacityLeft(r) }, { QStringLiteral("packet_loss"), r.packetLoss } };
@@ -159,7 +140,7 @@ int status(const Options &o)
     for (const Region &r : store->regions()) {
         const int inService = r.workersByState[int(WorkerState::Idle)] + r.workersByState[int(WorkerState::Busy)];
         out() << qSetFieldWidth(14) << Qt::left << terminalSafe(r.id) << qSetFieldWidth(10)
-              << verdictName(session.healthMonitor()->verdict(r.id)) << qSetFieldWidth(0) << " "
+              << wireName(session.healthMonitor()->verdict(r.id)) << qSetFieldWidth(0) << " "
               << wireName(r.dispatchState) << ", " << inService << " in service, "
               << r.workersByState[int(WorkerState::Offline)] << " offline, " << capacityLeft(r)
               << " free: " << terminalSafe(session.healthMonitor()->reason(r.id)) << Qt::endl;
@@ -295,10 +276,26 @@ int perform(QList<FleetAction> actions, const Options &o, qint64 expiresInMs)
     // Preview every action (the server's dry run): what will happen.
     bool large = o.production;
     for (const FleetAction &a : actions) {
+        // Under packet loss the connection may drop between connecting and previewing: wait for it to be live
+        // again and ask again, within --timeout.
         std::optional<ApiResult<DryRunResult>> preview;
-        controller->preview(a, &session, [&](ApiResult<DryRunResult> r) { preview = std::move(r); });
-        if (!waitUntil([&] { return preview.has_value(); }, o.timeoutSeconds * 1000))
+        QElapsedTimer asking;
+        asking.start();
+        const auto remaining = [&] { return std::max<int>(0, o.timeoutSeconds * 1000 - int(asking.elapsed())); };
+        for (;;) {
+            preview.reset();
+            controller->preview(a, &session, [&](ApiResult<DryRunResult> r) { preview = std::move(r); });
+            if (!waitUntil([&] { return preview.has_value(); }, remaining()))
+                break;
+            if (preview->ok() || !preview->error().transient() || remaining() == 0)
+                break;
+            waitUntil([&] { return session.isLive(); }, remaining());
+        }
+        if (!preview) {
+            err() << "fleetctl: no answer to the dry run of " << terminalSafe(a.describe()) << " within "
+                  << o.timeoutSeconds << " s; nothing was sent" << Qt::endl;
             return Unreachable;
+        }
         if (!preview->ok()) {
             const ApiError &e = preview->error();
             // Draining what is already draining is not an error: say who and since when.

@@ -56,6 +56,26 @@ void SimHarness::startAgain()
         qFatal("listen again: %s", qPrintable(listened.error()));
 }
 
+void SimHarness::advance(int seconds)
+{
+    while (seconds > 0) {
+        const int step = std::min(seconds, 300);
+        const Response r
+            = admin(QStringLiteral("/v1/sim/advance"), QByteArray(R"({"seconds":)") + QByteArray::number(step) + '}');
+        QVERIFY2(r.status == 200, r.body.constData());
+        seconds -= step;
+    }
+}
+
+fleet::ConnectionProfile SimHarness::profile(const QString &name, bool production) const
+{
+    fleet::ConnectionProfile p;
+    p.name = name;
+    p.url = baseUrl();
+    p.production = production;
+    return p;
+}
+
 QUrl SimHarness::url(const QString &pathAndQuery) const
 {
     return QUrl(QStringLiteral("%1://127.0.0.1:%2%3").arg(m_scheme).arg(m_port).arg(pathAndQuery));

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "connectionprofiles.h"
 #include "fleetsimserver.h"
 
 #include <QByteArray>
@@ -63,6 +64,12 @@ public:
     // As a crash would: stop listening and drop every connection. startAgain() listens on the same port.
     void stopServing() { m_server->close(); }
     void startAgain();
+
+    // Runs the paused clock forward by whole seconds (POST /v1/sim/advance, 300 s a request so that the event
+    // stream keeps up); fails the test if the simulator refuses.
+    void advance(int seconds);
+    // A connection profile for this simulator.
+    fleet::ConnectionProfile profile(const QString &name = QStringLiteral("test"), bool production = false) const;
 
 private:
     std::unique_ptr<fleet::sim::FleetSimServer> m_server;
