@@ -73,6 +73,16 @@ QString fleetOf(const QByteArray &payload)
     return QJsonDocument::fromJson(payload).object().value(QStringLiteral("fleet")).toString();
 }
 
+// Built out of line: an ApiError made in place in preview() tripped GCC 12's -Wmaybe-uninitialized on its optional
+// problem document in the TSan build (-O1; a false positive, but warnings are errors).
+Q_NEVER_INLINE ApiResult<DryRunResult> previewRefused(ApiError::Kind kind, const QString &message)
+{
+    ApiError e;
+    e.kind = kind;
+    e.message = message;
+    return ApiResult<DryRunResult>::failure(std::move(e));
+}
+
 } // namespace
 
 QString describe(ActionController::Phase phase)
@@ -158,10 +168,9 @@ void ActionController::preview(
     if (!connection || !why.isEmpty()) {
         // Classified like the server's own answers: a role too low is a refusal, a connection that is not live
         // (yet, or any more) is worth trying again.
-        ApiError e;
-        e.kind = m_session->whyCannotAct(Role::Viewer).isEmpty() ? ApiError::Kind::Forbidden : ApiError::Kind::Network;
-        e.message = QStringLiteral("Cannot preview %1: %2.").arg(action.describe(), why);
-        done(ApiResult<DryRunResult>::failure(e));
+        const bool roleOnly = m_session->whyCannotAct(Role::Viewer).isEmpty();
+        done(previewRefused(roleOnly ? ApiError::Kind::Forbidden : ApiError::Kind::Network,
+            QStringLiteral("Cannot preview %1: %2.").arg(action.describe(), why)));
         return;
     }
     connection->client()->preview(action.request(), context, std::move(done));
