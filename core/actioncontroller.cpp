@@ -284,15 +284,25 @@ void ActionController::settle(int handle, ApiResult<Operation> result)
         if (e.kind == ApiError::Kind::Forbidden)
             message = QStringLiteral("the server refused it (403): this token may not %1. %2")
                           .arg(t->action.kindName(), message);
-        if (e.problem && !e.problem->operation.isEmpty()) {
+        if (e.problem && !e.problem->operation.isEmpty()
+            && (t->action.kind == FleetAction::Kind::DrainRegion || t->action.kind == FleetAction::Kind::DrainWorker)) {
             t->operationId = e.problem->operation; // a conflict names the operation in the way
             // Draining what someone is already draining is not an error for the engineer: their drain is followed.
-            if (const QString already = alreadyBeingDone(t->action, t->operationId); !already.isEmpty()) {
+            alreadyBeingDone(t->action, t->operationId, this, [this, handle, message](const QString &already) {
+                Tracked *t = get(handle);
+                if (!t || t->isFinal())
+                    return;
+                if (already.isEmpty()) {
+                    update(*t, Phase::Refused, message);
+                    return;
+                }
                 update(*t, Phase::Following, already);
                 follow();
-                return;
-            }
+            });
+            return;
         }
+        if (e.problem && !e.problem->operation.isEmpty())
+            t->operationId = e.problem->operation;
         update(*t, Phase::Refused, message);
         return;
     }
@@ -300,13 +310,26 @@ void ActionController::settle(int handle, ApiResult<Operation> result)
         QStringLiteral("no answer (%1); looked up again when the connection is live").arg(e.message));
 }
 
-QString ActionController::alreadyBeingDone(const FleetAction &action, const QString &operationId) const
+void ActionController::alreadyBeingDone(const FleetAction &action, const QString &operationId, QObject *context,
+    std::function<void(QString)> done) const
 {
     const FleetStore *store = m_session->store();
-    const int row = store->operationRow(operationId);
-    if (row < 0)
-        return {};
-    const Operation &op = store->operations()[std::size_t(row)];
+    if (const int row = store->operationRow(operationId); row >= 0) {
+        done(alreadyBeingDone(action, store->operations()[std::size_t(row)]));
+        return;
+    }
+    FleetConnection *connection = m_session->connection();
+    if (!connection) {
+        done({});
+        return;
+    }
+    // The refusal can arrive before the event that announces the operation: ask for it.
+    connection->client()->operation(operationId, context,
+        [action, done = std::move(done)](ApiResult<Operation> op) { done(op.ok() ? alreadyBeingDone(action, *op) : QString()); });
+}
+
+QString ActionController::alreadyBeingDone(const FleetAction &action, const Operation &op)
+{
     const bool same = (action.kind == FleetAction::Kind::DrainRegion && op.type == OperationType::DrainRegion
                           && op.region == action.target)
         || (action.kind == FleetAction::Kind::DrainWorker && op.type == OperationType::DrainWorker

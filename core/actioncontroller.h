@@ -70,8 +70,12 @@ public:
     // ("demo-operator provisioned 4 aarch64 workers in eu-west 3 minutes ago (op-000003, running)"); empty if none.
     QString overlapWarning(const FleetAction &action) const;
     // When the server refused `action` because `operationId` already does it (a drain of a region or worker that
-    // is draining): "already being done by ana since 09:20 UTC (op-000003): <their reason>". Empty otherwise.
-    QString alreadyBeingDone(const FleetAction &action, const QString &operationId) const;
+    // is draining), `done` gets "already being done by ana since 09:20 UTC (op-000003): <their reason>"; an empty
+    // text otherwise. The operation is taken from the store, or fetched when its event has not arrived yet (the
+    // refusal can come before it). `done` runs on `context`'s thread, not at all if it is destroyed.
+    void alreadyBeingDone(const FleetAction &action, const QString &operationId, QObject *context,
+        std::function<void(QString)> done) const;
+    static QString alreadyBeingDone(const FleetAction &action, const Operation &op);
     // What undoes a finished action, as new actions (empty when nothing does).
     QList<FleetAction> inverseOf(int handle) const;
     // Operations that retire workers or resume a region within `withinMs` of fleet time.

@@ -300,16 +300,19 @@ int perform(QList<FleetAction> actions, const Options &o, qint64 expiresInMs)
             const ApiError &e = preview->error();
             // Draining what is already draining is not an error: say who and since when.
             if (e.problem && !e.problem->operation.isEmpty()) {
-                const QString already = controller->alreadyBeingDone(a, e.problem->operation);
-                if (!already.isEmpty()) {
+                std::optional<QString> already;
+                controller->alreadyBeingDone(
+                    a, e.problem->operation, &session, [&](const QString &text) { already = text; });
+                waitUntil([&] { return already.has_value(); }, std::max(remaining(), 1000));
+                if (already && !already->isEmpty()) {
                     if (o.json)
                         printJson(QJsonObject { { QStringLiteral("kind"), QStringLiteral("result") },
                             { QStringLiteral("action"), actionJson(a) },
                             { QStringLiteral("result"), QStringLiteral("already") },
                             { QStringLiteral("operation"), e.problem->operation },
-                            { QStringLiteral("message"), already } });
+                            { QStringLiteral("message"), *already } });
                     else
-                        out() << "already: " << terminalSafe(a.describe()) << ": " << terminalSafe(already) << Qt::endl;
+                        out() << "already: " << terminalSafe(a.describe()) << ": " << terminalSafe(*already) << Qt::endl;
                     return Ok;
                 }
             }
