@@ -16,7 +16,7 @@ QNetworkRequest networkRequest(const ClientConfig &config, const QString &pathAn
     if (q >= 0)
         url.setQuery(pathAndQuery.mid(q + 1));
     QNetworkRequest request(url);
-    request.setRawHeader("Authorization", "Bearer " + config.token.toLatin1());
+    request.setRawHeader("Authorization", config.authScheme + ' ' + config.token.toLatin1());
     request.setRawHeader("User-Agent", "fleet-console/" FLEET_VERSION);
     // Redirects are never followed: the token would go wherever the server points. A 3xx is reported as it is.
     request.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::ManualRedirectPolicy);

@@ -11,6 +11,7 @@ struct ClientConfig
 {
     QUrl baseUrl; // e.g. http://127.0.0.1:8080
     QString token;
+    QByteArray authScheme = "Bearer"; // "Authorization: <scheme> <token>" (the status page: "OAuth")
     QString caFile; // PEM bundle of extra trusted CAs (a private CA), empty for the system's
     bool insecure = false; // skip TLS verification: development only, flagged loudly by every UI
     int requestTimeoutMs = 15000; // transfer timeout of ordinary requests
@@ -20,6 +21,7 @@ struct ClientConfig
     int maxRetryAfterSeconds = 120; // a longer Retry-After is reported rather than waited for
     int backoffBaseMs = 1000;
     int backoffCapMs = 30000;
+    int minWriteIntervalMs = 0; // writes (not GET) at most one per this interval, in order (the status page: 1 s)
     int defaultHeartbeatMs = 15000; // until the server says otherwise (X-Heartbeat-Interval-Ms)
 };
 

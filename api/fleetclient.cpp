@@ -32,19 +32,6 @@ WireDecoder &threadDecoder()
     return decoder;
 }
 
-int parseRetryAfter(const QByteArray &value)
-{
-    if (value.isEmpty())
-        return -1;
-    // Seconds, or an HTTP date; whatever the server says, at most a day (64-bit arithmetic, then clamped).
-    bool ok = false;
-    const qint64 seconds = value.trimmed().toLongLong(&ok);
-    if (ok)
-        return int(std::clamp<qint64>(seconds, 0, 86400));
-    const QDateTime when = QDateTime::fromString(QString::fromLatin1(value).trimmed(), Qt::RFC2822Date);
-    return when.isValid() ? int(std::clamp<qint64>(QDateTime::currentDateTimeUtc().secsTo(when), 0, 86400)) : -1;
-}
-
 QByteArray actionBody(const QString &reason, qint64 expiresAt, const std::function<void(JsonWriter &)> &more = {})
 {
     QByteArray body;
@@ -122,109 +109,47 @@ FleetClient::Action FleetClient::cancel(const QString &operation, const QString 
 
 FleetClient::FleetClient(ClientConfig config, QObject *parent)
     : QObject(parent)
-    , m_config(std::move(config))
-    , m_nam(new QNetworkAccessManager(this))
-    , m_backoff(m_config.backoffBaseMs, m_config.backoffCapMs)
+    , m_config(config)
+    , m_http(new HttpTransport(std::move(config), &FleetClient::describeError, this))
 {
-    m_nam->setAutoDeleteReplies(false);
+    connect(m_http, &HttpTransport::requestFinished, this, &FleetClient::requestFinished);
 }
 
-FleetClient::~FleetClient()
-{
-    // First, while everything here is still alive: a transfer finishing meanwhile may still post its outcome to
-    // this object (the post is discarded with it).
-    if (m_networkThread) {
-        m_networkThread->quit();
-        m_networkThread->wait();
-    }
-}
+FleetClient::~FleetClient() = default;
 
 QByteArray FleetClient::describeForLog(const QNetworkRequest &request, const QByteArray &verb)
 {
-    QByteArray out = verb + ' ' + request.url().toString(QUrl::RemoveUserInfo).toUtf8();
-    for (const QByteArray &name : request.rawHeaderList()) {
-        const bool secret = name.compare("Authorization", Qt::CaseInsensitive) == 0
-            || name.compare("Cookie", Qt::CaseInsensitive) == 0;
-        out += "\n" + name + ": " + (secret ? QByteArrayLiteral("<redacted>") : request.rawHeader(name));
-    }
-    return out;
+    return HttpTransport::describeForLog(request, verb);
 }
 
-QString FleetClient::endpoint(const Request &request) const
+void FleetClient::describeError(ApiError &error, const QByteArray &body, const QString &reasonPhrase)
 {
-    return QString::fromLatin1(request.verb) + u' ' + request.path.section(u'?', 0, 0);
+    // The Fleet API answers errors with an RFC 9457 problem document; its detail is what a person reads.
+    const auto problem = threadDecoder().problem(body, QStringLiteral("error answer"));
+    QString detail;
+    if (problem.ok()) {
+        error.problem = problem.value();
+        detail = problem.value().detail;
+    }
+    switch (error.kind) {
+    case ApiError::Kind::Unauthorized:
+        error.message = QStringLiteral("the server did not accept the token (401)%1")
+                            .arg(detail.isEmpty() ? QString() : QStringLiteral(": ") + detail);
+        break;
+    case ApiError::Kind::Forbidden:
+        error.message
+            = QStringLiteral("not allowed (403)%1").arg(detail.isEmpty() ? QString() : QStringLiteral(": ") + detail);
+        break;
+    default:
+        error.message = QStringLiteral("HTTP %1%2")
+                            .arg(error.httpStatus)
+                            .arg(detail.isEmpty() ? QStringLiteral(" ") + reasonPhrase : QStringLiteral(": ") + detail);
+        if (error.retryAfterSeconds >= 0)
+            error.message += QStringLiteral(" (retry after %1 s)").arg(error.retryAfterSeconds);
+    }
 }
 
 namespace {
-
-// Collects a reply's body as it arrives, into a buffer sized from Content-Length (plus simdjson's padding), so that
-// a 20 MB snapshot never costs one big copy at the end. A reply can hand over several megabytes at once: they are
-// taken a megabyte at a time, each slice an event of its own, so nothing else on the reply's thread (the GUI, for
-// ordinary requests) waits long behind them. Calls `finished` once the reply has finished and everything is read.
-// An answer announced or growing beyond `cap` is aborted, with the reply's "fleetTooLarge" property set.
-// Lives as the reply's child: queued slices go with it.
-class BodyReader : public QObject
-{
-public:
-    BodyReader(QNetworkReply *reply, qint64 cap, std::function<void(QByteArray)> finished)
-        : QObject(reply)
-        , m_reply(reply)
-        , m_cap(cap)
-        , m_finished(std::move(finished))
-    {
-        connect(reply, &QNetworkReply::metaDataChanged, this, [this] {
-            const qint64 length = m_reply->header(QNetworkRequest::ContentLengthHeader).toLongLong();
-            if (length > m_cap)
-                return tooLarge();
-            if (length > 0)
-                m_body.reserve(qsizetype(length) + 64);
-        });
-        connect(reply, &QNetworkReply::readyRead, this, [this] {
-            if (!m_queued)
-                readSlice();
-        });
-        connect(reply, &QNetworkReply::finished, this, [this] {
-            m_replyFinished = true;
-            if (!m_queued)
-                readSlice(); // otherwise the queued slices finish it
-        });
-    }
-
-private:
-    static constexpr qint64 kSlice = 1024 * 1024;
-
-    void readSlice()
-    {
-        m_queued = false;
-        const qint64 n = std::min(m_reply->bytesAvailable(), kSlice);
-        if (n > 0) {
-            if (m_body.size() + m_reply->bytesAvailable() > m_cap)
-                return tooLarge();
-            const qsizetype at = m_body.size();
-            m_body.resize(at + qsizetype(n));
-            m_body.resize(at + qsizetype(std::max<qint64>(0, m_reply->read(m_body.data() + at, n))));
-        }
-        if (m_reply->bytesAvailable() > 0) {
-            m_queued = true;
-            QMetaObject::invokeMethod(this, &BodyReader::readSlice, Qt::QueuedConnection);
-        } else if (m_replyFinished && m_finished) {
-            std::exchange(m_finished, {})(std::move(m_body));
-        }
-    }
-
-    void tooLarge()
-    {
-        m_reply->setProperty("fleetTooLarge", true);
-        m_reply->abort(); // finishes the reply, and so this reader
-    }
-
-    QNetworkReply *m_reply;
-    qint64 m_cap;
-    std::function<void(QByteArray)> m_finished;
-    QByteArray m_body;
-    bool m_queued = false; // a slice is queued
-    bool m_replyFinished = false;
-};
 
 // While it lives, the current thread is scheduled as batch work (Linux): on a machine with few cores, the GUI
 // thread waking up takes the core from it at once instead of waiting out its time slice. Undone on the way out,
@@ -257,180 +182,12 @@ private:
 };
 } // namespace
 
-void FleetClient::send(const Request &request, QObject *context, std::function<void(Raw)> done, int attempt)
-{
-    QPointer<QObject> guard(context);
-    auto settleHere = [=, this](Raw raw) { settle(request, guard, done, attempt, std::move(raw)); };
-    if (!request.ownThread) {
-        transfer(m_nam, request, attempt, std::move(settleHere));
-        return;
-    }
-    // A large answer is read on the client's network thread; only the finished body comes back here, moved.
-    QNetworkAccessManager *nam = networkThreadManager();
-    QMetaObject::invokeMethod(
-        nam,
-        [=, this] {
-            transfer(nam, request, attempt, [this, settleHere](Raw raw) {
-                QMetaObject::invokeMethod(
-                    this, [settleHere, raw = std::move(raw)]() mutable { settleHere(std::move(raw)); },
-                    Qt::QueuedConnection);
-            });
-        },
-        Qt::QueuedConnection);
-}
-
-QNetworkAccessManager *FleetClient::networkThreadManager()
-{
-    if (!m_networkThread) {
-        m_networkThread = new QThread(this);
-        m_networkThread->setObjectName(QStringLiteral("fleet-network"));
-        m_threadNam = new QNetworkAccessManager; // no parent: it moves to the thread and is deleted there
-        m_threadNam->setAutoDeleteReplies(false);
-        m_threadNam->moveToThread(m_networkThread);
-        connect(m_networkThread, &QThread::finished, m_threadNam, &QObject::deleteLater);
-        m_networkThread->start();
-    }
-    return m_threadNam;
-}
-
-void FleetClient::settle(
-    const Request &request, QPointer<QObject> guard, std::function<void(Raw)> done, int attempt, Raw raw)
-{
-    Q_EMIT requestFinished(endpoint(request), raw.status, raw.error.message);
-    if (!guard)
-        return;
-    const bool retryable = (request.retryTransient && raw.error.transient())
-        || ((raw.status == 429 || raw.status == 503) && raw.error.retryAfterSeconds >= 0);
-    if (retryable && attempt < m_config.maxAttempts && raw.error.retryAfterSeconds <= m_config.maxRetryAfterSeconds) {
-        const qint64 delay = raw.error.retryAfterSeconds >= 0 ? clampRetryAfterMs(raw.error.retryAfterSeconds)
-                                                              : m_backoff.nextDelayMs() / (attempt > 1 ? 1 : 2);
-        qCInfo(lcApi).noquote() << endpoint(request) << "failed:" << raw.error.message << "- retrying in" << delay
-                                << "ms";
-        QTimer::singleShot(std::chrono::milliseconds(delay), guard.data(),
-            [=, this] { send(request, guard.data(), done, attempt + 1); });
-        return;
-    }
-    done(std::move(raw));
-}
-
-void FleetClient::transfer(
-    QNetworkAccessManager *nam, const Request &request, int attempt, std::function<void(Raw)> concluded)
-{
-    QNetworkRequest r = networkRequest(m_config, request.path);
-    r.setTransferTimeout(request.timeoutMs > 0 ? request.timeoutMs : m_config.requestTimeoutMs);
-    r.setRawHeader("Accept", "application/json, application/problem+json");
-    if (!request.body.isEmpty())
-        r.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
-    if (!request.idempotencyKey.isEmpty())
-        r.setRawHeader("Idempotency-Key", request.idempotencyKey.toLatin1());
-    qCDebug(lcApi).noquote() << "attempt" << attempt << describeForLog(r, request.verb);
-
-    QNetworkReply *reply = nam->sendCustomRequest(r, request.verb, request.body);
-    // Qt's transfer timeout is an inactivity timeout: a body trickling in a few bytes a second never trips it. The
-    // deadline bounds the whole answer.
-    auto *deadline = new QTimer(reply);
-    deadline->setSingleShot(true);
-    connect(deadline, &QTimer::timeout, reply, [reply] {
-        reply->setProperty("fleetDeadline", true);
-        reply->abort();
-    });
-    deadline->start(request.timeoutMs > 0 ? request.timeoutMs : m_config.requestTimeoutMs);
-    new BodyReader(reply, m_config.maxResponseBytes, [=, this](QByteArray body) {
-        reply->deleteLater();
-        concluded(conclude(reply, request, std::move(body)));
-    });
-}
-
-FleetClient::Raw FleetClient::conclude(QNetworkReply *reply, const Request &request, QByteArray body)
-{
-    Raw raw;
-    raw.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-    if (reply->property("fleetTooLarge").toBool()) {
-        raw.error.kind = ApiError::Kind::TooLarge;
-        raw.error.message = QStringLiteral("%1: the answer is larger than the %2 MB limit; refused")
-                                .arg(endpoint(request))
-                                .arg(m_config.maxResponseBytes / (1024 * 1024));
-        return raw;
-    }
-    if (reply->property("fleetDeadline").toBool()) {
-        raw.error.kind = ApiError::Kind::Timeout;
-        raw.error.message = QStringLiteral("%1: no complete answer within %2 s (%3 bytes received): the server is "
-                                           "stalled or far too slow")
-                                .arg(endpoint(request))
-                                .arg((request.timeoutMs > 0 ? request.timeoutMs : m_config.requestTimeoutMs) / 1000)
-                                .arg(body.size());
-        return raw;
-    }
-    if (raw.status == 0) {
-        raw.error = ApiError::fromNetwork(reply->error(), reply->errorString());
-        raw.error.message = QStringLiteral("%1: %2").arg(endpoint(request), raw.error.message);
-        return raw;
-    }
-    raw.body = std::move(body);
-    const QVariant length = reply->header(QNetworkRequest::ContentLengthHeader);
-    if (length.isValid() && raw.body.size() < length.toLongLong()) {
-        // Not a JSON problem: the connection ended before the answer did.
-        raw.error.kind = ApiError::Kind::Network;
-        raw.error.httpStatus = raw.status;
-        raw.error.message = QStringLiteral("%1: the answer was cut short after %2 of %3 bytes")
-                                .arg(endpoint(request))
-                                .arg(raw.body.size())
-                                .arg(length.toLongLong());
-        raw.body.clear();
-        return raw;
-    }
-    if (raw.status >= 200 && raw.status < 300)
-        return raw;
-    if (raw.status >= 300 && raw.status < 400) {
-        raw.error.kind = ApiError::Kind::Http;
-        raw.error.httpStatus = raw.status;
-        raw.error.message = QStringLiteral("%1: HTTP %2: %3")
-                                .arg(endpoint(request))
-                                .arg(raw.status)
-                                .arg(describeRedirect(m_config, QUrl::fromEncoded(reply->rawHeader("Location"))));
-        raw.body.clear();
-        return raw;
-    }
-
-    raw.error.httpStatus = raw.status;
-    raw.error.retryAfterSeconds = parseRetryAfter(reply->rawHeader("Retry-After"));
-    const auto problem = threadDecoder().problem(raw.body, endpoint(request));
-    QString detail;
-    if (problem.ok()) {
-        raw.error.problem = problem.value();
-        detail = problem.value().detail;
-    }
-    switch (raw.status) {
-    case 401:
-        raw.error.kind = ApiError::Kind::Unauthorized;
-        raw.error.message = QStringLiteral("the server did not accept the token (401)%1")
-                                .arg(detail.isEmpty() ? QString() : QStringLiteral(": ") + detail);
-        break;
-    case 403:
-        raw.error.kind = ApiError::Kind::Forbidden;
-        raw.error.message
-            = QStringLiteral("not allowed (403)%1").arg(detail.isEmpty() ? QString() : QStringLiteral(": ") + detail);
-        break;
-    default:
-        raw.error.kind = ApiError::Kind::Http;
-        raw.error.message = QStringLiteral("HTTP %1%2")
-                                .arg(raw.status)
-                                .arg(detail.isEmpty() ? QStringLiteral(" ")
-                                            + reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toString()
-                                                      : QStringLiteral(": ") + detail);
-        if (raw.error.retryAfterSeconds >= 0)
-            raw.error.message += QStringLiteral(" (retry after %1 s)").arg(raw.error.retryAfterSeconds);
-    }
-    raw.error.message = QStringLiteral("%1: %2").arg(endpoint(request), raw.error.message);
-    return raw;
-}
-
 template <typename T, typename Decode>
 void FleetClient::get(const QString &path, QObject *context, Callback<T> done, Decode decode)
 {
     Request request;
     request.path = path;
-    send(request, context,
+    m_http->send(request, context,
         [done = std::move(done), decode, ep = QString(QStringLiteral("GET ") + path.section(u'?', 0, 0))](Raw raw) {
             done(raw.error.isError() ? ApiResult<T>::failure(raw.error)
                                      : fromDecoded(decode(threadDecoder(), raw.body, ep)));
@@ -486,7 +243,7 @@ void FleetClient::snapshot(QObject *context, Callback<Snapshot> done)
     request.timeoutMs = m_config.snapshotTimeoutMs;
     request.ownThread = true;
     QPointer<QObject> guard(context);
-    send(request, context, [guard, done = std::move(done)](Raw raw) {
+    m_http->send(request, context, [guard, done = std::move(done)](Raw raw) {
         if (raw.error.isError()) {
             done(ApiResult<Snapshot>::failure(raw.error));
             return;
@@ -538,7 +295,7 @@ void FleetClient::preview(const Action &action, QObject *context, Callback<DryRu
     request.verb = "POST";
     request.path = action.path + QStringLiteral("?dry_run=true");
     request.body = action.body;
-    send(request, context, [done = std::move(done), ep = QString(QStringLiteral("POST ") + action.path)](Raw raw) {
+    m_http->send(request, context, [done = std::move(done), ep = QString(QStringLiteral("POST ") + action.path)](Raw raw) {
         if (raw.error.isError())
             done(ApiResult<DryRunResult>::failure(raw.error));
         else
@@ -548,51 +305,36 @@ void FleetClient::preview(const Action &action, QObject *context, Callback<DryRu
 
 void FleetClient::perform(const Action &action, QObject *context, Callback<Operation> done)
 {
-    performAttempt(action, QPointer<QObject>(context), std::move(done), 1);
-}
-
-void FleetClient::performAttempt(const Action &action, QPointer<QObject> context, Callback<Operation> done, int attempt)
-{
-    if (!context)
-        return;
     Request request;
     request.verb = "POST";
     request.path = action.path;
     request.body = action.body;
     request.idempotencyKey = action.idempotencyKey;
-    request.retryTransient = false; // the outcome of a failed POST is unknown: reconcile first (below)
-    send(request, context.data(), [=, this](Raw raw) {
-        if (!raw.error.isError()) {
-            done(fromDecoded(threadDecoder().operation(raw.body, QStringLiteral("POST ") + action.path)));
-            return;
-        }
-        if ((raw.error.outcomeUnknown() || raw.error.kind == ApiError::Kind::Network)
-            && attempt < m_config.maxAttempts) {
-            reconcile(action, context, done, attempt, raw.error);
-            return;
-        }
-        done(ApiResult<Operation>::failure(raw.error));
-    });
-}
-
-void FleetClient::reconcile(
-    const Action &action, QPointer<QObject> context, Callback<Operation> done, int attempt, const ApiError &cause)
-{
-    // Did the failed attempt act? Ask for the operation made with this key before sending it again.
-    qCInfo(lcApi).noquote() << action.description << "- outcome unknown (" << cause.message << "); reconciling";
-    const int delay = m_backoff.nextDelayMs();
-    QTimer::singleShot(delay, context.data(), [=, this] {
-        operations(QStringLiteral("idempotency_key=") + pathPart(action.idempotencyKey), context.data(),
-            [=, this](ApiResult<Page<Operation>> found) {
+    const QPointer<QObject> guard(context);
+    // After an unknown outcome: the operation made with this key, if the server has one, is the answer.
+    auto lookUp = [this, guard, action, done](std::function<void(bool)> happened) {
+        operations(QStringLiteral("idempotency_key=") + pathPart(action.idempotencyKey), guard.data(),
+            [action, done, happened](ApiResult<Page<Operation>> found) {
                 if (found.ok() && !found->items.empty()) {
-                    qCInfo(lcApi).noquote() << action.description << "had been accepted as" << found->items.front().id;
+                    qCInfo(lcApi).noquote() << action.description << "had been accepted as"
+                                            << found->items.front().id;
                     done(ApiResult<Operation>::success(found->items.front()));
+                    happened(true);
                     return;
                 }
-                // Not there (or the server is still unreachable): retrying with the same key is safe either way.
-                performAttempt(action, context, done, attempt + 1);
+                // Not there (or the server is still unreachable): sending again with the same key is safe.
+                happened(false);
             });
-    });
+    };
+    m_http->sendOnce(
+        request, context,
+        [done, ep = QString(QStringLiteral("POST ") + action.path)](Raw raw) {
+            if (raw.error.isError())
+                done(ApiResult<Operation>::failure(raw.error));
+            else
+                done(fromDecoded(threadDecoder().operation(raw.body, ep)));
+        },
+        std::move(lookUp), action.description);
 }
 
 } // namespace fleet

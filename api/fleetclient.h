@@ -4,14 +4,13 @@
 #include "backoff.h"
 #include "clientconfig.h"
 #include "fleettypes.h"
+#include "httptransport.h"
 
 #include <QObject>
 #include <QPointer>
 
 #include <functional>
 
-class QNetworkAccessManager;
-class QThread;
 class QNetworkReply;
 class QNetworkRequest;
 
@@ -82,42 +81,15 @@ Q_SIGNALS:
     void requestFinished(const QString &endpoint, int httpStatus, const QString &error);
 
 private:
-    struct Raw
-    {
-        int status = 0;
-        QByteArray body;
-        ApiError error;
-    };
-    struct Request
-    {
-        QByteArray verb = "GET";
-        QString path;
-        QByteArray body;
-        QString idempotencyKey;
-        int timeoutMs = 0;
-        bool retryTransient = true; // safe to repeat blindly (reads)
-        bool ownThread = false; // a large answer (a snapshot): read on the client's network thread
-    };
+    using Raw = HttpTransport::Raw;
+    using Request = HttpTransport::Request;
 
-    // One attempt; its outcome is settled (signal, retry or `done`) on this object's thread.
-    void send(const Request &request, QObject *context, std::function<void(Raw)> done, int attempt = 1);
-    // Sends on `nam` and calls `concluded` on `nam`'s thread with the outcome. Thread-safe: reads only m_config.
-    void transfer(QNetworkAccessManager *nam, const Request &request, int attempt, std::function<void(Raw)> concluded);
-    void settle(const Request &request, QPointer<QObject> guard, std::function<void(Raw)> done, int attempt, Raw raw);
-    Raw conclude(QNetworkReply *reply, const Request &request, QByteArray body);
-    QNetworkAccessManager *networkThreadManager();
+    static void describeError(ApiError &error, const QByteArray &body, const QString &reasonPhrase);
     template <typename T, typename Decode>
     void get(const QString &path, QObject *context, Callback<T> done, Decode decode);
-    void performAttempt(const Action &action, QPointer<QObject> context, Callback<Operation> done, int attempt);
-    void reconcile(
-        const Action &action, QPointer<QObject> context, Callback<Operation> done, int attempt, const ApiError &cause);
-    QString endpoint(const Request &request) const;
 
     ClientConfig m_config;
-    QNetworkAccessManager *m_nam;
-    QThread *m_networkThread = nullptr; // started on the first large answer
-    QNetworkAccessManager *m_threadNam = nullptr; // lives on m_networkThread
-    Backoff m_backoff;
+    HttpTransport *m_http;
 };
 
 } // namespace fleet

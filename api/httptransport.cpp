@@ -1,0 +1,346 @@
+#include "httptransport.h"
+
+#include <QDateTime>
+#include <QLoggingCategory>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QThread>
+#include <QTimer>
+
+#include <algorithm>
+
+Q_LOGGING_CATEGORY(lcHttp, "fleet.api", QtInfoMsg)
+
+namespace fleet {
+
+namespace {
+
+// Collects a reply's body as it arrives, into a buffer sized from Content-Length (plus simdjson's padding), so that
+// a 20 MB snapshot never costs one big copy at the end. A reply can hand over several megabytes at once: they are
+// taken a megabyte at a time, each slice an event of its own, so nothing else on the reply's thread (the GUI, for
+// ordinary requests) waits long behind them. Calls `finished` once the reply has finished and everything is read.
+// An answer announced or growing beyond `cap` is aborted, with the reply's "fleetTooLarge" property set.
+// Lives as the reply's child: queued slices go with it.
+class BodyReader : public QObject
+{
+public:
+    BodyReader(QNetworkReply *reply, qint64 cap, std::function<void(QByteArray)> finished)
+        : QObject(reply)
+        , m_reply(reply)
+        , m_cap(cap)
+        , m_finished(std::move(finished))
+    {
+        connect(reply, &QNetworkReply::metaDataChanged, this, [this] {
+            const qint64 length = m_reply->header(QNetworkRequest::ContentLengthHeader).toLongLong();
+            if (length > m_cap)
+                return tooLarge();
+            if (length > 0)
+                m_body.reserve(qsizetype(length) + 64);
+        });
+        connect(reply, &QNetworkReply::readyRead, this, [this] {
+            if (!m_queued)
+                readSlice();
+        });
+        connect(reply, &QNetworkReply::finished, this, [this] {
+            m_replyFinished = true;
+            if (!m_queued)
+                readSlice(); // otherwise the queued slices finish it
+        });
+    }
+
+private:
+    static constexpr qint64 kSlice = 1024 * 1024;
+
+    void readSlice()
+    {
+        m_queued = false;
+        const qint64 n = std::min(m_reply->bytesAvailable(), kSlice);
+        if (n > 0) {
+            if (m_body.size() + m_reply->bytesAvailable() > m_cap)
+                return tooLarge();
+            const qsizetype at = m_body.size();
+            m_body.resize(at + qsizetype(n));
+            m_body.resize(at + qsizetype(std::max<qint64>(0, m_reply->read(m_body.data() + at, n))));
+        }
+        if (m_reply->bytesAvailable() > 0) {
+            m_queued = true;
+            QMetaObject::invokeMethod(this, &BodyReader::readSlice, Qt::QueuedConnection);
+        } else if (m_replyFinished && m_finished) {
+            std::exchange(m_finished, {})(std::move(m_body));
+        }
+    }
+
+    void tooLarge()
+    {
+        m_reply->setProperty("fleetTooLarge", true);
+        m_reply->abort(); // finishes the reply, and so this reader
+    }
+
+    QNetworkReply *m_reply;
+    qint64 m_cap;
+    std::function<void(QByteArray)> m_finished;
+    QByteArray m_body;
+    bool m_queued = false; // a slice is queued
+    bool m_replyFinished = false;
+};
+
+} // namespace
+
+int HttpTransport::parseRetryAfter(const QByteArray &value)
+{
+    if (value.isEmpty())
+        return -1;
+    // Seconds, or an HTTP date; whatever the server says, at most a day (64-bit arithmetic, then clamped).
+    bool ok = false;
+    const qint64 seconds = value.trimmed().toLongLong(&ok);
+    if (ok)
+        return int(std::clamp<qint64>(seconds, 0, 86400));
+    const QDateTime when = QDateTime::fromString(QString::fromLatin1(value).trimmed(), Qt::RFC2822Date);
+    return when.isValid() ? int(std::clamp<qint64>(QDateTime::currentDateTimeUtc().secsTo(when), 0, 86400)) : -1;
+}
+
+HttpTransport::HttpTransport(ClientConfig config, ErrorDescriber describeError, QObject *parent)
+    : QObject(parent)
+    , m_config(std::move(config))
+    , m_describeError(std::move(describeError))
+    , m_nam(new QNetworkAccessManager(this))
+    , m_backoff(m_config.backoffBaseMs, m_config.backoffCapMs)
+{
+    m_nam->setAutoDeleteReplies(false);
+    m_clock.start();
+}
+
+HttpTransport::~HttpTransport()
+{
+    // First, while everything here is still alive: a transfer finishing meanwhile may still post its outcome to
+    // this object (the post is discarded with it).
+    if (m_networkThread) {
+        m_networkThread->quit();
+        m_networkThread->wait();
+    }
+}
+
+QByteArray HttpTransport::describeForLog(const QNetworkRequest &request, const QByteArray &verb)
+{
+    QByteArray out = verb + ' ' + request.url().toString(QUrl::RemoveUserInfo).toUtf8();
+    for (const QByteArray &name : request.rawHeaderList()) {
+        const bool secret = name.compare("Authorization", Qt::CaseInsensitive) == 0
+            || name.compare("Cookie", Qt::CaseInsensitive) == 0;
+        out += "\n" + name + ": " + (secret ? QByteArrayLiteral("<redacted>") : request.rawHeader(name));
+    }
+    return out;
+}
+
+QString HttpTransport::endpoint(const Request &request) const
+{
+    return QString::fromLatin1(request.verb) + u' ' + request.path.section(u'?', 0, 0);
+}
+
+int HttpTransport::writeDelayMs(const Request &request)
+{
+    if (m_config.minWriteIntervalMs <= 0 || request.verb == "GET")
+        return 0;
+    const qint64 now = m_clock.elapsed();
+    const qint64 at = std::max(now, m_nextWriteAtMs);
+    m_nextWriteAtMs = at + m_config.minWriteIntervalMs;
+    return int(at - now);
+}
+
+void HttpTransport::send(const Request &request, QObject *context, std::function<void(Raw)> done)
+{
+    sendAttempt(request, context, std::move(done), 1);
+}
+
+void HttpTransport::sendOnce(
+    const Request &request, QObject *context, std::function<void(Raw)> done, LookUp lookUp, const QString &description)
+{
+    Request once = request;
+    once.retryTransient = false; // the outcome of a failed write is unknown: look it up first (below)
+    sendOnceAttempt(once, QPointer<QObject>(context), std::move(done), std::move(lookUp), description, 1);
+}
+
+void HttpTransport::sendOnceAttempt(const Request &request, QPointer<QObject> context, std::function<void(Raw)> done,
+    LookUp lookUp, const QString &description, int attempt)
+{
+    if (!context)
+        return;
+    sendAttempt(request, context.data(), [=, this](Raw raw) {
+        const bool unknown = raw.error.outcomeUnknown() || raw.error.kind == ApiError::Kind::Network;
+        if (!raw.error.isError() || !unknown || attempt >= m_config.maxAttempts) {
+            done(std::move(raw));
+            return;
+        }
+        // Did the failed attempt act? Ask before sending it again.
+        qCInfo(lcHttp).noquote() << description << "- outcome unknown (" << raw.error.message << "); reconciling";
+        QTimer::singleShot(m_backoff.nextDelayMs(), context.data(), [=, this] {
+            lookUp([=, this](bool happened) {
+                if (happened)
+                    qCInfo(lcHttp).noquote() << description << "had been done; not sent again";
+                else
+                    sendOnceAttempt(request, context, done, lookUp, description, attempt + 1);
+            });
+        });
+    }, attempt);
+}
+
+void HttpTransport::sendAttempt(const Request &request, QObject *context, std::function<void(Raw)> done, int attempt)
+{
+    QPointer<QObject> guard(context);
+    if (const int wait = writeDelayMs(request); wait > 0) {
+        // Paced: the server allows so many writes a second. The turn is kept; the attempt goes out when it comes.
+        QTimer::singleShot(wait, this, [=, this] {
+            if (guard)
+                transferFor(request, guard, done, attempt);
+        });
+        return;
+    }
+    transferFor(request, guard, std::move(done), attempt);
+}
+
+void HttpTransport::transferFor(
+    const Request &request, QPointer<QObject> guard, std::function<void(Raw)> done, int attempt)
+{
+    auto settleHere = [=, this](Raw raw) { settle(request, guard, done, attempt, std::move(raw)); };
+    if (!request.ownThread) {
+        transfer(m_nam, request, attempt, std::move(settleHere));
+        return;
+    }
+    // A large answer is read on the client's network thread; only the finished body comes back here, moved.
+    QNetworkAccessManager *nam = networkThreadManager();
+    QMetaObject::invokeMethod(
+        nam,
+        [=, this] {
+            transfer(nam, request, attempt, [this, settleHere](Raw raw) {
+                QMetaObject::invokeMethod(
+                    this, [settleHere, raw = std::move(raw)]() mutable { settleHere(std::move(raw)); },
+                    Qt::QueuedConnection);
+            });
+        },
+        Qt::QueuedConnection);
+}
+
+QNetworkAccessManager *HttpTransport::networkThreadManager()
+{
+    if (!m_networkThread) {
+        m_networkThread = new QThread(this);
+        m_networkThread->setObjectName(QStringLiteral("fleet-network"));
+        m_threadNam = new QNetworkAccessManager; // no parent: it moves to the thread and is deleted there
+        m_threadNam->setAutoDeleteReplies(false);
+        m_threadNam->moveToThread(m_networkThread);
+        connect(m_networkThread, &QThread::finished, m_threadNam, &QObject::deleteLater);
+        m_networkThread->start();
+    }
+    return m_threadNam;
+}
+
+void HttpTransport::settle(
+    const Request &request, QPointer<QObject> guard, std::function<void(Raw)> done, int attempt, Raw raw)
+{
+    Q_EMIT requestFinished(endpoint(request), raw.status, raw.error.message);
+    if (!guard)
+        return;
+    const bool retryable = (request.retryTransient && raw.error.transient())
+        || ((raw.status == 420 || raw.status == 429 || raw.status == 503) && raw.error.retryAfterSeconds >= 0);
+    if (retryable && attempt < m_config.maxAttempts && raw.error.retryAfterSeconds <= m_config.maxRetryAfterSeconds) {
+        const qint64 delay = raw.error.retryAfterSeconds >= 0 ? clampRetryAfterMs(raw.error.retryAfterSeconds)
+                                                              : m_backoff.nextDelayMs() / (attempt > 1 ? 1 : 2);
+        qCInfo(lcHttp).noquote() << endpoint(request) << "failed:" << raw.error.message << "- retrying in" << delay
+                                << "ms";
+        QTimer::singleShot(std::chrono::milliseconds(delay), guard.data(),
+            [=, this] { sendAttempt(request, guard.data(), done, attempt + 1); });
+        return;
+    }
+    done(std::move(raw));
+}
+
+void HttpTransport::transfer(
+    QNetworkAccessManager *nam, const Request &request, int attempt, std::function<void(Raw)> concluded)
+{
+    QNetworkRequest r = networkRequest(m_config, request.path);
+    r.setTransferTimeout(request.timeoutMs > 0 ? request.timeoutMs : m_config.requestTimeoutMs);
+    r.setRawHeader("Accept", "application/json, application/problem+json");
+    if (!request.body.isEmpty())
+        r.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
+    if (!request.idempotencyKey.isEmpty())
+        r.setRawHeader("Idempotency-Key", request.idempotencyKey.toLatin1());
+    qCDebug(lcHttp).noquote() << "attempt" << attempt << describeForLog(r, request.verb);
+
+    QNetworkReply *reply = nam->sendCustomRequest(r, request.verb, request.body);
+    // Qt's transfer timeout is an inactivity timeout: a body trickling in a few bytes a second never trips it. The
+    // deadline bounds the whole answer.
+    auto *deadline = new QTimer(reply);
+    deadline->setSingleShot(true);
+    connect(deadline, &QTimer::timeout, reply, [reply] {
+        reply->setProperty("fleetDeadline", true);
+        reply->abort();
+    });
+    deadline->start(request.timeoutMs > 0 ? request.timeoutMs : m_config.requestTimeoutMs);
+    new BodyReader(reply, m_config.maxResponseBytes, [=, this](QByteArray body) {
+        reply->deleteLater();
+        concluded(conclude(reply, request, std::move(body)));
+    });
+}
+
+HttpTransport::Raw HttpTransport::conclude(QNetworkReply *reply, const Request &request, QByteArray body)
+{
+    Raw raw;
+    raw.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    if (reply->property("fleetTooLarge").toBool()) {
+        raw.error.kind = ApiError::Kind::TooLarge;
+        raw.error.message = QStringLiteral("%1: the answer is larger than the %2 MB limit; refused")
+                                .arg(endpoint(request))
+                                .arg(m_config.maxResponseBytes / (1024 * 1024));
+        return raw;
+    }
+    if (reply->property("fleetDeadline").toBool()) {
+        raw.error.kind = ApiError::Kind::Timeout;
+        raw.error.message = QStringLiteral("%1: no complete answer within %2 s (%3 bytes received): the server is "
+                                           "stalled or far too slow")
+                                .arg(endpoint(request))
+                                .arg((request.timeoutMs > 0 ? request.timeoutMs : m_config.requestTimeoutMs) / 1000)
+                                .arg(body.size());
+        return raw;
+    }
+    if (raw.status == 0) {
+        raw.error = ApiError::fromNetwork(reply->error(), reply->errorString());
+        raw.error.message = QStringLiteral("%1: %2").arg(endpoint(request), raw.error.message);
+        return raw;
+    }
+    raw.body = std::move(body);
+    const QVariant length = reply->header(QNetworkRequest::ContentLengthHeader);
+    if (length.isValid() && raw.body.size() < length.toLongLong()) {
+        // Not a JSON problem: the connection ended before the answer did.
+        raw.error.kind = ApiError::Kind::Network;
+        raw.error.httpStatus = raw.status;
+        raw.error.message = QStringLiteral("%1: the answer was cut short after %2 of %3 bytes")
+                                .arg(endpoint(request))
+                                .arg(raw.body.size())
+                                .arg(length.toLongLong());
+        raw.body.clear();
+        return raw;
+    }
+    if (raw.status >= 200 && raw.status < 300)
+        return raw;
+    if (raw.status >= 300 && raw.status < 400) {
+        raw.error.kind = ApiError::Kind::Http;
+        raw.error.httpStatus = raw.status;
+        raw.error.message = QStringLiteral("%1: HTTP %2: %3")
+                                .arg(endpoint(request))
+                                .arg(raw.status)
+                                .arg(describeRedirect(m_config, QUrl::fromEncoded(reply->rawHeader("Location"))));
+        raw.body.clear();
+        return raw;
+    }
+
+    raw.error.httpStatus = raw.status;
+    raw.error.retryAfterSeconds = parseRetryAfter(reply->rawHeader("Retry-After"));
+    raw.error.kind = raw.status == 401 ? ApiError::Kind::Unauthorized
+        : raw.status == 403            ? ApiError::Kind::Forbidden
+                                       : ApiError::Kind::Http;
+    m_describeError(
+        raw.error, raw.body, reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toString());
+    raw.error.message = QStringLiteral("%1: %2").arg(endpoint(request), raw.error.message);
+    return raw;
+}
+
+} // namespace fleet

@@ -1,0 +1,95 @@
+#pragma once
+
+#include "apierror.h"
+#include "backoff.h"
+#include "clientconfig.h"
+
+#include <QElapsedTimer>
+#include <QObject>
+#include <QPointer>
+
+#include <functional>
+
+class QNetworkAccessManager;
+class QNetworkReply;
+class QNetworkRequest;
+class QThread;
+
+namespace fleet {
+
+// The HTTP under every API client of the console (the Fleet API, the status page), so that they time out, cap,
+// retry, back off and reconcile the same way: a transfer timeout and a deadline on every request, a size cap on
+// every answer, no redirects followed (credentials stay with their origin), Retry-After honoured on 420/429/503,
+// transient failures of reads retried with backoff, writes paced when the server allows only so many, and a write
+// whose outcome is unknown looked up before it is sent again (sendOnce). Each client says how its server words an
+// error body. Callbacks run on `context`'s thread and are dropped if `context` is destroyed first.
+class HttpTransport : public QObject
+{
+    Q_OBJECT
+
+public:
+    struct Request
+    {
+        QByteArray verb = "GET";
+        QString path; // with query, appended to the configured base URL's path
+        QByteArray body;
+        QString idempotencyKey; // sent as Idempotency-Key when set
+        int timeoutMs = 0; // 0: the configured request timeout
+        bool retryTransient = true; // safe to repeat blindly (reads)
+        bool ownThread = false; // a large answer (a snapshot): read on the transport's network thread
+    };
+    struct Raw
+    {
+        int status = 0;
+        QByteArray body;
+        ApiError error;
+    };
+    // Words an error answer (4xx or 5xx): sets `error.message` (the endpoint is prefixed afterwards) and, where the
+    // server sent one, `error.problem`. Kind, status and Retry-After are set before. Runs on the reading thread.
+    using ErrorDescriber = std::function<void(ApiError &error, const QByteArray &body, const QString &reasonPhrase)>;
+    // Asks the server whether a write whose outcome is unknown took effect; calls `happened(true)` when it did
+    // (and has then delivered the result itself), `happened(false)` to have the write sent again.
+    using LookUp = std::function<void(std::function<void(bool happened)>)>;
+
+    HttpTransport(ClientConfig config, ErrorDescriber describeError, QObject *parent = nullptr);
+    ~HttpTransport() override;
+
+    const ClientConfig &config() const { return m_config; }
+    void send(const Request &request, QObject *context, std::function<void(Raw)> done);
+    // A write that must not happen twice (no idempotency on the server, or a key the server honours): never retried
+    // blindly; after a timeout, a reset or a 5xx, `lookUp` decides, then it is sent again (up to maxAttempts).
+    void sendOnce(const Request &request, QObject *context, std::function<void(Raw)> done, LookUp lookUp,
+        const QString &description);
+    QString endpoint(const Request &request) const;
+
+    // Request headers as they may be logged: Authorization is replaced by "<redacted>".
+    static QByteArray describeForLog(const QNetworkRequest &request, const QByteArray &verb);
+    // Retry-After in seconds (0 .. 1 day), from seconds or an HTTP date; -1 when absent or unreadable.
+    static int parseRetryAfter(const QByteArray &value);
+
+Q_SIGNALS:
+    // After every request that reached a conclusion; for status bars and fleetctl's verbose mode.
+    void requestFinished(const QString &endpoint, int httpStatus, const QString &error);
+
+private:
+    void sendAttempt(const Request &request, QObject *context, std::function<void(Raw)> done, int attempt);
+    void sendOnceAttempt(const Request &request, QPointer<QObject> context, std::function<void(Raw)> done,
+        LookUp lookUp, const QString &description, int attempt);
+    void transferFor(const Request &request, QPointer<QObject> guard, std::function<void(Raw)> done, int attempt);
+    void transfer(QNetworkAccessManager *nam, const Request &request, int attempt, std::function<void(Raw)> concluded);
+    void settle(const Request &request, QPointer<QObject> guard, std::function<void(Raw)> done, int attempt, Raw raw);
+    Raw conclude(QNetworkReply *reply, const Request &request, QByteArray body);
+    QNetworkAccessManager *networkThreadManager();
+    int writeDelayMs(const Request &request); // pacing: how long this write waits for its turn
+
+    ClientConfig m_config;
+    ErrorDescriber m_describeError;
+    QNetworkAccessManager *m_nam;
+    QThread *m_networkThread = nullptr; // started on the first large answer
+    QNetworkAccessManager *m_threadNam = nullptr; // lives on m_networkThread
+    Backoff m_backoff;
+    QElapsedTimer m_clock;
+    qint64 m_nextWriteAtMs = 0;
+};
+
+} // namespace fleet
