@@ -171,6 +171,24 @@ QByteArray newestFirstPage(const std::vector<T> &all, int start, int limit, Keep
     return body;
 }
 
+QByteArray methodName(QHttpServerRequest::Method method)
+{
+    switch (method) {
+    case Method::Get:
+        return "GET";
+    case Method::Post:
+        return "POST";
+    case Method::Put:
+        return "PUT";
+    case Method::Patch:
+        return "PATCH";
+    case Method::Delete:
+        return "DELETE";
+    default:
+        return "OTHER";
+    }
+}
+
 FleetSimServer::Reply jsonReply(QByteArray body, int status = 200)
 {
     FleetSimServer::Reply r;
@@ -192,6 +210,13 @@ FleetSimServer::FleetSimServer(
     const Role op = Role::Operator;
     const Role admin = Role::Admin;
     auto split = [](const char *pattern) { return QString::fromLatin1(pattern).split(u'/', Qt::SkipEmptyParts); };
+    StatusPageSim::Options page;
+    page.apiKey = m_options.statusPageKey;
+    page.components = { QStringLiteral("API"), QStringLiteral("Application Builder"), QStringLiteral("Dashboard") };
+    for (int i = 0; i < m_sim->regionCount(); ++i)
+        page.components << QStringLiteral("Builders %1").arg(m_sim->region(i).id);
+    m_statusPage = std::make_unique<StatusPageSim>(page, [this] { return m_sim->now(); });
+
     m_routes = {
         { Method::Get, split("v1/me"), viewer, &FleetSimServer::getMe },
         { Method::Get, split("v1/regions"), viewer, &FleetSimServer::getRegions },
@@ -341,6 +366,27 @@ void FleetSimServer::handle(const QHttpServerRequest &request, QHttpServerRespon
             call.path);
         if (fault.retryAfterSeconds > 0)
             r.headers.emplace_back("Retry-After", QByteArray::number(fault.retryAfterSeconds));
+        return send(exchange, r);
+    }
+
+    // The Statuspage-compatible subset and its public page: their own credentials (an OAuth API key) and limits.
+    if (call.path == QLatin1String("/status") || call.path == QLatin1String("/status/")) {
+        Reply r;
+        r.contentType = QByteArrayLiteral("text/html; charset=utf-8");
+        r.body = m_statusPage->publicPage();
+        return send(exchange, r);
+    }
+    if (call.path.startsWith(QLatin1String("/statuspage/v1/"))) {
+        const StatusPageSim::Reply sp = m_statusPage->handle(methodName(request.method()), segments.mid(2), call.query, request.value(QByteArrayLiteral("Authorization")), request.body());
+        Reply r { sp.status, sp.contentType, sp.body, sp.headers };
+        if (fault.kind == FaultInjector::Kind::Stall) {
+            std::shared_ptr<HttpExchange> held = std::move(exchangePtr);
+            QTimer::singleShot(fault.delayMs, this, [this, held, r]() {
+                if (held->isConnected())
+                    send(*held, r);
+            });
+            return;
+        }
         return send(exchange, r);
     }
 

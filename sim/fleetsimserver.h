@@ -5,6 +5,7 @@
 #include "accesscontrol.h"
 #include "faultinjector.h"
 #include "simulation.h"
+#include "statuspagesim.h"
 
 #include <QElapsedTimer>
 #include <QHostAddress>
@@ -35,6 +36,7 @@ struct ServerOptions
     qint64 maxStreamBacklogBytes = 16 * 1024 * 1024; // a stream this far behind is closed; the client resumes
     QString tlsCertificateFile; // PEM; with tlsKeyFile, serve HTTPS instead of HTTP
     QString tlsKeyFile;
+    QString statusPageKey = QStringLiteral("demo-statuspage-key"); // the API key of /statuspage/v1
 };
 
 // Serves the Fleet API v1 (resources/api/fleet-api.yaml) over a Simulation with Qt HttpServer, streams events
@@ -57,6 +59,7 @@ public:
     quint16 port() const { return m_port; }
 
     Simulation &simulation() { return *m_sim; }
+    StatusPageSim &statusPage() { return *m_statusPage; }
     double speed() const { return m_options.speed; }
     void setSpeed(double speed);
     int streamCount() const;
@@ -113,6 +116,7 @@ private:
     AccessControl m_access;
     ServerOptions m_options;
     FaultInjector m_faults;
+    std::unique_ptr<StatusPageSim> m_statusPage;
     QHttpServer *m_http = nullptr;
     std::vector<Route> m_routes;
     std::vector<std::unique_ptr<Stream>> m_streams;
