@@ -165,9 +165,16 @@ void HttpTransport::sendOnceAttempt(const Request &request, QPointer<QObject> co
     if (!context)
         return;
     sendAttempt(request, context.data(), [=, this](Raw raw) {
-        const bool unknown = raw.error.outcomeUnknown() || raw.error.kind == ApiError::Kind::Network;
-        if (!raw.error.isError() || !unknown || attempt >= m_config.maxAttempts) {
+        const bool unknown = raw.error.outcomeUnknown();
+        const bool neverArrived = raw.error.kind == ApiError::Kind::Network && !unknown; // refused, no such host
+        if (!raw.error.isError() || !(unknown || neverArrived) || attempt >= m_config.maxAttempts) {
             done(std::move(raw));
+            return;
+        }
+        if (neverArrived) {
+            // It never reached the server: sending it again is safe without asking.
+            QTimer::singleShot(m_backoff.nextDelayMs(), context.data(),
+                [=, this] { sendOnceAttempt(request, context, done, lookUp, description, attempt + 1); });
             return;
         }
         // Did the failed attempt act? Ask before sending it again.

@@ -36,8 +36,13 @@ const QList<QStringList> &migrations()
         { QStringLiteral("CREATE TABLE outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, created_ms INTEGER NOT NULL, "
                          "idempotency_key TEXT NOT NULL UNIQUE, payload BLOB NOT NULL, state TEXT NOT NULL, "
                          "attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT)") },
+        // 3: what the status page answered (the incident id), and the kind and target of each queued write.
+        { QStringLiteral("ALTER TABLE outbox ADD COLUMN result TEXT NOT NULL DEFAULT ''"),
+            QStringLiteral("ALTER TABLE outbox ADD COLUMN kind TEXT NOT NULL DEFAULT ''"),
+            QStringLiteral("ALTER TABLE outbox ADD COLUMN summary TEXT NOT NULL DEFAULT ''"),
+            QStringLiteral("CREATE INDEX outbox_state ON outbox(state)") },
     };
-    static_assert(LocalStore::kSchemaVersion == 2, "add the migration for the new version");
+    static_assert(LocalStore::kSchemaVersion == 3, "add the migration for the new version");
     return m;
 }
 
@@ -276,6 +281,79 @@ Result<QList<LocalStore::JournalEntry>> LocalStore::journal(int newestCount) con
         out.prepend(JournalEntry { q.value(0).toLongLong(), q.value(1).toLongLong(), q.value(2).toString(),
             q.value(3).toString(), q.value(4).toString(), q.value(5).toString(), q.value(6).toByteArray(),
             q.value(7).toString() });
+    }
+    return R::success(out);
+}
+
+Result<qint64> LocalStore::appendOutbox(const OutboxEntry &entry)
+{
+    if (m_connection.isEmpty())
+        return Result<qint64>::failure(
+            m_lastError.isEmpty() ? tr("The console's local store is not open.") : m_lastError);
+    QSqlQuery q(QSqlDatabase::database(m_connection, false));
+    q.prepare(QStringLiteral("INSERT INTO outbox (created_ms, idempotency_key, payload, state, attempts, last_error, "
+                             "result, kind, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    q.addBindValue(entry.createdMs > 0 ? entry.createdMs : QDateTime::currentMSecsSinceEpoch());
+    q.addBindValue(notNull(entry.key));
+    q.addBindValue(entry.payload);
+    q.addBindValue(notNull(entry.state));
+    q.addBindValue(entry.attempts);
+    q.addBindValue(notNull(entry.lastError));
+    q.addBindValue(notNull(entry.result));
+    q.addBindValue(notNull(entry.kind));
+    q.addBindValue(notNull(entry.summary));
+    if (!q.exec()) {
+        const QString message = describeSqlError(tr("queue “%1”").arg(entry.summary), q.lastError().text());
+        m_lastError = message;
+        qCWarning(lcStore).noquote() << message;
+        Q_EMIT writeFailed(message);
+        return Result<qint64>::failure(message);
+    }
+    return Result<qint64>::success(q.lastInsertId().toLongLong());
+}
+
+Status LocalStore::updateOutbox(const OutboxEntry &entry)
+{
+    if (m_connection.isEmpty())
+        return fail(tr("The console's local store is not open."));
+    QSqlQuery q(QSqlDatabase::database(m_connection, false));
+    q.prepare(QStringLiteral("UPDATE outbox SET state = ?, attempts = ?, last_error = ?, result = ?, payload = ? "
+                             "WHERE id = ?"));
+    q.addBindValue(notNull(entry.state));
+    q.addBindValue(entry.attempts);
+    q.addBindValue(notNull(entry.lastError));
+    q.addBindValue(notNull(entry.result));
+    q.addBindValue(entry.payload);
+    q.addBindValue(entry.id);
+    if (!q.exec()) {
+        const QString message
+            = describeSqlError(tr("record the state of queued update %1").arg(entry.id), q.lastError().text());
+        Q_EMIT writeFailed(message);
+        return fail(message);
+    }
+    if (q.numRowsAffected() != 1)
+        return fail(tr("The local store has no queued update %1.").arg(entry.id));
+    return Status::success();
+}
+
+Result<QList<LocalStore::OutboxEntry>> LocalStore::outbox(int newestCount) const
+{
+    using R = Result<QList<OutboxEntry>>;
+    if (m_connection.isEmpty())
+        return R::failure(m_lastError.isEmpty() ? tr("The console's local store is not open.") : m_lastError);
+    QSqlQuery q(QSqlDatabase::database(m_connection, false));
+    // Everything not yet delivered, however old, and the newest of the rest.
+    q.prepare(QStringLiteral("SELECT id, created_ms, idempotency_key, payload, state, attempts, last_error, result, "
+                             "kind, summary FROM outbox WHERE state NOT IN ('delivered', 'failed') OR id IN "
+                             "(SELECT id FROM outbox ORDER BY id DESC LIMIT ?) ORDER BY id"));
+    q.addBindValue(std::max(0, newestCount));
+    if (!q.exec())
+        return R::failure(describeSqlError(tr("read the status-update outbox"), q.lastError().text()));
+    QList<OutboxEntry> out;
+    while (q.next()) {
+        out << OutboxEntry { q.value(0).toLongLong(), q.value(1).toLongLong(), q.value(2).toString(),
+            q.value(3).toByteArray(), q.value(4).toString(), q.value(5).toInt(), q.value(6).toString(),
+            q.value(7).toString(), q.value(8).toString(), q.value(9).toString() };
     }
     return R::success(out);
 }

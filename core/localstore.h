@@ -9,7 +9,7 @@
 namespace fleet {
 
 // The console's memory on disk: one SQLite file (Qt SQL's driver, WAL journal) in the user's data folder, shared by
-// the local audit log of actions (the journal) and, later, the status-update outbox. Versioned: each schema change is
+// the local audit log of actions (the journal) and the status-update outbox. Versioned: each schema change is
 // a migration, run in a transaction when an older file is opened. It never loses what it already holds: a file it
 // cannot read (corrupt, or written by a newer console) is left as it is and refused with a message that says what to
 // do; a write that fails (read-only folder, full disk) is rolled back and reported, and the rows before it stay.
@@ -31,7 +31,23 @@ public:
         QString outcome; // "pending", "succeeded", "failed: <why>", ...
     };
 
-    static constexpr int kSchemaVersion = 2;
+    // One write for the status page, kept until the page has it: created, then "queued" -> "sending" ->
+    // "delivered" (or "failed" with the page's reason; or back to "queued" while it is unreachable).
+    struct OutboxEntry
+    {
+        qint64 id = 0; // assigned by appendOutbox; the delivery order
+        qint64 createdMs = 0;
+        QString key; // the write's own key (the update key in the incident's metadata)
+        QByteArray payload; // the write, as JSON
+        QString state;
+        int attempts = 0;
+        QString lastError; // why it is still queued, or why it failed
+        QString result; // the incident id the page answered with
+        QString kind; // "create", "update", "postmortem", "publish"
+        QString summary; // one line for a person
+    };
+
+    static constexpr int kSchemaVersion = 3;
 
     explicit LocalStore(QObject *parent = nullptr);
     ~LocalStore() override;
@@ -50,6 +66,11 @@ public:
     Status setJournalOutcome(qint64 id, const QString &outcome);
     Result<QList<JournalEntry>> journal(int newestCount = 1000) const; // oldest first
 
+    Result<qint64> appendOutbox(const OutboxEntry &entry);
+    Status updateOutbox(const OutboxEntry &entry); // state, attempts, last error, result, payload
+    // Every entry not yet delivered or failed, and the `newestCount` newest of the others, oldest first.
+    Result<QList<OutboxEntry>> outbox(int newestCount = 200) const;
+
 Q_SIGNALS:
     void journalAppended(const fleet::LocalStore::JournalEntry &entry);
     void writeFailed(const QString &message); // for a banner: the store could not keep something
@@ -67,3 +88,4 @@ private:
 } // namespace fleet
 
 Q_DECLARE_METATYPE(fleet::LocalStore::JournalEntry)
+Q_DECLARE_METATYPE(fleet::LocalStore::OutboxEntry)

@@ -1,0 +1,393 @@
+#include "statusoutbox.h"
+
+#include <QDateTime>
+#include <QJsonDocument>
+#include <QLoggingCategory>
+#include <QUuid>
+
+Q_LOGGING_CATEGORY(lcOutbox, "fleet.outbox", QtInfoMsg)
+
+namespace fleet {
+
+using statuspage::Incident;
+using statuspage::IncidentChange;
+
+namespace {
+
+const QString kQueued = QStringLiteral("queued");
+const QString kSending = QStringLiteral("sending");
+const QString kDelivered = QStringLiteral("delivered");
+const QString kFailed = QStringLiteral("failed");
+
+QString newKey()
+{
+    return QUuid::createUuid().toString(QUuid::WithoutBraces);
+}
+
+QJsonObject payloadOf(const LocalStore::OutboxEntry &e)
+{
+    return QJsonDocument::fromJson(e.payload).object();
+}
+
+bool isPending(const LocalStore::OutboxEntry &e)
+{
+    return e.state == kQueued || e.state == kSending;
+}
+
+} // namespace
+
+QString kindName(StatusOutbox::Kind kind)
+{
+    switch (kind) {
+    case StatusOutbox::Kind::Create:
+        return QStringLiteral("create");
+    case StatusOutbox::Kind::Update:
+        return QStringLiteral("update");
+    case StatusOutbox::Kind::Postmortem:
+        return QStringLiteral("postmortem");
+    case StatusOutbox::Kind::Publish:
+        return QStringLiteral("publish");
+    }
+    return {};
+}
+
+StatusOutbox::StatusOutbox(LocalStore *store, QObject *parent)
+    : QObject(parent)
+    , m_store(store)
+{
+    qRegisterMetaType<LocalStore::OutboxEntry>();
+    m_retry.setSingleShot(true);
+    connect(&m_retry, &QTimer::timeout, this, &StatusOutbox::pump);
+    if (auto all = m_store->outbox(); all.ok())
+        m_entries = all.take();
+}
+
+StatusOutbox::~StatusOutbox() = default;
+
+void StatusOutbox::setConfig(const StatusPageConfig &config)
+{
+    m_config = config;
+    delete m_client;
+    m_client = nullptr;
+    m_busy = false; // an answer still on its way to the old client is dropped with it; looked up on the next send
+    if (m_config.problem().isEmpty())
+        m_client = new StatuspageClient(m_config, this);
+    m_backoff.reset();
+    pump();
+}
+
+Result<qint64> StatusOutbox::open(IncidentChange change)
+{
+    if (change.incidentKey.isEmpty())
+        change.incidentKey = newKey();
+    change.updateKey = newKey();
+    if (const QString problem = change.problem(true); !problem.isEmpty())
+        return Result<qint64>::failure(QStringLiteral("not queued: ") + problem);
+    return enqueue(Kind::Create, change.incidentKey, { { QStringLiteral("change"), change.toValue() } },
+        QStringLiteral("open \"%1\" (%2)").arg(change.name, statuspage::inWords(change.status)), change.updateKey);
+}
+
+Result<qint64> StatusOutbox::update(const QString &incident, IncidentChange change)
+{
+    change.updateKey = newKey();
+    if (const QString problem = change.problem(false); !problem.isEmpty())
+        return Result<qint64>::failure(QStringLiteral("not queued: ") + problem);
+    if (incident.isEmpty())
+        return Result<qint64>::failure(QStringLiteral("not queued: which incident? (its id on the page)"));
+    return enqueue(Kind::Update, incident, { { QStringLiteral("change"), change.toValue() } },
+        QStringLiteral("%1 %2").arg(statuspage::inWords(change.status), incident), change.updateKey);
+}
+
+Result<qint64> StatusOutbox::putPostmortem(const QString &incident, const QString &draft)
+{
+    if (draft.trimmed().isEmpty())
+        return Result<qint64>::failure(QStringLiteral("not queued: the postmortem draft is empty"));
+    if (draft.size() > statuspage::kMaxBody)
+        return Result<qint64>::failure(QStringLiteral("not queued: the postmortem has %1 characters; the status "
+                                                      "page takes at most %2")
+                                           .arg(draft.size())
+                                           .arg(statuspage::kMaxBody));
+    return enqueue(Kind::Postmortem, incident, { { QStringLiteral("draft"), draft } },
+        QStringLiteral("postmortem draft of %1").arg(incident), newKey());
+}
+
+Result<qint64> StatusOutbox::publishPostmortem(const QString &incident, bool notifySubscribers)
+{
+    return enqueue(Kind::Publish, incident, { { QStringLiteral("notify"), notifySubscribers } },
+        QStringLiteral("publish the postmortem of %1").arg(incident), newKey());
+}
+
+Result<qint64> StatusOutbox::enqueue(
+    Kind kind, const QString &incident, const QJsonObject &payload, const QString &summary, const QString &key)
+{
+    QJsonObject p = payload;
+    p.insert(QStringLiteral("incident"), incident);
+    LocalStore::OutboxEntry e;
+    e.createdMs = QDateTime::currentMSecsSinceEpoch();
+    e.key = key;
+    e.payload = QJsonDocument(p).toJson(QJsonDocument::Compact);
+    e.state = kQueued;
+    e.kind = kindName(kind);
+    e.summary = summary;
+    auto id = m_store->appendOutbox(e);
+    if (!id.ok())
+        return Result<qint64>::failure(QStringLiteral("not queued: ") + id.error());
+    e.id = *id;
+    m_entries << e;
+    LocalStore::JournalEntry j;
+    j.kind = QStringLiteral("status_") + e.kind;
+    j.target = incident;
+    j.summary = summary;
+    j.payload = e.payload;
+    j.outcome = QStringLiteral("queued (outbox %1)").arg(e.id);
+    m_store->appendJournal(j);
+    qCInfo(lcOutbox).noquote() << "queued" << e.id << summary;
+    Q_EMIT changed();
+    QMetaObject::invokeMethod(this, &StatusOutbox::pump, Qt::QueuedConnection);
+    return id;
+}
+
+QList<LocalStore::OutboxEntry> StatusOutbox::entries() const
+{
+    return m_entries;
+}
+
+int StatusOutbox::pendingCount() const
+{
+    return int(std::count_if(m_entries.begin(), m_entries.end(), isPending));
+}
+
+QString StatusOutbox::summary() const
+{
+    const int pending = pendingCount();
+    if (pending == 0)
+        return {};
+    QString why = m_blockedBy;
+    if (why.isEmpty() && !m_config.problem().isEmpty())
+        why = m_config.problem();
+    return QStringLiteral("%1 status %2 queued%3")
+        .arg(pending)
+        .arg(pending == 1 ? QStringLiteral("update") : QStringLiteral("updates"))
+        .arg(why.isEmpty() ? QStringLiteral(", sending") : QStringLiteral(": ") + why);
+}
+
+QString StatusOutbox::describe(const LocalStore::OutboxEntry &e)
+{
+    if (e.state == kDelivered)
+        return QStringLiteral("delivered (%1)").arg(e.result);
+    if (e.state == kFailed)
+        return QStringLiteral("failed: ") + e.lastError;
+    if (e.state == kSending)
+        return QStringLiteral("sending");
+    return e.lastError.isEmpty() ? QStringLiteral("queued") : QStringLiteral("queued: ") + e.lastError;
+}
+
+void StatusOutbox::retryNow()
+{
+    m_backoff.reset();
+    m_retry.stop();
+    pump();
+}
+
+void StatusOutbox::save(const LocalStore::OutboxEntry &entry)
+{
+    for (auto &e : m_entries)
+        if (e.id == entry.id)
+            e = entry;
+    if (Status saved = m_store->updateOutbox(entry); !saved)
+        m_blockedBy = saved.error(); // shown; the page state is still right, the store will be retried
+    Q_EMIT changed();
+}
+
+QString StatusOutbox::incidentIdOf(const LocalStore::OutboxEntry &entry, QString *whyNot) const
+{
+    const QString ref = payloadOf(entry).value(QLatin1String("incident")).toString();
+    if (entry.kind == kindName(Kind::Create))
+        return entry.result; // known once delivered
+    // A key of an incident this console opened: the create's result.
+    for (const auto &e : m_entries) {
+        if (e.kind != kindName(Kind::Create) || e.id >= entry.id)
+            continue;
+        const QJsonObject change = payloadOf(e).value(QLatin1String("change")).toObject();
+        if (change.value(QLatin1String("incident_key")).toString() != ref)
+            continue;
+        if (e.state == kDelivered)
+            return e.result;
+        *whyNot = e.state == kFailed ? QStringLiteral("its incident was never created (%1)").arg(e.lastError)
+                                     : QStringLiteral("its incident is not created yet");
+        return {};
+    }
+    return ref; // a page id
+}
+
+void StatusOutbox::pump()
+{
+    if (m_busy || m_retry.isActive())
+        return;
+    auto head = std::find_if(m_entries.begin(), m_entries.end(), isPending);
+    if (head == m_entries.end()) {
+        m_blockedBy.clear();
+        m_backoff.reset();
+        return;
+    }
+    if (!m_client) {
+        m_blockedBy = m_config.problem();
+        Q_EMIT changed();
+        return;
+    }
+    // Tried before (the console stopped while it was on its way, or no answer came): ask the page first.
+    if (head->state == kSending || head->attempts > 0)
+        lookUpThenSend(*head);
+    else
+        send(*head);
+}
+
+void StatusOutbox::lookUpThenSend(LocalStore::OutboxEntry entry)
+{
+    m_busy = true;
+    const QJsonObject p = payloadOf(entry);
+    const QJsonObject change = p.value(QLatin1String("change")).toObject();
+    auto notThere = [this, entry](ApiResult<Incident> r) {
+        if (!r.ok()) {
+            m_busy = false;
+            keepQueued(entry, QStringLiteral("could not ask the status page whether it has it: ") + r.error().message);
+            return;
+        }
+        m_busy = false;
+        send(entry);
+    };
+    if (entry.kind == kindName(Kind::Create)) {
+        m_client->findCreated(change.value(QLatin1String("incident_key")).toString(), this,
+            [this, entry, notThere](ApiResult<Incident> found) {
+                if (found.ok() && !found->id.isEmpty()) {
+                    m_busy = false;
+                    settle(entry, found);
+                    return;
+                }
+                notThere(found);
+            });
+        return;
+    }
+    QString whyNot;
+    const QString id = incidentIdOf(entry, &whyNot);
+    if (id.isEmpty() || entry.kind == kindName(Kind::Postmortem)) {
+        m_busy = false;
+        send(entry); // a draft replaced twice is the same draft; an unknown id fails in send()
+        return;
+    }
+    m_client->incident(id, this, [this, entry, notThere](ApiResult<Incident> found) {
+        const bool arrived = found.ok()
+            && ((entry.kind == kindName(Kind::Update) && found->lastUpdateKey() == entry.key)
+                || (entry.kind == kindName(Kind::Publish) && found->postmortemPublished));
+        if (arrived) {
+            m_busy = false;
+            settle(entry, found);
+            return;
+        }
+        notThere(found);
+    });
+}
+
+void StatusOutbox::send(LocalStore::OutboxEntry entry)
+{
+    const QJsonObject p = payloadOf(entry);
+    QString whyNot;
+    const QString id = incidentIdOf(entry, &whyNot);
+    if (entry.kind != kindName(Kind::Create) && id.isEmpty()) {
+        fail(entry, QStringLiteral("not sent: ") + whyNot);
+        return;
+    }
+    m_busy = true;
+    entry.state = kSending;
+    ++entry.attempts;
+    save(entry); // before it leaves: a console killed now looks it up at the next start
+    auto done = [this, entry](ApiResult<Incident> r) {
+        m_busy = false;
+        settle(entry, r);
+    };
+    const IncidentChange change = IncidentChange::fromValue(p.value(QLatin1String("change")).toObject());
+    if (entry.kind == kindName(Kind::Create)) {
+        m_client->create(change, this, done);
+    } else if (entry.kind == kindName(Kind::Update)) {
+        m_client->update(id, change, this, done);
+    } else {
+        // Postmortems answer with the postmortem; the incident is read back for the record.
+        auto thenIncident = [this, id, done](ApiResult<statuspage::Postmortem> pm) {
+            if (!pm.ok()) {
+                done(ApiResult<Incident>::failure(pm.error()));
+                return;
+            }
+            Incident i;
+            i.id = id;
+            done(ApiResult<Incident>::success(i));
+        };
+        if (entry.kind == kindName(Kind::Postmortem))
+            m_client->putPostmortem(id, p.value(QLatin1String("draft")).toString(), this, thenIncident);
+        else
+            m_client->publishPostmortem(id, p.value(QLatin1String("notify")).toBool(), this, thenIncident);
+    }
+}
+
+void StatusOutbox::settle(LocalStore::OutboxEntry entry, const ApiResult<Incident> &result)
+{
+    if (result.ok()) {
+        entry.state = kDelivered;
+        entry.result = result->id;
+        entry.lastError.clear();
+        save(entry);
+        m_blockedBy.clear();
+        m_backoff.reset();
+        LocalStore::JournalEntry j;
+        j.kind = QStringLiteral("status_") + entry.kind;
+        j.target = result->id;
+        j.summary = entry.summary;
+        j.payload = entry.payload;
+        j.outcome = QStringLiteral("succeeded: delivered as %1 after %2 attempt(s)").arg(result->id).arg(entry.attempts);
+        m_store->appendJournal(j);
+        qCInfo(lcOutbox).noquote() << "delivered" << entry.id << entry.summary << "->" << result->id;
+        Q_EMIT delivered(entry, *result);
+        pump();
+        return;
+    }
+    const ApiError &e = result.error();
+    // The page's own verdict on the content is final; anything that may pass by itself (the network, a timeout,
+    // 5xx, the rate limit, a key being fixed, an unreadable answer that may hide a success) keeps it queued.
+    const bool definite = e.kind == ApiError::Kind::Http && e.httpStatus >= 400 && e.httpStatus < 500
+        && e.httpStatus != 408 && e.httpStatus != 420 && e.httpStatus != 429;
+    if (definite)
+        fail(entry, e.message);
+    else
+        keepQueued(entry, e.message);
+}
+
+void StatusOutbox::keepQueued(LocalStore::OutboxEntry entry, const QString &why)
+{
+    entry.state = kQueued;
+    entry.lastError = why;
+    save(entry);
+    m_blockedBy = why;
+    const int delay = m_backoff.nextDelayMs();
+    qCInfo(lcOutbox).noquote() << "kept queued" << entry.id << entry.summary << "-" << why << "- retrying in" << delay
+                               << "ms";
+    m_retry.start(delay);
+    Q_EMIT changed();
+}
+
+void StatusOutbox::fail(LocalStore::OutboxEntry entry, const QString &why)
+{
+    entry.state = kFailed;
+    entry.lastError = why;
+    save(entry);
+    LocalStore::JournalEntry j;
+    j.kind = QStringLiteral("status_") + entry.kind;
+    j.target = payloadOf(entry).value(QLatin1String("incident")).toString();
+    j.summary = entry.summary;
+    j.payload = entry.payload;
+    j.outcome = QStringLiteral("failed: ") + why;
+    m_store->appendJournal(j);
+    qCWarning(lcOutbox).noquote() << "failed" << entry.id << entry.summary << "-" << why;
+    Q_EMIT failed(entry);
+    pump();
+}
+
+} // namespace fleet

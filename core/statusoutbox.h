@@ -1,0 +1,85 @@
+#pragma once
+
+#include "backoff.h"
+#include "localstore.h"
+#include "statuspage.h"
+
+#include <QObject>
+#include <QPointer>
+#include <QTimer>
+
+namespace fleet {
+
+// The durable outbox of status-page writes. Every write (open an incident, update it, resolve it, put and publish a
+// postmortem) is stored in the local store first, shown as "queued", and delivered in the order it was written, one
+// at a time, exactly once: a write whose answer was lost is looked up on the page (by the keys the console puts in
+// the incident's metadata) before it is sent again, also after a crash or restart of the console. While the page is
+// unreachable, rate-limiting or refusing the key, writes stay queued with the reason and are retried with backoff;
+// a write the page refuses for its content (422) fails with the page's words, and nothing after it is held back
+// except writes to an incident that was never created. Qt Core; the console and fleetctl share it.
+class StatusOutbox : public QObject
+{
+    Q_OBJECT
+
+public:
+    enum class Kind { Create, Update, Postmortem, Publish };
+
+    // `store` must stay open while the outbox lives; not owned.
+    explicit StatusOutbox(LocalStore *store, QObject *parent = nullptr);
+    ~StatusOutbox() override;
+
+    // Where to publish; delivery starts (or resumes) at once. An incomplete configuration keeps writes queued.
+    void setConfig(const StatusPageConfig &config);
+    const StatusPageConfig &config() const { return m_config; }
+    StatuspageClient *client() const { return m_client; }
+
+    // Queue a write. Fails (and nothing is queued) when the write is invalid or the store cannot keep it; the
+    // message says which. `incident` names the target: its page id ("p31zjtct2jer"), or the key of an incident this
+    // console opened (delivered or still queued).
+    Result<qint64> open(statuspage::IncidentChange change);
+    Result<qint64> update(const QString &incident, statuspage::IncidentChange change);
+    Result<qint64> putPostmortem(const QString &incident, const QString &draft);
+    Result<qint64> publishPostmortem(const QString &incident, bool notifySubscribers);
+
+    // The entries (pending ones, then the most recent delivered or failed), oldest first.
+    QList<LocalStore::OutboxEntry> entries() const;
+    int pendingCount() const;
+    // One line for a status bar: "2 status updates queued: the status page is unreachable (...)"; empty if none.
+    QString summary() const;
+    // Retries now instead of at the next backoff step (after the engineer fixed the key, say).
+    void retryNow();
+
+    // "Queued: ...", "Delivered 09:13 UTC", "Failed: ..." for an entry.
+    static QString describe(const LocalStore::OutboxEntry &entry);
+
+Q_SIGNALS:
+    void changed(); // an entry was added or changed state
+    void delivered(const fleet::LocalStore::OutboxEntry &entry, const fleet::statuspage::Incident &incident);
+    void failed(const fleet::LocalStore::OutboxEntry &entry);
+
+private:
+    Result<qint64> enqueue(Kind kind, const QString &incident, const QJsonObject &payload, const QString &summary,
+        const QString &key);
+    void pump();
+    void send(LocalStore::OutboxEntry entry);
+    void lookUpThenSend(LocalStore::OutboxEntry entry);
+    void settle(LocalStore::OutboxEntry entry, const ApiResult<statuspage::Incident> &result);
+    void keepQueued(LocalStore::OutboxEntry entry, const QString &why);
+    void fail(LocalStore::OutboxEntry entry, const QString &why);
+    // The page id of the entry's incident: given, or the result of the create that had its key; empty if unknown.
+    QString incidentIdOf(const LocalStore::OutboxEntry &entry, QString *whyNot) const;
+    void save(const LocalStore::OutboxEntry &entry);
+
+    LocalStore *m_store;
+    StatusPageConfig m_config;
+    StatuspageClient *m_client = nullptr;
+    QList<LocalStore::OutboxEntry> m_entries; // mirror of the store's outbox
+    bool m_busy = false;
+    QTimer m_retry;
+    Backoff m_backoff { 2000, 60000 };
+    QString m_blockedBy; // why the head of the queue waits
+};
+
+QString kindName(StatusOutbox::Kind kind);
+
+} // namespace fleet
