@@ -121,13 +121,19 @@ private Q_SLOTS:
         LocalStore store;
         const Status opened = store.open(path);
         QVERIFY2(opened, qPrintable(opened.error()));
-        QCOMPARE(store.schemaVersion(), 2);
+        QCOMPARE(store.schemaVersion(), LocalStore::kSchemaVersion);
         QCOMPARE(store.journal().value().size(), 1);
         QCOMPARE(store.journal().value()[0].summary, QStringLiteral("from version 1"));
         store.close();
         rawSql(path,
             { QStringLiteral("INSERT INTO outbox (created_ms, idempotency_key, payload, state) VALUES "
-                             "(1, 'k', '{}', 'queued')") }); // the table migration 2 made
+                             "(1, 'k', '{}', 'queued')") }); // the table migration 2 made, with 3's defaults
+        QVERIFY(store.open(path).ok());
+        const auto outbox = store.outbox();
+        QVERIFY(outbox.ok());
+        QCOMPARE(outbox->size(), 1);
+        QCOMPARE(outbox->front().state, QStringLiteral("queued"));
+        QCOMPARE(outbox->front().result, QString());
     }
 
     void refusesANewerSchemaAndLeavesTheFileAlone()
