@@ -40,7 +40,10 @@ const QList<QStringList> &migrations()
         { QStringLiteral("ALTER TABLE outbox ADD COLUMN result TEXT NOT NULL DEFAULT ''"),
             QStringLiteral("ALTER TABLE outbox ADD COLUMN kind TEXT NOT NULL DEFAULT ''"),
             QStringLiteral("ALTER TABLE outbox ADD COLUMN summary TEXT NOT NULL DEFAULT ''"),
-            QStringLiteral("CREATE INDEX outbox_state ON outbox(state)") },
+            QStringLiteral("CREATE INDEX outbox_state ON outbox(state)"),
+            // Which process delivers (the console and fleetctl share the file): one at a time, by lease.
+            QStringLiteral("CREATE TABLE outbox_lease (id INTEGER PRIMARY KEY CHECK (id = 1), owner TEXT NOT NULL, "
+                           "until_ms INTEGER NOT NULL)") },
     };
     static_assert(LocalStore::kSchemaVersion == 3, "add the migration for the new version");
     return m;
@@ -334,6 +337,54 @@ Status LocalStore::updateOutbox(const OutboxEntry &entry)
     if (q.numRowsAffected() != 1)
         return fail(tr("The local store has no queued update %1.").arg(entry.id));
     return Status::success();
+}
+
+Result<QString> LocalStore::claimOutbox(
+    const QString &owner, qint64 forMs, const std::function<bool(const QString &)> &isDeadProcess)
+{
+    using R = Result<QString>;
+    if (m_connection.isEmpty())
+        return R::failure(m_lastError.isEmpty() ? tr("The console's local store is not open.") : m_lastError);
+    QSqlDatabase db = QSqlDatabase::database(m_connection, false);
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    // A holder that died (killed mid-send, say) frees the lease at once: the console restarted after a crash
+    // does not wait out the old process's lease.
+    if (isDeadProcess) {
+        QSqlQuery holder(db);
+        if (holder.exec(QStringLiteral("SELECT owner FROM outbox_lease WHERE id = 1")) && holder.next()) {
+            const QString current = holder.value(0).toString();
+            if (current != owner && isDeadProcess(current)) {
+                QSqlQuery drop(db);
+                drop.prepare(QStringLiteral("DELETE FROM outbox_lease WHERE id = 1 AND owner = ?"));
+                drop.addBindValue(current);
+                drop.exec();
+            }
+        }
+    }
+    // One statement, so two processes cannot both take it: taken when free, expired, or already ours.
+    QSqlQuery q(db);
+    q.prepare(QStringLiteral("INSERT INTO outbox_lease (id, owner, until_ms) VALUES (1, ?, ?) ON CONFLICT(id) DO "
+                             "UPDATE SET owner = excluded.owner, until_ms = excluded.until_ms WHERE "
+                             "outbox_lease.owner = excluded.owner OR outbox_lease.until_ms < ?"));
+    q.addBindValue(owner);
+    q.addBindValue(now + forMs);
+    q.addBindValue(now);
+    if (!q.exec())
+        return R::failure(describeSqlError(tr("take over delivering the status-update outbox"), q.lastError().text()));
+    QSqlQuery who(db);
+    if (!who.exec(QStringLiteral("SELECT owner FROM outbox_lease WHERE id = 1")) || !who.next())
+        return R::failure(describeSqlError(tr("read who delivers the status-update outbox"), who.lastError().text()));
+    return R::success(who.value(0).toString());
+}
+
+void LocalStore::releaseOutbox(const QString &owner)
+{
+    if (m_connection.isEmpty())
+        return;
+    QSqlQuery q(QSqlDatabase::database(m_connection, false));
+    q.prepare(QStringLiteral("DELETE FROM outbox_lease WHERE owner = ?"));
+    q.addBindValue(owner);
+    q.exec();
 }
 
 Result<QList<LocalStore::OutboxEntry>> LocalStore::outbox(int newestCount) const

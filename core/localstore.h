@@ -6,6 +6,8 @@
 #include <QObject>
 #include <QString>
 
+#include <functional>
+
 namespace fleet {
 
 // The console's memory on disk: one SQLite file (Qt SQL's driver, WAL journal) in the user's data folder, shared by
@@ -70,6 +72,12 @@ public:
     Status updateOutbox(const OutboxEntry &entry); // state, attempts, last error, result, payload
     // Every entry not yet delivered or failed, and the `newestCount` newest of the others, oldest first.
     Result<QList<OutboxEntry>> outbox(int newestCount = 200) const;
+    // The console and fleetctl share the file; one process at a time delivers. Takes (or extends) the lease for
+    // `owner` when it is free, expired or already `owner`'s; returns who holds it now.
+    // `isDeadProcess` says whether the holder named by a lease is known to be gone (it is then taken over at once).
+    Result<QString> claimOutbox(const QString &owner, qint64 forMs,
+        const std::function<bool(const QString &owner)> &isDeadProcess = {});
+    void releaseOutbox(const QString &owner);
 
 Q_SIGNALS:
     void journalAppended(const fleet::LocalStore::JournalEntry &entry);

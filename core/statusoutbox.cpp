@@ -1,6 +1,10 @@
 #include "statusoutbox.h"
 
+#include <QCoreApplication>
 #include <QDateTime>
+#include <QFileInfo>
+#include <QRegularExpression>
+#include <QSysInfo>
 #include <QJsonDocument>
 #include <QLoggingCategory>
 #include <QUuid>
@@ -58,11 +62,25 @@ StatusOutbox::StatusOutbox(LocalStore *store, QObject *parent)
     qRegisterMetaType<LocalStore::OutboxEntry>();
     m_retry.setSingleShot(true);
     connect(&m_retry, &QTimer::timeout, this, &StatusOutbox::pump);
+    m_owner = QStringLiteral("%1 (pid %2) on %3")
+                  .arg(QCoreApplication::applicationName().isEmpty() ? QStringLiteral("fleet console")
+                                                                     : QCoreApplication::applicationName())
+                  .arg(QCoreApplication::applicationPid())
+                  .arg(QSysInfo::machineHostName());
+    reload();
+}
+
+StatusOutbox::~StatusOutbox()
+{
+    m_store->releaseOutbox(m_owner);
+}
+
+void StatusOutbox::reload()
+{
+    // Another process (fleetctl, a second console) may have queued or delivered entries meanwhile.
     if (auto all = m_store->outbox(); all.ok())
         m_entries = all.take();
 }
-
-StatusOutbox::~StatusOutbox() = default;
 
 void StatusOutbox::setConfig(const StatusPageConfig &config)
 {
@@ -95,7 +113,20 @@ Result<qint64> StatusOutbox::update(const QString &incident, IncidentChange chan
     if (incident.isEmpty())
         return Result<qint64>::failure(QStringLiteral("not queued: which incident? (its id on the page)"));
     return enqueue(Kind::Update, incident, { { QStringLiteral("change"), change.toValue() } },
-        QStringLiteral("%1 %2").arg(statuspage::inWords(change.status), incident), change.updateKey);
+        QStringLiteral("%1: %2").arg(statuspage::inWords(change.status), label(incident)), change.updateKey);
+}
+
+Result<qint64> StatusOutbox::resolve(const QString &incident, IncidentChange change)
+{
+    change.status = QStringLiteral("resolved");
+    change.updateKey = newKey();
+    if (const QString problem = change.problem(false); !problem.isEmpty())
+        return Result<qint64>::failure(QStringLiteral("not queued: ") + problem);
+    if (incident.isEmpty())
+        return Result<qint64>::failure(QStringLiteral("not queued: which incident? (its id on the page)"));
+    return enqueue(Kind::Update, incident,
+        { { QStringLiteral("change"), change.toValue() }, { QStringLiteral("restore_components"), true } },
+        QStringLiteral("Resolved: %1").arg(label(incident)), change.updateKey);
 }
 
 Result<qint64> StatusOutbox::putPostmortem(const QString &incident, const QString &draft)
@@ -108,13 +139,26 @@ Result<qint64> StatusOutbox::putPostmortem(const QString &incident, const QStrin
                                            .arg(draft.size())
                                            .arg(statuspage::kMaxBody));
     return enqueue(Kind::Postmortem, incident, { { QStringLiteral("draft"), draft } },
-        QStringLiteral("postmortem draft of %1").arg(incident), newKey());
+        QStringLiteral("postmortem draft of %1").arg(label(incident)), newKey());
 }
 
 Result<qint64> StatusOutbox::publishPostmortem(const QString &incident, bool notifySubscribers)
 {
     return enqueue(Kind::Publish, incident, { { QStringLiteral("notify"), notifySubscribers } },
-        QStringLiteral("publish the postmortem of %1").arg(incident), newKey());
+        QStringLiteral("publish the postmortem of %1").arg(label(incident)), newKey());
+}
+
+QString StatusOutbox::label(const QString &incident) const
+{
+    // "Builder partially degraded service" rather than a key or a page id, when this console opened it.
+    for (const auto &e : m_entries) {
+        if (e.kind != kindName(Kind::Create))
+            continue;
+        const QJsonObject change = payloadOf(e).value(QLatin1String("change")).toObject();
+        if (change.value(QLatin1String("incident_key")).toString() == incident || (!e.result.isEmpty() && e.result == incident))
+            return QStringLiteral("\"%1\"").arg(change.value(QLatin1String("name")).toString());
+    }
+    return incident;
 }
 
 Result<qint64> StatusOutbox::enqueue(
@@ -163,12 +207,18 @@ QString StatusOutbox::summary() const
     if (pending == 0)
         return {};
     QString why = m_blockedBy;
-    if (why.isEmpty() && !m_config.problem().isEmpty())
-        why = m_config.problem();
-    return QStringLiteral("%1 status %2 queued%3")
+    if (why.isEmpty()) {
+        const auto head = std::find_if(m_entries.begin(), m_entries.end(), isPending);
+        why = head->lastError;
+    }
+    if (why.isEmpty())
+        why = m_client ? QStringLiteral("sending")
+                       : QStringLiteral("not being sent from here: the console, or fleetctl incident outbox --send, "
+                                        "delivers them");
+    return QStringLiteral("%1 status %2 queued: %3")
         .arg(pending)
         .arg(pending == 1 ? QStringLiteral("update") : QStringLiteral("updates"))
-        .arg(why.isEmpty() ? QStringLiteral(", sending") : QStringLiteral(": ") + why);
+        .arg(why);
 }
 
 QString StatusOutbox::describe(const LocalStore::OutboxEntry &e)
@@ -178,7 +228,8 @@ QString StatusOutbox::describe(const LocalStore::OutboxEntry &e)
     if (e.state == kFailed)
         return QStringLiteral("failed: ") + e.lastError;
     if (e.state == kSending)
-        return QStringLiteral("sending");
+        return QStringLiteral("sending (if that process stopped, the page is asked whether it arrived before it is "
+                              "sent again)");
     return e.lastError.isEmpty() ? QStringLiteral("queued") : QStringLiteral("queued: ") + e.lastError;
 }
 
@@ -224,6 +275,23 @@ void StatusOutbox::pump()
 {
     if (m_busy || m_retry.isActive())
         return;
+    reload();
+    if (pendingCount() > 0 && m_client) {
+        const auto holder = m_store->claimOutbox(m_owner, kLeaseMs, [](const QString &owner) {
+            // "<name> (pid N) on <host>": gone when it was on this host and no such process is left.
+            static const QRegularExpression pattern(QStringLiteral("\\(pid (\\d+)\\) on (.+)$"));
+            const auto m = pattern.match(owner);
+            return m.hasMatch() && m.captured(2) == QSysInfo::machineHostName()
+                && !QFileInfo::exists(QStringLiteral("/proc/") + m.captured(1));
+        });
+        if (!holder.ok() || *holder != m_owner) {
+            // Someone else delivers (their order, their lookups); look again later in case they stop.
+            m_blockedBy = holder.ok() ? QStringLiteral("being delivered by %1").arg(*holder) : holder.error();
+            m_retry.start(kLeaseMs / 3);
+            Q_EMIT changed();
+            return;
+        }
+    }
     auto head = std::find_if(m_entries.begin(), m_entries.end(), isPending);
     if (head == m_entries.end()) {
         m_blockedBy.clear();
@@ -308,6 +376,20 @@ void StatusOutbox::send(LocalStore::OutboxEntry entry)
     const IncidentChange change = IncidentChange::fromValue(p.value(QLatin1String("change")).toObject());
     if (entry.kind == kindName(Kind::Create)) {
         m_client->create(change, this, done);
+    } else if (entry.kind == kindName(Kind::Update) && p.value(QLatin1String("restore_components")).toBool()) {
+        // Resolving: every component the incident affects goes back to operational, explicitly (the page does
+        // not do it by itself). Read at send time, so components added by anyone since are included.
+        m_client->incident(id, this, [this, id, change, done](ApiResult<Incident> current) {
+            if (!current.ok()) {
+                done(ApiResult<Incident>::failure(current.error()));
+                return;
+            }
+            IncidentChange resolved = change;
+            for (const statuspage::Component &c : current->components)
+                if (!resolved.components.contains(c.id))
+                    resolved.components.insert(c.id, QStringLiteral("operational"));
+            m_client->update(id, resolved, this, done);
+        });
     } else if (entry.kind == kindName(Kind::Update)) {
         m_client->update(id, change, this, done);
     } else {

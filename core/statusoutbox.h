@@ -38,6 +38,8 @@ public:
     // console opened (delivered or still queued).
     Result<qint64> open(statuspage::IncidentChange change);
     Result<qint64> update(const QString &incident, statuspage::IncidentChange change);
+    // An update to "resolved" that also sets every component the incident affects back to operational.
+    Result<qint64> resolve(const QString &incident, statuspage::IncidentChange change);
     Result<qint64> putPostmortem(const QString &incident, const QString &draft);
     Result<qint64> publishPostmortem(const QString &incident, bool notifySubscribers);
 
@@ -61,6 +63,8 @@ private:
     Result<qint64> enqueue(Kind kind, const QString &incident, const QJsonObject &payload, const QString &summary,
         const QString &key);
     void pump();
+    void reload();
+    QString label(const QString &incident) const;
     void send(LocalStore::OutboxEntry entry);
     void lookUpThenSend(LocalStore::OutboxEntry entry);
     void settle(LocalStore::OutboxEntry entry, const ApiResult<statuspage::Incident> &result);
@@ -78,6 +82,8 @@ private:
     QTimer m_retry;
     Backoff m_backoff { 2000, 60000 };
     QString m_blockedBy; // why the head of the queue waits
+    QString m_owner; // this process, for the delivery lease
+    static constexpr int kLeaseMs = 60000;
 };
 
 QString kindName(StatusOutbox::Kind kind);

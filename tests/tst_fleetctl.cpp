@@ -5,6 +5,8 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QNetworkReply>
+#include <QNetworkAccessManager>
 #include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
@@ -86,6 +88,7 @@ private Q_SLOTS:
     void refusesBadInvocations();
     void provisionFollowedUntilIdle();
     void actionExitCodes();
+    void incidentThroughTheOutbox();
 };
 
 void TestFleetctl::watchRecoversWhenFleetSimRestarts()
@@ -226,11 +229,14 @@ struct Run
     QString err;
 };
 
-Run fleetctl(const QStringList &args, const QByteArray &token = "op-secret")
+Run fleetctl(const QStringList &args, const QByteArray &token = "op-secret", const QString &dataDir = {})
 {
     QProcess p;
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
     env.insert(QStringLiteral("FLEET_TOKEN"), QString::fromLatin1(token));
+    env.insert(QStringLiteral("STATUSPAGE_API_KEY"), QStringLiteral("demo-statuspage-key"));
+    if (!dataDir.isEmpty())
+        env.insert(QStringLiteral("FLEET_CONSOLE_DATA"), dataDir);
     p.setProcessEnvironment(env);
     p.setStandardInputFile(QProcess::nullDevice()); // no terminal: a mutating command must not wait for an answer
     p.start(QStringLiteral(FLEETCTL_BINARY), args);
@@ -353,3 +359,64 @@ void TestFleetctl::actionExitCodes()
 
 QTEST_GUILESS_MAIN(TestFleetctl)
 #include "tst_fleetctl.moc"
+
+// The status page from a runbook: open, update and resolve with components by name; an open written while the
+// page is down is queued (exit 5, said so), survives the process, and is delivered once by outbox --send.
+void TestFleetctl::incidentThroughTheOutbox()
+{
+    QTemporaryDir data;
+    const quint16 port = freePort();
+    const QStringList page { QStringLiteral("--statuspage-url"),
+        QStringLiteral("http://127.0.0.1:%1/statuspage/v1").arg(port), QStringLiteral("--page-id"),
+        QStringLiteral("fleetdemo"), QStringLiteral("--json") };
+    auto run = [&](const QStringList &args) { return fleetctl(QStringList { QStringLiteral("incident") } + args + page, "", data.path()); };
+
+    // Down: queued, not lost.
+    Run queued = run({ QStringLiteral("open"), QStringLiteral("--name"), QStringLiteral("Builder partially degraded service"),
+        QStringLiteral("--status"), QStringLiteral("investigating"), QStringLiteral("--body"),
+        QStringLiteral("We are currently investigating this issue."), QStringLiteral("--no-notify"),
+        QStringLiteral("--timeout"), QStringLiteral("3") });
+    QCOMPARE(queued.code, 5);
+    QVERIFY2(queued.err.contains(QLatin1String("stays queued")), qPrintable(queued.err));
+    Run listed = run({ QStringLiteral("outbox") });
+    QCOMPARE(listed.code, 0);
+    QVERIFY2(jsonLines(listed.out).front().value(QLatin1String("state")).toString() != QLatin1String("delivered"),
+        listed.out.constData());
+
+    QProcess sim;
+    startSim(sim, port);
+    Run sent = run({ QStringLiteral("outbox"), QStringLiteral("--send") });
+    QVERIFY2(sent.code == 0, qPrintable(sent.err + QString::fromUtf8(sent.out)));
+    const QJsonObject opened = jsonLines(sent.out).front();
+    QCOMPARE(opened.value(QLatin1String("state")).toString(), QStringLiteral("delivered"));
+    const QString id = opened.value(QLatin1String("incident")).toString();
+    QVERIFY(!id.isEmpty());
+
+    Run updated = run({ QStringLiteral("update"), id, QStringLiteral("--status"), QStringLiteral("identified"),
+        QStringLiteral("--body"), QStringLiteral("We have observed packet loss."), QStringLiteral("--component"),
+        QStringLiteral("Application Builder=partial_outage") });
+    QVERIFY2(updated.code == 0, qPrintable(updated.err + QString::fromUtf8(updated.out)));
+    Run resolved = run({ QStringLiteral("resolve"), id, QStringLiteral("--body"),
+        QStringLiteral("This incident has been resolved.") });
+    QVERIFY2(resolved.code == 0, qPrintable(resolved.err + QString::fromUtf8(resolved.out)));
+    Run list = run({ QStringLiteral("list") });
+    QCOMPARE(list.code, 0);
+    const auto incidents = jsonLines(list.out);
+    QCOMPARE(incidents.size(), 1); // one incident: the queued open was not sent twice
+    QCOMPARE(incidents.front().value(QLatin1String("status")).toString(), QStringLiteral("resolved"));
+    QCOMPARE(incidents.front().value(QLatin1String("updates")).toArray().size(), 3);
+    // The public page: the component back to operational.
+    QNetworkAccessManager nam;
+    QNetworkReply *reply = nam.get(QNetworkRequest(QUrl(QStringLiteral("http://127.0.0.1:%1/status").arg(port))));
+    QTRY_VERIFY_WITH_TIMEOUT(reply->isFinished(), 10000);
+    const QByteArray html = reply->readAll();
+    QVERIFY2(html.contains("All Systems Operational"), html.constData());
+    delete reply;
+
+    Run bad = run({ QStringLiteral("update"), id, QStringLiteral("--status"), QStringLiteral("fixed"),
+        QStringLiteral("--body"), QStringLiteral("x") });
+    QCOMPARE(bad.code, 2);
+    QVERIFY2(bad.err.contains(QLatin1String("not an incident status")), qPrintable(bad.err));
+    sim.terminate();
+    sim.waitForFinished();
+}

@@ -27,6 +27,8 @@
 namespace fleet::ctl {
 
 namespace {
+bool g_interrupted = false;
+} // namespace
 
 QTextStream &out()
 {
@@ -40,20 +42,11 @@ QTextStream &err()
     return stream;
 }
 
-int usage(const QString &message)
-{
-    err() << "fleetctl: " << message << Qt::endl;
-    return Usage;
-}
-
 void printJson(const QJsonObject &o)
 {
     out() << QJsonDocument(o).toJson(QJsonDocument::Compact) << Qt::endl;
 }
 
-bool g_interrupted = false;
-
-// Runs the event loop until `done()` is true, the time is up or the process is told to stop.
 bool waitUntil(const std::function<bool()> &done, int timeoutMs)
 {
     QElapsedTimer clock;
@@ -66,6 +59,14 @@ bool waitUntil(const std::function<bool()> &done, int timeoutMs)
         loop.exec();
     }
     return true;
+}
+
+namespace {
+
+int usage(const QString &message)
+{
+    err() << "fleetctl: " << message << Qt::endl;
+    return Usage;
 }
 
 // A live, identified session with the fleet loaded and the regions judged (history backfilled), or an exit code.

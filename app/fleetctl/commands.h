@@ -3,7 +3,11 @@
 #include "clientconfig.h"
 
 #include <QCommandLineParser>
+#include <QJsonObject>
 #include <QStringList>
+#include <QTextStream>
+
+#include <functional>
 
 namespace fleet::ctl {
 
@@ -35,6 +39,13 @@ struct Options
 
 // status, recommend, operations, provision, drain, resume, cancel. `args` are the positional arguments.
 int run(const QStringList &args, const Options &options);
+
+// Shared by the commands: standard output and error, one JSON line, and running the event loop until `done()` is
+// true, the time is up or the process is told to stop (false then).
+QTextStream &out();
+QTextStream &err();
+void printJson(const QJsonObject &object);
+bool waitUntil(const std::function<bool()> &done, int timeoutMs);
 
 // "90s", "30m", "2h", "1h30m" in milliseconds; -1 when it is not such a duration.
 qint64 parseDuration(const QString &text);

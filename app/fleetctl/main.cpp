@@ -1,6 +1,8 @@
 // fleetctl: the command-line companion of Fleet Console, for scripted runbooks (see docs/fleetctl.md).
 
 #include "commands.h"
+#include "incident.h"
+#include "localstore.h"
 #include "fleetconnection.h"
 #include "isotime.h"
 #include "terminalsafe.h"
@@ -167,16 +169,26 @@ int main(int argc, char **argv)
         "  drain region R --reason TEXT [--expires DURATION]\n"
         "  drain worker ID --reason TEXT\n"
         "  resume region R --reason TEXT\n"
-        "  cancel OPERATION --reason TEXT\n\n"
+        "  cancel OPERATION --reason TEXT\n"
+        "  incident open --name TEXT --status STATUS --body TEXT [--component ID=STATUS]... [--impact I]\n"
+        "                [--notify|--no-notify]\n"
+        "  incident update ID --status STATUS --body TEXT [--component ID=STATUS]...\n"
+        "  incident resolve ID --body TEXT     (every affected component back to operational)\n"
+        "  incident list\n"
+        "  incident postmortem ID --file MD [--publish]\n"
+        "  incident outbox [--send]            what is queued for the status page, and why\n\n"
         "Mutating commands show the server's dry run first, then ask (type the region name for a region-wide or\n"
         "large change); without a terminal they need --yes. Exit status: 0 done, 2 bad usage, 3 refused\n"
         "(403/409/422, role, not confirmed), 4 the operation failed or was cancelled, 5 unreachable or no\n"
         "answer (whether it happened is unknown: the idempotency key is printed).\n\n"
-        "The token comes from FLEET_TOKEN or --token-file (readable by its owner only)."));
+        "The token comes from FLEET_TOKEN or --token-file (readable by its owner only). Incident commands need\n"
+        "--statuspage-url URL (default https://api.statuspage.io/v1) and --page-id ID, and the page's API key\n"
+        "from STATUSPAGE_API_KEY or --key-file; their writes go through the console's outbox (delivered once,\n"
+        "in order; kept while the page is unreachable)."));
     parser.addHelpOption();
     parser.addVersionOption();
     parser.addPositionalArgument(QStringLiteral("command"),
-        QStringLiteral("watch, status, recommend, operations, provision, drain, resume or cancel"));
+        QStringLiteral("watch, status, recommend, operations, provision, drain, resume, cancel or incident"));
     const QCommandLineOption apiOpt(QStringLiteral("api"),
         QStringLiteral("Fleet API base URL, e.g. http://127.0.0.1:8080."), QStringLiteral("url"));
     const QCommandLineOption tokenFileOpt(
@@ -210,8 +222,31 @@ int main(int argc, char **argv)
     const QCommandLineOption timeoutOpt(QStringLiteral("timeout"),
         QStringLiteral("Seconds to wait for a live connection and for an answer (default 60)."),
         QStringLiteral("seconds"), QStringLiteral("60"));
+    const QCommandLineOption pageUrlOpt(QStringLiteral("statuspage-url"),
+        QStringLiteral("Statuspage API base URL with the version (default https://api.statuspage.io/v1)."),
+        QStringLiteral("url"), QStringLiteral("https://api.statuspage.io/v1"));
+    const QCommandLineOption pageIdOpt(QStringLiteral("page-id"), QStringLiteral("Status page id."), QStringLiteral("id"));
+    const QCommandLineOption keyFileOpt(QStringLiteral("key-file"),
+        QStringLiteral("Read the status page API key from this file (readable by its owner only)."),
+        QStringLiteral("file"));
+    const QCommandLineOption nameOpt(QStringLiteral("name"), QStringLiteral("Incident name."), QStringLiteral("text"));
+    const QCommandLineOption statusOpt(QStringLiteral("status"),
+        QStringLiteral("investigating, identified, monitoring or resolved."), QStringLiteral("status"));
+    const QCommandLineOption bodyOpt(QStringLiteral("body"), QStringLiteral("The update's words."), QStringLiteral("text"));
+    const QCommandLineOption componentOpt(QStringLiteral("component"),
+        QStringLiteral("A component and its status, by id or name: ID=partial_outage (repeatable)."),
+        QStringLiteral("id=status"));
+    const QCommandLineOption impactOpt(
+        QStringLiteral("impact"), QStringLiteral("none, minor, major or critical."), QStringLiteral("impact"));
+    const QCommandLineOption notifyOpt(QStringLiteral("notify"), QStringLiteral("Notify subscribers (the default)."));
+    const QCommandLineOption noNotifyOpt(QStringLiteral("no-notify"), QStringLiteral("Post without notifying subscribers."));
+    const QCommandLineOption fileOpt(QStringLiteral("file"), QStringLiteral("Postmortem Markdown file."), QStringLiteral("file"));
+    const QCommandLineOption publishOpt(QStringLiteral("publish"), QStringLiteral("postmortem: publish it after the draft."));
+    const QCommandLineOption sendOpt(QStringLiteral("send"), QStringLiteral("outbox: deliver what is queued now."));
     parser.addOptions({ apiOpt, tokenFileOpt, jsonOpt, intervalOpt, caOpt, insecureOpt, regionOpt, countOpt, archOpt,
-        reasonOpt, expiresOpt, dryRunOpt, yesOpt, waitOpt, watchOpt, productionOpt, timeoutOpt });
+        reasonOpt, expiresOpt, dryRunOpt, yesOpt, waitOpt, watchOpt, productionOpt, timeoutOpt, pageUrlOpt, pageIdOpt,
+        keyFileOpt, nameOpt, statusOpt, bodyOpt, componentOpt, impactOpt, notifyOpt, noNotifyOpt, fileOpt, publishOpt,
+        sendOpt });
     parser.process(app);
 
     const QStringList args = parser.positionalArguments();
@@ -219,10 +254,47 @@ int main(int argc, char **argv)
         return fail(QStringLiteral("say what to do: fleetctl watch --api URL (see fleetctl --help)"));
     static const QStringList commands { QStringLiteral("watch"), QStringLiteral("status"), QStringLiteral("recommend"),
         QStringLiteral("operations"), QStringLiteral("provision"), QStringLiteral("drain"), QStringLiteral("resume"),
-        QStringLiteral("cancel") };
+        QStringLiteral("cancel"), QStringLiteral("incident") };
     if (!commands.contains(args.first()))
         return fail(QStringLiteral("unknown command \"%1\"; the commands are: %2")
                         .arg(terminalSafe(args.first()), commands.join(QStringLiteral(", "))));
+    if (args.first() == QLatin1String("incident")) {
+        QLoggingCategory::setFilterRules(QStringLiteral("fleet.*.info=false"));
+        ctl::IncidentOptions o;
+        o.page.baseUrl = QUrl(parser.value(pageUrlOpt), QUrl::StrictMode);
+        o.page.pageId = parser.value(pageIdOpt);
+        o.page.caFile = parser.value(caOpt);
+        o.page.insecure = parser.isSet(insecureOpt);
+        const bool needsKey = !(args.value(1) == QLatin1String("outbox") && !parser.isSet(sendOpt));
+        if (needsKey) {
+            const Result<QString> key = parser.isSet(keyFileOpt)
+                ? tokens::fromFile(parser.value(keyFileOpt))
+                : tokens::fromEnvironment("STATUSPAGE_API_KEY");
+            if (!key)
+                return fail(key.error()
+                    + (parser.isSet(keyFileOpt) ? QString()
+                                                : QStringLiteral(" Set STATUSPAGE_API_KEY or use --key-file FILE.")));
+            o.page.apiKey = key.value();
+        }
+        o.storePath = LocalStore::defaultPath();
+        o.json = parser.isSet(jsonOpt);
+        o.name = parser.value(nameOpt);
+        o.status = parser.value(statusOpt);
+        o.body = parser.value(bodyOpt);
+        o.components = parser.values(componentOpt);
+        o.impact = parser.value(impactOpt);
+        if (parser.isSet(notifyOpt) && parser.isSet(noNotifyOpt))
+            return fail(QStringLiteral("--notify or --no-notify, not both"));
+        o.notify = parser.isSet(notifyOpt) ? 1 : parser.isSet(noNotifyOpt) ? 0 : -1;
+        o.file = parser.value(fileOpt);
+        o.publish = parser.isSet(publishOpt);
+        o.send = parser.isSet(sendOpt);
+        bool ok = false;
+        o.timeoutSeconds = parser.value(timeoutOpt).toInt(&ok);
+        if (!ok || o.timeoutSeconds < 1)
+            return fail(QStringLiteral("--timeout must be a whole number of seconds, at least 1"));
+        return ctl::runIncident(args, o);
+    }
     if (!parser.isSet(apiOpt))
         return fail(QStringLiteral("--api URL is required, e.g. --api http://127.0.0.1:8080"));
 
