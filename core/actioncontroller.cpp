@@ -27,26 +27,6 @@ QString ago(qint64 ms)
     return QStringLiteral("%1 hours ago").arg(minutes / 60);
 }
 
-QString pastTense(OperationType type, const Operation &op)
-{
-    switch (type) {
-    case OperationType::Provision:
-        return QStringLiteral("provisioned %1 %2 workers in %3").arg(op.count).arg(wireName(op.arch)).arg(op.region);
-    case OperationType::DrainWorker:
-        return QStringLiteral("%1 worker %2 in %3")
-            .arg(isTerminal(op.state) ? QStringLiteral("drained") : QStringLiteral("started draining"), op.worker,
-                op.region);
-    case OperationType::DrainRegion:
-        return QStringLiteral("%1 region %2")
-            .arg(isTerminal(op.state) ? QStringLiteral("drained") : QStringLiteral("started draining"), op.region);
-    case OperationType::ResumeRegion:
-        return QStringLiteral("resumed region %1").arg(op.region);
-    case OperationType::Unknown:
-        break;
-    }
-    return QStringLiteral("started an operation in %1").arg(op.region);
-}
-
 // The journal's outcome column: "<phase>" or "<phase>: <message>"; an accepted action carries its operation id
 // first ("following op-000012: ...") so a restarted console can follow it.
 QString outcomeText(const ActionController::Tracked &t)
@@ -453,7 +433,7 @@ QString ActionController::overlapWarning(const FleetAction &action) const
         if (!inFlight && now - op.createdAt > 15 * 60 * 1000)
             continue;
         lines << QStringLiteral("%1 %2 %3 (%4, %5).")
-                     .arg(op.requestedBy.isEmpty() ? QStringLiteral("someone") : op.requestedBy, pastTense(op.type, op),
+                     .arg(op.requestedBy.isEmpty() ? QStringLiteral("someone") : op.requestedBy, pastTense(op),
                          ago(std::max<qint64>(0, now - op.createdAt)), op.id, wireName(op.state).toString());
     }
     return lines.join(u'\n');
@@ -544,6 +524,26 @@ void ActionController::resumeFromJournal()
         lookUpThenSend(t.handle, now - e.atMs <= kResendWindowMs);
     }
     follow();
+}
+
+QString pastTense(const Operation &op)
+{
+    switch (op.type) {
+    case OperationType::Provision:
+        return QStringLiteral("provisioned %1 %2 workers in %3").arg(op.count).arg(wireName(op.arch)).arg(op.region);
+    case OperationType::DrainWorker:
+        return QStringLiteral("%1 worker %2 in %3")
+            .arg(isTerminal(op.state) ? QStringLiteral("drained") : QStringLiteral("started draining"), op.worker,
+                op.region);
+    case OperationType::DrainRegion:
+        return QStringLiteral("%1 region %2")
+            .arg(isTerminal(op.state) ? QStringLiteral("drained") : QStringLiteral("started draining"), op.region);
+    case OperationType::ResumeRegion:
+        return QStringLiteral("resumed region %1").arg(op.region);
+    case OperationType::Unknown:
+        break;
+    }
+    return QStringLiteral("started an operation in %1").arg(op.region);
 }
 
 } // namespace fleet

@@ -111,6 +111,8 @@ private:
 };
 
 QString describe(ActionController::Phase phase);
+// What an operation did, in words: "provisioned 4 aarch64 workers in eu-west", "started draining region us-west".
+QString pastTense(const Operation &op);
 
 } // namespace fleet
 

@@ -1,5 +1,8 @@
 #include "fleetsession.h"
 
+#include "incidenttimeline.h"
+#include "statusoutbox.h"
+
 #include "actioncontroller.h"
 #include "activitymodels.h"
 #include "fleetclient.h"
@@ -22,6 +25,7 @@ FleetSession::FleetSession(QObject *parent)
     , m_auditModel(new AuditModel(m_store, this))
     , m_local(new LocalStore(this))
     , m_actions(new ActionController(this))
+    , m_timeline(new IncidentTimeline(this))
 {
     // What a previous run left unfinished is picked up once this fleet is live and knows who we are.
     connect(this, &FleetSession::identityChanged, this, &FleetSession::resumeActionsWhenReady);
@@ -37,6 +41,16 @@ FleetSession::FleetSession(QObject *parent)
 FleetSession::~FleetSession()
 {
     dropConnection();
+    delete m_outbox; // before the local store it writes to
+    m_outbox = nullptr;
+}
+
+void FleetSession::setStatusPage(const StatusPageConfig &config)
+{
+    m_statusPage = config;
+    if (m_outbox)
+        m_outbox->setConfig(config);
+    Q_EMIT statusPageChanged();
 }
 
 void FleetSession::dropConnection()
@@ -147,8 +161,16 @@ void FleetSession::resumeActionsWhenReady()
 
 Status FleetSession::openLocalStore(const QString &path)
 {
+    delete m_outbox;
+    m_outbox = nullptr;
     Status opened = m_local->open(path);
     m_localError = opened ? QString() : opened.error();
+    if (opened) {
+        // Queued status updates from an earlier run go out as soon as a status page is configured.
+        m_outbox = new StatusOutbox(m_local, this);
+        if (!m_statusPage.pageId.isEmpty())
+            m_outbox->setConfig(m_statusPage);
+    }
     Q_EMIT localStoreChanged();
     resumeActionsWhenReady();
     return opened;

@@ -5,6 +5,7 @@
 #include "fleettypes.h"
 #include "healthverdict.h"
 #include "historyloader.h"
+#include "statuspage.h"
 
 #include <QObject>
 #include <QPointer>
@@ -17,6 +18,8 @@ class ActionController;
 class AuditModel;
 class FleetStore;
 class HealthMonitor;
+class IncidentTimeline;
+class StatusOutbox;
 
 class LocalStore;
 class OperationModel;
@@ -77,6 +80,14 @@ public:
     LocalStore *localStore() const { return m_local; }
     QString localStoreError() const { return m_localError; }
 
+    // Status updates: the durable outbox (null while the local store is not open) and where it publishes. The
+    // status page is configured separately from the fleet (its own URL, page and API key).
+    StatusOutbox *statusOutbox() const { return m_outbox; }
+    void setStatusPage(const StatusPageConfig &config);
+    const StatusPageConfig &statusPage() const { return m_statusPage; }
+    // Verdict changes, operations and status updates merged, for the incident timeline and the postmortem draft.
+    IncidentTimeline *timeline() const { return m_timeline; }
+
 Q_SIGNALS:
     void profileChanged(const fleet::ConnectionProfile &profile);
     // A new connection object (after connectTo or reconnect); views re-attach their indicators.
@@ -84,7 +95,8 @@ Q_SIGNALS:
     void statusChanged(const fleet::ConnectionStatus &status);
     void identityChanged(); // identity() changed (received, or forgotten on a new connection)
     void firstSnapshot(); // the first snapshot of this connection is in the store
-    void localStoreChanged();
+    void localStoreChanged(); // opened (the outbox is new), or failed to open
+    void statusPageChanged();
 
 private:
     void dropConnection();
@@ -101,6 +113,9 @@ private:
     AuditModel *m_auditModel;
     LocalStore *m_local;
     ActionController *m_actions;
+    IncidentTimeline *m_timeline;
+    StatusOutbox *m_outbox = nullptr;
+    StatusPageConfig m_statusPage;
     QString m_localError;
     QPointer<FleetConnection> m_connection;
     QPointer<HistoryLoader> m_history;

@@ -13,12 +13,18 @@
 #include "localstore.h"
 #include "operationsdock.h"
 #include "simharness.h"
+#include "incidentdialog.h"
+#include "incidenttimeline.h"
+#include "statusoutbox.h"
+#include "statusupdatedialog.h"
 
 #include <QAction>
 #include <QApplication>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
+#include <QRadioButton>
+#include <QSignalSpy>
 #include <QSettings>
 #include <QStandardItemModel>
 #include <QTableView>
@@ -59,6 +65,15 @@ struct Console
     FleetSession session;
     std::unique_ptr<ConsoleWindow> window;
 };
+
+StatusPageConfig pageOf(SimHarness &sim)
+{
+    StatusPageConfig page;
+    page.baseUrl = sim.url(QStringLiteral("/statuspage/v1"));
+    page.pageId = QStringLiteral("fleetdemo");
+    page.apiKey = QStringLiteral("demo-statuspage-key");
+    return page;
+}
 
 } // namespace
 
@@ -243,6 +258,132 @@ private Q_SLOTS:
         auto *warning = dialog->findChild<QLabel *>(QStringLiteral("warning"));
         QCOMPARE(warning->textFormat(), Qt::PlainText);
         dialog->reject();
+    }
+
+    // From a degraded region to a published "Investigating" update: at most 5 interactions, counted. The composer
+    // opens pre-filled (the template's words with the regions in trouble, the components their verdict suggests);
+    // the notify choice is the engineer's; the preview shows the page's text as text; the outbox delivers it.
+    void statusUpdateFromADegradedRegion()
+    {
+        SimHarness sim;
+        Console c(sim);
+        c.session.setStatusPage(pageOf(sim));
+        QTRY_VERIFY_WITH_TIMEOUT(c.ready(), 15000);
+        toTheIncident(sim, c.session);
+        QVERIFY(QTest::qWaitForWindowExposed(c.window.get()));
+        QTRY_COMPARE(c.window->focusedRegion(), QStringLiteral("eu-central"));
+
+        int interactions = 0;
+        // 1: the shortcut (also in the Incident menu and on the region tile's right-click menu).
+        QTest::keyClick(c.window.get(), Qt::Key_S, Qt::ControlModifier | Qt::ShiftModifier);
+        ++interactions;
+        StatusUpdateDialog *dialog = c.window->statusDialog();
+        QVERIFY(dialog);
+        QVERIFY(QTest::qWaitForWindowExposed(dialog));
+        QSignalSpy read(dialog, &StatusUpdateDialog::pageRead);
+        QTRY_COMPARE_WITH_TIMEOUT(read.size(), 1, 15000);
+        QVERIFY(dialog->isNewIncident());
+        QCOMPARE(dialog->status(), QStringLiteral("investigating"));
+        const auto change = dialog->change();
+        QCOMPARE(change.name, QStringLiteral("Builder partially degraded service"));
+        QVERIFY2(change.body.startsWith(QLatin1String("We are currently investigating this issue. Builds in")),
+            qPrintable(change.body));
+        QVERIFY2(change.body.contains(QLatin1String("EU Central")), qPrintable(change.body));
+        QCOMPARE(change.components.size(), 2); // Application Builder and Builders eu-central
+        QVERIFY(change.components.values().contains(QStringLiteral("partial_outage")));
+        // Never pre-selected: the engineer says whether subscribers hear of it.
+        QVERIFY2(dialog->problem().contains(QLatin1String("subscribers")), qPrintable(dialog->problem()));
+        auto *notify = dialog->findChild<QRadioButton *>();
+        QVERIFY(notify);
+        // 2: notify subscribers.
+        QTest::mouseClick(notify, Qt::LeftButton, {}, QPoint(5, notify->height() / 2));
+        ++interactions;
+        QVERIFY2(dialog->problem().isEmpty(), qPrintable(dialog->problem()));
+        // 3: Enter previews (the default button).
+        QTest::keyClick(dialog, Qt::Key_Return);
+        ++interactions;
+        QVERIFY(dialog->onConfirmStep());
+        const QString shots = qEnvironmentVariable("FLEET_SCREENSHOTS");
+        if (!shots.isEmpty())
+            dialog->grab().save(shots + QStringLiteral("/status-preview.png"));
+        // 4: Enter publishes.
+        QTest::keyClick(dialog, Qt::Key_Return);
+        ++interactions;
+        QTRY_VERIFY(!c.window->statusDialog());
+        qInfo("degraded region to published Investigating: %d interactions (goal: at most 5)", interactions);
+        QVERIFY(interactions <= 5);
+        QTRY_COMPARE_WITH_TIMEOUT(c.session.statusOutbox()->pendingCount(), 0, 15000);
+        QCOMPARE(sim.server().statusPage().incidentCount(), 1);
+        const auto page = sim.get(QStringLiteral("/status"));
+        QVERIFY(page.body.contains("Builder partially degraded service"));
+        QVERIFY(page.body.contains("Investigating"));
+        QVERIFY(page.body.contains("Partial outage") || page.body.contains("Partial system outage"));
+
+        // The next update: the page's incident is chosen, the next step suggested.
+        dialog = c.window->openStatusUpdateDialog();
+        QVERIFY(dialog);
+        QSignalSpy readAgain(dialog, &StatusUpdateDialog::pageRead);
+        QTRY_COMPARE_WITH_TIMEOUT(readAgain.size(), 1, 15000);
+        QVERIFY(!dialog->isNewIncident());
+        QCOMPARE(dialog->status(), QStringLiteral("identified"));
+        QVERIFY2(dialog->change().body.contains(QLatin1String("packet loss")), qPrintable(dialog->change().body));
+        QVERIFY2(dialog->problem().contains(QLatin1String("subscribers")), "the notify choice is asked again");
+        if (!shots.isEmpty())
+            dialog->grab().save(shots + QStringLiteral("/status-composer.png"));
+        dialog->reject();
+
+        // The timeline and the postmortem draft know the verdict change and the update.
+        IncidentDialog *incident = c.window->openIncidentDialog();
+        QSignalSpy incidentsRead(incident, &IncidentDialog::incidentsRead);
+        QTRY_COMPARE_WITH_TIMEOUT(incidentsRead.size(), 1, 15000);
+        bool verdict = false;
+        bool update = false;
+        for (const auto &e : incident->entries()) {
+            verdict = verdict || (e.kind == IncidentTimeline::Entry::Kind::Verdict && e.text.contains(QLatin1String("EU Central")));
+            update = update || e.kind == IncidentTimeline::Entry::Kind::StatusUpdate;
+        }
+        QVERIFY(verdict);
+        QVERIFY(update);
+        QVERIFY2(incident->draft().contains(QLatin1String("## What happened")), qPrintable(incident->draft()));
+        QVERIFY2(incident->draft().contains(QLatin1String("EU Central")), qPrintable(incident->draft()));
+        if (!shots.isEmpty())
+            incident->grab().save(shots + QStringLiteral("/incident-timeline.png"));
+        incident->close();
+    }
+
+    // The status page down: the update is queued (said in the status bar, with why), and delivered by itself when
+    // the page is back. Markup in a name from the page is shown as text.
+    void statusUpdateQueuedWhileThePageIsDown()
+    {
+        SimHarness sim;
+        Console c(sim);
+        StatusPageConfig page = pageOf(sim);
+        c.session.setStatusPage(page);
+        QTRY_VERIFY_WITH_TIMEOUT(c.ready(), 15000);
+        StatusUpdateDialog *dialog = c.window->openStatusUpdateDialog();
+        QSignalSpy read(dialog, &StatusUpdateDialog::pageRead);
+        QTRY_COMPARE_WITH_TIMEOUT(read.size(), 1, 15000);
+        // Down now (its port refuses: fleet-sim answers the fleet and the page on one port, so a fault is used).
+        QCOMPARE(sim.admin(QStringLiteral("/v1/sim/faults"),
+                     R"({"type":"error","status":503,"match":"/statuspage/","duration_ms":600000,"count":100000})")
+                     .status,
+            201);
+        dialog->findChild<QRadioButton *>()->setChecked(true);
+        QVERIFY2(dialog->problem().isEmpty(), qPrintable(dialog->problem()));
+        QTest::keyClick(dialog, Qt::Key_Return);
+        QTest::keyClick(dialog, Qt::Key_Return);
+        QTRY_VERIFY(!c.window->statusDialog());
+        auto *state = c.window->findChild<QPushButton *>(QStringLiteral("statusOutbox"));
+        QVERIFY(state);
+        QTRY_VERIFY_WITH_TIMEOUT(state->isVisible() && state->toolTip().contains(QLatin1String("503")), 15000);
+        QVERIFY2(state->text().contains(QLatin1String("1 status update queued")), qPrintable(state->text()));
+        QCOMPARE(sim.server().statusPage().incidentCount(), 0);
+        // Back: delivered once (the button tries at once instead of at the next backoff step).
+        QCOMPARE(sim.send("DELETE", QStringLiteral("/v1/sim/faults"), {}, "admin-secret", {}).status, 200);
+        QTest::mouseClick(state, Qt::LeftButton);
+        QTRY_COMPARE_WITH_TIMEOUT(c.session.statusOutbox()->pendingCount(), 0, 30000);
+        QCOMPARE(sim.server().statusPage().incidentCount(), 1);
+        QTRY_VERIFY(!state->isVisible());
     }
 };
 

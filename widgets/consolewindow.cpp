@@ -1,5 +1,9 @@
 #include "consolewindow.h"
 
+#include "incidentdialog.h"
+#include "statusoutbox.h"
+#include "statusupdatedialog.h"
+
 #include "actiondialog.h"
 #include "actionregistry.h"
 #include "chartpanel.h"
@@ -139,6 +143,32 @@ ConsoleWindow::ConsoleWindow(FleetSession *session, QSettings *settings, QWidget
             openActionDialog(undo, tr("Undo: %1").arg(m_session->actions()->find(m_undoHandle)->action.describe()));
     });
     statusBar()->addPermanentWidget(m_undo);
+    // Status updates not yet on the page: how many, and why ("the status page is unreachable: ...").
+    m_outboxState = new QPushButton(this);
+    m_outboxState->setObjectName(QStringLiteral("statusOutbox"));
+    m_outboxState->setFlat(true);
+    m_outboxState->hide();
+    connect(m_outboxState, &QPushButton::clicked, this, [this] {
+        if (StatusOutbox *outbox = m_session->statusOutbox())
+            outbox->retryNow();
+    });
+    statusBar()->addPermanentWidget(m_outboxState);
+    const auto watchOutbox = [this] {
+        StatusOutbox *outbox = m_session->statusOutbox();
+        if (!outbox)
+            return;
+        connect(outbox, &StatusOutbox::changed, this, &ConsoleWindow::updateOutboxState, Qt::UniqueConnection);
+        connect(outbox, &StatusOutbox::delivered, this,
+            [this](const LocalStore::OutboxEntry &e, const statuspage::Incident &) {
+                statusBar()->showMessage(tr("On the status page: %1").arg(e.summary), 8000);
+            });
+        connect(outbox, &StatusOutbox::failed, this, [this](const LocalStore::OutboxEntry &e) {
+            statusBar()->showMessage(tr("The status page refused %1: %2").arg(e.summary, e.lastError), 15000);
+        });
+        updateOutboxState();
+    };
+    connect(session, &FleetSession::localStoreChanged, this, watchOutbox);
+    watchOutbox();
     statusBar()->addPermanentWidget(m_fleetTime);
     statusBar()->addPermanentWidget(m_identity);
 
@@ -179,7 +209,7 @@ ConsoleWindow::ConsoleWindow(FleetSession *session, QSettings *settings, QWidget
         QMenu menu(this);
         m_actions->fillMenu(&menu,
             { QStringLiteral("actions.provision"), QStringLiteral("actions.drainRegion"),
-                QStringLiteral("actions.resumeRegion") });
+                QStringLiteral("actions.resumeRegion"), QStringLiteral("-"), QStringLiteral("status.update") });
         menu.exec(m_overview->view()->viewport()->mapToGlobal(pos));
     });
     connect(
@@ -317,6 +347,15 @@ void ConsoleWindow::createActions()
             m_operations->showActivity();
         });
 
+    // Status updates: the status page is not the fleet; the dialog says what is missing (no page configured).
+    r.add({ QStringLiteral("status.update"), tr("Post &status update…"), key(Qt::CTRL | Qt::SHIFT | Qt::Key_S),
+              tr("Compose, preview and publish an update on the status page (queued, sent once)") },
+        [this] { openStatusUpdateDialog(focusedRegion()); });
+    r.add({ QStringLiteral("status.incident"), tr("Incident &timeline and postmortem…"),
+              key(Qt::CTRL | Qt::SHIFT | Qt::Key_I),
+              tr("Verdict changes, operations and status updates in order; a postmortem draft from them") },
+        [this] { openIncidentDialog(); });
+
     r.add({ QStringLiteral("view.worstRegion"), tr("Focus the &worst region"), key(Qt::Key_W),
               tr("Focus the worst region and keep following it") },
         [this] { followWorstRegion(); });
@@ -375,11 +414,51 @@ void ConsoleWindow::createActions()
         { QStringLiteral("actions.provision"), QStringLiteral("actions.drainRegion"),
             QStringLiteral("actions.resumeRegion"), QStringLiteral("-"), QStringLiteral("view.operations"),
             QStringLiteral("view.activity") });
+    r.fillMenu(menuBar()->addMenu(tr("&Incident")), { QStringLiteral("status.update"), QStringLiteral("status.incident") });
     r.fillMenu(menuBar()->addMenu(tr("&Help")), { QStringLiteral("help.shortcuts"), QStringLiteral("help.about") });
     // Each chart's right-click menu: the same registered actions, not copies.
     m_charts->setContextActions({ r.action(QStringLiteral("charts.live")), r.action(QStringLiteral("charts.zoomIn")),
         r.action(QStringLiteral("charts.zoomOut")), nullptr, r.action(QStringLiteral("file.exportChart")), nullptr,
         r.action(QStringLiteral("actions.provision")), r.action(QStringLiteral("actions.drainRegion")) });
+}
+
+StatusUpdateDialog *ConsoleWindow::openStatusUpdateDialog(const QString &region)
+{
+    if (m_statusDialog) {
+        m_statusDialog->raise();
+        m_statusDialog->activateWindow();
+        return m_statusDialog;
+    }
+    auto *dialog = new StatusUpdateDialog(m_session, region, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    m_statusDialog = dialog;
+    connect(dialog, &StatusUpdateDialog::queued, this, [this](const QString &text) {
+        statusBar()->showMessage(text, 8000);
+        updateOutboxState();
+    });
+    dialog->show();
+    return dialog;
+}
+
+IncidentDialog *ConsoleWindow::openIncidentDialog()
+{
+    auto *dialog = new IncidentDialog(m_session, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &IncidentDialog::queued, this, [this](const QString &text) { statusBar()->showMessage(text, 8000); });
+    dialog->show();
+    return dialog;
+}
+
+void ConsoleWindow::updateOutboxState()
+{
+    const StatusOutbox *outbox = m_session->statusOutbox();
+    const QString text = outbox ? outbox->summary() : QString();
+    m_outboxState->setVisible(!text.isEmpty());
+    if (text.isEmpty())
+        return;
+    const int pending = outbox->pendingCount();
+    m_outboxState->setText(pending == 1 ? tr("1 status update queued") : tr("%1 status updates queued").arg(pending));
+    m_outboxState->setToolTip(text + tr("\nClick to try again now."));
 }
 
 ActionDialog *ConsoleWindow::openActionDialog(const QList<FleetAction> &list, const QString &context)

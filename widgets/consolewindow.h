@@ -2,6 +2,8 @@
 
 #include "actioncontroller.h"
 #include "actiondialog.h"
+#include "incidentdialog.h"
+#include "statusupdatedialog.h"
 #include "connectionprofiles.h"
 #include "result.h"
 #include "theme.h"
@@ -17,6 +19,7 @@ class QPushButton;
 class QSettings;
 
 namespace fleet {
+
 
 class ActionRegistry;
 class ChartPanel;
@@ -68,6 +71,10 @@ public:
     ActionDialog *openRegionDialog(bool drain, const QString &region = {});
     ActionDialog *openActionDialog(const QList<FleetAction> &actions, const QString &context);
     ActionDialog *actionDialog() const { return m_actionDialog; }
+    // Status updates (non-blocking; the open composer is returned, also by statusDialog()).
+    StatusUpdateDialog *openStatusUpdateDialog(const QString &region = {});
+    StatusUpdateDialog *statusDialog() const { return m_statusDialog; }
+    IncidentDialog *openIncidentDialog();
     const ConnectionProfile &profile() const;
     QString focusedRegion() const;
     void focusRegion(const QString &id); // as if the user chose it: stops following the worst region
@@ -95,6 +102,7 @@ private:
     void stepRegion(int delta);
     void onActionFinished(const ActionController::Tracked &tracked);
     void remindExpiring();
+    void updateOutboxState();
 
     QPointer<FleetSession> m_session;
     QSettings *m_settings;
@@ -108,6 +116,8 @@ private:
     QDockWidget *m_operationsDock;
     QPointer<ActionDialog> m_actionDialog;
     QSet<QString> m_reminded; // operations whose expiry was announced
+    QPointer<StatusUpdateDialog> m_statusDialog;
+    QPushButton *m_outboxState; // status updates queued, and why
     QPushButton *m_undo; // offered right after an action with an inverse is done
     int m_undoHandle = 0;
     ConnectionIndicator *m_indicator;

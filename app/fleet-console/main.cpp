@@ -83,6 +83,15 @@ int main(int argc, char **argv)
     const QCommandLineOption sizeOpt(QStringLiteral("size"),
         QStringLiteral("Window size WIDTHxHEIGHT for --screenshot (default 1600x1000)."), QStringLiteral("size"),
         QStringLiteral("1600x1000"));
+    const QCommandLineOption pageUrlOpt(QStringLiteral("statuspage-url"),
+        QStringLiteral("Status page API base URL with the version (default https://api.statuspage.io/v1)."),
+        QStringLiteral("url"), QStringLiteral("https://api.statuspage.io/v1"));
+    const QCommandLineOption pageIdOpt(
+        QStringLiteral("page-id"), QStringLiteral("Status page id: enables status updates."), QStringLiteral("id"));
+    const QCommandLineOption pageKeyFileOpt(QStringLiteral("statuspage-key-file"),
+        QStringLiteral("Read the status page API key from this file (else STATUSPAGE_API_KEY)."),
+        QStringLiteral("file"));
+    parser.addOptions({ pageUrlOpt, pageIdOpt, pageKeyFileOpt });
     parser.addOptions({ apiOpt, tokenFileOpt, profileOpt, caOpt, insecureOpt, demoOpt, demoSpeedOpt, demoWorkersOpt,
         themeOpt, screenshotOpt, afterOpt, sizeOpt });
     parser.addPositionalArgument(
@@ -156,6 +165,12 @@ int main(int argc, char **argv)
         p.url = demo->url();
         window.setDemo(QObject::tr("simulated fleet: %1").arg(demo->description()));
         session.connectTo(p, demo->operatorToken());
+        // The simulator serves a status page too: the demo runs from first alert to postmortem.
+        StatusPageConfig page;
+        page.baseUrl = demo->url().resolved(QUrl(QStringLiteral("/statuspage/v1")));
+        page.pageId = QStringLiteral("fleetdemo");
+        page.apiKey = QStringLiteral("demo-statuspage-key");
+        session.setStatusPage(page);
     } else if (parser.isSet(apiOpt)) {
         ConnectionProfile p;
         const Result<QUrl> url = ProfileStore::validateUrl(parser.value(apiOpt));
@@ -195,6 +210,20 @@ int main(int argc, char **argv)
         }
     } else if (!parser.isSet(screenshotOpt)) {
         QTimer::singleShot(0, &window, [&window] { window.openConnectDialog(); }); // first run
+    }
+
+    if (parser.isSet(pageIdOpt) && !parser.isSet(demoOpt)) {
+        StatusPageConfig page;
+        page.baseUrl = QUrl(parser.value(pageUrlOpt), QUrl::StrictMode);
+        page.pageId = parser.value(pageIdOpt);
+        const Result<QString> key = parser.isSet(pageKeyFileOpt) ? tokens::fromFile(parser.value(pageKeyFileOpt))
+                                                                 : tokens::fromEnvironment("STATUSPAGE_API_KEY");
+        if (!key)
+            return fail(key.error());
+        page.apiKey = key.value();
+        if (const QString problem = page.problem(); !problem.isEmpty())
+            return fail(problem);
+        session.setStatusPage(page);
     }
 
     if (parser.isSet(screenshotOpt)) {

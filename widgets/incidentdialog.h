@@ -1,0 +1,51 @@
+#pragma once
+
+#include "incidenttimeline.h"
+#include "statuspage.h"
+
+#include <QDialog>
+
+class QComboBox;
+class QLabel;
+class QPlainTextEdit;
+class QPushButton;
+class QTableWidget;
+
+namespace fleet {
+
+class FleetSession;
+
+// One incident from first alert to postmortem: its timeline (verdict changes, operations, status updates merged in
+// UTC order, exportable as Markdown and JSON) and a postmortem draft generated from it with the seed report's
+// sections, editable, sent to the page as the draft and published on request (through the outbox).
+class IncidentDialog : public QDialog
+{
+    Q_OBJECT
+
+public:
+    explicit IncidentDialog(FleetSession *session, QWidget *parent = nullptr);
+
+    QList<IncidentTimeline::Entry> entries() const { return m_entries; }
+    QString draft() const;
+    QString message() const;
+
+Q_SIGNALS:
+    void incidentsRead();
+    void queued(const QString &summary);
+
+private:
+    void readIncidents();
+    void showIncident();
+    void exportAs(bool json);
+    void queuePostmortem(bool publish);
+
+    FleetSession *m_session;
+    QList<statuspage::Incident> m_incidents;
+    QList<IncidentTimeline::Entry> m_entries;
+    QComboBox *m_incident;
+    QTableWidget *m_table;
+    QPlainTextEdit *m_draft;
+    QLabel *m_message;
+};
+
+} // namespace fleet

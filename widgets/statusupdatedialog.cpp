@@ -1,0 +1,444 @@
+#include "statusupdatedialog.h"
+
+#include "fleetsession.h"
+#include "fleetstore.h"
+#include "healthmonitor.h"
+#include "statusoutbox.h"
+#include "statustemplates.h"
+
+#include <QButtonGroup>
+#include <QComboBox>
+#include <QDateTime>
+#include <QDialogButtonBox>
+#include <QFormLayout>
+#include <QFrame>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QRadioButton>
+#include <QStackedWidget>
+#include <QTableWidget>
+#include <QVBoxLayout>
+
+namespace fleet {
+
+using namespace statuspage;
+
+namespace {
+
+QLabel *plainLabel(const QString &text = {})
+{
+    auto *l = new QLabel(text);
+    l->setTextFormat(Qt::PlainText); // text from the page or the fleet is never rendered as markup
+    l->setWordWrap(true);
+    return l;
+}
+
+// The suggested status of a component for a region's verdict.
+QString componentStatusFor(Verdict verdict)
+{
+    switch (verdict) {
+    case Verdict::Down:
+        return QStringLiteral("major_outage");
+    case Verdict::Degraded:
+        return QStringLiteral("degraded_performance");
+    default:
+        return {};
+    }
+}
+
+} // namespace
+
+StatusUpdateDialog::StatusUpdateDialog(FleetSession *session, const QString &region, QWidget *parent)
+    : QDialog(parent)
+    , m_session(session)
+    , m_region(region)
+{
+    setWindowTitle(tr("Status update"));
+    auto *outer = new QVBoxLayout(this);
+    m_steps = new QStackedWidget;
+    outer->addWidget(m_steps);
+
+    // Step 1: compose.
+    auto *compose = new QWidget;
+    auto *form = new QFormLayout(compose);
+    form->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
+    m_where = plainLabel();
+    form->addRow(m_where);
+    m_incident = new QComboBox;
+    m_incident->setAccessibleName(tr("Incident"));
+    m_incident->addItem(tr("New incident"), QString());
+    form->addRow(tr("&Incident:"), m_incident);
+    m_name = new QLineEdit(statustemplates::load(QStringLiteral("name")));
+    m_name->setMaxLength(kMaxName);
+    m_nameLabel = new QLabel(tr("&Name:"));
+    m_nameLabel->setBuddy(m_name);
+    form->addRow(m_nameLabel, m_name);
+
+    auto *stepperRow = new QHBoxLayout;
+    m_stepper = new QButtonGroup(this);
+    m_stepper->setExclusive(true);
+    for (const QString &s : incidentStatuses()) {
+        auto *b = new QPushButton(inWords(s));
+        b->setCheckable(true);
+        b->setAutoDefault(false); // Enter previews, whichever step button was last clicked
+        b->setProperty("status", s);
+        b->setAccessibleName(tr("Status %1").arg(inWords(s)));
+        m_stepper->addButton(b);
+        stepperRow->addWidget(b);
+        if (s != incidentStatuses().last())
+            stepperRow->addWidget(new QLabel(QStringLiteral("\u2192")));
+    }
+    stepperRow->addStretch();
+    form->addRow(tr("Status:"), stepperRow);
+    m_stepNote = plainLabel();
+    form->addRow(QString(), m_stepNote);
+
+    m_body = new QPlainTextEdit;
+    m_body->setTabChangesFocus(true);
+    m_body->setMinimumHeight(fontMetrics().lineSpacing() * 5);
+    form->addRow(tr("&Message:"), m_body);
+
+    m_componentTable = new QTableWidget(0, 2);
+    m_componentTable->setHorizontalHeaderLabels({ tr("Component"), tr("Status") });
+    m_componentTable->horizontalHeader()->setSectionResizeMode(0, QHeaderView::Stretch);
+    m_componentTable->horizontalHeader()->setSectionResizeMode(1, QHeaderView::ResizeToContents);
+    m_componentTable->verticalHeader()->hide();
+    m_componentTable->setSelectionMode(QAbstractItemView::NoSelection);
+    m_componentTable->setMinimumHeight(fontMetrics().lineSpacing() * 9);
+    form->addRow(tr("Components:"), m_componentTable);
+
+    m_impact = new QComboBox;
+    m_impact->addItem(tr("As the components say"), QString());
+    for (const QString &i : impacts())
+        m_impact->addItem(inWords(i), i);
+    form->addRow(tr("Imp&act:"), m_impact);
+
+    // Never pre-selected, never carried over from the last update: the engineer chooses every time.
+    auto *notifyRow = new QHBoxLayout;
+    m_notify = new QRadioButton(tr("&Notify subscribers"));
+    m_quiet = new QRadioButton(tr("Post &without notifying"));
+    notifyRow->addWidget(m_notify);
+    notifyRow->addWidget(m_quiet);
+    notifyRow->addStretch();
+    form->addRow(tr("Subscribers:"), notifyRow);
+
+    m_problem = plainLabel();
+    m_problem->setStyleSheet(QStringLiteral("color: palette(mid);"));
+    form->addRow(m_problem);
+    auto *composeButtons = new QDialogButtonBox;
+    m_previewButton = composeButtons->addButton(tr("&Preview…"), QDialogButtonBox::AcceptRole);
+    m_previewButton->setDefault(true);
+    composeButtons->addButton(QDialogButtonBox::Cancel);
+    connect(composeButtons, &QDialogButtonBox::rejected, this, &QDialog::reject);
+    connect(m_previewButton, &QPushButton::clicked, this, &StatusUpdateDialog::showPreview);
+    form->addRow(composeButtons);
+    m_steps->addWidget(compose);
+
+    // Step 2: preview and confirm.
+    auto *confirm = new QWidget;
+    auto *cl = new QVBoxLayout(confirm);
+    auto *card = new QFrame;
+    card->setFrameShape(QFrame::StyledPanel);
+    card->setAutoFillBackground(true);
+    QPalette pagePalette = card->palette();
+    pagePalette.setColor(QPalette::Window, QColor(0xff, 0xff, 0xff));
+    pagePalette.setColor(QPalette::WindowText, QColor(0x33, 0x33, 0x33));
+    card->setPalette(pagePalette);
+    auto *cardLayout = new QVBoxLayout(card);
+    m_previewTitle = plainLabel();
+    QFont big = m_previewTitle->font();
+    big.setPointSizeF(big.pointSizeF() * 1.4);
+    big.setBold(true);
+    m_previewTitle->setFont(big);
+    m_previewStatus = plainLabel();
+    QFont bold = m_previewStatus->font();
+    bold.setBold(true);
+    m_previewStatus->setFont(bold);
+    m_previewBody = plainLabel();
+    m_previewMeta = plainLabel();
+    m_previewComponents = plainLabel();
+    for (QLabel *l : { m_previewTitle, m_previewStatus, m_previewBody, m_previewMeta, m_previewComponents })
+        l->setPalette(pagePalette);
+    cardLayout->addWidget(m_previewTitle);
+    cardLayout->addWidget(m_previewStatus);
+    cardLayout->addWidget(m_previewBody);
+    cardLayout->addWidget(m_previewMeta);
+    cardLayout->addWidget(m_previewComponents);
+    cardLayout->addStretch(1);
+    cl->addWidget(new QLabel(tr("How it will look on the public status page:")));
+    cl->addWidget(card, 1);
+    m_warning = plainLabel();
+    m_warning->setStyleSheet(QStringLiteral("font-weight: bold;"));
+    cl->addWidget(m_warning);
+    auto *confirmButtons = new QDialogButtonBox;
+    auto *back = confirmButtons->addButton(tr("&Back"), QDialogButtonBox::ResetRole);
+    m_publishButton = confirmButtons->addButton(tr("&Publish"), QDialogButtonBox::AcceptRole);
+    confirmButtons->addButton(QDialogButtonBox::Cancel);
+    connect(back, &QPushButton::clicked, this, [this] {
+        m_steps->setCurrentIndex(0);
+        m_previewButton->setDefault(true);
+    });
+    connect(m_publishButton, &QPushButton::clicked, this, &StatusUpdateDialog::publish);
+    connect(confirmButtons, &QDialogButtonBox::rejected, this, &QDialog::reject);
+    cl->addWidget(confirmButtons);
+    m_steps->addWidget(confirm);
+
+    connect(m_incident, &QComboBox::currentIndexChanged, this, &StatusUpdateDialog::incidentChosen);
+    connect(m_stepper, &QButtonGroup::buttonClicked, this,
+        [this](QAbstractButton *b) { statusChosen(b->property("status").toString()); });
+    connect(m_body, &QPlainTextEdit::textChanged, this, [this] {
+        if (!m_filling)
+            m_bodyEdited = true;
+        updateState();
+    });
+    connect(m_name, &QLineEdit::textChanged, this, &StatusUpdateDialog::updateState);
+    connect(m_notify, &QRadioButton::toggled, this, &StatusUpdateDialog::updateState);
+    connect(m_quiet, &QRadioButton::toggled, this, &StatusUpdateDialog::updateState);
+
+    statusChosen(QStringLiteral("investigating"));
+    readPage();
+    resize(fontMetrics().averageCharWidth() * 90, fontMetrics().lineSpacing() * 34);
+}
+
+void StatusUpdateDialog::readPage()
+{
+    StatusOutbox *outbox = m_session->statusOutbox();
+    if (!outbox) {
+        m_pageError = tr("The local store is not open (%1), so status updates cannot be queued safely.")
+                          .arg(m_session->localStoreError());
+        updateState();
+        return;
+    }
+    if (!outbox->client()) {
+        m_pageError = tr("No status page is configured: %1. Start the console with --statuspage-url and "
+                         "--page-id, and the key in STATUSPAGE_API_KEY.")
+                          .arg(outbox->config().problem());
+        updateState();
+        return;
+    }
+    m_where->setText(tr("Status page %1, page %2.")
+                         .arg(outbox->config().baseUrl.toDisplayString(), outbox->config().pageId));
+    auto pending = std::make_shared<int>(2);
+    auto finished = [this, pending] {
+        if (--*pending == 0) {
+            fillComponents();
+            updateState();
+            Q_EMIT pageRead();
+        }
+    };
+    outbox->client()->components(this, [this, finished](ApiResult<QList<Component>> r) {
+        if (r.ok())
+            m_components = r.take();
+        else
+            m_pageError = tr("Could not read the page's components: %1").arg(r.error().message);
+        finished();
+    });
+    outbox->client()->unresolved(this, [this, finished](ApiResult<QList<Incident>> r) {
+        if (r.ok()) {
+            m_unresolved = r.take();
+            for (const Incident &i : std::as_const(m_unresolved))
+                m_incident->addItem(tr("%1 (%2)").arg(i.name, inWords(i.status)), i.id);
+            // Updating the incident in progress is the usual case.
+            if (!m_unresolved.isEmpty())
+                m_incident->setCurrentIndex(1);
+        } else {
+            m_pageError = tr("Could not read the page's open incidents: %1").arg(r.error().message);
+        }
+        finished();
+    });
+}
+
+void StatusUpdateDialog::fillComponents()
+{
+    m_componentTable->setRowCount(int(m_components.size()));
+    const FleetStore *store = m_session->store();
+    const HealthMonitor *monitor = m_session->healthMonitor();
+    bool anyTrouble = false;
+    for (int row = 0; row < m_components.size(); ++row) {
+        const Component &c = m_components[row];
+        auto *name = new QTableWidgetItem(c.name);
+        name->setFlags(Qt::ItemIsEnabled);
+        name->setToolTip(tr("Now: %1").arg(inWords(c.status)));
+        m_componentTable->setItem(row, 0, name);
+        auto *combo = new QComboBox;
+        combo->addItem(tr("No change (%1)").arg(inWords(c.status)), QString());
+        for (const QString &s : componentStatuses())
+            combo->addItem(inWords(s), s);
+        combo->setAccessibleName(tr("Status of %1").arg(c.name));
+        // A component named after a region in trouble gets the status its verdict suggests.
+        for (const Region &r : store->regions()) {
+            const QString suggested = componentStatusFor(monitor->verdict(r.id));
+            if (suggested.isEmpty() || !c.name.contains(r.id, Qt::CaseInsensitive))
+                continue;
+            combo->setCurrentIndex(combo->findData(suggested));
+            anyTrouble = true;
+        }
+        m_componentTable->setCellWidget(row, 1, combo);
+        connect(combo, &QComboBox::currentIndexChanged, this, &StatusUpdateDialog::updateState);
+    }
+    // The service customers know (the seed: "Application Builder") is partially out while a region is in trouble.
+    if (anyTrouble && isNewIncident()) {
+        for (int row = 0; row < m_components.size(); ++row)
+            if (m_components[row].name.contains(QLatin1String("Builder"), Qt::CaseInsensitive)
+                && !m_components[row].name.startsWith(QLatin1String("Builders "))) {
+                auto *combo = qobject_cast<QComboBox *>(m_componentTable->cellWidget(row, 1));
+                combo->setCurrentIndex(combo->findData(QStringLiteral("partial_outage")));
+            }
+    }
+}
+
+bool StatusUpdateDialog::isNewIncident() const
+{
+    return m_incident->currentData().toString().isEmpty();
+}
+
+QString StatusUpdateDialog::status() const
+{
+    QAbstractButton *b = m_stepper->checkedButton();
+    return b ? b->property("status").toString() : QString();
+}
+
+void StatusUpdateDialog::incidentChosen()
+{
+    const bool isNew = isNewIncident();
+    m_name->setVisible(isNew);
+    m_nameLabel->setVisible(isNew);
+    if (isNew) {
+        statusChosen(QStringLiteral("investigating"));
+        return;
+    }
+    // The next step of the lifecycle after what the page says now.
+    const QString id = m_incident->currentData().toString();
+    for (const Incident &i : std::as_const(m_unresolved)) {
+        if (i.id != id)
+            continue;
+        const int at = int(incidentStatuses().indexOf(i.status));
+        statusChosen(incidentStatuses().value(std::clamp(at + 1, 0, int(incidentStatuses().size()) - 1)));
+    }
+}
+
+void StatusUpdateDialog::statusChosen(const QString &s)
+{
+    for (QAbstractButton *b : m_stepper->buttons())
+        b->setChecked(b->property("status").toString() == s);
+    if (!m_bodyEdited) {
+        m_filling = true;
+        m_body->setPlainText(statustemplates::fill(statustemplates::load(s), statustemplates::fromSession(*m_session)));
+        m_filling = false;
+    }
+    updateState();
+}
+
+statuspage::IncidentChange StatusUpdateDialog::change() const
+{
+    IncidentChange c;
+    if (isNewIncident())
+        c.name = m_name->text().trimmed();
+    c.status = status();
+    c.body = m_body->toPlainText().trimmed();
+    c.impactOverride = m_impact->currentData().toString();
+    c.deliverNotifications = m_notify->isChecked();
+    for (int row = 0; row < m_components.size(); ++row) {
+        const auto *combo = qobject_cast<QComboBox *>(m_componentTable->cellWidget(row, 1));
+        if (combo && !combo->currentData().toString().isEmpty())
+            c.components.insert(m_components[row].id, combo->currentData().toString());
+    }
+    return c;
+}
+
+QString StatusUpdateDialog::problem() const
+{
+    if (!m_pageError.isEmpty())
+        return m_pageError;
+    if (const QString p = change().problem(isNewIncident()); !p.isEmpty())
+        return tr("Cannot post yet: %1.").arg(p);
+    if (m_body->toPlainText().trimmed().isEmpty())
+        return tr("Write what customers should read.");
+    if (!m_notify->isChecked() && !m_quiet->isChecked())
+        return tr("Choose whether subscribers are notified.");
+    return {};
+}
+
+void StatusUpdateDialog::updateState()
+{
+    const QString current = [this] {
+        for (const Incident &i : std::as_const(m_unresolved))
+            if (i.id == m_incident->currentData().toString())
+                return i.status;
+        return QString();
+    }();
+    m_stepNote->setText(!current.isEmpty() && current == status()
+            ? tr("Update: the status stays %1.").arg(inWords(current))
+            : current.isEmpty() ? QString()
+                                : tr("The page says %1 now.").arg(inWords(current)));
+    const QString why = problem();
+    m_problem->setText(why);
+    m_previewButton->setEnabled(why.isEmpty());
+}
+
+QString StatusUpdateDialog::previewTitle() const
+{
+    return isNewIncident() ? m_name->text().trimmed() : m_incident->currentText();
+}
+
+QString StatusUpdateDialog::previewBody() const
+{
+    return m_body->toPlainText().trimmed();
+}
+
+bool StatusUpdateDialog::onConfirmStep() const
+{
+    return m_steps->currentIndex() == 1;
+}
+
+void StatusUpdateDialog::showPreview()
+{
+    if (!problem().isEmpty())
+        return;
+    const IncidentChange c = change();
+    m_previewTitle->setText(previewTitle());
+    m_previewStatus->setText(inWords(c.status));
+    m_previewBody->setText(c.body);
+    // The fleet's clock (a simulated fleet runs in its own time), as the page will stamp it.
+    const qint64 now = m_session->store()->fleetNowMs() > 0 ? m_session->store()->fleetNowMs()
+                                                            : QDateTime::currentMSecsSinceEpoch();
+    m_previewMeta->setText(tr("Posted %1 UTC")
+                               .arg(QDateTime::fromMSecsSinceEpoch(now, Qt::UTC).toString(QStringLiteral("MMM d, yyyy - HH:mm"))));
+    QStringList affected;
+    for (const Component &comp : std::as_const(m_components))
+        if (c.components.contains(comp.id))
+            affected << tr("%1: %2").arg(comp.name, inWords(c.components.value(comp.id)));
+    m_previewComponents->setText(
+        affected.isEmpty() ? tr("No component changes.") : tr("This incident affects: %1.").arg(affected.join(QLatin1String("; "))));
+    const StatusOutbox *outbox = m_session->statusOutbox();
+    m_warning->setText(tr("This is posted publicly on the status page (%1)%2. It cannot be unsent: a correction is "
+                          "another update.")
+                           .arg(outbox->config().baseUrl.toDisplayString(QUrl::RemovePath | QUrl::RemoveUserInfo),
+                               c.deliverNotifications ? tr(" and sent to every subscriber")
+                                                      : tr(", without notifying subscribers")));
+    m_steps->setCurrentIndex(1);
+    m_publishButton->setDefault(true);
+    m_publishButton->setFocus();
+}
+
+void StatusUpdateDialog::publish()
+{
+    StatusOutbox *outbox = m_session->statusOutbox();
+    const IncidentChange c = change();
+    Result<qint64> r = isNewIncident() ? outbox->open(c)
+        : c.status == QLatin1String("resolved") ? outbox->resolve(m_incident->currentData().toString(), c)
+                                               : outbox->update(m_incident->currentData().toString(), c);
+    if (!r.ok()) {
+        m_warning->setText(r.error());
+        return;
+    }
+    m_queued = *r;
+    Q_EMIT queued(tr("Status update queued: %1").arg(previewTitle()));
+    accept();
+}
+
+} // namespace fleet
