@@ -418,13 +418,15 @@ QByteArray StatusPageSim::publicPage() const
         worst = std::max<int>(worst, int(kComponentStatuses.indexOf(c.status)));
     const bool open = std::any_of(
         m_incidents.begin(), m_incidents.end(), [](const Incident &i) { return i.status != QLatin1String("resolved"); });
-    const QString banner = worst >= 3 ? QStringLiteral("Major outage")
-        : worst >= 2                  ? QStringLiteral("Partial system outage")
+    // kComponentStatuses order: operational, under maintenance, degraded, partial outage, major outage.
+    const QString banner = worst >= 4 ? QStringLiteral("Major outage")
+        : worst == 3                  ? QStringLiteral("Partial system outage")
+        : worst == 2                  ? QStringLiteral("Degraded performance")
         : open                        ? QStringLiteral("Some systems are affected")
                                       : QStringLiteral("All Systems Operational");
-    const QString bannerColour = worst >= 3 ? QStringLiteral("#e74c3c")
-        : worst >= 2                        ? QStringLiteral("#e67e22")
-        : open                              ? QStringLiteral("#f1c40f")
+    const QString bannerColour = worst >= 4 ? QStringLiteral("#e74c3c")
+        : worst == 3                        ? QStringLiteral("#e67e22")
+        : worst == 2 || open                ? QStringLiteral("#f1c40f")
                                             : QStringLiteral("#2fcc66");
     QString out;
     out += QStringLiteral("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>%1 Status</title>"
