@@ -9,7 +9,8 @@ bool ApiError::transient() const
     case Kind::Timeout:
         return true;
     case Kind::Http:
-        return httpStatus >= 500 || httpStatus == 429 || httpStatus == 420 || httpStatus == 408; // 420: Statuspage's limit
+        return httpStatus >= 500 || httpStatus == 429 || httpStatus == 420
+            || httpStatus == 408; // 420: Statuspage's limit
     default:
         return false;
     }

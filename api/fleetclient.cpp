@@ -295,12 +295,13 @@ void FleetClient::preview(const Action &action, QObject *context, Callback<DryRu
     request.verb = "POST";
     request.path = action.path + QStringLiteral("?dry_run=true");
     request.body = action.body;
-    m_http->send(request, context, [done = std::move(done), ep = QString(QStringLiteral("POST ") + action.path)](Raw raw) {
-        if (raw.error.isError())
-            done(ApiResult<DryRunResult>::failure(raw.error));
-        else
-            done(fromDecoded(threadDecoder().dryRun(raw.body, ep)));
-    });
+    m_http->send(
+        request, context, [done = std::move(done), ep = QString(QStringLiteral("POST ") + action.path)](Raw raw) {
+            if (raw.error.isError())
+                done(ApiResult<DryRunResult>::failure(raw.error));
+            else
+                done(fromDecoded(threadDecoder().dryRun(raw.body, ep)));
+        });
 }
 
 void FleetClient::perform(const Action &action, QObject *context, Callback<Operation> done)
@@ -316,8 +317,7 @@ void FleetClient::perform(const Action &action, QObject *context, Callback<Opera
         operations(QStringLiteral("idempotency_key=") + pathPart(action.idempotencyKey), guard.data(),
             [action, done, happened](ApiResult<Page<Operation>> found) {
                 if (found.ok() && !found->items.empty()) {
-                    qCInfo(lcApi).noquote() << action.description << "had been accepted as"
-                                            << found->items.front().id;
+                    qCInfo(lcApi).noquote() << action.description << "had been accepted as" << found->items.front().id;
                     done(ApiResult<Operation>::success(found->items.front()));
                     happened(true);
                     return;

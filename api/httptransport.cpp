@@ -164,30 +164,33 @@ void HttpTransport::sendOnceAttempt(const Request &request, QPointer<QObject> co
 {
     if (!context)
         return;
-    sendAttempt(request, context.data(), [=, this](Raw raw) {
-        const bool unknown = raw.error.outcomeUnknown();
-        const bool neverArrived = raw.error.kind == ApiError::Kind::Network && !unknown; // refused, no such host
-        if (!raw.error.isError() || !(unknown || neverArrived) || attempt >= m_config.maxAttempts) {
-            done(std::move(raw));
-            return;
-        }
-        if (neverArrived) {
-            // It never reached the server: sending it again is safe without asking.
-            QTimer::singleShot(m_backoff.nextDelayMs(), context.data(),
-                [=, this] { sendOnceAttempt(request, context, done, lookUp, description, attempt + 1); });
-            return;
-        }
-        // Did the failed attempt act? Ask before sending it again.
-        qCInfo(lcHttp).noquote() << description << "- outcome unknown (" << raw.error.message << "); reconciling";
-        QTimer::singleShot(m_backoff.nextDelayMs(), context.data(), [=, this] {
-            lookUp([=, this](bool happened) {
-                if (happened)
-                    qCInfo(lcHttp).noquote() << description << "had been done; not sent again";
-                else
-                    sendOnceAttempt(request, context, done, lookUp, description, attempt + 1);
+    sendAttempt(
+        request, context.data(),
+        [=, this](Raw raw) {
+            const bool unknown = raw.error.outcomeUnknown();
+            const bool neverArrived = raw.error.kind == ApiError::Kind::Network && !unknown; // refused, no such host
+            if (!raw.error.isError() || !(unknown || neverArrived) || attempt >= m_config.maxAttempts) {
+                done(std::move(raw));
+                return;
+            }
+            if (neverArrived) {
+                // It never reached the server: sending it again is safe without asking.
+                QTimer::singleShot(m_backoff.nextDelayMs(), context.data(),
+                    [=, this] { sendOnceAttempt(request, context, done, lookUp, description, attempt + 1); });
+                return;
+            }
+            // Did the failed attempt act? Ask before sending it again.
+            qCInfo(lcHttp).noquote() << description << "- outcome unknown (" << raw.error.message << "); reconciling";
+            QTimer::singleShot(m_backoff.nextDelayMs(), context.data(), [=, this] {
+                lookUp([=, this](bool happened) {
+                    if (happened)
+                        qCInfo(lcHttp).noquote() << description << "had been done; not sent again";
+                    else
+                        sendOnceAttempt(request, context, done, lookUp, description, attempt + 1);
+                });
             });
-        });
-    }, attempt);
+        },
+        attempt);
 }
 
 void HttpTransport::sendAttempt(const Request &request, QObject *context, std::function<void(Raw)> done, int attempt)
@@ -252,7 +255,7 @@ void HttpTransport::settle(
         const qint64 delay = raw.error.retryAfterSeconds >= 0 ? clampRetryAfterMs(raw.error.retryAfterSeconds)
                                                               : m_backoff.nextDelayMs() / (attempt > 1 ? 1 : 2);
         qCInfo(lcHttp).noquote() << endpoint(request) << "failed:" << raw.error.message << "- retrying in" << delay
-                                << "ms";
+                                 << "ms";
         QTimer::singleShot(std::chrono::milliseconds(delay), guard.data(),
             [=, this] { sendAttempt(request, guard.data(), done, attempt + 1); });
         return;
@@ -344,8 +347,7 @@ HttpTransport::Raw HttpTransport::conclude(QNetworkReply *reply, const Request &
     raw.error.kind = raw.status == 401 ? ApiError::Kind::Unauthorized
         : raw.status == 403            ? ApiError::Kind::Forbidden
                                        : ApiError::Kind::Http;
-    m_describeError(
-        raw.error, raw.body, reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toString());
+    m_describeError(raw.error, raw.body, reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toString());
     raw.error.message = QStringLiteral("%1: %2").arg(endpoint(request), raw.error.message);
     return raw;
 }

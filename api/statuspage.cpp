@@ -131,7 +131,8 @@ Incident incident(Reader &r, const QJsonObject &o)
     return i;
 }
 
-template <typename T> Result<T> parse(const QByteArray &json, const QString &where, bool array,
+template <typename T>
+Result<T> parse(const QByteArray &json, const QString &where, bool array,
     const std::function<T(Reader &, const QJsonDocument &)> &read)
 {
     QJsonParseError error {};
@@ -140,8 +141,8 @@ template <typename T> Result<T> parse(const QByteArray &json, const QString &whe
         return Result<T>::failure(
             QStringLiteral("%1: not JSON (%2 at byte %3)").arg(where, error.errorString()).arg(error.offset));
     if (array ? !doc.isArray() : !doc.isObject())
-        return Result<T>::failure(QStringLiteral("%1: expected a JSON %2").arg(where, array ? QStringLiteral("list")
-                                                                                           : QStringLiteral("object")));
+        return Result<T>::failure(QStringLiteral("%1: expected a JSON %2")
+                                      .arg(where, array ? QStringLiteral("list") : QStringLiteral("object")));
     if (array && doc.array().size() > kMaxListed)
         return Result<T>::failure(QStringLiteral("%1: more than %2 entries").arg(where).arg(kMaxListed));
     Reader r(where);
@@ -177,7 +178,9 @@ QString IncidentChange::problem(bool creating) const
     if (creating && name.trimmed().isEmpty())
         return QStringLiteral("an incident needs a name (what customers see as its title)");
     if (name.size() > kMaxName)
-        return QStringLiteral("the name has %1 characters; the status page takes at most %2").arg(name.size()).arg(kMaxName);
+        return QStringLiteral("the name has %1 characters; the status page takes at most %2")
+            .arg(name.size())
+            .arg(kMaxName);
     if (body.size() > kMaxBody)
         return QStringLiteral("the message has %1 characters; the status page takes at most %2")
             .arg(body.size())
@@ -363,8 +366,9 @@ StatuspageClient::StatuspageClient(StatusPageConfig config, QObject *parent)
                                       .arg(said.isEmpty() ? QString() : QStringLiteral(": ") + said);
                   break;
               default:
-                  error.message = QStringLiteral("HTTP %1%2").arg(error.httpStatus).arg(
-                      said.isEmpty() ? QString() : QStringLiteral(": ") + said);
+                  error.message = QStringLiteral("HTTP %1%2")
+                                      .arg(error.httpStatus)
+                                      .arg(said.isEmpty() ? QString() : QStringLiteral(": ") + said);
                   if (error.httpStatus == 420 || error.httpStatus == 429)
                       error.message += QStringLiteral(" (rate limited; retry after %1 s)")
                                            .arg(std::max(error.retryAfterSeconds, 1));
@@ -494,8 +498,8 @@ void StatuspageClient::create(const IncidentChange &change, QObject *context, Ca
             happened(false);
         });
     };
-    m_http->sendOnce(r, context, decoding<Incident>(done, &decodeIncident), std::move(lookUp),
-        QStringLiteral("create incident"));
+    m_http->sendOnce(
+        r, context, decoding<Incident>(done, &decodeIncident), std::move(lookUp), QStringLiteral("create incident"));
 }
 
 void StatuspageClient::update(
@@ -528,10 +532,10 @@ void StatuspageClient::putPostmortem(
 {
     HttpTransport::Request r;
     r.verb = "PUT";
-    r.path = pagePath(QStringLiteral("/incidents/%1/postmortem")
-                          .arg(QString::fromLatin1(QUrl::toPercentEncoding(incidentId))));
-    r.body = QJsonDocument(QJsonObject { { QStringLiteral("postmortem"),
-                               QJsonObject { { QStringLiteral("body_draft"), draft } } } })
+    r.path = pagePath(
+        QStringLiteral("/incidents/%1/postmortem").arg(QString::fromLatin1(QUrl::toPercentEncoding(incidentId))));
+    r.body = QJsonDocument(
+        QJsonObject { { QStringLiteral("postmortem"), QJsonObject { { QStringLiteral("body_draft"), draft } } } })
                  .toJson(QJsonDocument::Compact);
     r.retryTransient = true; // replacing the draft with the same text twice changes nothing
     m_http->send(r, context, decoding<Postmortem>(std::move(done), &decodePostmortem));

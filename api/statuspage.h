@@ -173,18 +173,18 @@ public:
     // The unresolved incident this console created with `incidentKey`, if the page has it (a "not found" is a
     // success with an empty id).
     void findCreated(const QString &incidentKey, QObject *context, Callback<statuspage::Incident> done);
-    void putPostmortem(const QString &incidentId, const QString &draft, QObject *context,
-        Callback<statuspage::Postmortem> done);
-    void publishPostmortem(const QString &incidentId, bool notifySubscribers, QObject *context,
-        Callback<statuspage::Postmortem> done);
+    void putPostmortem(
+        const QString &incidentId, const QString &draft, QObject *context, Callback<statuspage::Postmortem> done);
+    void publishPostmortem(
+        const QString &incidentId, bool notifySubscribers, QObject *context, Callback<statuspage::Postmortem> done);
 
 Q_SIGNALS:
     void requestFinished(const QString &endpoint, int httpStatus, const QString &error);
 
 private:
     QString pagePath(const QString &rest) const;
-    void componentsPage(int page, QList<statuspage::Component> sofar, QObject *context,
-        Callback<QList<statuspage::Component>> done);
+    void componentsPage(
+        int page, QList<statuspage::Component> sofar, QObject *context, Callback<QList<statuspage::Component>> done);
 
     StatusPageConfig m_config;
     HttpTransport *m_http;

@@ -290,8 +290,8 @@ void ActionController::settle(int handle, ApiResult<Operation> result)
         QStringLiteral("no answer (%1); looked up again when the connection is live").arg(e.message));
 }
 
-void ActionController::alreadyBeingDone(const FleetAction &action, const QString &operationId, QObject *context,
-    std::function<void(QString)> done) const
+void ActionController::alreadyBeingDone(
+    const FleetAction &action, const QString &operationId, QObject *context, std::function<void(QString)> done) const
 {
     const FleetStore *store = m_session->store();
     if (const int row = store->operationRow(operationId); row >= 0) {
@@ -304,8 +304,9 @@ void ActionController::alreadyBeingDone(const FleetAction &action, const QString
         return;
     }
     // The refusal can arrive before the event that announces the operation: ask for it.
-    connection->client()->operation(operationId, context,
-        [action, done = std::move(done)](ApiResult<Operation> op) { done(op.ok() ? alreadyBeingDone(action, *op) : QString()); });
+    connection->client()->operation(operationId, context, [action, done = std::move(done)](ApiResult<Operation> op) {
+        done(op.ok() ? alreadyBeingDone(action, *op) : QString());
+    });
 }
 
 QString ActionController::alreadyBeingDone(const FleetAction &action, const Operation &op)

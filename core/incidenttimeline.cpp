@@ -101,7 +101,8 @@ QList<IncidentTimeline::Entry> IncidentTimeline::entries(const statuspage::Incid
 
 QString IncidentTimeline::toMarkdown(const QList<Entry> &entries, const QString &title)
 {
-    QString md = QStringLiteral("# %1\n\nTimes are UTC.\n\n| Time | What | Detail |\n|---|---|---|\n").arg(plain(title));
+    QString md
+        = QStringLiteral("# %1\n\nTimes are UTC.\n\n| Time | What | Detail |\n|---|---|---|\n").arg(plain(title));
     for (const Entry &e : entries)
         md += QStringLiteral("| %1 | %2 | %3 |\n")
                   .arg(QDateTime::fromMSecsSinceEpoch(e.atMs, Qt::UTC).toString(QStringLiteral("yyyy-MM-dd HH:mm:ss")),
@@ -113,8 +114,8 @@ QByteArray IncidentTimeline::toJson(const QList<Entry> &entries, const QString &
 {
     QJsonArray list;
     for (const Entry &e : entries)
-        list.append(QJsonObject { { QStringLiteral("at"),
-                                      QDateTime::fromMSecsSinceEpoch(e.atMs, Qt::UTC).toString(Qt::ISODate) },
+        list.append(QJsonObject {
+            { QStringLiteral("at"), QDateTime::fromMSecsSinceEpoch(e.atMs, Qt::UTC).toString(Qt::ISODate) },
             { QStringLiteral("kind"), kindName(e.kind) }, { QStringLiteral("text"), e.text },
             { QStringLiteral("actor"), e.actor }, { QStringLiteral("region"), e.region },
             { QStringLiteral("detail"), e.detail } });
@@ -141,7 +142,8 @@ QString IncidentTimeline::postmortemDraft(const QList<Entry> &entries, const sta
     }
     const qint64 start = firstTrouble ? firstTrouble->atMs : incident.createdAt;
     const QString date = QDateTime::fromMSecsSinceEpoch(start, Qt::UTC).toString(QStringLiteral("MMMM d, yyyy"));
-    const QString where = regions.isEmpty() ? QString() : QStringLiteral(" in %1").arg(regions.join(QLatin1String(", ")));
+    const QString where
+        = regions.isEmpty() ? QString() : QStringLiteral(" in %1").arg(regions.join(QLatin1String(", ")));
 
     QString md = QStringLiteral("## Summary\n\nOn %1, we experienced an incident causing increased build failures%2.")
                      .arg(date, where);
@@ -171,7 +173,8 @@ QString IncidentTimeline::postmortemDraft(const QList<Entry> &entries, const sta
         }
     for (const Entry &e : entries)
         if (e.kind == Entry::Kind::StatusUpdate) {
-            md += QStringLiteral("- %1 UTC: status page updated (%2)\n").arg(hhmm(e.atMs), statuspage::inWords(e.detail));
+            md += QStringLiteral("- %1 UTC: status page updated (%2)\n")
+                      .arg(hhmm(e.atMs), statuspage::inWords(e.detail));
             any = true;
         }
     if (!any)
@@ -191,7 +194,8 @@ QString IncidentTimeline::postmortemDraft(const QList<Entry> &entries, const sta
         affected << plain(c.name);
     if (!regions.isEmpty())
         affected << QStringLiteral("builder workers in %1").arg(regions.join(QLatin1String(", ")));
-    md += affected.isEmpty() ? QStringLiteral("- (components)\n") : QStringLiteral("- ") + affected.join(QStringLiteral("\n- ")) + u'\n';
+    md += affected.isEmpty() ? QStringLiteral("- (components)\n")
+                             : QStringLiteral("- ") + affected.join(QStringLiteral("\n- ")) + u'\n';
     md += QStringLiteral("\nWe apologize for the disruption this caused.\n");
     return md;
 }

@@ -75,8 +75,8 @@ public:
     // The console and fleetctl share the file; one process at a time delivers. Takes (or extends) the lease for
     // `owner` when it is free, expired or already `owner`'s; returns who holds it now.
     // `isDeadProcess` says whether the holder named by a lease is known to be gone (it is then taken over at once).
-    Result<QString> claimOutbox(const QString &owner, qint64 forMs,
-        const std::function<bool(const QString &owner)> &isDeadProcess = {});
+    Result<QString> claimOutbox(
+        const QString &owner, qint64 forMs, const std::function<bool(const QString &owner)> &isDeadProcess = {});
     void releaseOutbox(const QString &owner);
 
 Q_SIGNALS:

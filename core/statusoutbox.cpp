@@ -3,10 +3,10 @@
 #include <QCoreApplication>
 #include <QDateTime>
 #include <QFileInfo>
-#include <QRegularExpression>
-#include <QSysInfo>
 #include <QJsonDocument>
 #include <QLoggingCategory>
+#include <QRegularExpression>
+#include <QSysInfo>
 #include <QUuid>
 
 Q_LOGGING_CATEGORY(lcOutbox, "fleet.outbox", QtInfoMsg)
@@ -155,7 +155,8 @@ QString StatusOutbox::label(const QString &incident) const
         if (e.kind != kindName(Kind::Create))
             continue;
         const QJsonObject change = payloadOf(e).value(QLatin1String("change")).toObject();
-        if (change.value(QLatin1String("incident_key")).toString() == incident || (!e.result.isEmpty() && e.result == incident))
+        if (change.value(QLatin1String("incident_key")).toString() == incident
+            || (!e.result.isEmpty() && e.result == incident))
             return QStringLiteral("\"%1\"").arg(change.value(QLatin1String("name")).toString());
     }
     return incident;
@@ -424,7 +425,8 @@ void StatusOutbox::settle(LocalStore::OutboxEntry entry, const ApiResult<Inciden
         j.target = result->id;
         j.summary = entry.summary;
         j.payload = entry.payload;
-        j.outcome = QStringLiteral("succeeded: delivered as %1 after %2 attempt(s)").arg(result->id).arg(entry.attempts);
+        j.outcome
+            = QStringLiteral("succeeded: delivered as %1 after %2 attempt(s)").arg(result->id).arg(entry.attempts);
         m_store->appendJournal(j);
         qCInfo(lcOutbox).noquote() << "delivered" << entry.id << entry.summary << "->" << result->id;
         Q_EMIT delivered(entry, *result);

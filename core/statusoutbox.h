@@ -60,8 +60,8 @@ Q_SIGNALS:
     void failed(const fleet::LocalStore::OutboxEntry &entry);
 
 private:
-    Result<qint64> enqueue(Kind kind, const QString &incident, const QJsonObject &payload, const QString &summary,
-        const QString &key);
+    Result<qint64> enqueue(
+        Kind kind, const QString &incident, const QJsonObject &payload, const QString &summary, const QString &key);
     void pump();
     void reload();
     QString label(const QString &incident) const;

@@ -377,7 +377,8 @@ void FleetSimServer::handle(const QHttpServerRequest &request, QHttpServerRespon
         return send(exchange, r);
     }
     if (call.path.startsWith(QLatin1String("/statuspage/v1/"))) {
-        const StatusPageSim::Reply sp = m_statusPage->handle(methodName(request.method()), segments.mid(2), call.query, request.value(QByteArrayLiteral("Authorization")), request.body());
+        const StatusPageSim::Reply sp = m_statusPage->handle(methodName(request.method()), segments.mid(2), call.query,
+            request.value(QByteArrayLiteral("Authorization")), request.body());
         Reply r { sp.status, sp.contentType, sp.body, sp.headers };
         if (fault.kind == FaultInjector::Kind::Stall) {
             std::shared_ptr<HttpExchange> held = std::move(exchangePtr);

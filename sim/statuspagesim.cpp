@@ -93,7 +93,8 @@ QString StatusPageSim::iso(qint64 ms) const
 bool StatusPageSim::admit()
 {
     const qint64 now = m_clock.elapsed();
-    m_tokens = std::min<double>(m_options.burst, m_tokens + double(now - m_tokensAtMs) / 1000.0 * m_options.requestsPerSecond);
+    m_tokens = std::min<double>(
+        m_options.burst, m_tokens + double(now - m_tokensAtMs) / 1000.0 * m_options.requestsPerSecond);
     m_tokensAtMs = now;
     if (m_tokens < 1.0)
         return false;
@@ -187,10 +188,9 @@ StatusPageSim::Reply StatusPageSim::components(const QUrlQuery &query) const
 StatusPageSim::Reply StatusPageSim::incidents(const QUrlQuery &query, bool unresolvedOnly) const
 {
     const QString q = query.queryItemValue(QStringLiteral("q"), QUrl::FullyDecoded);
-    const int limit = std::clamp(query.hasQueryItem(QStringLiteral("limit"))
-            ? query.queryItemValue(QStringLiteral("limit")).toInt()
-            : 100,
-        1, 100);
+    const int limit = std::clamp(
+        query.hasQueryItem(QStringLiteral("limit")) ? query.queryItemValue(QStringLiteral("limit")).toInt() : 100, 1,
+        100);
     const int page = std::max(1, query.queryItemValue(QStringLiteral("page")).toInt());
     QJsonArray out;
     int skipped = 0;
@@ -243,7 +243,8 @@ std::optional<StatusPageSim::Reply> StatusPageSim::apply(Incident &incident, con
         if (!findComponent(it.key()))
             problems.append(QStringLiteral("Component %1 does not exist").arg(it.key()));
         else if (!kComponentStatuses.contains(it.value().toString()))
-            problems.append(QStringLiteral("Component status %1 is not included in the list").arg(it.value().toString()));
+            problems.append(
+                QStringLiteral("Component status %1 is not included in the list").arg(it.value().toString()));
     }
     if (!problems.isEmpty())
         return error(422, problems);
@@ -362,13 +363,15 @@ StatusPageSim::Reply StatusPageSim::getPostmortem(const Incident &incident) cons
 QJsonObject StatusPageSim::componentJson(const Component &c) const
 {
     return { { QStringLiteral("id"), c.id }, { QStringLiteral("page_id"), m_options.pageId },
-        { QStringLiteral("group_id"), QJsonValue(QJsonValue::Null) }, { QStringLiteral("created_at"), iso(c.createdMs) },
-        { QStringLiteral("updated_at"), iso(c.updatedMs) }, { QStringLiteral("group"), false },
-        { QStringLiteral("name"), c.name }, { QStringLiteral("description"), QJsonValue(QJsonValue::Null) },
-        { QStringLiteral("position"), c.position }, { QStringLiteral("status"), c.status },
-        { QStringLiteral("showcase"), true }, { QStringLiteral("only_show_if_degraded"), false },
+        { QStringLiteral("group_id"), QJsonValue(QJsonValue::Null) },
+        { QStringLiteral("created_at"), iso(c.createdMs) }, { QStringLiteral("updated_at"), iso(c.updatedMs) },
+        { QStringLiteral("group"), false }, { QStringLiteral("name"), c.name },
+        { QStringLiteral("description"), QJsonValue(QJsonValue::Null) }, { QStringLiteral("position"), c.position },
+        { QStringLiteral("status"), c.status }, { QStringLiteral("showcase"), true },
+        { QStringLiteral("only_show_if_degraded"), false },
         { QStringLiteral("automation_email"), QStringLiteral("component+%1@notifications.statuspage.io").arg(c.id) },
-        { QStringLiteral("start_date"), QDateTime::fromMSecsSinceEpoch(c.createdMs, Qt::UTC).toString(Qt::ISODate).left(10) } };
+        { QStringLiteral("start_date"),
+            QDateTime::fromMSecsSinceEpoch(c.createdMs, Qt::UTC).toString(Qt::ISODate).left(10) } };
 }
 
 QJsonObject StatusPageSim::incidentJson(const Incident &i) const
@@ -383,23 +386,27 @@ QJsonObject StatusPageSim::incidentJson(const Incident &i) const
             { QStringLiteral("created_at"), iso(it->atMs) }, { QStringLiteral("updated_at"), iso(it->atMs) },
             { QStringLiteral("display_at"), iso(it->atMs) }, { QStringLiteral("affected_components"), it->affected },
             { QStringLiteral("deliver_notifications"), it->deliverNotifications },
-            { QStringLiteral("custom_tweet"), QJsonValue(QJsonValue::Null) }, { QStringLiteral("tweet_id"), QJsonValue(QJsonValue::Null) } });
+            { QStringLiteral("custom_tweet"), QJsonValue(QJsonValue::Null) },
+            { QStringLiteral("tweet_id"), QJsonValue(QJsonValue::Null) } });
     }
     auto optionalTime = [this](qint64 ms) { return ms > 0 ? QJsonValue(iso(ms)) : QJsonValue(QJsonValue::Null); };
     return { { QStringLiteral("id"), i.id }, { QStringLiteral("page_id"), m_options.pageId },
         { QStringLiteral("name"), i.name }, { QStringLiteral("status"), i.status },
         { QStringLiteral("impact"), i.impact },
-        { QStringLiteral("impact_override"), i.impactOverride.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(i.impactOverride) },
+        { QStringLiteral("impact_override"),
+            i.impactOverride.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(i.impactOverride) },
         { QStringLiteral("created_at"), iso(i.createdMs) }, { QStringLiteral("updated_at"), iso(i.updatedMs) },
         { QStringLiteral("monitoring_at"), optionalTime(i.monitoringMs) },
         { QStringLiteral("resolved_at"), optionalTime(i.resolvedMs) },
         { QStringLiteral("shortlink"), QStringLiteral("http://stspg.io/%1").arg(i.id.left(9)) },
         { QStringLiteral("metadata"), i.metadata }, { QStringLiteral("components"), components },
         { QStringLiteral("incident_updates"), updates },
-        { QStringLiteral("postmortem_body"), i.postmortemBody.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(i.postmortemBody) },
+        { QStringLiteral("postmortem_body"),
+            i.postmortemBody.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(i.postmortemBody) },
         // The OpenAPI document types this as a boolean (and its example says true); Statuspage sends a time.
         { QStringLiteral("postmortem_published_at"), optionalTime(i.postmortemPublishedMs) },
-        { QStringLiteral("postmortem_ignored"), false }, { QStringLiteral("scheduled_for"), QJsonValue(QJsonValue::Null) },
+        { QStringLiteral("postmortem_ignored"), false },
+        { QStringLiteral("scheduled_for"), QJsonValue(QJsonValue::Null) },
         { QStringLiteral("scheduled_until"), QJsonValue(QJsonValue::Null) } };
 }
 
@@ -416,8 +423,8 @@ QByteArray StatusPageSim::publicPage() const
     int worst = 0;
     for (const Component &c : m_components)
         worst = std::max<int>(worst, int(kComponentStatuses.indexOf(c.status)));
-    const bool open = std::any_of(
-        m_incidents.begin(), m_incidents.end(), [](const Incident &i) { return i.status != QLatin1String("resolved"); });
+    const bool open = std::any_of(m_incidents.begin(), m_incidents.end(),
+        [](const Incident &i) { return i.status != QLatin1String("resolved"); });
     // kComponentStatuses order: operational, under maintenance, degraded, partial outage, major outage.
     const QString banner = worst >= 4 ? QStringLiteral("Major outage")
         : worst == 3                  ? QStringLiteral("Partial system outage")
@@ -441,11 +448,12 @@ QByteArray StatusPageSim::publicPage() const
     out += QStringLiteral("<h1>%1</h1><div class=\"banner\" style=\"background:%2\">%3</div>")
                .arg(html(m_options.pageName), bannerColour, banner);
     auto incidentHtml = [&](const Incident &i) -> QString {
-        QString s = QStringLiteral("<div class=\"incident\" style=\"border-color:%1\"><h3>%2</h3>")
-                        .arg(i.status == QLatin1String("resolved") ? QStringLiteral("#999") : bannerColour,
-                            html(i.name));
+        QString s
+            = QStringLiteral("<div class=\"incident\" style=\"border-color:%1\"><h3>%2</h3>")
+                  .arg(i.status == QLatin1String("resolved") ? QStringLiteral("#999") : bannerColour, html(i.name));
         if (!i.postmortemBody.isEmpty())
-            s += QStringLiteral("<div class=\"upd\"><b>Postmortem</b><pre>%1</pre><div class=\"small\">Posted %2</div></div>")
+            s += QStringLiteral(
+                "<div class=\"upd\"><b>Postmortem</b><pre>%1</pre><div class=\"small\">Posted %2</div></div>")
                      .arg(html(i.postmortemBody), when(i.postmortemPublishedMs));
         for (auto it = i.updates.rbegin(); it != i.updates.rend(); ++it)
             s += QStringLiteral("<div class=\"upd\"><b>%1</b> - %2<div class=\"small\">Posted %3</div></div>")

@@ -10,11 +10,11 @@
 #include "fleetsession.h"
 #include "fleetstore.h"
 #include "healthmonitor.h"
+#include "incidentdialog.h"
+#include "incidenttimeline.h"
 #include "localstore.h"
 #include "operationsdock.h"
 #include "simharness.h"
-#include "incidentdialog.h"
-#include "incidenttimeline.h"
 #include "statusoutbox.h"
 #include "statusupdatedialog.h"
 
@@ -24,8 +24,8 @@
 #include <QLineEdit>
 #include <QPushButton>
 #include <QRadioButton>
-#include <QSignalSpy>
 #include <QSettings>
+#include <QSignalSpy>
 #include <QStandardItemModel>
 #include <QTableView>
 #include <QTemporaryDir>
@@ -339,7 +339,8 @@ private Q_SLOTS:
         bool verdict = false;
         bool update = false;
         for (const auto &e : incident->entries()) {
-            verdict = verdict || (e.kind == IncidentTimeline::Entry::Kind::Verdict && e.text.contains(QLatin1String("EU Central")));
+            verdict = verdict
+                || (e.kind == IncidentTimeline::Entry::Kind::Verdict && e.text.contains(QLatin1String("EU Central")));
             update = update || e.kind == IncidentTimeline::Entry::Kind::StatusUpdate;
         }
         QVERIFY(verdict);
@@ -365,7 +366,7 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(read.size(), 1, 15000);
         // Down now (its port refuses: fleet-sim answers the fleet and the page on one port, so a fault is used).
         QCOMPARE(sim.admin(QStringLiteral("/v1/sim/faults"),
-                     R"({"type":"error","status":503,"match":"/statuspage/","duration_ms":600000,"count":100000})")
+                        R"({"type":"error","status":503,"match":"/statuspage/","duration_ms":600000,"count":100000})")
                      .status,
             201);
         dialog->findChild<QRadioButton *>()->setChecked(true);

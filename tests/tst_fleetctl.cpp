@@ -4,9 +4,9 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QProcess>
-#include <QNetworkReply>
 #include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QProcess>
 #include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
@@ -369,13 +369,16 @@ void TestFleetctl::incidentThroughTheOutbox()
     const QStringList page { QStringLiteral("--statuspage-url"),
         QStringLiteral("http://127.0.0.1:%1/statuspage/v1").arg(port), QStringLiteral("--page-id"),
         QStringLiteral("fleetdemo"), QStringLiteral("--json") };
-    auto run = [&](const QStringList &args) { return fleetctl(QStringList { QStringLiteral("incident") } + args + page, "", data.path()); };
+    auto run = [&](const QStringList &args) {
+        return fleetctl(QStringList { QStringLiteral("incident") } + args + page, "", data.path());
+    };
 
     // Down: queued, not lost.
-    Run queued = run({ QStringLiteral("open"), QStringLiteral("--name"), QStringLiteral("Builder partially degraded service"),
-        QStringLiteral("--status"), QStringLiteral("investigating"), QStringLiteral("--body"),
-        QStringLiteral("We are currently investigating this issue."), QStringLiteral("--no-notify"),
-        QStringLiteral("--timeout"), QStringLiteral("3") });
+    Run queued
+        = run({ QStringLiteral("open"), QStringLiteral("--name"), QStringLiteral("Builder partially degraded service"),
+            QStringLiteral("--status"), QStringLiteral("investigating"), QStringLiteral("--body"),
+            QStringLiteral("We are currently investigating this issue."), QStringLiteral("--no-notify"),
+            QStringLiteral("--timeout"), QStringLiteral("3") });
     QCOMPARE(queued.code, 5);
     QVERIFY2(queued.err.contains(QLatin1String("stays queued")), qPrintable(queued.err));
     Run listed = run({ QStringLiteral("outbox") });

@@ -134,7 +134,8 @@ private Q_SLOTS:
         const QString builder = componentId(client, QStringLiteral("Application Builder"));
         QVERIFY(!builder.isEmpty());
 
-        IncidentChange open = change(QStringLiteral("investigating"), QStringLiteral("We are currently investigating this issue."));
+        IncidentChange open
+            = change(QStringLiteral("investigating"), QStringLiteral("We are currently investigating this issue."));
         open.name = QStringLiteral("Builder <b>partially</b> degraded service");
         open.components.insert(builder, QStringLiteral("partial_outage"));
         open.incidentKey = QStringLiteral("key-1");
@@ -148,13 +149,15 @@ private Q_SLOTS:
         IncidentChange identified = change(QStringLiteral("identified"),
             QStringLiteral("We have observed packet loss in the connections to our builder workers."));
         identified.updateKey = QStringLiteral("u-2");
-        const auto updated = wait<Incident>([&](QObject *c, auto done) { client.update(created->id, identified, c, done); });
+        const auto updated
+            = wait<Incident>([&](QObject *c, auto done) { client.update(created->id, identified, c, done); });
         QVERIFY2(updated.ok(), qPrintable(updated.error().message));
         QCOMPARE(updated->updates.size(), 2);
         QCOMPARE(updated->updates.front().status, QStringLiteral("identified")); // newest first
         QCOMPARE(updated->lastUpdateKey(), QStringLiteral("u-2"));
 
-        IncidentChange resolved = change(QStringLiteral("resolved"), QStringLiteral("This incident has been resolved."));
+        IncidentChange resolved
+            = change(QStringLiteral("resolved"), QStringLiteral("This incident has been resolved."));
         resolved.components.insert(builder, QStringLiteral("operational")); // set back explicitly
         const auto done = wait<Incident>([&](QObject *c, auto cb) { client.update(created->id, resolved, c, cb); });
         QVERIFY2(done.ok(), qPrintable(done.error().message));
@@ -191,7 +194,8 @@ private Q_SLOTS:
         const auto refused = wait<QList<Incident>>([&](QObject *c, auto cb) { wrongKey.unresolved(c, cb); });
         QVERIFY(!refused.ok());
         QCOMPARE(refused.error().kind, ApiError::Kind::Unauthorized);
-        QVERIFY2(refused.error().message.contains(QLatin1String("did not accept the API key (401): Could not authenticate")),
+        QVERIFY2(
+            refused.error().message.contains(QLatin1String("did not accept the API key (401): Could not authenticate")),
             qPrintable(refused.error().message));
 
         StatuspageClient client(pageConfig(sim));
@@ -225,8 +229,9 @@ private Q_SLOTS:
             });
         }
         QTRY_COMPARE_WITH_TIMEOUT(answered.size(), 6, 30000);
-        QCOMPARE(answered, (QStringList { QStringLiteral("ok 0"), QStringLiteral("ok 1"), QStringLiteral("ok 2"),
-                               QStringLiteral("ok 3"), QStringLiteral("ok 4"), QStringLiteral("ok 5") }));
+        QCOMPARE(answered,
+            (QStringList { QStringLiteral("ok 0"), QStringLiteral("ok 1"), QStringLiteral("ok 2"),
+                QStringLiteral("ok 3"), QStringLiteral("ok 4"), QStringLiteral("ok 5") }));
         QCOMPARE(sim.server().statusPage().rateLimited(), 0);
 
         // The page says 420 (and 429) with Retry-After: honoured, the write goes once.
@@ -245,7 +250,8 @@ private Q_SLOTS:
         config.requestTimeoutMs = 1000;
         StatuspageClient client(config);
         // The page creates the incident but its answer is held past the client's deadline.
-        addFault(sim, R"({"type":"stall","delay_ms":2500,"match":"/statuspage/v1/pages/fleetdemo/incidents","count":1})");
+        addFault(
+            sim, R"({"type":"stall","delay_ms":2500,"match":"/statuspage/v1/pages/fleetdemo/incidents","count":1})");
         IncidentChange open = change(QStringLiteral("investigating"), QStringLiteral("We are investigating."));
         open.name = QStringLiteral("Stalled create");
         open.incidentKey = QStringLiteral("stalled-key");
@@ -277,15 +283,18 @@ private Q_SLOTS:
             open.components.insert(builder, QStringLiteral("partial_outage"));
             const auto first = outbox.open(open);
             QVERIFY2(first.ok(), qPrintable(first.error()));
-            incidentKey = IncidentChange::fromValue(
-                QJsonDocument::fromJson(outbox.entries().front().payload).object().value(QLatin1String("change")).toObject())
+            incidentKey = IncidentChange::fromValue(QJsonDocument::fromJson(outbox.entries().front().payload)
+                                                        .object()
+                                                        .value(QLatin1String("change"))
+                                                        .toObject())
                               .incidentKey;
             QVERIFY(outbox.update(incidentKey, change(QStringLiteral("identified"), QStringLiteral("second"))).ok());
             QVERIFY(outbox.update(incidentKey, change(QStringLiteral("monitoring"), QStringLiteral("third"))).ok());
             QCOMPARE(outbox.pendingCount(), 3);
             // Kept queued, with the reason in words.
             QTRY_VERIFY_WITH_TIMEOUT(outbox.summary().contains(QLatin1String("connection refused")), 20000);
-            QVERIFY2(outbox.summary().startsWith(QLatin1String("3 status updates queued")), qPrintable(outbox.summary()));
+            QVERIFY2(
+                outbox.summary().startsWith(QLatin1String("3 status updates queued")), qPrintable(outbox.summary()));
         } // the console stops with everything queued
         sim.startAgain();
         LocalStore store;
@@ -304,14 +313,16 @@ private Q_SLOTS:
         QStringList bodies;
         for (const IncidentUpdate &u : all->front().updates)
             bodies.prepend(u.body);
-        QCOMPARE(bodies, (QStringList { QStringLiteral("We are investigating."), QStringLiteral("second"),
-                             QStringLiteral("third") }));
+        QCOMPARE(bodies,
+            (QStringList {
+                QStringLiteral("We are investigating."), QStringLiteral("second"), QStringLiteral("third") }));
         // The local audit log has every write with its outcome.
         const auto journal = store.journal();
         QVERIFY(journal.ok());
         int succeeded = 0;
         for (const auto &j : *journal)
-            succeeded += j.kind.startsWith(QLatin1String("status_")) && j.outcome.startsWith(QLatin1String("succeeded"));
+            succeeded
+                += j.kind.startsWith(QLatin1String("status_")) && j.outcome.startsWith(QLatin1String("succeeded"));
         QCOMPARE(succeeded, 3);
     }
 
@@ -357,7 +368,9 @@ private Q_SLOTS:
         StatusOutbox outbox(&store);
         outbox.setConfig(pageConfig(sim));
         // An update of an incident the page does not have: 404, failed, and the next write still goes.
-        QVERIFY(outbox.update(QStringLiteral("nosuchincident"), change(QStringLiteral("identified"), QStringLiteral("x"))).ok());
+        QVERIFY(
+            outbox.update(QStringLiteral("nosuchincident"), change(QStringLiteral("identified"), QStringLiteral("x")))
+                .ok());
         IncidentChange open = change(QStringLiteral("investigating"), QStringLiteral("y"));
         open.name = QStringLiteral("After a failure");
         QVERIFY(outbox.open(open).ok());

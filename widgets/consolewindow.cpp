@@ -414,7 +414,8 @@ void ConsoleWindow::createActions()
         { QStringLiteral("actions.provision"), QStringLiteral("actions.drainRegion"),
             QStringLiteral("actions.resumeRegion"), QStringLiteral("-"), QStringLiteral("view.operations"),
             QStringLiteral("view.activity") });
-    r.fillMenu(menuBar()->addMenu(tr("&Incident")), { QStringLiteral("status.update"), QStringLiteral("status.incident") });
+    r.fillMenu(
+        menuBar()->addMenu(tr("&Incident")), { QStringLiteral("status.update"), QStringLiteral("status.incident") });
     r.fillMenu(menuBar()->addMenu(tr("&Help")), { QStringLiteral("help.shortcuts"), QStringLiteral("help.about") });
     // Each chart's right-click menu: the same registered actions, not copies.
     m_charts->setContextActions({ r.action(QStringLiteral("charts.live")), r.action(QStringLiteral("charts.zoomIn")),
@@ -444,7 +445,8 @@ IncidentDialog *ConsoleWindow::openIncidentDialog()
 {
     auto *dialog = new IncidentDialog(m_session, this);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
-    connect(dialog, &IncidentDialog::queued, this, [this](const QString &text) { statusBar()->showMessage(text, 8000); });
+    connect(
+        dialog, &IncidentDialog::queued, this, [this](const QString &text) { statusBar()->showMessage(text, 8000); });
     dialog->show();
     return dialog;
 }

@@ -2,10 +2,10 @@
 
 #include "actioncontroller.h"
 #include "actiondialog.h"
-#include "incidentdialog.h"
-#include "statusupdatedialog.h"
 #include "connectionprofiles.h"
+#include "incidentdialog.h"
 #include "result.h"
+#include "statusupdatedialog.h"
 #include "theme.h"
 
 #include <QMainWindow>
@@ -19,7 +19,6 @@ class QPushButton;
 class QSettings;
 
 namespace fleet {
-
 
 class ActionRegistry;
 class ChartPanel;

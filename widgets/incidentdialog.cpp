@@ -146,8 +146,8 @@ void IncidentDialog::showIncident()
     for (int row = 0; row < m_entries.size(); ++row) {
         const auto &e = m_entries[row];
         const QString what = e.kind == IncidentTimeline::Entry::Kind::Verdict ? tr("Verdict")
-            : e.kind == IncidentTimeline::Entry::Kind::Operation            ? tr("Operation")
-                                                                            : tr("Status page");
+            : e.kind == IncidentTimeline::Entry::Kind::Operation              ? tr("Operation")
+                                                                              : tr("Status page");
         m_table->setItem(row, 0,
             new QTableWidgetItem(
                 QDateTime::fromMSecsSinceEpoch(e.atMs, Qt::UTC).toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"))));
@@ -163,14 +163,15 @@ void IncidentDialog::showIncident()
 void IncidentDialog::exportAs(bool json)
 {
     const QString title = m_incident->currentText();
-    const QString path = QFileDialog::getSaveFileName(this, json ? tr("Export timeline as JSON") : tr("Export timeline as Markdown"),
-        json ? QStringLiteral("incident-timeline.json") : QStringLiteral("incident-timeline.md"),
-        json ? tr("JSON (*.json)") : tr("Markdown (*.md)"));
+    const QString path
+        = QFileDialog::getSaveFileName(this, json ? tr("Export timeline as JSON") : tr("Export timeline as Markdown"),
+            json ? QStringLiteral("incident-timeline.json") : QStringLiteral("incident-timeline.md"),
+            json ? tr("JSON (*.json)") : tr("Markdown (*.md)"));
     if (path.isEmpty())
         return;
     QSaveFile f(path);
-    const QByteArray data = json ? IncidentTimeline::toJson(m_entries, title)
-                                 : IncidentTimeline::toMarkdown(m_entries, title).toUtf8();
+    const QByteArray data
+        = json ? IncidentTimeline::toJson(m_entries, title) : IncidentTimeline::toMarkdown(m_entries, title).toUtf8();
     if (!f.open(QIODevice::WriteOnly) || f.write(data) != data.size() || !f.commit()) {
         m_message->setText(tr("Could not write %1: %2. Nothing else was changed.").arg(path, f.errorString()));
         return;

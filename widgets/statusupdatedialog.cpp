@@ -220,8 +220,8 @@ void StatusUpdateDialog::readPage()
         updateState();
         return;
     }
-    m_where->setText(tr("Status page %1, page %2.")
-                         .arg(outbox->config().baseUrl.toDisplayString(), outbox->config().pageId));
+    m_where->setText(
+        tr("Status page %1, page %2.").arg(outbox->config().baseUrl.toDisplayString(), outbox->config().pageId));
     auto pending = std::make_shared<int>(2);
     auto finished = [this, pending] {
         if (--*pending == 0) {
@@ -404,22 +404,24 @@ void StatusUpdateDialog::showPreview()
     m_previewStatus->setText(inWords(c.status));
     m_previewBody->setText(c.body);
     // The fleet's clock (a simulated fleet runs in its own time), as the page will stamp it.
-    const qint64 now = m_session->store()->fleetNowMs() > 0 ? m_session->store()->fleetNowMs()
-                                                            : QDateTime::currentMSecsSinceEpoch();
-    m_previewMeta->setText(tr("Posted %1 UTC")
-                               .arg(QDateTime::fromMSecsSinceEpoch(now, Qt::UTC).toString(QStringLiteral("MMM d, yyyy - HH:mm"))));
+    const qint64 now
+        = m_session->store()->fleetNowMs() > 0 ? m_session->store()->fleetNowMs() : QDateTime::currentMSecsSinceEpoch();
+    m_previewMeta->setText(
+        tr("Posted %1 UTC")
+            .arg(QDateTime::fromMSecsSinceEpoch(now, Qt::UTC).toString(QStringLiteral("MMM d, yyyy - HH:mm"))));
     QStringList affected;
     for (const Component &comp : std::as_const(m_components))
         if (c.components.contains(comp.id))
             affected << tr("%1: %2").arg(comp.name, inWords(c.components.value(comp.id)));
-    m_previewComponents->setText(
-        affected.isEmpty() ? tr("No component changes.") : tr("This incident affects: %1.").arg(affected.join(QLatin1String("; "))));
+    m_previewComponents->setText(affected.isEmpty()
+            ? tr("No component changes.")
+            : tr("This incident affects: %1.").arg(affected.join(QLatin1String("; "))));
     const StatusOutbox *outbox = m_session->statusOutbox();
-    m_warning->setText(tr("This is posted publicly on the status page (%1)%2. It cannot be unsent: a correction is "
-                          "another update.")
-                           .arg(outbox->config().baseUrl.toDisplayString(QUrl::RemovePath | QUrl::RemoveUserInfo),
-                               c.deliverNotifications ? tr(" and sent to every subscriber")
-                                                      : tr(", without notifying subscribers")));
+    m_warning->setText(
+        tr("This is posted publicly on the status page (%1)%2. It cannot be unsent: a correction is "
+           "another update.")
+            .arg(outbox->config().baseUrl.toDisplayString(QUrl::RemovePath | QUrl::RemoveUserInfo),
+                c.deliverNotifications ? tr(" and sent to every subscriber") : tr(", without notifying subscribers")));
     m_steps->setCurrentIndex(1);
     m_publishButton->setDefault(true);
     m_publishButton->setFocus();
@@ -429,9 +431,9 @@ void StatusUpdateDialog::publish()
 {
     StatusOutbox *outbox = m_session->statusOutbox();
     const IncidentChange c = change();
-    Result<qint64> r = isNewIncident() ? outbox->open(c)
+    Result<qint64> r = isNewIncident()          ? outbox->open(c)
         : c.status == QLatin1String("resolved") ? outbox->resolve(m_incident->currentData().toString(), c)
-                                               : outbox->update(m_incident->currentData().toString(), c);
+                                                : outbox->update(m_incident->currentData().toString(), c);
     if (!r.ok()) {
         m_warning->setText(r.error());
         return;

@@ -313,7 +313,8 @@ int perform(QList<FleetAction> actions, const Options &o, qint64 expiresInMs)
                             { QStringLiteral("operation"), e.problem->operation },
                             { QStringLiteral("message"), *already } });
                     else
-                        out() << "already: " << terminalSafe(a.describe()) << ": " << terminalSafe(*already) << Qt::endl;
+                        out() << "already: " << terminalSafe(a.describe()) << ": " << terminalSafe(*already)
+                              << Qt::endl;
                     return Ok;
                 }
             }

@@ -67,8 +67,8 @@ int deliver(StatusOutbox &outbox, qint64 id, const IncidentOptions &o)
         return Ok;
     if (e->state == QLatin1String("failed"))
         return Refused;
-    err() << "fleetctl incident: not delivered within " << o.timeoutSeconds
-          << " s; it stays queued in the outbox (" << terminalSafe(LocalStore::defaultPath())
+    err() << "fleetctl incident: not delivered within " << o.timeoutSeconds << " s; it stays queued in the outbox ("
+          << terminalSafe(LocalStore::defaultPath())
           << ") and is sent, once and in order, by the next `fleetctl incident outbox --send` or the console"
           << Qt::endl;
     return Unreachable;
@@ -88,7 +88,8 @@ Result<QMap<QString, QString>> components(const QStringList &specs, StatuspageCl
         const qsizetype eq = spec.lastIndexOf(u'=');
         if (eq <= 0)
             return Result<QMap<QString, QString>>::failure(
-                QStringLiteral("--component \"%1\": expected ID=STATUS, e.g. Application Builder=partial_outage").arg(spec));
+                QStringLiteral("--component \"%1\": expected ID=STATUS, e.g. Application Builder=partial_outage")
+                    .arg(spec));
         QString id = spec.left(eq).trimmed();
         const QString status = spec.mid(eq + 1).trimmed();
         if (known && known->ok())
@@ -187,7 +188,8 @@ int runIncident(const QStringList &args, const IncidentOptions &o)
             return usage(QStringLiteral("postmortem needs --file MARKDOWN"));
         QFile f(o.file);
         if (f.size() > 4 * kMaxBody || !f.open(QIODevice::ReadOnly))
-            return usage(QStringLiteral("cannot read %1: %2").arg(o.file, f.size() > 4 * kMaxBody ? QStringLiteral("too large") : f.errorString()));
+            return usage(QStringLiteral("cannot read %1: %2")
+                             .arg(o.file, f.size() > 4 * kMaxBody ? QStringLiteral("too large") : f.errorString()));
         queued = outbox.putPostmortem(incident, QString::fromUtf8(f.readAll()));
         if (queued.ok() && o.publish) {
             outbox.setConfig(o.page);

@@ -1,10 +1,10 @@
 // fleetctl: the command-line companion of Fleet Console, for scripted runbooks (see docs/fleetctl.md).
 
 #include "commands.h"
-#include "incident.h"
-#include "localstore.h"
 #include "fleetconnection.h"
+#include "incident.h"
 #include "isotime.h"
+#include "localstore.h"
 #include "terminalsafe.h"
 #include "tokensource.h"
 
@@ -225,23 +225,28 @@ int main(int argc, char **argv)
     const QCommandLineOption pageUrlOpt(QStringLiteral("statuspage-url"),
         QStringLiteral("Statuspage API base URL with the version (default https://api.statuspage.io/v1)."),
         QStringLiteral("url"), QStringLiteral("https://api.statuspage.io/v1"));
-    const QCommandLineOption pageIdOpt(QStringLiteral("page-id"), QStringLiteral("Status page id."), QStringLiteral("id"));
+    const QCommandLineOption pageIdOpt(
+        QStringLiteral("page-id"), QStringLiteral("Status page id."), QStringLiteral("id"));
     const QCommandLineOption keyFileOpt(QStringLiteral("key-file"),
         QStringLiteral("Read the status page API key from this file (readable by its owner only)."),
         QStringLiteral("file"));
     const QCommandLineOption nameOpt(QStringLiteral("name"), QStringLiteral("Incident name."), QStringLiteral("text"));
     const QCommandLineOption statusOpt(QStringLiteral("status"),
         QStringLiteral("investigating, identified, monitoring or resolved."), QStringLiteral("status"));
-    const QCommandLineOption bodyOpt(QStringLiteral("body"), QStringLiteral("The update's words."), QStringLiteral("text"));
+    const QCommandLineOption bodyOpt(
+        QStringLiteral("body"), QStringLiteral("The update's words."), QStringLiteral("text"));
     const QCommandLineOption componentOpt(QStringLiteral("component"),
         QStringLiteral("A component and its status, by id or name: ID=partial_outage (repeatable)."),
         QStringLiteral("id=status"));
     const QCommandLineOption impactOpt(
         QStringLiteral("impact"), QStringLiteral("none, minor, major or critical."), QStringLiteral("impact"));
     const QCommandLineOption notifyOpt(QStringLiteral("notify"), QStringLiteral("Notify subscribers (the default)."));
-    const QCommandLineOption noNotifyOpt(QStringLiteral("no-notify"), QStringLiteral("Post without notifying subscribers."));
-    const QCommandLineOption fileOpt(QStringLiteral("file"), QStringLiteral("Postmortem Markdown file."), QStringLiteral("file"));
-    const QCommandLineOption publishOpt(QStringLiteral("publish"), QStringLiteral("postmortem: publish it after the draft."));
+    const QCommandLineOption noNotifyOpt(
+        QStringLiteral("no-notify"), QStringLiteral("Post without notifying subscribers."));
+    const QCommandLineOption fileOpt(
+        QStringLiteral("file"), QStringLiteral("Postmortem Markdown file."), QStringLiteral("file"));
+    const QCommandLineOption publishOpt(
+        QStringLiteral("publish"), QStringLiteral("postmortem: publish it after the draft."));
     const QCommandLineOption sendOpt(QStringLiteral("send"), QStringLiteral("outbox: deliver what is queued now."));
     parser.addOptions({ apiOpt, tokenFileOpt, jsonOpt, intervalOpt, caOpt, insecureOpt, regionOpt, countOpt, archOpt,
         reasonOpt, expiresOpt, dryRunOpt, yesOpt, waitOpt, watchOpt, productionOpt, timeoutOpt, pageUrlOpt, pageIdOpt,
@@ -267,9 +272,8 @@ int main(int argc, char **argv)
         o.page.insecure = parser.isSet(insecureOpt);
         const bool needsKey = !(args.value(1) == QLatin1String("outbox") && !parser.isSet(sendOpt));
         if (needsKey) {
-            const Result<QString> key = parser.isSet(keyFileOpt)
-                ? tokens::fromFile(parser.value(keyFileOpt))
-                : tokens::fromEnvironment("STATUSPAGE_API_KEY");
+            const Result<QString> key = parser.isSet(keyFileOpt) ? tokens::fromFile(parser.value(keyFileOpt))
+                                                                 : tokens::fromEnvironment("STATUSPAGE_API_KEY");
             if (!key)
                 return fail(key.error()
                     + (parser.isSet(keyFileOpt) ? QString()
