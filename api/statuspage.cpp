@@ -19,7 +19,7 @@ constexpr int kMaxListed = 1000; // incidents, updates or components in one answ
 constexpr int kMaxText = 100000; // characters of any one text (the API allows 25,000 in a body)
 constexpr int kMaxShort = 1000; // names, ids, statuses
 
-const QString kMetaGroup = QStringLiteral("fleet_console");
+constexpr QLatin1String kMetaGroup("fleet_console");
 
 // A decode failure names the field; values past their bounds are cut, with an ellipsis, not trusted whole.
 class Reader
@@ -110,9 +110,11 @@ Incident incident(Reader &r, const QJsonObject &o)
     i.postmortemBody = r.text(o, "postmortem_body", kMaxText);
     const QJsonValue published = o.value(QLatin1String("postmortem_published_at"));
     i.postmortemPublished = published.isString() ? !published.toString().isEmpty() : published.toBool();
-    for (const QJsonValue &c : r.list(o, "components"))
+    const QJsonArray components = r.list(o, "components");
+    for (const QJsonValue &c : components)
         i.components << component(r, c.toObject());
-    for (const QJsonValue &uv : r.list(o, "incident_updates")) {
+    const QJsonArray updates = r.list(o, "incident_updates");
+    for (const QJsonValue &uv : updates) {
         const QJsonObject u = uv.toObject();
         IncidentUpdate up;
         up.id = r.text(u, "id");
@@ -121,7 +123,8 @@ Incident incident(Reader &r, const QJsonObject &o)
         up.createdAt = r.time(u, "created_at");
         up.displayAt = r.time(u, "display_at");
         up.deliverNotifications = r.flag(u, "deliver_notifications");
-        for (const QJsonValue &av : r.list(u, "affected_components")) {
+        const QJsonArray affected = r.list(u, "affected_components");
+        for (const QJsonValue &av : affected) {
             const QJsonObject a = av.toObject();
             up.affected << AffectedComponent { r.text(a, "code"), r.text(a, "name"), r.text(a, "old_status"),
                 r.text(a, "new_status") };
@@ -252,7 +255,7 @@ QByteArray IncidentChange::toJson() const
     if (!updateKey.isEmpty())
         mine.insert(QStringLiteral("update"), updateKey);
     if (!mine.isEmpty())
-        incident.insert(QStringLiteral("metadata"), QJsonObject { { kMetaGroup, mine } });
+        incident.insert(QStringLiteral("metadata"), QJsonObject { { QString(kMetaGroup), mine } });
     return QJsonDocument(QJsonObject { { QStringLiteral("incident"), incident } }).toJson(QJsonDocument::Compact);
 }
 
@@ -260,7 +263,8 @@ Result<QList<Component>> decodeComponents(const QByteArray &json)
 {
     return parse<QList<Component>>(json, QStringLiteral("GET components"), true, [](Reader &r, const QJsonDocument &d) {
         QList<Component> out;
-        for (const QJsonValue &v : d.array())
+        const QJsonArray all = d.array();
+        for (const QJsonValue &v : all)
             out << component(r, v.toObject());
         return out;
     });
@@ -276,7 +280,8 @@ Result<QList<Incident>> decodeIncidents(const QByteArray &json)
 {
     return parse<QList<Incident>>(json, QStringLiteral("GET incidents"), true, [](Reader &r, const QJsonDocument &d) {
         QList<Incident> out;
-        for (const QJsonValue &v : d.array())
+        const QJsonArray all = d.array();
+        for (const QJsonValue &v : all)
             out << incident(r, v.toObject());
         return out;
     });
@@ -301,7 +306,8 @@ QString decodeErrorBody(const QByteArray &json)
         return bounded(e.toString());
     if (e.isArray()) {
         QStringList parts;
-        for (const QJsonValue &v : e.toArray())
+        const QJsonArray list = e.toArray();
+        for (const QJsonValue &v : list)
             if (v.isString() && parts.size() < 20)
                 parts << v.toString();
         return bounded(parts.join(QLatin1String("; ")));

@@ -18,10 +18,10 @@ using statuspage::IncidentChange;
 
 namespace {
 
-const QString kQueued = QStringLiteral("queued");
-const QString kSending = QStringLiteral("sending");
-const QString kDelivered = QStringLiteral("delivered");
-const QString kFailed = QStringLiteral("failed");
+constexpr QLatin1String kQueued("queued");
+constexpr QLatin1String kSending("sending");
+constexpr QLatin1String kDelivered("delivered");
+constexpr QLatin1String kFailed("failed");
 
 QString newKey()
 {
@@ -217,9 +217,7 @@ QString StatusOutbox::summary() const
                        : QStringLiteral("not being sent from here: the console, or fleetctl incident outbox --send, "
                                         "delivers them");
     return QStringLiteral("%1 status %2 queued: %3")
-        .arg(pending)
-        .arg(pending == 1 ? QStringLiteral("update") : QStringLiteral("updates"))
-        .arg(why);
+        .arg(QString::number(pending), pending == 1 ? QStringLiteral("update") : QStringLiteral("updates"), why);
 }
 
 QString StatusOutbox::describe(const LocalStore::OutboxEntry &e)
@@ -395,7 +393,7 @@ void StatusOutbox::send(LocalStore::OutboxEntry entry)
         m_client->update(id, change, this, done);
     } else {
         // Postmortems answer with the postmortem; the incident is read back for the record.
-        auto thenIncident = [this, id, done](ApiResult<statuspage::Postmortem> pm) {
+        auto thenIncident = [id, done](ApiResult<statuspage::Postmortem> pm) {
             if (!pm.ok()) {
                 done(ApiResult<Incident>::failure(pm.error()));
                 return;

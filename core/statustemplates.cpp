@@ -89,10 +89,8 @@ Values fromSession(const FleetSession &session)
             || op.state == OperationState::Cancelled || now - op.createdAt > 6 * 3600 * 1000)
             continue;
         provisioned << QStringLiteral("%1 %2 %3 in %4")
-                           .arg(op.count)
-                           .arg(wireName(op.arch))
-                           .arg(op.count == 1 ? QStringLiteral("worker") : QStringLiteral("workers"))
-                           .arg(op.region);
+                           .arg(QString::number(op.count), wireName(op.arch).toString(),
+                               op.count == 1 ? QStringLiteral("worker") : QStringLiteral("workers"), op.region);
     }
     v.replacements = listInWords(provisioned);
     for (const auto &e : session.timeline()->verdicts())

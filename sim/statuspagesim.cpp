@@ -13,12 +13,25 @@ namespace fleet::sim {
 
 namespace {
 
-const QStringList kIncidentStatuses { QStringLiteral("investigating"), QStringLiteral("identified"),
-    QStringLiteral("monitoring"), QStringLiteral("resolved") };
-const QStringList kComponentStatuses { QStringLiteral("operational"), QStringLiteral("under_maintenance"),
-    QStringLiteral("degraded_performance"), QStringLiteral("partial_outage"), QStringLiteral("major_outage") };
-const QStringList kImpacts { QStringLiteral("none"), QStringLiteral("maintenance"), QStringLiteral("minor"),
-    QStringLiteral("major"), QStringLiteral("critical") };
+const QStringList &incidentStatuses()
+{
+    static const QStringList s { QStringLiteral("investigating"), QStringLiteral("identified"),
+        QStringLiteral("monitoring"), QStringLiteral("resolved") };
+    return s;
+}
+// In order of severity: the page's banner and the computed impact follow the worst.
+const QStringList &componentStatuses()
+{
+    static const QStringList s { QStringLiteral("operational"), QStringLiteral("under_maintenance"),
+        QStringLiteral("degraded_performance"), QStringLiteral("partial_outage"), QStringLiteral("major_outage") };
+    return s;
+}
+const QStringList &impacts()
+{
+    static const QStringList s { QStringLiteral("none"), QStringLiteral("maintenance"), QStringLiteral("minor"),
+        QStringLiteral("major"), QStringLiteral("critical") };
+    return s;
+}
 
 StatusPageSim::Reply json(int status, const QJsonValue &value)
 {
@@ -224,10 +237,10 @@ std::optional<StatusPageSim::Reply> StatusPageSim::apply(Incident &incident, con
     if (body.size() > 25000)
         problems.append(QStringLiteral("Body is too long (maximum is 25000 characters)"));
     const QString status = in.value(QStringLiteral("status")).toString();
-    if (in.contains(QStringLiteral("status")) && !kIncidentStatuses.contains(status))
+    if (in.contains(QStringLiteral("status")) && !incidentStatuses().contains(status))
         problems.append(QStringLiteral("Status is not included in the list"));
     const QString impact = in.value(QStringLiteral("impact_override")).toString();
-    if (in.contains(QStringLiteral("impact_override")) && !kImpacts.contains(impact))
+    if (in.contains(QStringLiteral("impact_override")) && !impacts().contains(impact))
         problems.append(QStringLiteral("Impact override is not included in the list"));
     const QJsonValue metadata = in.value(QStringLiteral("metadata"));
     if (!metadata.isUndefined() && !metadata.isNull()) {
@@ -238,11 +251,11 @@ std::optional<StatusPageSim::Reply> StatusPageSim::apply(Incident &incident, con
                 if (!v.isObject())
                     problems.append(QStringLiteral("Metadata top level values must be objects"));
     }
-    const QJsonObject componentStatuses = in.value(QStringLiteral("components")).toObject();
-    for (auto it = componentStatuses.begin(); it != componentStatuses.end(); ++it) {
+    const QJsonObject requested = in.value(QStringLiteral("components")).toObject();
+    for (auto it = requested.begin(); it != requested.end(); ++it) {
         if (!findComponent(it.key()))
             problems.append(QStringLiteral("Component %1 does not exist").arg(it.key()));
-        else if (!kComponentStatuses.contains(it.value().toString()))
+        else if (!componentStatuses().contains(it.value().toString()))
             problems.append(
                 QStringLiteral("Component status %1 is not included in the list").arg(it.value().toString()));
     }
@@ -265,7 +278,7 @@ std::optional<StatusPageSim::Reply> StatusPageSim::apply(Incident &incident, con
             incident.metadata.insert(it.key(), it.value());
     }
     QJsonArray affected;
-    for (auto it = componentStatuses.begin(); it != componentStatuses.end(); ++it) {
+    for (auto it = requested.begin(); it != requested.end(); ++it) {
         Component *c = findComponent(it.key());
         if (!incident.componentIds.contains(c->id))
             incident.componentIds << c->id;
@@ -276,13 +289,14 @@ std::optional<StatusPageSim::Reply> StatusPageSim::apply(Incident &incident, con
             c->updatedMs = now;
         }
     }
-    for (const QJsonValue &id : in.value(QStringLiteral("component_ids")).toArray())
+    const QJsonArray ids = in.value(QStringLiteral("component_ids")).toArray();
+    for (const QJsonValue &id : ids)
         if (findComponent(id.toString()) && !incident.componentIds.contains(id.toString()))
             incident.componentIds << id.toString();
     // The impact follows the worst affected component unless overridden.
     int worst = 0;
     for (const QString &id : std::as_const(incident.componentIds))
-        worst = std::max<int>(worst, int(kComponentStatuses.indexOf(findComponent(id)->status)));
+        worst = std::max<int>(worst, int(componentStatuses().indexOf(findComponent(id)->status)));
     static const char *const byStatus[] = { "none", "maintenance", "minor", "major", "critical" };
     incident.impact = incident.impactOverride.isEmpty() ? QString::fromLatin1(byStatus[std::clamp(worst, 0, 4)])
                                                         : incident.impactOverride;
@@ -422,10 +436,10 @@ QByteArray StatusPageSim::publicPage() const
     };
     int worst = 0;
     for (const Component &c : m_components)
-        worst = std::max<int>(worst, int(kComponentStatuses.indexOf(c.status)));
+        worst = std::max<int>(worst, int(componentStatuses().indexOf(c.status)));
     const bool open = std::any_of(m_incidents.begin(), m_incidents.end(),
         [](const Incident &i) { return i.status != QLatin1String("resolved"); });
-    // kComponentStatuses order: operational, under maintenance, degraded, partial outage, major outage.
+    // componentStatuses() order: operational, under maintenance, degraded, partial outage, major outage.
     const QString banner = worst >= 4 ? QStringLiteral("Major outage")
         : worst == 3                  ? QStringLiteral("Partial system outage")
         : worst == 2                  ? QStringLiteral("Degraded performance")
