@@ -89,9 +89,12 @@ int main(int argc, char **argv)
     const QCommandLineOption pageIdOpt(
         QStringLiteral("page-id"), QStringLiteral("Status page id: enables status updates."), QStringLiteral("id"));
     const QCommandLineOption pageKeyFileOpt(QStringLiteral("statuspage-key-file"),
-        QStringLiteral("Read the status page API key from this file (else STATUSPAGE_API_KEY)."),
+        QStringLiteral("Read the status page API key from this file (else STATUSPAGE_API_KEY, else the keychain)."),
         QStringLiteral("file"));
-    parser.addOptions({ pageUrlOpt, pageIdOpt, pageKeyFileOpt });
+    const QCommandLineOption saveKeyOpt(QStringLiteral("save-statuspage-key"),
+        QStringLiteral("Store the status page API key (from --statuspage-key-file or STATUSPAGE_API_KEY) in the "
+                       "desktop keychain for --page-id, then exit."));
+    parser.addOptions({ pageUrlOpt, pageIdOpt, pageKeyFileOpt, saveKeyOpt });
     parser.addOptions({ apiOpt, tokenFileOpt, profileOpt, caOpt, insecureOpt, demoOpt, demoSpeedOpt, demoWorkersOpt,
         themeOpt, screenshotOpt, afterOpt, sizeOpt });
     parser.addPositionalArgument(
@@ -212,18 +215,56 @@ int main(int argc, char **argv)
         QTimer::singleShot(0, &window, [&window] { window.openConnectDialog(); }); // first run
     }
 
-    if (parser.isSet(pageIdOpt) && !parser.isSet(demoOpt)) {
-        StatusPageConfig page;
-        page.baseUrl = QUrl(parser.value(pageUrlOpt), QUrl::StrictMode);
-        page.pageId = parser.value(pageIdOpt);
+    if (parser.isSet(saveKeyOpt)) {
+        if (!parser.isSet(pageIdOpt))
+            return fail(QStringLiteral("--save-statuspage-key needs --page-id"));
         const Result<QString> key = parser.isSet(pageKeyFileOpt) ? tokens::fromFile(parser.value(pageKeyFileOpt))
                                                                  : tokens::fromEnvironment("STATUSPAGE_API_KEY");
         if (!key)
             return fail(key.error());
-        page.apiKey = key.value();
+        int code = 1;
+        tokens::storeInKeychain(QStringLiteral("statuspage/") + parser.value(pageIdOpt), key.value(), &app,
+            [&code](Result<bool> stored) {
+                if (stored)
+                    code = 0;
+                else
+                    QTextStream(stderr) << "fleet-console: " << stored.error() << '\n';
+                QApplication::exit(code);
+            });
+        QApplication::exec();
+        if (code == 0)
+            QTextStream(stdout) << "fleet-console: the status page API key is in the keychain\n";
+        return code;
+    }
+    if (parser.isSet(pageIdOpt) && !parser.isSet(demoOpt)) {
+        StatusPageConfig page;
+        page.baseUrl = QUrl(parser.value(pageUrlOpt), QUrl::StrictMode);
+        page.pageId = parser.value(pageIdOpt);
+        page.apiKey = QStringLiteral("-"); // checked below, once the key is read
         if (const QString problem = page.problem(); !problem.isEmpty())
             return fail(problem);
-        session.setStatusPage(page);
+        // The key: a key file, else STATUSPAGE_API_KEY, else the desktop keychain (account "statuspage/<page id>").
+        const Result<QString> key = parser.isSet(pageKeyFileOpt) ? tokens::fromFile(parser.value(pageKeyFileOpt))
+                                                                 : tokens::fromEnvironment("STATUSPAGE_API_KEY");
+        if (key) {
+            page.apiKey = key.value();
+            session.setStatusPage(page);
+        } else if (parser.isSet(pageKeyFileOpt)) {
+            return fail(key.error());
+        } else {
+            tokens::fromKeychain(QStringLiteral("statuspage/") + page.pageId, &window, [&session, page](Result<QString> r) {
+                StatusPageConfig found = page;
+                if (r) {
+                    found.apiKey = r.value();
+                } else {
+                    found.apiKey.clear(); // the composer says what is missing
+                    QTextStream(stderr) << "fleet-console: no status page API key (STATUSPAGE_API_KEY, "
+                                           "--statuspage-key-file, or the keychain): "
+                                        << r.error() << '\n';
+                }
+                session.setStatusPage(found);
+            });
+        }
     }
 
     if (parser.isSet(screenshotOpt)) {
