@@ -38,6 +38,11 @@ Result<QString> fromEnvironment(const char *variable)
     return cleaned(QString::fromLatin1(value), QLatin1String(variable));
 }
 
+Result<QString> statusPageKey(const QString &keyFile)
+{
+    return keyFile.isEmpty() ? fromEnvironment("STATUSPAGE_API_KEY") : fromFile(keyFile);
+}
+
 Result<QString> fromFile(const QString &path)
 {
     struct stat st

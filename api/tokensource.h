@@ -15,6 +15,8 @@ namespace tokens {
 
 Result<QString> fromEnvironment(const char *variable = "FLEET_TOKEN");
 Result<QString> fromFile(const QString &path);
+// The status page's API key: from `keyFile` when one is given, else STATUSPAGE_API_KEY.
+Result<QString> statusPageKey(const QString &keyFile);
 
 // Reads the token stored for `account` (a profile name) from the keychain; calls `done` on `context`'s thread.
 void fromKeychain(const QString &account, QObject *context, std::function<void(Result<QString>)> done);

@@ -314,20 +314,18 @@ void StatusOutbox::lookUpThenSend(LocalStore::OutboxEntry entry)
     m_busy = true;
     const QJsonObject p = payloadOf(entry);
     const QJsonObject change = p.value(QLatin1String("change")).toObject();
+    // Not on the page (or the page could not be asked): send it, or keep it queued with the reason.
     auto notThere = [this, entry](ApiResult<Incident> r) {
-        if (!r.ok()) {
-            m_busy = false;
+        if (!r.ok())
             keepQueued(entry, QStringLiteral("could not ask the status page whether it has it: ") + r.error().message);
-            return;
-        }
-        m_busy = false;
-        send(entry);
+        else
+            send(entry);
     };
     if (entry.kind == kindName(Kind::Create)) {
         m_client->findCreated(change.value(QLatin1String("incident_key")).toString(), this,
             [this, entry, notThere](ApiResult<Incident> found) {
+                m_busy = false;
                 if (found.ok() && !found->id.isEmpty()) {
-                    m_busy = false;
                     settle(entry, found);
                     return;
                 }
@@ -343,11 +341,11 @@ void StatusOutbox::lookUpThenSend(LocalStore::OutboxEntry entry)
         return;
     }
     m_client->incident(id, this, [this, entry, notThere](ApiResult<Incident> found) {
+        m_busy = false;
         const bool arrived = found.ok()
             && ((entry.kind == kindName(Kind::Update) && found->lastUpdateKey() == entry.key)
                 || (entry.kind == kindName(Kind::Publish) && found->postmortemPublished));
         if (arrived) {
-            m_busy = false;
             settle(entry, found);
             return;
         }

@@ -121,6 +121,12 @@ StatusPageSim::Incident *StatusPageSim::findIncident(const QString &id)
     return it == m_incidents.end() ? nullptr : &*it;
 }
 
+const StatusPageSim::Component *StatusPageSim::findComponent(const QString &id) const
+{
+    auto it = std::find_if(m_components.begin(), m_components.end(), [&](const Component &c) { return c.id == id; });
+    return it == m_components.end() ? nullptr : &*it;
+}
+
 StatusPageSim::Component *StatusPageSim::findComponent(const QString &id)
 {
     auto it = std::find_if(m_components.begin(), m_components.end(), [&](const Component &c) { return c.id == id; });
@@ -392,7 +398,7 @@ QJsonObject StatusPageSim::incidentJson(const Incident &i) const
 {
     QJsonArray components;
     for (const QString &id : i.componentIds)
-        components.append(componentJson(*const_cast<StatusPageSim *>(this)->findComponent(id)));
+        components.append(componentJson(*findComponent(id)));
     QJsonArray updates;
     for (auto it = i.updates.rbegin(); it != i.updates.rend(); ++it) {
         updates.append(QJsonObject { { QStringLiteral("id"), it->id }, { QStringLiteral("incident_id"), i.id },
@@ -474,7 +480,7 @@ QByteArray StatusPageSim::publicPage() const
                      .arg(words(it->status), html(it->body), when(it->atMs));
         QStringList affected;
         for (const QString &id : i.componentIds)
-            affected << html(const_cast<StatusPageSim *>(this)->findComponent(id)->name);
+            affected << html(findComponent(id)->name);
         if (!affected.isEmpty())
             s += QStringLiteral("<div class=\"small\">This incident affected: %1.</div>")
                      .arg(affected.join(QLatin1String(", ")));

@@ -108,6 +108,7 @@ private:
     QJsonObject componentJson(const Component &component) const;
     Incident *findIncident(const QString &id);
     Component *findComponent(const QString &id);
+    const Component *findComponent(const QString &id) const;
     bool admit(); // the rate limit
     QString newId();
     QString iso(qint64 ms) const;

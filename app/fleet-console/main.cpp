@@ -218,13 +218,12 @@ int main(int argc, char **argv)
     if (parser.isSet(saveKeyOpt)) {
         if (!parser.isSet(pageIdOpt))
             return fail(QStringLiteral("--save-statuspage-key needs --page-id"));
-        const Result<QString> key = parser.isSet(pageKeyFileOpt) ? tokens::fromFile(parser.value(pageKeyFileOpt))
-                                                                 : tokens::fromEnvironment("STATUSPAGE_API_KEY");
+        const Result<QString> key = tokens::statusPageKey(parser.value(pageKeyFileOpt));
         if (!key)
             return fail(key.error());
         int code = 1;
-        tokens::storeInKeychain(QStringLiteral("statuspage/") + parser.value(pageIdOpt), key.value(), &app,
-            [&code](Result<bool> stored) {
+        tokens::storeInKeychain(
+            QStringLiteral("statuspage/") + parser.value(pageIdOpt), key.value(), &app, [&code](Result<bool> stored) {
                 if (stored)
                     code = 0;
                 else
@@ -244,26 +243,26 @@ int main(int argc, char **argv)
         if (const QString problem = page.problem(); !problem.isEmpty())
             return fail(problem);
         // The key: a key file, else STATUSPAGE_API_KEY, else the desktop keychain (account "statuspage/<page id>").
-        const Result<QString> key = parser.isSet(pageKeyFileOpt) ? tokens::fromFile(parser.value(pageKeyFileOpt))
-                                                                 : tokens::fromEnvironment("STATUSPAGE_API_KEY");
+        const Result<QString> key = tokens::statusPageKey(parser.value(pageKeyFileOpt));
         if (key) {
             page.apiKey = key.value();
             session.setStatusPage(page);
         } else if (parser.isSet(pageKeyFileOpt)) {
             return fail(key.error());
         } else {
-            tokens::fromKeychain(QStringLiteral("statuspage/") + page.pageId, &window, [&session, page](Result<QString> r) {
-                StatusPageConfig found = page;
-                if (r) {
-                    found.apiKey = r.value();
-                } else {
-                    found.apiKey.clear(); // the composer says what is missing
-                    QTextStream(stderr) << "fleet-console: no status page API key (STATUSPAGE_API_KEY, "
-                                           "--statuspage-key-file, or the keychain): "
-                                        << r.error() << '\n';
-                }
-                session.setStatusPage(found);
-            });
+            tokens::fromKeychain(
+                QStringLiteral("statuspage/") + page.pageId, &window, [&session, page](Result<QString> r) {
+                    StatusPageConfig found = page;
+                    if (r) {
+                        found.apiKey = r.value();
+                    } else {
+                        found.apiKey.clear(); // the composer says what is missing
+                        QTextStream(stderr) << "fleet-console: no status page API key (STATUSPAGE_API_KEY, "
+                                               "--statuspage-key-file, or the keychain): "
+                                            << r.error() << '\n';
+                    }
+                    session.setStatusPage(found);
+                });
         }
     }
 

@@ -263,6 +263,10 @@ int main(int argc, char **argv)
     if (!commands.contains(args.first()))
         return fail(QStringLiteral("unknown command \"%1\"; the commands are: %2")
                         .arg(terminalSafe(args.first()), commands.join(QStringLiteral(", "))));
+    bool timeoutOk = false;
+    const int timeoutSeconds = parser.value(timeoutOpt).toInt(&timeoutOk);
+    if (!timeoutOk || timeoutSeconds < 1)
+        return fail(QStringLiteral("--timeout must be a whole number of seconds, at least 1"));
     if (args.first() == QLatin1String("incident")) {
         QLoggingCategory::setFilterRules(QStringLiteral("fleet.*.info=false"));
         ctl::IncidentOptions o;
@@ -272,8 +276,7 @@ int main(int argc, char **argv)
         o.page.insecure = parser.isSet(insecureOpt);
         const bool needsKey = !(args.value(1) == QLatin1String("outbox") && !parser.isSet(sendOpt));
         if (needsKey) {
-            const Result<QString> key = parser.isSet(keyFileOpt) ? tokens::fromFile(parser.value(keyFileOpt))
-                                                                 : tokens::fromEnvironment("STATUSPAGE_API_KEY");
+            const Result<QString> key = tokens::statusPageKey(parser.value(keyFileOpt));
             if (!key)
                 return fail(key.error()
                     + (parser.isSet(keyFileOpt) ? QString()
@@ -293,10 +296,7 @@ int main(int argc, char **argv)
         o.file = parser.value(fileOpt);
         o.publish = parser.isSet(publishOpt);
         o.send = parser.isSet(sendOpt);
-        bool ok = false;
-        o.timeoutSeconds = parser.value(timeoutOpt).toInt(&ok);
-        if (!ok || o.timeoutSeconds < 1)
-            return fail(QStringLiteral("--timeout must be a whole number of seconds, at least 1"));
+        o.timeoutSeconds = timeoutSeconds;
         return ctl::runIncident(args, o);
     }
     if (!parser.isSet(apiOpt))
@@ -341,9 +341,7 @@ int main(int argc, char **argv)
             if (!ok || o.count < 1)
                 return fail(QStringLiteral("--count must be a whole number, at least 1"));
         }
-        o.timeoutSeconds = parser.value(timeoutOpt).toInt(&ok);
-        if (!ok || o.timeoutSeconds < 1)
-            return fail(QStringLiteral("--timeout must be a whole number of seconds, at least 1"));
+        o.timeoutSeconds = timeoutSeconds;
         return ctl::run(args, o);
     }
 
