@@ -1,5 +1,6 @@
 #include "fleetsession.h"
 
+#include "currentincident.h"
 #include "incidenttimeline.h"
 #include "statusoutbox.h"
 
@@ -27,6 +28,7 @@ FleetSession::FleetSession(QObject *parent)
     , m_actions(new ActionController(this))
     , m_timeline(new IncidentTimeline(this))
 {
+    m_currentIncident = new CurrentIncident(this);
     // What a previous run left unfinished is picked up once this fleet is live and knows who we are.
     connect(this, &FleetSession::identityChanged, this, &FleetSession::resumeActionsWhenReady);
     connect(this, &FleetSession::statusChanged, this, &FleetSession::resumeActionsWhenReady);

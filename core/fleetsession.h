@@ -16,6 +16,7 @@ namespace fleet {
 
 class ActionController;
 class AuditModel;
+class CurrentIncident;
 class FleetStore;
 class HealthMonitor;
 class IncidentTimeline;
@@ -87,6 +88,8 @@ public:
     const StatusPageConfig &statusPage() const { return m_statusPage; }
     // Verdict changes, operations and status updates merged, for the incident timeline and the postmortem draft.
     IncidentTimeline *timeline() const { return m_timeline; }
+    // The incident the status page shows now (read from the page), for views that only watch.
+    CurrentIncident *currentIncident() const { return m_currentIncident; }
 
 Q_SIGNALS:
     void profileChanged(const fleet::ConnectionProfile &profile);
@@ -115,6 +118,7 @@ private:
     ActionController *m_actions;
     IncidentTimeline *m_timeline;
     StatusOutbox *m_outbox = nullptr;
+    CurrentIncident *m_currentIncident = nullptr;
     StatusPageConfig m_statusPage;
     QString m_localError;
     QPointer<FleetConnection> m_connection;

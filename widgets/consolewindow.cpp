@@ -10,6 +10,7 @@
 #include "charttimewindow.h"
 #include "connectdialog.h"
 #include "connectionindicator.h"
+#include "desktopnotifier.h"
 #include "fleetconnection.h"
 #include "fleetsession.h"
 #include "fleetstore.h"
@@ -19,6 +20,8 @@
 #include "regionmodel.h"
 #include "regionoverview.h"
 #include "shortcutsoverlay.h"
+#include "traystatus.h"
+#include "warroomview.h"
 #include "workermodel.h"
 #include "workertable.h"
 
@@ -37,6 +40,7 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QPushButton>
+#include <QScreen>
 #include <QSettings>
 #include <QSortFilterProxyModel>
 #include <QSplitter>
@@ -173,6 +177,18 @@ ConsoleWindow::ConsoleWindow(FleetSession *session, QSettings *settings, QWidget
     statusBar()->addPermanentWidget(m_identity);
 
     m_shortcuts = new ShortcutsOverlay(this);
+    // Desktop notifications and the tray: the console speaks up while its window is hidden.
+    m_notifier = new DesktopNotifier(session, settings, this);
+    auto bringUp = [this] {
+        showNormal();
+        raise();
+        activateWindow();
+    };
+    connect(m_notifier, &DesktopNotifier::regionActivated, this, [this, bringUp](const QString &region) {
+        bringUp();
+        focusRegion(region);
+    });
+    connect(m_notifier, &DesktopNotifier::consoleActivated, this, bringUp);
     createActions();
     m_shortcuts->setRegistry(m_actions);
     m_actions->bindSession(session);
@@ -383,6 +399,35 @@ void ConsoleWindow::createActions()
         });
     r.add({ QStringLiteral("view.fullScreen"), tr("&Full screen"), key(Qt::Key_F11), tr("Full screen on or off") },
         [this] { setWindowState(windowState() ^ Qt::WindowFullScreen); });
+    r.add({ QStringLiteral("view.warRoom"), tr("&War-room display"), key(Qt::CTRL | Qt::SHIFT | Qt::Key_F11),
+              tr("A read-only wall display of this fleet, full screen (%1 closes it)")
+                  .arg(WarRoomView::exitChord().toString(QKeySequence::NativeText)) },
+        [this] { openWarRoom(); });
+    // Each kind of desktop notification can be turned off; the choice is kept.
+    const struct
+    {
+        const char *id;
+        const char *text;
+        const char *help;
+        DesktopNotifier::Kind kind;
+    } kinds[] = {
+        { "notify.regionTrouble", QT_TR_NOOP("Notify when a region is &degraded or down"),
+            QT_TR_NOOP("A desktop notification when a region becomes degraded or down"),
+            DesktopNotifier::Kind::RegionTrouble },
+        { "notify.regionRecovered", QT_TR_NOOP("Notify when a region &recovers"),
+            QT_TR_NOOP("A desktop notification when a region is healthy again"),
+            DesktopNotifier::Kind::RegionRecovered },
+        { "notify.operations", QT_TR_NOOP("Notify when an &action finishes or fails"),
+            QT_TR_NOOP("A desktop notification when an action of this console is done or failed"),
+            DesktopNotifier::Kind::Operations },
+    };
+    for (const auto &k : kinds) {
+        const DesktopNotifier::Kind kind = k.kind;
+        QAction *a = r.add({ QString::fromLatin1(k.id), tr(k.text), {}, tr(k.help) }, [] {});
+        a->setCheckable(true);
+        a->setChecked(m_notifier->isEnabled(kind));
+        connect(a, &QAction::toggled, this, [this, kind](bool on) { m_notifier->setEnabled(kind, on); });
+    }
     // "?" is Shift+/ on most layouts: accept it with and without the Shift the keyboard reports, and F1.
     r.add({ QStringLiteral("help.shortcuts"), tr("&Keyboard shortcuts"),
               { QKeySequence(Qt::Key_Question), QKeySequence(Qt::SHIFT | Qt::Key_Question), QKeySequence(Qt::Key_F1) },
@@ -403,13 +448,36 @@ void ConsoleWindow::createActions()
     r.fillMenu(menuBar()->addMenu(tr("&File")),
         { QStringLiteral("file.connect"), QStringLiteral("file.reconnect"), QStringLiteral("-"),
             QStringLiteral("file.exportChart"), QStringLiteral("-"), QStringLiteral("file.quit") });
-    r.fillMenu(menuBar()->addMenu(tr("&View")),
+    QMenu *viewMenu = menuBar()->addMenu(tr("&View"));
+    r.fillMenu(viewMenu,
         QStringList { spanIds } << QStringList { QStringLiteral("-"), QStringLiteral("charts.pause"),
             QStringLiteral("charts.live"), QStringLiteral("charts.zoomIn"), QStringLiteral("charts.zoomOut"),
             QStringLiteral("-"), QStringLiteral("view.worstRegion"), QStringLiteral("view.nextRegion"),
             QStringLiteral("view.previousRegion"), QStringLiteral("view.searchWorkers"),
             QStringLiteral("view.workerTable"), QStringLiteral("-"), QStringLiteral("view.theme"),
-            QStringLiteral("view.fullScreen") });
+            QStringLiteral("view.fullScreen"), QStringLiteral("view.warRoom") });
+    QMenu *notifications = viewMenu->addMenu(tr("&Notifications"));
+    r.fillMenu(notifications,
+        { QStringLiteral("notify.regionTrouble"), QStringLiteral("notify.regionRecovered"),
+            QStringLiteral("notify.operations") });
+    // The tray icon's menu: the window, and the notification choices.
+    auto *trayMenu = new QMenu(this);
+    QAction *show = trayMenu->addAction(tr("Show Fleet Console"));
+    connect(show, &QAction::triggered, this, [this] {
+        showNormal();
+        raise();
+        activateWindow();
+    });
+    trayMenu->addSeparator();
+    r.fillMenu(trayMenu,
+        { QStringLiteral("notify.regionTrouble"), QStringLiteral("notify.regionRecovered"),
+            QStringLiteral("notify.operations"), QStringLiteral("-"), QStringLiteral("file.quit") });
+    m_tray = new TrayStatus(m_session, trayMenu, this);
+    connect(m_tray, &TrayStatus::activated, this, [this] {
+        showNormal();
+        raise();
+        activateWindow();
+    });
     r.fillMenu(menuBar()->addMenu(tr("&Actions")),
         { QStringLiteral("actions.provision"), QStringLiteral("actions.drainRegion"),
             QStringLiteral("actions.resumeRegion"), QStringLiteral("-"), QStringLiteral("view.operations"),
@@ -439,6 +507,36 @@ StatusUpdateDialog *ConsoleWindow::openStatusUpdateDialog(const QString &region)
     });
     dialog->show();
     return dialog;
+}
+
+void ConsoleWindow::setDesktopPresence(bool on)
+{
+    m_notifier->setActive(on);
+    m_tray->setVisible(on);
+}
+
+WarRoomView *ConsoleWindow::openWarRoom(QScreen *screen)
+{
+    if (!m_warRoom) {
+        m_warRoom = new WarRoomView(m_session); // a window of its own, on the wall
+        m_warRoom->setAttribute(Qt::WA_DeleteOnClose);
+        connect(m_warRoom, &WarRoomView::exitRequested, m_warRoom, &QWidget::close);
+        connect(this, &QObject::destroyed, m_warRoom, &QObject::deleteLater);
+    }
+    if (!screen) {
+        // Another screen than this window's when there is one: the wall, not the engineer's desk.
+        const QList<QScreen *> screens = QGuiApplication::screens();
+        QScreen *mine = this->screen();
+        screen = mine;
+        for (QScreen *s : screens) {
+            if (s != mine) {
+                screen = s;
+                break;
+            }
+        }
+    }
+    m_warRoom->showOnScreen(screen);
+    return m_warRoom;
 }
 
 IncidentDialog *ConsoleWindow::openIncidentDialog()

@@ -7,6 +7,7 @@
 #include "result.h"
 #include "statusupdatedialog.h"
 #include "theme.h"
+#include "warroomview.h"
 
 #include <QMainWindow>
 #include <QPointer>
@@ -16,6 +17,7 @@ class QAction;
 class QDockWidget;
 class QLabel;
 class QPushButton;
+class QScreen;
 class QSettings;
 
 namespace fleet {
@@ -24,6 +26,9 @@ class ActionRegistry;
 class ChartPanel;
 class ChartTimeWindow;
 class ConnectionIndicator;
+class DesktopNotifier;
+class TrayStatus;
+class WarRoomView;
 class FleetConnection;
 class FleetSession;
 class FleetStore;
@@ -74,6 +79,14 @@ public:
     StatusUpdateDialog *openStatusUpdateDialog(const QString &region = {});
     StatusUpdateDialog *statusDialog() const { return m_statusDialog; }
     IncidentDialog *openIncidentDialog();
+    // The war-room display: a second, read-only view of the same session, full screen on `screen` (by default a
+    // screen other than this window's, when there is one). Its exit chord closes it; the console stays.
+    WarRoomView *openWarRoom(QScreen *screen = nullptr);
+    WarRoomView *warRoom() const { return m_warRoom; }
+    DesktopNotifier *notifier() const { return m_notifier; }
+    TrayStatus *tray() const { return m_tray; }
+    // The tray icon and desktop notifications (on by default; off for a wall display).
+    void setDesktopPresence(bool on);
     const ConnectionProfile &profile() const;
     QString focusedRegion() const;
     void focusRegion(const QString &id); // as if the user chose it: stops following the worst region
@@ -116,6 +129,9 @@ private:
     QPointer<ActionDialog> m_actionDialog;
     QSet<QString> m_reminded; // operations whose expiry was announced
     QPointer<StatusUpdateDialog> m_statusDialog;
+    QPointer<WarRoomView> m_warRoom;
+    DesktopNotifier *m_notifier = nullptr;
+    TrayStatus *m_tray = nullptr;
     QPushButton *m_outboxState; // status updates queued, and why
     QPushButton *m_undo; // offered right after an action with an inverse is done
     int m_undoHandle = 0;

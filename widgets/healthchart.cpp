@@ -43,12 +43,12 @@ double niceCeil(double v)
     return 10 * mag;
 }
 
-// A round step for time ticks: about one label per 110 pixels.
-qint64 tickInterval(qint64 spanSeconds, double widthPixels)
+// A round step for time ticks: about one label per `pixelsPerLabel` (110 at the desktop's font size).
+qint64 tickInterval(qint64 spanSeconds, double widthPixels, double pixelsPerLabel)
 {
     static constexpr qint64 steps[]
         = { 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400 };
-    const double wanted = double(spanSeconds) / std::max(1.0, widthPixels / 110.0);
+    const double wanted = double(spanSeconds) / std::max(1.0, widthPixels / pixelsPerLabel);
     for (qint64 step : steps) {
         if (double(step) >= wanted)
             return step;
@@ -144,14 +144,27 @@ public:
         const double sx = plot.width() / (m_xMax - m_xMin);
         const double sy = plot.height() / m_yMax;
         thread_local QPolygonF line;
+        thread_local QList<QLineF> segments;
         for (std::size_t i = 0; i < m_points->size(); ++i) {
-            painter->setPen((*m_pens)[i]);
+            const QPen &pen = (*m_pens)[i];
+            painter->setPen(pen);
+            // A line wider than 1 px (the war-room display) as separate segments with square caps: the raster engine
+            // fills each as one quadrilateral, where a wide polyline goes through QStroker's joins and a path fill,
+            // 60x slower at 4K (docs/performance.md). The caps overlap at the joins, so no notch shows.
+            const bool thick = pen.widthF() > 1.0;
             line.clear();
             auto flush = [&] {
-                if (line.size() == 1)
+                if (line.size() == 1) {
                     painter->drawPoint(line.first()); // a lone second between gaps still shows
-                else if (line.size() > 1)
+                } else if (line.size() > 1 && thick) {
+                    segments.clear();
+                    segments.reserve(line.size() - 1);
+                    for (qsizetype k = 1; k < line.size(); ++k)
+                        segments.append(QLineF(line[k - 1], line[k]));
+                    painter->drawLines(segments);
+                } else if (line.size() > 1) {
                     painter->drawPolyline(line);
+                }
                 line.clear();
             };
             for (const QPointF &p : (*m_points)[i]) {
@@ -312,9 +325,12 @@ void HealthChart::setTheme(const Theme &theme)
     d->axisX->setLabelsColor(Qt::transparent); // ChartView writes the times
     for (std::size_t i = 0; i < d->lines.size(); ++i) {
         QPen pen(theme.series[std::clamp(m_series[qsizetype(i)].colorIndex, 0, 5)]);
-        pen.setWidthF(1.0); // width 1 takes the raster engine's fast cosmetic path; wider pens go through the stroker
-        pen.setCosmetic(true);
-        d->lines[i]->setPen(pen);
+        // Width 1 takes the raster engine's fast cosmetic path. Wider lines are drawn as segments (SeriesLayer).
+        pen.setWidthF(m_lineWidth);
+        pen.setCosmetic(m_lineWidth <= 1);
+        if (m_lineWidth > 1)
+            pen.setCapStyle(Qt::SquareCap);
+        d->lines[i]->setPen(pen); // the legend's swatch
         d->pens[i] = pen;
     }
     QPalette pal = palette();
@@ -322,7 +338,9 @@ void HealthChart::setTheme(const Theme &theme)
     pal.setColor(QPalette::WindowText, theme.text);
     setPalette(pal);
     setAutoFillBackground(true);
-    d->windowLabel->setStyleSheet(QStringLiteral("color: %1").arg(theme.mutedText.name()));
+    QPalette muted = d->windowLabel->palette(); // a palette, not a style sheet: the label keeps following the font
+    muted.setColor(QPalette::WindowText, theme.mutedText);
+    d->windowLabel->setPalette(muted);
     d->view->setBackgroundBrush(theme.surface);
     d->view->viewport()->update();
 }
@@ -485,7 +503,9 @@ void HealthChart::applyAxes()
     m_applying = true;
     d->axisX->setRange(double(m_from) * 1000.0, double(m_to) * 1000.0);
     const qint64 span = m_to - m_from + 1;
-    m_tickSeconds = tickInterval(span, d->chart->plotArea().width());
+    // Room for "00:00:00" and a gap: more at the war room's large type.
+    const double perLabel = std::max(110.0, 1.6 * QFontMetrics(font()).horizontalAdvance(QStringLiteral("00:00:00")));
+    m_tickSeconds = tickInterval(span, d->chart->plotArea().width(), perLabel);
     d->axisX->setTickInterval(double(m_tickSeconds) * 1000.0);
     d->axisY->setRange(0, m_yMax);
     d->axisY->setTickCount(valueTickCount());
@@ -508,9 +528,27 @@ int HealthChart::valueTickCount() const
     return std::clamp(plotHeight / perLabel + 1, 2, 5);
 }
 
+void HealthChart::setLineWidth(int pixels)
+{
+    m_lineWidth = std::clamp(pixels, 1, 12);
+    setTheme(m_theme);
+}
+
 void HealthChart::changeEvent(QEvent *event)
 {
     QWidget::changeEvent(event);
+    // A view that sets a larger font (the war-room display) gets it in the axes and the legend too: Qt Charts' text
+    // does not inherit the widget's font by itself.
+    if (event->type() == QEvent::FontChange) {
+        d->axisX->setLabelsFont(font());
+        d->axisY->setLabelsFont(font());
+        QFont legend = font(); // a notch smaller than the axes: four reasons must fit under a narrow chart
+        if (legend.pixelSize() > 0)
+            legend.setPixelSize(std::max(8, int(std::lround(legend.pixelSize() * 0.85))));
+        d->chart->legend()->setFont(legend);
+        if (m_from || m_to)
+            applyAxes(); // the tick count follows the label height
+    }
     // The theme is announced by the application palette changing (Theme::apply): no one pushes it to each chart.
     if (event->type() == QEvent::ApplicationPaletteChange && Theme::current().kind != m_theme.kind)
         setTheme(Theme::current());
@@ -628,7 +666,10 @@ void ChartView::drawForeground(QPainter *painter, const QRectF &rect)
     painter->setRenderHint(QPainter::Antialiasing);
     painter->setClipRect(plot.adjusted(0, -2, 0, 2));
     QFont small = font();
-    small.setPointSizeF(small.pointSizeF() * 0.85);
+    if (small.pixelSize() > 0) // the war-room display sizes its type in pixels
+        small.setPixelSize(std::max(8, int(std::lround(small.pixelSize() * 0.85))));
+    else
+        small.setPointSizeF(small.pointSizeF() * 0.85);
     painter->setFont(small);
     const QFontMetricsF fm(small);
 
@@ -636,7 +677,7 @@ void ChartView::drawForeground(QPainter *painter, const QRectF &rect)
         if (t.value > o.m_yMax)
             continue;
         const double y = c->mapToPosition(QPointF(double(o.m_from) * 1000.0, t.value)).y();
-        QPen pen(theme.verdictColor(t.severity), 1, Qt::DashLine);
+        QPen pen(theme.verdictColor(t.severity), std::max(1, o.m_lineWidth - 1), Qt::DashLine);
         pen.setCosmetic(true);
         painter->setPen(pen);
         painter->drawLine(QPointF(plot.left(), y), QPointF(plot.right(), y));
@@ -653,7 +694,7 @@ void ChartView::drawForeground(QPainter *painter, const QRectF &rect)
         if (m.atSecond < o.m_from || m.atSecond > o.m_to)
             continue;
         const double x = c->mapToPosition(QPointF(double(m.atSecond) * 1000.0, 0)).x();
-        QPen pen(theme.accent, 1, Qt::DotLine);
+        QPen pen(theme.accent, std::max(1, o.m_lineWidth - 1), Qt::DotLine);
         pen.setCosmetic(true);
         painter->setPen(pen);
         painter->drawLine(QPointF(x, plot.top()), QPointF(x, plot.bottom()));

@@ -69,6 +69,11 @@ public:
     void setMarkers(const QList<ChartMarker> &markers);
     void setMinimumYMax(double value) { m_minYMax = value; }
     void setTheme(const Theme &theme);
+    // Series line width in pixels: 1 (the default) takes the raster engine's cosmetic fast path; wider lines (the
+    // war-room display, 3 px at 4K) are drawn as square-capped segments, never through Qt's stroker. The axes and the
+    // legend follow the widget's font.
+    void setLineWidth(int pixels);
+    int lineWidth() const { return m_lineWidth; }
 
     // The time window, in Unix seconds. A chart starts with a window of its own; a view gives all its charts one.
     ChartTimeWindow *timeWindow() const { return m_window; }
@@ -141,6 +146,7 @@ private:
     qint64 m_tickSeconds = 0;
     bool m_hasData = false; // any finite point in the last refresh
     double m_minYMax = 1;
+    int m_lineWidth = 1;
     QString m_staleText;
     bool m_applying = false;
     bool m_rubberBandZoom = false;

@@ -2,6 +2,7 @@
 
 #include "connectionprofiles.h"
 #include "consolewindow.h"
+#include "warroomview.h"
 #include "demofleet.h"
 #include "fleetsession.h"
 #include "localstore.h"
@@ -13,6 +14,7 @@
 #include <QIcon>
 #include <QSettings>
 #include <QTextStream>
+#include <QScreen>
 #include <QTimer>
 
 #include <cstdlib>
@@ -94,6 +96,12 @@ int main(int argc, char **argv)
     const QCommandLineOption saveKeyOpt(QStringLiteral("save-statuspage-key"),
         QStringLiteral("Store the status page API key (from --statuspage-key-file or STATUSPAGE_API_KEY) in the "
                        "desktop keychain for --page-id, then exit."));
+    const QCommandLineOption warRoomOpt(QStringLiteral("war-room"),
+        QStringLiteral("Start as the read-only war-room display, full screen (Ctrl+Shift+Q exits)."));
+    const QCommandLineOption screenOpt(QStringLiteral("screen"),
+        QStringLiteral("With --war-room: the screen to fill, from 0 (default: the primary screen)."),
+        QStringLiteral("N"));
+    parser.addOptions({ warRoomOpt, screenOpt });
     parser.addOptions({ pageUrlOpt, pageIdOpt, pageKeyFileOpt, saveKeyOpt });
     parser.addOptions({ apiOpt, tokenFileOpt, profileOpt, caOpt, insecureOpt, demoOpt, demoSpeedOpt, demoWorkersOpt,
         themeOpt, screenshotOpt, afterOpt, sizeOpt });
@@ -133,6 +141,27 @@ int main(int argc, char **argv)
         if (wh.size() != 2 || w < 400 || h < 300 || w > 8000 || h > 8000)
             return fail(QStringLiteral("--size must look like 1600x1000 (got \"%1\")").arg(parser.value(sizeOpt)));
         shotSize = QSize(w, h);
+    }
+
+    QScreen *wallScreen = nullptr;
+    if (parser.isSet(screenOpt)) {
+        if (!parser.isSet(warRoomOpt))
+            return fail(QStringLiteral("--screen goes with --war-room"));
+        bool ok = false;
+        const int n = parser.value(screenOpt).toInt(&ok);
+        const QList<QScreen *> screens = QGuiApplication::screens();
+        if (!ok || n < 0 || n >= screens.size()) {
+            QStringList names;
+            for (int i = 0; i < screens.size(); ++i)
+                names << QStringLiteral("%1 (%2, %3x%4)")
+                             .arg(i)
+                             .arg(screens[i]->name())
+                             .arg(screens[i]->size().width())
+                             .arg(screens[i]->size().height());
+            return fail(QStringLiteral("--screen must be one of: %1 (got \"%2\")")
+                            .arg(names.join(QStringLiteral(", ")), parser.value(screenOpt)));
+        }
+        wallScreen = screens[n];
     }
 
     // The application core outlives the window: the window is one view of it.
@@ -266,11 +295,21 @@ int main(int argc, char **argv)
         }
     }
 
+    // The war-room display: the session's second view on the wall; the window stays hidden (it is the one that
+    // connects and asks for what is missing), and the display's exit chord quits.
+    std::unique_ptr<WarRoomView> wall;
+    if (parser.isSet(warRoomOpt)) {
+        window.setDesktopPresence(false); // no tray icon or desktop notifications from a wall display
+        wall = std::make_unique<WarRoomView>(&session);
+        QObject::connect(wall.get(), &WarRoomView::exitRequested, &app, &QApplication::quit);
+    }
+    QWidget *shown = wall ? static_cast<QWidget *>(wall.get()) : &window;
+
     if (parser.isSet(screenshotOpt)) {
-        window.resize(shotSize);
+        shown->resize(shotSize);
         const QString file = parser.value(screenshotOpt);
-        QTimer::singleShot(int(after * 1000), &window, [&window, file] {
-            const QImage image = window.grab().toImage();
+        QTimer::singleShot(int(after * 1000), shown, [shown, file] {
+            const QImage image = shown->grab().toImage();
             if (image.isNull() || !image.save(file, "PNG")) {
                 QTextStream(stderr) << "fleet-console: could not write the screenshot to " << file << '\n';
                 QApplication::exit(1);
@@ -280,9 +319,12 @@ int main(int argc, char **argv)
                                 << ")\n";
             QApplication::exit(0);
         });
-    } else {
+    } else if (!wall) {
         window.restoreLayout();
     }
-    window.show();
+    if (wall && !parser.isSet(screenshotOpt))
+        wall->showOnScreen(wallScreen);
+    else
+        shown->show();
     return QApplication::exec();
 }

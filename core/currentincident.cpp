@@ -1,0 +1,86 @@
+#include "currentincident.h"
+
+#include "fleetsession.h"
+#include "statusoutbox.h"
+
+#include <QDateTime>
+
+#include <algorithm>
+
+namespace fleet {
+
+CurrentIncident::CurrentIncident(FleetSession *session)
+    : QObject(session)
+    , m_session(session)
+{
+    m_poll.setInterval(60000); // the page's own rate limit is a write a second; a read a minute is nothing to it
+    connect(&m_poll, &QTimer::timeout, this, &CurrentIncident::refresh);
+    connect(session, &FleetSession::statusPageChanged, this, &CurrentIncident::reconfigure);
+    // This console's own updates show at once, not a minute later. The outbox is new when the store (re)opens.
+    auto watchOutbox = [this] {
+        if (StatusOutbox *outbox = m_session->statusOutbox())
+            connect(outbox, &StatusOutbox::delivered, this, &CurrentIncident::refresh, Qt::UniqueConnection);
+    };
+    connect(session, &FleetSession::localStoreChanged, this, watchOutbox);
+    watchOutbox();
+    reconfigure();
+}
+
+void CurrentIncident::reconfigure()
+{
+    delete m_client;
+    m_reading = false;
+    m_incident.reset();
+    m_error.clear();
+    m_readAtMs = 0;
+    const StatusPageConfig &config = m_session->statusPage();
+    if (config.pageId.isEmpty() || !config.problem().isEmpty()) {
+        m_poll.stop();
+        Q_EMIT changed();
+        return;
+    }
+    m_client = new StatuspageClient(config, this);
+    m_poll.start();
+    refresh();
+    Q_EMIT changed();
+}
+
+void CurrentIncident::refresh()
+{
+    if (!m_client || m_reading)
+        return;
+    m_reading = true;
+    QPointer<StatuspageClient> asked = m_client;
+    m_client->unresolved(this, [this, asked](ApiResult<QList<statuspage::Incident>> result) {
+        if (asked != m_client)
+            return; // the page changed meanwhile: this answer is about another page
+        m_reading = false;
+        if (!result) {
+            m_error = result.error().message;
+            Q_EMIT changed();
+            return;
+        }
+        m_error.clear();
+        m_readAtMs = QDateTime::currentMSecsSinceEpoch();
+        const QList<statuspage::Incident> &list = result.value();
+        const auto newest = std::max_element(list.begin(), list.end(),
+            [](const statuspage::Incident &a, const statuspage::Incident &b) { return a.createdAt < b.createdAt; });
+        if (newest == list.end())
+            m_incident.reset();
+        else
+            m_incident = *newest;
+        Q_EMIT changed();
+    });
+}
+
+qint64 CurrentIncident::lastPublicUpdateMs() const
+{
+    if (!m_incident)
+        return 0;
+    qint64 newest = 0;
+    for (const statuspage::IncidentUpdate &u : m_incident->updates)
+        newest = std::max(newest, u.displayAt > 0 ? u.displayAt : u.createdAt);
+    return newest;
+}
+
+} // namespace fleet
