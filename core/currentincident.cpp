@@ -40,14 +40,29 @@ void CurrentIncident::reconfigure()
         return;
     }
     m_client = new StatuspageClient(config, this);
-    m_poll.start();
-    refresh();
+    if (m_watchers > 0) {
+        m_poll.start();
+        refresh();
+    }
     Q_EMIT changed();
+}
+
+void CurrentIncident::addWatcher(QObject *watcher)
+{
+    ++m_watchers;
+    connect(watcher, &QObject::destroyed, this, [this] {
+        if (--m_watchers == 0)
+            m_poll.stop();
+    });
+    if (m_watchers == 1 && m_client) {
+        m_poll.start();
+        refresh();
+    }
 }
 
 void CurrentIncident::refresh()
 {
-    if (!m_client || m_reading)
+    if (!m_client || m_reading || m_watchers == 0)
         return;
     m_reading = true;
     QPointer<StatuspageClient> asked = m_client;

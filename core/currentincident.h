@@ -14,8 +14,9 @@ class FleetSession;
 
 // The incident the public status page shows now, for views that only watch (the war-room display): the newest
 // unresolved incident on the session's status page, read every minute and at once after this console delivered a
-// status update. Reads only; a page that cannot be read keeps the last answer and says why. Without a configured
-// page there is no current incident ("no incident"). Qt Core.
+// status update, while at least one view watches (addWatcher): a console nobody shows it in costs the page nothing.
+// Reads only; a page that cannot be read keeps the last answer and says why. Without a configured page there is no
+// current incident ("no incident"). Qt Core.
 class CurrentIncident : public QObject
 {
     Q_OBJECT
@@ -31,6 +32,9 @@ public:
     QString error() const { return m_error; } // why the last read failed; empty after a good one
     qint64 readAtMs() const { return m_readAtMs; } // wall clock of the last good read; 0 before one
 
+    // Reading starts with the first watcher and stops when the last one is destroyed.
+    void addWatcher(QObject *watcher);
+    bool isWatched() const { return m_watchers > 0; }
     void setPollIntervalMs(int ms) { m_poll.setInterval(ms); }
     void refresh(); // reads the page now (a read already under way is not doubled)
 
@@ -47,6 +51,7 @@ private:
     qint64 m_readAtMs = 0;
     QTimer m_poll;
     bool m_reading = false;
+    int m_watchers = 0;
 };
 
 } // namespace fleet

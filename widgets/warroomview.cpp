@@ -436,6 +436,7 @@ WarRoomView::WarRoomView(FleetSession *session, QWidget *parent)
         });
         connect(session->store(), &FleetStore::healthChanged, this, [this] { m_chartsDirty = true; });
         connect(session->currentIncident(), &CurrentIncident::changed, this, &WarRoomView::updateIncident);
+        session->currentIncident()->addWatcher(this);
         auto attach = [this](FleetConnection *connection) {
             m_indicator->setConnection(connection, m_session->profile().url.host());
         };
