@@ -3,7 +3,12 @@
 // same run: HealthChart (M4-reduced, one replace() per series), a naive Qt Charts chart fed every point, and
 // QCustomPlot (with its own adaptive sampling). Prints the median and p95 frame times and the ratios.
 //
+// The war-room frame (issue #14) is the same comparison at a 4K wall's size: six charts of 1260x1000 px (a 3x2 grid on
+// 3840x2160), an hour in view, lines 3 px wide (HealthChart draws wide lines as square-capped segments; QCustomPlot
+// gets its fast polyline hint, its quickest way to a wide line):
+//
 //   QT_QPA_PLATFORM=offscreen build/release/bench/bench_charts [--frames N]
+//   QT_QPA_PLATFORM=offscreen build/release/bench/bench_charts --war-room [--frames N]
 
 #include "healthchart.h"
 #include "healthtimeline.h"
@@ -32,8 +37,10 @@ namespace {
 constexpr int kRegions = 6;
 constexpr int kSeries = 3;
 constexpr int kSeconds = 86400;
-constexpr int kWidth = 1920;
-constexpr int kHeight = 360;
+int kWidth = 1920;
+int kHeight = 360;
+int kSpan = kSeconds; // seconds in view
+int kLineWidth = 1;
 constexpr qint64 kT0 = 1'762'934'400;
 const HealthTimeline::Metric kMetrics[kSeries]
     = { HealthTimeline::PacketLoss, HealthTimeline::RttP95, HealthTimeline::QueueDepth };
@@ -93,6 +100,16 @@ int main(int argc, char **argv)
         if (qstrcmp(argv[i], "--only") == 0)
             only = argv[i + 1];
     }
+    for (int i = 1; i < argc; ++i) {
+        if (qstrcmp(argv[i], "--war-room") == 0) {
+            kWidth = 1260;
+            kHeight = 1000;
+            kSpan = 3600;
+            kLineWidth = 3;
+        }
+        if (qstrcmp(argv[i], "--line-width") == 0 && i + 1 < argc)
+            kLineWidth = std::clamp(atoi(argv[i + 1]), 1, 12);
+    }
     auto runs = [&only](const char *name) { return only.isEmpty() || only == name; };
     Stats ours, naiveStats, qcp;
     Theme::dark().apply(&app);
@@ -114,8 +131,8 @@ int main(int argc, char **argv)
             next[std::size_t(r)].push_back(sampleAt(kT0 + kSeconds + f, rng));
     }
     QImage target(kWidth, kHeight, QImage::Format_ARGB32_Premultiplied);
-    std::printf("chart frame: %d regions x %d series x %d s on %dx%d px, %d frames each\n", kRegions, kSeries, kSeconds,
-        kWidth, kHeight, frames);
+    std::printf("chart frame: %d regions x %d series x %d s (%d s in view) on %dx%d px, lines %d px, %d frames each\n",
+        kRegions, kSeries, kSeconds, kSpan, kWidth, kHeight, kLineWidth, frames);
 
     // (1) HealthChart.
     HealthTimeline live = timeline;
@@ -130,7 +147,8 @@ int main(int argc, char **argv)
                 series.append({ kMetrics[s], QStringLiteral("s%1").arg(s), s, ChartSeries::Kind::Gauge, 1.0 });
             c->setSeries(series);
             c->resize(kWidth, kHeight);
-            c->setSpanSeconds(kSeconds);
+            c->setSpanSeconds(kSpan);
+            c->setLineWidth(kLineWidth);
             c->show();
             charts.push_back(std::move(c));
         }
@@ -236,6 +254,11 @@ int main(int argc, char **argv)
                 }
                 g->setData(xs, ys, true);
                 g->setAdaptiveSampling(true);
+                g->setPen(QPen(Theme::dark().series[s], kLineWidth));
+            }
+            if (kLineWidth > 1) { // the same choices HealthChart makes for wide lines: fast polylines, no antialiasing
+                plot->setPlottingHint(QCP::phFastPolylines, true);
+                plot->setNotAntialiasedElements(QCP::aeAll);
             }
             plot->xAxis->setTicker(QSharedPointer<QCPAxisTickerDateTime>(new QCPAxisTickerDateTime));
             plot->yAxis->setRange(0, 150);
@@ -255,7 +278,7 @@ int main(int argc, char **argv)
                     }
                 }
                 const double last = plot->graph(0)->data()->at(plot->graph(0)->data()->size() - 1)->key;
-                plot->xAxis->setRange(last - kSeconds + 1, last);
+                plot->xAxis->setRange(last - kSpan + 1, last);
                 plot->replot(QCustomPlot::rpImmediateRefresh);
                 QPainter p(&target);
                 plot->render(&p);

@@ -157,11 +157,14 @@ public:
                 if (line.size() == 1) {
                     painter->drawPoint(line.first()); // a lone second between gaps still shows
                 } else if (line.size() > 1 && thick) {
+                    // Without antialiasing: 2.7x faster again, and at 3 px on a wall the steps do not show.
+                    painter->setRenderHint(QPainter::Antialiasing, false);
                     segments.clear();
                     segments.reserve(line.size() - 1);
                     for (qsizetype k = 1; k < line.size(); ++k)
                         segments.append(QLineF(line[k - 1], line[k]));
                     painter->drawLines(segments);
+                    painter->setRenderHint(QPainter::Antialiasing, true);
                 } else if (line.size() > 1) {
                     painter->drawPolyline(line);
                 }
@@ -473,7 +476,9 @@ void HealthChart::refresh()
     m_from = m_window->from();
     m_to = m_window->to();
     const int regionIndex = m_timeline ? m_timeline->regionIndex(m_region) : -1;
-    const int columns = std::max(100, int(d->chart->plotArea().width()));
+    // One column a pixel; a line N px wide cannot show detail finer than about half its width, so it gets fewer.
+    const double perColumn = m_lineWidth > 1 ? double(m_lineWidth) / 2.0 : 1.0;
+    const int columns = std::max(100, int(d->chart->plotArea().width() / perColumn));
     double dataMax = 0;
     m_hasData = false;
     for (std::size_t i = 0; i < d->lines.size(); ++i) {
