@@ -6,8 +6,12 @@
 //    apart from the simulator's thread, and the wall's widget count at the start and the end.
 //
 //   QT_QPA_PLATFORM=offscreen build/release/bench/bench_warroom [--speed 1] [--seconds 60] [--size 3840x2160]
-//   QT_QPA_PLATFORM=offscreen build/release/bench/bench_warroom --speed 240 --seconds 600      # the soak
+//   QT_QPA_PLATFORM=offscreen build/release/bench/bench_warroom --speed 240 --seconds 600 --external-sim   # the soak
+//
+// --external-sim runs fleet-sim as a separate process (as --demo does), so that RSS and CPU are the console's alone;
+// freshness needs the simulator in-process and is not measured then.
 
+#include "demofleet.h"
 #include "embeddedsim.h"
 #include "fleetsession.h"
 #include "fleetsimserver.h"
@@ -110,6 +114,11 @@ int main(int argc, char **argv)
     double speed = 1;
     int seconds = 60;
     QSize size(3840, 2160);
+    bool external = false;
+    for (int i = 1; i < argc; ++i) {
+        if (qstrcmp(argv[i], "--external-sim") == 0)
+            external = true;
+    }
     for (int i = 1; i + 1 < argc; ++i) {
         if (qstrcmp(argv[i], "--speed") == 0)
             speed = atof(argv[i + 1]);
@@ -123,31 +132,52 @@ int main(int argc, char **argv)
     Theme::dark().apply(&app);
 
     sim::EmbeddedSim sim;
-    sim::EmbeddedSim::Options o;
-    o.speed = speed;
-    o.warmupSeconds = 2700; // 08:45: the packet loss begins seven fleet minutes in
-    o.scriptedOperator = true;
-    o.heartbeatMs = 5000;
-    if (const Status started = sim.start(o); !started) {
-        std::fprintf(stderr, "bench_warroom: %s\n", qPrintable(started.error()));
-        return 1;
-    }
-    // When fleet-sim steps each fleet second, on its own thread.
+    DemoFleet child;
+    QUrl url;
+    QString description;
+    QString token = QStringLiteral("view-secret");
     std::mutex mutex;
     std::map<qint64, qint64> stepped; // fleet second -> steady clock ns
     std::atomic<double> simCpu { 0 };
-    sim.run([&](sim::FleetSimServer &server) {
-        QObject::connect(&server, &sim::FleetSimServer::stepped, &server,
-            [&](qint64 simulatedMs) {
-                const qint64 at = nowNs();
-                std::lock_guard<std::mutex> lock(mutex);
-                stepped.emplace(simulatedMs / 1000, at);
-                while (stepped.size() > 100000)
-                    stepped.erase(stepped.begin());
-                simCpu = cpuSeconds(CLOCK_THREAD_CPUTIME_ID);
-            },
-            Qt::DirectConnection);
-    });
+    if (external) {
+        DemoFleet::Options o;
+        o.speed = speed;
+        o.warmupSeconds = 2700;
+        o.seed = 1;
+        o.scriptedOperator = true;
+        if (const Status started = child.start(o); !started) {
+            std::fprintf(stderr, "bench_warroom: %s\n", qPrintable(started.error()));
+            return 1;
+        }
+        url = child.url();
+        description = child.description() + QStringLiteral(" (a separate process)");
+        token = child.operatorToken();
+    } else {
+        sim::EmbeddedSim::Options o;
+        o.speed = speed;
+        o.warmupSeconds = 2700; // 08:45: the packet loss begins seven fleet minutes in
+        o.scriptedOperator = true;
+        o.heartbeatMs = 5000;
+        if (const Status started = sim.start(o); !started) {
+            std::fprintf(stderr, "bench_warroom: %s\n", qPrintable(started.error()));
+            return 1;
+        }
+        url = sim.url();
+        description = sim.description() + QStringLiteral(" (on a thread of this program)");
+        // When fleet-sim steps each fleet second, on its own thread.
+        sim.run([&](sim::FleetSimServer &server) {
+            QObject::connect(&server, &sim::FleetSimServer::stepped, &server,
+                [&](qint64 simulatedMs) {
+                    const qint64 at = nowNs();
+                    std::lock_guard<std::mutex> lock(mutex);
+                    stepped.emplace(simulatedMs / 1000, at);
+                    while (stepped.size() > 100000)
+                        stepped.erase(stepped.begin());
+                    simCpu = cpuSeconds(CLOCK_THREAD_CPUTIME_ID);
+                },
+                Qt::DirectConnection);
+        });
+    }
 
     FleetSession session;
     WarRoomView wall(&session);
@@ -155,8 +185,8 @@ int main(int argc, char **argv)
     wall.show();
     ConnectionProfile p;
     p.name = QStringLiteral("bench");
-    p.url = sim.url();
-    session.connectTo(p, QStringLiteral("view-secret"));
+    p.url = url;
+    session.connectTo(p, token);
 
     std::vector<std::unique_ptr<FrameWatch>> watches;
     std::vector<double> lateMs;
@@ -242,9 +272,10 @@ int main(int argc, char **argv)
     for (const auto &w : watches)
         fresh.insert(fresh.end(), w->latencyMs.begin(), w->latencyMs.end());
     std::printf("war room %dx%d, %s, %.0f s of wall time (%.1f h of fleet time), %d charts, lines %d px\n",
-        size.width(), size.height(), qPrintable(sim.description()), wallSeconds, wallSeconds * speed / 3600.0,
+        size.width(), size.height(), qPrintable(description), wallSeconds, wallSeconds * speed / 3600.0,
         int(wall.charts().size()), wall.lineWidth());
-    std::printf("freshness, fleet-sim step to the first frame showing it: p50 %.0f ms, p99 %.0f ms (%zu frames x "
+    if (!external)
+        std::printf("freshness, fleet-sim step to the first frame showing it: p50 %.0f ms, p99 %.0f ms (%zu frames x "
                 "seconds; goal p99 < 500 ms)\n",
         pct(fresh, 0.5), pct(fresh, 0.99), fresh.size());
     std::printf("event-loop lag: p50 %.2f ms, p99 %.2f ms, max %.1f ms (%zu probes; goal p99 < 16 ms)\n",
@@ -252,7 +283,7 @@ int main(int argc, char **argv)
         lateMs.size());
     std::printf("CPU without the simulator's thread: %.1f%% of one core (goal < 10%% at 1x)\n",
         100.0 * cpu / std::max(1.0, wallSeconds));
-    std::printf("RSS (includes the embedded fleet-sim): start %.0f MB, end %.0f MB, slope over the second half "
+    std::printf("RSS of this program: start %.0f MB, end %.0f MB, slope over the second half "
                 "%+.1f MB/h\n",
         rss.front().second, rss.back().second, slope);
     std::printf("widgets in the wall: %d at the start, %d at the end\n", widgetsStart,

@@ -2,6 +2,7 @@
 
 #include "theme.h"
 
+#include <QElapsedTimer>
 #include <QHash>
 #include <QKeySequence>
 #include <QPointer>
@@ -96,6 +97,8 @@ private:
     QString m_layoutKey;
     QTimer m_tick;
     QTimer m_chartTimer;
+    QElapsedTimer m_sinceStart;
+    QStringList m_owed; // regions whose charts owe a redraw
     bool m_chartsDirty = true;
     bool m_regionsDirty = true;
     bool m_exiting = false;
