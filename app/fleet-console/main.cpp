@@ -308,8 +308,11 @@ int main(int argc, char **argv)
     if (parser.isSet(screenshotOpt)) {
         shown->resize(shotSize);
         const QString file = parser.value(screenshotOpt);
-        QTimer::singleShot(int(after * 1000), shown, [shown, file] {
-            const QImage image = shown->grab().toImage();
+        // The war-room display on a real X server (xvfb-run): the whole screen, as the room sees it.
+        const bool wholeScreen = wall && QGuiApplication::platformName() != QLatin1String("offscreen");
+        QTimer::singleShot(int(after * 1000), shown, [shown, file, wholeScreen] {
+            const QImage image = wholeScreen && shown->screen() ? shown->screen()->grabWindow(0).toImage()
+                                                                : shown->grab().toImage();
             if (image.isNull() || !image.save(file, "PNG")) {
                 QTextStream(stderr) << "fleet-console: could not write the screenshot to " << file << '\n';
                 QApplication::exit(1);
@@ -322,7 +325,7 @@ int main(int argc, char **argv)
     } else if (!wall) {
         window.restoreLayout();
     }
-    if (wall && !parser.isSet(screenshotOpt))
+    if (wall && (!parser.isSet(screenshotOpt) || QGuiApplication::platformName() != QLatin1String("offscreen")))
         wall->showOnScreen(wallScreen);
     else
         shown->show();
