@@ -166,7 +166,8 @@ int main(int argc, char **argv)
         description = sim.description() + QStringLiteral(" (on a thread of this program)");
         // When fleet-sim steps each fleet second, on its own thread.
         sim.run([&](sim::FleetSimServer &server) {
-            QObject::connect(&server, &sim::FleetSimServer::stepped, &server,
+            QObject::connect(
+                &server, &sim::FleetSimServer::stepped, &server,
                 [&](qint64 simulatedMs) {
                     const qint64 at = nowNs();
                     std::lock_guard<std::mutex> lock(mutex);
@@ -276,8 +277,8 @@ int main(int argc, char **argv)
         int(wall.charts().size()), wall.lineWidth());
     if (!external)
         std::printf("freshness, fleet-sim step to the first frame showing it: p50 %.0f ms, p99 %.0f ms (%zu frames x "
-                "seconds; goal p99 < 500 ms)\n",
-        pct(fresh, 0.5), pct(fresh, 0.99), fresh.size());
+                    "seconds; goal p99 < 500 ms)\n",
+            pct(fresh, 0.5), pct(fresh, 0.99), fresh.size());
     std::printf("event-loop lag: p50 %.2f ms, p99 %.2f ms, max %.1f ms (%zu probes; goal p99 < 16 ms)\n",
         pct(lateMs, 0.5), pct(lateMs, 0.99), lateMs.empty() ? 0.0 : *std::max_element(lateMs.begin(), lateMs.end()),
         lateMs.size());

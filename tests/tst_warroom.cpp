@@ -20,6 +20,7 @@
 
 #include <QAction>
 #include <QApplication>
+#include <QCloseEvent>
 #include <QDBusConnection>
 #include <QDBusConnectionInterface>
 #include <QDBusMessage>
@@ -32,9 +33,8 @@
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
-#include <QtTest/qtestspontaneevent.h>
-#include <QCloseEvent>
 #include <QWindow>
+#include <QtTest/qtestspontaneevent.h>
 
 using namespace fleet;
 
@@ -95,7 +95,10 @@ public:
     uint nextId = 1;
 
 public Q_SLOTS:
-    QStringList GetCapabilities() { return { QStringLiteral("body"), QStringLiteral("body-markup"), QStringLiteral("actions") }; }
+    QStringList GetCapabilities()
+    {
+        return { QStringLiteral("body"), QStringLiteral("body-markup"), QStringLiteral("actions") };
+    }
     uint Notify(const QString &app, uint replaces, const QString &icon, const QString &summary, const QString &body,
         const QStringList &actions, const QVariantMap &hints, int timeout)
     {
@@ -154,11 +157,11 @@ void TestWarRoom::readOnlyAndTheExitChord()
 
     // Stray keys, including the console's own shortcuts (provision, drain, status update, quit) and clicks, do nothing.
     const int topLevels = int(QApplication::topLevelWidgets().size());
-    for (const QKeyCombination k : { QKeyCombination(Qt::Key_Space), QKeyCombination(Qt::Key_Return),
-             QKeyCombination(Qt::Key_Escape), QKeyCombination(Qt::CTRL | Qt::SHIFT, Qt::Key_P),
-             QKeyCombination(Qt::CTRL | Qt::SHIFT, Qt::Key_D), QKeyCombination(Qt::CTRL | Qt::SHIFT, Qt::Key_S),
-             QKeyCombination(Qt::CTRL, Qt::Key_Q), QKeyCombination(Qt::CTRL, Qt::Key_W),
-             QKeyCombination(Qt::Key_F11), QKeyCombination(Qt::ALT, Qt::Key_F4) })
+    for (const QKeyCombination k :
+        { QKeyCombination(Qt::Key_Space), QKeyCombination(Qt::Key_Return), QKeyCombination(Qt::Key_Escape),
+            QKeyCombination(Qt::CTRL | Qt::SHIFT, Qt::Key_P), QKeyCombination(Qt::CTRL | Qt::SHIFT, Qt::Key_D),
+            QKeyCombination(Qt::CTRL | Qt::SHIFT, Qt::Key_S), QKeyCombination(Qt::CTRL, Qt::Key_Q),
+            QKeyCombination(Qt::CTRL, Qt::Key_W), QKeyCombination(Qt::Key_F11), QKeyCombination(Qt::ALT, Qt::Key_F4) })
         QTest::keyClick(wall, k.key(), k.keyboardModifiers());
     QTest::mouseClick(wall, Qt::LeftButton, {}, wall->rect().center());
     QTest::mouseClick(wall, Qt::RightButton, {}, wall->rect().center());
@@ -303,8 +306,8 @@ void TestWarRoom::incidentFromTheStatusPage()
     QVERIFY(session.currentIncident()->lastPublicUpdateMs() > 0);
 
     // The page going away keeps the incident on the wall and says the page cannot be read.
-    const auto fault = sim.admin(QStringLiteral("/v1/sim/faults"),
-        R"({"type":"error","status":503,"match":"/statuspage/","count":1000})");
+    const auto fault = sim.admin(
+        QStringLiteral("/v1/sim/faults"), R"({"type":"error","status":503,"match":"/statuspage/","count":1000})");
     QVERIFY2(fault.status == 201 || fault.status == 200, fault.body.constData());
     session.currentIncident()->refresh();
     QTRY_VERIFY_WITH_TIMEOUT(wall.incidentText().contains(QLatin1String("not readable")), 20000);
@@ -411,7 +414,8 @@ void TestWarRoom::notificationsOncePerVerdictChange()
     const auto eu = std::find_if(server.received.begin(), server.received.end(),
         [](const NotificationServer::Received &r) { return r.summary.startsWith(QLatin1String("EU Central is")); });
     QVERIFY(eu != server.received.end());
-    QVERIFY2(eu->body.contains(QLatin1String("became")) && eu->body.contains(QLatin1String("packet loss")), qPrintable(eu->body));
+    QVERIFY2(eu->body.contains(QLatin1String("became")) && eu->body.contains(QLatin1String("packet loss")),
+        qPrintable(eu->body));
     QVERIFY(eu->urgency >= 1);
     QVERIFY(eu->actions.contains(QStringLiteral("default")));
 

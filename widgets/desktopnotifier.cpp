@@ -31,15 +31,16 @@ DesktopNotifier::DesktopNotifier(FleetSession *session, QSettings *settings, QOb
 
 void DesktopNotifier::setBus(const QDBusConnection &bus)
 {
-    m_bus.disconnect(kService, kPath, kService, QStringLiteral("ActionInvoked"), this,
-        SLOT(onActionInvoked(uint, QString)));
+    m_bus.disconnect(
+        kService, kPath, kService, QStringLiteral("ActionInvoked"), this, SLOT(onActionInvoked(uint, QString)));
     m_bus.disconnect(kService, kPath, kService, QStringLiteral("NotificationClosed"), this, SLOT(onClosed(uint, uint)));
     m_bus = bus;
     if (!m_bus.isConnected()) {
         m_lastError = tr("no desktop session bus: notifications are off");
         return;
     }
-    m_bus.connect(kService, kPath, kService, QStringLiteral("ActionInvoked"), this, SLOT(onActionInvoked(uint, QString)));
+    m_bus.connect(
+        kService, kPath, kService, QStringLiteral("ActionInvoked"), this, SLOT(onActionInvoked(uint, QString)));
     m_bus.connect(kService, kPath, kService, QStringLiteral("NotificationClosed"), this, SLOT(onClosed(uint, uint)));
     // Does the server read markup in the body? Then the server's strings are escaped (a worker named "<b>x</b>" is
     // shown as typed); otherwise they go as they are.
@@ -91,8 +92,8 @@ QString DesktopNotifier::text(const QString &s) const
 void DesktopNotifier::onVerdict(const VerdictChange &change)
 {
     const bool trouble = change.to == Verdict::Degraded || change.to == Verdict::Down;
-    const bool recovered = change.to == Verdict::Healthy
-        && (change.from == Verdict::Degraded || change.from == Verdict::Down);
+    const bool recovered
+        = change.to == Verdict::Healthy && (change.from == Verdict::Degraded || change.from == Verdict::Down);
     if (!trouble && !recovered)
         return; // no data, or healthy after no data: nothing a person has to know
     RegionSlot &slot = m_regions[change.region];
@@ -163,8 +164,8 @@ void DesktopNotifier::onFinished(const ActionController::Tracked &tracked)
     if (!isEnabled(Kind::Operations))
         return;
     const bool done = tracked.phase == ActionController::Phase::Done;
-    const QString summary = done ? tr("Done: %1").arg(tracked.action.describe())
-                                 : tr("Not done: %1").arg(tracked.action.describe());
+    const QString summary
+        = done ? tr("Done: %1").arg(tracked.action.describe()) : tr("Not done: %1").arg(tracked.action.describe());
     const QString region = tracked.action.region();
     notify(summary, tracked.message, done ? 0 : 2, 0, [this, region](uint id) { m_clickTargets.insert(id, region); });
 }

@@ -68,8 +68,8 @@ private:
     void onVerdict(const VerdictChange &change);
     void onFinished(const ActionController::Tracked &tracked);
     void sendRegion(RegionSlot &slot, const VerdictChange &change, int folded);
-    void notify(const QString &summary, const QString &body, int urgency, uint replaces,
-        std::function<void(uint)> gotId);
+    void notify(
+        const QString &summary, const QString &body, int urgency, uint replaces, std::function<void(uint)> gotId);
     QString text(const QString &s) const; // escaped when the server reads markup
 
     QPointer<FleetSession> m_session;

@@ -70,7 +70,8 @@ QString statusWord(const QString &status)
 
 QString inFlight(const Operation &op)
 {
-    const QString progress = op.progressTotal > 0 ? tr(" (%1/%2)").arg(op.progressDone).arg(op.progressTotal) : QString();
+    const QString progress
+        = op.progressTotal > 0 ? tr(" (%1/%2)").arg(op.progressDone).arg(op.progressTotal) : QString();
     switch (op.type) {
     case OperationType::Provision:
         return tr("Provisioning %1 %2 workers in %3%4").arg(op.count).arg(wireName(op.arch), op.region, progress);
@@ -884,8 +885,8 @@ void WarRoomView::updateStale()
         m_veil->raise();
         m_veil->update();
         if (changed) {
-            const QString chartText = show ? tr("STALE · last data %1 ago").arg(ConnectionIndicator::formatAge(age))
-                                           : QString();
+            const QString chartText
+                = show ? tr("STALE · last data %1 ago").arg(ConnectionIndicator::formatAge(age)) : QString();
             for (WarRoomPanel *panel : std::as_const(m_panels))
                 panel->setStaleText(age >= 0 ? chartText : QString());
             syncRegions(); // the tiles say "as of the last data"

@@ -2,19 +2,19 @@
 
 #include "connectionprofiles.h"
 #include "consolewindow.h"
-#include "warroomview.h"
 #include "demofleet.h"
 #include "fleetsession.h"
 #include "localstore.h"
 #include "theme.h"
 #include "tokensource.h"
+#include "warroomview.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QIcon>
+#include <QScreen>
 #include <QSettings>
 #include <QTextStream>
-#include <QScreen>
 #include <QTimer>
 
 #include <cstdlib>
@@ -311,8 +311,8 @@ int main(int argc, char **argv)
         // The war-room display on a real X server (xvfb-run): the whole screen, as the room sees it.
         const bool wholeScreen = wall && QGuiApplication::platformName() != QLatin1String("offscreen");
         QTimer::singleShot(int(after * 1000), shown, [shown, file, wholeScreen] {
-            const QImage image = wholeScreen && shown->screen() ? shown->screen()->grabWindow(0).toImage()
-                                                                : shown->grab().toImage();
+            const QImage image
+                = wholeScreen && shown->screen() ? shown->screen()->grabWindow(0).toImage() : shown->grab().toImage();
             if (image.isNull() || !image.save(file, "PNG")) {
                 QTextStream(stderr) << "fleet-console: could not write the screenshot to " << file << '\n';
                 QApplication::exit(1);
