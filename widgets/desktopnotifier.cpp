@@ -13,8 +13,15 @@ namespace fleet {
 
 namespace {
 
-const QString kService = QStringLiteral("org.freedesktop.Notifications");
-const QString kPath = QStringLiteral("/org/freedesktop/Notifications");
+QString notificationsService()
+{
+    return QStringLiteral("org.freedesktop.Notifications");
+}
+
+QString notificationsPath()
+{
+    return QStringLiteral("/org/freedesktop/Notifications");
+}
 
 } // namespace
 
@@ -31,21 +38,24 @@ DesktopNotifier::DesktopNotifier(FleetSession *session, QSettings *settings, QOb
 
 void DesktopNotifier::setBus(const QDBusConnection &bus)
 {
-    m_bus.disconnect(
-        kService, kPath, kService, QStringLiteral("ActionInvoked"), this, SLOT(onActionInvoked(uint, QString)));
-    m_bus.disconnect(kService, kPath, kService, QStringLiteral("NotificationClosed"), this, SLOT(onClosed(uint, uint)));
+    m_bus.disconnect(notificationsService(), notificationsPath(), notificationsService(),
+        QStringLiteral("ActionInvoked"), this, SLOT(onActionInvoked(uint, QString)));
+    m_bus.disconnect(notificationsService(), notificationsPath(), notificationsService(),
+        QStringLiteral("NotificationClosed"), this, SLOT(onClosed(uint, uint)));
     m_bus = bus;
     if (!m_bus.isConnected()) {
         m_lastError = tr("no desktop session bus: notifications are off");
         return;
     }
-    m_bus.connect(
-        kService, kPath, kService, QStringLiteral("ActionInvoked"), this, SLOT(onActionInvoked(uint, QString)));
-    m_bus.connect(kService, kPath, kService, QStringLiteral("NotificationClosed"), this, SLOT(onClosed(uint, uint)));
+    m_bus.connect(notificationsService(), notificationsPath(), notificationsService(), QStringLiteral("ActionInvoked"),
+        this, SLOT(onActionInvoked(uint, QString)));
+    m_bus.connect(notificationsService(), notificationsPath(), notificationsService(),
+        QStringLiteral("NotificationClosed"), this, SLOT(onClosed(uint, uint)));
     // Does the server read markup in the body? Then the server's strings are escaped (a worker named "<b>x</b>" is
     // shown as typed); otherwise they go as they are.
     auto *watcher = new QDBusPendingCallWatcher(
-        m_bus.asyncCall(QDBusMessage::createMethodCall(kService, kPath, kService, QStringLiteral("GetCapabilities"))),
+        m_bus.asyncCall(QDBusMessage::createMethodCall(
+            notificationsService(), notificationsPath(), notificationsService(), QStringLiteral("GetCapabilities"))),
         this);
     connect(watcher, &QDBusPendingCallWatcher::finished, this, [this](QDBusPendingCallWatcher *w) {
         w->deleteLater();
@@ -175,7 +185,8 @@ void DesktopNotifier::notify(
 {
     if (!m_bus.isConnected() || !m_active)
         return;
-    QDBusMessage call = QDBusMessage::createMethodCall(kService, kPath, kService, QStringLiteral("Notify"));
+    QDBusMessage call = QDBusMessage::createMethodCall(
+        notificationsService(), notificationsPath(), notificationsService(), QStringLiteral("Notify"));
     QVariantMap hints;
     hints.insert(QStringLiteral("urgency"), QVariant::fromValue(uchar(urgency)));
     hints.insert(QStringLiteral("desktop-entry"), QStringLiteral("fleet-console"));

@@ -771,13 +771,10 @@ void WarRoomView::syncRegions()
         panel->setState(title, row.name.isEmpty() ? row.id : row.name, row.verdict, row.reason, row.workers, stale);
     }
     // Regions the fleet no longer has leave with their widgets: the count never grows beyond the fleet's.
-    for (auto it = m_panels.begin(); it != m_panels.end();) {
-        if (!order.contains(it.key())) {
-            it.value()->deleteLater();
-            it = m_panels.erase(it);
-        } else {
-            ++it;
-        }
+    const QStringList known = m_panels.keys();
+    for (const QString &id : known) {
+        if (!order.contains(id))
+            m_panels.take(id)->deleteLater();
     }
     m_order = order;
     m_featured = featured.size() == order.size() ? QStringList() : featured; // all in trouble: all the same size
