@@ -4,6 +4,7 @@
 //
 //   QT_QPA_PLATFORM=offscreen build/release/bench/bench_console [--workers 50000] [--speed 120] [--seconds 30]
 
+#include "benchutil.h"
 #include "consolewindow.h"
 #include "embeddedsim.h"
 #include "fleetconnection.h"
@@ -23,22 +24,6 @@
 #include <cstdio>
 
 using namespace fleet;
-
-namespace {
-
-double rssMb()
-{
-    QFile f(QStringLiteral("/proc/self/status"));
-    if (!f.open(QIODevice::ReadOnly))
-        return 0;
-    for (const QByteArray &line : f.readAll().split('\n')) {
-        if (line.startsWith("VmRSS:"))
-            return line.mid(6).trimmed().split(' ').value(0).toDouble() / 1024.0;
-    }
-    return 0;
-}
-
-} // namespace
 
 int main(int argc, char **argv)
 {

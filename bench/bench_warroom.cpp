@@ -11,6 +11,7 @@
 // --external-sim runs fleet-sim as a separate process (as --demo does), so that RSS and CPU are the console's alone;
 // freshness needs the simulator in-process and is not measured then.
 
+#include "benchutil.h"
 #include "demofleet.h"
 #include "embeddedsim.h"
 #include "fleetsession.h"
@@ -38,18 +39,6 @@
 using namespace fleet;
 
 namespace {
-
-double rssMb()
-{
-    QFile f(QStringLiteral("/proc/self/status"));
-    if (!f.open(QIODevice::ReadOnly))
-        return 0;
-    for (const QByteArray &line : f.readAll().split('\n')) {
-        if (line.startsWith("VmRSS:"))
-            return line.mid(6).trimmed().split(' ').value(0).toDouble() / 1024.0;
-    }
-    return 0;
-}
 
 double cpuSeconds(clockid_t clock)
 {

@@ -11,6 +11,7 @@
 #include "fleetstore.h"
 #include "healthmonitor.h"
 #include "incidentdialog.h"
+#include "incidentsteps.h"
 #include "incidenttimeline.h"
 #include "localstore.h"
 #include "operationsdock.h"
@@ -34,19 +35,6 @@
 using namespace fleet;
 
 namespace {
-
-// Runs the paused incident to 09:15, a few fleet seconds at a time at the end so the verdict's hold time passes.
-void toTheIncident(SimHarness &sim, FleetSession &session)
-{
-    sim.advance(75 * 60);
-    for (int i = 0; i < 8; ++i) {
-        sim.advance(10);
-        QTest::qWait(100);
-    }
-    QTRY_VERIFY_WITH_TIMEOUT(session.healthMonitor()->verdict(QStringLiteral("eu-central")) == Verdict::Degraded
-            || session.healthMonitor()->verdict(QStringLiteral("eu-central")) == Verdict::Down,
-        20000);
-}
 
 struct Console
 {

@@ -5,6 +5,7 @@
 #include "eventstream.h"
 #include "fleetclient.h"
 #include "fleetconnection.h"
+#include "privatebus.h"
 #include "simharness.h"
 #include "tokensource.h"
 
@@ -661,35 +662,10 @@ void TestFleetClient::tokenFromKeychain()
     // A session bus without service directories: nothing is started on demand, so the Secret Service on it is
     // the daemon below (with D-Bus activation a second gnome-keyring, without our login keyring, could win the
     // name when the first call comes before ours has claimed it).
-    QFile busConfig(home.filePath(QStringLiteral("bus.conf")));
-    QVERIFY(busConfig.open(QIODevice::WriteOnly));
-    busConfig.write(QStringLiteral(R"(<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:dir=%1</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-)")
-                        .arg(home.path())
-                        .toUtf8());
-    busConfig.close();
-    QProcess bus;
-    bus.start(QStringLiteral("dbus-daemon"),
-        { QStringLiteral("--config-file=") + busConfig.fileName(), QStringLiteral("--nofork"),
-            QStringLiteral("--nopidfile"), QStringLiteral("--print-address=1") });
-    QVERIFY2(bus.waitForReadyRead(10000), qPrintable(bus.errorString()));
-    const QByteArray address = bus.readLine().trimmed();
-    QVERIFY2(address.startsWith("unix:"), address.constData());
-    const auto stop = qScopeGuard([&] {
-        bus.terminate();
-        bus.waitForFinished(5000);
-    });
+    PrivateSessionBus bus;
+    QString busError;
+    QVERIFY2(bus.start(&busError), qPrintable(busError));
+    const QByteArray address = bus.address();
 
     // No session bus at all (an address where nothing listens), as on a server: a sentence that says what to use
     // instead.

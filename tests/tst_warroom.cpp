@@ -14,8 +14,11 @@
 #include "fleetstore.h"
 #include "healthchart.h"
 #include "healthmonitor.h"
+#include "incidentsteps.h"
+#include "privatebus.h"
 #include "simharness.h"
 #include "statusoutbox.h"
+#include "traystatus.h"
 #include "warroomview.h"
 
 #include <QAction>
@@ -24,13 +27,10 @@
 #include <QDBusConnection>
 #include <QDBusConnectionInterface>
 #include <QDBusMessage>
-#include <QFile>
 #include <QLabel>
-#include <QProcess>
 #include <QScopeGuard>
 #include <QSettings>
 #include <QSignalSpy>
-#include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QWindow>
@@ -39,18 +39,6 @@
 using namespace fleet;
 
 namespace {
-
-void toTheIncident(SimHarness &sim, FleetSession &session)
-{
-    sim.advance(75 * 60);
-    for (int i = 0; i < 8; ++i) {
-        sim.advance(10);
-        QTest::qWait(100);
-    }
-    QTRY_VERIFY_WITH_TIMEOUT(session.healthMonitor()->verdict(QStringLiteral("eu-central")) == Verdict::Degraded
-            || session.healthMonitor()->verdict(QStringLiteral("eu-central")) == Verdict::Down,
-        20000);
-}
 
 bool ready(const FleetSession &session)
 {
@@ -203,8 +191,12 @@ void TestWarRoom::degradedRegionComesForward()
     QVERIFY(wall.featuredRegions().isEmpty()); // 08:45: all healthy, all the same size
     QTRY_VERIFY(wall.clockText().endsWith(QLatin1String("UTC")));
 
+    TrayStatus tray(&session, nullptr); // no system tray offscreen: the verdict and tooltip it would show
+    QVERIFY(tray.worst() != Verdict::Degraded && tray.worst() != Verdict::Down);
     toTheIncident(sim, session);
     QTRY_COMPARE(wall.regionOrder().value(0), QStringLiteral("eu-central"));
+    QVERIFY(tray.worst() == session.healthMonitor()->verdict(QStringLiteral("eu-central")));
+    QVERIFY2(tray.toolTip().contains(QLatin1String("EU Central")), qPrintable(tray.toolTip()));
     QVERIFY(wall.featuredRegions().contains(QStringLiteral("eu-central")));
     for (const QString &id : wall.featuredRegions()) {
         const Verdict v = session.healthMonitor()->verdict(id);
@@ -347,39 +339,13 @@ void TestWarRoom::nothingGrowsOverAnHour()
 
 void TestWarRoom::notificationsOncePerVerdictChange()
 {
-    if (QStandardPaths::findExecutable(QStringLiteral("dbus-daemon")).isEmpty())
-        QFAIL("dbus-daemon is missing: run scripts/install-deps");
-    QTemporaryDir home;
-    QFile busConfig(home.filePath(QStringLiteral("bus.conf")));
-    QVERIFY(busConfig.open(QIODevice::WriteOnly));
-    busConfig.write(QStringLiteral(R"(<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:dir=%1</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow receive_sender="*"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-)")
-                        .arg(home.path())
-                        .toUtf8());
-    busConfig.close();
-    QProcess bus;
-    bus.start(QStringLiteral("dbus-daemon"),
-        { QStringLiteral("--config-file=") + busConfig.fileName(), QStringLiteral("--nofork"),
-            QStringLiteral("--nopidfile"), QStringLiteral("--print-address=1") });
-    QVERIFY2(bus.waitForReadyRead(10000), qPrintable(bus.errorString()));
-    const QString address = QString::fromUtf8(bus.readLine().trimmed());
-    const auto stop = qScopeGuard([&] {
+    PrivateSessionBus bus;
+    QString busError;
+    QVERIFY2(bus.start(&busError), qPrintable(busError));
+    const QString address = QString::fromUtf8(bus.address());
+    const auto disconnect = qScopeGuard([] { // before the daemon stops
         QDBusConnection::disconnectFromBus(QStringLiteral("console"));
         QDBusConnection::disconnectFromBus(QStringLiteral("notification-server"));
-        bus.terminate();
-        bus.waitForFinished(5000);
     });
 
     NotificationServer server;

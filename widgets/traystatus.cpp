@@ -13,25 +13,6 @@
 
 namespace fleet {
 
-namespace {
-
-int severity(Verdict v)
-{
-    switch (v) {
-    case Verdict::Down:
-        return 3;
-    case Verdict::Degraded:
-        return 2;
-    case Verdict::NoData:
-        return 1;
-    case Verdict::Healthy:
-        break;
-    }
-    return 0;
-}
-
-} // namespace
-
 TrayStatus::TrayStatus(FleetSession *session, QMenu *menu, QObject *parent)
     : QObject(parent)
     , m_session(session)
@@ -79,12 +60,15 @@ void TrayStatus::update()
         return;
     RegionModel *model = m_session->regionModel();
     Verdict worst = model->rowCount() ? Verdict::Healthy : Verdict::NoData;
+    int worstSeverity = -1;
     QStringList lines;
     for (int r = 0; r < model->rowCount(); ++r) {
         const QModelIndex i = model->index(r, 0);
         const auto v = Verdict(i.data(RegionModel::VerdictRole).toInt());
-        if (severity(v) > severity(worst))
+        if (const int severity = i.data(RegionModel::SeverityRole).toInt(); severity > worstSeverity) {
+            worstSeverity = severity; // the model's order: down, degraded, no data, healthy
             worst = v;
+        }
         if (v == Verdict::Degraded || v == Verdict::Down)
             lines.append(QCoreApplication::translate("fleet::TrayStatus", "%1: %2, %3")
                              .arg(i.data(RegionModel::NameRole).toString(), verdictLabel(v).toLower(),
