@@ -26,6 +26,12 @@ namespace fleet {
 
 namespace {
 
+// Answers that are small by contract are refused past these sizes, so that a hostile or broken server cannot have
+// the caller's thread (the GUI's) read and decode megabytes: one operation or dry run is well under 10 KB; a page
+// of operations (at most 500) under 1 MB.
+constexpr qint64 kMaxOperationBytes = 1024 * 1024;
+constexpr qint64 kMaxOperationListBytes = 4 * 1024 * 1024;
+
 WireDecoder &threadDecoder()
 {
     thread_local WireDecoder decoder;
@@ -183,10 +189,11 @@ private:
 } // namespace
 
 template <typename T, typename Decode>
-void FleetClient::get(const QString &path, QObject *context, Callback<T> done, Decode decode)
+void FleetClient::get(const QString &path, QObject *context, Callback<T> done, Decode decode, qint64 maxBytes)
 {
     Request request;
     request.path = path;
+    request.maxBytes = maxBytes;
     m_http->send(request, context,
         [done = std::move(done), decode, ep = QString(QStringLiteral("GET ") + path.section(u'?', 0, 0))](Raw raw) {
             done(raw.error.isError() ? ApiResult<T>::failure(raw.error)
@@ -270,14 +277,17 @@ void FleetClient::snapshot(QObject *context, Callback<Snapshot> done)
 
 void FleetClient::operations(const QString &query, QObject *context, Callback<Page<Operation>> done)
 {
-    get<Page<Operation>>(QStringLiteral("/v1/operations") + (query.isEmpty() ? QString() : u'?' + query), context,
-        std::move(done), [](WireDecoder &d, const QByteArray &b, const QString &ep) { return d.operations(b, ep); });
+    get<Page<Operation>>(
+        QStringLiteral("/v1/operations") + (query.isEmpty() ? QString() : u'?' + query), context, std::move(done),
+        [](WireDecoder &d, const QByteArray &b, const QString &ep) { return d.operations(b, ep); },
+        kMaxOperationListBytes);
 }
 
 void FleetClient::operation(const QString &id, QObject *context, Callback<Operation> done)
 {
-    get<Operation>(QStringLiteral("/v1/operations/") + pathPart(id), context, std::move(done),
-        [](WireDecoder &d, const QByteArray &b, const QString &ep) { return d.operation(b, ep); });
+    get<Operation>(
+        QStringLiteral("/v1/operations/") + pathPart(id), context, std::move(done),
+        [](WireDecoder &d, const QByteArray &b, const QString &ep) { return d.operation(b, ep); }, kMaxOperationBytes);
 }
 
 void FleetClient::audit(int limit, const QString &cursor, QObject *context, Callback<Page<AuditEntry>> done)
@@ -295,6 +305,7 @@ void FleetClient::preview(const Action &action, QObject *context, Callback<DryRu
     request.verb = "POST";
     request.path = action.path + QStringLiteral("?dry_run=true");
     request.body = action.body;
+    request.maxBytes = kMaxOperationBytes;
     m_http->send(
         request, context, [done = std::move(done), ep = QString(QStringLiteral("POST ") + action.path)](Raw raw) {
             if (raw.error.isError())
@@ -310,20 +321,22 @@ void FleetClient::perform(const Action &action, QObject *context, Callback<Opera
     request.verb = "POST";
     request.path = action.path;
     request.body = action.body;
+    request.maxBytes = kMaxOperationBytes;
     request.idempotencyKey = action.idempotencyKey;
     const QPointer<QObject> guard(context);
     // After an unknown outcome: the operation made with this key, if the server has one, is the answer.
-    auto lookUp = [this, guard, action, done](std::function<void(bool)> happened) {
+    auto lookUp = [this, guard, action, done](std::function<void(HttpTransport::Found)> happened) {
         operations(QStringLiteral("idempotency_key=") + pathPart(action.idempotencyKey), guard.data(),
             [action, done, happened](ApiResult<Page<Operation>> found) {
                 if (found.ok() && !found->items.empty()) {
                     qCInfo(lcApi).noquote() << action.description << "had been accepted as" << found->items.front().id;
                     done(ApiResult<Operation>::success(found->items.front()));
-                    happened(true);
+                    happened(HttpTransport::Found::Yes);
                     return;
                 }
-                // Not there (or the server is still unreachable): sending again with the same key is safe.
-                happened(false);
+                // Not there (or the server is still unreachable): sending again with the same key is safe, since the
+                // server keeps one operation per key.
+                happened(HttpTransport::Found::No);
             });
     };
     m_http->sendOnce(

@@ -86,7 +86,7 @@ private:
 
     static void describeError(ApiError &error, const QByteArray &body, const QString &reasonPhrase);
     template <typename T, typename Decode>
-    void get(const QString &path, QObject *context, Callback<T> done, Decode decode);
+    void get(const QString &path, QObject *context, Callback<T> done, Decode decode, qint64 maxBytes = 0);
 
     ClientConfig m_config;
     HttpTransport *m_http;

@@ -182,11 +182,16 @@ void HttpTransport::sendOnceAttempt(const Request &request, QPointer<QObject> co
             // Did the failed attempt act? Ask before sending it again.
             qCInfo(lcHttp).noquote() << description << "- outcome unknown (" << raw.error.message << "); reconciling";
             QTimer::singleShot(m_backoff.nextDelayMs(), context.data(), [=, this] {
-                lookUp([=, this](bool happened) {
-                    if (happened)
+                lookUp([=, this](Found found) {
+                    if (found == Found::Yes) {
                         qCInfo(lcHttp).noquote() << description << "had been done; not sent again";
-                    else
+                    } else if (found == Found::Unknown) {
+                        qCInfo(lcHttp).noquote()
+                            << description << "- could not find out whether it was done; not sent again";
+                        done(raw);
+                    } else {
                         sendOnceAttempt(request, context, done, lookUp, description, attempt + 1);
+                    }
                 });
             });
         },
@@ -285,7 +290,7 @@ void HttpTransport::transfer(
         reply->abort();
     });
     deadline->start(request.timeoutMs > 0 ? request.timeoutMs : m_config.requestTimeoutMs);
-    new BodyReader(reply, m_config.maxResponseBytes, [=, this](QByteArray body) {
+    new BodyReader(reply, limitOf(request), [=, this](QByteArray body) {
         reply->deleteLater();
         concluded(conclude(reply, request, std::move(body)));
     });
@@ -299,7 +304,7 @@ HttpTransport::Raw HttpTransport::conclude(QNetworkReply *reply, const Request &
         raw.error.kind = ApiError::Kind::TooLarge;
         raw.error.message = QStringLiteral("%1: the answer is larger than the %2 MB limit; refused")
                                 .arg(endpoint(request))
-                                .arg(m_config.maxResponseBytes / (1024 * 1024));
+                                .arg(double(limitOf(request)) / (1024 * 1024), 0, 'g', 3);
         return raw;
     }
     if (reply->property("fleetDeadline").toBool()) {

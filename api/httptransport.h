@@ -8,6 +8,7 @@
 #include <QObject>
 #include <QPointer>
 
+#include <algorithm>
 #include <functional>
 
 class QNetworkAccessManager;
@@ -37,6 +38,7 @@ public:
         int timeoutMs = 0; // 0: the configured request timeout
         bool retryTransient = true; // safe to repeat blindly (reads)
         bool ownThread = false; // a large answer (a snapshot): read on the transport's network thread
+        qint64 maxBytes = 0; // 0: the configured maxResponseBytes; smaller for answers that are small by contract
     };
     struct Raw
     {
@@ -47,9 +49,11 @@ public:
     // Words an error answer (4xx or 5xx): sets `error.message` (the endpoint is prefixed afterwards) and, where the
     // server sent one, `error.problem`. Kind, status and Retry-After are set before. Runs on the reading thread.
     using ErrorDescriber = std::function<void(ApiError &error, const QByteArray &body, const QString &reasonPhrase)>;
-    // Asks the server whether a write whose outcome is unknown took effect; calls `happened(true)` when it did
-    // (and has then delivered the result itself), `happened(false)` to have the write sent again.
-    using LookUp = std::function<void(std::function<void(bool happened)>)>;
+    // Asks the server whether a write whose outcome is unknown took effect, and answers with one of these: Yes (it
+    // did, and the look-up has delivered the result itself), No (send it again), Unknown (the question could not be
+    // answered either: the write's own unknown outcome is reported and nothing is sent; the caller asks later).
+    enum class Found { Yes, No, Unknown };
+    using LookUp = std::function<void(std::function<void(Found)>)>;
 
     HttpTransport(ClientConfig config, ErrorDescriber describeError, QObject *parent = nullptr);
     ~HttpTransport() override;
@@ -79,6 +83,10 @@ private:
     void transfer(QNetworkAccessManager *nam, const Request &request, int attempt, std::function<void(Raw)> concluded);
     void settle(const Request &request, QPointer<QObject> guard, std::function<void(Raw)> done, int attempt, Raw raw);
     Raw conclude(QNetworkReply *reply, const Request &request, QByteArray body);
+    qint64 limitOf(const Request &request) const
+    {
+        return request.maxBytes > 0 ? std::min(request.maxBytes, m_config.maxResponseBytes) : m_config.maxResponseBytes;
+    }
     QNetworkAccessManager *networkThreadManager();
     int writeDelayMs(const Request &request); // pacing: how long this write waits for its turn
 

@@ -493,15 +493,17 @@ void StatuspageClient::create(const IncidentChange &change, QObject *context, Ca
     QPointer<QObject> guard(context);
     // The API has no idempotency key: after an unknown outcome, look for the console's key among the unresolved
     // incidents; found, that is the answer and nothing is sent again.
-    auto lookUp = [this, guard, key = change.incidentKey, done](std::function<void(bool)> happened) {
+    // The page has no idempotency key: a look-up that cannot be read is no evidence that the create did not arrive,
+    // so nothing is sent again then (the outbox asks again later).
+    auto lookUp = [this, guard, key = change.incidentKey, done](std::function<void(HttpTransport::Found)> happened) {
         findCreated(key, guard.data(), [done, happened](ApiResult<Incident> found) {
             if (found.ok() && !found->id.isEmpty()) {
                 qCInfo(lcStatusPage).noquote() << "the incident had been created as" << found->id;
                 done(std::move(found));
-                happened(true);
+                happened(HttpTransport::Found::Yes);
                 return;
             }
-            happened(false);
+            happened(found.ok() ? HttpTransport::Found::No : HttpTransport::Found::Unknown);
         });
     };
     m_http->sendOnce(
@@ -518,17 +520,18 @@ void StatuspageClient::update(
     QPointer<QObject> guard(context);
     // An update is a new entry on the public page: sent twice, it shows twice. Its key in the metadata says
     // whether an update whose answer was lost arrived.
-    auto lookUp = [this, guard, incidentId, key = change.updateKey, done](std::function<void(bool)> happened) {
-        incident(incidentId, guard.data(), [key, done, happened](ApiResult<Incident> found) {
-            if (found.ok() && !key.isEmpty() && found->lastUpdateKey() == key) {
-                qCInfo(lcStatusPage).noquote() << "the update of" << found->id << "had arrived";
-                done(std::move(found));
-                happened(true);
-                return;
-            }
-            happened(false);
-        });
-    };
+    auto lookUp
+        = [this, guard, incidentId, key = change.updateKey, done](std::function<void(HttpTransport::Found)> happened) {
+              incident(incidentId, guard.data(), [key, done, happened](ApiResult<Incident> found) {
+                  if (found.ok() && !key.isEmpty() && found->lastUpdateKey() == key) {
+                      qCInfo(lcStatusPage).noquote() << "the update of" << found->id << "had arrived";
+                      done(std::move(found));
+                      happened(HttpTransport::Found::Yes);
+                      return;
+                  }
+                  happened(found.ok() ? HttpTransport::Found::No : HttpTransport::Found::Unknown);
+              });
+          };
     m_http->sendOnce(r, context, decoding<Incident>(done, &decodeIncident), std::move(lookUp),
         QStringLiteral("update incident ") + incidentId);
 }
@@ -560,7 +563,8 @@ void StatuspageClient::publishPostmortem(
                                    { QStringLiteral("notify_twitter"), false } } } })
                  .toJson(QJsonDocument::Compact);
     QPointer<QObject> guard(context);
-    auto lookUp = [this, guard, path, done](std::function<void(bool)> happened) {
+    // Published twice, subscribers may be notified twice: an unreadable look-up sends nothing again.
+    auto lookUp = [this, guard, path, done](std::function<void(HttpTransport::Found)> happened) {
         HttpTransport::Request get;
         get.path = path;
         m_http->send(get, guard.data(),
@@ -568,10 +572,10 @@ void StatuspageClient::publishPostmortem(
                 [done, happened](ApiResult<Postmortem> pm) {
                     if (pm.ok() && pm->publishedAt > 0) {
                         done(std::move(pm));
-                        happened(true);
+                        happened(HttpTransport::Found::Yes);
                         return;
                     }
-                    happened(false);
+                    happened(pm.ok() ? HttpTransport::Found::No : HttpTransport::Found::Unknown);
                 },
                 &decodePostmortem));
     };

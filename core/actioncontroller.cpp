@@ -98,7 +98,16 @@ ActionController::ActionController(FleetSession *session)
     connect(store, &FleetStore::regionsChanged, this, &ActionController::follow);
     connect(store, &FleetStore::snapshotApplied, this, &ActionController::follow);
     connect(session, &FleetSession::statusChanged, this, [this](const ConnectionStatus &s) {
-        if (s.state == ConnectionState::Live)
+        if (s.state == ConnectionState::Live) {
+            m_retryBackoff.reset();
+            retryUncertain();
+        }
+    });
+    // An answer can be lost while the connection stays live (a proxy's page instead of JSON, a timeout of one
+    // request): uncertain actions are looked up again on a backoff too, not only when the connection comes back.
+    m_retry.setSingleShot(true);
+    connect(&m_retry, &QTimer::timeout, this, [this] {
+        if (m_session->isLive())
             retryUncertain();
     });
     // A new connection abandons the old client's requests in flight: their answers never come. Anything still
@@ -134,6 +143,10 @@ void ActionController::update(Tracked &t, Phase phase, const QString &message)
     if (t.journalId > 0 && local->isOpen())
         local->setJournalOutcome(t.journalId, outcomeText(t)); // a failure is reported by writeFailed
     qCInfo(lcActions).noquote() << t.action.describe() << "-" << outcomeText(t);
+    if (phase == Phase::Uncertain && !m_retry.isActive())
+        m_retry.start(m_retryBackoff.nextDelayMs());
+    else if (phase == Phase::Following)
+        m_retryBackoff.reset();
     const Tracked copy = t; // listeners may start another action, which appends to m_tracked
     Q_EMIT trackedChanged(copy);
     if (copy.isFinal() && !wasFinal)
@@ -224,8 +237,7 @@ void ActionController::lookUpThenSend(int handle, bool sendIfMissing)
                 return;
             if (!found.ok()) {
                 update(*t, Phase::Uncertain,
-                    QStringLiteral("could not look it up: %1; trying again when the connection is live")
-                        .arg(found.error().message));
+                    QStringLiteral("could not look it up: %1; trying again").arg(found.error().message));
                 return;
             }
             if (!found->items.empty()) {
@@ -287,7 +299,7 @@ void ActionController::settle(int handle, ApiResult<Operation> result)
         return;
     }
     update(*t, Phase::Uncertain,
-        QStringLiteral("no answer (%1); looked up again when the connection is live").arg(e.message));
+        QStringLiteral("no answer (%1); the server is asked again whether it has it").arg(e.message));
 }
 
 void ActionController::alreadyBeingDone(

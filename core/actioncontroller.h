@@ -1,5 +1,6 @@
 #pragma once
 
+#include "backoff.h"
 #include "fleetaction.h"
 #include "fleetclient.h"
 #include "fleettypes.h"
@@ -7,6 +8,7 @@
 #include <QList>
 #include <QObject>
 #include <QSet>
+#include <QTimer>
 
 #include <functional>
 
@@ -27,7 +29,8 @@ class ActionController : public QObject
 public:
     enum class Phase {
         Sending, // sent or about to be; no answer yet
-        Uncertain, // no answer could be had (network, timeout, 5xx): looked up again when the connection is live
+        Uncertain, // no answer could be had (network, timeout, 5xx, unreadable): looked up again on a backoff (2 s
+                   // doubling to 60 s) and whenever the connection is live again
         Following, // accepted as an operation; waiting until it is really done
         Done,
         Failed, // the operation failed or was cancelled
@@ -105,6 +108,8 @@ private:
     QString reallyDone(const Tracked &t, const Operation &op) const;
 
     FleetSession *m_session;
+    QTimer m_retry; // the next lookup of uncertain actions while the connection stays live
+    Backoff m_retryBackoff { 2000, 60000 };
     QList<Tracked> m_tracked;
     QSet<qint64> m_resumedJournalIds;
     int m_nextHandle = 1;

@@ -9,6 +9,8 @@
 #include <QSysInfo>
 #include <QUuid>
 
+#include <algorithm>
+
 Q_LOGGING_CATEGORY(lcOutbox, "fleet.outbox", QtInfoMsg)
 
 namespace fleet {
@@ -179,13 +181,7 @@ Result<qint64> StatusOutbox::enqueue(
         return Result<qint64>::failure(QStringLiteral("not queued: ") + id.error());
     e.id = *id;
     m_entries << e;
-    LocalStore::JournalEntry j;
-    j.kind = QStringLiteral("status_") + e.kind;
-    j.target = incident;
-    j.summary = summary;
-    j.payload = e.payload;
-    j.outcome = QStringLiteral("queued (outbox %1)").arg(e.id);
-    m_store->appendJournal(j);
+    record(e, incident, QStringLiteral("queued (outbox %1)").arg(e.id));
     qCInfo(lcOutbox).noquote() << "queued" << e.id << summary;
     Q_EMIT changed();
     QMetaObject::invokeMethod(this, &StatusOutbox::pump, Qt::QueuedConnection);
@@ -317,7 +313,8 @@ void StatusOutbox::lookUpThenSend(LocalStore::OutboxEntry entry)
     // Not on the page (or the page could not be asked): send it, or keep it queued with the reason.
     auto notThere = [this, entry](ApiResult<Incident> r) {
         if (!r.ok())
-            keepQueued(entry, QStringLiteral("could not ask the status page whether it has it: ") + r.error().message);
+            keepQueued(entry, QStringLiteral("could not ask the status page whether it has it: ") + r.error().message,
+                r.error().retryAfterSeconds);
         else
             send(entry);
     };
@@ -416,14 +413,8 @@ void StatusOutbox::settle(LocalStore::OutboxEntry entry, const ApiResult<Inciden
         save(entry);
         m_blockedBy.clear();
         m_backoff.reset();
-        LocalStore::JournalEntry j;
-        j.kind = QStringLiteral("status_") + entry.kind;
-        j.target = result->id;
-        j.summary = entry.summary;
-        j.payload = entry.payload;
-        j.outcome
-            = QStringLiteral("succeeded: delivered as %1 after %2 attempt(s)").arg(result->id).arg(entry.attempts);
-        m_store->appendJournal(j);
+        record(entry, result->id,
+            QStringLiteral("succeeded: delivered as %1 after %2 attempt(s)").arg(result->id).arg(entry.attempts));
         qCInfo(lcOutbox).noquote() << "delivered" << entry.id << entry.summary << "->" << result->id;
         Q_EMIT delivered(entry, *result);
         pump();
@@ -437,20 +428,37 @@ void StatusOutbox::settle(LocalStore::OutboxEntry entry, const ApiResult<Inciden
     if (definite)
         fail(entry, e.message);
     else
-        keepQueued(entry, e.message);
+        keepQueued(entry, e.message, e.retryAfterSeconds);
 }
 
-void StatusOutbox::keepQueued(LocalStore::OutboxEntry entry, const QString &why)
+void StatusOutbox::keepQueued(LocalStore::OutboxEntry entry, const QString &why, int retryAfterSeconds)
 {
     entry.state = kQueued;
     entry.lastError = why;
     save(entry);
     m_blockedBy = why;
-    const int delay = m_backoff.nextDelayMs();
+    if (entry.attempts > 0) // the local audit log has every attempt, not only the outcome
+        record(entry, payloadOf(entry).value(QLatin1String("incident")).toString(),
+            QStringLiteral("queued: attempt %1: %2").arg(QString::number(entry.attempts), why));
+    // The page's Retry-After is honoured up to five minutes (a longer one is a misconfigured or hostile page;
+    // "retry now" is always there for a person).
+    const int delay = int(std::max<qint64>(m_backoff.nextDelayMs(),
+        retryAfterSeconds > 0 ? clampRetryAfterMs(std::min(retryAfterSeconds, kMaxRetryAfterSeconds)) : 0));
     qCInfo(lcOutbox).noquote() << "kept queued" << entry.id << entry.summary << "-" << why << "- retrying in" << delay
                                << "ms";
     m_retry.start(delay);
     Q_EMIT changed();
+}
+
+void StatusOutbox::record(const LocalStore::OutboxEntry &entry, const QString &target, const QString &outcome)
+{
+    LocalStore::JournalEntry j;
+    j.kind = QStringLiteral("status_") + entry.kind;
+    j.target = target;
+    j.summary = entry.summary;
+    j.payload = entry.payload;
+    j.outcome = outcome;
+    m_store->appendJournal(j);
 }
 
 void StatusOutbox::fail(LocalStore::OutboxEntry entry, const QString &why)
@@ -458,13 +466,7 @@ void StatusOutbox::fail(LocalStore::OutboxEntry entry, const QString &why)
     entry.state = kFailed;
     entry.lastError = why;
     save(entry);
-    LocalStore::JournalEntry j;
-    j.kind = QStringLiteral("status_") + entry.kind;
-    j.target = payloadOf(entry).value(QLatin1String("incident")).toString();
-    j.summary = entry.summary;
-    j.payload = entry.payload;
-    j.outcome = QStringLiteral("failed: ") + why;
-    m_store->appendJournal(j);
+    record(entry, payloadOf(entry).value(QLatin1String("incident")).toString(), QStringLiteral("failed: ") + why);
     qCWarning(lcOutbox).noquote() << "failed" << entry.id << entry.summary << "-" << why;
     Q_EMIT failed(entry);
     pump();

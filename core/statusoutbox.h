@@ -68,11 +68,14 @@ private:
     void send(LocalStore::OutboxEntry entry);
     void lookUpThenSend(LocalStore::OutboxEntry entry);
     void settle(LocalStore::OutboxEntry entry, const ApiResult<statuspage::Incident> &result);
-    void keepQueued(LocalStore::OutboxEntry entry, const QString &why);
+    static constexpr int kMaxRetryAfterSeconds = 300;
+    void keepQueued(LocalStore::OutboxEntry entry, const QString &why, int retryAfterSeconds = -1);
     void fail(LocalStore::OutboxEntry entry, const QString &why);
     // The page id of the entry's incident: given, or the result of the create that had its key; empty if unknown.
     QString incidentIdOf(const LocalStore::OutboxEntry &entry, QString *whyNot) const;
     void save(const LocalStore::OutboxEntry &entry);
+    // One line in the local audit log for `entry` (every attempt and outcome is one).
+    void record(const LocalStore::OutboxEntry &entry, const QString &target, const QString &outcome);
 
     LocalStore *m_store;
     StatusPageConfig m_config;

@@ -24,22 +24,32 @@ HostileServer::HostileServer(Handler handler, QObject *parent)
             connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
             connect(socket, &QTcpSocket::readyRead, this, [this, socket, buffer] {
                 *buffer += socket->readAll();
-                const qsizetype end = buffer->indexOf("\r\n\r\n");
-                if (end < 0)
-                    return;
-                const QList<QByteArray> lines = buffer->left(end).split('\n');
-                buffer->remove(0, end + 4);
-                Request r;
-                const QList<QByteArray> first = lines.value(0).trimmed().split(' ');
-                r.method = first.value(0);
-                r.path = first.value(1);
-                for (qsizetype i = 1; i < lines.size(); ++i) {
-                    const qsizetype colon = lines[i].indexOf(':');
-                    if (colon > 0)
-                        r.headers.append({ lines[i].left(colon).trimmed(), lines[i].mid(colon + 1).trimmed() });
+                // One request at a time: the head, then Content-Length bytes of body (a write's body must not be
+                // taken for the next request's head).
+                for (;;) {
+                    const qsizetype end = buffer->indexOf("\r\n\r\n");
+                    if (end < 0)
+                        return;
+                    const QList<QByteArray> lines = buffer->left(end).split('\n');
+                    Request r;
+                    const QList<QByteArray> first = lines.value(0).trimmed().split(' ');
+                    r.method = first.value(0);
+                    r.path = first.value(1);
+                    for (qsizetype i = 1; i < lines.size(); ++i) {
+                        const qsizetype colon = lines[i].indexOf(':');
+                        if (colon > 0)
+                            r.headers.append({ lines[i].left(colon).trimmed(), lines[i].mid(colon + 1).trimmed() });
+                    }
+                    const qsizetype length = r.header("content-length").toLongLong();
+                    if (buffer->size() < end + 4 + length)
+                        return; // the rest of the body is on its way
+                    r.body = buffer->mid(end + 4, length);
+                    buffer->remove(0, end + 4 + length);
+                    m_requests.append(r);
+                    m_handler(socket, r);
+                    if (!socket->isOpen())
+                        return;
                 }
-                m_requests.append(r);
-                m_handler(socket, r);
             });
         }
     });
