@@ -29,6 +29,8 @@ QString ago(qint64 ms)
 
 // The journal's outcome column: "<phase>" or "<phase>: <message>"; an accepted action carries its operation id
 // first ("following op-000012: ...") so a restarted console can follow it.
+} // namespace
+
 QString outcomeText(const ActionController::Tracked &t)
 {
     QString s = describe(t.phase);
@@ -38,6 +40,8 @@ QString outcomeText(const ActionController::Tracked &t)
         s += QStringLiteral(": ") + t.message;
     return s;
 }
+
+namespace {
 
 // The journal's payload: the action's JSON plus the fleet it was meant for, so a restarted console connected to
 // another fleet never sends it there.

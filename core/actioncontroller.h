@@ -116,6 +116,8 @@ private:
 };
 
 QString describe(ActionController::Phase phase);
+// What the local audit log says of a tracked action: "succeeded op-000003: 4 amd64 workers ... are taking builds".
+QString outcomeText(const ActionController::Tracked &t);
 // What an operation did, in words: "provisioned 4 aarch64 workers in eu-west", "started draining region us-west".
 QString pastTense(const Operation &op);
 

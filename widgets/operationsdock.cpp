@@ -22,6 +22,10 @@ namespace fleet {
 namespace {
 
 constexpr int kHandleRole = Qt::UserRole + 1;
+constexpr int kJournalRole = Qt::UserRole + 2;
+// The Activity tab lists the newest entries of the local audit log; older ones stay in the file (and the server's
+// audit log). Rebuilding a 1,000-row list at every change of an action held the GUI thread 60-100 ms.
+constexpr int kActivityRows = 200;
 
 QTableView *table(QWidget *parent)
 {
@@ -79,6 +83,7 @@ OperationsDock::OperationsDock(FleetSession *session, QWidget *parent)
     m_activity = table(activityPage);
     m_activity->setObjectName(QStringLiteral("activityView"));
     m_activity->setModel(m_activityModel);
+    m_activity->verticalHeader()->setResizeContentsPrecision(0); // columns sized to the rows in view, not all 1,000
     activityLayout->addWidget(m_activity, 1);
     auto *activityButtons = new QHBoxLayout;
     m_undo = new QPushButton(tr("Undo…"), activityPage);
@@ -105,7 +110,7 @@ OperationsDock::OperationsDock(FleetSession *session, QWidget *parent)
         if (!undo.isEmpty())
             Q_EMIT actionsRequested(undo, tr("Undo: %1").arg(m_session->actions()->find(handle)->action.describe()));
     });
-    connect(session->actions(), &ActionController::trackedChanged, this, &OperationsDock::refreshActivity);
+    connect(session->actions(), &ActionController::trackedChanged, this, &OperationsDock::activityChanged);
     connect(session, &FleetSession::localStoreChanged, this, &OperationsDock::refreshActivity);
     auto *tick = new QTimer(this);
     tick->setInterval(1000);
@@ -131,25 +136,28 @@ void OperationsDock::refreshActivity()
         if (t.journalId > 0)
             handles.insert(t.journalId, t.handle);
     }
-    const auto add = [&](qint64 atMs, const QString &who, const QString &what, const QString &outcome, int handle) {
+    const auto add = [&](qint64 atMs, const QString &who, const QString &what, const QString &outcome, int handle,
+                         qint64 journalId) {
         QList<QStandardItem *> row {
             textItem(QDateTime::fromMSecsSinceEpoch(atMs, Qt::UTC).toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"))),
             textItem(who), textItem(what), textItem(outcome)
         };
         row.front()->setData(handle, kHandleRole);
+        row.front()->setData(journalId, kJournalRole);
         m_activityModel->insertRow(0, row); // newest first
     };
     LocalStore *local = m_session->localStore();
-    const auto journal = local->isOpen() ? local->journal(1000) : Result<QList<LocalStore::JournalEntry>>::success({});
+    const auto journal
+        = local->isOpen() ? local->journal(kActivityRows) : Result<QList<LocalStore::JournalEntry>>::success({});
     if (journal.ok() && local->isOpen()) {
         for (const auto &e : *journal)
-            add(e.atMs, e.actor, e.summary, e.outcome, handles.value(e.id, 0));
+            add(e.atMs, e.actor, e.summary, e.outcome, handles.value(e.id, 0), e.id);
     }
     // Actions the local store could not record are still listed (and the window shows why they were not kept).
     for (const auto &t : m_session->actions()->tracked()) {
         if (t.journalId == 0)
             add(t.startedMs, QString(), t.action.describe() + QStringLiteral(": ") + t.action.reason,
-                describe(t.phase) + (t.message.isEmpty() ? QString() : QStringLiteral(": ") + t.message), t.handle);
+                describe(t.phase) + (t.message.isEmpty() ? QString() : QStringLiteral(": ") + t.message), t.handle, 0);
     }
     m_activity->resizeColumnsToContents();
     for (int r = 0; r < m_activityModel->rowCount(); ++r) {
@@ -157,6 +165,23 @@ void OperationsDock::refreshActivity()
             m_activity->selectRow(r);
     }
     updateButtons();
+}
+
+void OperationsDock::activityChanged(const ActionController::Tracked &t)
+{
+    // An action already listed: its outcome cell changes, nothing else (an action reports every step).
+    for (int r = 0; t.journalId > 0 && r < m_activityModel->rowCount(); ++r) {
+        QStandardItem *first = m_activityModel->item(r, 0);
+        if (first->data(kJournalRole).toLongLong() != t.journalId)
+            continue;
+        first->setData(t.handle, kHandleRole);
+        QStandardItem *outcome = m_activityModel->item(r, 3);
+        outcome->setText(outcomeText(t));
+        outcome->setToolTip(outcome->text());
+        updateButtons();
+        return;
+    }
+    refreshActivity(); // a new one
 }
 
 QString OperationsDock::selectedOperation() const

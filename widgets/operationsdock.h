@@ -30,6 +30,7 @@ public:
     QStandardItemModel *activityModel() const { return m_activityModel; }
     void showActivity();
     void refreshActivity();
+    void activityChanged(const fleet::ActionController::Tracked &tracked);
     QString expiryText() const;
 
 Q_SIGNALS:

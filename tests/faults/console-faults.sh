@@ -13,13 +13,13 @@
 #
 #   tests/faults/console-faults.sh FLEET_SIM FAULT_CONSOLE [CASE...]
 #   cases: sim_killed stream_cut stream_stalled answers_stalled errors_5xx_429 killed_mid_provision
-#          killed_mid_outbox page_packet_loss packet_loss
+#          killed_mid_outbox long_journal packet_loss
 set -u
 sim=$1
 fc=$2
 shift 2
 all_cases=(sim_killed stream_cut stream_stalled answers_stalled errors_5xx_429 killed_mid_provision killed_mid_outbox
-    packet_loss)
+    long_journal packet_loss)
 cases=("$@")
 [ $# -eq 0 ] && cases=("${all_cases[@]}")
 lag_limit=${FLEET_LAG_LIMIT_MS:-50}
@@ -354,6 +354,19 @@ for case in "${cases[@]}"; do
         [ "$order" = "investigating outbox-step-2 outbox-step-3 " ] || fail "updates lost or out of order: $order"
         recorded=$(journal_outcomes 'status_[a-z]*' "" | grep -c '^succeeded')
         [ "$recorded" = 3 ] || fail "the local audit log has $recorded of 3 status writes as succeeded"
+        ;;
+    long_journal) # a console used for months: 1,000 entries in its local audit log, then two provisions
+        fresh || continue
+        from=$(lines)
+        say "age 1000"
+        wait_for "$from" 30 '"kind":"aged"' || fail "the journal was not filled"
+        check_lag report # filling it is the driver's work, not the console's
+        t0=$(now_ms)
+        provision_once "long-journal-1-$$" 60
+        provision_once "long-journal-2-$$" 60
+        check_lag
+        row "two provisions $phase in $(($(now_ms) - t0)) ms with 1,000 journal entries listed in Activity"
+        [ "$phase" = done ] || fail "the provision did not finish: $phase"
         ;;
     packet_loss) # 10/30/50 % of packets dropped, towards the Fleet API and the status page alike
         if [ "$(id -u)" != 0 ]; then

@@ -10,6 +10,7 @@
 //   open NAME...                            queue an incident ("investigating") in the status outbox
 //   update INCIDENT_KEY STATUS BODY...      queue an update of that incident
 //   journal                                 print the local audit log: one "journal" report per entry, oldest first
+//   age N                                   add N past entries to the local audit log, as months of use would
 //   lag                                     print the lag probe's figures since the last `lag`, then start again
 //   quit
 // Reports: {"kind":"ready"}, "state", "action", "queued", "outbox", "delivered", "outbox_failed", "lag", "error".
@@ -24,6 +25,7 @@
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QDateTime>
 #include <QDir>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -166,6 +168,18 @@ private:
                     { QStringLiteral("outcome"), e.outcome } });
             report({ { QStringLiteral("kind"), QStringLiteral("journal_end") },
                 { QStringLiteral("entries"), journal->size() } });
+        } else if (verb == QLatin1String("age") && w.size() == 2) {
+            for (int i = 0, n = w[1].toInt(); i < n; ++i) {
+                LocalStore::JournalEntry e;
+                e.atMs = QDateTime::currentMSecsSinceEpoch() - qint64(n - i) * 3600000;
+                e.kind = QStringLiteral("status_update");
+                e.actor = QStringLiteral("earlier on-call engineer");
+                e.summary = QStringLiteral("update \"Builder partially degraded service\" (Monitoring) %1").arg(i);
+                e.outcome = QStringLiteral("succeeded: delivered as inc%1 after 1 attempt(s)").arg(i);
+                if (const auto id = m_session->localStore()->appendJournal(e); !id)
+                    return error(id.error());
+            }
+            report({ { QStringLiteral("kind"), QStringLiteral("aged") } });
         } else if (verb == QLatin1String("lag")) {
             QJsonObject o = QJsonDocument::fromJson(LagProbe::toJson(m_probe->figures())).object();
             o.insert(QStringLiteral("kind"), QStringLiteral("lag"));
