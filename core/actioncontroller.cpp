@@ -149,7 +149,7 @@ void ActionController::update(Tracked &t, Phase phase, const QString &message)
     qCInfo(lcActions).noquote() << t.action.describe() << "-" << outcomeText(t);
     if (phase == Phase::Uncertain && !m_retry.isActive())
         m_retry.start(m_retryBackoff.nextDelayMs());
-    else if (phase == Phase::Following)
+    else if (phase != Phase::Uncertain && phase != Phase::Sending) // an answer came: the next doubt starts at 2 s
         m_retryBackoff.reset();
     const Tracked copy = t; // listeners may start another action, which appends to m_tracked
     Q_EMIT trackedChanged(copy);

@@ -433,11 +433,15 @@ void StatusOutbox::settle(LocalStore::OutboxEntry entry, const ApiResult<Inciden
 
 void StatusOutbox::keepQueued(LocalStore::OutboxEntry entry, const QString &why, int retryAfterSeconds)
 {
+    // The local audit log has the attempts, not only the outcome: one line each time the reason changes (a long
+    // outage retried every minute would otherwise push everything else out of the Activity tab); the delivery's
+    // line says how many attempts it took.
+    const bool newReason = entry.lastError != why;
     entry.state = kQueued;
     entry.lastError = why;
     save(entry);
     m_blockedBy = why;
-    if (entry.attempts > 0) // the local audit log has every attempt, not only the outcome
+    if (entry.attempts > 0 && newReason)
         record(entry, payloadOf(entry).value(QLatin1String("incident")).toString(),
             QStringLiteral("queued: attempt %1: %2").arg(QString::number(entry.attempts), why));
     // The page's Retry-After is honoured up to five minutes (a longer one is a misconfigured or hostile page;

@@ -103,6 +103,20 @@ StatusPageConfig pageAt(const HostileServer &server)
     return c;
 }
 
+// A status outbox on its own SQLite file, delivering to `page`.
+struct PageOutbox
+{
+    explicit PageOutbox(const HostileServer &page)
+    {
+        QVERIFY(store.open(dir.filePath(QStringLiteral("store.sqlite"))).ok());
+        outbox.setConfig(pageAt(page));
+    }
+    LocalStore::OutboxEntry first() const { return outbox.entries().front(); }
+    QTemporaryDir dir;
+    LocalStore store;
+    StatusOutbox outbox { &store };
+};
+
 IncidentChange opening(const QString &name)
 {
     IncidentChange c;
@@ -296,23 +310,20 @@ private Q_SLOTS:
         HostileServer page([writeStatus](QTcpSocket *s, const HostileServer::Request &r) {
             HostileServer::reply(s, r.method == "GET" ? 200 : writeStatus, "text/html", captivePortal());
         });
-        QTemporaryDir dir;
-        LocalStore store;
-        QVERIFY(store.open(dir.filePath(QStringLiteral("store.sqlite"))).ok());
-        StatusOutbox outbox(&store);
-        outbox.setConfig(pageAt(page));
+        PageOutbox o(page);
+        StatusOutbox &outbox = o.outbox;
         QVERIFY(outbox.open(opening(QStringLiteral("Builds failing"))).ok());
-        QTRY_VERIFY_WITH_TIMEOUT(outbox.entries().front().attempts >= 1 && !outbox.entries().front().lastError.isEmpty()
-                && outbox.entries().front().state == QLatin1String("queued"),
+        QTRY_VERIFY_WITH_TIMEOUT(
+            o.first().attempts >= 1 && !o.first().lastError.isEmpty() && o.first().state == QLatin1String("queued"),
             10000);
         QTest::qWait(3000); // the lookups get the portal too
-        const LocalStore::OutboxEntry e = outbox.entries().front();
+        const LocalStore::OutboxEntry e = o.first();
         QCOMPARE(e.state, QStringLiteral("queued")); // not failed, not delivered: it may have gone through
         QVERIFY2(outbox.summary().contains(QLatin1String("1 status update queued")), qPrintable(outbox.summary()));
         verifyShownAsText(outbox.summary());
         QCOMPARE(writes(page), 1); // one create; every later request a lookup
         // Every attempt is in the local audit log.
-        const auto journal = store.journal();
+        const auto journal = o.store.journal();
         QVERIFY(journal.ok());
         int attempts = 0;
         for (const auto &j : *journal)
@@ -354,15 +365,12 @@ private Q_SLOTS:
             HostileServer::reply(
                 s, 201, "application/json", hostileIncident(3, QByteArray(200000, 'z') + "<b>\\u001b[31m\\u0000"));
         });
-        QTemporaryDir dir;
-        LocalStore store;
-        QVERIFY(store.open(dir.filePath(QStringLiteral("store.sqlite"))).ok());
-        StatusOutbox outbox(&store);
+        PageOutbox o(page);
+        StatusOutbox &outbox = o.outbox;
         QSignalSpy delivered(&outbox, &StatusOutbox::delivered);
         QSignalSpy failed(&outbox, &StatusOutbox::failed);
-        outbox.setConfig(pageAt(page));
         QVERIFY(outbox.open(opening(QStringLiteral("Builds failing"))).ok());
-        QTRY_VERIFY_WITH_TIMEOUT(!delivered.isEmpty() || outbox.entries().front().attempts >= 1, 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(!delivered.isEmpty() || o.first().attempts >= 1, 10000);
         QTest::qWait(500);
         if (!delivered.isEmpty()) {
             // Read: every text bounded.
@@ -373,10 +381,10 @@ private Q_SLOTS:
         } else {
             // Refused as unreadable: held with a reason in words, never failed for good.
             QVERIFY(failed.isEmpty());
-            QVERIFY(!outbox.entries().front().lastError.isEmpty());
+            QVERIFY(!o.first().lastError.isEmpty());
         }
         verifyShownAsText(outbox.summary());
-        verifyShownAsText(StatusOutbox::describe(outbox.entries().front()));
+        verifyShownAsText(StatusOutbox::describe(o.first()));
     }
 
     void hugeRetryAfterIsReportedNotObeyedBlindly()
@@ -387,17 +395,14 @@ private Q_SLOTS:
             HostileServer::reply(
                 s, 420, "application/json", R"({"error":"Rate limited"})", { { "Retry-After", "99999999999" } });
         });
-        QTemporaryDir dir;
-        LocalStore store;
-        QVERIFY(store.open(dir.filePath(QStringLiteral("store.sqlite"))).ok());
-        StatusOutbox outbox(&store);
-        outbox.setConfig(pageAt(page));
+        PageOutbox o(page);
+        StatusOutbox &outbox = o.outbox;
         QVERIFY(outbox.open(opening(QStringLiteral("Builds failing"))).ok());
-        QTRY_VERIFY_WITH_TIMEOUT(!outbox.entries().front().lastError.isEmpty(), 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(!o.first().lastError.isEmpty(), 10000);
         QTest::qWait(2000);
         // Not hammered (one write, then the wait), not dropped, and the reason is shown.
         QCOMPARE(writes(page), 1);
-        QCOMPARE(outbox.entries().front().state, QStringLiteral("queued"));
+        QCOMPARE(o.first().state, QStringLiteral("queued"));
         QVERIFY2(outbox.summary().contains(QLatin1String("420")) || outbox.summary().contains(QLatin1String("Rate")),
             qPrintable(outbox.summary()));
     }
@@ -414,15 +419,11 @@ private Q_SLOTS:
             HostileServer::reply(s, 307, "text/plain", "moved", { { "Location", elsewhere.origin() + r.path } });
         }));
         // The status page's writes...
-        QTemporaryDir dir;
-        LocalStore store;
-        QVERIFY(store.open(dir.filePath(QStringLiteral("store.sqlite"))).ok());
-        StatusOutbox outbox(&store);
-        outbox.setConfig(pageAt(page));
+        PageOutbox o(page);
+        StatusOutbox &outbox = o.outbox;
         QVERIFY(outbox.open(opening(QStringLiteral("Builds failing"))).ok());
-        QTRY_VERIFY_WITH_TIMEOUT(!outbox.entries().front().lastError.isEmpty(), 10000);
-        QVERIFY2(outbox.entries().front().lastError.contains(QLatin1String("redirect")),
-            qPrintable(outbox.entries().front().lastError));
+        QTRY_VERIFY_WITH_TIMEOUT(!o.first().lastError.isEmpty(), 10000);
+        QVERIFY2(o.first().lastError.contains(QLatin1String("redirect")), qPrintable(o.first().lastError));
         // ...and an action.
         Console c(fleet);
         QTRY_VERIFY_WITH_TIMEOUT(c.ready(), 10000);

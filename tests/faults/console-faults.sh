@@ -210,6 +210,26 @@ restarted_live() { # FROM: the report line count before the start
     check_lag report
     startup_lag=$lag_text
 }
+# SIGKILL the console (its lag so far in $before_kill), clear fleet-sim's faults, start it again on the same store and
+# wait until it is live; $t0 is the restart time and $from the report line count before it.
+kill_and_restart() {
+    check_lag
+    before_kill=$lag_text
+    kill_console
+    clear_faults
+    t0=$(now_ms)
+    from=$(lines)
+    start_console
+    restarted_live "$from"
+}
+# Queues the incident NAME in the console's outbox; sets $key (the console's incident key).
+open_incident() {
+    local from
+    from=$(lines)
+    say "open $1"
+    wait_for "$from" 10 '"incident_key":"[^"]+","kind":"queued"' || fail "the incident was not queued"
+    key=$(tail -n +"$((from + 1))" "$work/console.jsonl" | grep '"incident_key"' | head -1 | field incident_key)
+}
 row() { echo "CASE $case: $*; $lag_text"; }
 fresh() { # a new fleet-sim and a new console (own local store) for the next case
     [ -n "$console_pid" ] && kill_console
@@ -301,14 +321,7 @@ for case in "${cases[@]}"; do
         say "provision eu-west 1 amd64 $reason"
         wait_for 0 10 "\"phase\":\"sending\",\"reason\":\"$reason\"" || fail "the provision was never sent"
         sleep 1 # the request is at the server, its answer held
-        check_lag
-        before_kill=$lag_text
-        kill_console
-        clear_faults
-        t0=$(now_ms)
-        from=$(lines)
-        start_console
-        restarted_live "$from"
+        kill_and_restart
         wait_action "$reason" 60
         ops=$(operations_for "$reason")
         check_lag
@@ -326,22 +339,13 @@ for case in "${cases[@]}"; do
         fault '{"type":"error","status":503,"duration_ms":120000,"match":"/statuspage/"}' ||
             fail "fleet-sim refused the fault"
         from=$(lines)
-        say "open $name"
-        wait_for "$from" 10 '"incident_key":"[^"]+","kind":"queued"' || fail "the incident was not queued"
-        key=$(tail -n +"$((from + 1))" "$work/console.jsonl" | grep '"incident_key"' | head -1 | field incident_key)
+        open_incident "$name"
         say "update $key identified outbox-step-2"
         say "update $key monitoring outbox-step-3"
         wait_for "$from" 30 '"pending":3,"summary":"3 status updates queued[^"]*503' ||
             fail "the outbox did not say why it was holding three updates: $(grep '"outbox"' "$work/console.jsonl" | tail -1)"
         summary=$(grep '"kind":"outbox"' "$work/console.jsonl" | tail -1 | field summary)
-        check_lag
-        before_kill=$lag_text
-        kill_console
-        clear_faults
-        t0=$(now_ms)
-        from=$(lines)
-        start_console
-        restarted_live "$from"
+        kill_and_restart
         wait_for "$from" 60 '"pending":0' || fail "the queue did not empty after the restart"
         delivered=$(tail -n +"$((from + 1))" "$work/console.jsonl" | grep -c '"kind":"delivered"')
         took=$(($(now_ms) - t0))
@@ -402,10 +406,7 @@ for case in "${cases[@]}"; do
             from=$(lines)
             # A status write under the same loss: the incident at the first level, an update at the next.
             if [ -z "$key" ]; then
-                say "open $name"
-                wait_for "$from" 10 '"incident_key":"[^"]+","kind":"queued"' || fail "the incident was not queued"
-                key=$(tail -n +"$((from + 1))" "$work/console.jsonl" | grep '"incident_key"' | head -1 |
-                    field incident_key)
+                open_incident "$name"
             else
                 step=$((step + 1))
                 say "update $key identified loss-$$-step-$step"
