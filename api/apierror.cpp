@@ -23,8 +23,7 @@ bool ApiError::outcomeUnknown() const
         return true;
     if (kind == Kind::Http)
         return httpStatus >= 500;
-    return kind == Kind::Network && !message.startsWith(QLatin1String("connection refused"))
-        && !message.startsWith(QLatin1String("host not found"));
+    return kind == Kind::Network && !neverSent;
 }
 
 QString describeNetworkError(QNetworkReply::NetworkError error)
@@ -71,6 +70,7 @@ ApiError ApiError::fromNetwork(QNetworkReply::NetworkError error, const QString 
         : error == E::SslHandshakeFailedError                               ? Kind::Tls
                                                                             : Kind::Network;
     e.message = describeNetworkError(error);
+    e.neverSent = error == E::ConnectionRefusedError || error == E::HostNotFoundError;
     if (error == E::UnknownNetworkError && detail.contains(QLatin1String("unreachable"), Qt::CaseInsensitive))
         e.message = QStringLiteral("host unreachable");
     else if (e.message == QLatin1String("network error") && !detail.isEmpty())

@@ -25,6 +25,7 @@ struct ApiError
         Decode, // the answer is not what the contract says
         TooLarge, // the answer exceeded the size cap
         Cancelled,
+        Invalid, // refused before sending: the request would carry an id outside the contract (nothing was sent)
     };
 
     Kind kind = Kind::None;
@@ -32,6 +33,7 @@ struct ApiError
     QString message;
     int retryAfterSeconds = -1; // from Retry-After, when the server sent one
     std::optional<Problem> problem; // the server's problem document, when it sent one
+    bool neverSent = false; // refused or no such host: the request never reached a server
 
     bool isError() const { return kind != Kind::None; }
     // Worth trying again later: the network, timeouts, 5xx and 429. Not auth, decode or other 4xx.

@@ -1,5 +1,7 @@
 #include "clientconfig.h"
 
+#include "terminalsafe.h"
+
 #include <QSslCertificate>
 #include <QSslConfiguration>
 
@@ -12,7 +14,9 @@ QNetworkRequest networkRequest(const ClientConfig &config, const QString &pathAn
 {
     QUrl url = config.baseUrl;
     const qsizetype q = pathAndQuery.indexOf(u'?');
-    url.setPath(url.path().chopped(url.path().endsWith(u'/') ? 1 : 0) + pathAndQuery.left(q));
+    // The path's segments arrive percent-encoded (pathPart, toPercentEncoding): taken as they are, not encoded again.
+    url.setPath(url.path(QUrl::FullyEncoded).chopped(url.path().endsWith(u'/') ? 1 : 0) + pathAndQuery.left(q),
+        QUrl::TolerantMode);
     if (q >= 0)
         url.setQuery(pathAndQuery.mid(q + 1));
     QNetworkRequest request(url);
@@ -29,6 +33,22 @@ QNetworkRequest networkRequest(const ClientConfig &config, const QString &pathAn
         request.setSslConfiguration(ssl);
     }
     return request;
+}
+
+QString idProblem(const QString &id, const QString &what)
+{
+    bool ok = !id.isEmpty() && id.size() <= kMaxIdLength && id.front() != u'.';
+    for (qsizetype i = 0; ok && i < id.size(); ++i) {
+        const char16_t c = id[i].unicode();
+        ok = (c >= u'a' && c <= u'z') || (c >= u'A' && c <= u'Z') || (c >= u'0' && c <= u'9') || c == u'.' || c == u'_'
+            || c == u':' || c == u'~' || c == u'-';
+    }
+    if (ok)
+        return {};
+    return QStringLiteral("the %1 id \"%2\"%3 is not one the API can give (1 to %4 of A-Z a-z 0-9 . _ : ~ -, not "
+                          "starting with a dot); refused, nothing was sent")
+        .arg(what, terminalSafe(id.left(40)), id.size() > 40 ? QStringLiteral("...") : QString())
+        .arg(kMaxIdLength);
 }
 
 QString describeRedirect(const ClientConfig &config, const QUrl &location)

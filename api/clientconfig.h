@@ -29,6 +29,12 @@ struct ClientConfig
 // and the TLS settings (extra CA, insecure mode) applied. Every request of the client library starts here.
 QNetworkRequest networkRequest(const ClientConfig &config, const QString &pathAndQuery);
 
+// Why an id (most often one a server chose) cannot go into a URL path: the contract's ids are 1 to 128 of
+// A-Z a-z 0-9 . _ : ~ - and do not start with a dot (so never "." or ".."); empty when it can. `what` names it
+// ("operation", "incident"). The id in the words is escaped and shortened.
+QString idProblem(const QString &id, const QString &what);
+constexpr int kMaxIdLength = 128;
+
 // "the server redirected to https://other:8443/v1/me; not followed: ..." for a 3xx answer.
 QString describeRedirect(const ClientConfig &config, const QUrl &location);
 

@@ -1,9 +1,13 @@
 #include "httptransport.h"
 
+#include "terminalsafe.h"
+
 #include <QDateTime>
+#include <QLocale>
 #include <QLoggingCategory>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
+#include <QRandomGenerator>
 #include <QThread>
 #include <QTimer>
 
@@ -88,15 +92,72 @@ private:
 
 int HttpTransport::parseRetryAfter(const QByteArray &value)
 {
-    if (value.isEmpty())
+    return parseRetryAfter(value, QDateTime::currentDateTimeUtc());
+}
+
+int HttpTransport::parseRetryAfter(const QByteArray &value, const QDateTime &now)
+{
+    const QByteArray trimmed = value.trimmed();
+    if (trimmed.isEmpty() || trimmed.size() > 100)
         return -1;
     // Seconds, or an HTTP date; whatever the server says, at most a day (64-bit arithmetic, then clamped).
     bool ok = false;
-    const qint64 seconds = value.trimmed().toLongLong(&ok);
+    const qint64 seconds = trimmed.toLongLong(&ok);
     if (ok)
         return int(std::clamp<qint64>(seconds, 0, 86400));
-    const QDateTime when = QDateTime::fromString(QString::fromLatin1(value).trimmed(), Qt::RFC2822Date);
-    return when.isValid() ? int(std::clamp<qint64>(QDateTime::currentDateTimeUtc().secsTo(when), 0, 86400)) : -1;
+    // RFC 9110 §5.6.7: IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT"), and the obsolete RFC 850 and asctime forms
+    // a recipient must still read. Names are English whatever the user's locale.
+    // The day's name is left out: it says nothing the date does not, and a two-digit year would contradict it.
+    const QString text = QString::fromLatin1(trimmed).simplified();
+    const QString dateOnly = text.section(u' ', 1);
+    const QLocale c = QLocale::c();
+    QDateTime when;
+    for (const QString &format : { QStringLiteral("dd MMM yyyy HH:mm:ss 'GMT'"),
+             QStringLiteral("dd-MMM-yy HH:mm:ss 'GMT'"), QStringLiteral("MMM d HH:mm:ss yyyy") }) {
+        when = c.toDateTime(dateOnly, format);
+        if (when.isValid())
+            break;
+    }
+    if (!when.isValid())
+        return -1;
+    when.setTimeSpec(Qt::UTC);
+    if (when.date().year() < 1970)
+        when = when.addYears(100); // RFC 850's two-digit years: "94" read as 1994 stays; "25" read as 1925 is 2025
+    return int(std::clamp<qint64>(now.secsTo(when), 0, 86400));
+}
+
+qint64 HttpTransport::retryDelayMs(int retryAfterSeconds, qint64 backoffMs)
+{
+    const qint64 base
+        = std::max(kMinRetryMs, retryAfterSeconds >= 0 ? clampRetryAfterMs(retryAfterSeconds) : backoffMs);
+    return base + QRandomGenerator::global()->bounded(base / 5 + 1);
+}
+
+QString HttpTransport::pathProblem(const QString &pathAndQuery)
+{
+    const QString path = pathAndQuery.section(u'?', 0, 0);
+    const QList<QStringView> segments = QStringView(path).split(u'/');
+    for (qsizetype i = 1; i < segments.size(); ++i) { // [0] is what precedes the leading slash
+        const QString decoded = QUrl::fromPercentEncoding(segments[i].toUtf8());
+        if (decoded.isEmpty() || decoded == QLatin1String(".") || decoded == QLatin1String("..")
+            || decoded.contains(u'/'))
+            return QStringLiteral("the path %1 has an empty, \".\", \"..\" or slashed segment: an id that no "
+                                  "server of this API can have; refused, nothing was sent")
+                .arg(terminalSafe(path.left(200)));
+    }
+    return {};
+}
+
+void HttpTransport::redact(QString &text, const QString &secret)
+{
+    if (secret.size() >= 4)
+        text.replace(secret, QStringLiteral("<redacted>"));
+}
+
+void HttpTransport::redact(QByteArray &bytes, const QString &secret)
+{
+    if (secret.size() >= 4)
+        bytes.replace(secret.toUtf8(), QByteArrayLiteral("<redacted>"));
 }
 
 HttpTransport::HttpTransport(ClientConfig config, ErrorDescriber describeError, QObject *parent)
@@ -112,6 +173,8 @@ HttpTransport::HttpTransport(ClientConfig config, ErrorDescriber describeError, 
 
 HttpTransport::~HttpTransport()
 {
+    for (const WriteSender::Handle &write : std::as_const(m_writes))
+        WriteSender::cancel(write);
     // First, while everything here is still alive: a transfer finishing meanwhile may still post its outcome to
     // this object (the post is discarded with it).
     if (m_networkThread) {
@@ -175,25 +238,27 @@ void HttpTransport::sendOnceAttempt(const Request &request, QPointer<QObject> co
             }
             if (neverArrived) {
                 // It never reached the server: sending it again is safe without asking.
-                QTimer::singleShot(m_backoff.nextDelayMs(), context.data(),
+                QTimer::singleShot(std::chrono::milliseconds(retryDelayMs(-1, m_backoff.nextDelayMs())), context.data(),
                     [=, this] { sendOnceAttempt(request, context, done, lookUp, description, attempt + 1); });
                 return;
             }
             // Did the failed attempt act? Ask before sending it again.
-            qCInfo(lcHttp).noquote() << description << "- outcome unknown (" << raw.error.message << "); reconciling";
-            QTimer::singleShot(m_backoff.nextDelayMs(), context.data(), [=, this] {
-                lookUp([=, this](Found found) {
-                    if (found == Found::Yes) {
-                        qCInfo(lcHttp).noquote() << description << "had been done; not sent again";
-                    } else if (found == Found::Unknown) {
-                        qCInfo(lcHttp).noquote()
-                            << description << "- could not find out whether it was done; not sent again";
-                        done(raw);
-                    } else {
-                        sendOnceAttempt(request, context, done, lookUp, description, attempt + 1);
-                    }
+            qCInfo(lcHttp).noquote() << terminalSafe(description) << "- outcome unknown ("
+                                     << terminalSafe(raw.error.message) << "); reconciling";
+            QTimer::singleShot(
+                std::chrono::milliseconds(retryDelayMs(-1, m_backoff.nextDelayMs())), context.data(), [=, this] {
+                    lookUp([=, this](Found found) {
+                        if (found == Found::Yes) {
+                            qCInfo(lcHttp).noquote() << terminalSafe(description) << "had been done; not sent again";
+                        } else if (found == Found::Unknown) {
+                            qCInfo(lcHttp).noquote() << terminalSafe(description)
+                                                     << "- could not find out whether it was done; not sent again";
+                            done(raw);
+                        } else {
+                            sendOnceAttempt(request, context, done, lookUp, description, attempt + 1);
+                        }
+                    });
                 });
-            });
         },
         attempt);
 }
@@ -201,6 +266,19 @@ void HttpTransport::sendOnceAttempt(const Request &request, QPointer<QObject> co
 void HttpTransport::sendAttempt(const Request &request, QObject *context, std::function<void(Raw)> done, int attempt)
 {
     QPointer<QObject> guard(context);
+    if (const QString problem = pathProblem(request.path); !problem.isEmpty()) {
+        Raw raw;
+        raw.error.kind = ApiError::Kind::Invalid;
+        raw.error.message = QStringLiteral("%1: %2").arg(terminalSafe(endpoint(request).left(200)), problem);
+        QMetaObject::invokeMethod(
+            this,
+            [guard, done, raw] {
+                if (guard)
+                    done(raw);
+            },
+            Qt::QueuedConnection); // never from inside send()
+        return;
+    }
     if (const int wait = writeDelayMs(request); wait > 0) {
         // Paced: the server allows so many writes a second. The turn is kept; the attempt goes out when it comes.
         QTimer::singleShot(wait, this, [=, this] {
@@ -216,6 +294,10 @@ void HttpTransport::transferFor(
     const Request &request, QPointer<QObject> guard, std::function<void(Raw)> done, int attempt)
 {
     auto settleHere = [=, this](Raw raw) { settle(request, guard, done, attempt, std::move(raw)); };
+    if (request.verb != "GET" && request.verb != "HEAD") {
+        transferOnce(request, attempt, std::move(settleHere));
+        return;
+    }
     if (!request.ownThread) {
         transfer(m_nam, request, attempt, std::move(settleHere));
         return;
@@ -257,10 +339,9 @@ void HttpTransport::settle(
     const bool retryable = (request.retryTransient && raw.error.transient())
         || ((raw.status == 420 || raw.status == 429 || raw.status == 503) && raw.error.retryAfterSeconds >= 0);
     if (retryable && attempt < m_config.maxAttempts && raw.error.retryAfterSeconds <= m_config.maxRetryAfterSeconds) {
-        const qint64 delay = raw.error.retryAfterSeconds >= 0 ? clampRetryAfterMs(raw.error.retryAfterSeconds)
-                                                              : m_backoff.nextDelayMs() / (attempt > 1 ? 1 : 2);
-        qCInfo(lcHttp).noquote() << endpoint(request) << "failed:" << raw.error.message << "- retrying in" << delay
-                                 << "ms";
+        const qint64 delay = retryDelayMs(raw.error.retryAfterSeconds, m_backoff.nextDelayMs());
+        qCInfo(lcHttp).noquote() << terminalSafe(endpoint(request)) << "failed:" << terminalSafe(raw.error.message)
+                                 << "- retrying in" << delay << "ms";
         QTimer::singleShot(std::chrono::milliseconds(delay), guard.data(),
             [=, this] { sendAttempt(request, guard.data(), done, attempt + 1); });
         return;
@@ -268,19 +349,23 @@ void HttpTransport::settle(
     done(std::move(raw));
 }
 
-void HttpTransport::transfer(
-    QNetworkAccessManager *nam, const Request &request, int attempt, std::function<void(Raw)> concluded)
+QNetworkRequest HttpTransport::prepare(const Request &request, int attempt) const
 {
     QNetworkRequest r = networkRequest(m_config, request.path);
-    r.setTransferTimeout(request.timeoutMs > 0 ? request.timeoutMs : m_config.requestTimeoutMs);
+    r.setTransferTimeout(timeoutOf(request));
     r.setRawHeader("Accept", "application/json, application/problem+json");
     if (!request.body.isEmpty())
         r.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
     if (!request.idempotencyKey.isEmpty())
         r.setRawHeader("Idempotency-Key", request.idempotencyKey.toLatin1());
     qCDebug(lcHttp).noquote() << "attempt" << attempt << describeForLog(r, request.verb);
+    return r;
+}
 
-    QNetworkReply *reply = nam->sendCustomRequest(r, request.verb, request.body);
+void HttpTransport::transfer(
+    QNetworkAccessManager *nam, const Request &request, int attempt, std::function<void(Raw)> concluded)
+{
+    QNetworkReply *reply = nam->sendCustomRequest(prepare(request, attempt), request.verb, request.body);
     // Qt's transfer timeout is an inactivity timeout: a body trickling in a few bytes a second never trips it. The
     // deadline bounds the whole answer.
     auto *deadline = new QTimer(reply);
@@ -289,71 +374,106 @@ void HttpTransport::transfer(
         reply->setProperty("fleetDeadline", true);
         reply->abort();
     });
-    deadline->start(request.timeoutMs > 0 ? request.timeoutMs : m_config.requestTimeoutMs);
+    deadline->start(timeoutOf(request));
     new BodyReader(reply, limitOf(request), [=, this](QByteArray body) {
         reply->deleteLater();
-        concluded(conclude(reply, request, std::move(body)));
+        WireAnswer a;
+        a.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+        a.reasonPhrase = reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toString();
+        a.retryAfter = reply->rawHeader("Retry-After");
+        a.location = reply->rawHeader("Location");
+        const QVariant length = reply->header(QNetworkRequest::ContentLengthHeader);
+        a.contentLength = length.isValid() ? length.toLongLong() : -1;
+        a.body = std::move(body);
+        a.tooLarge = reply->property("fleetTooLarge").toBool();
+        a.deadline = reply->property("fleetDeadline").toBool();
+        if (a.status == 0) {
+            a.networkError = reply->error();
+            a.errorDetail = reply->errorString();
+        }
+        concluded(conclude(std::move(a), request));
     });
 }
 
-HttpTransport::Raw HttpTransport::conclude(QNetworkReply *reply, const Request &request, QByteArray body)
+void HttpTransport::transferOnce(const Request &request, int attempt, std::function<void(Raw)> concluded)
 {
-    Raw raw;
-    raw.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-    if (reply->property("fleetTooLarge").toBool()) {
-        raw.error.kind = ApiError::Kind::TooLarge;
-        raw.error.message = QStringLiteral("%1: the answer is larger than the %2 MB limit; refused")
-                                .arg(endpoint(request))
-                                .arg(double(limitOf(request)) / (1024 * 1024), 0, 'g', 3);
-        return raw;
-    }
-    if (reply->property("fleetDeadline").toBool()) {
-        raw.error.kind = ApiError::Kind::Timeout;
-        raw.error.message = QStringLiteral("%1: no complete answer within %2 s (%3 bytes received): the server is "
-                                           "stalled or far too slow")
-                                .arg(endpoint(request))
-                                .arg((request.timeoutMs > 0 ? request.timeoutMs : m_config.requestTimeoutMs) / 1000)
-                                .arg(body.size());
-        return raw;
-    }
-    if (raw.status == 0) {
-        raw.error = ApiError::fromNetwork(reply->error(), reply->errorString());
+    // A write: sent exactly once by libcurl (see WriteSender), never again behind our back.
+    auto handle = std::make_shared<WriteSender::Handle>();
+    *handle = WriteSender::send(m_config, prepare(request, attempt), request.verb, request.body, timeoutOf(request),
+        limitOf(request), this, [this, request, handle, concluded = std::move(concluded)](WireAnswer a) {
+            m_writes.removeOne(*handle);
+            concluded(conclude(std::move(a), request));
+        });
+    m_writes.append(*handle);
+}
+
+HttpTransport::Raw HttpTransport::conclude(WireAnswer a, const Request &request) const
+{
+    Raw raw = [&] {
+        Raw raw;
+        raw.status = a.status;
+        if (a.tooLarge) {
+            raw.error.kind = ApiError::Kind::TooLarge;
+            raw.error.message = QStringLiteral("%1: the answer is larger than the %2 MB limit; refused")
+                                    .arg(endpoint(request))
+                                    .arg(double(limitOf(request)) / (1024 * 1024), 0, 'g', 3);
+            return raw;
+        }
+        if (a.deadline) {
+            raw.error.kind = ApiError::Kind::Timeout;
+            raw.error.message = QStringLiteral("%1: no complete answer within %2 s (%3 bytes received): the server is "
+                                               "stalled or far too slow")
+                                    .arg(endpoint(request))
+                                    .arg(timeoutOf(request) / 1000)
+                                    .arg(a.body.size());
+            return raw;
+        }
+        if (a.status == 0) {
+            raw.error = ApiError::fromNetwork(a.networkError, a.errorDetail);
+            raw.error.message = QStringLiteral("%1: %2").arg(endpoint(request), raw.error.message);
+            return raw;
+        }
+        raw.body = std::move(a.body);
+        if (a.contentLength >= 0 && raw.body.size() < a.contentLength) {
+            // Not a JSON problem: the connection ended before the answer did.
+            raw.error.kind = ApiError::Kind::Network;
+            raw.error.httpStatus = raw.status;
+            raw.error.message = QStringLiteral("%1: the answer was cut short after %2 of %3 bytes")
+                                    .arg(endpoint(request))
+                                    .arg(raw.body.size())
+                                    .arg(a.contentLength);
+            raw.body.clear();
+            return raw;
+        }
+        if (raw.status >= 200 && raw.status < 300)
+            return raw;
+        if (raw.status >= 300 && raw.status < 400) {
+            raw.error.kind = ApiError::Kind::Http;
+            raw.error.httpStatus = raw.status;
+            raw.error.message = QStringLiteral("%1: HTTP %2: %3")
+                                    .arg(endpoint(request))
+                                    .arg(raw.status)
+                                    .arg(describeRedirect(m_config, QUrl::fromEncoded(a.location)));
+            raw.body.clear();
+            return raw;
+        }
+        raw.error.httpStatus = raw.status;
+        raw.error.retryAfterSeconds = parseRetryAfter(a.retryAfter);
+        raw.error.kind = raw.status == 401 ? ApiError::Kind::Unauthorized
+            : raw.status == 403            ? ApiError::Kind::Forbidden
+                                           : ApiError::Kind::Http;
+        m_describeError(raw.error, raw.body, a.reasonPhrase);
         raw.error.message = QStringLiteral("%1: %2").arg(endpoint(request), raw.error.message);
         return raw;
+    }();
+    // A server may repeat the credential it was sent (a 401 that quotes the key): it goes no further than here.
+    const QString &secret = m_config.token;
+    redact(raw.error.message, secret);
+    if (raw.error.problem) {
+        redact(raw.error.problem->title, secret);
+        redact(raw.error.problem->detail, secret);
     }
-    raw.body = std::move(body);
-    const QVariant length = reply->header(QNetworkRequest::ContentLengthHeader);
-    if (length.isValid() && raw.body.size() < length.toLongLong()) {
-        // Not a JSON problem: the connection ended before the answer did.
-        raw.error.kind = ApiError::Kind::Network;
-        raw.error.httpStatus = raw.status;
-        raw.error.message = QStringLiteral("%1: the answer was cut short after %2 of %3 bytes")
-                                .arg(endpoint(request))
-                                .arg(raw.body.size())
-                                .arg(length.toLongLong());
-        raw.body.clear();
-        return raw;
-    }
-    if (raw.status >= 200 && raw.status < 300)
-        return raw;
-    if (raw.status >= 300 && raw.status < 400) {
-        raw.error.kind = ApiError::Kind::Http;
-        raw.error.httpStatus = raw.status;
-        raw.error.message = QStringLiteral("%1: HTTP %2: %3")
-                                .arg(endpoint(request))
-                                .arg(raw.status)
-                                .arg(describeRedirect(m_config, QUrl::fromEncoded(reply->rawHeader("Location"))));
-        raw.body.clear();
-        return raw;
-    }
-
-    raw.error.httpStatus = raw.status;
-    raw.error.retryAfterSeconds = parseRetryAfter(reply->rawHeader("Retry-After"));
-    raw.error.kind = raw.status == 401 ? ApiError::Kind::Unauthorized
-        : raw.status == 403            ? ApiError::Kind::Forbidden
-                                       : ApiError::Kind::Http;
-    m_describeError(raw.error, raw.body, reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toString());
-    raw.error.message = QStringLiteral("%1: %2").arg(endpoint(request), raw.error.message);
+    redact(raw.body, secret);
     return raw;
 }
 

@@ -3,6 +3,7 @@
 #include "apierror.h"
 #include "backoff.h"
 #include "clientconfig.h"
+#include "writesender.h"
 
 #include <QElapsedTimer>
 #include <QObject>
@@ -11,6 +12,7 @@
 #include <algorithm>
 #include <functional>
 
+class QDateTime;
 class QNetworkAccessManager;
 class QNetworkReply;
 class QNetworkRequest;
@@ -24,6 +26,13 @@ namespace fleet {
 // transient failures of reads retried with backoff, writes paced when the server allows only so many, and a write
 // whose outcome is unknown looked up before it is sent again (sendOnce). Each client says how its server words an
 // error body. Callbacks run on `context`'s thread and are dropped if `context` is destroyed first.
+//
+// Trust (issue #20): a write (any verb but GET and HEAD) goes out through WriteSender (libcurl, a fresh connection,
+// never re-sent by the library); only this class's sendOnce() sends it again, after its look-up proved the first
+// never arrived. Reads, safe to repeat, stay on Qt's stack. A path with an empty, "." or ".." segment is refused
+// before anything is sent. Every retry waits at least a second plus jitter, whatever Retry-After says (seconds or an
+// HTTP date). The configured token never appears in what comes back: it is replaced by "<redacted>" in every
+// message, problem document and body before a caller sees them.
 class HttpTransport : public QObject
 {
     Q_OBJECT
@@ -68,8 +77,20 @@ public:
 
     // Request headers as they may be logged: Authorization is replaced by "<redacted>".
     static QByteArray describeForLog(const QNetworkRequest &request, const QByteArray &verb);
-    // Retry-After in seconds (0 .. 1 day), from seconds or an HTTP date; -1 when absent or unreadable.
+    // Retry-After in seconds (0 .. 1 day), from seconds or an HTTP date (IMF-fixdate, RFC 850 or asctime, compared
+    // with `now`); -1 when absent or unreadable.
+    static int parseRetryAfter(const QByteArray &value, const QDateTime &now);
     static int parseRetryAfter(const QByteArray &value);
+    // How long before the next try: Retry-After when the server sent one (seconds; -1 if not), else `backoffMs`;
+    // never under kMinRetryMs, plus up to a fifth more of jitter so that clients told the same thing spread out.
+    static qint64 retryDelayMs(int retryAfterSeconds, qint64 backoffMs);
+    static constexpr qint64 kMinRetryMs = 1000;
+    // Why `pathAndQuery` cannot be sent (an empty, "." or ".." segment, which a URL resolver would fold into
+    // another resource); empty when it can.
+    static QString pathProblem(const QString &pathAndQuery);
+    // `text` with every occurrence of `secret` (at least 4 characters) replaced by "<redacted>".
+    static void redact(QString &text, const QString &secret);
+    static void redact(QByteArray &bytes, const QString &secret);
 
 Q_SIGNALS:
     // After every request that reached a conclusion; for status bars and fleetctl's verbose mode.
@@ -81,8 +102,14 @@ private:
         LookUp lookUp, const QString &description, int attempt);
     void transferFor(const Request &request, QPointer<QObject> guard, std::function<void(Raw)> done, int attempt);
     void transfer(QNetworkAccessManager *nam, const Request &request, int attempt, std::function<void(Raw)> concluded);
+    void transferOnce(const Request &request, int attempt, std::function<void(Raw)> concluded);
     void settle(const Request &request, QPointer<QObject> guard, std::function<void(Raw)> done, int attempt, Raw raw);
-    Raw conclude(QNetworkReply *reply, const Request &request, QByteArray body);
+    Raw conclude(WireAnswer answer, const Request &request) const;
+    QNetworkRequest prepare(const Request &request, int attempt) const;
+    int timeoutOf(const Request &request) const
+    {
+        return request.timeoutMs > 0 ? request.timeoutMs : m_config.requestTimeoutMs;
+    }
     qint64 limitOf(const Request &request) const
     {
         return request.maxBytes > 0 ? std::min(request.maxBytes, m_config.maxResponseBytes) : m_config.maxResponseBytes;
@@ -98,6 +125,7 @@ private:
     Backoff m_backoff;
     QElapsedTimer m_clock;
     qint64 m_nextWriteAtMs = 0;
+    QList<WriteSender::Handle> m_writes; // in flight: cancelled with this transport
 };
 
 } // namespace fleet

@@ -3,17 +3,20 @@
 #include <QCoreApplication>
 #include <QSocketNotifier>
 
+#include <algorithm>
 #include <csignal>
 #include <fcntl.h>
 #include <unistd.h>
 
 namespace fleet {
 
-QString terminalSafe(const QString &text)
+QString terminalSafe(const QString &text, qsizetype maxChars)
 {
     QString out;
-    out.reserve(text.size());
-    for (const QChar c : text) {
+    const qsizetype shown = std::min(text.size(), std::max<qsizetype>(maxChars, 0));
+    out.reserve(shown);
+    for (qsizetype i = 0; i < shown; ++i) {
+        const QChar c = text[i];
         const char16_t u = c.unicode();
         if (u == '\n')
             out += QStringLiteral("\\n");
@@ -23,15 +26,30 @@ QString terminalSafe(const QString &text)
             out += QStringLiteral("\\t");
         else if (u == 0x1b)
             out += QStringLiteral("\\e");
-        else if (u < 0x20 || u == 0x7f || (u >= 0x80 && u < 0xa0) || (u >= 0x202a && u <= 0x202e)
-            || (u >= 0x2066 && u <= 0x2069))
+        else if (u < 0x20 || u == 0x7f || (u >= 0x80 && u < 0xa0) || u == 0x061c || (u >= 0x200b && u <= 0x200f)
+            || (u >= 0x2028 && u <= 0x202e) || (u >= 0x2066 && u <= 0x2069) || u == 0xfeff)
             out += QStringLiteral("\\u{%1}").arg(int(u), 0, 16);
         else if (u == '\\')
             out += QStringLiteral("\\\\");
         else
             out += c;
     }
+    if (shown < text.size())
+        out += QStringLiteral("... (%1 more characters)").arg(text.size() - shown);
     return out;
+}
+
+QString shellQuoted(const QString &text)
+{
+    static const QString plain
+        = QStringLiteral("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.,:/@%+=");
+    const bool safe
+        = !text.isEmpty() && std::all_of(text.begin(), text.end(), [](QChar c) { return plain.contains(c); });
+    if (safe)
+        return text;
+    QString quoted = text;
+    quoted.replace(u'\'', QStringLiteral("'\\''"));
+    return u'\'' + quoted + u'\'';
 }
 
 namespace {

@@ -306,6 +306,7 @@ QString ConnectDialog::explain(const ApiError &error, const QUrl &url)
     case ApiError::Kind::TooLarge:
     case ApiError::Kind::Http:
     case ApiError::Kind::Cancelled:
+    case ApiError::Kind::Invalid:
     case ApiError::Kind::None:
         break;
     }
