@@ -2,6 +2,7 @@
 
 #include "isotime.h"
 #include "jsonwriter.h"
+#include "terminalsafe.h"
 #include "wiredecode.h"
 
 #include <QDateTime>
@@ -285,6 +286,21 @@ void FleetClient::operations(const QString &query, QObject *context, Callback<Pa
 
 void FleetClient::operation(const QString &id, QObject *context, Callback<Operation> done)
 {
+    // Often an id the server chose (a 409 names the operation in the way): checked before it goes into the path.
+    if (const QString problem = idProblem(id, QStringLiteral("operation")); !problem.isEmpty()) {
+        ApiError e;
+        e.kind = ApiError::Kind::Invalid;
+        e.message = QStringLiteral("GET /v1/operations/{id}: ") + problem;
+        QPointer<QObject> guard(context);
+        QMetaObject::invokeMethod(
+            this,
+            [guard, done, e] {
+                if (guard)
+                    done(ApiResult<Operation>::failure(e));
+            },
+            Qt::QueuedConnection);
+        return;
+    }
     get<Operation>(
         QStringLiteral("/v1/operations/") + pathPart(id), context, std::move(done),
         [](WireDecoder &d, const QByteArray &b, const QString &ep) { return d.operation(b, ep); }, kMaxOperationBytes);
@@ -328,15 +344,23 @@ void FleetClient::perform(const Action &action, QObject *context, Callback<Opera
     auto lookUp = [this, guard, action, done](std::function<void(HttpTransport::Found)> happened) {
         operations(QStringLiteral("idempotency_key=") + pathPart(action.idempotencyKey), guard.data(),
             [action, done, happened](ApiResult<Page<Operation>> found) {
-                if (found.ok() && !found->items.empty()) {
-                    qCInfo(lcApi).noquote() << action.description << "had been accepted as" << found->items.front().id;
-                    done(ApiResult<Operation>::success(found->items.front()));
+                if (!found.ok()) {
+                    // Unreachable still: sending again with the same key is safe, since the server keeps one
+                    // operation per key (and a server that did not get it needs it).
+                    happened(HttpTransport::Found::No);
+                    return;
+                }
+                for (const Operation &op : found->items) {
+                    if (op.idempotencyKey != action.idempotencyKey)
+                        continue;
+                    qCInfo(lcApi).noquote()
+                        << terminalSafe(action.description) << "had been accepted as" << terminalSafe(op.id);
+                    done(ApiResult<Operation>::success(op));
                     happened(HttpTransport::Found::Yes);
                     return;
                 }
-                // Not there (or the server is still unreachable): sending again with the same key is safe, since the
-                // server keeps one operation per key.
-                happened(HttpTransport::Found::No);
+                // Other operations and not ours: the server ignored the filter, so its list proves nothing.
+                happened(found->items.empty() ? HttpTransport::Found::No : HttpTransport::Found::Unknown);
             });
     };
     m_http->sendOnce(

@@ -1,5 +1,7 @@
 #include "statuspage.h"
 
+#include "terminalsafe.h"
+
 #include "httptransport.h"
 #include "isotime.h"
 
@@ -174,6 +176,28 @@ QString Incident::consoleKey() const
 QString Incident::lastUpdateKey() const
 {
     return metadata.value(kMetaGroup).toObject().value(QLatin1String("update")).toString();
+}
+
+bool madeBy(const Incident &incident, const IncidentChange &change, qint64 sentAtMs)
+{
+    if (!change.incidentKey.isEmpty() && incident.consoleKey() == change.incidentKey)
+        return true;
+    return incident.consoleKey().isEmpty() && incident.name == change.name && incident.createdAt > 0
+        && incident.createdAt >= sentAtMs - kClockMarginMs;
+}
+
+bool carries(const Incident &incident, const IncidentChange &change, qint64 sentAtMs)
+{
+    if (!change.updateKey.isEmpty() && incident.lastUpdateKey() == change.updateKey)
+        return true;
+    if (!incident.lastUpdateKey().isEmpty())
+        return false; // our metadata is there, and names another write
+    for (const IncidentUpdate &u : incident.updates) {
+        if (u.status == change.status && u.body == change.body && u.createdAt > 0
+            && u.createdAt >= sentAtMs - kClockMarginMs)
+            return true;
+    }
+    return false;
 }
 
 QString IncidentChange::problem(bool creating) const
@@ -463,25 +487,106 @@ void StatuspageClient::incidents(const QString &search, int limit, QObject *cont
 
 void StatuspageClient::incident(const QString &id, QObject *context, Callback<Incident> done)
 {
+    if (refuseId(id, context, done))
+        return;
     HttpTransport::Request r;
-    r.path = pagePath(QStringLiteral("/incidents/") + QString::fromLatin1(QUrl::toPercentEncoding(id)));
+    r.path = pagePath(QStringLiteral("/incidents/") + id);
     m_http->send(r, context, decoding<Incident>(std::move(done), &decodeIncident));
 }
 
-void StatuspageClient::findCreated(const QString &incidentKey, QObject *context, Callback<Incident> done)
+struct StatuspageClient::Search
 {
-    unresolved(context, [incidentKey, done = std::move(done)](ApiResult<QList<Incident>> found) {
-        if (!found.ok()) {
-            done(ApiResult<Incident>::failure(found.error()));
-            return;
-        }
-        for (const Incident &i : *found)
-            if (i.consoleKey() == incidentKey) {
-                done(ApiResult<Incident>::success(i));
-                return;
-            }
-        done(ApiResult<Incident>::success(Incident {}));
-    });
+    IncidentChange change;
+    qint64 sentAtMs = 0;
+    QPointer<QObject> context;
+    Callback<Incident> done;
+    void found(const Incident &i) { done(ApiResult<Incident>::success(i)); }
+    void unknown(const QString &why)
+    {
+        ApiError e;
+        e.kind = ApiError::Kind::Decode;
+        e.message = QStringLiteral("could not prove whether the page has the incident: ") + why;
+        done(ApiResult<Incident>::failure(e));
+    }
+};
+
+void StatuspageClient::findCreated(
+    const IncidentChange &change, qint64 sentAtMs, QObject *context, Callback<Incident> done)
+{
+    auto search = std::make_shared<Search>();
+    search->change = change;
+    search->sentAtMs = sentAtMs;
+    search->context = context;
+    search->done = std::move(done);
+    searchUnresolved(search, 1);
+}
+
+void StatuspageClient::searchUnresolved(std::shared_ptr<Search> search, int page)
+{
+    if (!search->context)
+        return;
+    HttpTransport::Request r;
+    r.path = pagePath(QStringLiteral("/incidents/unresolved?per_page=100&page=%1").arg(page));
+    m_http->send(r, search->context.data(),
+        decoding<QList<Incident>>(
+            [this, search, page](ApiResult<QList<Incident>> got) {
+                if (!got.ok())
+                    return search->done(ApiResult<Incident>::failure(got.error()));
+                for (const Incident &i : *got) {
+                    if (madeBy(i, search->change, search->sentAtMs))
+                        return search->found(i);
+                }
+                if (got->size() >= 100 && page < kMaxLookUpPages)
+                    return searchUnresolved(search, page + 1);
+                searchAll(search, 1); // it may have been resolved since, by anyone
+            },
+            &decodeIncidents));
+}
+
+void StatuspageClient::searchAll(std::shared_ptr<Search> search, int page)
+{
+    if (!search->context)
+        return;
+    HttpTransport::Request r;
+    r.path = pagePath(QStringLiteral("/incidents?limit=100&page=%1").arg(page));
+    m_http->send(r, search->context.data(),
+        decoding<QList<Incident>>(
+            [this, search, page](ApiResult<QList<Incident>> got) {
+                if (!got.ok())
+                    return search->done(ApiResult<Incident>::failure(got.error()));
+                bool reachedOlder = false; // newest first: past the send, nothing later can be ours
+                for (const Incident &i : *got) {
+                    if (madeBy(i, search->change, search->sentAtMs))
+                        return search->found(i);
+                    reachedOlder = reachedOlder || (i.createdAt > 0 && i.createdAt < search->sentAtMs - kClockMarginMs);
+                }
+                if (reachedOlder || got->size() < 100)
+                    return search->found(Incident {}); // everything since the send was seen: not there
+                if (page < kMaxLookUpPages)
+                    return searchAll(search, page + 1);
+                search->unknown(
+                    QStringLiteral("more than %1 incidents were created since it was sent").arg(kMaxLookUpPages * 100));
+            },
+            &decodeIncidents));
+}
+
+template <typename T> bool StatuspageClient::refuseId(const QString &id, QObject *context, const Callback<T> &done)
+{
+    const QString problem = idProblem(id, QStringLiteral("incident"));
+    if (problem.isEmpty())
+        return false;
+    ApiError e;
+    e.kind = ApiError::Kind::Invalid;
+    e.message = problem;
+    QPointer<QObject> guard(context);
+    QMetaObject::invokeMethod(
+        this,
+        [guard, done, e] {
+            if (guard)
+                done(ApiResult<T>::failure(e));
+        },
+        Qt::QueuedConnection);
+    return true;
 }
 
 void StatuspageClient::create(const IncidentChange &change, QObject *context, Callback<Incident> done)
@@ -495,10 +600,11 @@ void StatuspageClient::create(const IncidentChange &change, QObject *context, Ca
     // incidents; found, that is the answer and nothing is sent again.
     // The page has no idempotency key: a look-up that cannot be read is no evidence that the create did not arrive,
     // so nothing is sent again then (the outbox asks again later).
-    auto lookUp = [this, guard, key = change.incidentKey, done](std::function<void(HttpTransport::Found)> happened) {
-        findCreated(key, guard.data(), [done, happened](ApiResult<Incident> found) {
+    const qint64 sentAt = QDateTime::currentMSecsSinceEpoch();
+    auto lookUp = [this, guard, change, sentAt, done](std::function<void(HttpTransport::Found)> happened) {
+        findCreated(change, sentAt, guard.data(), [done, happened](ApiResult<Incident> found) {
             if (found.ok() && !found->id.isEmpty()) {
-                qCInfo(lcStatusPage).noquote() << "the incident had been created as" << found->id;
+                qCInfo(lcStatusPage).noquote() << "the incident had been created as" << terminalSafe(found->id);
                 done(std::move(found));
                 happened(HttpTransport::Found::Yes);
                 return;
@@ -513,25 +619,27 @@ void StatuspageClient::create(const IncidentChange &change, QObject *context, Ca
 void StatuspageClient::update(
     const QString &incidentId, const IncidentChange &change, QObject *context, Callback<Incident> done)
 {
+    if (refuseId(incidentId, context, done))
+        return;
     HttpTransport::Request r;
     r.verb = "PATCH";
-    r.path = pagePath(QStringLiteral("/incidents/") + QString::fromLatin1(QUrl::toPercentEncoding(incidentId)));
+    r.path = pagePath(QStringLiteral("/incidents/") + incidentId);
     r.body = change.toJson();
     QPointer<QObject> guard(context);
-    // An update is a new entry on the public page: sent twice, it shows twice. Its key in the metadata says
-    // whether an update whose answer was lost arrived.
-    auto lookUp
-        = [this, guard, incidentId, key = change.updateKey, done](std::function<void(HttpTransport::Found)> happened) {
-              incident(incidentId, guard.data(), [key, done, happened](ApiResult<Incident> found) {
-                  if (found.ok() && !key.isEmpty() && found->lastUpdateKey() == key) {
-                      qCInfo(lcStatusPage).noquote() << "the update of" << found->id << "had arrived";
-                      done(std::move(found));
-                      happened(HttpTransport::Found::Yes);
-                      return;
-                  }
-                  happened(found.ok() ? HttpTransport::Found::No : HttpTransport::Found::Unknown);
-              });
-          };
+    // An update is a new entry on the public page: sent twice, it shows twice. Its key in the metadata (or, where
+    // the page dropped the metadata, its words and time) says whether an update whose answer was lost arrived.
+    const qint64 sentAt = QDateTime::currentMSecsSinceEpoch();
+    auto lookUp = [this, guard, incidentId, change, sentAt, done](std::function<void(HttpTransport::Found)> happened) {
+        incident(incidentId, guard.data(), [change, sentAt, done, happened](ApiResult<Incident> found) {
+            if (found.ok() && carries(*found, change, sentAt)) {
+                qCInfo(lcStatusPage).noquote() << "the update of" << terminalSafe(found->id) << "had arrived";
+                done(std::move(found));
+                happened(HttpTransport::Found::Yes);
+                return;
+            }
+            happened(found.ok() ? HttpTransport::Found::No : HttpTransport::Found::Unknown);
+        });
+    };
     m_http->sendOnce(r, context, decoding<Incident>(done, &decodeIncident), std::move(lookUp),
         QStringLiteral("update incident ") + incidentId);
 }
@@ -539,10 +647,11 @@ void StatuspageClient::update(
 void StatuspageClient::putPostmortem(
     const QString &incidentId, const QString &draft, QObject *context, Callback<Postmortem> done)
 {
+    if (refuseId(incidentId, context, done))
+        return;
     HttpTransport::Request r;
     r.verb = "PUT";
-    r.path = pagePath(
-        QStringLiteral("/incidents/%1/postmortem").arg(QString::fromLatin1(QUrl::toPercentEncoding(incidentId))));
+    r.path = pagePath(QStringLiteral("/incidents/%1/postmortem").arg(incidentId));
     r.body = QJsonDocument(
         QJsonObject { { QStringLiteral("postmortem"), QJsonObject { { QStringLiteral("body_draft"), draft } } } })
                  .toJson(QJsonDocument::Compact);
@@ -553,10 +662,11 @@ void StatuspageClient::putPostmortem(
 void StatuspageClient::publishPostmortem(
     const QString &incidentId, bool notifySubscribers, QObject *context, Callback<Postmortem> done)
 {
+    if (refuseId(incidentId, context, done))
+        return;
     HttpTransport::Request r;
     r.verb = "PUT";
-    const QString path = pagePath(
-        QStringLiteral("/incidents/%1/postmortem").arg(QString::fromLatin1(QUrl::toPercentEncoding(incidentId))));
+    const QString path = pagePath(QStringLiteral("/incidents/%1/postmortem").arg(incidentId));
     r.path = path + QStringLiteral("/publish");
     r.body = QJsonDocument(QJsonObject { { QStringLiteral("postmortem"),
                                QJsonObject { { QStringLiteral("notify_subscribers"), notifySubscribers },

@@ -11,6 +11,7 @@
 #include <QString>
 
 #include <functional>
+#include <memory>
 
 namespace fleet {
 
@@ -123,6 +124,17 @@ struct IncidentChange
     static IncidentChange fromValue(const QJsonObject &value);
 };
 
+// How far apart the page's clock and ours may be when a create or update is recognised by its time.
+constexpr qint64 kClockMarginMs = 2 * 60 * 1000;
+// Whether `incident` is the one a create of `change`, first sent at `sentAtMs`, made: by the console's key in its
+// metadata, or, where the page kept no metadata of ours, by the same name created no earlier than the send (less
+// the clock margin).
+bool madeBy(const Incident &incident, const IncidentChange &change, qint64 sentAtMs);
+// Whether `incident` already shows the update `change` (key in change.updateKey), first sent at `sentAtMs`: by the
+// key of its last update in the metadata, or, without our metadata, by an update with the same status and words
+// posted no earlier than the send (less the clock margin).
+bool carries(const Incident &incident, const IncidentChange &change, qint64 sentAtMs);
+
 // Decoders: bounded (strings, lists), tolerant of unknown fields and values, strict on types that matter.
 Result<QList<Component>> decodeComponents(const QByteArray &json);
 Result<Incident> decodeIncident(const QByteArray &json);
@@ -170,9 +182,14 @@ public:
     void create(const statuspage::IncidentChange &change, QObject *context, Callback<statuspage::Incident> done);
     void update(const QString &incidentId, const statuspage::IncidentChange &change, QObject *context,
         Callback<statuspage::Incident> done);
-    // The unresolved incident this console created with `incidentKey`, if the page has it (a "not found" is a
-    // success with an empty id).
-    void findCreated(const QString &incidentKey, QObject *context, Callback<statuspage::Incident> done);
+    // The incident a create of `change`, first sent at `sentAtMs`, made, if the page has it (madeBy). Searches
+    // every page of the unresolved incidents and of the incident list (resolved ones too) back to the send. A "not
+    // found" (a success with an empty id) is said only when that search covered everything created since the
+    // send; when it could not (a page unreadable, the list longer than the search may go) the answer is an error:
+    // the outcome is unknown, and nothing may be sent again on its strength.
+    void findCreated(const statuspage::IncidentChange &change, qint64 sentAtMs, QObject *context,
+        Callback<statuspage::Incident> done);
+    static constexpr int kMaxLookUpPages = 10; // of 100 incidents each
     void putPostmortem(
         const QString &incidentId, const QString &draft, QObject *context, Callback<statuspage::Postmortem> done);
     void publishPostmortem(
@@ -185,6 +202,12 @@ private:
     QString pagePath(const QString &rest) const;
     void componentsPage(
         int page, QList<statuspage::Component> sofar, QObject *context, Callback<QList<statuspage::Component>> done);
+    struct Search;
+    void searchUnresolved(std::shared_ptr<Search> search, int page);
+    void searchAll(std::shared_ptr<Search> search, int page);
+    // The reason an id cannot go into a path (idProblem), as a failed result for `done` on the next turn of the
+    // event loop; false when the id is fine.
+    template <typename T> bool refuseId(const QString &id, QObject *context, const Callback<T> &done);
 
     StatusPageConfig m_config;
     HttpTransport *m_http;

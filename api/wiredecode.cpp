@@ -390,6 +390,24 @@ struct WireDecoder::Private
         }
         return int(n);
     }
+    // A count in a region's description (its capacity, its workers by state): a value outside 0..INT_MAX is noted
+    // in `unknown` under `field` and taken as 0, instead of refusing the whole snapshot. One bad figure must not
+    // blind the on-call to the whole fleet (issue #20); 0 capacity means nothing is provisioned there on its word.
+    // Anything that is not a whole number still fails: that is not a figure but a broken answer.
+    int lenientCount(const sj::dom::element &v, std::string_view field, QMap<QString, QString> &unknown)
+    {
+        const qint64 n = integer(v);
+        if (failed())
+            return 0;
+        if (n < 0 || n > std::numeric_limits<int>::max()) {
+            unknown.insert(qstr(field),
+                QStringLiteral("%1 is not a count (0 to %2): shown as unknown, taken as 0")
+                    .arg(n)
+                    .arg(std::numeric_limits<int>::max()));
+            return 0;
+        }
+        return int(n);
+    }
     double number(const sj::dom::element &v)
     {
         double n = 0;
@@ -517,10 +535,12 @@ struct WireDecoder::Private
     static constexpr quint64 all(std::size_t n) { return n >= 64 ? ~quint64(0) : (quint64(1) << n) - 1; }
 
     // ---- types ----
-    void counts(const sj::dom::element &v, WorkerCounts &c)
+    void counts(const sj::dom::element &v, WorkerCounts &c, QMap<QString, QString> *lenient = nullptr)
     {
         const auto &f = kWireNames<WorkerState>;
-        object(v, f, all(f.size()), nullptr, [&](std::size_t i, const sj::dom::element &e) { c[i] = count(e); });
+        object(v, f, all(f.size()), nullptr, [&](std::size_t i, const sj::dom::element &e) {
+            c[i] = lenient ? lenientCount(e, f[i], *lenient) : count(e);
+        });
     }
 
     void failures(const sj::dom::element &v, FailureCounts &c, QMap<QString, QString> *unknown, const char *prefix)
@@ -879,11 +899,12 @@ struct WireDecoder::Private
                 break;
             case 7:
                 object(e, cap, all(2), nullptr, [&](std::size_t k, const sj::dom::element &x) {
-                    (k == 0 ? r.capacity.maxWorkers : r.capacity.maxProvisionPerRequest) = count(x);
+                    (k == 0 ? r.capacity.maxWorkers : r.capacity.maxProvisionPerRequest)
+                        = lenientCount(x, cap[k], r.unknown);
                 });
                 break;
             case 8:
-                counts(e, r.workersByState);
+                counts(e, r.workersByState, &r.unknown);
                 break;
             case 9:
                 object(e, net, all(3), nullptr, [&](std::size_t k, const sj::dom::element &x) {

@@ -86,6 +86,8 @@ QString describe(ActionController::Phase phase)
         return QStringLiteral("refused");
     case ActionController::Phase::Abandoned:
         return QStringLiteral("not sent");
+    case ActionController::Phase::Mismatched:
+        return QStringLiteral("answered with another operation");
     }
     return {};
 }
@@ -244,8 +246,20 @@ void ActionController::lookUpThenSend(int handle, bool sendIfMissing)
                     QStringLiteral("could not look it up: %1; trying again").arg(found.error().message));
                 return;
             }
+            // Only an operation made with this action's key is its answer: a server that ignored the filter and
+            // listed others has not said whether it has this one.
+            for (const Operation &op : found->items) {
+                if (op.idempotencyKey == t->action.idempotencyKey) {
+                    settle(handle, ApiResult<Operation>::success(op));
+                    return;
+                }
+            }
             if (!found->items.empty()) {
-                settle(handle, ApiResult<Operation>::success(found->items.front()));
+                update(*t, Phase::Uncertain,
+                    QStringLiteral(
+                        "the look-up by key answered with %1 other operation(s) and not this one: the server "
+                        "ignored the key, so whether it has this action is unknown; asked again later")
+                        .arg(found->items.size()));
                 return;
             }
             if (!sendIfMissing) {
@@ -265,6 +279,10 @@ void ActionController::settle(int handle, ApiResult<Operation> result)
     if (!t || t->isFinal())
         return;
     if (result.ok()) {
+        if (const QString wrong = t->action.mismatch(*result); !wrong.isEmpty()) {
+            update(*t, Phase::Mismatched, wrong);
+            return;
+        }
         t->operationId = result->id;
         update(*t, Phase::Following,
             QStringLiteral("accepted as %1 (%2)").arg(result->id, wireName(result->state).toString()));
@@ -273,6 +291,7 @@ void ActionController::settle(int handle, ApiResult<Operation> result)
     }
     const ApiError &e = result.error();
     const bool definite = e.kind == ApiError::Kind::Unauthorized || e.kind == ApiError::Kind::Forbidden
+        || e.kind == ApiError::Kind::Invalid // refused before sending: nothing happened
         || (e.kind == ApiError::Kind::Http && e.httpStatus >= 400 && e.httpStatus < 500 && e.httpStatus != 429
             && e.httpStatus != 408);
     if (definite) {
@@ -336,6 +355,24 @@ QString ActionController::alreadyBeingDone(const FleetAction &action, const Oper
     return QStringLiteral("already being done by %1 since %2 UTC (%3): %4")
         .arg(op.requestedBy.isEmpty() ? QStringLiteral("someone") : op.requestedBy,
             QDateTime::fromMSecsSinceEpoch(op.createdAt, Qt::UTC).toString(QStringLiteral("HH:mm")), op.id, op.reason);
+}
+
+void ActionController::lookAgain(int handle)
+{
+    const Tracked *t = find(handle);
+    if (t && t->phase == Phase::Uncertain)
+        lookUpThenSend(handle, true);
+}
+
+void ActionController::giveUp(int handle)
+{
+    Tracked *t = get(handle);
+    if (!t || t->phase != Phase::Uncertain)
+        return;
+    update(*t, Phase::Abandoned,
+        QStringLiteral("given up by the engineer while unconfirmed: the fleet may or may not have it (key %1); check "
+                       "the fleet's operations before acting again")
+            .arg(t->action.idempotencyKey));
 }
 
 void ActionController::retryUncertain()
@@ -410,6 +447,22 @@ void ActionController::follow()
         if (row < 0)
             continue;
         const Operation &op = store->operations()[std::size_t(row)];
+        const OperationState before = std::exchange(t.lastState, op.state);
+        if (op.state == OperationState::Unknown || (isTerminal(before) && !isTerminal(op.state))) {
+            const QString doubt = op.state == OperationState::Unknown
+                ? QStringLiteral("the server reports %1 in a state the contract does not name (\"%2\"): its outcome "
+                                 "is unknown")
+                      .arg(op.id, op.unknown.value(QStringLiteral("state")).left(40))
+                : QStringLiteral("the server reported %1 %2, then %3 again: its outcome is unknown")
+                      .arg(op.id, wireName(before).toString(), wireName(op.state).toString());
+            if (t.doubt != doubt) {
+                t.doubt = doubt;
+                update(t, Phase::Following, doubt);
+            }
+            continue;
+        }
+        if (!t.doubt.isEmpty())
+            continue; // once contradicted, no later word makes it "done"
         if (t.action.kind == FleetAction::Kind::Cancel && op.state == OperationState::Cancelled) {
             update(t, Phase::Done,
                 QStringLiteral("%1 cancelled%2")

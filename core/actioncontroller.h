@@ -36,6 +36,7 @@ public:
         Failed, // the operation failed or was cancelled
         Refused, // the server said no (403, 409, 422, ...): nothing happened
         Abandoned, // never confirmed and too old to send again after a restart
+        Mismatched, // the server answered with an operation that is not this action's: shown with both, not followed
     };
     Q_ENUM(Phase)
 
@@ -48,10 +49,14 @@ public:
         QString operationId;
         QString message; // the latest word on it, for a person
         qint64 startedMs = 0; // wall clock
+        // Set when the server's reports of the operation contradict the contract or themselves (a state it does not
+        // name, succeeded and then running again): its outcome is unknown whatever it says next.
+        QString doubt;
+        OperationState lastState = OperationState::Pending; // as last reported while followed
         bool isFinal() const
         {
             return phase == Phase::Done || phase == Phase::Failed || phase == Phase::Refused
-                || phase == Phase::Abandoned;
+                || phase == Phase::Abandoned || phase == Phase::Mismatched;
         }
     };
 
@@ -93,9 +98,14 @@ public:
     // connection is live and the identity known; safe to call again.
     void resumeFromJournal();
 
+    // The engineer's answer to an unconfirmed action: ask the server again now (lookAgain), or stop asking and
+    // record that it is not known to have happened (giveUp: Abandoned, with the key to check the fleet by).
+    void lookAgain(int handle);
+    void giveUp(int handle);
+
 Q_SIGNALS:
     void trackedChanged(const fleet::ActionController::Tracked &tracked);
-    void finished(const fleet::ActionController::Tracked &tracked); // Done, Failed, Refused or Abandoned
+    void finished(const fleet::ActionController::Tracked &tracked); // Done, Failed, Refused, Abandoned or Mismatched
 
 private:
     Tracked *get(int handle);

@@ -98,6 +98,67 @@ QString FleetAction::describe() const
     return {};
 }
 
+QString FleetAction::mismatch(const Operation &answer) const
+{
+    QStringList wrong;
+    const auto differs = [&wrong](bool bad, const QString &what) {
+        if (bad)
+            wrong << what;
+    };
+    switch (kind) {
+    case Kind::Provision:
+        differs(answer.type != OperationType::Provision, QStringLiteral("type"));
+        differs(answer.region != target, QStringLiteral("region"));
+        differs(answer.count != count, QStringLiteral("count"));
+        differs(answer.arch != arch, QStringLiteral("architecture"));
+        break;
+    case Kind::DrainRegion:
+        differs(answer.type != OperationType::DrainRegion, QStringLiteral("type"));
+        differs(answer.region != target, QStringLiteral("region"));
+        break;
+    case Kind::ResumeRegion:
+        differs(answer.type != OperationType::ResumeRegion, QStringLiteral("type"));
+        differs(answer.region != target, QStringLiteral("region"));
+        break;
+    case Kind::DrainWorker:
+        differs(answer.type != OperationType::DrainWorker, QStringLiteral("type"));
+        differs(answer.worker != target, QStringLiteral("worker"));
+        break;
+    case Kind::Cancel:
+        differs(answer.id != target, QStringLiteral("operation"));
+        break;
+    }
+    if (kind != Kind::Cancel) // a cancel's answer is the operation it cancels, made with that operation's key
+        differs(answer.idempotencyKey != idempotencyKey, QStringLiteral("idempotency key"));
+    if (wrong.isEmpty())
+        return {};
+    QString said;
+    switch (answer.type) {
+    case OperationType::Provision:
+        said = QStringLiteral("provision %1 %2 workers in %3")
+                   .arg(answer.count)
+                   .arg(wireName(answer.arch).toString(), answer.region);
+        break;
+    case OperationType::DrainWorker:
+        said = QStringLiteral("drain worker %1").arg(answer.worker);
+        break;
+    case OperationType::DrainRegion:
+        said = QStringLiteral("drain region %1").arg(answer.region);
+        break;
+    case OperationType::ResumeRegion:
+        said = QStringLiteral("resume region %1").arg(answer.region);
+        break;
+    case OperationType::Unknown:
+        said = QStringLiteral("an operation of a type the contract does not name, in %1").arg(answer.region);
+        break;
+    }
+    const auto key = [](const QString &k) { return k.isEmpty() ? QStringLiteral("none") : k.left(64); };
+    return QStringLiteral("the server answered with another operation (%1 differ): asked: %2 (key %3); answered: %4: "
+                          "%5 (key %6). Not followed: check the fleet before acting again")
+        .arg(wrong.join(QStringLiteral(", ")), describe(), key(idempotencyKey), answer.id.left(64), said,
+            key(answer.idempotencyKey));
+}
+
 QString FleetAction::region() const
 {
     return kind == Kind::Provision || isRegionWide() ? target : QString();

@@ -46,6 +46,12 @@ struct FleetAction
     // The region the action touches ("" for a worker or operation whose region the caller must look up).
     QString region() const;
 
+    // What is wrong with `answer` as the server's answer to this action, in words that show both what was asked and
+    // what came back ("asked: provision 4 aarch64 workers in eu-west (key 1f2e...); the server answered with
+    // op-000007: drain region us-east (key none)"); empty when it is this action's operation: the same type,
+    // region or worker, count, architecture and idempotency key (a cancel: the operation it names).
+    QString mismatch(const Operation &answer) const;
+
     // The request, with this action's key.
     FleetClient::Action request() const;
 

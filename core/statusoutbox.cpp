@@ -1,5 +1,7 @@
 #include "statusoutbox.h"
 
+#include "terminalsafe.h"
+
 #include <QCoreApplication>
 #include <QDateTime>
 #include <QFileInfo>
@@ -24,6 +26,8 @@ constexpr QLatin1String kQueued("queued");
 constexpr QLatin1String kSending("sending");
 constexpr QLatin1String kDelivered("delivered");
 constexpr QLatin1String kFailed("failed");
+// The words that open an entry's reason while nobody can tell whether the page has it (never sent again then).
+const QString kUnknownOutcome = QStringLiteral("outcome unknown, asked again later: ");
 
 QString newKey()
 {
@@ -167,6 +171,9 @@ QString StatusOutbox::label(const QString &incident) const
 Result<qint64> StatusOutbox::enqueue(
     Kind kind, const QString &incident, const QJsonObject &payload, const QString &summary, const QString &key)
 {
+    // A page id (from the page, or typed) or the key of an incident this console opened: either goes into a path.
+    if (const QString problem = idProblem(incident, QStringLiteral("incident")); !problem.isEmpty())
+        return Result<qint64>::failure(QStringLiteral("not queued: ") + problem);
     QJsonObject p = payload;
     p.insert(QStringLiteral("incident"), incident);
     LocalStore::OutboxEntry e;
@@ -182,7 +189,7 @@ Result<qint64> StatusOutbox::enqueue(
     e.id = *id;
     m_entries << e;
     record(e, incident, QStringLiteral("queued (outbox %1)").arg(e.id));
-    qCInfo(lcOutbox).noquote() << "queued" << e.id << summary;
+    qCInfo(lcOutbox).noquote() << "queued" << e.id << terminalSafe(summary);
     Q_EMIT changed();
     QMetaObject::invokeMethod(this, &StatusOutbox::pump, Qt::QueuedConnection);
     return id;
@@ -226,6 +233,31 @@ QString StatusOutbox::describe(const LocalStore::OutboxEntry &e)
         return QStringLiteral("sending (if that process stopped, the page is asked whether it arrived before it is "
                               "sent again)");
     return e.lastError.isEmpty() ? QStringLiteral("queued") : QStringLiteral("queued: ") + e.lastError;
+}
+
+bool StatusOutbox::isUnknown(const LocalStore::OutboxEntry &entry)
+{
+    return isPending(entry) && entry.lastError.startsWith(kUnknownOutcome);
+}
+
+Status StatusOutbox::giveUp(qint64 id)
+{
+    reload();
+    for (const auto &e : std::as_const(m_entries)) {
+        if (e.id != id)
+            continue;
+        if (!isPending(e))
+            return Status::failure(QStringLiteral("outbox entry %1 is %2 already").arg(id).arg(e.state));
+        if (m_busy && e.state == kSending)
+            return Status::failure(
+                QStringLiteral("outbox entry %1 is on its way now; give up once it answers").arg(id));
+        fail(e,
+            QStringLiteral("given up by the engineer%1: it may or may not be on the status page; look there before "
+                           "writing it again")
+                .arg(e.lastError.isEmpty() ? QString() : QStringLiteral(" (") + e.lastError + u')'));
+        return Status::success();
+    }
+    return Status::failure(QStringLiteral("no outbox entry %1").arg(id));
 }
 
 void StatusOutbox::retryNow()
@@ -313,21 +345,20 @@ void StatusOutbox::lookUpThenSend(LocalStore::OutboxEntry entry)
     // Not on the page (or the page could not be asked): send it, or keep it queued with the reason.
     auto notThere = [this, entry](ApiResult<Incident> r) {
         if (!r.ok())
-            keepQueued(entry, QStringLiteral("could not ask the status page whether it has it: ") + r.error().message,
-                r.error().retryAfterSeconds);
+            keepQueued(entry, kUnknownOutcome + r.error().message, r.error().retryAfterSeconds);
         else
             send(entry);
     };
+    const IncidentChange asSent = IncidentChange::fromValue(change);
     if (entry.kind == kindName(Kind::Create)) {
-        m_client->findCreated(change.value(QLatin1String("incident_key")).toString(), this,
-            [this, entry, notThere](ApiResult<Incident> found) {
-                m_busy = false;
-                if (found.ok() && !found->id.isEmpty()) {
-                    settle(entry, found);
-                    return;
-                }
-                notThere(found);
-            });
+        m_client->findCreated(asSent, entry.createdMs, this, [this, entry, notThere](ApiResult<Incident> found) {
+            m_busy = false;
+            if (found.ok() && !found->id.isEmpty()) {
+                settle(entry, found);
+                return;
+            }
+            notThere(found);
+        });
         return;
     }
     QString whyNot;
@@ -337,10 +368,12 @@ void StatusOutbox::lookUpThenSend(LocalStore::OutboxEntry entry)
         send(entry); // a draft replaced twice is the same draft; an unknown id fails in send()
         return;
     }
-    m_client->incident(id, this, [this, entry, notThere](ApiResult<Incident> found) {
+    m_client->incident(id, this, [this, entry, asSent, notThere](ApiResult<Incident> found) {
         m_busy = false;
+        IncidentChange keyed = asSent;
+        keyed.updateKey = entry.key;
         const bool arrived = found.ok()
-            && ((entry.kind == kindName(Kind::Update) && found->lastUpdateKey() == entry.key)
+            && ((entry.kind == kindName(Kind::Update) && statuspage::carries(*found, keyed, entry.createdMs))
                 || (entry.kind == kindName(Kind::Publish) && found->postmortemPublished));
         if (arrived) {
             settle(entry, found);
@@ -415,7 +448,8 @@ void StatusOutbox::settle(LocalStore::OutboxEntry entry, const ApiResult<Inciden
         m_backoff.reset();
         record(entry, result->id,
             QStringLiteral("succeeded: delivered as %1 after %2 attempt(s)").arg(result->id).arg(entry.attempts));
-        qCInfo(lcOutbox).noquote() << "delivered" << entry.id << entry.summary << "->" << result->id;
+        qCInfo(lcOutbox).noquote() << "delivered" << entry.id << terminalSafe(entry.summary) << "->"
+                                   << terminalSafe(result->id);
         Q_EMIT delivered(entry, *result);
         pump();
         return;
@@ -448,8 +482,8 @@ void StatusOutbox::keepQueued(LocalStore::OutboxEntry entry, const QString &why,
     // "retry now" is always there for a person).
     const int delay = int(std::max<qint64>(m_backoff.nextDelayMs(),
         retryAfterSeconds > 0 ? clampRetryAfterMs(std::min(retryAfterSeconds, kMaxRetryAfterSeconds)) : 0));
-    qCInfo(lcOutbox).noquote() << "kept queued" << entry.id << entry.summary << "-" << why << "- retrying in" << delay
-                               << "ms";
+    qCInfo(lcOutbox).noquote() << "kept queued" << entry.id << terminalSafe(entry.summary) << "-" << terminalSafe(why)
+                               << "- retrying in" << delay << "ms";
     m_retry.start(delay);
     Q_EMIT changed();
 }
@@ -471,7 +505,7 @@ void StatusOutbox::fail(LocalStore::OutboxEntry entry, const QString &why)
     entry.lastError = why;
     save(entry);
     record(entry, payloadOf(entry).value(QLatin1String("incident")).toString(), QStringLiteral("failed: ") + why);
-    qCWarning(lcOutbox).noquote() << "failed" << entry.id << entry.summary << "-" << why;
+    qCWarning(lcOutbox).noquote() << "failed" << entry.id << terminalSafe(entry.summary) << "-" << terminalSafe(why);
     Q_EMIT failed(entry);
     pump();
 }

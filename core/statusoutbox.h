@@ -48,8 +48,14 @@ public:
     int pendingCount() const;
     // One line for a status bar: "2 status updates queued: the status page is unreachable (...)"; empty if none.
     QString summary() const;
-    // Retries now instead of at the next backoff step (after the engineer fixed the key, say).
+    // Retries now instead of at the next backoff step (after the engineer fixed the key, say): "look again".
     void retryNow();
+    // Stops trying to deliver a pending entry: it fails with "given up by the engineer", which says that it may
+    // or may not be on the page. For an entry whose outcome is unknown, after the engineer looked at the page.
+    Status giveUp(qint64 id);
+    // A pending entry that was sent and whose arrival nobody can tell yet: it is not sent again until the page
+    // can be asked and says it does not have it.
+    static bool isUnknown(const LocalStore::OutboxEntry &entry);
 
     // "Queued: ...", "Delivered 09:13 UTC", "Failed: ..." for an entry.
     static QString describe(const LocalStore::OutboxEntry &entry);

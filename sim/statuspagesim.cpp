@@ -207,9 +207,9 @@ StatusPageSim::Reply StatusPageSim::components(const QUrlQuery &query) const
 StatusPageSim::Reply StatusPageSim::incidents(const QUrlQuery &query, bool unresolvedOnly) const
 {
     const QString q = query.queryItemValue(QStringLiteral("q"), QUrl::FullyDecoded);
-    const int limit = std::clamp(
-        query.hasQueryItem(QStringLiteral("limit")) ? query.queryItemValue(QStringLiteral("limit")).toInt() : 100, 1,
-        100);
+    // The list takes `limit`; the unresolved list, as in the API, `per_page`.
+    const QString sizeParam = unresolvedOnly ? QStringLiteral("per_page") : QStringLiteral("limit");
+    const int limit = std::clamp(query.hasQueryItem(sizeParam) ? query.queryItemValue(sizeParam).toInt() : 100, 1, 100);
     const int page = std::max(1, query.queryItemValue(QStringLiteral("page")).toInt());
     QJsonArray out;
     int skipped = 0;

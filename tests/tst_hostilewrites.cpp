@@ -13,6 +13,9 @@
 #include "statusoutbox.h"
 #include "statuspage.h"
 
+#include <QDateTime>
+#include <QDir>
+#include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QSignalSpy>
@@ -164,6 +167,47 @@ void verifyShownAsText(const QString &text)
         QVERIFY2(!control,
             qPrintable(QStringLiteral("control character U+%1 in \"%2\"").arg(c.unicode(), 4, 16).arg(text.left(80))));
     }
+}
+
+// An operation as the Fleet API sends it, for servers that answer with the wrong one.
+QByteArray operationJson(const QByteArray &id, const QByteArray &type, const QByteArray &region, int count,
+    const QByteArray &arch, const QByteArray &key, const QByteArray &state = "running")
+{
+    return R"({"id":")" + id + R"(","type":")" + type + R"(","state":")" + state + R"(","region":")" + region
+        + R"(","worker":null,"params":{"count":)" + QByteArray::number(count) + R"(,"arch":")" + arch
+        + R"("},"progress":{"done":0,"total":1},"reason":"someone else's","requested_by":"ana","idempotency_key":)"
+        + (key.isEmpty() ? QByteArray("null") : '"' + key + '"')
+        + R"(,"created_at":"2025-11-12T09:00:00Z","updated_at":"2025-11-12T09:00:00Z","finished_at":null,)"
+          R"("expires_at":null,"message":""})";
+}
+
+QByteArray page(const QList<QByteArray> &items)
+{
+    QByteArray joined;
+    for (const QByteArray &i : items)
+        joined += (joined.isEmpty() ? "" : ",") + i;
+    return R"({"items":[)" + joined + R"(],"next_cursor":null,"total":)" + QByteArray::number(items.size()) + "}";
+}
+
+// An incident as the status page sends it; `metadata` is its metadata object (our keys, or {} when dropped).
+QByteArray pageIncident(const QByteArray &id, const QByteArray &name, const QByteArray &status,
+    const QByteArray &metadata, const QDateTime &createdAt, const QByteArray &updates = "[]")
+{
+    const QByteArray at = createdAt.toUTC().toString(Qt::ISODate).toLatin1();
+    return R"({"id":")" + id + R"(","name":")" + name + R"(","status":")" + status
+        + R"(","impact":"minor","created_at":")" + at + R"(","updated_at":")" + at + R"(","metadata":)" + metadata
+        + R"(,"incident_updates":)" + updates + "}";
+}
+
+QByteArray consoleMetadata(const QByteArray &incidentKey, const QByteArray &updateKey)
+{
+    return R"({"fleet_console":{"key":")" + incidentKey + R"(","update":")" + updateKey + R"("}})";
+}
+
+// The JSON request body's incident object.
+QJsonObject incidentOf(const HostileServer::Request &r)
+{
+    return QJsonDocument::fromJson(r.body).object().value(QLatin1String("incident")).toObject();
 }
 
 } // namespace
@@ -433,6 +477,264 @@ private Q_SLOTS:
         QVERIFY2(c.tracked(h)->message.contains(QLatin1String("redirect")), qPrintable(c.tracked(h)->message));
         QTest::qWait(500);
         QCOMPARE(elsewhere.requests().size(), 0); // nothing followed the redirect, so no key or token left home
+    }
+
+    // ---- issue #20: writes that can be trusted on a bad network ----
+
+    void anAnswerForAnotherActionIsNotTakenForThisOne_data()
+    {
+        QTest::addColumn<QByteArray>("type");
+        QTest::addColumn<QByteArray>("region");
+        QTest::addColumn<int>("count");
+        QTest::addColumn<QByteArray>("arch");
+        QTest::addColumn<bool>("ourKey");
+        QTest::addColumn<QString>("differs");
+        QTest::newRow("a drain of another region")
+            << QByteArray("drain_region") << QByteArray("us-east") << 0 << QByteArray("amd64") << true
+            << QStringLiteral("type, region, count");
+        QTest::newRow("a provision elsewhere") << QByteArray("provision") << QByteArray("us-west") << 1
+                                               << QByteArray("amd64") << true << QStringLiteral("region");
+        QTest::newRow("another count") << QByteArray("provision") << QByteArray("eu-west") << 10 << QByteArray("amd64")
+                                       << true << QStringLiteral("count");
+        QTest::newRow("another architecture") << QByteArray("provision") << QByteArray("eu-west") << 1
+                                              << QByteArray("aarch64") << true << QStringLiteral("architecture");
+        QTest::newRow("another request's key") << QByteArray("provision") << QByteArray("eu-west") << 1
+                                               << QByteArray("amd64") << false << QStringLiteral("idempotency key");
+    }
+    void anAnswerForAnotherActionIsNotTakenForThisOne()
+    {
+        QFETCH(QByteArray, type);
+        QFETCH(QByteArray, region);
+        QFETCH(int, count);
+        QFETCH(QByteArray, arch);
+        QFETCH(bool, ourKey);
+        QFETCH(QString, differs);
+        HostileServer server(fleetWith([&](QTcpSocket *s, const HostileServer::Request &r) {
+            if (r.method == "GET")
+                return HostileServer::reply(s, 200, "application/json", page({}));
+            HostileServer::reply(s, 201, "application/json",
+                operationJson("op-000007", type, region, count, arch,
+                    ourKey ? r.header("idempotency-key") : QByteArray("someone-elses-key")));
+        }));
+        Console c(server);
+        QTRY_VERIFY_WITH_TIMEOUT(c.ready(), 10000);
+        const int h = c.session.actions()->perform(
+            FleetAction::provision(QStringLiteral("eu-west"), 1, Arch::Amd64, QStringLiteral("replacements")));
+        QTRY_VERIFY_WITH_TIMEOUT(c.tracked(h)->phase != ActionController::Phase::Sending, 10000);
+        const auto *t = c.tracked(h);
+        QCOMPARE(t->phase, ActionController::Phase::Mismatched);
+        QVERIFY(t->operationId.isEmpty()); // not followed
+        QVERIFY2(t->message.contains(QStringLiteral("(%1 differ)").arg(differs)), qPrintable(t->message));
+        QVERIFY2(
+            t->message.contains(QLatin1String("asked: provision 1 amd64 worker in eu-west")), qPrintable(t->message));
+        QVERIFY2(t->message.contains(QLatin1String("answered: op-000007")), qPrintable(t->message));
+        QTest::qWait(1500);
+        QCOMPARE(server.count("/v1/regions/eu-west/provision"), 1);
+        QCOMPARE(c.tracked(h)->phase, ActionController::Phase::Mismatched);
+        // The local audit log says so too.
+        const auto journal = c.session.localStore()->journal(10);
+        QVERIFY(journal.ok() && !journal->isEmpty());
+        QVERIFY2(journal->front().outcome.startsWith(QLatin1String("answered with another operation")),
+            qPrintable(journal->front().outcome));
+    }
+
+    void aLookUpThatIgnoresTheKeyProvesNothing()
+    {
+        // The provision's answer is lost (the connection closes after the body); the look-up by key answers with
+        // someone else's operation: the server ignored the filter. Neither "done" nor sent again.
+        HostileServer server(fleetWith([&](QTcpSocket *s, const HostileServer::Request &r) {
+            if (r.method == "GET")
+                return HostileServer::reply(s, 200, "application/json",
+                    page({ operationJson(
+                        "op-000003", "provision", "eu-west", 1, "amd64", "another-key", "succeeded") }));
+            s->disconnectFromHost();
+        }));
+        Console c(server);
+        QTRY_VERIFY_WITH_TIMEOUT(c.ready(), 10000);
+        const int h = c.session.actions()->perform(
+            FleetAction::provision(QStringLiteral("eu-west"), 1, Arch::Amd64, QStringLiteral("replacements")));
+        QTRY_VERIFY_WITH_TIMEOUT(
+            c.tracked(h)->message.contains(QLatin1String("ignored the key")), 20000); // the backoff's look-up
+        QCOMPARE(c.tracked(h)->phase, ActionController::Phase::Uncertain);
+        QVERIFY(c.tracked(h)->operationId.isEmpty());
+        QCOMPARE(server.count("/v1/regions/eu-west/provision"), 1);
+        // The engineer gives up: recorded as not known to have happened, with the key to check by.
+        c.session.actions()->giveUp(h);
+        QCOMPARE(c.tracked(h)->phase, ActionController::Phase::Abandoned);
+        QVERIFY2(
+            c.tracked(h)->message.contains(c.tracked(h)->action.idempotencyKey), qPrintable(c.tracked(h)->message));
+    }
+
+    void anOperationIdFromTheServerNeverBecomesAPath()
+    {
+        // A 409 naming the operation in the way as ".." (QUrl would fold /v1/operations/.. into /v1).
+        HostileServer server(fleetWith([&](QTcpSocket *s, const HostileServer::Request &) {
+            HostileServer::reply(s, 409, "application/problem+json",
+                R"({"type":"about:blank","title":"Conflict","status":409,"detail":"already draining","operation":".."})");
+        }));
+        Console c(server);
+        QTRY_VERIFY_WITH_TIMEOUT(c.ready(), 10000);
+        const int h
+            = c.session.actions()->perform(FleetAction::drainRegion(QStringLiteral("eu-west"), QStringLiteral("x")));
+        QTRY_VERIFY_WITH_TIMEOUT(c.tracked(h)->isFinal(), 10000);
+        QCOMPARE(c.tracked(h)->phase, ActionController::Phase::Refused);
+        QTest::qWait(500);
+        for (const HostileServer::Request &r : server.requests()) {
+            QVERIFY2(
+                r.path != "/v1" && r.path != "/v1/" && !r.path.startsWith("/v1/operations/.."), r.path.constData());
+        }
+    }
+
+    void aCreateWhoseAnswerIsLostIsFoundWhereverItIs_data()
+    {
+        QTest::addColumn<int>("where");
+        QTest::newRow("on the second page of unresolved incidents") << 0;
+        QTest::newRow("resolved since, in the incident list only") << 1;
+        QTest::newRow("the page dropped our metadata") << 2;
+    }
+    void aCreateWhoseAnswerIsLostIsFoundWhereverItIs()
+    {
+        QFETCH(int, where);
+        QByteArray ours;
+        QList<QByteArray> others;
+        for (int i = 0; i < 100; ++i)
+            others << pageIncident("other" + QByteArray::number(i), "Something else", "investigating", "{}",
+                QDateTime::currentDateTimeUtc());
+        HostileServer server([&](QTcpSocket *s, const HostileServer::Request &r) {
+            if (r.method == "POST") {
+                const QJsonObject in = incidentOf(r);
+                const QJsonObject mine
+                    = in.value(QLatin1String("metadata")).toObject().value(QLatin1String("fleet_console")).toObject();
+                ours = pageIncident("inc42", in.value(QLatin1String("name")).toString().toUtf8(),
+                    where == 1 ? "resolved" : "investigating",
+                    where == 2 ? QByteArray("{}")
+                               : consoleMetadata(mine.value(QLatin1String("key")).toString().toUtf8(),
+                                   mine.value(QLatin1String("update")).toString().toUtf8()),
+                    QDateTime::currentDateTimeUtc());
+                s->abort(); // it acted; the answer is lost
+                return;
+            }
+            QList<QByteArray> list;
+            if (r.path.contains("/unresolved")) {
+                if (r.path.contains("page=1"))
+                    list = others;
+                else if (r.path.contains("page=2") && where != 1 && !ours.isEmpty())
+                    list << ours;
+            } else if (r.path.contains("/incidents?")) {
+                if (r.path.contains("page=1"))
+                    list = others.mid(0, 99) << ours;
+            }
+            HostileServer::reply(s, 200, "application/json", "[" + list.join(',') + "]");
+        });
+        PageOutbox o(server);
+        QSignalSpy delivered(&o.outbox, &StatusOutbox::delivered);
+        QVERIFY(o.outbox.open(opening(QStringLiteral("Builds failing"))).ok());
+        QTRY_COMPARE_WITH_TIMEOUT(o.first().state, QStringLiteral("delivered"), 20000);
+        QCOMPARE(o.first().result, QStringLiteral("inc42"));
+        QCOMPARE(writes(server), 1);
+    }
+
+    void anAbsenceThatCannotBeProvedStaysUnknown()
+    {
+        // The create's answer is lost; the unresolved list is empty, but the full list (resolved ones too) cannot
+        // be read: the page may have it, resolved. Never sent again; shown as unknown; the engineer may give up.
+        HostileServer server([&](QTcpSocket *s, const HostileServer::Request &r) {
+            if (r.method == "POST")
+                return s->abort();
+            if (r.path.contains("/unresolved"))
+                return HostileServer::reply(s, 200, "application/json", "[]");
+            HostileServer::reply(s, 503, "application/json", R"({"error":"maintenance"})");
+        });
+        PageOutbox o(server);
+        QVERIFY(o.outbox.open(opening(QStringLiteral("Builds failing"))).ok());
+        QTRY_VERIFY_WITH_TIMEOUT(StatusOutbox::isUnknown(o.first()), 30000);
+        QVERIFY2(o.outbox.summary().contains(QLatin1String("outcome unknown")), qPrintable(o.outbox.summary()));
+        QTest::qWait(3000); // asked again on a backoff: still unknown, still not sent again
+        QCOMPARE(writes(server), 1);
+        QCOMPARE(o.first().state, QStringLiteral("queued"));
+        QVERIFY(o.outbox.giveUp(o.first().id).ok());
+        QCOMPARE(o.first().state, QStringLiteral("failed"));
+        QVERIFY2(
+            o.first().lastError.contains(QLatin1String("given up by the engineer")), qPrintable(o.first().lastError));
+        QTest::qWait(1500);
+        QCOMPARE(writes(server), 1);
+    }
+
+    void anUpdateWhoseAnswerIsLostIsFoundByItsWords()
+    {
+        // The page keeps no metadata of ours: the update is recognised by its status and words.
+        QByteArray posted;
+        HostileServer server([&](QTcpSocket *s, const HostileServer::Request &r) {
+            if (r.method == "PATCH") {
+                const QJsonObject in = incidentOf(r);
+                posted = R"([{"id":"u1","status":")" + in.value(QLatin1String("status")).toString().toUtf8()
+                    + R"(","body":")" + in.value(QLatin1String("body")).toString().toUtf8() + R"(","created_at":")"
+                    + QDateTime::currentDateTimeUtc().toString(Qt::ISODate).toLatin1() + R"("}])";
+                return s->abort();
+            }
+            HostileServer::reply(s, 200, "application/json",
+                pageIncident("inc7", "Builds failing", posted.isEmpty() ? "investigating" : "identified", "{}",
+                    QDateTime::currentDateTimeUtc(), posted.isEmpty() ? QByteArray("[]") : posted));
+        });
+        PageOutbox o(server);
+        IncidentChange change;
+        change.status = QStringLiteral("identified");
+        change.body = QStringLiteral("We have found the cause.");
+        change.deliverNotifications = false;
+        QVERIFY(o.outbox.update(QStringLiteral("inc7"), change).ok());
+        QTRY_COMPARE_WITH_TIMEOUT(o.first().state, QStringLiteral("delivered"), 20000);
+        QCOMPARE(writes(server), 1);
+    }
+
+    void incidentIdsOutsideTheContractAreRefused()
+    {
+        HostileServer server([](QTcpSocket *s, const HostileServer::Request &) {
+            HostileServer::reply(s, 200, "application/json", hostileIncident(1, "x"));
+        });
+        PageOutbox o(server);
+        IncidentChange change;
+        change.status = QStringLiteral("identified");
+        change.body = QStringLiteral("words");
+        for (const QString &id :
+            { QStringLiteral(".."), QStringLiteral("."), QStringLiteral("a/b"), QStringLiteral("$(x)") }) {
+            const auto queued = o.outbox.update(id, change);
+            QVERIFY(!queued.ok());
+            QVERIFY2(queued.error().contains(QLatin1String("not queued")), qPrintable(queued.error()));
+        }
+        StatuspageClient client(pageAt(server));
+        QObject context;
+        std::optional<ApiResult<Incident>> result;
+        client.update(QStringLiteral(".."), change, &context, [&](ApiResult<Incident> r) { result = std::move(r); });
+        QTRY_VERIFY_WITH_TIMEOUT(result.has_value(), 5000);
+        QCOMPARE(result->error().kind, ApiError::Kind::Invalid);
+        QTest::qWait(300);
+        QCOMPARE(server.requests().size(), 0);
+    }
+
+    void aKeyEchoedByThePageIsNeverShownOrStored()
+    {
+        HostileServer server([](QTcpSocket *s, const HostileServer::Request &r) {
+            const QByteArray key = r.header("authorization").mid(6); // "OAuth <key>"
+            HostileServer::reply(s, 401, "application/json", R"({"error":"the key )" + key + R"( is not valid"})");
+        });
+        PageOutbox o(server);
+        QVERIFY(o.outbox.open(opening(QStringLiteral("Builds failing"))).ok());
+        QTRY_VERIFY_WITH_TIMEOUT(!o.first().lastError.isEmpty(), 10000);
+        const QString key = pageAt(server).apiKey;
+        QVERIFY2(o.first().lastError.contains(QLatin1String("<redacted>")), qPrintable(o.first().lastError));
+        QVERIFY(!o.first().lastError.contains(key));
+        QVERIFY(!o.outbox.summary().contains(key));
+        const auto journal = o.store.journal();
+        QVERIFY(journal.ok());
+        for (const auto &j : *journal)
+            QVERIFY2(!j.outcome.contains(key), qPrintable(j.outcome));
+        // Nor in the SQLite file, its WAL included.
+        QTest::qWait(200);
+        for (const QString &name : QDir(o.dir.path()).entryList(QDir::Files)) {
+            QFile f(o.dir.filePath(name));
+            QVERIFY(f.open(QIODevice::ReadOnly));
+            QVERIFY2(!f.readAll().contains(key.toUtf8()), qPrintable(name));
+        }
     }
 
 private:

@@ -173,9 +173,15 @@ int recommendCommand(const Options &o)
         return Ok;
     }
     out() << terminalSafe(rec.summary()) << Qt::endl;
-    for (const auto &s : rec.shares)
-        out() << "  fleetctl provision --region " << s.region << " --count " << s.count << " --arch "
-              << wireName(s.arch) << " --reason \"" << terminalSafe(rec.suggestedReason) << '"' << Qt::endl;
+    // Commands to paste: every word shell-quoted, and a region id outside the contract never printed as one.
+    for (const auto &s : rec.shares) {
+        if (const QString problem = idProblem(s.region, QStringLiteral("region")); !problem.isEmpty()) {
+            out() << "  # not printed as a command: " << terminalSafe(problem) << Qt::endl;
+            continue;
+        }
+        out() << "  fleetctl provision --region " << shellQuoted(s.region) << " --count " << s.count << " --arch "
+              << wireName(s.arch) << " --reason " << shellQuoted(terminalSafe(rec.suggestedReason)) << Qt::endl;
+    }
     return Ok;
 }
 
@@ -377,7 +383,9 @@ int perform(QList<FleetAction> actions, const Options &o, qint64 expiresInMs)
         }
         return true;
     };
-    waitUntil([&] { return settled(o.wait); }, o.wait ? std::numeric_limits<int>::max() : o.timeoutSeconds * 1000);
+    // Every wait is bounded: --timeout for an answer; with --wait, --timeout when given, else 30 minutes.
+    const int boundSeconds = o.wait ? o.waitSeconds : o.timeoutSeconds;
+    waitUntil([&] { return settled(o.wait); }, boundSeconds * 1000);
     int code = Ok;
     for (int h : handles) {
         const auto *t = controller->find(h);
@@ -395,22 +403,36 @@ int perform(QList<FleetAction> actions, const Options &o, qint64 expiresInMs)
             rc = Unreachable;
             break;
         case ActionController::Phase::Following:
-            rc = o.wait ? Unreachable : Ok; // interrupted while waiting
+            // At the deadline (or interrupted): still running, unless the server's own reports contradicted
+            // themselves, which leaves the outcome unknown.
+            rc = !t->doubt.isEmpty() ? Unreachable : o.wait ? StillRunning : Ok;
+            break;
+        case ActionController::Phase::Mismatched:
+            rc = Mismatch;
             break;
         case ActionController::Phase::Done:
             break;
         }
+        QString result = describe(t->phase);
+        if (rc == StillRunning)
+            result = QStringLiteral("still running");
+        else if (rc == Unreachable && t->phase == ActionController::Phase::Following)
+            result = QStringLiteral("unknown");
+        QString message = t->message;
+        if (rc == StillRunning)
+            message = QStringLiteral("not done within %1 s (%2)").arg(boundSeconds).arg(t->message);
         code = std::max(code, rc);
         if (o.json) {
             printJson(QJsonObject { { QStringLiteral("kind"), QStringLiteral("result") },
-                { QStringLiteral("action"), actionJson(t->action) }, { QStringLiteral("result"), describe(t->phase) },
-                { QStringLiteral("operation"), t->operationId }, { QStringLiteral("message"), t->message } });
+                { QStringLiteral("action"), actionJson(t->action) }, { QStringLiteral("result"), result },
+                { QStringLiteral("exit_code"), rc }, { QStringLiteral("operation"), t->operationId.left(kMaxIdLength) },
+                { QStringLiteral("message"), message.left(kTerminalSafeMax) } });
         } else {
-            out() << describe(t->phase) << ": " << terminalSafe(t->action.describe());
+            out() << result << ": " << terminalSafe(t->action.describe());
             if (!t->operationId.isEmpty())
-                out() << " (" << t->operationId << ")";
-            if (!t->message.isEmpty())
-                out() << ": " << terminalSafe(t->message);
+                out() << " (" << terminalSafe(t->operationId, kMaxIdLength) << ")";
+            if (!message.isEmpty())
+                out() << ": " << terminalSafe(message);
             if (rc == Unreachable)
                 out() << " [idempotency key " << t->action.idempotencyKey << "]";
             out() << Qt::endl;

@@ -18,6 +18,8 @@ enum Exit : int {
     Refused = 3, // the server said no (403, 409, 422), the role is too low, or a confirmation was not given
     Failed = 4, // the operation failed or was cancelled
     Unreachable = 5, // no live connection, or no answer: whether it happened is unknown (the key is printed)
+    Mismatch = 6, // the server answered with something other than what was asked (both are printed); not followed
+    StillRunning = 7, // --wait: accepted, but not done by the deadline (--timeout, or 30 minutes)
 };
 
 struct Options
@@ -30,6 +32,7 @@ struct Options
     bool watch = false;
     bool production = false; // --production: confirmations as for a production profile
     int timeoutSeconds = 60;
+    int waitSeconds = 1800; // --wait's bound: --timeout when given, else 30 minutes
     QString region;
     int count = 0;
     QString arch;

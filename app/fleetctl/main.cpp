@@ -215,7 +215,8 @@ int main(int argc, char **argv)
         QStringLiteral("dry-run"), QStringLiteral("Show what would happen; send nothing."));
     const QCommandLineOption yesOpt(QStringLiteral("yes"), QStringLiteral("Do not ask for confirmation."));
     const QCommandLineOption waitOpt(QStringLiteral("wait"),
-        QStringLiteral("Follow the operation until it is really done (workers taking builds)."));
+        QStringLiteral("Follow the operation until it is really done (workers taking builds), for at most --timeout "
+                       "seconds when given, else 30 minutes (exit 7 if it is still running then)."));
     const QCommandLineOption watchOpt(QStringLiteral("watch"), QStringLiteral("operations: keep printing changes."));
     const QCommandLineOption productionOpt(QStringLiteral("production"),
         QStringLiteral("Confirm as on a production fleet (type the region name for any change)."));
@@ -342,6 +343,8 @@ int main(int argc, char **argv)
                 return fail(QStringLiteral("--count must be a whole number, at least 1"));
         }
         o.timeoutSeconds = timeoutSeconds;
+        if (parser.isSet(timeoutOpt))
+            o.waitSeconds = timeoutSeconds;
         return ctl::run(args, o);
     }
 
