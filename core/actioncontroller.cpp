@@ -85,7 +85,7 @@ QString describe(ActionController::Phase phase)
     case ActionController::Phase::Refused:
         return QStringLiteral("refused");
     case ActionController::Phase::Abandoned:
-        return QStringLiteral("not sent");
+        return QStringLiteral("abandoned");
     case ActionController::Phase::Mismatched:
         return QStringLiteral("answered with another operation");
     }

@@ -27,7 +27,7 @@ constexpr QLatin1String kSending("sending");
 constexpr QLatin1String kDelivered("delivered");
 constexpr QLatin1String kFailed("failed");
 // The words that open an entry's reason while nobody can tell whether the page has it (never sent again then).
-const QString kUnknownOutcome = QStringLiteral("outcome unknown, asked again later: ");
+constexpr QLatin1String kUnknownOutcome("outcome unknown, asked again later: ");
 
 QString newKey()
 {

@@ -165,6 +165,12 @@ QVariant RegionModel::data(const QModelIndex &index, int role) const
         return m_monitor->reason(region.id);
     case SeverityRole:
         return severity(verdict);
+    case ServerNotesRole: {
+        QStringList notes;
+        for (auto it = region.unknown.cbegin(); it != region.unknown.cend(); ++it)
+            notes << it.key() + QStringLiteral(": ") + it.value().left(200);
+        return notes.join(u'\n');
+    }
     default:
         return {};
     }

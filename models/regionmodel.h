@@ -53,6 +53,9 @@ public:
         VerdictRole, // int: fleet::Verdict
         VerdictReasonRole,
         SeverityRole, // 3 down, 2 degraded, 1 no data, 0 healthy: sort descending for "worst first"
+        // What the server sent for this region that could not be used, one "field: why" per line (a negative
+        // count, an unknown dispatch state); empty when everything was readable.
+        ServerNotesRole,
     };
 
     // With no monitor, the model keeps one of its own (a model used alone, as in a test).

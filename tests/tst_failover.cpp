@@ -21,6 +21,7 @@
 
 #include <QAction>
 #include <QApplication>
+#include <QDir>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
@@ -70,6 +71,49 @@ class TestFailover : public QObject
     Q_OBJECT
 
 private Q_SLOTS:
+    // Issue #20: an action whose outcome cannot be found out is "unconfirmed" in the Activity tab, with Look again
+    // and Give up next to it; giving up records it as not known to have happened and sends nothing.
+    void anUnknownOutcomeOffersLookAgainAndGiveUp()
+    {
+        SimHarness sim;
+        Console c(sim);
+        QTRY_VERIFY_WITH_TIMEOUT(c.ready(), 15000);
+        QCOMPARE(sim.admin(QStringLiteral("/v1/sim/faults"),
+                        R"({"type":"malformed","mode":"not_json","count":1,"match":"/v1/regions/eu-west/provision"})")
+                     .status,
+            201);
+        QCOMPARE(sim.admin(QStringLiteral("/v1/sim/faults"),
+                        R"({"type":"malformed","mode":"not_json","duration_ms":30000,"match":"/v1/operations"})")
+                     .status,
+            201);
+        auto *dock = c.window->findChild<OperationsDock *>();
+        QVERIFY(dock);
+        QVERIFY(!dock->giveUpButton()->isEnabled());
+        auto *unconfirmed = c.window->findChild<QPushButton *>(QStringLiteral("unconfirmedActions"));
+        QVERIFY(unconfirmed && !unconfirmed->isVisible());
+        const int h = c.session.actions()->perform(
+            FleetAction::provision(QStringLiteral("eu-west"), 1, Arch::Amd64, QStringLiteral("replacements")));
+        QTRY_COMPARE_WITH_TIMEOUT(c.session.actions()->find(h)->phase, ActionController::Phase::Uncertain, 15000);
+        QTRY_VERIFY(unconfirmed->isVisible()); // the status bar says so too
+        QCOMPARE(unconfirmed->text(), QStringLiteral("1 action: outcome unknown"));
+        QTest::mouseClick(unconfirmed, Qt::LeftButton); // opens the Activity tab
+        dock->activityView()->selectRow(0);
+        QTRY_VERIFY(dock->giveUpButton()->isEnabled());
+        QVERIFY(dock->lookAgainButton()->isEnabled());
+        if (!qEnvironmentVariableIsEmpty("FLEET_SCREENSHOTS"))
+            c.window->grab().save(
+                QDir(qEnvironmentVariable("FLEET_SCREENSHOTS")).filePath(QStringLiteral("activity-unknown.png")));
+        const QString outcome = dock->activityModel()->item(0, 3)->text();
+        QVERIFY2(outcome.startsWith(QLatin1String("unconfirmed")), qPrintable(outcome));
+        QTest::mouseClick(dock->lookAgainButton(), Qt::LeftButton); // asks; the look-up is unreadable: still unknown
+        QTRY_COMPARE_WITH_TIMEOUT(c.session.actions()->find(h)->phase, ActionController::Phase::Uncertain, 10000);
+        QTest::mouseClick(dock->giveUpButton(), Qt::LeftButton);
+        QCOMPARE(c.session.actions()->find(h)->phase, ActionController::Phase::Abandoned);
+        QTRY_VERIFY(dock->activityModel()->item(0, 3)->text().contains(QLatin1String("given up by the engineer")));
+        QVERIFY(!dock->giveUpButton()->isEnabled());
+        QVERIFY(!unconfirmed->isVisible());
+    }
+
     void timeToMitigate()
     {
         SimHarness sim;

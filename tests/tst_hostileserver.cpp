@@ -9,9 +9,12 @@
 #include "terminalsafe.h"
 
 #include <QElapsedTimer>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QProcess>
 #include <QSemaphore>
 #include <QTcpSocket>
+#include <QTemporaryDir>
 #include <QTest>
 #include <QThreadPool>
 #include <QTimer>
@@ -67,6 +70,92 @@ struct States
     QString last() const { return seen.isEmpty() ? QString() : seen.last().second; }
     QList<QPair<ConnectionState, QString>> seen;
 };
+
+// A fleet that lets an operator act: identity, an empty snapshot, a live stream (kept in `stream` so the test can
+// send events on it), dry runs answered plainly; every other write goes to `writes`.
+HostileServer::Handler actingFleet(
+    QPointer<QTcpSocket> *stream, std::function<void(QTcpSocket *, const HostileServer::Request &)> writes)
+{
+    return [stream, writes](QTcpSocket *s, const HostileServer::Request &r) {
+        if (r.path.startsWith("/v1/me"))
+            return HostileServer::reply(s, 200, "application/json",
+                R"({"id":"olu","name":"olu","role":"operator","roles":["viewer","operator"],)"
+                R"("server_time":"2025-11-12T09:00:00Z"})");
+        if (r.path.startsWith("/v1/fleet/snapshot"))
+            return HostileServer::reply(s, 200, "application/json", snapshotJson(1));
+        if (r.path.startsWith("/v1/events")) {
+            HostileServer::beginStream(s, { { "X-Heartbeat-Interval-Ms", "60000" } });
+            s->write(": heartbeat\n\n");
+            *stream = s;
+            return;
+        }
+        if (r.path.contains("dry_run=true"))
+            return HostileServer::reply(s, 200, "application/json",
+                R"({"dry_run":true,"action":"provision","target":"eu-west","impact":{"workers_affected":1,)"
+                R"("running_builds":0,"queued_builds":0,"active_workers_before":4,"active_workers_after":5,)"
+                R"("region_workers":4,"max_workers":40,"capacity_left":35},"notes":[]})");
+        writes(s, r);
+    };
+}
+
+QByteArray operationJson(const QByteArray &type, const QByteArray &region, const QByteArray &key,
+    const QByteArray &state, qint64 sequence = 0)
+{
+    const QByteArray op = R"({"id":"op-000007","type":")" + type + R"(","state":")" + state + R"(","region":")" + region
+        + R"(","worker":null,"params":{"count":1,"arch":"amd64"},"progress":{"done":0,"total":1},)"
+          R"("reason":"r","requested_by":"olu","idempotency_key":")"
+        + key
+        + R"(","created_at":"2025-11-12T09:00:00Z","updated_at":"2025-11-12T09:00:00Z","finished_at":null,)"
+          R"("expires_at":null,"message":""})";
+    if (sequence == 0)
+        return op;
+    return "id: " + QByteArray::number(sequence) + "\nevent: operation\ndata: " + op + "\n\n";
+}
+
+struct Ran
+{
+    int code = -1;
+    QByteArray out;
+    QByteArray err;
+};
+
+// Runs fleetctl while this thread's event loop keeps serving the hostile server.
+Ran fleetctlAgainst(const QStringList &args, int timeoutMs = 60000)
+{
+    QProcess p;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("FLEET_TOKEN"), QStringLiteral("secret-token-123"));
+    env.insert(QStringLiteral("STATUSPAGE_API_KEY"), QStringLiteral("page-key-123"));
+    p.setProcessEnvironment(env);
+    p.setStandardInputFile(QProcess::nullDevice());
+    Ran r;
+    QObject::connect(&p, &QProcess::readyReadStandardOutput, &p, [&] { r.out += p.readAllStandardOutput(); });
+    QObject::connect(&p, &QProcess::readyReadStandardError, &p, [&] { r.err += p.readAllStandardError(); });
+    p.start(QStringLiteral(FLEETCTL_BINARY), args);
+    if (!p.waitForStarted(5000))
+        return r;
+    QElapsedTimer clock;
+    clock.start();
+    while (p.state() != QProcess::NotRunning && clock.elapsed() < timeoutMs)
+        QTest::qWait(50);
+    if (p.state() != QProcess::NotRunning) {
+        p.kill();
+        p.waitForFinished();
+        return r;
+    }
+    r.out += p.readAllStandardOutput();
+    r.err += p.readAllStandardError();
+    r.code = p.exitCode();
+    return r;
+}
+
+QStringList provisionArgs(const HostileServer &server)
+{
+    return { QStringLiteral("provision"), QStringLiteral("--api"), QString::fromLatin1(server.origin()),
+        QStringLiteral("--region"), QStringLiteral("eu-west"), QStringLiteral("--count"), QStringLiteral("1"),
+        QStringLiteral("--arch"), QStringLiteral("amd64"), QStringLiteral("--reason"), QStringLiteral("replacements"),
+        QStringLiteral("--yes") };
+}
 
 } // namespace
 
@@ -369,6 +458,207 @@ private Q_SLOTS:
         // Ctrl-C: the connection is stopped on purpose, not "timed out".
         QVERIFY2(!out.contains("timed out"), out.constData());
         QVERIFY2(out.contains("state offline reason=\"disconnected by the user\""), out.constData());
+    }
+
+    // ---- issue #20: fleetctl's writes ----
+
+    void fleetctlSaysWhenTheServerAnsweredSomethingElse()
+    {
+        QPointer<QTcpSocket> stream;
+        HostileServer server(actingFleet(&stream, [](QTcpSocket *s, const HostileServer::Request &r) {
+            HostileServer::reply(s, 201, "application/json",
+                operationJson("drain_region", "us-east", r.header("idempotency-key"), "running"));
+        }));
+        const Ran r = fleetctlAgainst(
+            provisionArgs(server) << QStringLiteral("--wait") << QStringLiteral("--timeout") << QStringLiteral("20"));
+        QCOMPARE(r.code, 6);
+        QVERIFY2(r.out.startsWith("answered with another operation: provision 1 amd64 worker in eu-west"),
+            r.out.constData());
+        QVERIFY2(r.out.contains("asked: provision 1 amd64 worker in eu-west"), r.out.constData());
+        QVERIFY2(r.out.contains("answered: op-000007: drain region us-east"), r.out.constData());
+    }
+
+    void fleetctlWaitEndsAtItsDeadline()
+    {
+        // Accepted, then never finished: --wait stops at --timeout and says so (exit 7).
+        QPointer<QTcpSocket> stream;
+        HostileServer server(actingFleet(&stream, [](QTcpSocket *s, const HostileServer::Request &r) {
+            HostileServer::reply(s, 201, "application/json",
+                operationJson("provision", "eu-west", r.header("idempotency-key"), "running"));
+        }));
+        QElapsedTimer clock;
+        clock.start();
+        const Ran r = fleetctlAgainst(
+            provisionArgs(server) << QStringLiteral("--wait") << QStringLiteral("--timeout") << QStringLiteral("4"));
+        QCOMPARE(r.code, 7);
+        QVERIFY2(
+            r.out.startsWith("still running: provision 1 amd64 worker in eu-west (op-000007): not done within 4 s"),
+            r.out.constData());
+        QVERIFY(clock.elapsed() < 30000);
+    }
+
+    void fleetctlReportsContradictionsAsUnknown_data()
+    {
+        QTest::addColumn<QByteArrayList>("states");
+        QTest::addColumn<QByteArray>("says");
+        QTest::newRow("succeeded, then running again")
+            << QByteArrayList { "succeeded", "running" } << QByteArray("then running again");
+        QTest::newRow("a state the contract does not name")
+            << QByteArrayList { "exploded" } << QByteArray("a state the contract does not name");
+    }
+    void fleetctlReportsContradictionsAsUnknown()
+    {
+        QFETCH(QByteArrayList, states);
+        QFETCH(QByteArray, says);
+        QPointer<QTcpSocket> stream;
+        HostileServer server(actingFleet(&stream, [&](QTcpSocket *s, const HostileServer::Request &r) {
+            const QByteArray key = r.header("idempotency-key");
+            HostileServer::reply(s, 201, "application/json", operationJson("provision", "eu-west", key, "running"));
+            // One event at a time, a moment apart (the store folds a burst into its latest state).
+            qint64 sequence = 2;
+            QByteArrayList events { operationJson("provision", "eu-west", key, "running", sequence++) };
+            for (const QByteArray &state : states)
+                events << operationJson("provision", "eu-west", key, state, sequence++);
+            for (qsizetype i = 0; i < events.size(); ++i) {
+                QTimer::singleShot(300 + 500 * int(i), stream, [stream, event = events[i]] {
+                    if (stream)
+                        stream->write(event);
+                });
+            }
+        }));
+        const Ran r = fleetctlAgainst(
+            provisionArgs(server) << QStringLiteral("--wait") << QStringLiteral("--timeout") << QStringLiteral("6"));
+        QCOMPARE(r.code, 5);
+        QVERIFY2(r.out.startsWith("unknown: provision 1 amd64 worker in eu-west (op-000007)"), r.out.constData());
+        QVERIFY2(r.out.contains(says), r.out.constData());
+    }
+
+    void fleetctlOutputCannotBeForged()
+    {
+        // The dry run's 409 names an operation id full of escapes and carries a 650 KB detail with a fake result.
+        QByteArray detail = "conflict\n\rsucceeded: provision 10 workers OK \u202e";
+        detail += QByteArray(650 * 1024, 'x');
+        HostileServer server([&](QTcpSocket *s, const HostileServer::Request &r) {
+            if (r.path.startsWith("/v1/me"))
+                return HostileServer::reply(s, 200, "application/json",
+                    R"({"id":"olu","name":"olu","role":"operator","roles":["viewer","operator"],)"
+                    R"("server_time":"2025-11-12T09:00:00Z"})");
+            if (r.path.startsWith("/v1/fleet/snapshot"))
+                return HostileServer::reply(s, 200, "application/json", snapshotJson(1));
+            if (r.path.startsWith("/v1/events")) {
+                HostileServer::beginStream(s, { { "X-Heartbeat-Interval-Ms", "60000" } });
+                return void(s->write(": heartbeat\n\n"));
+            }
+            const QByteArray problem = QJsonDocument(
+                QJsonObject { { QStringLiteral("type"), QStringLiteral("x") },
+                    { QStringLiteral("title"), QStringLiteral("Conflict") }, { QStringLiteral("status"), 409 },
+                    { QStringLiteral("detail"), QString::fromUtf8(detail) },
+                    { QStringLiteral("operation"), QStringLiteral("op\x1b[2J\r$(reboot)") } })
+                                           .toJson(QJsonDocument::Compact);
+            HostileServer::reply(s, 409, "application/problem+json", problem);
+        });
+        const Ran r = fleetctlAgainst(provisionArgs(server));
+        QCOMPARE(r.code, 3);
+        const QByteArray all = r.out + r.err;
+        QVERIFY2(!all.contains('\x1b') && !all.contains('\r'), all.left(300).constData());
+        QVERIFY2(!all.contains("\u202e"), "a bidi override reached the terminal");
+        for (const QByteArray &line : all.split('\n'))
+            QVERIFY2(!line.startsWith("succeeded"), line.left(200).constData());
+        QVERIFY2(all.size() < 8000, qPrintable(QStringLiteral("%1 bytes printed").arg(all.size())));
+        QVERIFY2(r.err.contains("more characters)"), r.err.left(300).constData());
+        for (const HostileServer::Request &q : server.requests())
+            QVERIFY2(!q.path.contains("reboot") && q.path != "/v1", q.path.constData());
+    }
+
+    void fleetctlRefusesAnIncidentIdOutsideTheContract()
+    {
+        HostileServer page([](QTcpSocket *s, const HostileServer::Request &) {
+            HostileServer::reply(s, 200, "application/json", "{}");
+        });
+        QTemporaryDir data;
+        qputenv("FLEET_CONSOLE_DATA", data.path().toUtf8());
+        const Ran r = fleetctlAgainst({ QStringLiteral("incident"), QStringLiteral("update"), QStringLiteral(".."),
+            QStringLiteral("--statuspage-url"), QString::fromLatin1(page.origin()) + QStringLiteral("/v1"),
+            QStringLiteral("--page-id"), QStringLiteral("p1"), QStringLiteral("--status"), QStringLiteral("identified"),
+            QStringLiteral("--body"), QStringLiteral("words"), QStringLiteral("--timeout"), QStringLiteral("3") });
+        qunsetenv("FLEET_CONSOLE_DATA");
+        QCOMPARE(r.code, 2);
+        QVERIFY2(r.err.contains("is not one the API can give"), r.err.constData());
+        QCOMPARE(page.requests().size(), 0);
+    }
+
+    void pasteReadyWordsAreShellQuoted_data()
+    {
+        QTest::addColumn<QString>("word");
+        QTest::newRow("plain") << QStringLiteral("eu-west");
+        QTest::newRow("substitution") << QStringLiteral("$(touch /tmp/pwned)");
+        QTest::newRow("backticks") << QStringLiteral("`id`");
+        QTest::newRow("quotes") << QStringLiteral("it's \"x\"");
+        QTest::newRow("semicolon") << QStringLiteral("a; rm -rf b");
+        QTest::newRow("empty") << QString();
+    }
+    void pasteReadyWordsAreShellQuoted()
+    {
+        // What a person pastes is what the shell reads back: one word, unchanged, nothing run.
+        QFETCH(QString, word);
+        QProcess sh;
+        sh.start(QStringLiteral("/bin/sh"), { QStringLiteral("-c"), QStringLiteral("printf %s ") + shellQuoted(word) });
+        QVERIFY(sh.waitForFinished(5000));
+        QCOMPARE(QString::fromUtf8(sh.readAllStandardOutput()), word);
+    }
+
+    void aTrickledSnapshotMeetsItsDeadline()
+    {
+        // The snapshot's body trickles in 4 bytes at a time: the whole request has a deadline, not only an idle one.
+        QTimer drip;
+        QList<QPointer<QTcpSocket>> sockets;
+        HostileServer server([&](QTcpSocket *s, const HostileServer::Request &) {
+            s->write("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{");
+            sockets.append(s);
+        });
+        connect(&drip, &QTimer::timeout, this, [&] {
+            for (const auto &s : std::as_const(sockets))
+                if (s)
+                    s->write("    ");
+        });
+        drip.start(250);
+        ClientConfig config = configFor(server);
+        config.snapshotTimeoutMs = 2000;
+        config.maxAttempts = 2;
+        FleetClient client(config);
+        std::optional<ApiResult<Snapshot>> result;
+        QElapsedTimer clock;
+        clock.start();
+        client.snapshot(this, [&](ApiResult<Snapshot> r) { result = std::move(r); });
+        QTRY_VERIFY_WITH_TIMEOUT(result.has_value(), 20000);
+        QVERIFY(!result->ok());
+        QCOMPARE(result->error().kind, ApiError::Kind::Timeout);
+        QVERIFY2(clock.elapsed() < 10000, qPrintable(QString::number(clock.elapsed())));
+    }
+
+    void oneBadCountDoesNotBlindTheWholeFleet()
+    {
+        // A region with max_workers -1: the snapshot is kept, the figure noted as unknown.
+        HostileServer server([](QTcpSocket *s, const HostileServer::Request &) {
+            HostileServer::reply(s, 200, "application/json",
+                R"({"sequence":1,"time":"2025-11-12T09:00:00Z","regions":[{"id":"eu-west","name":"EU West",)"
+                R"("provider":"x","location":"y","dispatch_state":"active","dispatch_changed_by":null,)"
+                R"("dispatch_reason":null,"capacity":{"max_workers":-1,"max_provision_per_request":10},)"
+                R"("workers_by_state":{"provisioning":0,"idle":3,"busy":-7,"draining":0,"offline":0,"terminated":0},)"
+                R"("network":{"packet_loss":0.01,"rtt_ms_p50":20,"rtt_ms_p95":40}}],"workers":[],"operations":[]})");
+        });
+        FleetClient client(configFor(server));
+        std::optional<ApiResult<Snapshot>> result;
+        client.snapshot(this, [&](ApiResult<Snapshot> r) { result = std::move(r); });
+        QTRY_VERIFY_WITH_TIMEOUT(result.has_value(), 10000);
+        QVERIFY2(result->ok(), qPrintable(result->error().message));
+        QCOMPARE(result->value().regions.size(), std::size_t(1));
+        const Region &r = result->value().regions.front();
+        QCOMPARE(r.capacity.maxWorkers, 0);
+        QCOMPARE(r.capacity.maxProvisionPerRequest, 10);
+        QVERIFY2(r.unknown.value(QStringLiteral("max_workers")).contains(QLatin1String("-1 is not a count")),
+            qPrintable(r.unknown.value(QStringLiteral("max_workers"))));
+        QVERIFY(r.unknown.contains(QStringLiteral("busy")));
     }
 };
 

@@ -147,14 +147,46 @@ ConsoleWindow::ConsoleWindow(FleetSession *session, QSettings *settings, QWidget
             openActionDialog(undo, tr("Undo: %1").arg(m_session->actions()->find(m_undoHandle)->action.describe()));
     });
     statusBar()->addPermanentWidget(m_undo);
+    // Actions whose outcome nobody can tell yet: never "done", never sent again on a guess; the Activity tab has
+    // Look again and Give up.
+    m_unconfirmed = new QPushButton(this);
+    m_unconfirmed->setObjectName(QStringLiteral("unconfirmedActions"));
+    m_unconfirmed->setFlat(true);
+    m_unconfirmed->hide();
+    connect(m_unconfirmed, &QPushButton::clicked, this, [this] {
+        m_operationsDock->show();
+        m_operationsDock->raise();
+        m_operations->showActivity();
+    });
+    connect(session->actions(), &ActionController::trackedChanged, this, &ConsoleWindow::updateUnconfirmed);
+    statusBar()->addPermanentWidget(m_unconfirmed);
     // Status updates not yet on the page: how many, and why ("the status page is unreachable: ...").
     m_outboxState = new QPushButton(this);
     m_outboxState->setObjectName(QStringLiteral("statusOutbox"));
     m_outboxState->setFlat(true);
     m_outboxState->hide();
     connect(m_outboxState, &QPushButton::clicked, this, [this] {
-        if (StatusOutbox *outbox = m_session->statusOutbox())
+        StatusOutbox *outbox = m_session->statusOutbox();
+        if (!outbox)
+            return;
+        const auto entries = outbox->entries();
+        const auto unknown = std::find_if(entries.begin(), entries.end(), &StatusOutbox::isUnknown);
+        if (unknown == entries.end()) {
             outbox->retryNow();
+            return;
+        }
+        // Look again, or give up on it: the engineer decides, having looked at the page.
+        QMenu menu(this);
+        QAction *look = menu.addAction(tr("&Look again now"));
+        QAction *drop
+            = menu.addAction(tr("&Give up on \"%1\" (it may or may not be on the page)").arg(unknown->summary));
+        QAction *chosen = menu.exec(m_outboxState->mapToGlobal(QPoint(0, 0)));
+        if (chosen == look)
+            outbox->retryNow();
+        else if (chosen == drop) {
+            if (const Status s = outbox->giveUp(unknown->id); !s)
+                statusBar()->showMessage(s.error(), 8000);
+        }
     });
     statusBar()->addPermanentWidget(m_outboxState);
     const auto watchOutbox = [this] {
@@ -557,8 +589,15 @@ void ConsoleWindow::updateOutboxState()
     if (text.isEmpty())
         return;
     const int pending = outbox->pendingCount();
-    m_outboxState->setText(pending == 1 ? tr("1 status update queued") : tr("%1 status updates queued").arg(pending));
-    m_outboxState->setToolTip(text + tr("\nClick to try again now."));
+    const auto entries = outbox->entries();
+    const bool unknown = std::any_of(entries.begin(), entries.end(), &StatusOutbox::isUnknown);
+    // Unknown: it went out and nobody can tell yet whether the page has it. Never sent again on a guess.
+    m_outboxState->setText(unknown ? tr("Status update: outcome unknown")
+            : pending == 1         ? tr("1 status update queued")
+                                   : tr("%1 status updates queued").arg(pending));
+    m_outboxState->setToolTip(text
+        + (unknown ? tr("\nClick to look again now, or give up on it after checking the status page.")
+                   : tr("\nClick to try again now.")));
 }
 
 ActionDialog *ConsoleWindow::openActionDialog(const QList<FleetAction> &list, const QString &context)
@@ -619,6 +658,18 @@ ActionDialog *ConsoleWindow::openRegionDialog(bool drain, const QString &region)
         drain ? tr("No new builds go to %1; its running builds finish there; its queued builds go to other regions.")
                     .arg(id)
               : tr("%1 takes builds again.").arg(id));
+}
+
+void ConsoleWindow::updateUnconfirmed()
+{
+    const auto &all = m_session->actions()->tracked();
+    const auto n = std::count_if(all.begin(), all.end(),
+        [](const ActionController::Tracked &t) { return t.phase == ActionController::Phase::Uncertain; });
+    m_unconfirmed->setVisible(n > 0);
+    m_unconfirmed->setText(n == 1 ? tr("1 action: outcome unknown") : tr("%1 actions: outcome unknown").arg(n));
+    m_unconfirmed->setToolTip(tr("No answer proves what happened: the fleet is asked again by itself, and the action "
+                                 "is sent again only if the fleet does not have it. Click for the Activity tab (Look "
+                                 "again, Give up)."));
 }
 
 void ConsoleWindow::onActionFinished(const ActionController::Tracked &t)

@@ -134,6 +134,8 @@ private:
     TrayStatus *m_tray = nullptr;
     QPushButton *m_outboxState; // status updates queued, and why
     QPushButton *m_undo; // offered right after an action with an inverse is done
+    QPushButton *m_unconfirmed; // actions whose outcome is unknown: opens the Activity tab
+    void updateUnconfirmed();
     int m_undoHandle = 0;
     ConnectionIndicator *m_indicator;
     ShortcutsOverlay *m_shortcuts;

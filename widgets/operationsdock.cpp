@@ -89,7 +89,18 @@ OperationsDock::OperationsDock(FleetSession *session, QWidget *parent)
     m_undo = new QPushButton(tr("Undo…"), activityPage);
     m_undo->setToolTip(tr("A new action that reverses this one (drain ↔ resume, provisioned workers drained)"));
     activityButtons->addWidget(m_undo);
-    activityButtons->addStretch(1);
+    // An action whose outcome is unknown (no answer, or one that could not be read): the fleet is asked again on a
+    // backoff by itself; the engineer can ask now, or stop asking once they have checked the fleet themselves.
+    m_lookAgain = new QPushButton(tr("&Look again"), activityPage);
+    m_lookAgain->setObjectName(QStringLiteral("lookAgain"));
+    m_giveUp = new QPushButton(tr("&Give up on it"), activityPage);
+    m_giveUp->setObjectName(QStringLiteral("giveUp"));
+    m_unknownHint = new QLabel(activityPage);
+    m_unknownHint->setTextFormat(Qt::PlainText);
+    m_unknownHint->setWordWrap(true);
+    activityButtons->addWidget(m_lookAgain);
+    activityButtons->addWidget(m_giveUp);
+    activityButtons->addWidget(m_unknownHint, 1);
     activityLayout->addLayout(activityButtons);
     m_tabs->addTab(activityPage, tr("Activity (this console)"));
     layout->addWidget(m_tabs);
@@ -110,6 +121,8 @@ OperationsDock::OperationsDock(FleetSession *session, QWidget *parent)
         if (!undo.isEmpty())
             Q_EMIT actionsRequested(undo, tr("Undo: %1").arg(m_session->actions()->find(handle)->action.describe()));
     });
+    connect(m_lookAgain, &QPushButton::clicked, this, [this] { m_session->actions()->lookAgain(selectedHandle()); });
+    connect(m_giveUp, &QPushButton::clicked, this, [this] { m_session->actions()->giveUp(selectedHandle()); });
     connect(session->actions(), &ActionController::trackedChanged, this, &OperationsDock::activityChanged);
     connect(session, &FleetSession::localStoreChanged, this, &OperationsDock::refreshActivity);
     auto *tick = new QTimer(this);
@@ -211,6 +224,16 @@ void OperationsDock::updateButtons()
     const bool undoable
         = t && t->phase == ActionController::Phase::Done && !m_session->actions()->inverseOf(handle).isEmpty();
     m_undo->setEnabled(undoable && why.isEmpty());
+    const bool unknown = t && t->phase == ActionController::Phase::Uncertain;
+    m_lookAgain->setEnabled(unknown);
+    m_giveUp->setEnabled(unknown);
+    m_unknownHint->setText(unknown
+            ? tr("Outcome unknown: the fleet is asked again by itself. Give up only after checking the fleet's "
+                 "operations (key %1).")
+                  .arg(t->action.idempotencyKey)
+            : tr("Look again and Give up apply to an action whose outcome is unknown."));
+    m_lookAgain->setToolTip(tr("Ask the fleet now whether it has this action (it is sent again only if it does not)"));
+    m_giveUp->setToolTip(tr("Stop asking: recorded as not known to have happened; nothing is sent"));
     m_undo->setToolTip(!why.isEmpty() ? why
             : undoable                ? tr("Reverse this action with a new, audited action (asks first)")
                                       : tr("select an action of this run that is done and has an inverse"));

@@ -27,6 +27,8 @@ public:
 
     QTableView *operationsView() const { return m_operations; }
     QTableView *activityView() const { return m_activity; }
+    QPushButton *lookAgainButton() const { return m_lookAgain; }
+    QPushButton *giveUpButton() const { return m_giveUp; }
     QStandardItemModel *activityModel() const { return m_activityModel; }
     void showActivity();
     void refreshActivity();
@@ -52,6 +54,9 @@ private:
     QLabel *m_expiry;
     QPushButton *m_cancel;
     QPushButton *m_undo;
+    QPushButton *m_lookAgain; // an unconfirmed action: ask the fleet again now
+    QPushButton *m_giveUp; // ... or stop asking: recorded as not known to have happened
+    QLabel *m_unknownHint; // why they are offered, next to them
 };
 
 } // namespace fleet

@@ -35,12 +35,15 @@ public:
             const QString name = index.data(RegionModel::NameRole).toString();
             const Verdict v = Verdict(index.data(RegionModel::VerdictRole).toInt());
             const QString reason = index.data(RegionModel::VerdictReasonRole).toString();
-            const QString text = reason.isEmpty() ? QStringLiteral("%1: %2").arg(name, verdictLabel(v))
-                                                  : QStringLiteral("%1: %2 — %3").arg(name, verdictLabel(v), reason);
+            QString text = reason.isEmpty() ? QStringLiteral("%1: %2").arg(name, verdictLabel(v))
+                                            : QStringLiteral("%1: %2 — %3").arg(name, verdictLabel(v), reason);
+            // Figures the server sent that could not be used are shown as unknown, with what was wrong.
+            if (const QString notes = index.data(RegionModel::ServerNotesRole).toString(); !notes.isEmpty())
+                text += QStringLiteral("\n") + tr("Unknown (the server sent what cannot be): %1").arg(notes);
             // A tooltip string that looks like markup would be rendered as rich text: escape what the server sent.
-            return role == Qt::ToolTipRole
-                ? QString(QStringLiteral("<p>") + text.toHtmlEscaped() + QStringLiteral("</p>"))
-                : text;
+            return role == Qt::ToolTipRole ? QString(QStringLiteral("<p>")
+                       + text.toHtmlEscaped().replace(u'\n', QStringLiteral("<br>")) + QStringLiteral("</p>"))
+                                           : text;
         }
         return QSortFilterProxyModel::data(index, role);
     }

@@ -67,6 +67,10 @@ int deliver(StatusOutbox &outbox, qint64 id, const IncidentOptions &o)
         return Ok;
     if (e->state == QLatin1String("failed"))
         return Refused;
+    if (StatusOutbox::isUnknown(*e))
+        err() << "fleetctl incident: outcome unknown: it went out, and the page cannot yet be made to say whether it "
+                 "has it; it is not sent again until the page says it does not"
+              << Qt::endl;
     err() << "fleetctl incident: not delivered within " << o.timeoutSeconds << " s; it stays queued in the outbox ("
           << terminalSafe(LocalStore::defaultPath())
           << ") and is sent, once and in order, by the next `fleetctl incident outbox --send` or the console"
