@@ -131,6 +131,7 @@ private Q_SLOTS:
     void finishedActivityLeavesByCountAndAge();
     void liveOverTheNetwork();
     void historyBackfilledOnConnect();
+    void unusableFiguresAreNamed();
 };
 
 void TestFleetStore::convergesUnderModelTesters()
@@ -479,6 +480,28 @@ void TestFleetStore::historyBackfilledOnConnect()
     // The verdict is judged at once from the backfilled minute.
     const int row = store.regionRow(QStringLiteral("eu-central"));
     QTRY_COMPARE(regions.index(row, 0).data(RegionModel::VerdictRole).toInt(), int(Verdict::Degraded));
+}
+
+// Issue #20: a region whose count the server sent as -1 is kept; the model names what was wrong for its tile.
+void TestFleetStore::unusableFiguresAreNamed()
+{
+    WireDecoder decoder;
+    const auto decoded = decoder.snapshot(
+        R"({"sequence":1,"time":"2025-11-12T09:00:00Z","regions":[{"id":"eu-west","name":"EU West",)"
+        R"("provider":"x","location":"y","dispatch_state":"active","dispatch_changed_by":null,)"
+        R"("dispatch_reason":null,"capacity":{"max_workers":-1,"max_provision_per_request":10},)"
+        R"("workers_by_state":{"provisioning":0,"idle":3,"busy":1,"draining":0,"offline":0,"terminated":0},)"
+        R"("network":{"packet_loss":0.01,"rtt_ms_p50":20,"rtt_ms_p95":40}}],"workers":[],"operations":[]})",
+        QStringLiteral("GET /v1/fleet/snapshot"));
+    QVERIFY2(decoded.ok(), qPrintable(decoded.error()));
+    FleetStore store;
+    RegionModel regions(&store);
+    QAbstractItemModelTester tester(&regions, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    store.applySnapshot(decoded.value());
+    QCOMPARE(regions.rowCount(), 1);
+    const QString notes = regions.index(0, 0).data(RegionModel::ServerNotesRole).toString();
+    QVERIFY2(notes.startsWith(QLatin1String("max_workers: -1 is not a count")), qPrintable(notes));
+    QCOMPARE(regions.index(0, 0).data(RegionModel::IdleWorkersRole).toInt(), 3);
 }
 
 QTEST_GUILESS_MAIN(TestFleetStore)
