@@ -287,20 +287,8 @@ void FleetClient::operations(const QString &query, QObject *context, Callback<Pa
 void FleetClient::operation(const QString &id, QObject *context, Callback<Operation> done)
 {
     // Often an id the server chose (a 409 names the operation in the way): checked before it goes into the path.
-    if (const QString problem = idProblem(id, QStringLiteral("operation")); !problem.isEmpty()) {
-        ApiError e;
-        e.kind = ApiError::Kind::Invalid;
-        e.message = QStringLiteral("GET /v1/operations/{id}: ") + problem;
-        QPointer<QObject> guard(context);
-        QMetaObject::invokeMethod(
-            this,
-            [guard, done, e] {
-                if (guard)
-                    done(ApiResult<Operation>::failure(e));
-            },
-            Qt::QueuedConnection);
+    if (refuseBadId(id, QStringLiteral("operation"), context, done))
         return;
-    }
     get<Operation>(
         QStringLiteral("/v1/operations/") + pathPart(id), context, std::move(done),
         [](WireDecoder &d, const QByteArray &b, const QString &ep) { return d.operation(b, ep); }, kMaxOperationBytes);

@@ -128,4 +128,23 @@ private:
     QList<WriteSender::Handle> m_writes; // in flight: cancelled with this transport
 };
 
+// Whether `id` cannot go into a URL path (idProblem(id, what)). If it cannot, `done` gets that as an Invalid error
+// on the next turn of `context`'s event loop (never from inside the call that asked), and not at all if `context`
+// is destroyed first: nothing is sent.
+template <typename T>
+bool refuseBadId(
+    const QString &id, const QString &what, QObject *context, const std::function<void(ApiResult<T>)> &done)
+{
+    const QString problem = idProblem(id, what);
+    if (problem.isEmpty())
+        return false;
+    ApiError e;
+    e.kind = ApiError::Kind::Invalid;
+    e.message = problem;
+    if (context)
+        QMetaObject::invokeMethod(
+            context, [done, e] { done(ApiResult<T>::failure(e)); }, Qt::QueuedConnection);
+    return true;
+}
+
 } // namespace fleet

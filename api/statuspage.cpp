@@ -487,7 +487,7 @@ void StatuspageClient::incidents(const QString &search, int limit, QObject *cont
 
 void StatuspageClient::incident(const QString &id, QObject *context, Callback<Incident> done)
 {
-    if (refuseId(id, context, done))
+    if (refuseBadId(id, QStringLiteral("incident"), context, done))
         return;
     HttpTransport::Request r;
     r.path = pagePath(QStringLiteral("/incidents/") + id);
@@ -570,25 +570,6 @@ void StatuspageClient::searchAll(std::shared_ptr<Search> search, int page)
             &decodeIncidents));
 }
 
-template <typename T> bool StatuspageClient::refuseId(const QString &id, QObject *context, const Callback<T> &done)
-{
-    const QString problem = idProblem(id, QStringLiteral("incident"));
-    if (problem.isEmpty())
-        return false;
-    ApiError e;
-    e.kind = ApiError::Kind::Invalid;
-    e.message = problem;
-    QPointer<QObject> guard(context);
-    QMetaObject::invokeMethod(
-        this,
-        [guard, done, e] {
-            if (guard)
-                done(ApiResult<T>::failure(e));
-        },
-        Qt::QueuedConnection);
-    return true;
-}
-
 void StatuspageClient::create(const IncidentChange &change, QObject *context, Callback<Incident> done)
 {
     HttpTransport::Request r;
@@ -619,7 +600,7 @@ void StatuspageClient::create(const IncidentChange &change, QObject *context, Ca
 void StatuspageClient::update(
     const QString &incidentId, const IncidentChange &change, QObject *context, Callback<Incident> done)
 {
-    if (refuseId(incidentId, context, done))
+    if (refuseBadId(incidentId, QStringLiteral("incident"), context, done))
         return;
     HttpTransport::Request r;
     r.verb = "PATCH";
@@ -647,7 +628,7 @@ void StatuspageClient::update(
 void StatuspageClient::putPostmortem(
     const QString &incidentId, const QString &draft, QObject *context, Callback<Postmortem> done)
 {
-    if (refuseId(incidentId, context, done))
+    if (refuseBadId(incidentId, QStringLiteral("incident"), context, done))
         return;
     HttpTransport::Request r;
     r.verb = "PUT";
@@ -662,7 +643,7 @@ void StatuspageClient::putPostmortem(
 void StatuspageClient::publishPostmortem(
     const QString &incidentId, bool notifySubscribers, QObject *context, Callback<Postmortem> done)
 {
-    if (refuseId(incidentId, context, done))
+    if (refuseBadId(incidentId, QStringLiteral("incident"), context, done))
         return;
     HttpTransport::Request r;
     r.verb = "PUT";

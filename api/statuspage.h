@@ -205,9 +205,6 @@ private:
     struct Search;
     void searchUnresolved(std::shared_ptr<Search> search, int page);
     void searchAll(std::shared_ptr<Search> search, int page);
-    // The reason an id cannot go into a path (idProblem), as a failed result for `done` on the next turn of the
-    // event loop; false when the id is fine.
-    template <typename T> bool refuseId(const QString &id, QObject *context, const Callback<T> &done);
 
     StatusPageConfig m_config;
     HttpTransport *m_http;

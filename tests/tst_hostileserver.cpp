@@ -72,11 +72,12 @@ struct States
 };
 
 // A fleet that lets an operator act: identity, an empty snapshot, a live stream (kept in `stream` so the test can
-// send events on it), dry runs answered plainly; every other write goes to `writes`.
-HostileServer::Handler actingFleet(
-    QPointer<QTcpSocket> *stream, std::function<void(QTcpSocket *, const HostileServer::Request &)> writes)
+// send events on it), dry runs answered plainly (unless `answerDryRuns` is false); every other request goes to
+// `writes`.
+HostileServer::Handler actingFleet(QPointer<QTcpSocket> *stream,
+    std::function<void(QTcpSocket *, const HostileServer::Request &)> writes, bool answerDryRuns = true)
 {
-    return [stream, writes](QTcpSocket *s, const HostileServer::Request &r) {
+    return [stream, writes, answerDryRuns](QTcpSocket *s, const HostileServer::Request &r) {
         if (r.path.startsWith("/v1/me"))
             return HostileServer::reply(s, 200, "application/json",
                 R"({"id":"olu","name":"olu","role":"operator","roles":["viewer","operator"],)"
@@ -89,7 +90,7 @@ HostileServer::Handler actingFleet(
             *stream = s;
             return;
         }
-        if (r.path.contains("dry_run=true"))
+        if (answerDryRuns && r.path.contains("dry_run=true"))
             return HostileServer::reply(s, 200, "application/json",
                 R"({"dry_run":true,"action":"provision","target":"eu-west","impact":{"workers_affected":1,)"
                 R"("running_builds":0,"queued_builds":0,"active_workers_before":4,"active_workers_after":5,)"
@@ -538,25 +539,19 @@ private Q_SLOTS:
         // The dry run's 409 names an operation id full of escapes and carries a 650 KB detail with a fake result.
         QByteArray detail = "conflict\n\rsucceeded: provision 10 workers OK \u202e";
         detail += QByteArray(650 * 1024, 'x');
-        HostileServer server([&](QTcpSocket *s, const HostileServer::Request &r) {
-            if (r.path.startsWith("/v1/me"))
-                return HostileServer::reply(s, 200, "application/json",
-                    R"({"id":"olu","name":"olu","role":"operator","roles":["viewer","operator"],)"
-                    R"("server_time":"2025-11-12T09:00:00Z"})");
-            if (r.path.startsWith("/v1/fleet/snapshot"))
-                return HostileServer::reply(s, 200, "application/json", snapshotJson(1));
-            if (r.path.startsWith("/v1/events")) {
-                HostileServer::beginStream(s, { { "X-Heartbeat-Interval-Ms", "60000" } });
-                return void(s->write(": heartbeat\n\n"));
-            }
-            const QByteArray problem = QJsonDocument(
-                QJsonObject { { QStringLiteral("type"), QStringLiteral("x") },
-                    { QStringLiteral("title"), QStringLiteral("Conflict") }, { QStringLiteral("status"), 409 },
-                    { QStringLiteral("detail"), QString::fromUtf8(detail) },
-                    { QStringLiteral("operation"), QStringLiteral("op\x1b[2J\r$(reboot)") } })
-                                           .toJson(QJsonDocument::Compact);
-            HostileServer::reply(s, 409, "application/problem+json", problem);
-        });
+        QPointer<QTcpSocket> stream;
+        HostileServer server(actingFleet(
+            &stream,
+            [&](QTcpSocket *s, const HostileServer::Request &) {
+                const QByteArray problem = QJsonDocument(
+                    QJsonObject { { QStringLiteral("type"), QStringLiteral("x") },
+                        { QStringLiteral("title"), QStringLiteral("Conflict") }, { QStringLiteral("status"), 409 },
+                        { QStringLiteral("detail"), QString::fromUtf8(detail) },
+                        { QStringLiteral("operation"), QStringLiteral("op\x1b[2J\r$(reboot)") } })
+                                               .toJson(QJsonDocument::Compact);
+                HostileServer::reply(s, 409, "application/problem+json", problem);
+            },
+            false));
         const Ran r = fleetctlAgainst(provisionArgs(server));
         QCOMPARE(r.code, 3);
         const QByteArray all = r.out + r.err;

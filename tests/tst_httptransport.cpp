@@ -43,6 +43,16 @@ struct Outcome
     bool arrived() const { return raw.has_value(); }
 };
 
+// A write that only the application may send again.
+HttpTransport::Request postTo(const QString &path)
+{
+    HttpTransport::Request r;
+    r.verb = "POST";
+    r.path = path;
+    r.retryTransient = false;
+    return r;
+}
+
 QList<qint64> gapsMs(const QList<qint64> &times)
 {
     QList<qint64> gaps;
@@ -163,10 +173,7 @@ private Q_SLOTS:
         config.requestTimeoutMs = 1000;
         HttpTransport http(config, &describePlainly);
         QObject context;
-        HttpTransport::Request write;
-        write.verb = "POST";
-        write.path = QStringLiteral("/v1/x");
-        write.retryTransient = false;
+        HttpTransport::Request write = postTo(QStringLiteral("/v1/x"));
         Outcome outcome;
         QElapsedTimer clock;
         clock.start();
@@ -188,10 +195,7 @@ private Q_SLOTS:
         config.baseUrl = QUrl(QStringLiteral("http://127.0.0.1:%1").arg(port));
         HttpTransport http(config, &describePlainly);
         QObject context;
-        HttpTransport::Request write;
-        write.verb = "POST";
-        write.path = QStringLiteral("/v1/x");
-        write.retryTransient = false;
+        HttpTransport::Request write = postTo(QStringLiteral("/v1/x"));
         Outcome outcome;
         http.send(write, &context, [&](HttpTransport::Raw raw) { outcome.raw = std::move(raw); });
         QTRY_VERIFY_WITH_TIMEOUT(outcome.arrived(), 5000);
