@@ -1,5 +1,6 @@
 #include "healthverdict.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -24,6 +25,25 @@ double RegionStats::successRate() const
 {
     const int finished = buildsSucceeded + buildsFailed;
     return finished > 0 ? double(buildsSucceeded) / finished : std::numeric_limits<double>::quiet_NaN();
+}
+
+int RegionStats::infrastructureFailures() const
+{
+    return failures[int(FailureReason::ETimedOut)] + failures[int(FailureReason::EConnReset)]
+        + failures[int(FailureReason::EHostUnreach)];
+}
+
+double RegionStats::infrastructureFailureLowerBound() const
+{
+    const double n = finishedBuilds();
+    if (n <= 0)
+        return 0;
+    // The per-reason counts and the finished count come from different seconds' rounding: never above 1.
+    const double p = std::min(1.0, infrastructureFailures() / n);
+    constexpr double z = 1.96;
+    const double centre = p + z * z / (2 * n);
+    const double spread = z * std::sqrt(p * (1 - p) / n + z * z / (4 * n * n));
+    return std::max(0.0, (centre - spread) / (1 + z * z / n));
 }
 
 RegionStats RegionStats::fromHistory(const HealthTimeline &history, int region, qint64 nowSecond, int windowSeconds)
@@ -68,8 +88,8 @@ Verdict VerdictTracker::classify(const RegionStats &stats, double scale) const
     if (stats.samples == 0)
         return Verdict::NoData;
     const VerdictThresholds &t = m_thresholds;
-    const int finished = stats.buildsSucceeded + stats.buildsFailed;
-    const double failureRatio = finished >= t.minFinishedBuilds ? double(stats.buildsFailed) / finished : 0;
+    const double failureRatio
+        = stats.finishedBuilds() >= t.minFinishedBuilds ? stats.infrastructureFailureLowerBound() : 0;
     if (stats.packetLoss >= t.downPacketLoss * scale || failureRatio >= t.downFailureRatio * scale)
         return Verdict::Down;
     if (stats.packetLoss >= t.degradedPacketLoss * scale || failureRatio >= t.degradedFailureRatio * scale
@@ -110,6 +130,12 @@ bool VerdictTracker::update(const RegionStats &stats, qint64 nowSecond)
     const Verdict oldVerdict = m_verdict;
     m_reason = describe(stats);
     Verdict wanted = classify(stats, 1.0);
+    // The reason names what drove a verdict: the failure ratio is not among the figures above.
+    if (stats.finishedBuilds() >= m_thresholds.minFinishedBuilds
+        && stats.infrastructureFailureLowerBound() >= m_thresholds.degradedFailureRatio * m_thresholds.hysteresis)
+        m_reason += QStringLiteral(", infrastructure failures %1% of %2 builds")
+                        .arg(std::lround(100.0 * stats.infrastructureFailures() / stats.finishedBuilds()))
+                        .arg(stats.finishedBuilds());
     // Hysteresis: a worse verdict stays while the metrics stay above threshold x hysteresis.
     if (m_verdict != Verdict::NoData && wanted != Verdict::NoData && int(wanted) < int(m_verdict)) {
         const Verdict sticky = classify(stats, m_thresholds.hysteresis);

@@ -15,7 +15,10 @@ struct VerdictThresholds
 {
     double degradedPacketLoss = 0.05;
     double downPacketLoss = 0.5;
-    double degradedFailureRatio = 0.15; // failed / finished builds in the window
+    // Infrastructure failures (ETIMEDOUT, ECONNRESET, EHOSTUNREACH) per finished build in the window, judged by the
+    // ratio's 95% lower confidence bound (Wilson): a customer's failing build is not the fleet's fault, and one or
+    // two failures among a handful of builds prove nothing (issue #21).
+    double degradedFailureRatio = 0.15;
     double downFailureRatio = 0.8; // most builds fail: the region is effectively unusable
     double degradedRttP95Ms = 400;
     int minFinishedBuilds = 5; // fewer than this in the window: the failure ratio is not judged
@@ -40,6 +43,12 @@ struct RegionStats
     double windowMinutes = 1;
 
     double successRate() const; // NaN with no finished builds
+    int finishedBuilds() const { return buildsSucceeded + buildsFailed; }
+    // Builds that failed because of the fleet (ETIMEDOUT, ECONNRESET, EHOSTUNREACH), not on their own.
+    int infrastructureFailures() const;
+    // The 95% lower confidence bound (Wilson score) of infrastructureFailures() / finishedBuilds(); 0 without
+    // finished builds.
+    double infrastructureFailureLowerBound() const;
     double failuresPerMinute(FailureReason reason) const { return failures[int(reason)] / windowMinutes; }
 
     static RegionStats fromHistory(const HealthTimeline &history, int region, qint64 nowSecond, int windowSeconds);

@@ -351,16 +351,24 @@ void TestHealthTimeline::verdictHysteresisAndHold()
     QCOMPARE(tracker.verdict(), Verdict::Degraded);
     tracker.update(s, 251);
     QCOMPARE(tracker.verdict(), Verdict::Healthy);
-    // Failure ratio counts too, once enough builds finished.
-    s.buildsFailed = 85;
-    s.buildsSucceeded = 15;
+    // Infrastructure failures count too, once enough builds finished, by the ratio's lower confidence bound.
+    const auto failing = [&s](int timeouts, int buildErrors, int succeeded) {
+        s.failures = {};
+        s.failures[int(FailureReason::ETimedOut)] = timeouts;
+        s.failures[int(FailureReason::BuildError)] = buildErrors;
+        s.buildsFailed = timeouts + buildErrors;
+        s.buildsSucceeded = succeeded;
+    };
+    failing(95, 0, 5);
     QCOMPARE(tracker.classify(s, 1.0), Verdict::Down);
-    s.buildsFailed = 30;
-    s.buildsSucceeded = 70;
+    failing(30, 0, 70);
     QCOMPARE(tracker.classify(s, 1.0), Verdict::Degraded);
-    s.buildsFailed = 3;
-    s.buildsSucceeded = 0;
+    failing(3, 0, 0);
     QCOMPARE(tracker.classify(s, 1.0), Verdict::Healthy); // 3 builds prove nothing
+    failing(1, 0, 5); // one timeout among six builds: 17%, but its lower bound is 3%
+    QCOMPARE(tracker.classify(s, 1.0), Verdict::Healthy);
+    failing(0, 60, 40); // customers' own build errors, however many, are not the fleet's
+    QCOMPARE(tracker.classify(s, 1.0), Verdict::Healthy);
 }
 
 void TestHealthTimeline::verdictNoDataAndReason()
@@ -376,7 +384,9 @@ void TestHealthTimeline::verdictNoDataAndReason()
     VerdictTracker tracker;
     tracker.update(stats, 1059);
     QCOMPARE(tracker.verdict(), Verdict::Degraded);
-    QCOMPARE(tracker.reason(), QStringLiteral("packet loss 31%, ETIMEDOUT 60/min, RTT p95 50 ms"));
+    // What drove it is named: here the loss and the share of builds the fleet failed.
+    QCOMPARE(tracker.reason(),
+        QStringLiteral("packet loss 31%, ETIMEDOUT 60/min, RTT p95 50 ms, infrastructure failures 25% of 240 builds"));
     // A build's own failure reads as the chart's legend says it, not as the wire's "build_error".
     RegionStats own = stats;
     own.failures = {};
