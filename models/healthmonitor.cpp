@@ -58,7 +58,7 @@ void HealthMonitor::syncRegions()
     QHash<QString, Entry> kept;
     for (const Region &r : m_store->regions()) {
         const auto it = m_regions.constFind(r.id);
-        kept.insert(r.id, it != m_regions.cend() ? *it : Entry { {}, VerdictTracker(m_thresholds), false });
+        kept.insert(r.id, it != m_regions.cend() ? *it : Entry { {}, VerdictTracker(m_thresholds), false, false });
     }
     m_regions = std::move(kept);
     evaluate();
@@ -73,7 +73,7 @@ void HealthMonitor::evaluate()
     if (now <= 0) {
         // Nothing to judge (a cleared store): every region is unjudged again.
         for (Entry &e : m_regions) {
-            e = Entry { {}, VerdictTracker(m_thresholds), false };
+            e = Entry { {}, VerdictTracker(m_thresholds), false, false };
         }
         m_judgedAt = 0;
         Q_EMIT evaluated();
@@ -83,14 +83,19 @@ void HealthMonitor::evaluate()
     for (const Region &r : m_store->regions()) {
         auto it = m_regions.find(r.id);
         if (it == m_regions.end())
-            it = m_regions.insert(r.id, Entry { {}, VerdictTracker(m_thresholds), false });
+            it = m_regions.insert(r.id, Entry { {}, VerdictTracker(m_thresholds), false, false });
         Entry &e = *it;
         e.stats = RegionStats::fromHistory(history, history.regionIndex(r.id), now, m_thresholds.windowSeconds);
         const Verdict before = e.tracker.verdict();
         e.tracker.update(e.stats, now);
         const bool wasJudged = e.judged;
         e.judged = true;
-        if (wasJudged && e.tracker.verdict() != before)
+        // A region's first verdict with data (after "no data" while its history loads) is its starting state too,
+        // not a change: "became healthy at 08:31" for every region is noise on the incident's timeline.
+        const bool starting = before == Verdict::NoData && !e.hadVerdict;
+        if (e.tracker.verdict() != Verdict::NoData)
+            e.hadVerdict = true;
+        if (wasJudged && !starting && e.tracker.verdict() != before)
             Q_EMIT verdictChanged(VerdictChange { r.id, r.name, before, e.tracker.verdict(), e.tracker.reason(), now });
     }
     Q_EMIT evaluated();

@@ -57,6 +57,7 @@ private:
         RegionStats stats;
         VerdictTracker tracker;
         bool judged = false;
+        bool hadVerdict = false; // judged with data at least once since the last (re)load
     };
     void syncRegions();
 

@@ -360,6 +360,8 @@ private Q_SLOTS:
         QCOMPARE(dialog->status(), QStringLiteral("identified"));
         QVERIFY2(dialog->change().body.contains(QLatin1String("packet loss")), qPrintable(dialog->change().body));
         QVERIFY2(dialog->problem().contains(QLatin1String("subscribers")), "the notify choice is asked again");
+        // The preview's headline is the incident's name, as the page shows it: not "... (Investigating)".
+        QCOMPARE(dialog->previewTitle(), QStringLiteral("Builder partially degraded service"));
         if (!shots.isEmpty())
             dialog->grab().save(shots + QStringLiteral("/status-composer.png"));
         dialog->reject();

@@ -66,7 +66,7 @@ IncidentDialog::IncidentDialog(FleetSession *session, QWidget *parent)
     auto *pmButtons = new QHBoxLayout;
     auto *regenerate = new QPushButton(tr("&Regenerate"));
     auto *sendDraft = new QPushButton(tr("Send as &draft"));
-    auto *publish = new QPushButton(tr("&Publish…"));
+    auto *publish = new QPushButton(tr("P&ublish…"));
     pmButtons->addWidget(regenerate);
     pmButtons->addStretch();
     pmButtons->addWidget(sendDraft);

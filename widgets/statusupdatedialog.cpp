@@ -119,15 +119,15 @@ StatusUpdateDialog::StatusUpdateDialog(FleetSession *session, const QString &reg
 
     // Never pre-selected, never carried over from the last update: the engineer chooses every time.
     auto *notifyRow = new QHBoxLayout;
-    m_notify = new QRadioButton(tr("&Notify subscribers"));
+    m_notify = new QRadioButton(tr("Notify &subscribers"));
     m_quiet = new QRadioButton(tr("Post &without notifying"));
     notifyRow->addWidget(m_notify);
     notifyRow->addWidget(m_quiet);
     notifyRow->addStretch();
     form->addRow(tr("Subscribers:"), notifyRow);
 
+    // Why Preview is disabled, next to it, in the text colour: a greyed hint was about 1.4:1 against the dialog.
     m_problem = plainLabel();
-    m_problem->setStyleSheet(QStringLiteral("color: palette(mid);"));
     form->addRow(m_problem);
     auto *composeButtons = new QDialogButtonBox;
     m_previewButton = composeButtons->addButton(tr("&Preview…"), QDialogButtonBox::AcceptRole);
@@ -378,11 +378,19 @@ void StatusUpdateDialog::updateState()
     const QString why = problem();
     m_problem->setText(why);
     m_previewButton->setEnabled(why.isEmpty());
+    m_previewButton->setToolTip(why.isEmpty() ? tr("See the update as the public page will show it") : why);
 }
 
 QString StatusUpdateDialog::previewTitle() const
 {
-    return isNewIncident() ? m_name->text().trimmed() : m_incident->currentText();
+    if (isNewIncident())
+        return m_name->text().trimmed();
+    // The incident's name as the page shows it: the list's "(Investigating)" is the status before this update.
+    for (const Incident &i : std::as_const(m_unresolved)) {
+        if (i.id == m_incident->currentData().toString())
+            return i.name;
+    }
+    return m_incident->currentText();
 }
 
 QString StatusUpdateDialog::previewBody() const
