@@ -89,6 +89,7 @@ private Q_SLOTS:
     void provisionFollowedUntilIdle();
     void actionExitCodes();
     void incidentThroughTheOutbox();
+    void fleetSimSuggestsACurlThatWorks();
 };
 
 void TestFleetctl::watchRecoversWhenFleetSimRestarts()
@@ -355,6 +356,26 @@ void TestFleetctl::actionExitCodes()
     QCOMPARE(jsonLines(rec.out).value(0).value(QLatin1String("region")).toString(), QStringLiteral("eu-central"));
     sim.terminate();
     sim.waitForFinished();
+}
+
+// fleet-sim's start-up lines suggest a curl that works: the demo token only when the demo tokens are in force (issue
+// #21, item 12: with --token it suggested view-secret, which then got 401).
+void TestFleetctl::fleetSimSuggestsACurlThatWorks()
+{
+    for (const bool ownTokens : { false, true }) {
+        QProcess sim;
+        QStringList args { QStringLiteral("--port"), QString::number(freePort()) };
+        if (ownTokens)
+            args << QStringLiteral("--token") << QStringLiteral("viewer:mine-123");
+        sim.start(QStringLiteral(FLEET_SIM_BINARY), args);
+        QVERIFY(sim.waitForStarted());
+        QByteArray output;
+        QTRY_VERIFY_WITH_TIMEOUT((output += sim.readAllStandardOutput()).contains("try: curl"), 20000);
+        QVERIFY2(output.contains("view-secret") != ownTokens, output.constData());
+        QVERIFY2(output.contains("$YOUR_TOKEN") == ownTokens, output.constData());
+        sim.terminate();
+        sim.waitForFinished();
+    }
 }
 
 QTEST_GUILESS_MAIN(TestFleetctl)

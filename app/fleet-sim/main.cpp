@@ -182,7 +182,15 @@ int main(int argc, char **argv)
     out << "  simulated time " << formatIsoUtc(sim.now()) << '\n';
     if (defaultTokens)
         out << "  tokens: viewer view-secret, operator op-secret, admin admin-secret (defaults)\n";
-    out << "  try: curl -H 'Authorization: Bearer view-secret' http://127.0.0.1:" << listening << "/v1/regions\n";
+    // The demo token only where it works: with tokens of their own, a curl line with view-secret would get 401.
+    const QString scheme
+        = serverOptions.tlsCertificateFile.isEmpty() ? QStringLiteral("http") : QStringLiteral("https");
+    if (defaultTokens)
+        out << "  try: curl -H 'Authorization: Bearer view-secret' " << scheme << "://127.0.0.1:" << listening
+            << "/v1/regions\n";
+    else
+        out << "  try: curl -H \"Authorization: Bearer $YOUR_TOKEN\" " << scheme << "://127.0.0.1:" << listening
+            << "/v1/regions   (one of the tokens given with --token or --tokens-file)\n";
     out.flush();
 
     onTerminationSignal([] { QCoreApplication::quit(); }); // outside the signal handler, on the event loop
