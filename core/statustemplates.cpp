@@ -38,8 +38,8 @@ QString load(const QString &name)
 QString fill(const QString &text, const Values &values)
 {
     const QList<QPair<QString, QString>> map { { QStringLiteral("{regions}"), values.regions },
-        { QStringLiteral("{reasons}"), values.reasons }, { QStringLiteral("{replacements}"), values.replacements },
-        { QStringLiteral("{started}"), values.started } };
+        { QStringLiteral("{reasons}"), values.reasons }, { QStringLiteral("{symptoms}"), values.symptoms },
+        { QStringLiteral("{replacements}"), values.replacements }, { QStringLiteral("{started}"), values.started } };
     // Sentences end at ". ", "! " or "? " (or the end); each keeps its punctuation.
     static const QRegularExpression sentence(QStringLiteral("[^.!?]*(?:[.!?]+|$)\\s*"));
     QString out;
@@ -64,6 +64,29 @@ QString fill(const QString &text, const Values &values)
     return out.trimmed();
 }
 
+QStringList symptomsOf(const RegionStats &stats, const VerdictThresholds &t)
+{
+    QStringList out;
+    if (stats.packetLoss >= t.degradedPacketLoss * t.hysteresis)
+        out << QStringLiteral("packet loss");
+    // Failures the fleet caused, named by their kind, when they are a noticeable share of the builds.
+    if (stats.finishedBuilds() >= t.minFinishedBuilds
+        && stats.infrastructureFailureLowerBound() >= t.degradedFailureRatio * t.hysteresis) {
+        const int timeouts = stats.failures[int(FailureReason::ETimedOut)];
+        const int resets = stats.failures[int(FailureReason::EConnReset)];
+        const int unreachable = stats.failures[int(FailureReason::EHostUnreach)];
+        if (timeouts > 0)
+            out << QStringLiteral("connection timeouts");
+        if (resets > 0)
+            out << QStringLiteral("dropped connections");
+        if (unreachable > 0)
+            out << QStringLiteral("unreachable workers");
+    }
+    if (stats.rttP95Ms >= t.degradedRttP95Ms * t.hysteresis)
+        out << QStringLiteral("slow connections");
+    return out;
+}
+
 Values fromSession(const FleetSession &session)
 {
     Values v;
@@ -71,6 +94,7 @@ Values fromSession(const FleetSession &session)
     const HealthMonitor *monitor = session.healthMonitor();
     QStringList regions;
     QStringList reasons;
+    QStringList symptoms;
     for (const Region &r : store->regions()) {
         const Verdict verdict = monitor->verdict(r.id);
         if (verdict != Verdict::Degraded && verdict != Verdict::Down)
@@ -79,18 +103,28 @@ Values fromSession(const FleetSession &session)
         const QString why = monitor->reason(r.id);
         if (!why.isEmpty() && !reasons.contains(why))
             reasons << why;
+        for (const QString &symptom : symptomsOf(monitor->stats(r.id), monitor->thresholds())) {
+            if (!symptoms.contains(symptom))
+                symptoms << symptom;
+        }
     }
     v.regions = listInWords(regions);
     v.reasons = listInWords(reasons);
+    v.symptoms = listInWords(symptoms);
     QStringList provisioned;
     const qint64 now = store->fleetNowMs();
     for (const Operation &op : store->operations()) {
         if (op.type != OperationType::Provision || op.state == OperationState::Failed
             || op.state == OperationState::Cancelled || now - op.createdAt > 6 * 3600 * 1000)
             continue;
+        // Where, as customers know the regions: by name.
+        const int row = store->regionRow(op.region);
+        const QString where = row >= 0 && !store->regions()[std::size_t(row)].name.isEmpty()
+            ? store->regions()[std::size_t(row)].name
+            : op.region;
         provisioned << QStringLiteral("%1 %2 %3 in %4")
                            .arg(QString::number(op.count), wireName(op.arch).toString(),
-                               op.count == 1 ? QStringLiteral("worker") : QStringLiteral("workers"), op.region);
+                               op.count == 1 ? QStringLiteral("worker") : QStringLiteral("workers"), where);
     }
     v.replacements = listInWords(provisioned);
     for (const auto &e : session.timeline()->verdicts())

@@ -359,6 +359,9 @@ private Q_SLOTS:
         QVERIFY(!dialog->isNewIncident());
         QCOMPARE(dialog->status(), QStringLiteral("identified"));
         QVERIFY2(dialog->change().body.contains(QLatin1String("packet loss")), qPrintable(dialog->change().body));
+        // Public words, as the seed's updates: what users see, no internal figures (issue #21, item 3).
+        for (const char *internal : { "RTT", "p95", "%", "/min", " ms", "ETIMEDOUT" })
+            QVERIFY2(!dialog->change().body.contains(QLatin1String(internal)), qPrintable(dialog->change().body));
         QVERIFY2(dialog->problem().contains(QLatin1String("subscribers")), "the notify choice is asked again");
         // The preview's headline is the incident's name, as the page shows it: not "... (Investigating)".
         QCOMPARE(dialog->previewTitle(), QStringLiteral("Builder partially degraded service"));
