@@ -389,6 +389,49 @@ private Q_SLOTS:
         incident->close();
     }
 
+    // When the region recovered, the next update suggests its component and the service operational again (issue
+    // #21, item 4: the Monitoring update left "Builders eu-central" degraded on the public page until Resolved).
+    void aRecoveredRegionsComponentsGoBackToOperational()
+    {
+        SimHarness sim;
+        Console c(sim);
+        c.session.setStatusPage(pageOf(sim));
+        QTRY_VERIFY_WITH_TIMEOUT(c.ready(), 15000);
+        toTheIncident(sim, c.session);
+        StatusUpdateDialog *dialog = c.window->openStatusUpdateDialog(QStringLiteral("eu-central"));
+        QSignalSpy read(dialog, &StatusUpdateDialog::pageRead);
+        QTRY_COMPARE_WITH_TIMEOUT(read.size(), 1, 15000);
+        const auto opened = dialog->change().components; // Builders eu-central degraded, the service partially out
+        QCOMPARE(opened.size(), 2);
+        dialog->findChild<QRadioButton *>()->setChecked(true);
+        QTest::keyClick(dialog, Qt::Key_Return);
+        QTest::keyClick(dialog, Qt::Key_Return);
+        QTRY_COMPARE_WITH_TIMEOUT(c.session.statusOutbox()->pendingCount(), 0, 15000);
+        QTRY_VERIFY(!c.window->statusDialog());
+        // The upstream provider fixes it: EU Central's loss goes, its verdict follows.
+        const auto &regions = c.session.store()->regions();
+        const int eu = int(std::find_if(regions.begin(), regions.end(), [](const Region &r) {
+            return r.id == QLatin1String("eu-central");
+        }) - regions.begin());
+        sim.sim().setConditions(eu, 0.002, 24, 0);
+        for (int i = 0; i < 30 && c.session.healthMonitor()->verdict(QStringLiteral("eu-central")) != Verdict::Healthy;
+             ++i) {
+            sim.advance(20);
+            QTest::qWait(150);
+        }
+        QTRY_COMPARE_WITH_TIMEOUT(
+            c.session.healthMonitor()->verdict(QStringLiteral("eu-central")), Verdict::Healthy, 20000);
+        dialog = c.window->openStatusUpdateDialog();
+        QSignalSpy readAgain(dialog, &StatusUpdateDialog::pageRead);
+        QTRY_COMPARE_WITH_TIMEOUT(readAgain.size(), 1, 15000);
+        QVERIFY(!dialog->isNewIncident());
+        const auto next = dialog->change().components;
+        QCOMPARE(next.size(), 2);
+        for (auto it = opened.cbegin(); it != opened.cend(); ++it)
+            QCOMPARE(next.value(it.key()), QStringLiteral("operational"));
+        dialog->reject();
+    }
+
     // The status page down: the update is queued (said in the status bar, with why), and delivered by itself when
     // the page is back. Markup in a name from the page is shown as text.
     void statusUpdateQueuedWhileThePageIsDown()

@@ -269,25 +269,36 @@ void StatusUpdateDialog::fillComponents()
         for (const QString &s : componentStatuses())
             combo->addItem(inWords(s), s);
         combo->setAccessibleName(tr("Status of %1").arg(c.name));
-        // A component named after a region in trouble gets the status its verdict suggests.
+        // A component named after a region in trouble gets the status its verdict suggests; one whose region is
+        // healthy again, while the page still shows it impaired, goes back to operational (at Monitoring, say).
         for (const Region &r : store->regions()) {
-            const QString suggested = componentStatusFor(monitor->verdict(r.id));
-            if (suggested.isEmpty() || !c.name.contains(r.id, Qt::CaseInsensitive))
+            if (!c.name.contains(r.id, Qt::CaseInsensitive))
                 continue;
-            combo->setCurrentIndex(combo->findData(suggested));
-            anyTrouble = true;
+            const Verdict verdict = monitor->verdict(r.id);
+            QString suggested = componentStatusFor(verdict);
+            anyTrouble = anyTrouble || !suggested.isEmpty();
+            if (suggested.isEmpty() && verdict == Verdict::Healthy && c.status != QLatin1String("operational")
+                && c.status != QLatin1String("under_maintenance"))
+                suggested = QStringLiteral("operational");
+            if (!suggested.isEmpty())
+                combo->setCurrentIndex(combo->findData(suggested));
         }
         m_componentTable->setCellWidget(row, 1, combo);
         connect(combo, &QComboBox::currentIndexChanged, this, &StatusUpdateDialog::updateState);
     }
-    // The service customers know (the seed: "Application Builder") is partially out while a region is in trouble.
-    if (anyTrouble && isNewIncident()) {
-        for (int row = 0; row < m_components.size(); ++row)
-            if (m_components[row].name.contains(QLatin1String("Builder"), Qt::CaseInsensitive)
-                && !m_components[row].name.startsWith(QLatin1String("Builders "))) {
-                auto *combo = qobject_cast<QComboBox *>(m_componentTable->cellWidget(row, 1));
-                combo->setCurrentIndex(combo->findData(QStringLiteral("partial_outage")));
-            }
+    // The service customers know (the seed: "Application Builder") is partially out while a region is in trouble,
+    // and operational again once none is.
+    for (int row = 0; row < m_components.size(); ++row) {
+        const Component &c = m_components[row];
+        if (!c.name.contains(QLatin1String("Builder"), Qt::CaseInsensitive)
+            || c.name.startsWith(QLatin1String("Builders ")))
+            continue;
+        auto *combo = qobject_cast<QComboBox *>(m_componentTable->cellWidget(row, 1));
+        if (anyTrouble && isNewIncident())
+            combo->setCurrentIndex(combo->findData(QStringLiteral("partial_outage")));
+        else if (!anyTrouble && !isNewIncident() && c.status != QLatin1String("operational")
+            && c.status != QLatin1String("under_maintenance"))
+            combo->setCurrentIndex(combo->findData(QStringLiteral("operational")));
     }
 }
 
