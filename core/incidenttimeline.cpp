@@ -4,8 +4,10 @@
 #include "fleetsession.h"
 #include "fleetstore.h"
 #include "healthmonitor.h"
+#include "statustemplates.h"
 
 #include <QDateTime>
+#include <QHash>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -125,77 +127,127 @@ QByteArray IncidentTimeline::toJson(const QList<Entry> &entries, const QString &
 
 QString IncidentTimeline::postmortemDraft(const QList<Entry> &entries, const statuspage::Incident &incident)
 {
-    const Entry *firstTrouble = nullptr;
-    const Entry *lastRecovery = nullptr;
-    QStringList regions;
+    // Each region's time in trouble (degraded or down until healthy again). Affected are the regions in trouble for
+    // at least kAffectedMs in all: a blip of a minute is not what customers lived through.
+    struct Trouble
+    {
+        qint64 first = 0; // when it first turned degraded or down
+        qint64 openSince = 0; // in trouble now, since; 0 when healthy
+        qint64 totalMs = 0;
+        qint64 recovered = 0; // the last return to healthy
+        const Entry *firstEntry = nullptr;
+        const Entry *worstEntry = nullptr; // the first "down", if it went down
+        const Entry *recoveryEntry = nullptr;
+    };
+    QList<QString> order;
+    QHash<QString, Trouble> troubles;
+    qint64 lastMs = incident.resolvedAt;
     for (const Entry &e : entries) {
+        lastMs = std::max(lastMs, e.atMs);
         if (e.kind != Entry::Kind::Verdict)
             continue;
-        if (e.detail == QLatin1String("degraded") || e.detail == QLatin1String("down")) {
-            if (!firstTrouble)
-                firstTrouble = &e;
-            if (!regions.contains(e.region))
-                regions << e.region;
-        } else if (e.detail == QLatin1String("healthy") && firstTrouble) {
-            lastRecovery = &e;
+        Trouble &t = troubles[e.region];
+        const bool trouble = e.detail == QLatin1String("degraded") || e.detail == QLatin1String("down");
+        if (trouble) {
+            if (!t.first) {
+                t.first = e.atMs;
+                t.firstEntry = &e;
+                order << e.region;
+            }
+            if (!t.openSince)
+                t.openSince = e.atMs;
+            if (e.detail == QLatin1String("down") && !t.worstEntry)
+                t.worstEntry = &e;
+        } else if (t.openSince) {
+            t.totalMs += e.atMs - t.openSince;
+            t.openSince = 0;
+            t.recovered = e.atMs;
+            t.recoveryEntry = &e;
         }
     }
-    const qint64 start = firstTrouble ? firstTrouble->atMs : incident.createdAt;
+    QStringList affected;
+    for (const QString &region : std::as_const(order)) {
+        const Trouble &t = troubles[region];
+        if (t.totalMs + (t.openSince ? lastMs - t.openSince : 0) >= kAffectedMs)
+            affected << region;
+    }
+    if (affected.isEmpty())
+        affected = order; // nothing lasted: say what there was
+    qint64 start = 0;
+    qint64 recovery = 0; // when the last affected region was healthy again and stayed so; 0 while one is not
+    bool allRecovered = !affected.isEmpty();
+    for (const QString &region : std::as_const(affected)) {
+        const Trouble &t = troubles[region];
+        start = start ? std::min(start, t.first) : t.first;
+        allRecovered = allRecovered && !t.openSince && t.recovered;
+        recovery = std::max(recovery, t.recovered);
+    }
+    if (!allRecovered)
+        recovery = 0;
+    if (!start)
+        start = incident.createdAt;
     const QString date = QDateTime::fromMSecsSinceEpoch(start, Qt::UTC).toString(QStringLiteral("MMMM d, yyyy"));
     const QString where
-        = regions.isEmpty() ? QString() : QStringLiteral(" in %1").arg(regions.join(QLatin1String(", ")));
+        = affected.isEmpty() ? QString() : QStringLiteral(" in %1").arg(statustemplates::listInWords(affected));
 
     QString md = QStringLiteral("## Summary\n\nOn %1, we experienced an incident causing increased build failures%2.")
                      .arg(date, where);
-    if (lastRecovery)
-        md += QStringLiteral(" Build success rates returned to normal as of %1 UTC").arg(hhmm(lastRecovery->atMs));
+    if (recovery)
+        md += QStringLiteral(" Build success rates returned to normal as of %1 UTC").arg(hhmm(recovery));
     if (incident.resolvedAt > 0)
         md += QStringLiteral("%1 we formally closed the incident at %2 UTC after a period of extended monitoring.")
-                  .arg(lastRecovery ? QStringLiteral(", and") : QStringLiteral(" After a period of monitoring,"),
+                  .arg(recovery ? QStringLiteral(", and") : QStringLiteral(" After a period of monitoring,"),
                       hhmm(incident.resolvedAt));
-    else if (lastRecovery)
+    else if (recovery)
         md += u'.';
+    // What happened: per affected region, when it began, when it got worst, when it recovered (the full record is
+    // the timeline's export).
     md += QStringLiteral("\n\n## What happened\n\n");
-    bool any = false;
-    for (const Entry &e : entries)
-        if (e.kind == Entry::Kind::Verdict) {
-            md += QStringLiteral("- %1 UTC: %2\n").arg(hhmm(e.atMs), plain(e.text));
-            any = true;
+    QList<const Entry *> moments;
+    for (const QString &region : std::as_const(affected)) {
+        const Trouble &t = troubles[region];
+        for (const Entry *e : { t.firstEntry, t.worstEntry, allRecovered ? t.recoveryEntry : nullptr }) {
+            if (e)
+                moments << e;
         }
-    if (!any)
+    }
+    std::stable_sort(moments.begin(), moments.end(), [](const Entry *a, const Entry *b) { return a->atMs < b->atMs; });
+    for (const Entry *e : std::as_const(moments))
+        md += QStringLiteral("- %1 UTC: %2\n").arg(hhmm(e->atMs), plain(e->text));
+    if (moments.isEmpty())
         md += QStringLiteral("- (describe the cause)\n");
     md += QStringLiteral("\n## Our response and mitigation\n\n");
-    any = false;
-    for (const Entry &e : entries)
+    bool any = false;
+    for (const Entry &e : entries) {
         if (e.kind == Entry::Kind::Operation) {
             md += QStringLiteral("- %1 UTC: %2\n").arg(hhmm(e.atMs), plain(e.text));
             any = true;
-        }
-    for (const Entry &e : entries)
-        if (e.kind == Entry::Kind::StatusUpdate) {
+        } else if (e.kind == Entry::Kind::StatusUpdate) {
             md += QStringLiteral("- %1 UTC: status page updated (%2)\n")
                       .arg(hhmm(e.atMs), statuspage::inWords(e.detail));
             any = true;
         }
+    }
     if (!any)
         md += QStringLiteral("- (what was done)\n");
     md += QStringLiteral("\n## Resolution\n\n");
-    if (lastRecovery)
-        md += QStringLiteral("- Recovery (%1 UTC): %2\n").arg(hhmm(lastRecovery->atMs), plain(lastRecovery->text));
+    if (recovery)
+        md += QStringLiteral("- Recovery (%1 UTC): %2 healthy again and stayed so.\n")
+                  .arg(hhmm(recovery), statustemplates::listInWords(affected));
     if (incident.resolvedAt > 0)
         md += QStringLiteral("- Incident closed (%1 UTC): after an extended period of monitoring to ensure all systems "
                              "remained stable, we formally closed the incident.\n")
                   .arg(hhmm(incident.resolvedAt));
-    if (!lastRecovery && incident.resolvedAt <= 0)
+    if (!recovery && incident.resolvedAt <= 0)
         md += QStringLiteral("- (not resolved yet)\n");
     md += QStringLiteral("\n## What was affected\n\n");
-    QStringList affected;
+    QStringList parts;
     for (const statuspage::Component &c : incident.components)
-        affected << plain(c.name);
-    if (!regions.isEmpty())
-        affected << QStringLiteral("builder workers in %1").arg(regions.join(QLatin1String(", ")));
-    md += affected.isEmpty() ? QStringLiteral("- (components)\n")
-                             : QStringLiteral("- ") + affected.join(QStringLiteral("\n- ")) + u'\n';
+        parts << plain(c.name);
+    if (!affected.isEmpty())
+        parts << QStringLiteral("builder workers in %1").arg(statustemplates::listInWords(affected));
+    md += parts.isEmpty() ? QStringLiteral("- (components)\n")
+                          : QStringLiteral("- ") + parts.join(QStringLiteral("\n- ")) + u'\n';
     md += QStringLiteral("\nWe apologize for the disruption this caused.\n");
     return md;
 }

@@ -44,10 +44,14 @@ public:
     static QString toMarkdown(const QList<Entry> &entries, const QString &title);
     static QByteArray toJson(const QList<Entry> &entries, const QString &title);
     // The postmortem draft: summary; what happened; our response and mitigation; resolution, with UTC times; what
-    // was affected. Plain Markdown, for the engineer to edit before it is sent.
+    // was affected. Plain Markdown, for the engineer to edit before it is sent. Affected are the regions in trouble
+    // for kAffectedMs or more; what happened is when each began, got worst and recovered; recovery is when the
+    // last of them was healthy again and stayed so. The whole record is the timeline's export.
     static QString postmortemDraft(const QList<Entry> &entries, const statuspage::Incident &incident);
 
     static constexpr int kMaxVerdicts = 5000;
+    // A region counts as affected in the postmortem once it was in trouble this long in all.
+    static constexpr qint64 kAffectedMs = 5 * 60 * 1000;
 
 private:
     FleetSession *m_session;
