@@ -26,6 +26,7 @@
 #include <QLineEdit>
 #include <QPushButton>
 #include <QRadioButton>
+#include <QSet>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QStandardItemModel>
@@ -175,6 +176,24 @@ private Q_SLOTS:
         QCOMPARE(activity->rowCount(), int(proposed.size()));
         QVERIFY2(activity->item(0, 3)->text().startsWith(QLatin1String("succeeded")),
             qPrintable(activity->item(0, 3)->text()));
+        // Undo in the status bar covers every request of the one confirmed action, not only the last (issue #21,
+        // item 11): its dialog proposes the inverse of each.
+        auto *offered = c.window->findChild<QPushButton *>(QStringLiteral("undoLastAction"));
+        QTRY_VERIFY(offered && offered->isVisible());
+        if (proposed.size() > 1)
+            QVERIFY2(offered->text().contains(QStringLiteral("and %1 more").arg(proposed.size() - 1)),
+                qPrintable(offered->text()));
+        QTest::mouseClick(offered, Qt::LeftButton);
+        ActionDialog *undo = c.window->actionDialog();
+        QVERIFY(undo);
+        QSet<QString> undone;
+        for (const FleetAction &a : undo->actions())
+            undone.insert(a.target);
+        int inverses = 0;
+        for (int h = 0; h < tracked.size(); ++h)
+            inverses += int(c.session.actions()->inverseOf(tracked[h].handle).size());
+        QCOMPARE(int(undo->actions().size()), inverses);
+        undo->close();
         if (!shots.isEmpty()) {
             c.window->actions()->action(QStringLiteral("view.operations"))->trigger();
             QTest::qWait(300);
@@ -257,6 +276,16 @@ private Q_SLOTS:
         QTest::keyClick(dialog, Qt::Key_Return);
         QVERIFY(c.window->actionDialog());
         QVERIFY(c.session.actions()->tracked().isEmpty());
+        dialog->close();
+        QTRY_VERIFY(!c.window->actionDialog());
+        // Requests to two regions: the words to type name both, not the first only (issue #21, item 11).
+        dialog = c.window->openActionDialog(
+            { FleetAction::provision(QStringLiteral("eu-west"), 1, Arch::Amd64, QStringLiteral("two")),
+                FleetAction::provision(QStringLiteral("us-east"), 1, Arch::Amd64, QStringLiteral("two")) },
+            QString());
+        QTRY_VERIFY_WITH_TIMEOUT(dialog->isPreviewed(), 10000);
+        QVERIFY(dialog->needsTypedConfirmation());
+        QCOMPARE(dialog->confirmationWord(), QStringLiteral("eu-west us-east"));
     }
 
     void viewerSeesActionsDisabledWithTheReason()

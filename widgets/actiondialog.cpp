@@ -325,11 +325,14 @@ void ActionDialog::runPreview()
             const bool large = m_kind == FleetAction::Kind::DrainRegion
                 || (m_kind == FleetAction::Kind::Provision && collected->workers > largeProvision(m_session));
             m_typedConfirmation = production || large;
-            m_confirmWord = m_proposed.isEmpty() ? QString() : m_proposed.front().target;
-            if (m_kind == FleetAction::Kind::Provision) {
-                const auto form = fromForm();
-                m_confirmWord = form.isEmpty() ? QString() : form.front().target;
+            // The words to type name everything the action touches: every region (or worker) of every request,
+            // in order, once each ("us-east eu-west"), not only the first.
+            QStringList targets;
+            for (const FleetAction &a : m_kind == FleetAction::Kind::Provision ? fromForm() : m_proposed) {
+                if (!targets.contains(a.target))
+                    targets << a.target;
             }
+            m_confirmWord = targets.join(u' ');
             updateConfirm();
             Q_EMIT previewFinished(collected->ok);
         });

@@ -142,9 +142,16 @@ ConsoleWindow::ConsoleWindow(FleetSession *session, QSettings *settings, QWidget
     m_undo->hide();
     connect(m_undo, &QPushButton::clicked, this, [this] {
         m_undo->hide();
-        const auto undo = m_session->actions()->inverseOf(m_undoHandle);
+        // One confirmed action is undone whole: every request it made (six provisions in two regions, say).
+        QList<FleetAction> undo;
+        QStringList what;
+        for (const int handle : std::as_const(m_undoHandles)) {
+            undo += m_session->actions()->inverseOf(handle);
+            if (const auto *t = m_session->actions()->find(handle))
+                what << t->action.describe();
+        }
         if (!undo.isEmpty())
-            openActionDialog(undo, tr("Undo: %1").arg(m_session->actions()->find(m_undoHandle)->action.describe()));
+            openActionDialog(undo, tr("Undo: %1").arg(what.join(QStringLiteral("; "))));
     });
     statusBar()->addPermanentWidget(m_undo);
     // Actions whose outcome nobody can tell yet: never "done", never sent again on a guess; the Activity tab has
@@ -615,8 +622,11 @@ ActionDialog *ConsoleWindow::openActionDialog(const QList<FleetAction> &list, co
     m_actionDialog = dialog;
     connect(dialog, &QDialog::accepted, this, [this, dialog] {
         const QList<FleetAction> confirmed = dialog->actions();
+        QList<int> handles;
         for (const FleetAction &a : confirmed)
-            m_session->actions()->perform(a);
+            handles << m_session->actions()->perform(a);
+        for (const int h : std::as_const(handles))
+            m_groupOf.insert(h, handles);
         statusBar()->showMessage(tr("Sent: %1. Follow it in Operations (Ctrl+Shift+O).")
                                      .arg(confirmed.size() == 1 ? confirmed.front().describe()
                                                                 : tr("%n actions", nullptr, int(confirmed.size()))),
@@ -677,14 +687,27 @@ void ConsoleWindow::onActionFinished(const ActionController::Tracked &t)
     QString text = tr("%1: %2").arg(t.action.describe(), describe(t.phase));
     if (!t.message.isEmpty())
         text += QStringLiteral(" - ") + t.message;
-    if (t.phase == ActionController::Phase::Done && !m_session->actions()->inverseOf(t.handle).isEmpty()) {
-        // The inverse, offered right after (also in Activity, for later): a new action, confirmed like any other.
-        m_undoHandle = t.handle;
-        m_undo->setText(tr("Undo %1…").arg(t.action.describe()));
-        m_undo->setToolTip(tr("Open the inverse of this action (asks first)"));
+    // The inverse, offered right after (also in Activity, for later): a new action, confirmed like any other. Once
+    // every request confirmed with this one is done, Undo covers them all.
+    const QList<int> group = m_groupOf.value(t.handle, { t.handle });
+    bool allDone = true;
+    QList<int> undoable;
+    for (const int h : group) {
+        const auto *member = m_session->actions()->find(h);
+        allDone = allDone && member && member->isFinal();
+        if (member && member->phase == ActionController::Phase::Done && !m_session->actions()->inverseOf(h).isEmpty())
+            undoable << h;
+    }
+    if (t.phase == ActionController::Phase::Done && allDone && !undoable.isEmpty()) {
+        m_undoHandles = undoable;
+        m_undo->setText(undoable.size() == 1
+                ? tr("Undo %1…").arg(t.action.describe())
+                : tr("Undo %1 and %n more…", nullptr, int(undoable.size() - 1))
+                      .arg(m_session->actions()->find(undoable.front())->action.describe()));
+        m_undo->setToolTip(tr("Open the inverse of this action, every request of it (asks first)"));
         m_undo->show();
-        QTimer::singleShot(120000, m_undo, [this, handle = t.handle] {
-            if (m_undoHandle == handle)
+        QTimer::singleShot(120000, m_undo, [this, undoable] {
+            if (m_undoHandles == undoable)
                 m_undo->hide();
         });
     }

@@ -9,6 +9,7 @@
 #include "theme.h"
 #include "warroomview.h"
 
+#include <QHash>
 #include <QMainWindow>
 #include <QPointer>
 #include <QSet>
@@ -136,7 +137,8 @@ private:
     QPushButton *m_undo; // offered right after an action with an inverse is done
     QPushButton *m_unconfirmed; // actions whose outcome is unknown: opens the Activity tab
     void updateUnconfirmed();
-    int m_undoHandle = 0;
+    QList<int> m_undoHandles; // the actions the status bar's Undo reverses: every request of one confirmed action
+    QHash<int, QList<int>> m_groupOf; // an action's handle -> the handles confirmed with it in one dialog
     ConnectionIndicator *m_indicator;
     ShortcutsOverlay *m_shortcuts;
     QWidget *m_productionStrip;
