@@ -450,6 +450,10 @@ private Q_SLOTS:
         }
         QTRY_COMPARE_WITH_TIMEOUT(
             c.session.healthMonitor()->verdict(QStringLiteral("eu-central")), Verdict::Healthy, 20000);
+        // The recovered region stays in view (item 8): it used to jump to the first region by name.
+        sim.advance(20);
+        QTest::qWait(500);
+        QCOMPARE(c.window->focusedRegion(), QStringLiteral("eu-central"));
         dialog = c.window->openStatusUpdateDialog();
         QSignalSpy readAgain(dialog, &StatusUpdateDialog::pageRead);
         QTRY_COMPARE_WITH_TIMEOUT(readAgain.size(), 1, 15000);

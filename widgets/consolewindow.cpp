@@ -873,6 +873,11 @@ void ConsoleWindow::autoFocusWorst()
         return;
     if (order.first() == m_overview->currentRegion() && order.first() == m_charts->region())
         return;
+    // Nothing in trouble any more: the region in view stays (it has just recovered, and its recovery curve is what
+    // Monitoring is decided on), instead of jumping to the first region by name.
+    const Verdict worst = m_session->healthMonitor()->verdict(order.first());
+    if ((worst == Verdict::Healthy || worst == Verdict::NoData) && !m_charts->region().isEmpty())
+        return;
     m_autoSelecting = true;
     m_overview->selectRegion(order.first());
     m_autoSelecting = false;
