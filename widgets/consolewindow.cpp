@@ -136,10 +136,16 @@ ConsoleWindow::ConsoleWindow(FleetSession *session, QSettings *settings, QWidget
     statusBar()->addWidget(m_productionBadge);
     statusBar()->addWidget(m_insecureBadge);
     statusBar()->addWidget(m_indicator, 1);
-    m_undo = new QPushButton(this);
-    m_undo->setObjectName(QStringLiteral("undoLastAction"));
-    m_undo->setFlat(true);
-    m_undo->hide();
+    // The status bar's flat buttons: shown only while they have something to say.
+    const auto statusButton = [this](const QString &name) {
+        auto *b = new QPushButton(this);
+        b->setObjectName(name);
+        b->setFlat(true);
+        b->hide();
+        statusBar()->addPermanentWidget(b);
+        return b;
+    };
+    m_undo = statusButton(QStringLiteral("undoLastAction"));
     connect(m_undo, &QPushButton::clicked, this, [this] {
         m_undo->hide();
         // One confirmed action is undone whole: every request it made (six provisions in two regions, say).
@@ -153,25 +159,17 @@ ConsoleWindow::ConsoleWindow(FleetSession *session, QSettings *settings, QWidget
         if (!undo.isEmpty())
             openActionDialog(undo, tr("Undo: %1").arg(what.join(QStringLiteral("; "))));
     });
-    statusBar()->addPermanentWidget(m_undo);
     // Actions whose outcome nobody can tell yet: never "done", never sent again on a guess; the Activity tab has
     // Look again and Give up.
-    m_unconfirmed = new QPushButton(this);
-    m_unconfirmed->setObjectName(QStringLiteral("unconfirmedActions"));
-    m_unconfirmed->setFlat(true);
-    m_unconfirmed->hide();
+    m_unconfirmed = statusButton(QStringLiteral("unconfirmedActions"));
     connect(m_unconfirmed, &QPushButton::clicked, this, [this] {
         m_operationsDock->show();
         m_operationsDock->raise();
         m_operations->showActivity();
     });
     connect(session->actions(), &ActionController::trackedChanged, this, &ConsoleWindow::updateUnconfirmed);
-    statusBar()->addPermanentWidget(m_unconfirmed);
     // Status updates not yet on the page: how many, and why ("the status page is unreachable: ...").
-    m_outboxState = new QPushButton(this);
-    m_outboxState->setObjectName(QStringLiteral("statusOutbox"));
-    m_outboxState->setFlat(true);
-    m_outboxState->hide();
+    m_outboxState = statusButton(QStringLiteral("statusOutbox"));
     connect(m_outboxState, &QPushButton::clicked, this, [this] {
         StatusOutbox *outbox = m_session->statusOutbox();
         if (!outbox)
@@ -195,7 +193,6 @@ ConsoleWindow::ConsoleWindow(FleetSession *session, QSettings *settings, QWidget
                 statusBar()->showMessage(s.error(), 8000);
         }
     });
-    statusBar()->addPermanentWidget(m_outboxState);
     const auto watchOutbox = [this] {
         StatusOutbox *outbox = m_session->statusOutbox();
         if (!outbox)
