@@ -1,5 +1,7 @@
 #include "workermodel.h"
 
+#include <algorithm>
+
 #include "fleetstore.h"
 
 namespace fleet {
@@ -105,6 +107,8 @@ QVariant WorkerModel::data(const QModelIndex &index, int role) const
         return w.recentFailures[int(FailureReason::ETimedOut)];
     case LastHeartbeatRole:
         return w.lastHeartbeatAt;
+    case TelemetryAgeRole:
+        return w.lastHeartbeatAt > 0 ? std::max<qint64>(0, m_store->fleetNowMs() - w.lastHeartbeatAt) : qint64(-1);
     case StartedAtRole:
         return w.startedAt;
     case VersionRole:
@@ -126,7 +130,17 @@ QVariant WorkerModel::data(const QModelIndex &index, int role) const
 
 QVariant WorkerModel::headerData(int section, Qt::Orientation orientation, int role) const
 {
-    if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
+    if (orientation != Qt::Horizontal)
+        return {};
+    if (role == Qt::ToolTipRole) {
+        const Column c = Column(section);
+        if (c == RttColumn || c == PacketLossColumn || c == FailuresColumn || c == HeartbeatColumn)
+            return tr("As of the worker's last heartbeat the fleet sent (with its state changes and snapshots); "
+                      "shown in italics when older than %1 s")
+                .arg(kOldTelemetryMs / 1000);
+        return {};
+    }
+    if (role != Qt::DisplayRole)
         return {};
     switch (Column(section)) {
     case IdColumn:

@@ -34,6 +34,7 @@ public:
         StartedColumn,
         ColumnCount
     };
+    static constexpr qint64 kOldTelemetryMs = 90 * 1000; // past this a row's figures are marked as old
     enum Role {
         IdRole = Qt::UserRole + 1,
         NameRole,
@@ -46,6 +47,9 @@ public:
         RecentFailuresRole, // int: all reasons
         RecentTimeoutsRole, // int: ETIMEDOUT
         LastHeartbeatRole, // qint64 ms since epoch
+        // qint64: how old the row's figures (RTT, loss, failures) are on the fleet's clock, in ms. The fleet sends a
+        // worker's telemetry with its state changes and snapshots only, so a quiet worker's figures age.
+        TelemetryAgeRole,
         StartedAtRole,
         VersionRole,
         OfflineReasonRole,

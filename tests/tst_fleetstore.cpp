@@ -132,6 +132,7 @@ private Q_SLOTS:
     void liveOverTheNetwork();
     void historyBackfilledOnConnect();
     void unusableFiguresAreNamed();
+    void quietWorkersFiguresAge();
 };
 
 void TestFleetStore::convergesUnderModelTesters()
@@ -502,6 +503,35 @@ void TestFleetStore::unusableFiguresAreNamed()
     const QString notes = regions.index(0, 0).data(RegionModel::ServerNotesRole).toString();
     QVERIFY2(notes.startsWith(QLatin1String("max_workers: -1 is not a count")), qPrintable(notes));
     QCOMPARE(regions.index(0, 0).data(RegionModel::IdleWorkersRole).toInt(), 3);
+}
+
+// Issue #21, item 9: a worker whose state does not change keeps the figures of its last event; the model says how old
+// they are on the fleet's clock, so the table can mark them instead of passing them off as current.
+void TestFleetStore::quietWorkersFiguresAge()
+{
+    FleetStore store;
+    WorkerModel workers(&store);
+    QAbstractItemModelTester tester(&workers, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    const qint64 now = 1'762'938'780'000;
+    Snapshot snap;
+    snap.sequence = 1;
+    snap.time = now;
+    Worker w;
+    w.id = QStringLiteral("w-000001");
+    w.region = QStringLiteral("eu-central");
+    w.state = WorkerState::Idle;
+    w.lastHeartbeatAt = now - 2000;
+    snap.workers.push_back(w);
+    w.id = QStringLiteral("w-000002");
+    w.lastHeartbeatAt = now - 32 * 60 * 1000; // the seed's 08:31 row at 09:03
+    snap.workers.push_back(w);
+    store.applySnapshot(snap);
+    QCOMPARE(workers.rowCount(), 2);
+    const qint64 fresh = workers.index(0, 0).data(WorkerModel::TelemetryAgeRole).toLongLong();
+    const qint64 old = workers.index(1, 0).data(WorkerModel::TelemetryAgeRole).toLongLong();
+    QVERIFY2(fresh >= 0 && fresh <= WorkerModel::kOldTelemetryMs, qPrintable(QString::number(fresh)));
+    QVERIFY2(old > WorkerModel::kOldTelemetryMs, qPrintable(QString::number(old)));
+    QCOMPARE(old - fresh, 32 * 60 * 1000 - 2000);
 }
 
 QTEST_GUILESS_MAIN(TestFleetStore)

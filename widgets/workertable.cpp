@@ -18,6 +18,7 @@
 #include <QStyledItemDelegate>
 #include <QTableView>
 #include <QTimeZone>
+#include <QTimer>
 #include <QVBoxLayout>
 
 #include <cmath>
@@ -91,6 +92,24 @@ protected:
         default:
             break;
         }
+        // A quiet worker's figures are as of its last heartbeat the fleet sent: past 90 s they are marked as old
+        // (italic, and the heartbeat says how old) rather than passed off as current.
+        const qint64 age = index.data(WorkerModel::TelemetryAgeRole).toLongLong();
+        if (age > WorkerModel::kOldTelemetryMs) {
+            switch (WorkerModel::Column(index.column())) {
+            case WorkerModel::HeartbeatColumn:
+                option->text += tr(" (%1 min old)").arg(age / 60000);
+                option->palette.setColor(QPalette::Text, theme.degraded);
+                [[fallthrough]];
+            case WorkerModel::RttColumn:
+            case WorkerModel::PacketLossColumn:
+            case WorkerModel::FailuresColumn:
+                option->font.setItalic(true);
+                break;
+            default:
+                break;
+            }
+        }
     }
 };
 
@@ -110,6 +129,11 @@ WorkerTable::WorkerTable(WorkerModel *model, FleetStore *store, QWidget *parent)
     m_filter->setSourceModel(model);
     m_view->setModel(m_filter);
     m_view->setItemDelegate(new WorkerCellDelegate(m_view));
+    // The rows' age on the fleet's clock moves without a change to the rows: repaint what is in view each second.
+    auto *repaint = new QTimer(this);
+    repaint->setInterval(1000);
+    connect(repaint, &QTimer::timeout, m_view->viewport(), qOverload<>(&QWidget::update));
+    repaint->start();
     m_view->setSortingEnabled(true);
     m_view->sortByColumn(WorkerModel::IdColumn, Qt::AscendingOrder);
     m_view->setSelectionBehavior(QAbstractItemView::SelectRows);
@@ -125,7 +149,7 @@ WorkerTable::WorkerTable(WorkerModel *model, FleetStore *store, QWidget *parent)
     const QList<QPair<int, int>> widths { { WorkerModel::IdColumn, 150 }, { WorkerModel::NameColumn, 170 },
         { WorkerModel::RegionColumn, 100 }, { WorkerModel::ArchColumn, 70 }, { WorkerModel::StateColumn, 150 },
         { WorkerModel::BuildColumn, 110 }, { WorkerModel::RttColumn, 70 }, { WorkerModel::PacketLossColumn, 70 },
-        { WorkerModel::FailuresColumn, 130 }, { WorkerModel::HeartbeatColumn, 120 } };
+        { WorkerModel::FailuresColumn, 130 }, { WorkerModel::HeartbeatColumn, 190 } };
     for (const auto &[column, width] : widths)
         m_view->setColumnWidth(column, width);
 
