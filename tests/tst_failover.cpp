@@ -31,6 +31,7 @@
 #include <QSignalSpy>
 #include <QStandardItemModel>
 #include <QTableView>
+#include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -351,6 +352,15 @@ private Q_SLOTS:
             qPrintable(change.body));
         QVERIFY2(change.body.contains(QLatin1String("EU Central")), qPrintable(change.body));
         QCOMPARE(change.components.size(), 2); // Application Builder and Builders eu-central
+        // Every component row in view, none cut in half (issue #21, item 10), where half the screen holds them.
+        auto *components = dialog->findChild<QTableWidget *>();
+        QVERIFY(components && components->rowCount() > 0);
+        const int last = components->rowCount() - 1;
+        QTRY_VERIFY2(
+            components->rowViewportPosition(last) + components->rowHeight(last) <= components->viewport()->height(),
+            qPrintable(QStringLiteral("%1 rows, viewport %2 px")
+                           .arg(components->rowCount())
+                           .arg(components->viewport()->height())));
         QVERIFY(change.components.values().contains(QStringLiteral("partial_outage")));
         // Never pre-selected: the engineer says whether subscribers hear of it.
         QVERIFY2(dialog->problem().contains(QLatin1String("subscribers")), qPrintable(dialog->problem()));

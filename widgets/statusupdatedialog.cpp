@@ -19,6 +19,7 @@
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QRadioButton>
+#include <QScreen>
 #include <QStackedWidget>
 #include <QTableWidget>
 #include <QVBoxLayout>
@@ -300,6 +301,24 @@ void StatusUpdateDialog::fillComponents()
             && c.status != QLatin1String("under_maintenance"))
             combo->setCurrentIndex(combo->findData(QStringLiteral("operational")));
     }
+    // Every component in view where the screen allows (at 1920x1080 the composer showed 3 1/2 of 9 rows, the
+    // affected one cut in half): the table as tall as its rows, up to half the screen; the dialog grown to fit.
+    // The status column as wide as its widest choice ("No change (Degraded performance)"): the cell widgets'
+    // widths are not what ResizeToContents measures.
+    int statusWidth = 0;
+    for (int row = 0; row < m_componentTable->rowCount(); ++row) {
+        if (const QWidget *combo = m_componentTable->cellWidget(row, 1))
+            statusWidth = std::max(statusWidth, combo->sizeHint().width());
+    }
+    m_componentTable->horizontalHeader()->setSectionResizeMode(1, QHeaderView::Fixed);
+    m_componentTable->setColumnWidth(1, statusWidth);
+    int rowsHeight = m_componentTable->horizontalHeader()->height() + 2 * m_componentTable->frameWidth();
+    for (int row = 0; row < m_componentTable->rowCount(); ++row)
+        rowsHeight += m_componentTable->rowHeight(row);
+    const int available = screen() ? screen()->availableGeometry().height() : 768;
+    m_componentTable->setMinimumHeight(std::max(fontMetrics().lineSpacing() * 9, std::min(rowsHeight, available / 2)));
+    if (height() < sizeHint().height())
+        resize(width(), std::min(sizeHint().height(), available - 40));
 }
 
 bool StatusUpdateDialog::isNewIncident() const
