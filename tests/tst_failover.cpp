@@ -35,6 +35,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <cmath>
+
 using namespace fleet;
 
 namespace {
@@ -402,6 +404,31 @@ private Q_SLOTS:
         for (const char *internal : { "RTT", "p95", "%", "/min", " ms", "ETIMEDOUT" })
             QVERIFY2(!dialog->change().body.contains(QLatin1String(internal)), qPrintable(dialog->change().body));
         QVERIFY2(dialog->problem().contains(QLatin1String("subscribers")), "the notify choice is asked again");
+        // The step about to be posted stands out (issue #21, item 10): its text meets 4.5:1 on its background, and
+        // its background 3:1 against the other steps'.
+        const auto luminance = [](const QColor &c) {
+            const auto ch = [](double v) { return v <= 0.03928 ? v / 12.92 : std::pow((v + 0.055) / 1.055, 2.4); };
+            return 0.2126 * ch(c.redF()) + 0.7152 * ch(c.greenF()) + 0.0722 * ch(c.blueF());
+        };
+        const auto contrast = [&](const QColor &a, const QColor &b) {
+            const double x = luminance(a), y = luminance(b);
+            return (std::max(x, y) + 0.05) / (std::min(x, y) + 0.05);
+        };
+        QColor chosenBack, chosenText, otherBack;
+        for (QPushButton *b : dialog->findChildren<QPushButton *>()) {
+            if (b->property("status").toString().isEmpty())
+                continue;
+            if (b->isChecked()) {
+                chosenBack = b->palette().color(QPalette::Button);
+                chosenText = b->palette().color(QPalette::ButtonText);
+            } else {
+                otherBack = b->palette().color(QPalette::Button);
+            }
+        }
+        QVERIFY(chosenBack.isValid() && otherBack.isValid());
+        QVERIFY2(
+            contrast(chosenBack, chosenText) >= 4.5, qPrintable(QString::number(contrast(chosenBack, chosenText))));
+        QVERIFY2(contrast(chosenBack, otherBack) >= 3, qPrintable(QString::number(contrast(chosenBack, otherBack))));
         // The preview's headline is the incident's name, as the page shows it: not "... (Investigating)".
         QCOMPARE(dialog->previewTitle(), QStringLiteral("Builder partially degraded service"));
         if (!shots.isEmpty())
