@@ -6,6 +6,7 @@
 #include "actioncontroller.h"
 #include "actiondialog.h"
 #include "actionregistry.h"
+#include "chartpanel.h"
 #include "consolewindow.h"
 #include "fleetsession.h"
 #include "fleetstore.h"
@@ -126,6 +127,10 @@ private Q_SLOTS:
         toTheIncident(sim, c.session);
         QVERIFY(QTest::qWaitForWindowExposed(c.window.get()));
         QTRY_COMPARE(c.window->focusedRegion(), QStringLiteral("eu-central")); // the worst region comes first
+        // The next steps, with their keys, under the region's verdict (issue #21, item 8).
+        QTRY_VERIFY2(c.window->chartPanel()->nextStepsText().contains(QLatin1String("Ctrl+Shift+P"))
+                && c.window->chartPanel()->nextStepsText().contains(QLatin1String("Ctrl+Shift+S")),
+            qPrintable(c.window->chartPanel()->nextStepsText()));
 
         int interactions = 0;
         // 1: the shortcut (also on the tile's and the chart's right-click menu, and in the Actions menu).
@@ -491,6 +496,7 @@ private Q_SLOTS:
         sim.advance(20);
         QTest::qWait(500);
         QCOMPARE(c.window->focusedRegion(), QStringLiteral("eu-central"));
+        QTRY_VERIFY2(c.window->chartPanel()->nextStepsText().isEmpty(), "no next steps offered for a healthy region");
         dialog = c.window->openStatusUpdateDialog();
         QSignalSpy readAgain(dialog, &StatusUpdateDialog::pageRead);
         QTRY_COMPARE_WITH_TIMEOUT(readAgain.size(), 1, 15000);

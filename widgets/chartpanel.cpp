@@ -137,6 +137,12 @@ ChartPanel::ChartPanel(FleetStore *store, ChartTimeWindow *window, QWidget *pare
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(6, 6, 6, 6);
     layout->addLayout(header);
+    m_next = new QLabel(this);
+    m_next->setTextFormat(Qt::PlainText);
+    m_next->setObjectName(QStringLiteral("nextSteps"));
+    m_next->setWordWrap(true);
+    m_next->hide();
+    layout->addWidget(m_next);
     layout->addLayout(grid, 1);
 
     for (HealthChart *chart : std::as_const(m_charts)) {
@@ -215,6 +221,18 @@ void ChartPanel::setVerdict(Verdict verdict, const QString &reason)
     m_verdict->setText(text);
     m_verdict->setStyleSheet(QStringLiteral("QLabel { color: %1; font-weight: bold; }")
                                  .arg((m_stale ? m_theme.mutedText : m_theme.verdictColor(verdict)).name()));
+}
+
+void ChartPanel::setNextSteps(const QString &text)
+{
+    if (m_next->text() != text)
+        m_next->setText(text);
+    m_next->setVisible(!text.isEmpty());
+}
+
+QString ChartPanel::nextStepsText() const
+{
+    return m_next->text();
 }
 
 QString ChartPanel::verdictText() const

@@ -36,6 +36,10 @@ public:
     void setThresholds(const VerdictThresholds &thresholds);
     void setVerdict(Verdict verdict, const QString &reason); // shown beside the region's name
     QString verdictText() const;
+    // The next steps for the region in view, with their shortcuts ("Next: provision replacements (Ctrl+Shift+P)
+    // · post a status update (Ctrl+Shift+S)"), under the header; empty hides the line.
+    void setNextSteps(const QString &text);
+    QString nextStepsText() const;
     void setTheme(const Theme &theme);
 
     void setSpanSeconds(int seconds); // "the last N seconds": returns to live
@@ -71,6 +75,7 @@ private:
     QList<HealthChart *> m_charts;
     QLabel *m_title = nullptr;
     QLabel *m_verdict = nullptr;
+    QLabel *m_next = nullptr;
     Verdict m_verdictValue = Verdict::NoData;
     QString m_verdictReason;
     bool m_stale = false;

@@ -813,9 +813,21 @@ void ConsoleWindow::updateHeaderVerdict()
     RegionModel *regions = m_session->regionModel();
     for (int r = 0; r < regions->rowCount(); ++r) {
         const QModelIndex i = regions->index(r, 0);
-        if (i.data(RegionModel::IdRole).toString() == m_charts->region())
-            m_charts->setVerdict(
-                Verdict(i.data(RegionModel::VerdictRole).toInt()), i.data(RegionModel::VerdictReasonRole).toString());
+        if (i.data(RegionModel::IdRole).toString() != m_charts->region())
+            continue;
+        const Verdict verdict = Verdict(i.data(RegionModel::VerdictRole).toInt());
+        m_charts->setVerdict(verdict, i.data(RegionModel::VerdictReasonRole).toString());
+        // A region in trouble, and a session that may act: the next steps, with their keys, where the eyes are.
+        QString next;
+        if ((verdict == Verdict::Degraded || verdict == Verdict::Down)
+            && m_session->whyCannotAct(Role::Operator).isEmpty()) {
+            const auto key = [this](const char *id) {
+                return m_actions->action(QLatin1String(id))->shortcut().toString(QKeySequence::NativeText);
+            };
+            next = tr("Next: provision replacements elsewhere (%1) · post a status update (%2)")
+                       .arg(key("actions.provision"), key("status.update"));
+        }
+        m_charts->setNextSteps(next);
     }
 }
 
