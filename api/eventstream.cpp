@@ -1,5 +1,6 @@
 #include "eventstream.h"
 
+#include "terminalsafe.h"
 #include "wiredecode.h"
 
 #include <QElapsedTimer>
@@ -235,7 +236,7 @@ void EventStream::drainPending()
         }
         auto decoded = m_decoder->event(id, e.type, e.data);
         if (!decoded.ok()) {
-            qCWarning(lcSse).noquote() << "undecodable event:" << decoded.error();
+            qCWarning(lcSse).noquote() << "undecodable event:" << terminalSafe(decoded.error());
             m_resyncing = true;
             dropPending();
             Q_EMIT resyncRequired(QStringLiteral("an event could not be read: %1").arg(decoded.error()));
@@ -314,14 +315,14 @@ void EventStream::fail(const ApiError &error, bool fatal)
 {
     if (fatal) {
         m_running = false;
-        qCWarning(lcSse).noquote() << "stopped:" << error.message;
+        qCWarning(lcSse).noquote() << "stopped:" << terminalSafe(error.message);
         Q_EMIT disconnected(error, m_backoff.attempt(), -1, true);
         return;
     }
     const qint64 retryAfterMs = error.retryAfterSeconds > 0 ? clampRetryAfterMs(error.retryAfterSeconds) : 0;
     const int delay = int(std::max<qint64>(m_backoff.nextDelayMs(), retryAfterMs));
     qCInfo(lcSse).noquote() << QStringLiteral("%1 - reconnecting in %2 ms (attempt %3)")
-                                   .arg(error.message)
+                                   .arg(terminalSafe(error.message))
                                    .arg(delay)
                                    .arg(m_backoff.attempt());
     m_retryTimer.start(delay);

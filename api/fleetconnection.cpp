@@ -2,6 +2,7 @@
 
 #include "eventstream.h"
 #include "fleetclient.h"
+#include "terminalsafe.h"
 
 #include <QLoggingCategory>
 
@@ -76,7 +77,7 @@ FleetConnection::FleetConnection(ClientConfig config, QObject *parent)
         ++m_resyncsInARow;
         if (m_resyncsInARow == 1) {
             // One resync is routine (a long sleep, a restarted server): fetch the snapshot at once.
-            qCInfo(lcApi).noquote() << "resynchronising:" << reason;
+            qCInfo(lcApi).noquote() << "resynchronising:" << terminalSafe(reason);
             m_status.attempt = 0;
             m_status.nextAttemptAtMs = 0;
             setState(ConnectionState::Reconnecting, QStringLiteral("resynchronising: %1").arg(reason));
@@ -86,8 +87,8 @@ FleetConnection::FleetConnection(ClientConfig config, QObject *parent)
         // Again, with no event in between: the server cannot be followed from its snapshot. Refetching the whole
         // fleet at once would hammer a server already in trouble: back off as reconnects do, and say why.
         const int delay = m_resyncBackoff.nextDelayMs();
-        qCWarning(lcApi).noquote() << "resyncing repeatedly (" << m_resyncsInARow << "in a row):" << reason
-                                   << "- next snapshot in" << delay << "ms";
+        qCWarning(lcApi).noquote() << "resyncing repeatedly (" << m_resyncsInARow
+                                   << "in a row):" << terminalSafe(reason) << "- next snapshot in" << delay << "ms";
         m_status.attempt = m_resyncsInARow;
         m_status.nextAttemptAtMs = ConnectionStatus::monotonicNowMs() + delay;
         setState(ConnectionState::Reconnecting,

@@ -3,6 +3,7 @@
 #include "fleetsession.h"
 #include "fleetstore.h"
 #include "localstore.h"
+#include "terminalsafe.h"
 
 #include <QDateTime>
 #include <QJsonDocument>
@@ -148,7 +149,7 @@ void ActionController::update(Tracked &t, Phase phase, const QString &message)
     LocalStore *local = m_session->localStore();
     if (t.journalId > 0 && local->isOpen())
         local->setJournalOutcome(t.journalId, outcomeText(t)); // a failure is reported by writeFailed
-    qCInfo(lcActions).noquote() << t.action.describe() << "-" << outcomeText(t);
+    qCInfo(lcActions).noquote() << terminalSafe(t.action.describe()) << "-" << terminalSafe(outcomeText(t));
     if (phase == Phase::Uncertain && !m_retry.isActive())
         m_retry.start(m_retryBackoff.nextDelayMs());
     else if (phase != Phase::Uncertain && phase != Phase::Sending) // an answer came: the next doubt starts at 2 s
