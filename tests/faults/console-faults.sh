@@ -153,9 +153,30 @@ expect_live_again() {
         fail "not live again within $3 s of the fault clearing: $(last_state)"
     fi
 }
+# The fleet's operations made for REASON, or "unreadable" when the list could not be read (under packet loss a read
+# can fail too: asked again for up to 30 s, and never taken as "none").
 operations_for() {
-    run curl -s -H "Authorization: Bearer view-secret" "$api/v1/operations?limit=500" | grep -o "\"reason\":\"$1\"" |
-        wc -l
+    local out
+    for _ in $(seq 1 30); do
+        out=$(run curl -s --max-time 5 -w '\n%{http_code}' -H "Authorization: Bearer view-secret" \
+            "$api/v1/operations?limit=500")
+        if [ "${out##*$'\n'}" = 200 ]; then
+            echo "${out%$'\n'*}" | grep -o "\"reason\":\"$1\"" | wc -l
+            return
+        fi
+        sleep 1
+    done
+    echo unreadable
+}
+# Checks exactly one operation for REASON when the console said done, at most one otherwise; sets $ops.
+check_operations() {
+    ops=$(operations_for "$1")
+    if [ "$ops" = unreadable ]; then
+        fail "the fleet's operations could not be read for 30 s"
+        return
+    fi
+    [ "$ops" -le 1 ] || fail "$ops operations for one provision"
+    [ "$phase" != done ] || [ "$ops" = 1 ] || fail "the console said done, the fleet holds $ops operations"
 }
 # Waits until the action with REASON is final; sets $phase.
 wait_action() {
@@ -172,9 +193,7 @@ provision_once() { # REASON SECONDS: provisions 1 amd64 worker in eu-west; check
     local reason=$1
     say "provision eu-west 1 amd64 $reason"
     wait_action "$reason" "$2"
-    ops=$(operations_for "$reason")
-    [ "$ops" -le 1 ] || fail "$ops operations for one provision"
-    [ "$phase" != done ] || [ "$ops" = 1 ] || fail "the console said done, the fleet holds $ops operations"
+    check_operations "$reason"
 }
 # The page's incidents; the page rate-limits reads too (3 at once, 1 a second: 420), so ask again after a second.
 page_incidents() {
@@ -425,6 +444,7 @@ for case in "${cases[@]}"; do
             dropped=$(run nft list chain inet loss out | sed -n 's/.*counter packets \([0-9]*\).*/\1/p')
             run nft flush chain inet loss out
             cleared=$(now_ms)
+            check_operations "loss-$level-$$" # counted again with the loss gone: the answer that decides
             from=$(lines)
             if last_state | grep -q '"state":"live"'; then
                 back_ms="0 (stayed live)"
