@@ -9,10 +9,7 @@ namespace {
 
 QString key(const QString &name)
 {
-    // Profile names are free text; QSettings keys must not contain '/' or '\\'.
-    QString k = name;
-    k.replace(QLatin1Char('/'), QLatin1Char('_')).replace(QLatin1Char('\\'), QLatin1Char('_'));
-    return QStringLiteral("profiles/") + k;
+    return ProfileStore::group(name);
 }
 
 QString tr(const char *text)
@@ -30,6 +27,14 @@ ClientConfig ConnectionProfile::clientConfig(const QString &token) const
     c.caFile = caFile;
     c.insecure = insecure;
     return c;
+}
+
+QString ProfileStore::group(const QString &name)
+{
+    // Profile names are free text; QSettings keys must not contain '/' or '\\'.
+    QString k = name;
+    k.replace(QLatin1Char('/'), QLatin1Char('_')).replace(QLatin1Char('\\'), QLatin1Char('_'));
+    return QStringLiteral("profiles/") + k;
 }
 
 ProfileStore::ProfileStore(QSettings *settings)

@@ -46,6 +46,9 @@ public:
     // Checks a URL typed by a person: the cleaned URL when it is usable, or what is wrong ("the URL needs http://
     // or https://", ...).
     static Result<QUrl> validateUrl(const QString &text);
+    // The settings group of profile `name` ("profiles/<name>", '/' and '\\' replaced): its own settings live under it
+    // and go with it when it is removed.
+    static QString group(const QString &name);
 
 private:
     QSettings *m_settings;

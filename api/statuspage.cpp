@@ -355,7 +355,8 @@ QString StatusPageConfig::problem() const
     if (pageId.contains(u'/') || pageId.contains(u'?') || pageId.contains(u'#'))
         return QStringLiteral("the page id \"%1\" has characters a page id cannot have").arg(pageId);
     if (apiKey.isEmpty())
-        return QStringLiteral("no API key: set STATUSPAGE_API_KEY, use a 0600 key file, or the keychain");
+        return QStringLiteral("no API key: enter it in Settings (kept in the keychain), set STATUSPAGE_API_KEY, or "
+                              "use a 0600 key file");
     return {};
 }
 

@@ -69,15 +69,26 @@ Result<QString> fromFile(const QString &path)
 
 void fromKeychain(const QString &account, QObject *context, std::function<void(Result<QString>)> done)
 {
-    auto *job = new QKeychain::ReadPasswordJob(kService, context);
+    // The job has no parent: deleting a job while its Secret Service call is pending crashes in QtKeychain's libsecret
+    // callback, so it lives until it finishes (auto-delete); the answer goes to `context` only while that exists.
+    auto *job = new QKeychain::ReadPasswordJob(kService);
     job->setAutoDelete(true);
     job->setKey(account);
     QObject::connect(job, &QKeychain::Job::finished, context, [job, account, done = std::move(done)] {
         if (job->error() != QKeychain::NoError) {
-            done(Result<QString>::failure(job->error() == QKeychain::EntryNotFound
-                    ? QStringLiteral("The keychain has no token for profile \"%1\".").arg(account)
-                    : QStringLiteral("The desktop keychain is not available (%1). Use FLEET_TOKEN or a token file.")
-                          .arg(job->errorString())));
+            // A status page's key is kept as "statuspage/<page id>" (ProfileSettings::keychainAccount).
+            const QLatin1String pagePrefix("statuspage/");
+            const bool pageKey = account.startsWith(pagePrefix);
+            if (job->error() == QKeychain::EntryNotFound)
+                done(Result<QString>::failure(pageKey
+                        ? QStringLiteral("The keychain has no key for status page \"%1\".")
+                              .arg(account.mid(pagePrefix.size()))
+                        : QStringLiteral("The keychain has no token for profile \"%1\".").arg(account)));
+            else
+                done(Result<QString>::failure(QStringLiteral("The desktop keychain is not available (%1). Use %2.")
+                                                  .arg(job->errorString(),
+                                                      pageKey ? QStringLiteral("STATUSPAGE_API_KEY or a key file")
+                                                              : QStringLiteral("FLEET_TOKEN or a token file"))));
             return;
         }
         done(cleaned(job->textData(), QStringLiteral("The keychain entry for profile \"%1\"").arg(account)));
@@ -88,14 +99,14 @@ void fromKeychain(const QString &account, QObject *context, std::function<void(R
 void storeInKeychain(
     const QString &account, const QString &token, QObject *context, std::function<void(Result<bool>)> done)
 {
-    auto *job = new QKeychain::WritePasswordJob(kService, context);
+    auto *job = new QKeychain::WritePasswordJob(kService); // no parent: see fromKeychain
     job->setAutoDelete(true);
     job->setKey(account);
     job->setTextData(token);
     QObject::connect(job, &QKeychain::Job::finished, context, [job, done = std::move(done)] {
         if (job->error() != QKeychain::NoError)
             done(Result<bool>::failure(
-                QStringLiteral("Could not store the token in the desktop keychain: %1").arg(job->errorString())));
+                QStringLiteral("Could not store it in the desktop keychain: %1").arg(job->errorString())));
         else
             done(Result<bool>::success(true));
     });

@@ -12,6 +12,7 @@
 #include "historyloader.h"
 #include "localstore.h"
 #include "regionmodel.h"
+#include "tokensource.h"
 #include "workermodel.h"
 
 namespace fleet {
@@ -53,6 +54,55 @@ void FleetSession::setStatusPage(const StatusPageConfig &config)
     if (m_outbox)
         m_outbox->setConfig(config);
     Q_EMIT statusPageChanged();
+}
+
+void FleetSession::applySettings(const ProfileSettings &settings)
+{
+    m_settings = settings;
+    const int generation = ++m_settingsGeneration;
+    m_monitor->setThresholds(settings.thresholds);
+    if (!m_statusPageLockedBy.isEmpty())
+        return;
+    m_keyProblem.clear();
+    StatusPageConfig page;
+    page.baseUrl = settings.statusPageUrl;
+    page.pageId = settings.pageId.trimmed();
+    if (page.pageId.isEmpty()) {
+        setStatusPage(StatusPageConfig {}); // no page id: no status page for this profile
+        return;
+    }
+    if (const Result<QString> key = tokens::statusPageKey(QString()); key) {
+        page.apiKey = key.value();
+    } else if (const auto typed = m_typedKeys.constFind(page.pageId); typed != m_typedKeys.cend()) {
+        page.apiKey = *typed;
+    } else {
+        setStatusPage(page); // known, without its key until the keychain answers: the composer says so
+        tokens::fromKeychain(ProfileSettings::keychainAccount(page.pageId), this,
+            [this, page, generation](Result<QString> r) {
+                if (generation != m_settingsGeneration || !m_statusPageLockedBy.isEmpty())
+                    return; // settings changed while the keychain answered
+                StatusPageConfig found = page;
+                if (r)
+                    found.apiKey = r.value();
+                else
+                    m_keyProblem = tr("no API key for page %1: %2 Enter it in Settings (Ctrl+,) or set "
+                                      "STATUSPAGE_API_KEY")
+                                       .arg(page.pageId, r.error());
+                setStatusPage(found);
+            });
+        return;
+    }
+    setStatusPage(page);
+}
+
+void FleetSession::useStatusPageKey(const QString &pageId, const QString &key)
+{
+    if (pageId.trimmed().isEmpty())
+        return;
+    if (key.isEmpty())
+        m_typedKeys.remove(pageId.trimmed());
+    else
+        m_typedKeys.insert(pageId.trimmed(), key);
 }
 
 void FleetSession::dropConnection()

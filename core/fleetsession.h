@@ -5,9 +5,11 @@
 #include "fleettypes.h"
 #include "healthverdict.h"
 #include "historyloader.h"
+#include "profilesettings.h"
 #include "statuspage.h"
 
 #include <QObject>
+#include <QHash>
 #include <QPointer>
 
 #include <functional>
@@ -86,6 +88,20 @@ public:
     StatusOutbox *statusOutbox() const { return m_outbox; }
     void setStatusPage(const StatusPageConfig &config);
     const StatusPageConfig &statusPage() const { return m_statusPage; }
+    // The profile's own settings (ProfileSettings: Settings in the console): the verdict thresholds apply at once;
+    // its status page is used with the API key from STATUSPAGE_API_KEY, else a key given this run
+    // (useStatusPageKey), else the desktop keychain (read asynchronously; statusPageChanged follows). A page id
+    // left empty means no status page. A status page the command line chose (lockStatusPage) is kept.
+    void applySettings(const ProfileSettings &settings);
+    const ProfileSettings &settings() const { return m_settings; }
+    // The command line (or the demo) chose the status page: settings never replace it this run. `by` says what
+    // chose it ("--page-id", "the demo").
+    void lockStatusPage(const QString &by) { m_statusPageLockedBy = by; }
+    QString statusPageLockedBy() const { return m_statusPageLockedBy; }
+    // A key typed in Settings, for `pageId`, kept in memory for this run (used when the keychain cannot keep it).
+    void useStatusPageKey(const QString &pageId, const QString &key);
+    // Why the status page has no key, in words (the keychain's answer), or empty.
+    QString statusPageKeyProblem() const { return m_keyProblem; }
     // Verdict changes, operations and status updates merged, for the incident timeline and the postmortem draft.
     IncidentTimeline *timeline() const { return m_timeline; }
     // The incident the status page shows now (read from the page), for views that only watch.
@@ -120,6 +136,11 @@ private:
     StatusOutbox *m_outbox = nullptr;
     CurrentIncident *m_currentIncident = nullptr;
     StatusPageConfig m_statusPage;
+    ProfileSettings m_settings;
+    QString m_statusPageLockedBy;
+    QString m_keyProblem;
+    QHash<QString, QString> m_typedKeys; // page id -> key typed this run; memory only
+    int m_settingsGeneration = 0; // a keychain answer for older settings is dropped
     QString m_localError;
     QPointer<FleetConnection> m_connection;
     QPointer<HistoryLoader> m_history;

@@ -30,6 +30,7 @@ void HealthMonitor::setThresholds(const VerdictThresholds &thresholds)
     m_thresholds = thresholds;
     for (Entry &e : m_regions)
         e.tracker.setThresholds(thresholds);
+    Q_EMIT thresholdsChanged(m_thresholds);
     evaluate();
 }
 

@@ -50,6 +50,7 @@ public:
 Q_SIGNALS:
     void verdictChanged(const fleet::VerdictChange &change);
     void evaluated(); // after every evaluation: stats and reasons move every second
+    void thresholdsChanged(const fleet::VerdictThresholds &thresholds); // the charts draw the session's lines
 
 private:
     struct Entry

@@ -657,18 +657,10 @@ void TestFleetClient::tokenFromKeychain()
         if (QStandardPaths::findExecutable(QLatin1String(tool)).isEmpty())
             QFAIL(qPrintable(QStringLiteral("%1 is missing: run scripts/install-deps").arg(QLatin1String(tool))));
     }
-    QTemporaryDir home;
-    QVERIFY(home.isValid());
-    // A session bus without service directories: nothing is started on demand, so the Secret Service on it is
-    // the daemon below (with D-Bus activation a second gnome-keyring, without our login keyring, could win the
-    // name when the first call comes before ours has claimed it).
-    PrivateSessionBus bus;
-    QString busError;
-    QVERIFY2(bus.start(&busError), qPrintable(busError));
-    const QByteArray address = bus.address();
-
     // No session bus at all (an address where nothing listens), as on a server: a sentence that says what to use
     // instead.
+    QTemporaryDir home;
+    QVERIFY(home.isValid());
     qputenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=" + home.filePath(QStringLiteral("no-bus")).toUtf8());
     {
         QObject context;
@@ -680,23 +672,12 @@ void TestFleetClient::tokenFromKeychain()
         qInfo("without a bus: %s", qPrintable(read->error()));
     }
 
-    qputenv("DBUS_SESSION_BUS_ADDRESS", address);
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.insert(QStringLiteral("DBUS_SESSION_BUS_ADDRESS"), QString::fromUtf8(address));
-    env.insert(QStringLiteral("HOME"), home.path());
-    env.insert(QStringLiteral("XDG_DATA_HOME"), home.filePath(QStringLiteral("data")));
-    env.insert(QStringLiteral("XDG_RUNTIME_DIR"), home.path());
-    QProcess keyring;
-    keyring.setProcessEnvironment(env);
-    keyring.start(QStringLiteral("gnome-keyring-daemon"),
-        { QStringLiteral("--foreground"), QStringLiteral("--components=secrets"), QStringLiteral("--unlock") });
-    QVERIFY2(keyring.waitForStarted(10000), qPrintable(keyring.errorString()));
-    keyring.write("fleet-test-password"); // the new login keyring's password, on standard input
-    keyring.closeWriteChannel();
-    const auto stopKeyring = qScopeGuard([&] {
-        keyring.terminate();
-        keyring.waitForFinished(5000);
-    });
+    // A session bus without service directories: nothing is started on demand, so the Secret Service on it is
+    // the keyring daemon of PrivateKeyring (with D-Bus activation a second gnome-keyring, without our login keyring,
+    // could win the name when the first call comes before ours has claimed it).
+    PrivateKeyring keyring;
+    QString keyringError;
+    QVERIFY2(keyring.start(&keyringError), qPrintable(keyringError));
 
     // Store (retried while the daemon is still claiming its bus name), read back, and a profile with no entry.
     QObject context;

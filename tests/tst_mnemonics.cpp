@@ -10,6 +10,7 @@
 #include "fleetaction.h"
 #include "fleetsession.h"
 #include "incidentdialog.h"
+#include "settingsdialog.h"
 #include "simharness.h"
 #include "statusupdatedialog.h"
 
@@ -142,6 +143,11 @@ private Q_SLOTS:
             dialog.show();
             found << clashes(&dialog, QStringLiteral("action dialog: ") + a.describe());
         }
+
+        SettingsDialog *settingsDialog = window.openSettingsDialog();
+        QVERIFY(settingsDialog);
+        found << clashes(settingsDialog, QStringLiteral("settings"));
+        settingsDialog->close();
 
         ProfileStore profiles(&settings);
         ConnectDialog connect(&profiles, &window);

@@ -16,6 +16,7 @@
 #include "healthmonitor.h"
 #include "incidentsteps.h"
 #include "privatebus.h"
+#include "profilesettings.h"
 #include "simharness.h"
 #include "statusoutbox.h"
 #include "traystatus.h"
@@ -426,7 +427,11 @@ void TestWarRoom::notificationsOncePerVerdictChange()
     // A kind turned off stays quiet, and the choice is kept.
     notifier.setMinIntervalMs(0);
     notifier.setEnabled(DesktopNotifier::Kind::RegionTrouble, false);
-    QCOMPARE(settings.value(DesktopNotifier::settingsKey(DesktopNotifier::Kind::RegionTrouble)).toBool(), false);
+    QCOMPARE(settings
+                 .value(DesktopNotifier::settingsKey(DesktopNotifier::Kind::RegionTrouble, session.profile().name))
+                 .toBool(),
+        false);
+    QCOMPARE(ProfileSettings::load(&settings, session.profile().name).notifyTrouble, false); // Settings shows it
     flap(Verdict::Healthy, Verdict::Down);
     QTest::qWait(500);
     QCOMPARE(int(server.received.size()), 2);

@@ -201,11 +201,8 @@ void ChartPanel::setRegion(const QString &id, const QString &name)
 
 void ChartPanel::setThresholds(const VerdictThresholds &t)
 {
-    m_charts[1]->setThresholds(
-        { { t.degradedPacketLoss * 100, tr("degraded %1 %").arg(t.degradedPacketLoss * 100), Verdict::Degraded },
-            { t.downPacketLoss * 100, tr("down %1 %").arg(t.downPacketLoss * 100), Verdict::Down } });
-    m_charts[2]->setThresholds(
-        { { t.degradedRttP95Ms, tr("degraded %1 ms").arg(t.degradedRttP95Ms), Verdict::Degraded } });
+    m_charts[1]->setThresholds(packetLossLines(t));
+    m_charts[2]->setThresholds(rttLines(t));
 }
 
 void ChartPanel::setVerdict(Verdict verdict, const QString &reason)

@@ -10,6 +10,7 @@
 #include "charttimewindow.h"
 #include "connectdialog.h"
 #include "connectionindicator.h"
+#include "currentincident.h"
 #include "desktopnotifier.h"
 #include "fleetconnection.h"
 #include "fleetsession.h"
@@ -19,7 +20,9 @@
 #include "recommendation.h"
 #include "regionmodel.h"
 #include "regionoverview.h"
+#include "settingsdialog.h"
 #include "shortcutsoverlay.h"
+#include "tokensource.h"
 #include "traystatus.h"
 #include "warroomview.h"
 #include "workermodel.h"
@@ -34,6 +37,8 @@
 #include <QEvent>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QLabel>
 #include <QListView>
 #include <QMenu>
@@ -208,6 +213,9 @@ ConsoleWindow::ConsoleWindow(FleetSession *session, QSettings *settings, QWidget
         updateOutboxState();
     };
     connect(session, &FleetSession::localStoreChanged, this, watchOutbox);
+    // The incident as the status page shows it: its status decides the next step offered under the region's verdict.
+    session->currentIncident()->addWatcher(this);
+    connect(session->currentIncident(), &CurrentIncident::changed, this, &ConsoleWindow::updateHeaderVerdict);
     watchOutbox();
     statusBar()->addPermanentWidget(m_fleetTime);
     statusBar()->addPermanentWidget(m_identity);
@@ -293,6 +301,9 @@ ConsoleWindow::ConsoleWindow(FleetSession *session, QSettings *settings, QWidget
     clock->start();
 
     connect(session, &FleetSession::profileChanged, this, &ConsoleWindow::onProfileChanged);
+    // The charts draw the session's thresholds, as the verdicts use them.
+    m_charts->setThresholds(session->healthMonitor()->thresholds());
+    connect(session->healthMonitor(), &HealthMonitor::thresholdsChanged, m_charts, &ChartPanel::setThresholds);
     connect(session, &FleetSession::connectionChanged, this, &ConsoleWindow::onConnectionChanged);
     connect(session, &FleetSession::identityChanged, this, [this] {
         const std::optional<Identity> who = m_session->identity();
@@ -334,6 +345,13 @@ void ConsoleWindow::createActions()
         [this] { m_session->reconnect(); });
     r.setCondition(QStringLiteral("file.reconnect"),
         [this] { return m_session->hasProfile() ? QString() : tr("not connected to a fleet yet"); });
+    r.add({ QStringLiteral("file.settings"), tr("&Settings…"), key(Qt::CTRL | Qt::Key_Comma),
+              tr("This profile's status page, notifications and verdict thresholds") },
+        [this] { openSettingsDialog(); });
+    r.setCondition(QStringLiteral("file.settings"), [this] {
+        return m_session->profile().name.isEmpty() ? tr("settings belong to a connection profile: connect first")
+                                                   : QString();
+    });
     r.add({ QStringLiteral("file.exportChart"), tr("&Export chart…"), key(Qt::CTRL | Qt::Key_E),
               tr("Save the chart in focus as PNG or CSV") },
         [this] { exportCurrentChart(m_charts->currentChart()); });
@@ -482,8 +500,8 @@ void ConsoleWindow::createActions()
     r.addGesture(tr("Right click"), tr("Chart menu: back to live, zoom, export"));
 
     r.fillMenu(menuBar()->addMenu(tr("&File")),
-        { QStringLiteral("file.connect"), QStringLiteral("file.reconnect"), QStringLiteral("-"),
-            QStringLiteral("file.exportChart"), QStringLiteral("-"), QStringLiteral("file.quit") });
+        { QStringLiteral("file.connect"), QStringLiteral("file.reconnect"), QStringLiteral("file.settings"),
+            QStringLiteral("-"), QStringLiteral("file.exportChart"), QStringLiteral("-"), QStringLiteral("file.quit") });
     QMenu *viewMenu = menuBar()->addMenu(tr("&View"));
     r.fillMenu(viewMenu,
         QStringList { spanIds } << QStringList { QStringLiteral("-"), QStringLiteral("charts.pause"),
@@ -545,6 +563,65 @@ StatusUpdateDialog *ConsoleWindow::openStatusUpdateDialog(const QString &region)
     return dialog;
 }
 
+SettingsDialog *ConsoleWindow::openSettingsDialog()
+{
+    if (m_session->profile().name.isEmpty())
+        return nullptr;
+    if (m_settingsDialog) {
+        m_settingsDialog->raise();
+        m_settingsDialog->activateWindow();
+        return m_settingsDialog;
+    }
+    auto *dialog = new SettingsDialog(m_session, ProfileSettings::load(m_settings, m_session->profile().name), this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    m_settingsDialog = dialog;
+    const QString profile = m_session->profile().name;
+    connect(dialog, &QDialog::accepted, this,
+        [this, dialog, profile] { saveSettings(profile, dialog->chosen(), dialog->typedKey()); });
+    dialog->show();
+    return dialog;
+}
+
+void ConsoleWindow::saveSettings(const QString &profile, const ProfileSettings &chosen, const QString &key)
+{
+    chosen.save(m_settings, profile);
+    if (profile != m_session->profile().name)
+        return; // another profile was opened meanwhile: saved for it, applied when it is opened
+    if (!key.isEmpty()) {
+        // In memory for this run at once; the keychain keeps it for the next. A keychain that cannot keep it is
+        // said, not hidden: the key then lasts until the console exits.
+        m_session->useStatusPageKey(chosen.pageId, key);
+        tokens::storeInKeychain(
+            ProfileSettings::keychainAccount(chosen.pageId), key, this, [this](Result<bool> stored) {
+                if (!stored)
+                    statusBar()->showMessage(tr("The status page key could not be kept in the keychain (%1): it is "
+                                                "used until the console exits.")
+                                                 .arg(stored.error()),
+                        15000);
+            });
+    }
+    m_session->applySettings(chosen);
+    syncNotificationChoices();
+    statusBar()->showMessage(tr("Settings of %1 saved.").arg(profile), 5000);
+}
+
+void ConsoleWindow::syncNotificationChoices()
+{
+    const struct
+    {
+        const char *id;
+        DesktopNotifier::Kind kind;
+    } kinds[] = { { "notify.regionTrouble", DesktopNotifier::Kind::RegionTrouble },
+        { "notify.regionRecovered", DesktopNotifier::Kind::RegionRecovered },
+        { "notify.operations", DesktopNotifier::Kind::Operations } };
+    for (const auto &k : kinds) {
+        if (QAction *a = m_actions->action(QString::fromLatin1(k.id))) {
+            const QSignalBlocker quiet(a); // showing the saved choice is not making one
+            a->setChecked(m_notifier->isEnabled(k.kind));
+        }
+    }
+}
+
 void ConsoleWindow::setDesktopPresence(bool on)
 {
     m_notifier->setActive(on);
@@ -587,6 +664,7 @@ IncidentDialog *ConsoleWindow::openIncidentDialog()
 
 void ConsoleWindow::updateOutboxState()
 {
+    updateHeaderVerdict(); // a delivered update moves the incident's next step
     const StatusOutbox *outbox = m_session->statusOutbox();
     const QString text = outbox ? outbox->summary() : QString();
     m_outboxState->setVisible(!text.isEmpty());
@@ -756,6 +834,10 @@ void ConsoleWindow::connectTo(const ConnectionProfile &profile, const QString &t
 
 void ConsoleWindow::onProfileChanged()
 {
+    // The profile's own settings: thresholds, notifications, its status page (unless the command line chose one).
+    if (!m_session->profile().name.isEmpty())
+        m_session->applySettings(ProfileSettings::load(m_settings, m_session->profile().name));
+    syncNotificationChoices();
     if (!m_session->store()->isLoaded()) {
         // Another fleet: the session emptied the store; nothing of the previous one stays in focus either.
         m_charts->setRegion(QString(), QString());
@@ -817,18 +899,64 @@ void ConsoleWindow::updateHeaderVerdict()
             continue;
         const Verdict verdict = Verdict(i.data(RegionModel::VerdictRole).toInt());
         m_charts->setVerdict(verdict, i.data(RegionModel::VerdictReasonRole).toString());
-        // A region in trouble, and a session that may act: the next steps, with their keys, where the eyes are.
-        QString next;
-        if ((verdict == Verdict::Degraded || verdict == Verdict::Down)
-            && m_session->whyCannotAct(Role::Operator).isEmpty()) {
-            const auto key = [this](const char *id) {
-                return m_actions->action(QLatin1String(id))->shortcut().toString(QKeySequence::NativeText);
-            };
-            next = tr("Next: provision replacements elsewhere (%1) · post a status update (%2)")
-                       .arg(key("actions.provision"), key("status.update"));
-        }
+        const QString next = nextStepsFor(verdict);
         m_charts->setNextSteps(next);
     }
+}
+
+QString ConsoleWindow::nextStepsFor(Verdict verdict) const
+{
+    // Where the eyes are: the next steps for the region in view, with their keys. A region in trouble: replacements
+    // (when the session may act and none were asked for yet) and the first public word; then the incident's next
+    // lifecycle step as the status page shows it (Identified, Monitoring once the region is healthy, Resolved), and
+    // the postmortem once this console resolved it. The composer opens on that step.
+    const auto key = [this](const char *id) {
+        return m_actions->action(QLatin1String(id))->shortcut().toString(QKeySequence::NativeText);
+    };
+    const bool trouble = verdict == Verdict::Degraded || verdict == Verdict::Down;
+    const bool provisioned = std::any_of(m_session->actions()->tracked().cbegin(),
+        m_session->actions()->tracked().cend(), [](const ActionController::Tracked &t) {
+            return t.action.kind == FleetAction::Kind::Provision && t.phase != ActionController::Phase::Failed
+                && t.phase != ActionController::Phase::Refused && t.phase != ActionController::Phase::Mismatched;
+        });
+    QStringList steps;
+    if (trouble && !provisioned && m_session->whyCannotAct(Role::Operator).isEmpty())
+        steps << tr("provision replacements elsewhere (%1)").arg(key("actions.provision"));
+    const StatusOutbox *outbox = m_session->statusOutbox();
+    if (outbox && outbox->client()) {
+        const auto &incident = m_session->currentIncident()->incident();
+        const QString status = incident ? incident->status : QString();
+        const QString post = key("status.update");
+        if (status.isEmpty() && trouble)
+            steps << tr("post a status update: Investigating (%1)").arg(post);
+        else if (status == QLatin1String("investigating"))
+            steps << tr("post Identified (%1)").arg(post);
+        else if (status == QLatin1String("identified") && !trouble)
+            steps << tr("post Monitoring (%1)").arg(post);
+        else if (status == QLatin1String("monitoring") && !trouble)
+            steps << tr("resolve the incident (%1)").arg(post);
+        else if (status.isEmpty() && !trouble && resolvedWithoutPostmortem())
+            steps << tr("publish the postmortem (%1)").arg(key("status.incident"));
+    }
+    return steps.isEmpty() ? QString() : tr("Next: %1").arg(steps.join(QStringLiteral(" · ")));
+}
+
+bool ConsoleWindow::resolvedWithoutPostmortem() const
+{
+    // This console's own record: an incident it resolved, and no postmortem published for it since.
+    const StatusOutbox *outbox = m_session->statusOutbox();
+    if (!outbox)
+        return false;
+    bool resolved = false;
+    for (const LocalStore::OutboxEntry &e : outbox->entries()) {
+        if (e.kind == QLatin1String("publish"))
+            resolved = false;
+        else if (e.state == QLatin1String("delivered")
+            && QJsonDocument::fromJson(e.payload).object().value(QLatin1String("status")).toString()
+                == QLatin1String("resolved"))
+            resolved = true;
+    }
+    return resolved;
 }
 
 void ConsoleWindow::updateFleetTime()

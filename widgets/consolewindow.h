@@ -4,7 +4,9 @@
 #include "actiondialog.h"
 #include "connectionprofiles.h"
 #include "incidentdialog.h"
+#include "profilesettings.h"
 #include "result.h"
+#include "settingsdialog.h"
 #include "statusupdatedialog.h"
 #include "theme.h"
 #include "warroomview.h"
@@ -80,6 +82,11 @@ public:
     StatusUpdateDialog *openStatusUpdateDialog(const QString &region = {});
     StatusUpdateDialog *statusDialog() const { return m_statusDialog; }
     IncidentDialog *openIncidentDialog();
+    // The session profile's settings (non-blocking; null when no profile is open). Saving writes them with the
+    // profile, the typed key to the keychain, and applies them to the session at once.
+    SettingsDialog *openSettingsDialog();
+    SettingsDialog *settingsDialog() const { return m_settingsDialog; }
+    void saveSettings(const QString &profile, const ProfileSettings &chosen, const QString &key);
     // The war-room display: a second, read-only view of the same session, full screen on `screen` (by default a
     // screen other than this window's, when there is one). Its exit chord closes it; the console stays.
     WarRoomView *openWarRoom(QScreen *screen = nullptr);
@@ -111,11 +118,14 @@ private:
     void onConnectionChanged(FleetConnection *connection);
     void updateFleetTime();
     void updateHeaderVerdict();
+    QString nextStepsFor(Verdict verdict) const;
+    bool resolvedWithoutPostmortem() const;
     void exportCurrentChart(HealthChart *chart);
     void stepRegion(int delta);
     void onActionFinished(const ActionController::Tracked &tracked);
     void remindExpiring();
     void updateOutboxState();
+    void syncNotificationChoices(); // the View menu's notification checks show the profile's choice
 
     QPointer<FleetSession> m_session;
     QSettings *m_settings;
@@ -130,6 +140,7 @@ private:
     QPointer<ActionDialog> m_actionDialog;
     QSet<QString> m_reminded; // operations whose expiry was announced
     QPointer<StatusUpdateDialog> m_statusDialog;
+    QPointer<SettingsDialog> m_settingsDialog;
     QPointer<WarRoomView> m_warRoom;
     DesktopNotifier *m_notifier = nullptr;
     TrayStatus *m_tray = nullptr;

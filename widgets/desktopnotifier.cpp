@@ -1,5 +1,7 @@
 #include "desktopnotifier.h"
 
+#include "connectionprofiles.h"
+
 #include "fleetsession.h"
 
 #include <QCoreApplication>
@@ -70,28 +72,31 @@ bool DesktopNotifier::isAvailable() const
     return m_bus.isConnected();
 }
 
-QString DesktopNotifier::settingsKey(Kind kind)
+QString DesktopNotifier::settingsKey(Kind kind, const QString &profile)
 {
+    // The keys ProfileSettings keeps for the profile: Settings and the View menu show the same choice.
+    const QString group = ProfileStore::group(profile) + QStringLiteral("/settings/");
     switch (kind) {
     case Kind::RegionTrouble:
-        return QStringLiteral("notifications/region_trouble");
+        return group + QStringLiteral("notify_trouble");
     case Kind::RegionRecovered:
-        return QStringLiteral("notifications/region_recovered");
+        return group + QStringLiteral("notify_recovered");
     case Kind::Operations:
         break;
     }
-    return QStringLiteral("notifications/operations");
+    return group + QStringLiteral("notify_operations");
 }
 
 bool DesktopNotifier::isEnabled(Kind kind) const
 {
-    return !m_settings || m_settings->value(settingsKey(kind), true).toBool();
+    return !m_settings || !m_session
+        || m_settings->value(settingsKey(kind, m_session->profile().name), true).toBool();
 }
 
 void DesktopNotifier::setEnabled(Kind kind, bool enabled)
 {
-    if (m_settings)
-        m_settings->setValue(settingsKey(kind), enabled);
+    if (m_settings && m_session)
+        m_settings->setValue(settingsKey(kind, m_session->profile().name), enabled);
 }
 
 QString DesktopNotifier::text(const QString &s) const

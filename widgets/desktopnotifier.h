@@ -36,9 +36,11 @@ public:
     bool isAvailable() const; // a session bus is there (whether a notification service answers shows per call)
     QString lastError() const { return m_lastError; }
 
+    // Each kind is on or off per connection profile (the session's), kept in the settings as ProfileSettings keeps
+    // it: Settings and the View menu change the same value.
     bool isEnabled(Kind kind) const;
     void setEnabled(Kind kind, bool enabled);
-    static QString settingsKey(Kind kind); // "notifications/region_trouble", ...
+    static QString settingsKey(Kind kind, const QString &profile); // "profiles/<profile>/settings/notify_trouble", ...
 
     void setActive(bool active) { m_active = active; } // inactive: sends nothing
     bool isActive() const { return m_active; }

@@ -1,5 +1,7 @@
 #include "healthchart.h"
 
+#include "healthverdict.h"
+
 #include <QChart>
 #include <QChartView>
 #include <QCoreApplication>
@@ -26,6 +28,20 @@
 #include <limits>
 
 namespace fleet {
+
+QList<ChartThreshold> packetLossLines(const VerdictThresholds &t)
+{
+    auto tr = [](const char *text) { return QCoreApplication::translate("fleet::HealthChart", text); };
+    return { { t.degradedPacketLoss * 100, tr("degraded %1 %").arg(t.degradedPacketLoss * 100), Verdict::Degraded },
+        { t.downPacketLoss * 100, tr("down %1 %").arg(t.downPacketLoss * 100), Verdict::Down } };
+}
+
+QList<ChartThreshold> rttLines(const VerdictThresholds &t)
+{
+    return { { t.degradedRttP95Ms,
+        QCoreApplication::translate("fleet::HealthChart", "degraded %1 ms").arg(t.degradedRttP95Ms),
+        Verdict::Degraded } };
+}
 
 namespace {
 

@@ -35,6 +35,13 @@ struct ChartThreshold
     Verdict severity = Verdict::Degraded;
 };
 
+struct VerdictThresholds;
+// The threshold lines every view draws from the session's thresholds (HealthMonitor::thresholds()): packet loss in
+// percent ("degraded 5 %", "down 50 %") and the RTT p95 in milliseconds. One definition for the console's charts
+// and the war-room wall.
+QList<ChartThreshold> packetLossLines(const VerdictThresholds &thresholds);
+QList<ChartThreshold> rttLines(const VerdictThresholds &thresholds);
+
 // Something that happened at a moment, drawn as a marker on the time axis: an operation, a status update, any
 // timestamped event with who, what and why. Hovering shows all three.
 struct ChartMarker
@@ -66,6 +73,7 @@ public:
     void setRegion(const QString &region);
     void setSeries(const QList<ChartSeries> &series);
     void setThresholds(const QList<ChartThreshold> &thresholds);
+    QList<ChartThreshold> thresholds() const { return m_thresholds; }
     void setMarkers(const QList<ChartMarker> &markers);
     void setMinimumYMax(double value) { m_minYMax = value; }
     void setTheme(const Theme &theme);

@@ -230,9 +230,10 @@ void StatusUpdateDialog::readPage()
         return;
     }
     if (!outbox->client()) {
-        m_pageError = tr("No status page is configured: %1. Start the console with --statuspage-url and "
-                         "--page-id, and the key in STATUSPAGE_API_KEY.")
-                          .arg(outbox->config().problem());
+        const QString keyProblem = m_session->statusPageKeyProblem();
+        m_pageError = tr("No status page is configured: %1. Set it in Edit > Settings (Ctrl+,), or start the "
+                         "console with --page-id and the key in STATUSPAGE_API_KEY.")
+                          .arg(keyProblem.isEmpty() ? outbox->config().problem() : keyProblem);
         updateState();
         return;
     }

@@ -150,10 +150,7 @@ public:
             chart->setTimeWindow(window);
             chart->setMinimumSize(120, 80);
         }
-        const VerdictThresholds t;
-        m_loss->setThresholds(
-            { { t.degradedPacketLoss * 100, tr("degraded %1 %").arg(t.degradedPacketLoss * 100), Verdict::Degraded },
-                { t.downPacketLoss * 100, tr("down %1 %").arg(t.downPacketLoss * 100), Verdict::Down } });
+        setThresholds(VerdictThresholds {});
 
         auto *head = new QHBoxLayout;
         head->addWidget(m_glyph);
@@ -169,6 +166,8 @@ public:
         m_layout->addLayout(m_charts, 1);
         setFeatured(false);
     }
+
+    void setThresholds(const VerdictThresholds &t) { m_loss->setThresholds(packetLossLines(t)); }
 
     QString region;
     qint64 refreshedAtMs = -1000000;
@@ -438,6 +437,11 @@ WarRoomView::WarRoomView(FleetSession *session, QWidget *parent)
             syncRegions(); // a region turning degraded comes forward at once
         });
         connect(session->store(), &FleetStore::healthChanged, this, [this] { m_chartsDirty = true; });
+        connect(session->healthMonitor(), &HealthMonitor::thresholdsChanged, this,
+            [this](const VerdictThresholds &t) {
+                for (WarRoomPanel *panel : std::as_const(m_panels))
+                    panel->setThresholds(t);
+            });
         connect(session->currentIncident(), &CurrentIncident::changed, this, &WarRoomView::updateIncident);
         session->currentIncident()->addWatcher(this);
         auto attach = [this](FleetConnection *connection) {
@@ -759,6 +763,7 @@ void WarRoomView::syncRegions()
         WarRoomPanel *panel = m_panels.value(row.id);
         if (!panel) {
             panel = new WarRoomPanel(m_session->store(), m_window, this);
+            panel->setThresholds(m_session->healthMonitor()->thresholds()); // the session's lines, not defaults
             panel->setRegionOfCharts(row.id);
             panel->setTheme(m_theme);
             lockDown(panel);

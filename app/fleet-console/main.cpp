@@ -168,6 +168,11 @@ int main(int argc, char **argv)
     FleetSession session;
     if (const Status local = session.openLocalStore(LocalStore::defaultPath()); !local)
         QTextStream(stderr) << "fleet-console: " << local.error() << '\n'; // watching works without it
+    // The command line overrides the profile's saved settings for what it names: its status page stays this run's.
+    if (parser.isSet(demoOpt))
+        session.lockStatusPage(QStringLiteral("--demo"));
+    else if (parser.isSet(pageIdOpt))
+        session.lockStatusPage(QStringLiteral("--page-id"));
     ConsoleWindow window(&session, &settings);
     std::unique_ptr<DemoFleet> demo;
     if (parser.isSet(demoOpt)) {

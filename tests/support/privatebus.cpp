@@ -57,3 +57,42 @@ bool PrivateSessionBus::start(QString *error)
     }
     return true;
 }
+
+PrivateKeyring::~PrivateKeyring()
+{
+    if (m_keyring.state() != QProcess::NotRunning) {
+        m_keyring.terminate();
+        m_keyring.waitForFinished(5000);
+    }
+    qunsetenv("DBUS_SESSION_BUS_ADDRESS");
+}
+
+bool PrivateKeyring::start(QString *error)
+{
+    if (QStandardPaths::findExecutable(QStringLiteral("gnome-keyring-daemon")).isEmpty()) {
+        *error = QStringLiteral("gnome-keyring-daemon is missing: run scripts/install-deps");
+        return false;
+    }
+    if (!m_home.isValid()) {
+        *error = QStringLiteral("no temporary home for the keyring");
+        return false;
+    }
+    if (!m_bus.start(error))
+        return false;
+    qputenv("DBUS_SESSION_BUS_ADDRESS", m_bus.address());
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("DBUS_SESSION_BUS_ADDRESS"), QString::fromUtf8(m_bus.address()));
+    env.insert(QStringLiteral("HOME"), m_home.path());
+    env.insert(QStringLiteral("XDG_DATA_HOME"), m_home.filePath(QStringLiteral("data")));
+    env.insert(QStringLiteral("XDG_RUNTIME_DIR"), m_home.path());
+    m_keyring.setProcessEnvironment(env);
+    m_keyring.start(QStringLiteral("gnome-keyring-daemon"),
+        { QStringLiteral("--foreground"), QStringLiteral("--components=secrets"), QStringLiteral("--unlock") });
+    if (!m_keyring.waitForStarted(10000)) {
+        *error = m_keyring.errorString();
+        return false;
+    }
+    m_keyring.write("fleet-test-password"); // the new login keyring's password, on standard input
+    m_keyring.closeWriteChannel();
+    return true;
+}

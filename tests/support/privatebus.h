@@ -24,3 +24,22 @@ private:
     QProcess m_daemon;
     QByteArray m_address;
 };
+
+// Test fixture: the desktop keychain for real: gnome-keyring's Secret Service on a private session bus, its keyrings in
+// a temporary home, unlocked with a test password. start() points DBUS_SESSION_BUS_ADDRESS of this process at the
+// bus (QtKeychain then talks to it as on a desktop); the destructor stops the daemon and unsets the variable.
+class PrivateKeyring
+{
+public:
+    PrivateKeyring() = default;
+    ~PrivateKeyring();
+    PrivateKeyring(const PrivateKeyring &) = delete;
+    PrivateKeyring &operator=(const PrivateKeyring &) = delete;
+
+    bool start(QString *error); // false with `error` set (a daemon missing or not starting)
+
+private:
+    QTemporaryDir m_home;
+    PrivateSessionBus m_bus;
+    QProcess m_keyring;
+};

@@ -1,0 +1,128 @@
+#include "profilesettings.h"
+
+#include "connectionprofiles.h"
+#include "statuspage.h"
+
+#include <QCoreApplication>
+#include <QSettings>
+
+#include <cmath>
+
+namespace fleet {
+
+namespace {
+
+QString tr(const char *text)
+{
+    return QCoreApplication::translate("fleet::ProfileSettings", text);
+}
+
+QString percent(double ratio)
+{
+    return QString::number(ratio * 100, 'g', 4);
+}
+
+bool within(double v, double low, double high)
+{
+    return std::isfinite(v) && v >= low && v <= high;
+}
+
+// A number from the settings file when it is one and in range, else `fallback`: a hand-edited or foreign file
+// never sets a threshold nobody chose.
+double number(QSettings *s, const QString &key, double fallback, double low, double high)
+{
+    bool ok = false;
+    const double v = s->value(key, fallback).toDouble(&ok);
+    return ok && within(v, low, high) ? v : fallback;
+}
+
+} // namespace
+
+QString ProfileSettings::problem() const
+{
+    const VerdictThresholds &t = thresholds;
+    if (!within(t.degradedPacketLoss, 0.001, 1))
+        return tr("degraded packet loss must be from 0.1 % to 100 %");
+    if (!within(t.downPacketLoss, 0.001, 1) || t.downPacketLoss <= t.degradedPacketLoss)
+        return tr("down packet loss (%1 %) must be above degraded packet loss (%2 %) and at most 100 %")
+            .arg(percent(t.downPacketLoss), percent(t.degradedPacketLoss));
+    if (!within(t.degradedFailureRatio, 0.001, 1))
+        return tr("degraded infrastructure failures must be from 0.1 % to 100 % of finished builds");
+    if (!within(t.downFailureRatio, 0.001, 1) || t.downFailureRatio <= t.degradedFailureRatio)
+        return tr("down infrastructure failures (%1 %) must be above degraded (%2 %) and at most 100 %")
+            .arg(percent(t.downFailureRatio), percent(t.degradedFailureRatio));
+    if (!within(t.degradedRttP95Ms, 1, 60000))
+        return tr("degraded round-trip time must be from 1 to 60,000 ms");
+    if (t.minFinishedBuilds < 1 || t.minFinishedBuilds > 10000)
+        return tr("the fewest finished builds to judge failures must be from 1 to 10,000");
+    if (t.holdSeconds < 0 || t.holdSeconds > 3600)
+        return tr("the hold time must be from 0 to 3,600 s");
+    if (t.windowSeconds < 10 || t.windowSeconds > 3600)
+        return tr("the verdict window must be from 10 to 3,600 s");
+    if (!pageId.trimmed().isEmpty()) {
+        StatusPageConfig page;
+        page.baseUrl = statusPageUrl;
+        page.pageId = pageId;
+        page.apiKey = QStringLiteral("-"); // the key is the keychain's, checked when it is read
+        if (const QString p = page.problem(); !p.isEmpty())
+            return p;
+    }
+    return {};
+}
+
+ProfileSettings ProfileSettings::load(QSettings *settings, const QString &profile)
+{
+    ProfileSettings out;
+    const ProfileSettings defaults;
+    settings->beginGroup(ProfileStore::group(profile) + QStringLiteral("/settings"));
+    const QUrl url(settings->value(QStringLiteral("statuspage_url"), defaults.statusPageUrl.toString()).toString(),
+        QUrl::StrictMode);
+    out.statusPageUrl = url.isValid() ? url : defaults.statusPageUrl;
+    out.pageId = settings->value(QStringLiteral("page_id")).toString().trimmed();
+    out.notifyTrouble = settings->value(QStringLiteral("notify_trouble"), true).toBool();
+    out.notifyRecovered = settings->value(QStringLiteral("notify_recovered"), true).toBool();
+    out.notifyOperations = settings->value(QStringLiteral("notify_operations"), true).toBool();
+    VerdictThresholds &t = out.thresholds;
+    const VerdictThresholds d;
+    t.degradedPacketLoss = number(settings, QStringLiteral("degraded_packet_loss"), d.degradedPacketLoss, 0.001, 1);
+    t.downPacketLoss = number(settings, QStringLiteral("down_packet_loss"), d.downPacketLoss, 0.001, 1);
+    t.degradedFailureRatio
+        = number(settings, QStringLiteral("degraded_failure_ratio"), d.degradedFailureRatio, 0.001, 1);
+    t.downFailureRatio = number(settings, QStringLiteral("down_failure_ratio"), d.downFailureRatio, 0.001, 1);
+    t.degradedRttP95Ms = number(settings, QStringLiteral("degraded_rtt_p95_ms"), d.degradedRttP95Ms, 1, 60000);
+    t.minFinishedBuilds = int(number(settings, QStringLiteral("min_finished_builds"), d.minFinishedBuilds, 1, 10000));
+    t.holdSeconds = int(number(settings, QStringLiteral("hold_seconds"), d.holdSeconds, 0, 3600));
+    t.windowSeconds = int(number(settings, QStringLiteral("window_seconds"), d.windowSeconds, 10, 3600));
+    settings->endGroup();
+    if (t.downPacketLoss <= t.degradedPacketLoss || t.downFailureRatio <= t.degradedFailureRatio)
+        out.thresholds = d; // an inconsistent pair from a hand-edited file: none of it is used
+    return out;
+}
+
+void ProfileSettings::save(QSettings *settings, const QString &profile) const
+{
+    settings->beginGroup(ProfileStore::group(profile) + QStringLiteral("/settings"));
+    settings->setValue(QStringLiteral("statuspage_url"), statusPageUrl.toString());
+    settings->setValue(QStringLiteral("page_id"), pageId.trimmed());
+    settings->setValue(QStringLiteral("notify_trouble"), notifyTrouble);
+    settings->setValue(QStringLiteral("notify_recovered"), notifyRecovered);
+    settings->setValue(QStringLiteral("notify_operations"), notifyOperations);
+    const VerdictThresholds &t = thresholds;
+    settings->setValue(QStringLiteral("degraded_packet_loss"), t.degradedPacketLoss);
+    settings->setValue(QStringLiteral("down_packet_loss"), t.downPacketLoss);
+    settings->setValue(QStringLiteral("degraded_failure_ratio"), t.degradedFailureRatio);
+    settings->setValue(QStringLiteral("down_failure_ratio"), t.downFailureRatio);
+    settings->setValue(QStringLiteral("degraded_rtt_p95_ms"), t.degradedRttP95Ms);
+    settings->setValue(QStringLiteral("min_finished_builds"), t.minFinishedBuilds);
+    settings->setValue(QStringLiteral("hold_seconds"), t.holdSeconds);
+    settings->setValue(QStringLiteral("window_seconds"), t.windowSeconds);
+    settings->endGroup();
+    settings->sync();
+}
+
+QString ProfileSettings::keychainAccount(const QString &pageId)
+{
+    return QStringLiteral("statuspage/") + pageId.trimmed();
+}
+
+} // namespace fleet
