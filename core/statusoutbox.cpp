@@ -277,6 +277,48 @@ void StatusOutbox::save(const LocalStore::OutboxEntry &entry)
     Q_EMIT changed();
 }
 
+std::optional<bool> StatusOutbox::notifyChoiceFor(const QString &incident) const
+{
+    if (incident.isEmpty())
+        return std::nullopt;
+    std::optional<bool> choice;
+    for (const LocalStore::OutboxEntry &e : m_entries) {
+        if (e.kind != kindName(Kind::Create) && e.kind != kindName(Kind::Update))
+            continue;
+        QString whyNot;
+        if (incidentIdOf(e, &whyNot) != incident)
+            continue;
+        const QJsonObject change = payloadOf(e).value(QLatin1String("change")).toObject();
+        if (change.contains(QLatin1String("deliver_notifications")))
+            choice = change.value(QLatin1String("deliver_notifications")).toBool();
+    }
+    return choice;
+}
+
+bool StatusOutbox::resolvedWithoutPostmortem() const
+{
+    bool resolved = false;
+    for (const LocalStore::OutboxEntry &e : m_entries) {
+        if (e.kind == kindName(Kind::Publish))
+            resolved = false;
+        else if (e.state == kDelivered
+            && payloadOf(e).value(QLatin1String("change")).toObject().value(QLatin1String("status")).toString()
+                == QLatin1String("resolved"))
+            resolved = true;
+    }
+    return resolved;
+}
+
+QString StatusOutbox::lastDeliveredStatus() const
+{
+    QString status;
+    for (const LocalStore::OutboxEntry &e : m_entries) {
+        if (e.state == kDelivered && (e.kind == kindName(Kind::Create) || e.kind == kindName(Kind::Update)))
+            status = payloadOf(e).value(QLatin1String("change")).toObject().value(QLatin1String("status")).toString();
+    }
+    return status;
+}
+
 QString StatusOutbox::incidentIdOf(const LocalStore::OutboxEntry &entry, QString *whyNot) const
 {
     const QString ref = payloadOf(entry).value(QLatin1String("incident")).toString();

@@ -5,6 +5,8 @@
 #include "statuspage.h"
 
 #include <QObject>
+
+#include <optional>
 #include <QPointer>
 #include <QTimer>
 
@@ -56,6 +58,14 @@ public:
     // A pending entry that was sent and whose arrival nobody can tell yet: it is not sent again until the page
     // can be asked and says it does not have it.
     static bool isUnknown(const LocalStore::OutboxEntry &entry);
+    // Whether this console's latest create or update of `incident` (its page id) notified subscribers; none when it
+    // wrote nothing to it. The composer starts an incident's next update with that choice, and says so.
+    std::optional<bool> notifyChoiceFor(const QString &incident) const;
+    // This console resolved an incident (delivered) and has published no postmortem since: the next step offered.
+    bool resolvedWithoutPostmortem() const;
+    // The status of the incident this console wrote to last, as its latest delivered create or update set it
+    // ("investigating" ... "resolved"); empty when it delivered none.
+    QString lastDeliveredStatus() const;
 
     // "Queued: ...", "Delivered 09:13 UTC", "Failed: ..." for an entry.
     static QString describe(const LocalStore::OutboxEntry &entry);

@@ -213,8 +213,8 @@ ConsoleWindow::ConsoleWindow(FleetSession *session, QSettings *settings, QWidget
         updateOutboxState();
     };
     connect(session, &FleetSession::localStoreChanged, this, watchOutbox);
-    // The incident as the status page shows it: its status decides the next step offered under the region's verdict.
-    session->currentIncident()->addWatcher(this);
+    // The incident's status decides the next step offered under the region's verdict: the page's, when a view (the
+    // war-room wall) already reads it; else this console's own record (no extra reads: the page allows one a second).
     connect(session->currentIncident(), &CurrentIncident::changed, this, &ConsoleWindow::updateHeaderVerdict);
     watchOutbox();
     statusBar()->addPermanentWidget(m_fleetTime);
@@ -656,6 +656,8 @@ IncidentDialog *ConsoleWindow::openIncidentDialog()
 {
     auto *dialog = new IncidentDialog(m_session, this);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
+    if ((m_session->statusOutbox() && m_session->statusOutbox()->resolvedWithoutPostmortem()))
+        dialog->showPostmortem(); // the next step after Resolved: the draft in front
     connect(
         dialog, &IncidentDialog::queued, this, [this](const QString &text) { statusBar()->showMessage(text, 8000); });
     dialog->show();
@@ -923,10 +925,17 @@ QString ConsoleWindow::nextStepsFor(Verdict verdict) const
     if (trouble && !provisioned && m_session->whyCannotAct(Role::Operator).isEmpty())
         steps << tr("provision replacements elsewhere (%1)").arg(key("actions.provision"));
     const StatusOutbox *outbox = m_session->statusOutbox();
-    if (outbox && outbox->client()) {
-        const auto &incident = m_session->currentIncident()->incident();
-        const QString status = incident ? incident->status : QString();
-        const QString post = key("status.update");
+    const QString post = key("status.update");
+    if (!outbox || !outbox->client()) {
+        if (trouble) // the composer says how to set a status page up
+            steps << tr("post a status update (%1)").arg(post);
+    } else {
+        const CurrentIncident *page = m_session->currentIncident();
+        QString status = outbox->lastDeliveredStatus();
+        if (page->isWatched() && page->readAtMs() > 0)
+            status = page->incident() ? page->incident()->status : QString();
+        if (status == QLatin1String("resolved"))
+            status.clear();
         if (status.isEmpty() && trouble)
             steps << tr("post a status update: Investigating (%1)").arg(post);
         else if (status == QLatin1String("investigating"))
@@ -935,28 +944,10 @@ QString ConsoleWindow::nextStepsFor(Verdict verdict) const
             steps << tr("post Monitoring (%1)").arg(post);
         else if (status == QLatin1String("monitoring") && !trouble)
             steps << tr("resolve the incident (%1)").arg(post);
-        else if (status.isEmpty() && !trouble && resolvedWithoutPostmortem())
+        else if (status.isEmpty() && !trouble && (m_session->statusOutbox() && m_session->statusOutbox()->resolvedWithoutPostmortem()))
             steps << tr("publish the postmortem (%1)").arg(key("status.incident"));
     }
     return steps.isEmpty() ? QString() : tr("Next: %1").arg(steps.join(QStringLiteral(" · ")));
-}
-
-bool ConsoleWindow::resolvedWithoutPostmortem() const
-{
-    // This console's own record: an incident it resolved, and no postmortem published for it since.
-    const StatusOutbox *outbox = m_session->statusOutbox();
-    if (!outbox)
-        return false;
-    bool resolved = false;
-    for (const LocalStore::OutboxEntry &e : outbox->entries()) {
-        if (e.kind == QLatin1String("publish"))
-            resolved = false;
-        else if (e.state == QLatin1String("delivered")
-            && QJsonDocument::fromJson(e.payload).object().value(QLatin1String("status")).toString()
-                == QLatin1String("resolved"))
-            resolved = true;
-    }
-    return resolved;
 }
 
 void ConsoleWindow::updateFleetTime()

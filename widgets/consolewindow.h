@@ -119,7 +119,6 @@ private:
     void updateFleetTime();
     void updateHeaderVerdict();
     QString nextStepsFor(Verdict verdict) const;
-    bool resolvedWithoutPostmortem() const;
     void exportCurrentChart(HealthChart *chart);
     void stepRegion(int delta);
     void onActionFinished(const ActionController::Tracked &tracked);

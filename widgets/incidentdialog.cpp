@@ -14,6 +14,7 @@
 #include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QScreen>
 #include <QSaveFile>
 #include <QTabWidget>
 #include <QTableWidget>
@@ -38,6 +39,7 @@ IncidentDialog::IncidentDialog(FleetSession *session, QWidget *parent)
     layout->addLayout(top);
 
     auto *tabs = new QTabWidget;
+    m_tabs = tabs;
     auto *timeline = new QWidget;
     auto *tl = new QVBoxLayout(timeline);
     m_table = new QTableWidget(0, 3);
@@ -103,6 +105,11 @@ QString IncidentDialog::draft() const
     return m_draft->toPlainText();
 }
 
+void IncidentDialog::showPostmortem()
+{
+    m_tabs->setCurrentIndex(1);
+}
+
 QString IncidentDialog::message() const
 {
     return m_message->text();
@@ -158,6 +165,22 @@ void IncidentDialog::showIncident()
     }
     m_table->resizeRowsToContents();
     m_draft->setPlainText(IncidentTimeline::postmortemDraft(m_entries, incident));
+    fitToContent();
+}
+
+void IncidentDialog::fitToContent()
+{
+    // Tall enough for every row of the timeline, up to most of the screen (it scrolls beyond): at 1920x1080 a
+    // fixed size showed 11 rows of the seed's 25.
+    const QScreen *s = screen();
+    if (!s)
+        return;
+    const int rows = m_table->verticalHeader()->length() + m_table->horizontalHeader()->height()
+        + 2 * m_table->frameWidth();
+    const int chrome = height() - m_table->height(); // everything around the table, as laid out now
+    const int want = std::min(int(s->availableGeometry().height() * 0.85), rows + chrome);
+    if (want > height())
+        resize(width(), want);
 }
 
 void IncidentDialog::exportAs(bool json)

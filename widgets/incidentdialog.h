@@ -10,6 +10,7 @@ class QLabel;
 class QPlainTextEdit;
 class QPushButton;
 class QTableWidget;
+class QTabWidget;
 
 namespace fleet {
 
@@ -28,6 +29,7 @@ public:
     QList<IncidentTimeline::Entry> entries() const { return m_entries; }
     QString draft() const;
     QString message() const;
+    void showPostmortem(); // the postmortem tab in front
 
 Q_SIGNALS:
     void incidentsRead();
@@ -36,6 +38,7 @@ Q_SIGNALS:
 private:
     void readIncidents();
     void showIncident();
+    void fitToContent();
     void exportAs(bool json);
     void queuePostmortem(bool publish);
 
@@ -46,6 +49,7 @@ private:
     QTableWidget *m_table;
     QPlainTextEdit *m_draft;
     QLabel *m_message;
+    QTabWidget *m_tabs;
 };
 
 } // namespace fleet

@@ -7,6 +7,9 @@
 #include "statustemplates.h"
 
 #include <QButtonGroup>
+#include <QSet>
+#include <QJsonObject>
+#include <QJsonDocument>
 #include <QComboBox>
 #include <QDateTime>
 #include <QDialogButtonBox>
@@ -133,7 +136,9 @@ StatusUpdateDialog::StatusUpdateDialog(FleetSession *session, const QString &reg
         m_impact->addItem(inWords(i), i);
     form->addRow(tr("Imp&act:"), m_impact);
 
-    // Never pre-selected, never carried over from the last update: the engineer chooses every time.
+    // Never pre-selected for a new incident: the engineer chooses. An update of an incident this console posted to
+    // starts with the choice made for its previous update, said beside it (never a box that re-checks itself
+    // silently); the preview repeats it before anything is posted.
     auto *notifyRow = new QHBoxLayout;
     m_notify = new QRadioButton(tr("Notify &subscribers"));
     m_quiet = new QRadioButton(tr("Post &without notifying"));
@@ -141,6 +146,9 @@ StatusUpdateDialog::StatusUpdateDialog(FleetSession *session, const QString &reg
     notifyRow->addWidget(m_quiet);
     notifyRow->addStretch();
     form->addRow(tr("Subscribers:"), notifyRow);
+    m_notifyNote = plainLabel();
+    m_notifyNote->hide();
+    form->addRow(QString(), m_notifyNote);
 
     // Why Preview is disabled, next to it, in the text colour: a greyed hint was about 1.4:1 against the dialog.
     m_problem = plainLabel();
@@ -348,11 +356,33 @@ QString StatusUpdateDialog::status() const
     return b ? b->property("status").toString() : QString();
 }
 
+std::optional<bool> StatusUpdateDialog::earlierNotifyChoice(const QString &incident) const
+{
+    const StatusOutbox *outbox = m_session->statusOutbox();
+    return outbox ? outbox->notifyChoiceFor(incident) : std::nullopt;
+}
+
+void StatusUpdateDialog::setNotifyChoice(std::optional<bool> notify)
+{
+    // Radio buttons of one group cannot be unchecked while exclusive.
+    m_notify->setAutoExclusive(false);
+    m_quiet->setAutoExclusive(false);
+    m_notify->setChecked(notify.value_or(false));
+    m_quiet->setChecked(notify.has_value() && !*notify);
+    m_notify->setAutoExclusive(true);
+    m_quiet->setAutoExclusive(true);
+    m_notifyNote->setText(!notify ? QString()
+            : *notify             ? tr("As for this incident's previous update: subscribers are notified.")
+                                  : tr("As for this incident's previous update: subscribers are not notified."));
+    m_notifyNote->setVisible(notify.has_value());
+}
+
 void StatusUpdateDialog::incidentChosen()
 {
     const bool isNew = isNewIncident();
     m_name->setVisible(isNew);
     m_nameLabel->setVisible(isNew);
+    setNotifyChoice(isNew ? std::nullopt : earlierNotifyChoice(m_incident->currentData().toString()));
     if (isNew) {
         statusChosen(QStringLiteral("investigating"));
         return;

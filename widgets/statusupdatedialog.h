@@ -5,6 +5,8 @@
 #include <QDialog>
 #include <QPointer>
 
+#include <optional>
+
 class QButtonGroup;
 class QComboBox;
 class QLabel;
@@ -51,6 +53,9 @@ private:
     void readPage();
     void fillComponents();
     void incidentChosen();
+    // The subscribers choice of this console's previous write to `incident` (page id), if it made one.
+    std::optional<bool> earlierNotifyChoice(const QString &incident) const;
+    void setNotifyChoice(std::optional<bool> notify); // none: neither chosen
     void statusChosen(const QString &status);
     void updateState();
     void showPreview();
@@ -72,6 +77,7 @@ private:
     QLabel *m_nameLabel;
     QButtonGroup *m_stepper;
     QLabel *m_stepNote;
+    QLabel *m_notifyNote; // where the subscribers choice came from, when it was carried over
     QPlainTextEdit *m_body;
     QTableWidget *m_componentTable;
     QComboBox *m_impact;
