@@ -15,6 +15,7 @@
 #include "healthmonitor.h"
 #include "incidentdialog.h"
 #include "incidentsteps.h"
+#include "regionoverview.h"
 #include "simharness.h"
 #include "statusoutbox.h"
 #include "statusupdatedialog.h"
@@ -156,6 +157,8 @@ private Q_SLOTS:
         // 1. Investigating: what the window offers under the verdict, then the composer.
         QTRY_VERIFY2(offered("Investigating (Ctrl+Shift+S)") && offered("provision replacements elsewhere"),
             qPrintable(c.window->chartPanel()->nextStepsText()));
+        QVERIFY2(c.window->regionOverview()->tileText(QStringLiteral("eu-central")).contains(QLatin1String("Ctrl+Shift+S")),
+            qPrintable(c.window->regionOverview()->tileText(QStringLiteral("eu-central")))); // on its tile too
         shoot(c.window.get(), QStringLiteral("1-degraded"));
         const int investigating = postUpdate(c, QStringLiteral("investigating"), true);
         QVERIFY(investigating > 0);

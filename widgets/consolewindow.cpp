@@ -903,6 +903,7 @@ void ConsoleWindow::updateHeaderVerdict()
         m_charts->setVerdict(verdict, i.data(RegionModel::VerdictReasonRole).toString());
         const QString next = nextStepsFor(verdict);
         m_charts->setNextSteps(next);
+        m_overview->setNextSteps(m_charts->region(), next); // on its tile too
     }
 }
 

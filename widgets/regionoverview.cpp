@@ -29,6 +29,8 @@ class SeverityOrder : public QSortFilterProxyModel
 public:
     using QSortFilterProxyModel::QSortFilterProxyModel;
 
+    QHash<QString, QString> nextSteps; // region id -> "Next: ..." (RegionOverview::setNextSteps)
+
     QVariant data(const QModelIndex &index, int role) const override
     {
         if (role == Qt::AccessibleTextRole || role == Qt::ToolTipRole) {
@@ -37,6 +39,9 @@ public:
             const QString reason = index.data(RegionModel::VerdictReasonRole).toString();
             QString text = reason.isEmpty() ? QStringLiteral("%1: %2").arg(name, verdictLabel(v))
                                             : QStringLiteral("%1: %2 — %3").arg(name, verdictLabel(v), reason);
+            // The next steps with their keys, as the chart header offers them for the region in view.
+            if (const QString next = nextSteps.value(index.data(RegionModel::IdRole).toString()); !next.isEmpty())
+                text += QStringLiteral("\n") + next;
             // Figures the server sent that could not be used are shown as unknown, with what was wrong.
             if (const QString notes = index.data(RegionModel::ServerNotesRole).toString(); !notes.isEmpty())
                 text += QStringLiteral("\n") + tr("Unknown (the server sent what cannot be): %1").arg(notes);
@@ -293,6 +298,26 @@ void RegionOverview::selectRegion(const QString &id)
             return;
         }
     }
+}
+
+void RegionOverview::setNextSteps(const QString &region, const QString &text)
+{
+    auto *order = static_cast<SeverityOrder *>(m_sorted);
+    if (order->nextSteps.value(region) == text)
+        return;
+    order->nextSteps.clear(); // one region's at a time: the one in view
+    if (!text.isEmpty())
+        order->nextSteps.insert(region, text);
+}
+
+QString RegionOverview::tileText(const QString &region) const
+{
+    for (int row = 0; row < m_sorted->rowCount(); ++row) {
+        const QModelIndex i = m_sorted->index(row, 0);
+        if (i.data(RegionModel::IdRole).toString() == region)
+            return i.data(Qt::AccessibleTextRole).toString();
+    }
+    return {};
 }
 
 void RegionOverview::setStale(bool stale)

@@ -27,6 +27,10 @@ public:
     QStringList regionOrder() const; // region ids as shown, top first
     QString currentRegion() const;
     void selectRegion(const QString &id);
+    // The next steps for `region` ("Next: post Identified (Ctrl+Shift+S)"), in its tile's tooltip and the words a
+    // screen reader says; empty removes them.
+    void setNextSteps(const QString &region, const QString &text);
+    QString tileText(const QString &region) const; // what the tile says to a screen reader (and its tooltip)
     void setStale(bool stale);
     void setTheme(const Theme &theme);
 
