@@ -1052,7 +1052,7 @@ void ConsoleWindow::exportCurrentChart(HealthChart *chart)
 void ConsoleWindow::restoreLayout()
 {
     restoreGeometry(m_settings->value(QStringLiteral("window/geometry")).toByteArray());
-    restoreState(m_settings->value(QStringLiteral("window/state")).toByteArray());
+    m_docksSized = restoreState(m_settings->value(QStringLiteral("window/state")).toByteArray());
     const int span = m_settings->value(QStringLiteral("charts/span"), 3600).toInt();
     if (ChartPanel::spans().contains(span))
         m_charts->setSpanSeconds(span);
@@ -1064,6 +1064,17 @@ void ConsoleWindow::saveLayout()
     m_settings->setValue(QStringLiteral("window/state"), saveState());
     m_settings->setValue(QStringLiteral("charts/span"), m_charts->spanSeconds());
     m_settings->sync();
+}
+
+void ConsoleWindow::showEvent(QShowEvent *event)
+{
+    QMainWindow::showEvent(event);
+    if (m_docksSized)
+        return;
+    m_docksSized = true;
+    // Without a saved layout, the workers / operations dock takes about a third of a tall window: at 1920x1080 a fixed
+    // 260 px showed 4 of 6 operations (issue #21, item 10); a laptop's 768 lines keep the charts their room.
+    resizeDocks({ m_workersDock }, { std::max(260, height() * 3 / 10) }, Qt::Vertical);
 }
 
 void ConsoleWindow::closeEvent(QCloseEvent *event)

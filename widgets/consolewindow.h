@@ -107,6 +107,7 @@ Q_SIGNALS:
 protected:
     void closeEvent(QCloseEvent *event) override;
     void changeEvent(QEvent *event) override;
+    void showEvent(QShowEvent *event) override;
 
 private:
     void createActions();
@@ -159,6 +160,7 @@ private:
     QLabel *m_fleetTime;
     QString m_demo;
     bool m_followWorst = true;
+    bool m_docksSized = false; // by a restored layout, or once on the first show
     bool m_autoSelecting = false;
     bool m_firstDataSeen = false;
 };
