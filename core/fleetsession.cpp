@@ -12,6 +12,7 @@
 #include "historyloader.h"
 #include "localstore.h"
 #include "regionmodel.h"
+#include "regionorder.h"
 #include "tokensource.h"
 #include "workermodel.h"
 
@@ -22,6 +23,7 @@ FleetSession::FleetSession(QObject *parent)
     , m_store(new FleetStore(this))
     , m_monitor(new HealthMonitor(m_store, this)) // before the models: they read the verdicts it keeps
     , m_regionModel(new RegionModel(m_store, m_monitor, this))
+    , m_regionOrder(new RegionOrder(m_regionModel, this))
     , m_workerModel(new WorkerModel(m_store, this))
     , m_operationModel(new OperationModel(m_store, this))
     , m_auditModel(new AuditModel(m_store, this))

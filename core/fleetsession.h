@@ -27,6 +27,7 @@ class StatusOutbox;
 class LocalStore;
 class OperationModel;
 class RegionModel;
+class RegionOrder;
 class WorkerModel;
 
 // The application core of one fleet: everything a view shows and everything an action needs, owned outside any
@@ -72,6 +73,7 @@ public:
     FleetStore *store() const { return m_store; }
     HealthMonitor *healthMonitor() const { return m_monitor; }
     RegionModel *regionModel() const { return m_regionModel; }
+    RegionOrder *regionOrder() const { return m_regionOrder; } // the one "worst first" every view shows
     WorkerModel *workerModel() const { return m_workerModel; }
     OperationModel *operationModel() const { return m_operationModel; }
     AuditModel *auditModel() const { return m_auditModel; }
@@ -127,6 +129,7 @@ private:
     FleetStore *m_store;
     HealthMonitor *m_monitor;
     RegionModel *m_regionModel;
+    RegionOrder *m_regionOrder;
     WorkerModel *m_workerModel;
     OperationModel *m_operationModel;
     AuditModel *m_auditModel;

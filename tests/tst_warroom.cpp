@@ -17,6 +17,7 @@
 #include "incidentsteps.h"
 #include "privatebus.h"
 #include "profilesettings.h"
+#include "regionorder.h"
 #include "simharness.h"
 #include "statusoutbox.h"
 #include "traystatus.h"
@@ -196,6 +197,8 @@ void TestWarRoom::degradedRegionComesForward()
     QVERIFY(tray.worst() != Verdict::Degraded && tray.worst() != Verdict::Down);
     toTheIncident(sim, session);
     QTRY_COMPARE(wall.regionOrder().value(0), QStringLiteral("eu-central"));
+    // One "worst first" for every view (issue #22): the wall shows the session's order, the tray its first region.
+    QCOMPARE(wall.regionOrder(), session.regionOrder()->ids());
     QVERIFY(tray.worst() == session.healthMonitor()->verdict(QStringLiteral("eu-central")));
     QVERIFY2(tray.toolTip().contains(QLatin1String("EU Central")), qPrintable(tray.toolTip()));
     QVERIFY(wall.featuredRegions().contains(QStringLiteral("eu-central")));

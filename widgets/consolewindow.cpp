@@ -19,6 +19,7 @@
 #include "operationsdock.h"
 #include "recommendation.h"
 #include "regionmodel.h"
+#include "regionorder.h"
 #include "regionoverview.h"
 #include "settingsdialog.h"
 #include "shortcutsoverlay.h"
@@ -87,7 +88,7 @@ ConsoleWindow::ConsoleWindow(FleetSession *session, QSettings *settings, QWidget
     setObjectName(QStringLiteral("ConsoleWindow"));
     FleetStore *store = session->store();
 
-    m_overview = new RegionOverview(session->regionModel(), store, this);
+    m_overview = new RegionOverview(session->regionOrder(), store, this);
     m_charts = new ChartPanel(store, m_timeWindow, this);
     auto *splitter = new QSplitter(Qt::Horizontal, this);
     splitter->setObjectName(QStringLiteral("mainSplitter"));

@@ -14,6 +14,7 @@
 #include <QSortFilterProxyModel>
 #include <QStyledItemDelegate>
 #include <QTimer>
+#include <QIdentityProxyModel>
 #include <QToolTip>
 #include <QVBoxLayout>
 
@@ -23,11 +24,11 @@ namespace fleet {
 
 namespace {
 
-// Worst first (severity descending), then by name; with the words a screen reader says for each tile.
-class SeverityOrder : public QSortFilterProxyModel
+// The session's order (RegionOrder), with the words a screen reader says for each tile and its tooltip.
+class TileWords : public QIdentityProxyModel
 {
 public:
-    using QSortFilterProxyModel::QSortFilterProxyModel;
+    using QIdentityProxyModel::QIdentityProxyModel;
 
     QHash<QString, QString> nextSteps; // region id -> "Next: ..." (RegionOverview::setNextSteps)
 
@@ -50,19 +51,7 @@ public:
                        + text.toHtmlEscaped().replace(u'\n', QStringLiteral("<br>")) + QStringLiteral("</p>"))
                                            : text;
         }
-        return QSortFilterProxyModel::data(index, role);
-    }
-
-protected:
-    bool lessThan(const QModelIndex &l, const QModelIndex &r) const override
-    {
-        const int sl = l.data(RegionModel::SeverityRole).toInt();
-        const int sr = r.data(RegionModel::SeverityRole).toInt();
-        if (sl != sr)
-            return sl > sr;
-        return QString::localeAwareCompare(
-                   l.data(RegionModel::NameRole).toString(), r.data(RegionModel::NameRole).toString())
-            < 0;
+        return QIdentityProxyModel::data(index, role);
     }
 };
 
@@ -243,15 +232,13 @@ private:
     QPointer<FleetStore> m_store;
 };
 
-RegionOverview::RegionOverview(RegionModel *model, FleetStore *store, QWidget *parent)
+RegionOverview::RegionOverview(QAbstractItemModel *ordered, FleetStore *store, QWidget *parent)
     : QWidget(parent)
     , m_view(new QListView(this))
-    , m_sorted(new SeverityOrder(this))
+    , m_sorted(new TileWords(this))
     , m_delegate(new RegionTileDelegate(store, this))
 {
-    m_sorted->setSourceModel(model);
-    m_sorted->setDynamicSortFilter(true);
-    m_sorted->sort(0);
+    m_sorted->setSourceModel(ordered);
     m_view->setModel(m_sorted);
     m_view->setItemDelegate(m_delegate);
     m_view->setUniformItemSizes(true);
@@ -302,7 +289,7 @@ void RegionOverview::selectRegion(const QString &id)
 
 void RegionOverview::setNextSteps(const QString &region, const QString &text)
 {
-    auto *order = static_cast<SeverityOrder *>(m_sorted);
+    auto *order = static_cast<TileWords *>(m_sorted);
     if (order->nextSteps.value(region) == text)
         return;
     order->nextSteps.clear(); // one region's at a time: the one in view

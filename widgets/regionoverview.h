@@ -4,7 +4,8 @@
 #include <QWidget>
 
 class QListView;
-class QSortFilterProxyModel;
+class QAbstractItemModel;
+class QAbstractProxyModel;
 
 namespace fleet {
 
@@ -20,10 +21,11 @@ class RegionOverview : public QWidget
     Q_OBJECT
 
 public:
-    RegionOverview(RegionModel *model, FleetStore *store, QWidget *parent = nullptr);
+    // `ordered`: the session's RegionOrder (worst first); the overview adds the words of each tile.
+    RegionOverview(QAbstractItemModel *ordered, FleetStore *store, QWidget *parent = nullptr);
 
     QListView *view() const { return m_view; }
-    QSortFilterProxyModel *sortedModel() const { return m_sorted; }
+    QAbstractProxyModel *sortedModel() const { return m_sorted; }
     QStringList regionOrder() const; // region ids as shown, top first
     QString currentRegion() const;
     void selectRegion(const QString &id);
@@ -42,7 +44,7 @@ Q_SIGNALS:
 
 private:
     QListView *m_view;
-    QSortFilterProxyModel *m_sorted;
+    QAbstractProxyModel *m_sorted;
     RegionTileDelegate *m_delegate;
 };
 

@@ -3,6 +3,7 @@
 #include "fleetsession.h"
 #include "healthmonitor.h"
 #include "regionmodel.h"
+#include "regionorder.h"
 
 #include <QCoreApplication>
 #include <QIcon>
@@ -58,17 +59,14 @@ void TrayStatus::update()
 {
     if (!m_session)
         return;
-    RegionModel *model = m_session->regionModel();
-    Verdict worst = model->rowCount() ? Verdict::Healthy : Verdict::NoData;
-    int worstSeverity = -1;
+    // The session's order, worst first: the icon shows the first region's verdict, the lines follow the order.
+    const RegionOrder *model = m_session->regionOrder();
+    const Verdict worst
+        = model->rowCount() ? Verdict(model->index(0, 0).data(RegionModel::VerdictRole).toInt()) : Verdict::NoData;
     QStringList lines;
     for (int r = 0; r < model->rowCount(); ++r) {
         const QModelIndex i = model->index(r, 0);
         const auto v = Verdict(i.data(RegionModel::VerdictRole).toInt());
-        if (const int severity = i.data(RegionModel::SeverityRole).toInt(); severity > worstSeverity) {
-            worstSeverity = severity; // the model's order: down, degraded, no data, healthy
-            worst = v;
-        }
         if (v == Verdict::Degraded || v == Verdict::Down)
             lines.append(QCoreApplication::translate("fleet::TrayStatus", "%1: %2, %3")
                              .arg(i.data(RegionModel::NameRole).toString(), verdictLabel(v).toLower(),

@@ -9,6 +9,7 @@
 #include "healthchart.h"
 #include "healthmonitor.h"
 #include "regionmodel.h"
+#include "regionorder.h"
 
 #include <QAction>
 #include <QCloseEvent>
@@ -716,7 +717,8 @@ void WarRoomView::syncRegions()
     m_regionsDirty = false;
     if (!m_session)
         return;
-    RegionModel *model = m_session->regionModel();
+    // The session's order, worst first, as the console's overview shows it (never a sort of our own).
+    const RegionOrder *model = m_session->regionOrder();
     struct Row
     {
         QString id;
@@ -749,9 +751,6 @@ void WarRoomView::syncRegions()
         row.workers = workers;
         rows.append(row);
     }
-    std::stable_sort(rows.begin(), rows.end(), [](const Row &a, const Row &b) {
-        return a.severity != b.severity ? a.severity > b.severity : a.name < b.name;
-    });
 
     QStringList order;
     QStringList featured;
