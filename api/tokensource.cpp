@@ -96,6 +96,22 @@ void fromKeychain(const QString &account, QObject *context, std::function<void(R
     job->start();
 }
 
+void forProfile(const ConnectionProfile &profile, QObject *context, std::function<void(Result<QString>)> done)
+{
+    switch (profile.tokenFrom) {
+    case ConnectionProfile::TokenFrom::File:
+        if (profile.tokenFile.trimmed().isEmpty())
+            return done(Result<QString>::failure(
+                QStringLiteral("Profile \"%1\" names no token file: choose one in File > Connect.").arg(profile.name)));
+        return done(fromFile(profile.tokenFile.trimmed()));
+    case ConnectionProfile::TokenFrom::Environment:
+        return done(fromEnvironment());
+    case ConnectionProfile::TokenFrom::Keychain:
+        return fromKeychain(profile.name, context, std::move(done));
+    }
+    done(Result<QString>::failure(QStringLiteral("Profile \"%1\" says nothing usable about its token.").arg(profile.name)));
+}
+
 void storeInKeychain(
     const QString &account, const QString &token, QObject *context, std::function<void(Result<bool>)> done)
 {

@@ -138,6 +138,16 @@ void FleetSession::connectTo(const ConnectionProfile &profile, const QString &to
     reconnect();
 }
 
+void FleetSession::connectToProfile(const ConnectionProfile &profile)
+{
+    tokens::forProfile(profile, this, [this, profile](Result<QString> token) {
+        if (token)
+            connectTo(profile, token.value());
+        else
+            Q_EMIT credentialsNeeded(profile, token.error());
+    });
+}
+
 void FleetSession::reconnect()
 {
     if (!hasProfile())

@@ -46,6 +46,10 @@ public:
     // Connects to `profile` with `token` (kept in memory only, for reconnecting; never logged or saved). Another
     // fleet than the current one empties the store at once: nothing of the previous fleet shows under the new name.
     void connectTo(const ConnectionProfile &profile, const QString &token);
+    // Opens a saved profile: its token from where the profile says (tokens::forProfile: a token file, FLEET_TOKEN, or
+    // the keychain, asynchronously), then connectTo. When the token cannot be had, nothing changes and
+    // credentialsNeeded says why; whichever view is showing answers it (the console opens the connect dialog).
+    void connectToProfile(const ConnectionProfile &profile);
     // Adjusts the client settings of every connection made from now on (timeouts, attempts): for fleetctl's options
     // and for tests that inject faults. The profile still decides the URL, the token and TLS.
     void setClientAdjuster(std::function<void(ClientConfig &)> adjust) { m_adjust = std::move(adjust); }
@@ -118,6 +122,7 @@ Q_SIGNALS:
     void firstSnapshot(); // the first snapshot of this connection is in the store
     void localStoreChanged(); // opened (the outbox is new), or failed to open
     void statusPageChanged();
+    void credentialsNeeded(const fleet::ConnectionProfile &profile, const QString &why);
 
 private:
     void dropConnection();

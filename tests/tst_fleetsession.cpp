@@ -8,8 +8,10 @@
 #include "simharness.h"
 
 #include <QAbstractItemModelTester>
+#include <QFile>
 #include <QSet>
 #include <QSignalSpy>
+#include <QTemporaryDir>
 #include <QTest>
 
 using namespace fleet;
@@ -31,6 +33,48 @@ class TestFleetSession : public QObject
     Q_OBJECT
 
 private Q_SLOTS:
+    // Opening a saved profile is the core's (issue #22, item 4): its token from where the profile says, or a signal
+    // that says why not, for whichever view is showing; nothing of the session changes then.
+    void connectToProfileResolvesItsToken()
+    {
+        SimHarness sim;
+        QTemporaryDir dir;
+        const QString tokenFile = dir.filePath(QStringLiteral("token"));
+        QFile f(tokenFile);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("op-secret\n");
+        f.close();
+        QVERIFY(f.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner));
+
+        FleetSession session;
+        QSignalSpy needed(&session, &FleetSession::credentialsNeeded);
+        ConnectionProfile missing = profileFor(sim.baseUrl(), QStringLiteral("no-token"));
+        missing.tokenFrom = ConnectionProfile::TokenFrom::File;
+        missing.tokenFile = dir.filePath(QStringLiteral("absent"));
+        session.connectToProfile(missing);
+        QTRY_COMPARE(needed.size(), 1);
+        QCOMPARE(needed.first().at(0).value<ConnectionProfile>().name, QStringLiteral("no-token"));
+        QVERIFY2(needed.first().at(1).toString().contains(QLatin1String("absent")),
+            qPrintable(needed.first().at(1).toString()));
+        QVERIFY(!session.hasProfile()); // nothing changed
+
+        ConnectionProfile ops = profileFor(sim.baseUrl(), QStringLiteral("ops"));
+        ops.tokenFrom = ConnectionProfile::TokenFrom::File;
+        ops.tokenFile = tokenFile;
+        session.connectToProfile(ops);
+        QTRY_VERIFY_WITH_TIMEOUT(session.isLive() && session.identity().has_value(), 15000);
+        QCOMPARE(session.profile().name, QStringLiteral("ops"));
+        QCOMPARE(session.identity()->role, Role::Operator);
+
+        qputenv("FLEET_TOKEN", "view-secret");
+        ConnectionProfile viewer = profileFor(sim.baseUrl(), QStringLiteral("viewer"));
+        viewer.tokenFrom = ConnectionProfile::TokenFrom::Environment;
+        session.connectToProfile(viewer);
+        QTRY_VERIFY_WITH_TIMEOUT(session.identity().has_value() && session.identity()->role == Role::Viewer, 15000);
+        qunsetenv("FLEET_TOKEN");
+        QCOMPARE(needed.size(), 1);
+    }
+
     void connectsAndKnowsWhoItIs()
     {
         SimHarness sim;

@@ -191,17 +191,12 @@ void ConnectDialog::showResult(bool ok, const QString &text)
 
 void ConnectDialog::resolveToken(std::function<void(bool, const QString &)> done)
 {
+    const auto answer = [done](const Result<QString> &r) { r ? done(true, r.value()) : done(false, r.error()); };
     switch (m_tokenFrom->currentData().toInt()) {
-    case FromFile: {
+    case FromFile:
         if (m_tokenFile->text().trimmed().isEmpty())
             return done(false, tr("Choose the token file, or pick another place for the token to come from."));
-        const Result<QString> r = tokens::fromFile(m_tokenFile->text().trimmed());
-        return r ? done(true, r.value()) : done(false, r.error());
-    }
-    case FromEnvironment: {
-        const Result<QString> r = tokens::fromEnvironment();
-        return r ? done(true, r.value()) : done(false, r.error());
-    }
+        break;
     case Pasted:
         if (m_token->text().trimmed().isEmpty())
             return done(false, tr("Paste the token, or pick another place for the token to come from."));
@@ -209,10 +204,11 @@ void ConnectDialog::resolveToken(std::function<void(bool, const QString &)> done
     case FromKeychain:
         if (!m_token->text().trimmed().isEmpty())
             return done(true, m_token->text().trimmed()); // stored in the keychain once it has worked
-        tokens::fromKeychain(
-            profile().name, this, [done](Result<QString> r) { r ? done(true, r.value()) : done(false, r.error()); });
-        return;
+        break;
+    default:
+        break;
     }
+    tokens::forProfile(profile(), this, answer); // the one resolver (FleetSession::connectToProfile uses it too)
 }
 
 void ConnectDialog::testConnection()

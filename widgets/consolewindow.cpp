@@ -302,6 +302,12 @@ ConsoleWindow::ConsoleWindow(FleetSession *session, QSettings *settings, QWidget
     clock->start();
 
     connect(session, &FleetSession::profileChanged, this, &ConsoleWindow::onProfileChanged);
+    // A saved profile whose token cannot be had (FleetSession::connectToProfile): why, and the connect dialog.
+    connect(session, &FleetSession::credentialsNeeded, this,
+        [this](const ConnectionProfile &profile, const QString &why) {
+            statusBar()->showMessage(tr("Could not open profile %1: %2").arg(profile.name, why), 30000);
+            QTimer::singleShot(0, this, [this] { openConnectDialog(); });
+        });
     // The charts draw the session's thresholds, as the verdicts use them.
     m_charts->setThresholds(session->healthMonitor()->thresholds());
     connect(session->healthMonitor(), &HealthMonitor::thresholdsChanged, m_charts, &ChartPanel::setThresholds);

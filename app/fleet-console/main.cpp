@@ -228,23 +228,10 @@ int main(int argc, char **argv)
         const auto p = profiles.profile(name);
         if (!p && parser.isSet(profileOpt))
             return fail(QStringLiteral("no saved profile \"%1\" (File > Connect saves profiles)").arg(name));
-        Result<QString> token = Result<QString>::failure(QString());
-        if (p && p->tokenFrom == ConnectionProfile::TokenFrom::File)
-            token = tokens::fromFile(p->tokenFile);
-        else if (p && p->tokenFrom == ConnectionProfile::TokenFrom::Environment)
-            token = tokens::fromEnvironment();
-        if (p && token) {
-            window.connectTo(*p, token.value());
-        } else if (p && p->tokenFrom == ConnectionProfile::TokenFrom::Keychain) {
-            tokens::fromKeychain(p->name, &window, [&window, p](Result<QString> r) {
-                if (r)
-                    window.connectTo(*p, r.value());
-                else
-                    QTimer::singleShot(0, &window, [&window] { window.openConnectDialog(); });
-            });
-        } else {
+        if (p)
+            session.connectToProfile(*p); // its token as the profile says; the window asks when it cannot be had
+        else
             QTimer::singleShot(0, &window, [&window] { window.openConnectDialog(); });
-        }
     } else if (!parser.isSet(screenshotOpt)) {
         QTimer::singleShot(0, &window, [&window] { window.openConnectDialog(); }); // first run
     }
