@@ -206,6 +206,29 @@ void TestWarRoom::degradedRegionComesForward()
         const Verdict v = session.healthMonitor()->verdict(id);
         QVERIFY(v == Verdict::Degraded || v == Verdict::Down);
     }
+    // One definition of the series and of the threshold lines for every view (issue #22, item 3): the wall draws the
+    // console's series and the session's thresholds, and follows them when they change (Settings).
+    const auto lossCharts = [&wall] {
+        QList<HealthChart *> out;
+        for (HealthChart *chart : wall.charts())
+            if (chart->title() == QLatin1String("Packet loss"))
+                out << chart;
+        return out;
+    };
+    QVERIFY(!lossCharts().isEmpty());
+    for (HealthChart *chart : lossCharts()) {
+        QCOMPARE(chart->series().size(), 1);
+        QCOMPARE(chart->series().first().metric, packetLossSeries().first().metric);
+        QCOMPARE(chart->series().first().scale, 100.0);
+        QCOMPARE(chart->thresholds().first().value, 5.0);
+    }
+    VerdictThresholds strict = session.healthMonitor()->thresholds();
+    strict.degradedPacketLoss = 0.02;
+    session.healthMonitor()->setThresholds(strict);
+    for (HealthChart *chart : lossCharts())
+        QCOMPARE(chart->thresholds().first().value, 2.0);
+    session.healthMonitor()->setThresholds(VerdictThresholds {});
+
     // Its charts are larger than any healthy region's, and it shows failures as well as loss.
     QList<HealthChart *> charts = wall.charts();
     QVERIFY(charts.size() > 6);

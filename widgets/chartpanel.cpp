@@ -97,30 +97,18 @@ ChartPanel::ChartPanel(FleetStore *store, ChartTimeWindow *window, QWidget *pare
     header->addSpacing(12);
     header->addWidget(m_liveButton);
 
-    auto fail = [](HealthTimeline::Metric m, const QString &name, int color) {
-        return ChartSeries { m, name, color, ChartSeries::Kind::RatePerMinute, 1.0 };
-    };
-    auto gauge = [](HealthTimeline::Metric m, const QString &name, int color, double scale = 1.0) {
-        return ChartSeries { m, name, color, ChartSeries::Kind::Gauge, scale };
-    };
+    // The series are defined once for every view (healthchart.h); the titles are this panel's.
     auto *failures = new HealthChart(tr("Build failures per minute, by reason"), QString(), this);
-    failures->setSeries({ fail(HealthTimeline::FailuresETimedOut, tr("ETIMEDOUT (connection timed out)"), 0),
-        fail(HealthTimeline::FailuresEConnReset, tr("ECONNRESET"), 1),
-        fail(HealthTimeline::FailuresEHostUnreach, tr("EHOSTUNREACH"), 2),
-        fail(HealthTimeline::FailuresBuildError, tr("build error"), 3) });
+    failures->setSeries(failureSeries(true));
     failures->setMinimumYMax(5);
     auto *loss = new HealthChart(tr("Packet loss"), tr("%"), this);
-    loss->setSeries({ gauge(HealthTimeline::PacketLoss, tr("packet loss"), 0, 100.0) });
+    loss->setSeries(packetLossSeries());
     auto *rtt = new HealthChart(tr("Round-trip time p95"), tr("ms"), this);
-    rtt->setSeries(
-        { gauge(HealthTimeline::RttP95, tr("RTT p95"), 1), gauge(HealthTimeline::RttP50, tr("RTT p50"), 4) });
+    rtt->setSeries(rttSeries());
     auto *workers = new HealthChart(tr("Workers by state"), QString(), this);
-    workers->setSeries({ gauge(HealthTimeline::WorkersBusy, tr("busy"), 1),
-        gauge(HealthTimeline::WorkersIdle, tr("idle"), 4), gauge(HealthTimeline::WorkersOffline, tr("offline"), 0),
-        gauge(HealthTimeline::WorkersProvisioning, tr("provisioning"), 2) });
+    workers->setSeries(workerSeries());
     auto *queue = new HealthChart(tr("Build queue"), QString(), this);
-    queue->setSeries({ gauge(HealthTimeline::QueueDepth, tr("queued builds"), 5),
-        gauge(HealthTimeline::WaitP95, tr("wait p95 (s)"), 3) });
+    queue->setSeries(queueSeries());
     m_charts = { failures, loss, rtt, workers, queue };
 
     auto *grid = new QGridLayout;

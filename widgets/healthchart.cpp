@@ -36,6 +36,57 @@ QList<ChartThreshold> packetLossLines(const VerdictThresholds &t)
         { t.downPacketLoss * 100, tr("down %1 %").arg(t.downPacketLoss * 100), Verdict::Down } };
 }
 
+namespace {
+
+ChartSeries gauge(HealthTimeline::Metric m, const QString &name, int color, double scale = 1.0)
+{
+    return ChartSeries { m, name, color, ChartSeries::Kind::Gauge, scale };
+}
+
+ChartSeries perMinute(HealthTimeline::Metric m, const QString &name, int color)
+{
+    return ChartSeries { m, name, color, ChartSeries::Kind::RatePerMinute, 1.0 };
+}
+
+QString trChart(const char *text)
+{
+    return QCoreApplication::translate("fleet::HealthChart", text);
+}
+
+} // namespace
+
+QList<ChartSeries> failureSeries(bool explained)
+{
+    return { perMinute(HealthTimeline::FailuresETimedOut,
+                 explained ? trChart("ETIMEDOUT (connection timed out)") : trChart("ETIMEDOUT"), 0),
+        perMinute(HealthTimeline::FailuresEConnReset, trChart("ECONNRESET"), 1),
+        perMinute(HealthTimeline::FailuresEHostUnreach, trChart("EHOSTUNREACH"), 2),
+        perMinute(HealthTimeline::FailuresBuildError, trChart("build error"), 3) };
+}
+
+QList<ChartSeries> packetLossSeries()
+{
+    return { gauge(HealthTimeline::PacketLoss, trChart("packet loss"), 0, 100.0) };
+}
+
+QList<ChartSeries> rttSeries()
+{
+    return { gauge(HealthTimeline::RttP95, trChart("RTT p95"), 1), gauge(HealthTimeline::RttP50, trChart("RTT p50"), 4) };
+}
+
+QList<ChartSeries> workerSeries()
+{
+    return { gauge(HealthTimeline::WorkersBusy, trChart("busy"), 1), gauge(HealthTimeline::WorkersIdle, trChart("idle"), 4),
+        gauge(HealthTimeline::WorkersOffline, trChart("offline"), 0),
+        gauge(HealthTimeline::WorkersProvisioning, trChart("provisioning"), 2) };
+}
+
+QList<ChartSeries> queueSeries()
+{
+    return { gauge(HealthTimeline::QueueDepth, trChart("queued builds"), 5),
+        gauge(HealthTimeline::WaitP95, trChart("wait p95 (s)"), 3) };
+}
+
 QList<ChartThreshold> rttLines(const VerdictThresholds &t)
 {
     return { { t.degradedRttP95Ms,

@@ -42,6 +42,15 @@ struct VerdictThresholds;
 QList<ChartThreshold> packetLossLines(const VerdictThresholds &thresholds);
 QList<ChartThreshold> rttLines(const VerdictThresholds &thresholds);
 
+// The series every view draws, defined once (the console's charts and the war-room wall): build failures per minute
+// by reason (`explained`: "ETIMEDOUT (connection timed out)", else the bare code for a wall), packet loss in percent,
+// RTT p95 and p50, workers by state, the build queue. Metric, name, colour and kind.
+QList<ChartSeries> failureSeries(bool explained);
+QList<ChartSeries> packetLossSeries();
+QList<ChartSeries> rttSeries();
+QList<ChartSeries> workerSeries();
+QList<ChartSeries> queueSeries();
+
 // Something that happened at a moment, drawn as a marker on the time axis: an operation, a status update, any
 // timestamped event with who, what and why. Hovering shows all three.
 struct ChartMarker
@@ -111,6 +120,7 @@ public:
 
     // For tests and benchmarks: what the last refresh handed to Qt Charts.
     int seriesCount() const { return int(m_series.size()); }
+    const QList<ChartSeries> &series() const { return m_series; }
     int pointCount(int series) const;
     int finitePointCount(int series) const;
     QList<QPointF> seriesPoints(int series) const;

@@ -132,19 +132,11 @@ public:
         m_name->setFont(bold);
         m_verdict->setFont(bold);
 
-        auto gauge = [](HealthTimeline::Metric m, const QString &name, int color, double scale = 1.0) {
-            return ChartSeries { m, name, color, ChartSeries::Kind::Gauge, scale };
-        };
-        auto fail = [](HealthTimeline::Metric m, const QString &name, int color) {
-            return ChartSeries { m, name, color, ChartSeries::Kind::RatePerMinute, 1.0 };
-        };
+        // The console's series (healthchart.h), with the bare failure codes a wall has room for.
         m_loss = new HealthChart(tr("Packet loss"), tr("%"), this);
-        m_loss->setSeries({ gauge(HealthTimeline::PacketLoss, tr("packet loss"), 0, 100.0) });
+        m_loss->setSeries(packetLossSeries());
         m_failures = new HealthChart(tr("Build failures per minute"), QString(), this);
-        m_failures->setSeries({ fail(HealthTimeline::FailuresETimedOut, tr("ETIMEDOUT"), 0),
-            fail(HealthTimeline::FailuresEConnReset, tr("ECONNRESET"), 1),
-            fail(HealthTimeline::FailuresEHostUnreach, tr("EHOSTUNREACH"), 2),
-            fail(HealthTimeline::FailuresBuildError, tr("build error"), 3) });
+        m_failures->setSeries(failureSeries(false));
         m_failures->setMinimumYMax(5);
         for (HealthChart *chart : { m_loss, m_failures }) {
             chart->setTimeline(store ? &store->history() : nullptr);
