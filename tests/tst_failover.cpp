@@ -19,6 +19,7 @@
 #include "simharness.h"
 #include "statusoutbox.h"
 #include "statusupdatedialog.h"
+#include "workertable.h"
 
 #include <QAction>
 #include <QApplication>
@@ -117,6 +118,34 @@ private Q_SLOTS:
         QTRY_VERIFY(dock->activityModel()->item(0, 3)->text().contains(QLatin1String("given up by the engineer")));
         QVERIFY(!dock->giveUpButton()->isEnabled());
         QVERIFY(!unconfirmed->isVisible());
+    }
+
+    // "Drain selected workers" is a registered command (issue #22, item 5): in the ? overlay and the Actions menu,
+    // disabled with a reason until workers are selected, and it drains exactly the selected ones.
+    void drainSelectedWorkersIsACommand()
+    {
+        SimHarness sim;
+        Console c(sim);
+        QTRY_VERIFY_WITH_TIMEOUT(c.ready(), 15000);
+        ActionRegistry *r = c.window->actions();
+        QAction *drain = r->action(QStringLiteral("actions.drainWorkers"));
+        QVERIFY(drain);
+        QVERIFY(!drain->isEnabled());
+        QVERIFY2(r->disabledReason(QStringLiteral("actions.drainWorkers")).contains(QLatin1String("select workers")),
+            qPrintable(r->disabledReason(QStringLiteral("actions.drainWorkers"))));
+        QTableView *table = c.window->workerTable()->view();
+        QTRY_VERIFY(table->model()->rowCount() > 1);
+        table->selectRow(0);
+        QTRY_VERIFY(drain->isEnabled());
+        const QStringList selected = c.window->workerTable()->selectedWorkerIds();
+        QCOMPARE(selected.size(), 1);
+        drain->trigger();
+        ActionDialog *dialog = c.window->actionDialog();
+        QVERIFY(dialog);
+        QCOMPARE(dialog->actions().size(), 1);
+        QCOMPARE(dialog->actions().first().kind, FleetAction::Kind::DrainWorker);
+        QCOMPARE(dialog->actions().first().target, selected.first());
+        dialog->reject();
     }
 
     void timeToMitigate()

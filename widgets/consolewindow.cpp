@@ -52,6 +52,7 @@
 #include <QSplitter>
 #include <QStatusBar>
 #include <QTimeZone>
+#include <QTableView>
 #include <QTimer>
 #include <QVBoxLayout>
 
@@ -235,6 +236,9 @@ ConsoleWindow::ConsoleWindow(FleetSession *session, QSettings *settings, QWidget
     });
     connect(m_notifier, &DesktopNotifier::consoleActivated, this, bringUp);
     createActions();
+    // "Drain selected workers" is enabled by the table's selection: the registry looks again when it changes.
+    connect(m_workers->view()->selectionModel(), &QItemSelectionModel::selectionChanged, m_actions,
+        &ActionRegistry::refresh);
     m_shortcuts->setRegistry(m_actions);
     m_actions->bindSession(session);
 
@@ -248,16 +252,10 @@ ConsoleWindow::ConsoleWindow(FleetSession *session, QSettings *settings, QWidget
         if (ids.isEmpty())
             return;
         menu->addSeparator();
-        QAction *drain = menu->addAction(tr("Drain %n worker(s)…", nullptr, int(ids.size())));
-        const QString why = m_session->whyCannotAct(Role::Operator);
-        drain->setEnabled(why.isEmpty());
-        drain->setToolTip(why);
-        connect(drain, &QAction::triggered, this, [this, ids] {
-            QList<FleetAction> list;
-            for (const QString &id : ids)
-                list << FleetAction::drainWorker(id, QString());
-            openActionDialog(list, tr("Each worker finishes its build, then takes no new ones."));
-        });
+        // The registered command (in the ? overlay, enabled by role like the others), named with the count.
+        QAction *drain = m_actions->action(QStringLiteral("actions.drainWorkers"));
+        drain->setText(tr("Drain %n selected worker(s)…", nullptr, int(ids.size())));
+        menu->addAction(drain);
         menu->addAction(m_actions->action(QStringLiteral("actions.provision")));
     });
     // A region tile's right-click menu: the region's failover moves, for that region.
@@ -407,6 +405,18 @@ void ConsoleWindow::createActions()
     operatorAction({ QStringLiteral("actions.drainRegion"), tr("&Drain region…"), key(Qt::CTRL | Qt::SHIFT | Qt::Key_D),
                        tr("Send no new builds to the region in focus; running builds finish") },
         [this] { openRegionDialog(true); });
+    operatorAction({ QStringLiteral("actions.drainWorkers"), tr("Drain selected &workers…"), {},
+                       tr("Each selected worker in the table finishes its build, then takes no new ones") },
+        [this] {
+            QList<FleetAction> list;
+            for (const QString &id : m_workers->selectedWorkerIds())
+                list << FleetAction::drainWorker(id, QString());
+            if (!list.isEmpty())
+                openActionDialog(list, tr("Each worker finishes its build, then takes no new ones."));
+        });
+    r.setCondition(QStringLiteral("actions.drainWorkers"), [this] {
+        return m_workers->selectedWorkerIds().isEmpty() ? tr("select workers in the worker table first") : QString();
+    });
     operatorAction({ QStringLiteral("actions.resumeRegion"), tr("&Resume region…"),
                        key(Qt::CTRL | Qt::SHIFT | Qt::Key_U), tr("Let the region in focus take builds again") },
         [this] { openRegionDialog(false); });
@@ -541,7 +551,8 @@ void ConsoleWindow::createActions()
     });
     r.fillMenu(menuBar()->addMenu(tr("&Actions")),
         { QStringLiteral("actions.provision"), QStringLiteral("actions.drainRegion"),
-            QStringLiteral("actions.resumeRegion"), QStringLiteral("-"), QStringLiteral("view.operations"),
+            QStringLiteral("actions.resumeRegion"), QStringLiteral("actions.drainWorkers"), QStringLiteral("-"),
+            QStringLiteral("view.operations"),
             QStringLiteral("view.activity") });
     r.fillMenu(
         menuBar()->addMenu(tr("&Incident")), { QStringLiteral("status.update"), QStringLiteral("status.incident") });
