@@ -160,7 +160,8 @@ void FleetSession::reconnect()
     auto *connection = new FleetConnection(config, this);
     m_connection = connection;
     m_store->attach(connection);
-    m_history = new HistoryLoader(m_store, connection->client(), 24, this);
+    // The past hours from the Fleet API (HistorySource: Prometheus is the next source, issue #23).
+    m_history = new HistoryLoader(m_store, std::make_unique<FleetApiHistory>(connection->client()), 24, this);
     connect(connection, &FleetConnection::statusChanged, this, &FleetSession::statusChanged);
     connect(connection, &FleetConnection::identityReceived, this, [this](const Identity &who) {
         m_identity = who;

@@ -1,8 +1,6 @@
 #include "historyloader.h"
 
-#include "fleetclient.h"
 #include "fleetstore.h"
-#include "isotime.h"
 
 #include <QLoggingCategory>
 
@@ -12,15 +10,14 @@ namespace fleet {
 
 namespace {
 
-constexpr qint64 kChunkSeconds = 10000; // the API's limit on buckets per answer
 constexpr int kParallel = 2;
 
 } // namespace
 
-HistoryLoader::HistoryLoader(FleetStore *store, FleetClient *client, int hours, QObject *parent)
+HistoryLoader::HistoryLoader(FleetStore *store, std::unique_ptr<HistorySource> source, int hours, QObject *parent)
     : QObject(parent)
     , m_store(store)
-    , m_client(client)
+    , m_source(std::move(source))
     , m_hours(hours)
 {
     connect(store, &FleetStore::snapshotApplied, this, [this] {
@@ -37,9 +34,10 @@ void HistoryLoader::plan(qint64 untilSecond)
         return;
     m_loadedUntil = untilSecond + 1;
     // Newest first: what an engineer looks at first is the last hour.
-    for (qint64 end = untilSecond + 1; end > from; end -= kChunkSeconds) {
+    const qint64 chunkSeconds = std::max(1, m_source->maxPointsPerRequest()); // one-second steps
+    for (qint64 end = untilSecond + 1; end > from; end -= chunkSeconds) {
         for (const Region &r : m_store->regions())
-            m_queue.push_back({ r.id, std::max(from, end - kChunkSeconds), end });
+            m_queue.push_back({ r.id, std::max(from, end - chunkSeconds), end });
     }
     m_total += int(m_queue.size());
     pump();
@@ -47,12 +45,12 @@ void HistoryLoader::plan(qint64 untilSecond)
 
 void HistoryLoader::pump()
 {
-    while (m_inFlight < kParallel && !m_queue.empty() && m_client && m_store) {
+    while (m_inFlight < kParallel && !m_queue.empty() && m_source && m_store) {
         const Chunk chunk = m_queue.front();
         m_queue.pop_front();
         ++m_inFlight;
-        m_client->health(chunk.region, formatIsoUtc(chunk.fromSecond * 1000), formatIsoUtc(chunk.toSecond * 1000), 1,
-            this, [this, chunk](ApiResult<HealthHistory> result) {
+        m_source->fetch(chunk.region, chunk.fromSecond, chunk.toSecond, 1, this,
+            [this, chunk](ApiResult<HealthHistory> result) {
                 --m_inFlight;
                 ++m_done;
                 if (result.ok() && m_store) {
@@ -61,7 +59,8 @@ void HistoryLoader::pump()
                 } else {
                     ++m_failures;
                     qCWarning(lcModels).noquote()
-                        << "health backfill of" << chunk.region << "failed:" << result.error().message;
+                        << "health backfill of" << chunk.region << "from" << m_source->name()
+                        << "failed:" << result.error().message;
                 }
                 Q_EMIT progress(m_done, m_total);
                 if (isIdle()) {

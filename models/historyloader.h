@@ -1,26 +1,30 @@
 #pragma once
 
+#include "historysource.h"
+
 #include <QObject>
 #include <QPointer>
 
 #include <deque>
+#include <memory>
 
 namespace fleet {
 
-class FleetClient;
 class FleetStore;
 
-// Backfills the store's health timeline from GET /v1/regions/{id}/health so that a console opened mid-incident
-// shows the past hours at once. After every snapshot it fetches, per region, what the timeline lacks between
-// (now - hours) and the snapshot's time, at one-second resolution, in chunks the API accepts (10,000 buckets),
-// newest first, two requests at a time. Live health events fill the rest; gaps the server has no data for
+// Backfills the store's health timeline from a HistorySource (the Fleet API's GET /v1/regions/{id}/health today) so
+// that a console opened mid-incident shows the past hours at once. After every snapshot it fetches, per region, what
+// the timeline lacks between (now - hours) and the snapshot's time, at one-second resolution, in chunks the source
+// accepts (maxPointsPerRequest), newest first, two requests at a time. Live health events fill the rest; gaps the server has no data for
 // stay gaps.
 class HistoryLoader : public QObject
 {
     Q_OBJECT
 
 public:
-    HistoryLoader(FleetStore *store, FleetClient *client, int hours = 24, QObject *parent = nullptr);
+    HistoryLoader(
+        FleetStore *store, std::unique_ptr<HistorySource> source, int hours = 24, QObject *parent = nullptr);
+    const HistorySource *source() const { return m_source.get(); }
 
     bool isIdle() const { return m_queue.empty() && m_inFlight == 0; }
     int failures() const { return m_failures; }
@@ -40,7 +44,7 @@ private:
     void pump();
 
     QPointer<FleetStore> m_store;
-    QPointer<FleetClient> m_client;
+    std::unique_ptr<HistorySource> m_source;
     int m_hours;
     std::deque<Chunk> m_queue;
     int m_inFlight = 0;

@@ -4,6 +4,7 @@
 #include "fleetconnection.h"
 #include "fleetstore.h"
 #include "historyloader.h"
+#include "historysource.h"
 #include "regionmodel.h"
 #include "simharness.h"
 #include "wiredecode.h"
@@ -131,6 +132,7 @@ private Q_SLOTS:
     void finishedActivityLeavesByCountAndAge();
     void liveOverTheNetwork();
     void historyBackfilledOnConnect();
+    void historyComesFromAnySource();
     void unusableFiguresAreNamed();
     void quietWorkersFiguresAge();
 };
@@ -462,7 +464,7 @@ void TestFleetStore::historyBackfilledOnConnect()
     FleetConnection connection(config);
     FleetStore store;
     store.attach(&connection);
-    HistoryLoader loader(&store, connection.client(), 3);
+    HistoryLoader loader(&store, std::make_unique<FleetApiHistory>(connection.client()), 3);
     RegionModel regions(&store);
     QSignalSpy done(&loader, &HistoryLoader::finished);
     connection.start();
@@ -481,6 +483,74 @@ void TestFleetStore::historyBackfilledOnConnect()
     // The verdict is judged at once from the backfilled minute.
     const int row = store.regionRow(QStringLiteral("eu-central"));
     QTRY_COMPARE(regions.index(row, 0).data(RegionModel::VerdictRole).toInt(), int(Verdict::Degraded));
+}
+
+// The loader asks a HistorySource (issue #22, item 1): chunks as large as the source accepts, every region, newest
+// first, failures counted. A source of the test's own (a fake is fine for one class); the Fleet API's is above.
+namespace {
+class CountingSource : public HistorySource
+{
+public:
+    QString name() const override { return QStringLiteral("counting"); }
+    int maxPointsPerRequest() const override { return 3600; }
+    void fetch(const QString &region, qint64 fromSecond, qint64 toSecond, int stepSeconds, QObject *context,
+        std::function<void(ApiResult<HealthHistory>)> done) override
+    {
+        asked.append({ region, fromSecond, toSecond });
+        QVERIFY(stepSeconds == 1);
+        QVERIFY(toSecond - fromSecond <= maxPointsPerRequest());
+        QMetaObject::invokeMethod(context, [region, fromSecond, done = std::move(done)] {
+            if (region == QLatin1String("eu-west")) {
+                ApiError error;
+                error.kind = ApiError::Kind::Http;
+                error.httpStatus = 503;
+                error.message = QStringLiteral("unavailable");
+                done(ApiResult<HealthHistory>::failure(error));
+                return;
+            }
+            HealthHistory h;
+            HealthSample sample;
+            sample.time = (fromSecond + 1) * 1000;
+            sample.samples = 1;
+            sample.packetLoss = 0.25;
+            h.buckets.push_back(sample);
+            done(ApiResult<HealthHistory>::success(h));
+        }, Qt::QueuedConnection);
+    }
+    struct Asked
+    {
+        QString region;
+        qint64 from;
+        qint64 to;
+    };
+    QList<Asked> asked;
+};
+} // namespace
+
+void TestFleetStore::historyComesFromAnySource()
+{
+    SimHarness harness;
+    ClientConfig config;
+    config.baseUrl = harness.baseUrl();
+    config.token = QStringLiteral("view-secret");
+    FleetConnection connection(config);
+    FleetStore store;
+    store.attach(&connection);
+    auto owned = std::make_unique<CountingSource>();
+    CountingSource *source = owned.get();
+    HistoryLoader loader(&store, std::move(owned), 2);
+    QCOMPARE(loader.source()->name(), QStringLiteral("counting"));
+    QSignalSpy done(&loader, &HistoryLoader::finished);
+    connection.start();
+    QVERIFY(done.wait(30000));
+    const int regions = int(store.regions().size());
+    QVERIFY(regions > 1);
+    QCOMPARE(int(source->asked.size()), 2 * regions); // two hours in 3,600-point chunks, per region
+    QVERIFY(source->asked.first().to > source->asked.last().to); // newest first
+    QCOMPARE(loader.failures(), 2); // eu-west's two chunks
+    const int eu = store.history().regionIndex(QStringLiteral("eu-central"));
+    const qint64 firstFrom = source->asked.first().from;
+    QCOMPARE(store.history().value(eu, HealthTimeline::PacketLoss, firstFrom + 1), 0.25f);
 }
 
 // Issue #20: a region whose count the server sent as -1 is kept; the model names what was wrong for its tile.
