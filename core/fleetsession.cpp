@@ -70,9 +70,14 @@ void FleetSession::applySettings(const ProfileSettings &settings)
     page.baseUrl = settings.statusPageUrl;
     page.pageId = settings.pageId.trimmed();
     if (page.pageId.isEmpty()) {
-        setStatusPage(StatusPageConfig {}); // no page id: no status page for this profile
+        // No page for this profile: a page the previous profile's settings set goes; one set by the program
+        // (setStatusPage before connecting, as a test or an embedding would) stays.
+        if (m_statusPageFromSettings)
+            setStatusPage(StatusPageConfig {});
+        m_statusPageFromSettings = false;
         return;
     }
+    m_statusPageFromSettings = true;
     if (const Result<QString> key = tokens::statusPageKey(QString()); key) {
         page.apiKey = key.value();
     } else if (const auto typed = m_typedKeys.constFind(page.pageId); typed != m_typedKeys.cend()) {

@@ -146,6 +146,7 @@ private:
     StatusPageConfig m_statusPage;
     ProfileSettings m_settings;
     QString m_statusPageLockedBy;
+    bool m_statusPageFromSettings = false; // a profile without a page clears only a page its settings set
     QString m_keyProblem;
     QHash<QString, QString> m_typedKeys; // page id -> key typed this run; memory only
     int m_settingsGeneration = 0; // a keychain answer for older settings is dropped

@@ -252,6 +252,18 @@ private Q_SLOTS:
         }
 
         {
+            // A page the program set before connecting stays when the profile's settings name none.
+            Console c(&settings, dir.filePath(QStringLiteral("d.sqlite")));
+            StatusPageConfig set;
+            set.baseUrl = sim.url(QStringLiteral("/statuspage/v1"));
+            set.pageId = QStringLiteral("set-by-the-program");
+            set.apiKey = QStringLiteral("program-key");
+            c.session.setStatusPage(set);
+            c.session.connectTo(sim.profile(QStringLiteral("no-settings")), QStringLiteral("op-secret"));
+            QCOMPARE(c.session.statusPage().pageId, QStringLiteral("set-by-the-program"));
+        }
+
+        {
             // The command line overrides: its status page stays, the profile's thresholds still apply.
             Console c(&settings, dir.filePath(QStringLiteral("c.sqlite")));
             c.session.lockStatusPage(QStringLiteral("--page-id"));
