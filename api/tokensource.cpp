@@ -109,7 +109,8 @@ void forProfile(const ConnectionProfile &profile, QObject *context, std::functio
     case ConnectionProfile::TokenFrom::Keychain:
         return fromKeychain(profile.name, context, std::move(done));
     }
-    done(Result<QString>::failure(QStringLiteral("Profile \"%1\" says nothing usable about its token.").arg(profile.name)));
+    done(Result<QString>::failure(
+        QStringLiteral("Profile \"%1\" says nothing usable about its token.").arg(profile.name)));
 }
 
 void storeInKeychain(

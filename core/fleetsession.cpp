@@ -84,8 +84,8 @@ void FleetSession::applySettings(const ProfileSettings &settings)
         page.apiKey = *typed;
     } else {
         setStatusPage(page); // known, without its key until the keychain answers: the composer says so
-        tokens::fromKeychain(ProfileSettings::keychainAccount(page.pageId), this,
-            [this, page, generation](Result<QString> r) {
+        tokens::fromKeychain(
+            ProfileSettings::keychainAccount(page.pageId), this, [this, page, generation](Result<QString> r) {
                 if (generation != m_settingsGeneration || !m_statusPageLockedBy.isEmpty())
                     return; // settings changed while the keychain answered
                 StatusPageConfig found = page;

@@ -8,8 +8,8 @@
 #include "profilesettings.h"
 #include "statuspage.h"
 
-#include <QObject>
 #include <QHash>
+#include <QObject>
 #include <QPointer>
 
 #include <functional>

@@ -6,9 +6,9 @@
 
 #include <QObject>
 
-#include <optional>
 #include <QPointer>
 #include <QTimer>
+#include <optional>
 
 namespace fleet {
 

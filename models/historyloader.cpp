@@ -49,8 +49,8 @@ void HistoryLoader::pump()
         const Chunk chunk = m_queue.front();
         m_queue.pop_front();
         ++m_inFlight;
-        m_source->fetch(chunk.region, chunk.fromSecond, chunk.toSecond, 1, this,
-            [this, chunk](ApiResult<HealthHistory> result) {
+        m_source->fetch(
+            chunk.region, chunk.fromSecond, chunk.toSecond, 1, this, [this, chunk](ApiResult<HealthHistory> result) {
                 --m_inFlight;
                 ++m_done;
                 if (result.ok() && m_store) {
@@ -58,9 +58,8 @@ void HistoryLoader::pump()
                         m_store->history().record(chunk.region, s);
                 } else {
                     ++m_failures;
-                    qCWarning(lcModels).noquote()
-                        << "health backfill of" << chunk.region << "from" << m_source->name()
-                        << "failed:" << result.error().message;
+                    qCWarning(lcModels).noquote() << "health backfill of" << chunk.region << "from" << m_source->name()
+                                                  << "failed:" << result.error().message;
                 }
                 Q_EMIT progress(m_done, m_total);
                 if (isIdle()) {

@@ -15,15 +15,14 @@ class FleetStore;
 // Backfills the store's health timeline from a HistorySource (the Fleet API's GET /v1/regions/{id}/health today) so
 // that a console opened mid-incident shows the past hours at once. After every snapshot it fetches, per region, what
 // the timeline lacks between (now - hours) and the snapshot's time, at one-second resolution, in chunks the source
-// accepts (maxPointsPerRequest), newest first, two requests at a time. Live health events fill the rest; gaps the server has no data for
-// stay gaps.
+// accepts (maxPointsPerRequest), newest first, two requests at a time. Live health events fill the rest; gaps the
+// server has no data for stay gaps.
 class HistoryLoader : public QObject
 {
     Q_OBJECT
 
 public:
-    HistoryLoader(
-        FleetStore *store, std::unique_ptr<HistorySource> source, int hours = 24, QObject *parent = nullptr);
+    HistoryLoader(FleetStore *store, std::unique_ptr<HistorySource> source, int hours = 24, QObject *parent = nullptr);
     const HistorySource *source() const { return m_source.get(); }
 
     bool isIdle() const { return m_queue.empty() && m_inFlight == 0; }

@@ -20,8 +20,8 @@ void FleetApiHistory::fetch(const QString &region, qint64 fromSecond, qint64 toS
 {
     if (!m_client)
         return;
-    m_client->health(region, formatIsoUtc(fromSecond * 1000), formatIsoUtc(toSecond * 1000), stepSeconds, context,
-        std::move(done));
+    m_client->health(
+        region, formatIsoUtc(fromSecond * 1000), formatIsoUtc(toSecond * 1000), stepSeconds, context, std::move(done));
 }
 
 } // namespace fleet

@@ -443,7 +443,8 @@ private Q_SLOTS:
         QVERIFY(dialog->change().deliverNotifications);
         bool said = false;
         for (QLabel *l : dialog->findChildren<QLabel *>())
-            said = said || (l->isVisible() && l->text().contains(QLatin1String("previous update: subscribers are notified")));
+            said = said
+                || (l->isVisible() && l->text().contains(QLatin1String("previous update: subscribers are notified")));
         QVERIFY(said);
         // The step about to be posted stands out (issue #21, item 10): its text meets 4.5:1 on its background, and
         // its background 3:1 against the other steps'.

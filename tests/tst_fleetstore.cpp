@@ -499,23 +499,26 @@ public:
         asked.append({ region, fromSecond, toSecond });
         QVERIFY(stepSeconds == 1);
         QVERIFY(toSecond - fromSecond <= maxPointsPerRequest());
-        QMetaObject::invokeMethod(context, [region, fromSecond, done = std::move(done)] {
-            if (region == QLatin1String("eu-west")) {
-                ApiError error;
-                error.kind = ApiError::Kind::Http;
-                error.httpStatus = 503;
-                error.message = QStringLiteral("unavailable");
-                done(ApiResult<HealthHistory>::failure(error));
-                return;
-            }
-            HealthHistory h;
-            HealthSample sample;
-            sample.time = (fromSecond + 1) * 1000;
-            sample.samples = 1;
-            sample.packetLoss = 0.25;
-            h.buckets.push_back(sample);
-            done(ApiResult<HealthHistory>::success(h));
-        }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            context,
+            [region, fromSecond, done = std::move(done)] {
+                if (region == QLatin1String("eu-west")) {
+                    ApiError error;
+                    error.kind = ApiError::Kind::Http;
+                    error.httpStatus = 503;
+                    error.message = QStringLiteral("unavailable");
+                    done(ApiResult<HealthHistory>::failure(error));
+                    return;
+                }
+                HealthHistory h;
+                HealthSample sample;
+                sample.time = (fromSecond + 1) * 1000;
+                sample.samples = 1;
+                sample.packetLoss = 0.25;
+                h.buckets.push_back(sample);
+                done(ApiResult<HealthHistory>::success(h));
+            },
+            Qt::QueuedConnection);
     }
     struct Asked
     {

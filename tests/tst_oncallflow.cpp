@@ -76,8 +76,7 @@ void shoot(ConsoleWindow *window, const QString &step)
     for (const QSize size : { QSize(1366, 768), QSize(1920, 1080) }) {
         window->resize(size);
         QTest::qWait(300); // the charts redraw at most four times a second
-        window->grab().save(
-            QStringLiteral("%1/flow-%2-%3x%4.png").arg(dir, step).arg(size.width()).arg(size.height()));
+        window->grab().save(QStringLiteral("%1/flow-%2-%3x%4.png").arg(dir, step).arg(size.width()).arg(size.height()));
     }
     window->resize(was);
 }
@@ -157,7 +156,8 @@ private Q_SLOTS:
         // 1. Investigating: what the window offers under the verdict, then the composer.
         QTRY_VERIFY2(offered("Investigating (Ctrl+Shift+S)") && offered("provision replacements elsewhere"),
             qPrintable(c.window->chartPanel()->nextStepsText()));
-        QVERIFY2(c.window->regionOverview()->tileText(QStringLiteral("eu-central")).contains(QLatin1String("Ctrl+Shift+S")),
+        QVERIFY2(
+            c.window->regionOverview()->tileText(QStringLiteral("eu-central")).contains(QLatin1String("Ctrl+Shift+S")),
             qPrintable(c.window->regionOverview()->tileText(QStringLiteral("eu-central")))); // on its tile too
         shoot(c.window.get(), QStringLiteral("1-degraded"));
         const int investigating = postUpdate(c, QStringLiteral("investigating"), true);
@@ -166,7 +166,8 @@ private Q_SLOTS:
         QCOMPARE(sim.server().statusPage().incidentCount(), 1);
 
         // 2. Replacements: the provision dialog opens on the recommendation; Enter confirms.
-        QTRY_VERIFY2_WITH_TIMEOUT(offered("post Identified"), qPrintable(c.window->chartPanel()->nextStepsText()), 15000);
+        QTRY_VERIFY2_WITH_TIMEOUT(
+            offered("post Identified"), qPrintable(c.window->chartPanel()->nextStepsText()), 15000);
         int provision = 0;
         press(c.window.get(), Qt::Key_P, Qt::ControlModifier | Qt::ShiftModifier);
         ++provision;
@@ -197,7 +198,8 @@ private Q_SLOTS:
         runClock(sim, 9 * 3600, [&] { return eu() == Verdict::Healthy; });
         QTRY_COMPARE_WITH_TIMEOUT(eu(), Verdict::Healthy, 20000);
         QCOMPARE(c.window->focusedRegion(), QStringLiteral("eu-central"));
-        QTRY_VERIFY2_WITH_TIMEOUT(offered("post Monitoring"), qPrintable(c.window->chartPanel()->nextStepsText()), 15000);
+        QTRY_VERIFY2_WITH_TIMEOUT(
+            offered("post Monitoring"), qPrintable(c.window->chartPanel()->nextStepsText()), 15000);
         shoot(c.window.get(), QStringLiteral("3-recovered"));
         const int monitoring = postUpdate(c, QStringLiteral("monitoring"), false);
         QVERIFY(monitoring > 0);
@@ -212,8 +214,8 @@ private Q_SLOTS:
         counts.append({ QStringLiteral("Resolved published"), resolved });
 
         // 5. The postmortem: offered with its key; the dialog opens on the draft; Publish; the page's question.
-        QTRY_VERIFY2_WITH_TIMEOUT(
-            offered("publish the postmortem (Ctrl+Shift+I)"), qPrintable(c.window->chartPanel()->nextStepsText()), 15000);
+        QTRY_VERIFY2_WITH_TIMEOUT(offered("publish the postmortem (Ctrl+Shift+I)"),
+            qPrintable(c.window->chartPanel()->nextStepsText()), 15000);
         shoot(c.window.get(), QStringLiteral("4-resolved"));
         int postmortem = 0;
         press(c.window.get(), Qt::Key_I, Qt::ControlModifier | Qt::ShiftModifier);

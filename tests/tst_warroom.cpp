@@ -453,8 +453,7 @@ void TestWarRoom::notificationsOncePerVerdictChange()
     // A kind turned off stays quiet, and the choice is kept.
     notifier.setMinIntervalMs(0);
     notifier.setEnabled(DesktopNotifier::Kind::RegionTrouble, false);
-    QCOMPARE(settings
-                 .value(DesktopNotifier::settingsKey(DesktopNotifier::Kind::RegionTrouble, session.profile().name))
+    QCOMPARE(settings.value(DesktopNotifier::settingsKey(DesktopNotifier::Kind::RegionTrouble, session.profile().name))
                  .toBool(),
         false);
     QCOMPARE(ProfileSettings::load(&settings, session.profile().name).notifyTrouble, false); // Settings shows it

@@ -51,8 +51,8 @@
 #include <QSortFilterProxyModel>
 #include <QSplitter>
 #include <QStatusBar>
-#include <QTimeZone>
 #include <QTableView>
+#include <QTimeZone>
 #include <QTimer>
 #include <QVBoxLayout>
 
@@ -301,8 +301,8 @@ ConsoleWindow::ConsoleWindow(FleetSession *session, QSettings *settings, QWidget
 
     connect(session, &FleetSession::profileChanged, this, &ConsoleWindow::onProfileChanged);
     // A saved profile whose token cannot be had (FleetSession::connectToProfile): why, and the connect dialog.
-    connect(session, &FleetSession::credentialsNeeded, this,
-        [this](const ConnectionProfile &profile, const QString &why) {
+    connect(
+        session, &FleetSession::credentialsNeeded, this, [this](const ConnectionProfile &profile, const QString &why) {
             statusBar()->showMessage(tr("Could not open profile %1: %2").arg(profile.name, why), 30000);
             QTimer::singleShot(0, this, [this] { openConnectDialog(); });
         });
@@ -518,7 +518,8 @@ void ConsoleWindow::createActions()
 
     r.fillMenu(menuBar()->addMenu(tr("&File")),
         { QStringLiteral("file.connect"), QStringLiteral("file.reconnect"), QStringLiteral("file.settings"),
-            QStringLiteral("-"), QStringLiteral("file.exportChart"), QStringLiteral("-"), QStringLiteral("file.quit") });
+            QStringLiteral("-"), QStringLiteral("file.exportChart"), QStringLiteral("-"),
+            QStringLiteral("file.quit") });
     QMenu *viewMenu = menuBar()->addMenu(tr("&View"));
     r.fillMenu(viewMenu,
         QStringList { spanIds } << QStringList { QStringLiteral("-"), QStringLiteral("charts.pause"),
@@ -552,8 +553,7 @@ void ConsoleWindow::createActions()
     r.fillMenu(menuBar()->addMenu(tr("&Actions")),
         { QStringLiteral("actions.provision"), QStringLiteral("actions.drainRegion"),
             QStringLiteral("actions.resumeRegion"), QStringLiteral("actions.drainWorkers"), QStringLiteral("-"),
-            QStringLiteral("view.operations"),
-            QStringLiteral("view.activity") });
+            QStringLiteral("view.operations"), QStringLiteral("view.activity") });
     r.fillMenu(
         menuBar()->addMenu(tr("&Incident")), { QStringLiteral("status.update"), QStringLiteral("status.incident") });
     r.fillMenu(menuBar()->addMenu(tr("&Help")), { QStringLiteral("help.shortcuts"), QStringLiteral("help.about") });
@@ -963,7 +963,8 @@ QString ConsoleWindow::nextStepsFor(Verdict verdict) const
             steps << tr("post Monitoring (%1)").arg(post);
         else if (status == QLatin1String("monitoring") && !trouble)
             steps << tr("resolve the incident (%1)").arg(post);
-        else if (status.isEmpty() && !trouble && (m_session->statusOutbox() && m_session->statusOutbox()->resolvedWithoutPostmortem()))
+        else if (status.isEmpty() && !trouble
+            && (m_session->statusOutbox() && m_session->statusOutbox()->resolvedWithoutPostmortem()))
             steps << tr("publish the postmortem (%1)").arg(key("status.incident"));
     }
     return steps.isEmpty() ? QString() : tr("Next: %1").arg(steps.join(QStringLiteral(" · ")));

@@ -89,8 +89,7 @@ QString DesktopNotifier::settingsKey(Kind kind, const QString &profile)
 
 bool DesktopNotifier::isEnabled(Kind kind) const
 {
-    return !m_settings || !m_session
-        || m_settings->value(settingsKey(kind, m_session->profile().name), true).toBool();
+    return !m_settings || !m_session || m_settings->value(settingsKey(kind, m_session->profile().name), true).toBool();
 }
 
 void DesktopNotifier::setEnabled(Kind kind, bool enabled)

@@ -71,12 +71,14 @@ QList<ChartSeries> packetLossSeries()
 
 QList<ChartSeries> rttSeries()
 {
-    return { gauge(HealthTimeline::RttP95, trChart("RTT p95"), 1), gauge(HealthTimeline::RttP50, trChart("RTT p50"), 4) };
+    return { gauge(HealthTimeline::RttP95, trChart("RTT p95"), 1),
+        gauge(HealthTimeline::RttP50, trChart("RTT p50"), 4) };
 }
 
 QList<ChartSeries> workerSeries()
 {
-    return { gauge(HealthTimeline::WorkersBusy, trChart("busy"), 1), gauge(HealthTimeline::WorkersIdle, trChart("idle"), 4),
+    return { gauge(HealthTimeline::WorkersBusy, trChart("busy"), 1),
+        gauge(HealthTimeline::WorkersIdle, trChart("idle"), 4),
         gauge(HealthTimeline::WorkersOffline, trChart("offline"), 0),
         gauge(HealthTimeline::WorkersProvisioning, trChart("provisioning"), 2) };
 }

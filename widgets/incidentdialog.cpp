@@ -14,8 +14,8 @@
 #include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QPushButton>
-#include <QScreen>
 #include <QSaveFile>
+#include <QScreen>
 #include <QTabWidget>
 #include <QTableWidget>
 #include <QVBoxLayout>
@@ -175,8 +175,8 @@ void IncidentDialog::fitToContent()
     const QScreen *s = screen();
     if (!s)
         return;
-    const int rows = m_table->verticalHeader()->length() + m_table->horizontalHeader()->height()
-        + 2 * m_table->frameWidth();
+    const int rows
+        = m_table->verticalHeader()->length() + m_table->horizontalHeader()->height() + 2 * m_table->frameWidth();
     const int chrome = height() - m_table->height(); // everything around the table, as laid out now
     const int want = std::min(int(s->availableGeometry().height() * 0.85), rows + chrome);
     if (want > height())

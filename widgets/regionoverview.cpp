@@ -8,13 +8,13 @@
 #include <QCoreApplication>
 #include <QEvent>
 #include <QHelpEvent>
+#include <QIdentityProxyModel>
 #include <QListView>
 #include <QPainter>
 #include <QPainterPath>
 #include <QSortFilterProxyModel>
 #include <QStyledItemDelegate>
 #include <QTimer>
-#include <QIdentityProxyModel>
 #include <QToolTip>
 #include <QVBoxLayout>
 

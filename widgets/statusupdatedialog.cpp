@@ -7,9 +7,6 @@
 #include "statustemplates.h"
 
 #include <QButtonGroup>
-#include <QSet>
-#include <QJsonObject>
-#include <QJsonDocument>
 #include <QComboBox>
 #include <QDateTime>
 #include <QDialogButtonBox>
@@ -17,12 +14,15 @@
 #include <QFrame>
 #include <QHBoxLayout>
 #include <QHeaderView>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QRadioButton>
 #include <QScreen>
+#include <QSet>
 #include <QStackedWidget>
 #include <QTableWidget>
 #include <QVBoxLayout>

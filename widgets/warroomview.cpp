@@ -430,11 +430,10 @@ WarRoomView::WarRoomView(FleetSession *session, QWidget *parent)
             syncRegions(); // a region turning degraded comes forward at once
         });
         connect(session->store(), &FleetStore::healthChanged, this, [this] { m_chartsDirty = true; });
-        connect(session->healthMonitor(), &HealthMonitor::thresholdsChanged, this,
-            [this](const VerdictThresholds &t) {
-                for (WarRoomPanel *panel : std::as_const(m_panels))
-                    panel->setThresholds(t);
-            });
+        connect(session->healthMonitor(), &HealthMonitor::thresholdsChanged, this, [this](const VerdictThresholds &t) {
+            for (WarRoomPanel *panel : std::as_const(m_panels))
+                panel->setThresholds(t);
+        });
         connect(session->currentIncident(), &CurrentIncident::changed, this, &WarRoomView::updateIncident);
         session->currentIncident()->addWatcher(this);
         auto attach = [this](FleetConnection *connection) {
