@@ -74,14 +74,19 @@ ProfileSettings ProfileSettings::load(QSettings *settings, const QString &profil
 {
     ProfileSettings out;
     const ProfileSettings defaults;
+    // Before they were per profile, the notification choices were global ("notifications/..."): a profile without a
+    // choice of its own keeps the one made then, so a kind turned off is not turned on again by an upgrade.
+    const bool legacyTrouble = settings->value(QStringLiteral("notifications/region_trouble"), true).toBool();
+    const bool legacyRecovered = settings->value(QStringLiteral("notifications/region_recovered"), true).toBool();
+    const bool legacyOperations = settings->value(QStringLiteral("notifications/operations"), true).toBool();
     settings->beginGroup(ProfileStore::group(profile) + QStringLiteral("/settings"));
     const QUrl url(settings->value(QStringLiteral("statuspage_url"), defaults.statusPageUrl.toString()).toString(),
         QUrl::StrictMode);
     out.statusPageUrl = url.isValid() ? url : defaults.statusPageUrl;
     out.pageId = settings->value(QStringLiteral("page_id")).toString().trimmed();
-    out.notifyTrouble = settings->value(QStringLiteral("notify_trouble"), true).toBool();
-    out.notifyRecovered = settings->value(QStringLiteral("notify_recovered"), true).toBool();
-    out.notifyOperations = settings->value(QStringLiteral("notify_operations"), true).toBool();
+    out.notifyTrouble = settings->value(QStringLiteral("notify_trouble"), legacyTrouble).toBool();
+    out.notifyRecovered = settings->value(QStringLiteral("notify_recovered"), legacyRecovered).toBool();
+    out.notifyOperations = settings->value(QStringLiteral("notify_operations"), legacyOperations).toBool();
     VerdictThresholds &t = out.thresholds;
     const VerdictThresholds d;
     t.degradedPacketLoss = number(settings, QStringLiteral("degraded_packet_loss"), d.degradedPacketLoss, 0.001, 1);

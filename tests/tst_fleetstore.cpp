@@ -21,6 +21,15 @@ using namespace fleet;
 
 namespace {
 
+// A viewer's connection settings for the embedded fleet-sim.
+ClientConfig viewerOf(SimHarness &harness)
+{
+    ClientConfig config;
+    config.baseUrl = harness.baseUrl();
+    config.token = QStringLiteral("view-secret");
+    return config;
+}
+
 // Feeds a store from a simulation exactly as a client would see it: snapshot JSON and event JSON, decoded.
 class Feeder
 {
@@ -429,10 +438,7 @@ void TestFleetStore::finishedActivityLeavesByCountAndAge()
 void TestFleetStore::liveOverTheNetwork()
 {
     SimHarness harness;
-    ClientConfig config;
-    config.baseUrl = harness.baseUrl();
-    config.token = QStringLiteral("view-secret");
-    FleetConnection connection(config);
+    FleetConnection connection(viewerOf(harness));
     FleetStore store;
     store.attach(&connection);
     WorkerModel workers(&store);
@@ -458,10 +464,7 @@ void TestFleetStore::historyBackfilledOnConnect()
 {
     SimHarness harness;
     harness.sim().advance(4 * 3600); // the console opens at 12:00, mid-incident
-    ClientConfig config;
-    config.baseUrl = harness.baseUrl();
-    config.token = QStringLiteral("view-secret");
-    FleetConnection connection(config);
+    FleetConnection connection(viewerOf(harness));
     FleetStore store;
     store.attach(&connection);
     HistoryLoader loader(&store, std::make_unique<FleetApiHistory>(connection.client()), 3);
@@ -533,10 +536,7 @@ public:
 void TestFleetStore::historyComesFromAnySource()
 {
     SimHarness harness;
-    ClientConfig config;
-    config.baseUrl = harness.baseUrl();
-    config.token = QStringLiteral("view-secret");
-    FleetConnection connection(config);
+    FleetConnection connection(viewerOf(harness));
     FleetStore store;
     store.attach(&connection);
     auto owned = std::make_unique<CountingSource>();

@@ -130,6 +130,12 @@ private Q_SLOTS:
         QCOMPARE(back.notifyOperations, false);
         QCOMPARE(ProfileSettings::load(&file, QStringLiteral("other")).thresholds.degradedPacketLoss, 0.05);
 
+        // A kind turned off before the choices were per profile stays off for a profile without its own choice.
+        file.setValue(QStringLiteral("notifications/region_recovered"), false);
+        QCOMPARE(ProfileSettings::load(&file, QStringLiteral("upgraded")).notifyRecovered, false);
+        QCOMPARE(ProfileSettings::load(&file, QStringLiteral("upgraded")).notifyTrouble, true);
+        QCOMPARE(ProfileSettings::load(&file, QStringLiteral("prod/eu")).notifyRecovered, true); // its own choice
+
         // A hand-edited file: a value out of range, text where a number goes, a pair the wrong way round.
         const QString group = ProfileStore::group(QStringLiteral("prod/eu")) + QStringLiteral("/settings/");
         file.setValue(group + QStringLiteral("hold_seconds"), -5);

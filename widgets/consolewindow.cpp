@@ -603,11 +603,9 @@ SettingsDialog *ConsoleWindow::openSettingsDialog()
 void ConsoleWindow::saveSettings(const QString &profile, const ProfileSettings &chosen, const QString &key)
 {
     chosen.save(m_settings, profile);
-    if (profile != m_session->profile().name)
-        return; // another profile was opened meanwhile: saved for it, applied when it is opened
     if (!key.isEmpty()) {
-        // In memory for this run at once; the keychain keeps it for the next. A keychain that cannot keep it is
-        // said, not hidden: the key then lasts until the console exits.
+        // In memory for this run at once; the keychain keeps it for the next (its account is the page's, whichever
+        // profile is open now). A keychain that cannot keep it is said, not hidden: the key then lasts until exit.
         m_session->useStatusPageKey(chosen.pageId, key);
         tokens::storeInKeychain(
             ProfileSettings::keychainAccount(chosen.pageId), key, this, [this](Result<bool> stored) {
@@ -618,9 +616,11 @@ void ConsoleWindow::saveSettings(const QString &profile, const ProfileSettings &
                         15000);
             });
     }
+    statusBar()->showMessage(tr("Settings of %1 saved.").arg(profile), 5000);
+    if (profile != m_session->profile().name)
+        return; // another profile was opened meanwhile: saved for this one, applied when it is opened
     m_session->applySettings(chosen);
     syncNotificationChoices();
-    statusBar()->showMessage(tr("Settings of %1 saved.").arg(profile), 5000);
 }
 
 void ConsoleWindow::syncNotificationChoices()

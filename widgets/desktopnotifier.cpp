@@ -1,6 +1,7 @@
 #include "desktopnotifier.h"
 
 #include "connectionprofiles.h"
+#include "profilesettings.h"
 
 #include "fleetsession.h"
 
@@ -89,7 +90,19 @@ QString DesktopNotifier::settingsKey(Kind kind, const QString &profile)
 
 bool DesktopNotifier::isEnabled(Kind kind) const
 {
-    return !m_settings || !m_session || m_settings->value(settingsKey(kind, m_session->profile().name), true).toBool();
+    if (!m_settings || !m_session)
+        return true;
+    // As Settings shows it: the profile's choice, or the one made before choices were per profile.
+    const ProfileSettings s = ProfileSettings::load(m_settings, m_session->profile().name);
+    switch (kind) {
+    case Kind::RegionTrouble:
+        return s.notifyTrouble;
+    case Kind::RegionRecovered:
+        return s.notifyRecovered;
+    case Kind::Operations:
+        break;
+    }
+    return s.notifyOperations;
 }
 
 void DesktopNotifier::setEnabled(Kind kind, bool enabled)

@@ -256,6 +256,7 @@ QString SettingsDialog::problem() const
 
 void SettingsDialog::updateState()
 {
+    const QString before = m_keyState->text() + m_problem->text();
     const QString why = problem();
     m_problem->setText(why.isEmpty() ? QString() : tr("Cannot save: %1.").arg(why));
     m_problem->setVisible(!why.isEmpty());
@@ -280,7 +281,8 @@ void SettingsDialog::updateState()
                                 .arg(pageId));
         m_keyState->setToolTip(m_session->statusPageKeyProblem());
     }
-    fitToContent(); // a longer note gets its lines, never a clipped one
+    if (m_keyState->text() + m_problem->text() != before)
+        fitToContent(); // a longer note gets its lines, never a clipped one
 }
 
 } // namespace fleet
