@@ -103,6 +103,7 @@ SettingsDialog::SettingsDialog(FleetSession *session, const ProfileSettings &cur
     pageBox->addLayout(pageForm);
     m_pageUrl->setPlaceholderText(QStringLiteral("https://api.statuspage.io/v1"));
     m_pageId->setPlaceholderText(tr("empty: no status page for this profile"));
+    m_keyState->setTextFormat(Qt::PlainText); // it repeats the page id as typed: text, never markup
     m_key->setEchoMode(QLineEdit::Password);
     m_key->setPlaceholderText(tr("leave empty to keep the key in use"));
     pageForm->addRow(tr("API &URL:"), m_pageUrl);
