@@ -213,7 +213,23 @@ int ActionController::perform(const FleetAction &action)
         return t.handle;
     }
     update(m_tracked.last(), Phase::Sending, QString());
-    send(t.handle);
+    if (t.journalId == 0) {
+        send(t.handle);
+        return t.handle;
+    }
+    // It leaves once its journal entry (with its key) is on disk, so a console killed meanwhile looks it up at the
+    // next start. A disk that refuses the entry does not hold back a mitigation: it is sent, and says so.
+    local->whenWritten(this, [this, handle = t.handle](const Status &written) {
+        Tracked *sent = get(handle);
+        if (!sent)
+            return;
+        if (!written)
+            update(*sent, Phase::Sending,
+                QStringLiteral("sent without its record on disk (%1); if the console stops before it is done, look "
+                               "for it on the fleet")
+                    .arg(written.error()));
+        send(handle);
+    });
     return t.handle;
 }
 

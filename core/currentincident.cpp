@@ -28,18 +28,16 @@ CurrentIncident::CurrentIncident(FleetSession *session)
 
 void CurrentIncident::reconfigure()
 {
-    delete m_client;
     m_reading = false;
     m_incident.reset();
     m_error.clear();
     m_readAtMs = 0;
-    const StatusPageConfig &config = m_session->statusPage();
-    if (config.pageId.isEmpty() || !config.problem().isEmpty()) {
+    m_backend = m_session->statusBackend();
+    if (!m_backend) {
         m_poll.stop();
         Q_EMIT changed();
         return;
     }
-    m_client = new StatuspageClient(config, this);
     if (m_watchers > 0) {
         m_poll.start();
         refresh();
@@ -54,7 +52,7 @@ void CurrentIncident::addWatcher(QObject *watcher)
         if (--m_watchers == 0)
             m_poll.stop();
     });
-    if (m_watchers == 1 && m_client) {
+    if (m_watchers == 1 && m_backend) {
         m_poll.start();
         refresh();
     }
@@ -62,12 +60,12 @@ void CurrentIncident::addWatcher(QObject *watcher)
 
 void CurrentIncident::refresh()
 {
-    if (!m_client || m_reading || m_watchers == 0)
+    if (!m_backend || m_reading || m_watchers == 0)
         return;
     m_reading = true;
-    QPointer<StatuspageClient> asked = m_client;
-    m_client->unresolved(this, [this, asked](ApiResult<QList<statuspage::Incident>> result) {
-        if (asked != m_client)
+    QPointer<StatusBackend> asked = m_backend;
+    m_backend->unresolved(this, [this, asked](ApiResult<QList<status::Incident>> result) {
+        if (asked != m_backend)
             return; // the page changed meanwhile: this answer is about another page
         m_reading = false;
         if (!result) {
@@ -77,9 +75,9 @@ void CurrentIncident::refresh()
         }
         m_error.clear();
         m_readAtMs = QDateTime::currentMSecsSinceEpoch();
-        const QList<statuspage::Incident> &list = result.value();
+        const QList<status::Incident> &list = result.value();
         const auto newest = std::max_element(list.begin(), list.end(),
-            [](const statuspage::Incident &a, const statuspage::Incident &b) { return a.createdAt < b.createdAt; });
+            [](const status::Incident &a, const status::Incident &b) { return a.createdAt < b.createdAt; });
         if (newest == list.end())
             m_incident.reset();
         else
@@ -93,7 +91,7 @@ qint64 CurrentIncident::lastPublicUpdateMs() const
     if (!m_incident)
         return 0;
     qint64 newest = 0;
-    for (const statuspage::IncidentUpdate &u : m_incident->updates)
+    for (const status::IncidentUpdate &u : m_incident->updates)
         newest = std::max(newest, u.displayAt > 0 ? u.displayAt : u.createdAt);
     return newest;
 }

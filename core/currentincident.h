@@ -1,6 +1,6 @@
 #pragma once
 
-#include "statuspage.h"
+#include "statusbackend.h"
 
 #include <QObject>
 #include <QPointer>
@@ -25,10 +25,10 @@ public:
     explicit CurrentIncident(FleetSession *session);
 
     // The newest unresolved incident, if the page has one.
-    const std::optional<statuspage::Incident> &incident() const { return m_incident; }
+    const std::optional<status::Incident> &incident() const { return m_incident; }
     // When the newest public update of it was posted (ms since the epoch, UTC); 0 without one.
     qint64 lastPublicUpdateMs() const;
-    bool isConfigured() const { return m_client != nullptr; }
+    bool isConfigured() const { return m_backend != nullptr; }
     QString error() const { return m_error; } // why the last read failed; empty after a good one
     qint64 readAtMs() const { return m_readAtMs; } // wall clock of the last good read; 0 before one
 
@@ -45,8 +45,8 @@ private:
     void reconfigure();
 
     FleetSession *m_session;
-    QPointer<StatuspageClient> m_client;
-    std::optional<statuspage::Incident> m_incident;
+    QPointer<StatusBackend> m_backend; // the session's
+    std::optional<status::Incident> m_incident;
     QString m_error;
     qint64 m_readAtMs = 0;
     QTimer m_poll;

@@ -53,9 +53,14 @@ FleetSession::~FleetSession()
 void FleetSession::setStatusPage(const StatusPageConfig &config)
 {
     m_statusPage = config;
+    // One backend for the outbox and the current incident; the old one goes once both have the new one (its answers
+    // still on their way are dropped with it).
+    StatusBackend *old = m_statusBackend;
+    m_statusBackend = StatusBackend::forConfig(config, this, &m_statusProblem);
     if (m_outbox)
-        m_outbox->setConfig(config);
+        m_outbox->setBackend(m_statusBackend, m_statusProblem);
     Q_EMIT statusPageChanged();
+    delete old;
 }
 
 void FleetSession::applySettings(const ProfileSettings &settings)
@@ -239,7 +244,7 @@ Status FleetSession::openLocalStore(const QString &path)
         // Queued status updates from an earlier run go out as soon as a status page is configured.
         m_outbox = new StatusOutbox(m_local, this);
         if (!m_statusPage.pageId.isEmpty())
-            m_outbox->setConfig(m_statusPage);
+            m_outbox->setBackend(m_statusBackend, m_statusProblem);
     }
     Q_EMIT localStoreChanged();
     resumeActionsWhenReady();

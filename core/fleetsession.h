@@ -22,6 +22,7 @@ class CurrentIncident;
 class FleetStore;
 class HealthMonitor;
 class IncidentTimeline;
+class StatusBackend;
 class StatusOutbox;
 
 class LocalStore;
@@ -94,6 +95,9 @@ public:
     StatusOutbox *statusOutbox() const { return m_outbox; }
     void setStatusPage(const StatusPageConfig &config);
     const StatusPageConfig &statusPage() const { return m_statusPage; }
+    // The status page behind its interface, built from statusPage(); nullptr with the reason when it is not usable.
+    StatusBackend *statusBackend() const { return m_statusBackend; }
+    QString statusPageProblem() const { return m_statusProblem; }
     // The profile's own settings (ProfileSettings: Settings in the console): the verdict thresholds apply at once;
     // its status page is used with the API key from STATUSPAGE_API_KEY, else a key given this run
     // (useStatusPageKey), else the desktop keychain (read asynchronously; statusPageChanged follows). A page id
@@ -144,6 +148,8 @@ private:
     StatusOutbox *m_outbox = nullptr;
     CurrentIncident *m_currentIncident = nullptr;
     StatusPageConfig m_statusPage;
+    StatusBackend *m_statusBackend = nullptr; // a child; replaced with the status page
+    QString m_statusProblem = QStringLiteral("no status page is configured");
     ProfileSettings m_settings;
     QString m_statusPageLockedBy;
     bool m_statusPageFromSettings = false; // a profile without a page clears only a page its settings set

@@ -69,7 +69,7 @@ void IncidentTimeline::recordVerdict(const VerdictChange &change)
         m_verdicts.remove(0, m_verdicts.size() - kMaxVerdicts);
 }
 
-QList<IncidentTimeline::Entry> IncidentTimeline::entries(const statuspage::Incident &incident, qint64 fromMs) const
+QList<IncidentTimeline::Entry> IncidentTimeline::entries(const status::Incident &incident, qint64 fromMs) const
 {
     QList<Entry> out;
     for (const Entry &e : m_verdicts)
@@ -89,12 +89,12 @@ QList<IncidentTimeline::Entry> IncidentTimeline::entries(const statuspage::Incid
                          e.detail, op.reason.isEmpty() ? QString() : QStringLiteral(": ") + op.reason);
         out << e;
     }
-    for (const statuspage::IncidentUpdate &u : incident.updates) {
+    for (const status::IncidentUpdate &u : incident.updates) {
         Entry e;
         e.atMs = u.createdAt;
         e.kind = Entry::Kind::StatusUpdate;
         e.detail = u.status;
-        e.text = QStringLiteral("Status page: %1 - %2").arg(statuspage::inWords(u.status), u.body);
+        e.text = QStringLiteral("Status page: %1 - %2").arg(status::inWords(u.status), u.body);
         out << e;
     }
     std::stable_sort(out.begin(), out.end(), [](const Entry &a, const Entry &b) { return a.atMs < b.atMs; });
@@ -125,7 +125,7 @@ QByteArray IncidentTimeline::toJson(const QList<Entry> &entries, const QString &
         .toJson(QJsonDocument::Indented);
 }
 
-QString IncidentTimeline::postmortemDraft(const QList<Entry> &entries, const statuspage::Incident &incident)
+QString IncidentTimeline::postmortemDraft(const QList<Entry> &entries, const status::Incident &incident)
 {
     // Each region's time in trouble (degraded or down until healthy again). Affected are the regions in trouble for
     // at least kAffectedMs in all: a blip of a minute is not what customers lived through.
@@ -223,8 +223,7 @@ QString IncidentTimeline::postmortemDraft(const QList<Entry> &entries, const sta
             md += QStringLiteral("- %1 UTC: %2\n").arg(hhmm(e.atMs), plain(e.text));
             any = true;
         } else if (e.kind == Entry::Kind::StatusUpdate) {
-            md += QStringLiteral("- %1 UTC: status page updated (%2)\n")
-                      .arg(hhmm(e.atMs), statuspage::inWords(e.detail));
+            md += QStringLiteral("- %1 UTC: status page updated (%2)\n").arg(hhmm(e.atMs), status::inWords(e.detail));
             any = true;
         }
     }
@@ -242,7 +241,7 @@ QString IncidentTimeline::postmortemDraft(const QList<Entry> &entries, const sta
         md += QStringLiteral("- (not resolved yet)\n");
     md += QStringLiteral("\n## What was affected\n\n");
     QStringList parts;
-    for (const statuspage::Component &c : incident.components)
+    for (const status::Component &c : incident.components)
         parts << plain(c.name);
     if (!affected.isEmpty())
         parts << QStringLiteral("builder workers in %1").arg(statustemplates::listInWords(affected));

@@ -1,7 +1,7 @@
 #pragma once
 
 #include "fleettypes.h"
-#include "statuspage.h"
+#include "statusbackend.h"
 
 #include <QList>
 #include <QObject>
@@ -39,7 +39,7 @@ public:
     const QList<Entry> &verdicts() const { return m_verdicts; }
 
     // Everything from `fromMs` (0: all) merged with `incident`'s updates (none for an empty incident), oldest first.
-    QList<Entry> entries(const statuspage::Incident &incident, qint64 fromMs = 0) const;
+    QList<Entry> entries(const status::Incident &incident, qint64 fromMs = 0) const;
 
     static QString toMarkdown(const QList<Entry> &entries, const QString &title);
     static QByteArray toJson(const QList<Entry> &entries, const QString &title);
@@ -47,7 +47,7 @@ public:
     // was affected. Plain Markdown, for the engineer to edit before it is sent. Affected are the regions in trouble
     // for kAffectedMs or more; what happened is when each began, got worst and recovered; recovery is when the
     // last of them was healthy again and stayed so. The whole record is the timeline's export.
-    static QString postmortemDraft(const QList<Entry> &entries, const statuspage::Incident &incident);
+    static QString postmortemDraft(const QList<Entry> &entries, const status::Incident &incident);
 
     static constexpr int kMaxVerdicts = 5000;
     // A region counts as affected in the postmortem once it was in trouble this long in all.

@@ -8,6 +8,7 @@
 #include <QJsonDocument>
 #include <QLoggingCategory>
 #include <QRegularExpression>
+#include <QSet>
 #include <QSysInfo>
 #include <QUuid>
 
@@ -17,8 +18,8 @@ Q_LOGGING_CATEGORY(lcOutbox, "fleet.outbox", QtInfoMsg)
 
 namespace fleet {
 
-using statuspage::Incident;
-using statuspage::IncidentChange;
+using status::Incident;
+using status::IncidentChange;
 
 namespace {
 
@@ -88,16 +89,22 @@ void StatusOutbox::reload()
         m_entries = all.take();
 }
 
-void StatusOutbox::setConfig(const StatusPageConfig &config)
+void StatusOutbox::setBackend(StatusBackend *backend, const QString &problem)
 {
-    m_config = config;
-    delete m_client;
-    m_client = nullptr;
-    m_busy = false; // an answer still on its way to the old client is dropped with it; looked up on the next send
-    if (m_config.problem().isEmpty())
-        m_client = new StatuspageClient(m_config, this);
+    m_backend = backend;
+    m_problem = backend ? QString() : (problem.isEmpty() ? QStringLiteral("no status page is configured") : problem);
+    m_busy = false; // an answer still on its way from the old backend is dropped with it; looked up on the next send
     m_backoff.reset();
     pump();
+}
+
+void StatusOutbox::setConfig(const StatusPageConfig &config)
+{
+    StatusBackend *old = m_ownBackend;
+    QString problem;
+    m_ownBackend = StatusBackend::forConfig(config, this, &problem);
+    setBackend(m_ownBackend, problem);
+    delete old;
 }
 
 Result<qint64> StatusOutbox::open(IncidentChange change)
@@ -108,7 +115,7 @@ Result<qint64> StatusOutbox::open(IncidentChange change)
     if (const QString problem = change.problem(true); !problem.isEmpty())
         return Result<qint64>::failure(QStringLiteral("not queued: ") + problem);
     return enqueue(Kind::Create, change.incidentKey, { { QStringLiteral("change"), change.toValue() } },
-        QStringLiteral("open \"%1\" (%2)").arg(change.name, statuspage::inWords(change.status)), change.updateKey);
+        QStringLiteral("open \"%1\" (%2)").arg(change.name, status::inWords(change.status)), change.updateKey);
 }
 
 Result<qint64> StatusOutbox::update(const QString &incident, IncidentChange change)
@@ -119,7 +126,7 @@ Result<qint64> StatusOutbox::update(const QString &incident, IncidentChange chan
     if (incident.isEmpty())
         return Result<qint64>::failure(QStringLiteral("not queued: which incident? (its id on the page)"));
     return enqueue(Kind::Update, incident, { { QStringLiteral("change"), change.toValue() } },
-        QStringLiteral("%1: %2").arg(statuspage::inWords(change.status), label(incident)), change.updateKey);
+        QStringLiteral("%1: %2").arg(status::inWords(change.status), label(incident)), change.updateKey);
 }
 
 Result<qint64> StatusOutbox::resolve(const QString &incident, IncidentChange change)
@@ -139,11 +146,12 @@ Result<qint64> StatusOutbox::putPostmortem(const QString &incident, const QStrin
 {
     if (draft.trimmed().isEmpty())
         return Result<qint64>::failure(QStringLiteral("not queued: the postmortem draft is empty"));
-    if (draft.size() > statuspage::kMaxBody)
+    const int limit = m_backend ? m_backend->maxBody() : status::kMaxBody;
+    if (draft.size() > limit)
         return Result<qint64>::failure(QStringLiteral("not queued: the postmortem has %1 characters; the status "
                                                       "page takes at most %2")
                                            .arg(draft.size())
-                                           .arg(statuspage::kMaxBody));
+                                           .arg(limit));
     return enqueue(Kind::Postmortem, incident, { { QStringLiteral("draft"), draft } },
         QStringLiteral("postmortem draft of %1").arg(label(incident)), newKey());
 }
@@ -216,9 +224,9 @@ QString StatusOutbox::summary() const
         why = head->lastError;
     }
     if (why.isEmpty())
-        why = m_client ? QStringLiteral("sending")
-                       : QStringLiteral("not being sent from here: the console, or fleetctl incident outbox --send, "
-                                        "delivers them");
+        why = m_backend ? QStringLiteral("sending")
+                        : QStringLiteral("not being sent from here: the console, or fleetctl incident outbox --send, "
+                                         "delivers them");
     return QStringLiteral("%1 status %2 queued: %3")
         .arg(QString::number(pending), pending == 1 ? QStringLiteral("update") : QStringLiteral("updates"), why);
 }
@@ -242,7 +250,6 @@ bool StatusOutbox::isUnknown(const LocalStore::OutboxEntry &entry)
 
 Status StatusOutbox::giveUp(qint64 id)
 {
-    reload();
     for (const auto &e : std::as_const(m_entries)) {
         if (e.id != id)
             continue;
@@ -342,33 +349,88 @@ QString StatusOutbox::incidentIdOf(const LocalStore::OutboxEntry &entry, QString
 
 void StatusOutbox::pump()
 {
-    if (m_busy || m_retry.isActive())
+    if (m_busy || m_claiming || m_retry.isActive())
         return;
-    reload();
-    if (pendingCount() > 0 && m_client) {
-        const auto holder = m_store->claimOutbox(m_owner, kLeaseMs, [](const QString &owner) {
+    if (!m_backend) {
+        if (pendingCount() > 0) {
+            m_blockedBy = m_problem;
+            Q_EMIT changed();
+        }
+        return;
+    }
+    // The file, read on the store's thread after every write asked before (another process may have queued or
+    // delivered entries meanwhile), and the lease taken when something is to be delivered.
+    m_claiming = true;
+    m_store->claimOutbox(
+        m_owner, kLeaseMs,
+        [](const QString &owner) {
             // "<name> (pid N) on <host>": gone when it was on this host and no such process is left.
             static const QRegularExpression pattern(QStringLiteral("\\(pid (\\d+)\\) on (.+)$"));
             const auto m = pattern.match(owner);
             return m.hasMatch() && m.captured(2) == QSysInfo::machineHostName()
                 && !QFileInfo::exists(QStringLiteral("/proc/") + m.captured(1));
+        },
+        this,
+        [this](const LocalStore::OutboxClaim &claim) {
+            m_claiming = false;
+            if (m_backend && !m_busy)
+                claimed(claim);
+            else
+                pump(); // the page changed meanwhile
         });
-        if (!holder.ok() || *holder != m_owner) {
-            // Someone else delivers (their order, their lookups); look again later in case they stop.
-            m_blockedBy = holder.ok() ? QStringLiteral("being delivered by %1").arg(*holder) : holder.error();
-            m_retry.start(kLeaseMs / 3);
-            Q_EMIT changed();
-            return;
-        }
+}
+
+void StatusOutbox::merge(const QList<LocalStore::OutboxEntry> &onDisk)
+{
+    // The file's version of each entry, unless this process has asked for a write of it that is not on disk yet
+    // (then its own is newer); its entries the file does not hold yet stay.
+    QList<LocalStore::OutboxEntry> merged;
+    QSet<qint64> seen;
+    for (const LocalStore::OutboxEntry &d : onDisk) {
+        seen.insert(d.id);
+        const auto mine = std::find_if(
+            m_entries.cbegin(), m_entries.cend(), [&](const LocalStore::OutboxEntry &e) { return e.id == d.id; });
+        merged << (mine != m_entries.cend() && m_store->hasUnwrittenOutbox(d.id) ? *mine : d);
     }
+    for (const LocalStore::OutboxEntry &e : std::as_const(m_entries))
+        if (!seen.contains(e.id) && m_store->hasUnwrittenOutbox(e.id))
+            merged << e;
+    std::sort(merged.begin(), merged.end(), [](const auto &a, const auto &b) { return a.id < b.id; });
+    m_entries = merged;
+}
+
+void StatusOutbox::claimed(const LocalStore::OutboxClaim &claim)
+{
+    if (!claim.error.isEmpty()) {
+        m_blockedBy = claim.error;
+        m_retry.start(kLeaseMs / 3);
+        Q_EMIT changed();
+        return;
+    }
+    merge(claim.entries);
     auto head = std::find_if(m_entries.begin(), m_entries.end(), isPending);
     if (head == m_entries.end()) {
         m_blockedBy.clear();
         m_backoff.reset();
+        Q_EMIT changed();
         return;
     }
-    if (!m_client) {
-        m_blockedBy = m_config.problem();
+    if (claim.holder.isEmpty()) {
+        // The file held nothing to deliver when it was read: the entry was queued after the read (asked again at
+        // once, behind its write), or the disk refuses it (asked again once the store has tried it again).
+        if (m_store->isFailing()) {
+            m_blockedBy = QStringLiteral("not sent until the local store has it: ") + m_store->lastError();
+            m_retry.start(m_backoff.nextDelayMs());
+            Q_EMIT changed();
+        } else {
+            QMetaObject::invokeMethod(this, &StatusOutbox::pump, Qt::QueuedConnection);
+        }
+        return;
+    }
+    if (claim.holder != m_owner) {
+        // Someone else delivers (their order, their lookups): look again later in case they stop.
+        m_blockedBy = QStringLiteral("being delivered by %1").arg(claim.holder);
+        m_retry.start(kLeaseMs / 3);
         Q_EMIT changed();
         return;
     }
@@ -393,7 +455,7 @@ void StatusOutbox::lookUpThenSend(LocalStore::OutboxEntry entry)
     };
     const IncidentChange asSent = IncidentChange::fromValue(change);
     if (entry.kind == kindName(Kind::Create)) {
-        m_client->findCreated(asSent, entry.createdMs, this, [this, entry, notThere](ApiResult<Incident> found) {
+        m_backend->findCreated(asSent, entry.createdMs, this, [this, entry, notThere](ApiResult<Incident> found) {
             m_busy = false;
             if (found.ok() && !found->id.isEmpty()) {
                 settle(entry, found);
@@ -410,12 +472,12 @@ void StatusOutbox::lookUpThenSend(LocalStore::OutboxEntry entry)
         send(entry); // a draft replaced twice is the same draft; an unknown id fails in send()
         return;
     }
-    m_client->incident(id, this, [this, entry, asSent, notThere](ApiResult<Incident> found) {
+    m_backend->incident(id, this, [this, entry, asSent, notThere](ApiResult<Incident> found) {
         m_busy = false;
         IncidentChange keyed = asSent;
         keyed.updateKey = entry.key;
         const bool arrived = found.ok()
-            && ((entry.kind == kindName(Kind::Update) && statuspage::carries(*found, keyed, entry.createdMs))
+            && ((entry.kind == kindName(Kind::Update) && m_backend->carries(*found, keyed, entry.createdMs))
                 || (entry.kind == kindName(Kind::Publish) && found->postmortemPublished));
         if (arrived) {
             settle(entry, found);
@@ -427,7 +489,6 @@ void StatusOutbox::lookUpThenSend(LocalStore::OutboxEntry entry)
 
 void StatusOutbox::send(LocalStore::OutboxEntry entry)
 {
-    const QJsonObject p = payloadOf(entry);
     QString whyNot;
     const QString id = incidentIdOf(entry, &whyNot);
     if (entry.kind != kindName(Kind::Create) && id.isEmpty()) {
@@ -437,33 +498,52 @@ void StatusOutbox::send(LocalStore::OutboxEntry entry)
     m_busy = true;
     entry.state = kSending;
     ++entry.attempts;
-    save(entry); // before it leaves: a console killed now looks it up at the next start
+    save(entry);
+    // It leaves only once "sending" is on disk: a console killed after that looks it up at the next start instead
+    // of sending it again.
+    m_store->whenWritten(this, [this, entry](const Status &written) {
+        if (!written) {
+            m_busy = false;
+            m_blockedBy = QStringLiteral("not sent while the local store cannot record it: ") + written.error();
+            m_retry.start(m_backoff.nextDelayMs());
+            Q_EMIT changed();
+            return;
+        }
+        transmit(entry);
+    });
+}
+
+void StatusOutbox::transmit(const LocalStore::OutboxEntry &entry)
+{
+    const QJsonObject p = payloadOf(entry);
+    QString whyNot;
+    const QString id = incidentIdOf(entry, &whyNot);
     auto done = [this, entry](ApiResult<Incident> r) {
         m_busy = false;
         settle(entry, r);
     };
     const IncidentChange change = IncidentChange::fromValue(p.value(QLatin1String("change")).toObject());
     if (entry.kind == kindName(Kind::Create)) {
-        m_client->create(change, this, done);
+        m_backend->create(change, this, done);
     } else if (entry.kind == kindName(Kind::Update) && p.value(QLatin1String("restore_components")).toBool()) {
         // Resolving: every component the incident affects goes back to operational, explicitly (the page does
         // not do it by itself). Read at send time, so components added by anyone since are included.
-        m_client->incident(id, this, [this, id, change, done](ApiResult<Incident> current) {
+        m_backend->incident(id, this, [this, id, change, done](ApiResult<Incident> current) {
             if (!current.ok()) {
                 done(ApiResult<Incident>::failure(current.error()));
                 return;
             }
             IncidentChange resolved = change;
-            for (const statuspage::Component &c : current->components)
+            for (const status::Component &c : current->components)
                 if (!resolved.components.contains(c.id))
                     resolved.components.insert(c.id, QStringLiteral("operational"));
-            m_client->update(id, resolved, this, done);
+            m_backend->update(id, resolved, this, done);
         });
     } else if (entry.kind == kindName(Kind::Update)) {
-        m_client->update(id, change, this, done);
+        m_backend->update(id, change, this, done);
     } else {
         // Postmortems answer with the postmortem; the incident is read back for the record.
-        auto thenIncident = [id, done](ApiResult<statuspage::Postmortem> pm) {
+        auto thenIncident = [id, done](ApiResult<status::Postmortem> pm) {
             if (!pm.ok()) {
                 done(ApiResult<Incident>::failure(pm.error()));
                 return;
@@ -473,9 +553,9 @@ void StatusOutbox::send(LocalStore::OutboxEntry entry)
             done(ApiResult<Incident>::success(i));
         };
         if (entry.kind == kindName(Kind::Postmortem))
-            m_client->putPostmortem(id, p.value(QLatin1String("draft")).toString(), this, thenIncident);
+            m_backend->putPostmortem(id, p.value(QLatin1String("draft")).toString(), this, thenIncident);
         else
-            m_client->publishPostmortem(id, p.value(QLatin1String("notify")).toBool(), this, thenIncident);
+            m_backend->publishPostmortem(id, p.value(QLatin1String("notify")).toBool(), this, thenIncident);
     }
 }
 

@@ -2,7 +2,7 @@
 
 #include "backoff.h"
 #include "localstore.h"
-#include "statuspage.h"
+#include "statusbackend.h"
 
 #include <QObject>
 
@@ -30,18 +30,22 @@ public:
     explicit StatusOutbox(LocalStore *store, QObject *parent = nullptr);
     ~StatusOutbox() override;
 
-    // Where to publish; delivery starts (or resumes) at once. An incomplete configuration keeps writes queued.
+    // Where to publish; delivery starts (or resumes) at once. Without a backend writes stay queued, with `problem`
+    // as the reason. Not owned: the session builds one from the profile and shares it (the page's rate limit is
+    // spent once); an answer still on its way from a backend that is replaced is dropped with it.
+    void setBackend(StatusBackend *backend, const QString &problem = {});
+    // The same with a Statuspage backend of its own for `config` (fleetctl, tests).
     void setConfig(const StatusPageConfig &config);
-    const StatusPageConfig &config() const { return m_config; }
-    StatuspageClient *client() const { return m_client; }
+    StatusBackend *backend() const { return m_backend; }
+    QString problem() const { return m_problem; } // why there is no backend; empty when there is one
 
     // Queue a write. Fails (and nothing is queued) when the write is invalid or the store cannot keep it; the
     // message says which. `incident` names the target: its page id ("p31zjtct2jer"), or the key of an incident this
     // console opened (delivered or still queued).
-    Result<qint64> open(statuspage::IncidentChange change);
-    Result<qint64> update(const QString &incident, statuspage::IncidentChange change);
+    Result<qint64> open(status::IncidentChange change);
+    Result<qint64> update(const QString &incident, status::IncidentChange change);
     // An update to "resolved" that also sets every component the incident affects back to operational.
-    Result<qint64> resolve(const QString &incident, statuspage::IncidentChange change);
+    Result<qint64> resolve(const QString &incident, status::IncidentChange change);
     Result<qint64> putPostmortem(const QString &incident, const QString &draft);
     Result<qint64> publishPostmortem(const QString &incident, bool notifySubscribers);
 
@@ -72,7 +76,7 @@ public:
 
 Q_SIGNALS:
     void changed(); // an entry was added or changed state
-    void delivered(const fleet::LocalStore::OutboxEntry &entry, const fleet::statuspage::Incident &incident);
+    void delivered(const fleet::LocalStore::OutboxEntry &entry, const fleet::status::Incident &incident);
     void failed(const fleet::LocalStore::OutboxEntry &entry);
 
 private:
@@ -82,8 +86,11 @@ private:
     void reload();
     QString label(const QString &incident) const;
     void send(LocalStore::OutboxEntry entry);
+    void transmit(const LocalStore::OutboxEntry &entry); // once its "sending" is on disk
+    void claimed(const LocalStore::OutboxClaim &claim);
+    void merge(const QList<LocalStore::OutboxEntry> &onDisk);
     void lookUpThenSend(LocalStore::OutboxEntry entry);
-    void settle(LocalStore::OutboxEntry entry, const ApiResult<statuspage::Incident> &result);
+    void settle(LocalStore::OutboxEntry entry, const ApiResult<status::Incident> &result);
     static constexpr int kMaxRetryAfterSeconds = 300;
     void keepQueued(LocalStore::OutboxEntry entry, const QString &why, int retryAfterSeconds = -1);
     void fail(LocalStore::OutboxEntry entry, const QString &why);
@@ -94,10 +101,12 @@ private:
     void record(const LocalStore::OutboxEntry &entry, const QString &target, const QString &outcome);
 
     LocalStore *m_store;
-    StatusPageConfig m_config;
-    StatuspageClient *m_client = nullptr;
+    QPointer<StatusBackend> m_backend;
+    StatusBackend *m_ownBackend = nullptr; // setConfig's
+    QString m_problem = QStringLiteral("no status page is configured");
     QList<LocalStore::OutboxEntry> m_entries; // mirror of the store's outbox
     bool m_busy = false;
+    bool m_claiming = false; // the store is reading the file and taking the lease
     QTimer m_retry;
     Backoff m_backoff { 2000, 60000 };
     QString m_blockedBy; // why the head of the queue waits

@@ -1,5 +1,6 @@
 // LocalStore against real SQLite files: a new store, reopening, migration from an older schema, a newer schema, a
-// corrupt file, a read-only folder and a full disk (small tmpfs mounts where the test may mount, as CI's root may).
+// corrupt file, a read-only folder and a full disk (small tmpfs mounts where the test may mount, as CI's root may)
+// whose writes are kept and land once there is room; writes off the caller's thread, in order.
 
 #include "localstore.h"
 
@@ -7,10 +8,13 @@
 #include <QDir>
 #include <QFile>
 #include <QProcess>
+#include <QSignalSpy>
 #include <QSqlDatabase>
 #include <QSqlQuery>
 #include <QTemporaryDir>
 #include <QTest>
+
+#include <optional>
 
 #include <unistd.h>
 
@@ -191,35 +195,43 @@ private Q_SLOTS:
         QVERIFY2(opened.error().contains(QLatin1String("FLEET_CONSOLE_DATA")), qPrintable(opened.error()));
     }
 
-    void fullDiskLosesNothingAlreadyStored()
+    void fullDiskKeepsEveryWriteUntilThereIsRoom()
     {
         const QString dir = m_dir.filePath(QStringLiteral("small"));
         QVERIFY(QDir().mkpath(dir));
         if (const QString why = mountTmpfs(dir, QStringLiteral("size=256k")); !why.isEmpty())
             QSKIP(qPrintable(QStringLiteral("full disk not tested: %1").arg(why)));
         const QString path = QDir(dir).filePath(QStringLiteral("fleet-console.sqlite"));
-        int stored = 0;
-        QString failure;
+        const int count = 200;
         {
             LocalStore store;
             QString reported;
             connect(&store, &LocalStore::writeFailed, this, [&](const QString &m) { reported = m; });
+            QSignalSpy caughtUp(&store, &LocalStore::writesCaughtUp);
             QVERIFY(store.open(path));
             const QByteArray payload(4096, 'x');
-            for (int i = 0; i < 200 && failure.isEmpty(); ++i) {
-                const Result<qint64> r = store.appendJournal(entry(QStringLiteral("entry %1").arg(i), payload));
-                if (r)
-                    ++stored;
-                else
-                    failure = r.error();
-            }
-            QCOMPARE(reported, failure); // the banner hears of it too
+            // The caller never waits for the disk: every entry is taken and kept at once, full disk or not.
+            for (int i = 0; i < count; ++i)
+                QVERIFY(store.appendJournal(entry(QStringLiteral("entry %1").arg(i), payload)));
+            QCOMPARE(store.journal(count)->size(), count);
+            std::optional<Status> written;
+            store.whenWritten(this, [&](const Status &s) { written = s; });
+            QTRY_VERIFY_WITH_TIMEOUT(written.has_value(), 20000);
+            QVERIFY2(!*written, "a 256 KB disk should fill up");
+            const QString failure = written->error();
+            QVERIFY2(failure.contains(QLatin1String("disk is full")), qPrintable(failure));
+            QVERIFY2(failure.contains(QLatin1String("Nothing already stored was lost")), qPrintable(failure));
+            QVERIFY2(failure.contains(QLatin1String("kept in memory")), qPrintable(failure));
+            QVERIFY2(reported.contains(QLatin1String("disk is full")), qPrintable(reported)); // the banner hears too
+            QVERIFY(store.unwrittenCount() > 0);
+            QCOMPARE(caughtUp.count(), 0);
+            // Room again, as a user freeing disk: the writes kept are tried again by themselves, in order.
+            QCOMPARE(QProcess::execute(
+                         QStringLiteral("mount"), { QStringLiteral("-o"), QStringLiteral("remount,size=16m"), dir }),
+                0);
+            QTRY_COMPARE_WITH_TIMEOUT(caughtUp.count(), 1, 20000);
+            QCOMPARE(store.unwrittenCount(), 0);
         }
-        QVERIFY2(!failure.isEmpty(), "a 256 KB disk should fill up");
-        QVERIFY2(failure.contains(QLatin1String("disk is full")), qPrintable(failure));
-        QVERIFY2(failure.contains(QLatin1String("Nothing already stored was lost")), qPrintable(failure));
-        QVERIFY(stored > 5);
-        // Free the space the WAL used, as a user freeing disk would, and read back: every entry before the failure.
         LocalStore again;
         const Status reopened = again.open(path);
         QList<LocalStore::JournalEntry> journal;
@@ -228,8 +240,64 @@ private Q_SLOTS:
         again.close();
         unmount(dir);
         QVERIFY2(reopened, qPrintable(reopened.error()));
-        QCOMPARE(journal.size(), stored);
-        QCOMPARE(journal.last().summary, QStringLiteral("entry %1").arg(stored - 1));
+        QCOMPARE(journal.size(), count); // none lost, none twice
+        for (int i = 0; i < count; ++i)
+            QCOMPARE(journal[i].summary, QStringLiteral("entry %1").arg(i));
+    }
+
+    void writesLeaveTheCallersThreadAndKeepTheirOrder()
+    {
+        // Ids are known at once and grow; an outcome set right after its entry lands on it; a second process's view
+        // of the file (a reopen) has both, in order.
+        const QString path = m_dir.filePath(QStringLiteral("order.sqlite"));
+        qint64 first = 0;
+        qint64 outbox = 0;
+        {
+            LocalStore store;
+            QVERIFY(store.open(path));
+            first = store.appendJournal(entry(QStringLiteral("first"))).value();
+            const qint64 second = store.appendJournal(entry(QStringLiteral("second"))).value();
+            QVERIFY(second > first);
+            QVERIFY(store.setJournalOutcome(first, QStringLiteral("succeeded")));
+            LocalStore::OutboxEntry e;
+            e.key = QStringLiteral("k1");
+            e.payload = "{}";
+            e.state = QStringLiteral("queued");
+            e.kind = QStringLiteral("create");
+            outbox = store.appendOutbox(e).value();
+            QVERIFY(store.hasUnwrittenOutbox(outbox) || store.unwrittenCount() == 0);
+            e.id = outbox;
+            e.state = QStringLiteral("sending");
+            e.attempts = 1;
+            QVERIFY(store.updateOutbox(e));
+            // The outcome is served from memory before it is on disk.
+            QCOMPARE(store.journal(2)->front().outcome, QStringLiteral("succeeded"));
+            std::optional<Status> written;
+            store.whenWritten(this, [&](const Status &s) { written = s; });
+            QTRY_VERIFY(written.has_value());
+            QVERIFY2(*written, qPrintable(written->error()));
+            QCOMPARE(store.unwrittenCount(), 0);
+            QVERIFY(!store.hasUnwrittenOutbox(outbox));
+            // The lease and the file's outbox, read on the store's thread after the writes.
+            std::optional<LocalStore::OutboxClaim> claim;
+            QObject context;
+            store.claimOutbox(
+                QStringLiteral("me"), 60000, {}, &context, [&](const LocalStore::OutboxClaim &c) { claim = c; });
+            QTRY_VERIFY(claim.has_value());
+            QVERIFY2(claim->error.isEmpty(), qPrintable(claim->error));
+            QCOMPARE(claim->holder, QStringLiteral("me"));
+            QCOMPARE(claim->entries.size(), 1);
+            QCOMPARE(claim->entries.front().state, QStringLiteral("sending"));
+        }
+        LocalStore again;
+        QVERIFY(again.open(path));
+        const auto journal = again.journal();
+        QCOMPARE(journal->size(), 2);
+        QCOMPARE(journal->front().id, first);
+        QCOMPARE(journal->front().outcome, QStringLiteral("succeeded"));
+        QCOMPARE(journal->back().summary, QStringLiteral("second"));
+        QCOMPARE(again.outbox()->front().id, outbox);
+        QCOMPARE(again.outbox()->front().attempts, 1);
     }
 
 private:

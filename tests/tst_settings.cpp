@@ -7,6 +7,7 @@
 #include "actionregistry.h"
 #include "chartpanel.h"
 #include "consolewindow.h"
+#include "currentincident.h"
 #include "fleetsession.h"
 #include "fleetstore.h"
 #include "healthchart.h"
@@ -15,6 +16,7 @@
 #include "profilesettings.h"
 #include "settingsdialog.h"
 #include "simharness.h"
+#include "statusbackend.h"
 #include "statusoutbox.h"
 
 #include <QAction>
@@ -210,6 +212,12 @@ private Q_SLOTS:
             QCOMPARE(c.session.statusPage().pageId, QStringLiteral("fleetdemo"));
             QCOMPARE(c.session.statusPage().baseUrl.toString(), pageUrl);
             QVERIFY(c.session.statusPage().problem().isEmpty());
+            // The session built one backend from the profile's page, shared by the outbox and the current incident.
+            QVERIFY(c.session.statusBackend());
+            QCOMPARE(c.session.statusOutbox()->backend(), c.session.statusBackend());
+            QVERIFY(c.session.currentIncident()->isConfigured());
+            QVERIFY2(c.session.statusBackend()->where().contains(QLatin1String("fleetdemo")),
+                qPrintable(c.session.statusBackend()->where()));
 
             // A status update goes to the page it names.
             statuspage::IncidentChange change;

@@ -6,6 +6,7 @@
 
 #include "localstore.h"
 #include "simharness.h"
+#include "statusbackend.h"
 #include "statusoutbox.h"
 #include "statuspage.h"
 
@@ -13,6 +14,7 @@
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTimer>
 
 using namespace fleet;
 using namespace fleet::statuspage;
@@ -67,6 +69,65 @@ void addFault(SimHarness &sim, const QByteArray &json)
     const auto r = sim.admin(QStringLiteral("/v1/sim/faults"), json);
     QVERIFY2(r.status == 201 || r.status == 200, r.body.constData());
 }
+
+// A status backend that is not Statuspage (a unit test of the outbox alone): it keeps what it was asked, in order,
+// and answers at once like a page that has everything.
+class RecordingBackend : public StatusBackend
+{
+public:
+    QStringList calls;
+    int created = 0;
+    QString where() const override { return QStringLiteral("a recording backend"); }
+    int maxBody() const override { return 100; }
+    void components(QObject *, Callback<QList<Component>> done) override
+    {
+        done(ApiResult<QList<Component>>::success({}));
+    }
+    void unresolved(QObject *, Callback<QList<Incident>> done) override
+    {
+        done(ApiResult<QList<Incident>>::success({}));
+    }
+    void incidents(const QString &, int, QObject *, Callback<QList<Incident>> done) override
+    {
+        done(ApiResult<QList<Incident>>::success({}));
+    }
+    void incident(const QString &id, QObject *, Callback<Incident> done) override
+    {
+        calls << QStringLiteral("incident ") + id;
+        Incident i;
+        i.id = id;
+        done(ApiResult<Incident>::success(i));
+    }
+    void create(const IncidentChange &change, QObject *context, Callback<Incident> done) override
+    {
+        calls << QStringLiteral("create ") + change.name;
+        Incident i;
+        i.id = QStringLiteral("rec%1").arg(++created);
+        QTimer::singleShot(0, context, [done, i] { done(ApiResult<Incident>::success(i)); });
+    }
+    void update(const QString &id, const IncidentChange &change, QObject *context, Callback<Incident> done) override
+    {
+        calls << QStringLiteral("update %1 %2").arg(id, change.status);
+        Incident i;
+        i.id = id;
+        QTimer::singleShot(0, context, [done, i] { done(ApiResult<Incident>::success(i)); });
+    }
+    void findCreated(const IncidentChange &, qint64, QObject *, Callback<Incident> done) override
+    {
+        done(ApiResult<Incident>::success({}));
+    }
+    bool carries(const Incident &, const IncidentChange &, qint64) const override { return false; }
+    void putPostmortem(const QString &id, const QString &, QObject *, Callback<Postmortem> done) override
+    {
+        calls << QStringLiteral("postmortem ") + id;
+        done(ApiResult<Postmortem>::success({}));
+    }
+    void publishPostmortem(const QString &id, bool, QObject *, Callback<Postmortem> done) override
+    {
+        calls << QStringLiteral("publish ") + id;
+        done(ApiResult<Postmortem>::success({}));
+    }
+};
 
 } // namespace
 
@@ -381,6 +442,44 @@ private Q_SLOTS:
         const auto entries = outbox.entries();
         QVERIFY2(StatusOutbox::describe(entries.front()).contains(QLatin1String("could not be found")),
             qPrintable(StatusOutbox::describe(entries.front())));
+    }
+
+    void outboxSpeaksOnlyThroughItsBackend()
+    {
+        // Any StatusBackend: the outbox's order, keys and incident ids are its own, not Statuspage's. A backend
+        // replaced between two writes gets the next one.
+        QTemporaryDir dir;
+        LocalStore store;
+        QVERIFY(store.open(dir.filePath(QStringLiteral("b.sqlite"))).ok());
+        StatusOutbox outbox(&store);
+        QCOMPARE(outbox.backend(), nullptr);
+        RecordingBackend first;
+        RecordingBackend second;
+        QSignalSpy delivered(&outbox, &StatusOutbox::delivered);
+        IncidentChange open = change(QStringLiteral("investigating"), QStringLiteral("a"));
+        open.name = QStringLiteral("Through the interface");
+        QVERIFY(outbox.open(open).ok());
+        const QString key = IncidentChange::fromValue(QJsonDocument::fromJson(outbox.entries().front().payload)
+                                                          .object()
+                                                          .value(QLatin1String("change"))
+                                                          .toObject())
+                                .incidentKey;
+        QVERIFY(outbox.update(key, change(QStringLiteral("identified"), QStringLiteral("b"))).ok());
+        QTest::qWait(200);
+        QCOMPARE(delivered.size(), 0); // no backend: kept
+        QVERIFY2(outbox.summary().contains(QLatin1String("no status page")), qPrintable(outbox.summary()));
+        outbox.setBackend(&first);
+        QTRY_COMPARE_WITH_TIMEOUT(delivered.size(), 2, 10000);
+        QCOMPARE(first.calls,
+            QStringList({ QStringLiteral("create Through the interface"), QStringLiteral("update rec1 identified") }));
+        outbox.setBackend(&second);
+        QVERIFY(outbox.putPostmortem(key, QStringLiteral("what happened")).ok());
+        QTRY_COMPARE_WITH_TIMEOUT(delivered.size(), 3, 10000);
+        QCOMPARE(second.calls, QStringList({ QStringLiteral("postmortem rec1") }));
+        QCOMPARE(first.calls.size(), 2);
+        const auto tooLong = outbox.putPostmortem(key, QString(101, u'x')); // past the backend's own limit
+        QVERIFY(!tooLong.ok());
+        QVERIFY2(tooLong.error().contains(QLatin1String("at most 100")), qPrintable(tooLong.error()));
     }
 };
 

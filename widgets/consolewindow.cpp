@@ -205,8 +205,8 @@ ConsoleWindow::ConsoleWindow(FleetSession *session, QSettings *settings, QWidget
         if (!outbox)
             return;
         connect(outbox, &StatusOutbox::changed, this, &ConsoleWindow::updateOutboxState, Qt::UniqueConnection);
-        connect(outbox, &StatusOutbox::delivered, this,
-            [this](const LocalStore::OutboxEntry &e, const statuspage::Incident &) {
+        connect(
+            outbox, &StatusOutbox::delivered, this, [this](const LocalStore::OutboxEntry &e, const status::Incident &) {
                 statusBar()->showMessage(tr("On the status page: %1").arg(e.summary), 8000);
             });
         connect(outbox, &StatusOutbox::failed, this, [this](const LocalStore::OutboxEntry &e) {
@@ -215,6 +215,12 @@ ConsoleWindow::ConsoleWindow(FleetSession *session, QSettings *settings, QWidget
         updateOutboxState();
     };
     connect(session, &FleetSession::localStoreChanged, this, watchOutbox);
+    // The local store writes on its own thread: a write the disk refuses is kept and tried again, and said here.
+    connect(session->localStore(), &LocalStore::writeFailed, this,
+        [this](const QString &message) { statusBar()->showMessage(message, 30000); });
+    connect(session->localStore(), &LocalStore::writesCaughtUp, this, [this] {
+        statusBar()->showMessage(tr("The local store has caught up: every record kept in memory is on disk."), 15000);
+    });
     // The incident's status decides the next step offered under the region's verdict: the page's, when a view (the
     // war-room wall) already reads it; else this console's own record (no extra reads: the page allows one a second).
     connect(session->currentIncident(), &CurrentIncident::changed, this, &ConsoleWindow::updateHeaderVerdict);
@@ -945,7 +951,7 @@ QString ConsoleWindow::nextStepsFor(Verdict verdict) const
         steps << tr("provision replacements elsewhere (%1)").arg(key("actions.provision"));
     const StatusOutbox *outbox = m_session->statusOutbox();
     const QString post = key("status.update");
-    if (!outbox || !outbox->client()) {
+    if (!outbox || !outbox->backend()) {
         if (trouble) // the composer says how to set a status page up
             steps << tr("post a status update (%1)").arg(post);
     } else {

@@ -1,6 +1,7 @@
 #include "incidentdialog.h"
 
 #include "fleetsession.h"
+#include "localstore.h"
 #include "statusoutbox.h"
 
 #include <QComboBox>
@@ -22,7 +23,7 @@
 
 namespace fleet {
 
-using namespace statuspage;
+using namespace status;
 
 IncidentDialog::IncidentDialog(FleetSession *session, QWidget *parent)
     : QDialog(parent)
@@ -118,13 +119,13 @@ QString IncidentDialog::message() const
 void IncidentDialog::readIncidents()
 {
     const StatusOutbox *outbox = m_session->statusOutbox();
-    if (!outbox || !outbox->client()) {
+    if (!outbox || !outbox->backend()) {
         m_message->setText(tr("No status page is configured: the timeline shows what this console saw; a postmortem "
                               "cannot be sent."));
         Q_EMIT incidentsRead();
         return;
     }
-    outbox->client()->incidents({}, 25, this, [this](ApiResult<QList<Incident>> r) {
+    outbox->backend()->incidents({}, 25, this, [this](ApiResult<QList<Incident>> r) {
         if (!r.ok()) {
             m_message->setText(tr("Could not read the page's incidents: %1").arg(r.error().message));
         } else {
@@ -206,7 +207,7 @@ void IncidentDialog::queuePostmortem(bool publish)
 {
     StatusOutbox *outbox = m_session->statusOutbox();
     const QString id = m_incident->currentData().toString();
-    if (!outbox || !outbox->client() || id.isEmpty()) {
+    if (!outbox || !outbox->backend() || id.isEmpty()) {
         m_message->setText(tr("Choose an incident of the status page first (a postmortem belongs to one)."));
         return;
     }
@@ -229,8 +230,14 @@ void IncidentDialog::queuePostmortem(bool publish)
         m_message->setText(r.error());
         return;
     }
-    m_message->setText(publish ? tr("Postmortem queued for publishing.") : tr("Postmortem draft queued."));
-    Q_EMIT queued(m_message->text());
+    const QString done = publish ? tr("Postmortem queued for publishing.") : tr("Postmortem draft queued.");
+    m_message->setText(tr("Saving…"));
+    m_session->localStore()->whenWritten(this, [this, done](const Status &written) {
+        m_message->setText(written ? done
+                                   : tr("%1 Kept in memory, not yet on disk (%2); sent once the local store has it.")
+                                         .arg(done, written.error()));
+        Q_EMIT queued(m_message->text());
+    });
 }
 
 } // namespace fleet

@@ -1,7 +1,7 @@
 #pragma once
 
 #include "incidenttimeline.h"
-#include "statuspage.h"
+#include "statusbackend.h"
 
 #include <QDialog>
 
@@ -43,7 +43,7 @@ private:
     void queuePostmortem(bool publish);
 
     FleetSession *m_session;
-    QList<statuspage::Incident> m_incidents;
+    QList<status::Incident> m_incidents;
     QList<IncidentTimeline::Entry> m_entries;
     QComboBox *m_incident;
     QTableWidget *m_table;

@@ -3,6 +3,7 @@
 #include "fleetsession.h"
 #include "fleetstore.h"
 #include "healthmonitor.h"
+#include "localstore.h"
 #include "statusoutbox.h"
 #include "statustemplates.h"
 
@@ -32,7 +33,7 @@
 
 namespace fleet {
 
-using namespace statuspage;
+using namespace status;
 
 namespace {
 
@@ -237,16 +238,15 @@ void StatusUpdateDialog::readPage()
         updateState();
         return;
     }
-    if (!outbox->client()) {
+    if (!outbox->backend()) {
         const QString keyProblem = m_session->statusPageKeyProblem();
         m_pageError = tr("No status page is configured: %1. Set it in Edit > Settings (Ctrl+,), or start the "
                          "console with --page-id and the key in STATUSPAGE_API_KEY.")
-                          .arg(keyProblem.isEmpty() ? outbox->config().problem() : keyProblem);
+                          .arg(keyProblem.isEmpty() ? outbox->problem() : keyProblem);
         updateState();
         return;
     }
-    m_where->setText(
-        tr("Status page %1, page %2.").arg(outbox->config().baseUrl.toDisplayString(), outbox->config().pageId));
+    m_where->setText(tr("Status page %1.").arg(outbox->backend()->where()));
     auto pending = std::make_shared<int>(2);
     auto finished = [this, pending] {
         if (--*pending == 0) {
@@ -255,14 +255,14 @@ void StatusUpdateDialog::readPage()
             Q_EMIT pageRead();
         }
     };
-    outbox->client()->components(this, [this, finished](ApiResult<QList<Component>> r) {
+    outbox->backend()->components(this, [this, finished](ApiResult<QList<Component>> r) {
         if (r.ok())
             m_components = r.take();
         else
             m_pageError = tr("Could not read the page's components: %1").arg(r.error().message);
         finished();
     });
-    outbox->client()->unresolved(this, [this, finished](ApiResult<QList<Incident>> r) {
+    outbox->backend()->unresolved(this, [this, finished](ApiResult<QList<Incident>> r) {
         if (r.ok()) {
             m_unresolved = r.take();
             for (const Incident &i : std::as_const(m_unresolved))
@@ -427,7 +427,7 @@ void StatusUpdateDialog::statusChosen(const QString &s)
     updateState();
 }
 
-statuspage::IncidentChange StatusUpdateDialog::change() const
+status::IncidentChange StatusUpdateDialog::change() const
 {
     IncidentChange c;
     if (isNewIncident())
@@ -522,7 +522,7 @@ void StatusUpdateDialog::showPreview()
     m_warning->setText(
         tr("This is posted publicly on the status page (%1)%2. It cannot be unsent: a correction is "
            "another update.")
-            .arg(outbox->config().baseUrl.toDisplayString(QUrl::RemovePath | QUrl::RemoveUserInfo),
+            .arg(outbox->backend() ? outbox->backend()->where() : outbox->problem(),
                 c.deliverNotifications ? tr(" and sent to every subscriber") : tr(", without notifying subscribers")));
     m_steps->setCurrentIndex(1);
     m_publishButton->setDefault(true);
@@ -541,8 +541,17 @@ void StatusUpdateDialog::publish()
         return;
     }
     m_queued = *r;
-    Q_EMIT queued(tr("Status update queued: %1").arg(previewTitle()));
-    accept();
+    // Said to the engineer once it is on disk (a moment later, on the store's thread): a console that stops now
+    // still sends it.
+    m_publishButton->setEnabled(false);
+    const QString title = previewTitle();
+    m_session->localStore()->whenWritten(this, [this, title](const Status &written) {
+        Q_EMIT queued(written ? tr("Status update queued: %1").arg(title)
+                              : tr("Status update kept in memory, not yet on disk (%1); it is sent once the local "
+                                   "store has it: %2")
+                                    .arg(written.error(), title));
+        accept();
+    });
 }
 
 } // namespace fleet

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "statuspage.h"
+#include "statusbackend.h"
 
 #include <QDialog>
 #include <QPointer>
@@ -38,7 +38,7 @@ public:
 
     bool isNewIncident() const;
     QString status() const;
-    statuspage::IncidentChange change() const; // the form as it stands
+    status::IncidentChange change() const; // the form as it stands
     QString previewTitle() const;
     QString previewBody() const;
     QString problem() const; // why it cannot be previewed yet, in words; empty when it can
@@ -63,8 +63,8 @@ private:
 
     FleetSession *m_session;
     QString m_region;
-    QList<statuspage::Component> m_components;
-    QList<statuspage::Incident> m_unresolved;
+    QList<status::Component> m_components;
+    QList<status::Incident> m_unresolved;
     QString m_pageError;
     bool m_bodyEdited = false;
     bool m_filling = false;
