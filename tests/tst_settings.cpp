@@ -15,6 +15,7 @@
 #include "privatebus.h"
 #include "profilesettings.h"
 #include "settingsdialog.h"
+#include "shortcutseditor.h"
 #include "simharness.h"
 #include "statusbackend.h"
 #include "statusoutbox.h"
@@ -25,9 +26,11 @@
 #include <QDialogButtonBox>
 #include <QDoubleSpinBox>
 #include <QFile>
+#include <QKeySequenceEdit>
 #include <QLabel>
 #include <QLayout>
 #include <QLineEdit>
+#include <QPointer>
 #include <QPushButton>
 #include <QSettings>
 #include <QSpinBox>
@@ -146,6 +149,79 @@ private Q_SLOTS:
         QCOMPARE(ProfileSettings::load(&file, QStringLiteral("prod/eu")).thresholds.degradedRttP95Ms, 400.0);
         file.setValue(group + QStringLiteral("down_packet_loss"), 0.01);
         QCOMPARE(ProfileSettings::load(&file, QStringLiteral("prod/eu")).thresholds.degradedPacketLoss, 0.05);
+    }
+
+    void shortcutsChosenByTheUserAreKeptAndConflictsRefused()
+    {
+        // Help > Customize shortcuts: a key pressed into the editor is the command's at once and after a restart; a
+        // key another command has is refused with its name and nothing is saved; "Default" and an empty choice work.
+        QTemporaryDir dir;
+        QSettings settings(dir.filePath(QStringLiteral("fleet.ini")), QSettings::IniFormat);
+        const QString store = dir.filePath(QStringLiteral("store.sqlite"));
+        {
+            Console c(&settings, store);
+            ActionRegistry *r = c.window->actions();
+            QVERIFY(r->ids().contains(QStringLiteral("help.customizeShortcuts")));
+            QVERIFY(r->ids().contains(QStringLiteral("actions.drainWorkers"))); // every command is in the table
+            r->action(QStringLiteral("help.customizeShortcuts"))->trigger();
+            QPointer<ShortcutsEditor> editor = c.window->findChild<ShortcutsEditor *>();
+            QVERIFY(editor);
+            QTRY_VERIFY(editor->isVisible());
+            editor->activateWindow();
+            QVERIFY(QTest::qWaitForWindowActive(editor));
+            // A key the theme switch does not have: taken by pressing it.
+            QKeySequenceEdit *theme = editor->editorFor(QStringLiteral("view.theme"));
+            QVERIFY(theme);
+            theme->setFocus();
+            theme->clear();
+            QTest::keyClick(theme, Qt::Key_T, Qt::ControlModifier | Qt::AltModifier);
+            QTRY_COMPARE(theme->keySequence(), QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_T));
+            // Connect's key for the drain of workers: refused, naming Connect; nothing changes.
+            editor->editorFor(QStringLiteral("actions.drainWorkers"))
+                ->setKeySequence(QKeySequence(Qt::CTRL | Qt::Key_O));
+            editor->save();
+            QVERIFY2(editor->problem().contains(QLatin1String("Ctrl+O")), qPrintable(editor->problem()));
+            QVERIFY2(editor->problem().contains(QLatin1String("Connect")), qPrintable(editor->problem()));
+            QVERIFY(editor->isVisible());
+            QCOMPARE(r->action(QStringLiteral("view.theme"))->shortcut(), QKeySequence(Qt::CTRL | Qt::Key_T));
+            // Freed first, then given: Connect loses Ctrl+O to the drain of workers in one save.
+            editor->editorFor(QStringLiteral("file.connect"))->clear();
+            editor->save();
+            QVERIFY2(editor->problem().isEmpty(), qPrintable(editor->problem()));
+            QTRY_VERIFY(!editor || !editor->isVisible());
+            QCOMPARE(r->action(QStringLiteral("view.theme"))->shortcut(), QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_T));
+            QCOMPARE(r->action(QStringLiteral("actions.drainWorkers"))->shortcut(), QKeySequence(Qt::CTRL | Qt::Key_O));
+            QVERIFY(r->action(QStringLiteral("file.connect"))->shortcut().isEmpty());
+            // The overlay lists the new key.
+            bool listed = false;
+            for (const auto &e : r->helpEntries())
+                listed = listed || (e.id == QLatin1String("view.theme") && e.keys.contains(QLatin1String("Alt+T")));
+            QVERIFY(listed);
+        }
+        settings.sync();
+        {
+            Console c(&settings, store);
+            ActionRegistry *r = c.window->actions();
+            QCOMPARE(r->action(QStringLiteral("view.theme"))->shortcut(), QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_T));
+            QCOMPARE(r->action(QStringLiteral("actions.drainWorkers"))->shortcut(), QKeySequence(Qt::CTRL | Qt::Key_O));
+            QVERIFY(r->action(QStringLiteral("file.connect"))->shortcut().isEmpty());
+            // Back to the defaults: nothing of the user's is left in the settings.
+            QVERIFY(r->setShortcuts(QStringLiteral("actions.drainWorkers"), std::nullopt, settings));
+            QVERIFY(r->setShortcuts(QStringLiteral("file.connect"), std::nullopt, settings));
+            QVERIFY(r->setShortcuts(QStringLiteral("view.theme"), std::nullopt, settings));
+            QCOMPARE(r->action(QStringLiteral("file.connect"))->shortcut(), QKeySequence(Qt::CTRL | Qt::Key_O));
+            settings.beginGroup(QStringLiteral("shortcuts"));
+            QVERIFY2(settings.childKeys().isEmpty(), qPrintable(settings.childKeys().join(u' ')));
+            settings.endGroup();
+        }
+        // A hand-edited entry that takes another command's key is left out; the default stays.
+        settings.setValue(QStringLiteral("shortcuts/view.theme"), QStringLiteral("Ctrl+Q"));
+        settings.setValue(QStringLiteral("shortcuts/no.such.command"), QStringLiteral("Ctrl+J"));
+        Console c(&settings, store);
+        QCOMPARE(
+            c.window->actions()->action(QStringLiteral("view.theme"))->shortcut(), QKeySequence(Qt::CTRL | Qt::Key_T));
+        QCOMPARE(
+            c.window->actions()->action(QStringLiteral("file.quit"))->shortcut(), QKeySequence(Qt::CTRL | Qt::Key_Q));
     }
 
     void setInTheDialogRememberedPerProfileAndUsed()

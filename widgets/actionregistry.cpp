@@ -3,7 +3,9 @@
 #include "fleetsession.h"
 
 #include <QAction>
+#include <QLoggingCategory>
 #include <QMenu>
+#include <QSettings>
 #include <QWidget>
 
 namespace fleet {
@@ -102,6 +104,73 @@ void ActionRegistry::fillMenu(QMenu *menu, const QStringList &ids) const
         else if (QAction *a = action(id))
             menu->addAction(a);
     }
+}
+
+QString ActionRegistry::usedBy(const QKeySequence &key, const QString &except) const
+{
+    if (key.isEmpty())
+        return {};
+    for (const QString &id : m_order) {
+        const Entry &e = m_entries[id];
+        if (id != except && e.action && e.action->shortcuts().contains(key))
+            return id;
+    }
+    return {};
+}
+
+void ActionRegistry::readShortcuts(QSettings &settings)
+{
+    settings.beginGroup(QStringLiteral("shortcuts"));
+    const QStringList chosen = settings.childKeys();
+    // Every command the user chose for gives up its default first: a key moved from one to another is free in any
+    // order the settings list them.
+    for (const QString &id : chosen)
+        if (QAction *a = action(id))
+            a->setShortcuts({});
+    for (const QString &id : chosen) {
+        QAction *a = action(id);
+        const QList<QKeySequence> keys
+            = QKeySequence::listFromString(settings.value(id).toString(), QKeySequence::PortableText);
+        QString taken;
+        for (const QKeySequence &k : keys)
+            if (taken.isEmpty())
+                taken = usedBy(k, id);
+        if (!a || !taken.isEmpty()) {
+            if (a)
+                a->setShortcuts(m_entries[id].spec.shortcuts);
+            qWarning().noquote() << QStringLiteral("shortcuts: %1 %2")
+                                        .arg(id,
+                                            a ? QStringLiteral("left at its default: the keys are %1's").arg(taken)
+                                              : QStringLiteral("is not a command; left out"));
+            continue;
+        }
+        a->setShortcuts(keys);
+    }
+    settings.endGroup();
+    Q_EMIT enabledStatesChanged(); // the overlay lists the keys
+}
+
+Status ActionRegistry::setShortcuts(
+    const QString &id, const std::optional<QList<QKeySequence>> &keys, QSettings &settings)
+{
+    const auto it = m_entries.find(id);
+    if (it == m_entries.end() || !it->action)
+        return Status::failure(tr("There is no command %1.").arg(id));
+    const QList<QKeySequence> wanted = keys.value_or(it->spec.shortcuts);
+    for (const QKeySequence &k : wanted) {
+        if (const QString other = usedBy(k, id); !other.isEmpty())
+            return Status::failure(
+                tr("%1 is already the shortcut of “%2”: change that one first.")
+                    .arg(k.toString(QKeySequence::NativeText), plainText(m_entries[other].spec.text)));
+    }
+    it->action->setShortcuts(wanted);
+    const QString key = QStringLiteral("shortcuts/") + id;
+    if (keys)
+        settings.setValue(key, QKeySequence::listToString(wanted, QKeySequence::PortableText));
+    else
+        settings.remove(key);
+    Q_EMIT enabledStatesChanged();
+    return Status::success();
 }
 
 void ActionRegistry::setCondition(const QString &id, Condition condition)

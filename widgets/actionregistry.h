@@ -15,6 +15,7 @@
 
 class QAction;
 class QMenu;
+class QSettings;
 class QWidget;
 
 namespace fleet {
@@ -79,6 +80,17 @@ public:
 
     // Appends the actions named in `ids` to `menu`; "-" is a separator.
     void fillMenu(QMenu *menu, const QStringList &ids) const;
+
+    // The user's own shortcuts (KDE's KActionCollection::readSettings/writeSettings): `settings`' group "shortcuts"
+    // holds one entry per command the user changed (its id -> its keys in portable text, empty for none), read over
+    // the defaults once every command is registered. An entry for an unknown command, or whose keys another command
+    // has, is left out (and said on the log).
+    void readShortcuts(QSettings &settings);
+    // Gives a command `keys` (std::nullopt: its defaults again) and keeps the choice in `settings`. Fails, changing
+    // nothing, when another command has one of the keys; the message names it.
+    Status setShortcuts(const QString &id, const std::optional<QList<QKeySequence>> &keys, QSettings &settings);
+    // The id of the command that has `key`, other than `except`; empty when none does.
+    QString usedBy(const QKeySequence &key, const QString &except = {}) const;
 
     void setCondition(const QString &id, Condition condition); // besides the connection and role rules
     void bindSession(FleetSession *session);

@@ -110,7 +110,7 @@ protected:
     void showEvent(QShowEvent *event) override;
 
 private:
-    void createActions();
+    friend class ConsoleCommands; // the command table: the state it acts on is the window's
     void showRegion(const QString &id, const QString &name);
     void autoFocusWorst();
     void updateBadges();
