@@ -99,10 +99,10 @@ ActionController::ActionController(FleetSession *session)
 {
     qRegisterMetaType<Tracked>();
     FleetStore *store = session->store();
-    connect(store, &FleetStore::operationsChanged, this, &ActionController::follow);
-    connect(store, &FleetStore::operationsInserted, this, &ActionController::follow);
-    connect(store, &FleetStore::workersChanged, this, &ActionController::follow);
-    connect(store, &FleetStore::regionsChanged, this, &ActionController::follow);
+    connect(store->operationTable(), &EntityTable::changed, this, &ActionController::follow);
+    connect(store->operationTable(), &EntityTable::inserted, this, &ActionController::follow);
+    connect(store->workerTable(), &EntityTable::changed, this, &ActionController::follow);
+    connect(store->regionTable(), &EntityTable::changed, this, &ActionController::follow);
     connect(store, &FleetStore::snapshotApplied, this, &ActionController::follow);
     connect(session, &FleetSession::statusChanged, this, [this](const ConnectionStatus &s) {
         if (s.state == ConnectionState::Live) {

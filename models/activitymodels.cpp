@@ -7,19 +7,10 @@
 namespace fleet {
 
 OperationModel::OperationModel(FleetStore *store, QObject *parent)
-    : QAbstractTableModel(parent)
+    : EntityTableModel(ColumnCount, parent)
     , m_store(store)
 {
-    connect(store, &FleetStore::operationsAboutToBeInserted, this, [this](int f, int l) { beginInsertRows({}, f, l); });
-    connect(store, &FleetStore::operationsInserted, this, [this] { endInsertRows(); });
-    connect(store, &FleetStore::operationsAboutToBeReset, this, [this] { beginResetModel(); });
-    connect(store, &FleetStore::operationsAboutToBeRemoved, this, [this](int f, int l) { beginRemoveRows({}, f, l); });
-    connect(store, &FleetStore::operationsRemoved, this, [this] { endRemoveRows(); });
-    connect(store, &FleetStore::operationsReset, this, [this] { endResetModel(); });
-    connect(store, &FleetStore::operationsChanged, this, [this](const FleetStore::Ranges &ranges) {
-        for (const auto &[first, last] : ranges)
-            Q_EMIT dataChanged(index(first, 0), index(last, ColumnCount - 1));
-    });
+    follow(store->operationTable());
 }
 
 namespace {
@@ -34,11 +25,6 @@ QString utcTime(qint64 ms)
 int OperationModel::rowCount(const QModelIndex &parent) const
 {
     return parent.isValid() || !m_store ? 0 : int(m_store->operations().size());
-}
-
-int OperationModel::columnCount(const QModelIndex &parent) const
-{
-    return parent.isValid() ? 0 : ColumnCount;
 }
 
 QVariant OperationModel::data(const QModelIndex &index, int role) const
@@ -141,23 +127,15 @@ QVariant OperationModel::headerData(int section, Qt::Orientation orientation, in
 }
 
 AuditModel::AuditModel(FleetStore *store, QObject *parent)
-    : QAbstractTableModel(parent)
+    : EntityTableModel(ColumnCount, parent)
     , m_store(store)
 {
-    connect(store, &FleetStore::auditAboutToBeInserted, this, [this](int f, int l) { beginInsertRows({}, f, l); });
-    connect(store, &FleetStore::auditInserted, this, [this] { endInsertRows(); });
-    connect(store, &FleetStore::auditAboutToBeRemoved, this, [this](int f, int l) { beginRemoveRows({}, f, l); });
-    connect(store, &FleetStore::auditRemoved, this, [this] { endRemoveRows(); });
+    follow(store->auditTable());
 }
 
 int AuditModel::rowCount(const QModelIndex &parent) const
 {
     return parent.isValid() || !m_store ? 0 : int(m_store->audit().size());
-}
-
-int AuditModel::columnCount(const QModelIndex &parent) const
-{
-    return parent.isValid() ? 0 : ColumnCount;
 }
 
 QVariant AuditModel::data(const QModelIndex &index, int role) const

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "entitytable.h"
+
 #include <QAbstractTableModel>
 #include <QPointer>
 
@@ -8,7 +10,7 @@ namespace fleet {
 class FleetStore;
 
 // Operations in flight and done, whoever started them, in the order they were created.
-class OperationModel : public QAbstractTableModel
+class OperationModel : public EntityTableModel
 {
     Q_OBJECT
 
@@ -43,7 +45,6 @@ public:
 
     explicit OperationModel(FleetStore *store, QObject *parent = nullptr);
     int rowCount(const QModelIndex &parent = {}) const override;
-    int columnCount(const QModelIndex &parent = {}) const override;
     QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
     QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
 
@@ -52,7 +53,7 @@ private:
 };
 
 // The audit log as received live (bounded by the store): who did what, when, why, with what result.
-class AuditModel : public QAbstractTableModel
+class AuditModel : public EntityTableModel
 {
     Q_OBJECT
 
@@ -73,7 +74,6 @@ public:
 
     explicit AuditModel(FleetStore *store, QObject *parent = nullptr);
     int rowCount(const QModelIndex &parent = {}) const override;
-    int columnCount(const QModelIndex &parent = {}) const override;
     QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
     QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
 

@@ -61,59 +61,18 @@ void FleetStore::scheduleFlush()
         m_frame.start();
 }
 
-void FleetStore::markWorker(int row)
+void FleetStore::mark(EntityTable &table, int row)
 {
-    if (!m_workerDirty[std::size_t(row)]) {
-        m_workerDirty[std::size_t(row)] = 1;
-        m_dirtyWorkers.push_back(row);
-    }
+    table.mark(row);
     scheduleFlush();
-}
-
-void FleetStore::markRegion(int row)
-{
-    if (!m_regionDirty[std::size_t(row)]) {
-        m_regionDirty[std::size_t(row)] = 1;
-        m_dirtyRegions.push_back(row);
-    }
-    scheduleFlush();
-}
-
-void FleetStore::markOperation(int row)
-{
-    if (!m_operationDirty[std::size_t(row)]) {
-        m_operationDirty[std::size_t(row)] = 1;
-        m_dirtyOperations.push_back(row);
-    }
-    scheduleFlush();
-}
-
-FleetStore::Ranges FleetStore::takeRanges(std::vector<int> &rows, std::vector<char> &flags)
-{
-    Ranges ranges;
-    if (rows.empty())
-        return ranges;
-    std::sort(rows.begin(), rows.end());
-    for (int row : rows) {
-        flags[std::size_t(row)] = 0;
-        if (!ranges.empty() && ranges.back().second + 1 == row)
-            ranges.back().second = row;
-        else
-            ranges.emplace_back(row, row);
-    }
-    rows.clear();
-    return ranges;
 }
 
 void FleetStore::flush()
 {
     m_frame.stop();
-    if (auto r = takeRanges(m_dirtyWorkers, m_workerDirty); !r.empty())
-        Q_EMIT workersChanged(r);
-    if (auto r = takeRanges(m_dirtyRegions, m_regionDirty); !r.empty())
-        Q_EMIT regionsChanged(r);
-    if (auto r = takeRanges(m_dirtyOperations, m_operationDirty); !r.empty())
-        Q_EMIT operationsChanged(r);
+    m_workerTable.flushChanges();
+    m_regionTable.flushChanges();
+    m_operationTable.flushChanges();
     if (m_healthDirty) {
         m_healthDirty = false;
         Q_EMIT healthChanged(m_history.latestSecond());
@@ -148,9 +107,9 @@ void FleetStore::prune()
         drop < m_audit.size() && now > 0 && m_audit[drop].time > 0 && now - m_audit[drop].time > m_retention.auditAgeMs)
         ++drop;
     if (drop > 0) {
-        Q_EMIT auditAboutToBeRemoved(0, int(drop) - 1);
+        m_auditTable.beginRemove(0, int(drop) - 1);
         m_audit.erase(m_audit.begin(), m_audit.begin() + qsizetype(drop));
-        Q_EMIT auditRemoved();
+        m_auditTable.endRemove();
     }
 
     // Finished operations past their age, then the oldest finished beyond the count. In flight: always kept.
@@ -171,9 +130,7 @@ void FleetStore::prune()
     }
     if (std::find(remove.begin(), remove.end(), 1) == remove.end())
         return;
-    // Pending per-row changes refer to rows about to move: send them first.
-    if (auto r = takeRanges(m_dirtyOperations, m_operationDirty); !r.empty())
-        Q_EMIT operationsChanged(r);
+    // Pending per-row changes refer to rows about to move: the table sends them first (beginRemove).
     // Remove in contiguous blocks, last block first, so earlier rows keep their numbers while signalling.
     for (int last = int(m_operations.size()) - 1; last >= 0;) {
         if (!remove[std::size_t(last)]) {
@@ -183,15 +140,14 @@ void FleetStore::prune()
         int first = last;
         while (first > 0 && remove[std::size_t(first - 1)])
             --first;
-        Q_EMIT operationsAboutToBeRemoved(first, last);
+        m_operationTable.beginRemove(first, last);
         m_operations.erase(m_operations.begin() + first, m_operations.begin() + last + 1);
-        Q_EMIT operationsRemoved();
+        m_operationTable.endRemove();
         last = first - 1;
     }
     m_operationRow.clear();
     for (std::size_t i = 0; i < m_operations.size(); ++i)
         m_operationRow.insert(m_operations[i].id, int(i));
-    m_operationDirty.assign(m_operations.size(), 0);
 }
 
 void FleetStore::markHealthChanged()
@@ -211,24 +167,21 @@ void FleetStore::rebuildWorkerIndex()
 void FleetStore::clear()
 {
     flush();
-    Q_EMIT workersAboutToBeReset();
+    m_workerTable.beginReset();
     m_workers.clear();
     m_workerRow.clear();
-    m_workerDirty.clear();
-    Q_EMIT workersReset();
-    Q_EMIT regionsAboutToBeReset();
+    m_workerTable.endReset();
+    m_regionTable.beginReset();
     m_regions.clear();
-    m_regionDirty.clear();
-    Q_EMIT regionsReset();
-    Q_EMIT operationsAboutToBeReset();
+    m_regionTable.endReset();
+    m_operationTable.beginReset();
     m_operations.clear();
     m_operationRow.clear();
-    m_operationDirty.clear();
-    Q_EMIT operationsReset();
+    m_operationTable.endReset();
     if (!m_audit.empty()) {
-        Q_EMIT auditAboutToBeRemoved(0, int(m_audit.size()) - 1);
+        m_auditTable.beginRemove(0, int(m_audit.size()) - 1);
         m_audit.clear();
-        Q_EMIT auditRemoved();
+        m_auditTable.endRemove();
     }
     m_history.clear();
     m_sequence = 0;
@@ -245,11 +198,10 @@ void FleetStore::applySnapshot(const Snapshot &snapshot)
 
     if (!m_loaded) {
         // The first load is the one time a reset is right.
-        Q_EMIT workersAboutToBeReset();
+        m_workerTable.beginReset();
         m_workers = snapshot.workers;
-        m_workerDirty.assign(m_workers.size(), 0);
         rebuildWorkerIndex();
-        Q_EMIT workersReset();
+        m_workerTable.endReset();
         m_loaded = true;
     } else {
         // A resync: converge on the snapshot in place. Removed workers go in ranges, from the bottom up.
@@ -267,10 +219,9 @@ void FleetStore::applySnapshot(const Snapshot &snapshot)
             int first = last;
             while (++it != gone.rend() && *it == first - 1)
                 first = *it;
-            Q_EMIT workersAboutToBeRemoved(first, last);
+            m_workerTable.beginRemove(first, last);
             m_workers.erase(m_workers.begin() + first, m_workers.begin() + last + 1);
-            m_workerDirty.erase(m_workerDirty.begin() + first, m_workerDirty.begin() + last + 1);
-            Q_EMIT workersRemoved();
+            m_workerTable.endRemove();
         }
         if (!gone.empty())
             rebuildWorkerIndex();
@@ -284,24 +235,21 @@ void FleetStore::applySnapshot(const Snapshot &snapshot)
         if (!fresh.empty()) {
             // New workers join at the end, as one range.
             const int first = int(m_workers.size());
-            Q_EMIT workersAboutToBeInserted(first, first + int(fresh.size()) - 1);
+            m_workerTable.beginInsert(first, first + int(fresh.size()) - 1);
             for (const Worker *w : fresh) {
                 m_workerRow.insert(w->id, int(m_workers.size()));
                 m_workers.push_back(*w);
-                m_workerDirty.push_back(0);
             }
-            Q_EMIT workersInserted();
+            m_workerTable.endInsert();
         }
     }
 
     if (m_regions.size() != snapshot.regions.size()
         || !std::equal(m_regions.begin(), m_regions.end(), snapshot.regions.begin(),
             [](const Region &a, const Region &b) { return a.id == b.id; })) {
-        Q_EMIT regionsAboutToBeReset();
+        m_regionTable.beginReset();
         m_regions = snapshot.regions;
-        m_regionDirty.assign(m_regions.size(), 0);
-        m_dirtyRegions.clear();
-        Q_EMIT regionsReset();
+        m_regionTable.endReset();
     } else {
         for (const Region &r : snapshot.regions)
             upsertRegion(r);
@@ -348,7 +296,7 @@ void FleetStore::countWorker(const Worker &worker, int delta)
     if (r < 0)
         return;
     m_regions[std::size_t(r)].workersByState[int(worker.state)] += delta;
-    markRegion(r);
+    mark(m_regionTable, r);
 }
 
 void FleetStore::upsertWorker(const Worker &worker)
@@ -362,17 +310,16 @@ void FleetStore::upsertWorker(const Worker &worker)
                 countWorker(worker, +1);
             }
             current = worker;
-            markWorker(row);
+            mark(m_workerTable, row);
         }
         return;
     }
     countWorker(worker, +1);
     const int at = int(m_workers.size());
-    Q_EMIT workersAboutToBeInserted(at, at);
+    m_workerTable.beginInsert(at, at);
     m_workers.push_back(worker);
-    m_workerDirty.push_back(0);
     m_workerRow.insert(worker.id, at);
-    Q_EMIT workersInserted();
+    m_workerTable.endInsert();
 }
 
 void FleetStore::upsertRegion(const Region &region)
@@ -381,16 +328,14 @@ void FleetStore::upsertRegion(const Region &region)
     if (row >= 0) {
         if (!sameRegion(m_regions[std::size_t(row)], region)) {
             m_regions[std::size_t(row)] = region;
-            markRegion(row);
+            mark(m_regionTable, row);
         }
         return;
     }
     // A region appeared: rare enough for a reset of the small region list.
-    Q_EMIT regionsAboutToBeReset();
+    m_regionTable.beginReset();
     m_regions.push_back(region);
-    m_regionDirty.assign(m_regions.size(), 0);
-    m_dirtyRegions.clear();
-    Q_EMIT regionsReset();
+    m_regionTable.endReset();
 }
 
 void FleetStore::upsertOperation(const Operation &operation)
@@ -398,28 +343,27 @@ void FleetStore::upsertOperation(const Operation &operation)
     const int row = m_operationRow.value(operation.id, -1);
     if (row >= 0) {
         m_operations[std::size_t(row)] = operation;
-        markOperation(row);
+        mark(m_operationTable, row);
         return;
     }
     const int at = int(m_operations.size());
-    Q_EMIT operationsAboutToBeInserted(at, at);
+    m_operationTable.beginInsert(at, at);
     m_operations.push_back(operation);
-    m_operationDirty.push_back(0);
     m_operationRow.insert(operation.id, at);
-    Q_EMIT operationsInserted();
+    m_operationTable.endInsert();
 }
 
 void FleetStore::appendAudit(const AuditEntry &entry)
 {
     if (int(m_audit.size()) >= m_retention.auditEntries) {
-        Q_EMIT auditAboutToBeRemoved(0, 0); // bounded: the oldest entry goes
+        m_auditTable.beginRemove(0, 0); // bounded: the oldest entry goes
         m_audit.pop_front();
-        Q_EMIT auditRemoved();
+        m_auditTable.endRemove();
     }
     const int at = int(m_audit.size());
-    Q_EMIT auditAboutToBeInserted(at, at);
+    m_auditTable.beginInsert(at, at);
     m_audit.push_back(entry);
-    Q_EMIT auditInserted();
+    m_auditTable.endInsert();
 }
 
 } // namespace fleet

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "entitytable.h"
 #include "fleettypes.h"
 #include "healthtimeline.h"
 
@@ -26,15 +27,16 @@ struct RetentionLimits
 };
 
 // The console's single source of truth: the fleet as of event `sequence()`, fed by a snapshot and then event
-// deltas, plus the health history. Membership changes are signalled at once (about-to / done pairs, in ranges);
-// changes to existing rows are coalesced and signalled once per frame as contiguous row ranges. Qt Core only:
+// deltas, plus the health history. Each kind of row speaks one protocol, its EntityTable: membership changes are
+// signalled at once (about-to / done pairs, in ranges); changes to existing rows are coalesced and signalled once per
+// frame as contiguous row ranges. Qt Core only:
 // the desktop window, the war-room display and fleetctl share it.
 class FleetStore : public QObject
 {
     Q_OBJECT
 
 public:
-    using Ranges = std::vector<std::pair<int, int>>; // [first, last] row ranges, ascending
+    using Ranges = EntityTable::Ranges;
 
     explicit FleetStore(QObject *parent = nullptr, int historySeconds = 86400, int auditCapacity = 10000);
 
@@ -69,32 +71,14 @@ public:
     const HealthTimeline &history() const { return m_history; }
     HealthTimeline &history() { return m_history; }
 
+    // Each kind's one row protocol (resets, inserts, removes at once; row changes coalesced once per frame), which
+    // the table models, the action controller and fleetctl follow.
+    EntityTable *workerTable() { return &m_workerTable; }
+    EntityTable *regionTable() { return &m_regionTable; }
+    EntityTable *operationTable() { return &m_operationTable; }
+    EntityTable *auditTable() { return &m_auditTable; }
+
 Q_SIGNALS:
-    void workersAboutToBeReset();
-    void workersReset();
-    void workersAboutToBeInserted(int first, int last);
-    void workersInserted();
-    void workersAboutToBeRemoved(int first, int last);
-    void workersRemoved();
-    void workersChanged(const fleet::FleetStore::Ranges &rows);
-
-    void regionsAboutToBeReset();
-    void regionsReset();
-    void regionsChanged(const fleet::FleetStore::Ranges &rows);
-
-    void operationsAboutToBeInserted(int first, int last);
-    void operationsInserted();
-    void operationsChanged(const fleet::FleetStore::Ranges &rows);
-    void operationsAboutToBeReset();
-    void operationsReset();
-    void operationsAboutToBeRemoved(int first, int last);
-    void operationsRemoved();
-
-    void auditAboutToBeInserted(int first, int last);
-    void auditInserted();
-    void auditAboutToBeRemoved(int first, int last);
-    void auditRemoved();
-
     void healthChanged(qint64 latestSecond); // once per frame when samples arrived
     void snapshotApplied(qint64 sequence);
 
@@ -104,11 +88,8 @@ private:
     void upsertRegion(const Region &region);
     void upsertOperation(const Operation &operation);
     void appendAudit(const AuditEntry &entry);
-    void markWorker(int row);
-    void markRegion(int row);
-    void markOperation(int row);
+    void mark(EntityTable &table, int row);
     void scheduleFlush();
-    static Ranges takeRanges(std::vector<int> &rows, std::vector<char> &flags);
     void rebuildWorkerIndex();
 
     std::vector<Worker> m_workers;
@@ -124,12 +105,10 @@ private:
     qint64 m_serverTime = 0;
     bool m_loaded = false;
 
-    std::vector<int> m_dirtyWorkers;
-    std::vector<char> m_workerDirty;
-    std::vector<int> m_dirtyRegions;
-    std::vector<char> m_regionDirty;
-    std::vector<int> m_dirtyOperations;
-    std::vector<char> m_operationDirty;
+    EntityTable m_workerTable;
+    EntityTable m_regionTable;
+    EntityTable m_operationTable;
+    EntityTable m_auditTable;
     bool m_healthDirty = false;
     QTimer m_frame;
 };
@@ -138,5 +117,3 @@ bool sameWorker(const Worker &a, const Worker &b);
 bool sameRegion(const Region &a, const Region &b);
 
 } // namespace fleet
-
-Q_DECLARE_METATYPE(fleet::FleetStore::Ranges)

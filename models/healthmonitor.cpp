@@ -20,7 +20,7 @@ HealthMonitor::HealthMonitor(FleetStore *store, QObject *parent)
     , m_store(store)
 {
     qRegisterMetaType<VerdictChange>();
-    connect(store, &FleetStore::regionsReset, this, &HealthMonitor::syncRegions);
+    connect(store->regionTable(), &EntityTable::reset, this, &HealthMonitor::syncRegions);
     connect(store, &FleetStore::healthChanged, this, &HealthMonitor::evaluate);
     syncRegions();
 }

@@ -29,17 +29,13 @@ int severity(Verdict v)
 } // namespace
 
 RegionModel::RegionModel(FleetStore *store, HealthMonitor *monitor, QObject *parent)
-    : QAbstractTableModel(parent)
+    : EntityTableModel(ColumnCount, parent)
     , m_store(store)
     , m_monitor(monitor ? monitor : new HealthMonitor(store, this))
 {
-    connect(store, &FleetStore::regionsAboutToBeReset, this, [this] { beginResetModel(); });
-    // The monitor learns of the new regions first (it was connected first, or is told here), then the view.
-    connect(store, &FleetStore::regionsReset, this, [this] { endResetModel(); });
-    connect(store, &FleetStore::regionsChanged, this, [this](const FleetStore::Ranges &ranges) {
-        for (const auto &[first, last] : ranges)
-            Q_EMIT dataChanged(index(first, 0), index(last, ColumnCount - 1));
-    });
+    // The monitor learns of the new regions first (it follows the table already, also when made just above), then
+    // the view.
+    follow(store->regionTable());
     connect(m_monitor, &HealthMonitor::evaluated, this, &RegionModel::rowsChangedByMonitor);
 }
 
@@ -65,11 +61,6 @@ void RegionModel::rowsChangedByMonitor()
 int RegionModel::rowCount(const QModelIndex &parent) const
 {
     return parent.isValid() || !m_store ? 0 : int(m_store->regions().size());
-}
-
-int RegionModel::columnCount(const QModelIndex &parent) const
-{
-    return parent.isValid() ? 0 : ColumnCount;
 }
 
 QVariant RegionModel::data(const QModelIndex &index, int role) const

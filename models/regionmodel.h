@@ -3,6 +3,8 @@
 #include "healthmonitor.h"
 #include "healthverdict.h"
 
+#include "entitytable.h"
+
 #include <QAbstractTableModel>
 #include <QPointer>
 
@@ -13,7 +15,7 @@ class FleetStore;
 // One row per region: dispatch state, workers by state, build success rate, failures per minute by reason, packet
 // loss, RTT p95, queue depth and wait, and a health verdict with its reason in words ("packet loss 31%,
 // ETIMEDOUT 42/min"). The verdicts are the session's HealthMonitor's, so every view shows the same one.
-class RegionModel : public QAbstractTableModel
+class RegionModel : public EntityTableModel
 {
     Q_OBJECT
 
@@ -65,7 +67,6 @@ public:
     void setThresholds(const VerdictThresholds &thresholds); // the monitor's: every view of it changes
 
     int rowCount(const QModelIndex &parent = {}) const override;
-    int columnCount(const QModelIndex &parent = {}) const override;
     QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
     QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
 

@@ -7,31 +7,15 @@
 namespace fleet {
 
 WorkerModel::WorkerModel(FleetStore *store, QObject *parent)
-    : QAbstractTableModel(parent)
+    : EntityTableModel(ColumnCount, parent)
     , m_store(store)
 {
-    connect(store, &FleetStore::workersAboutToBeReset, this, [this] { beginResetModel(); });
-    connect(store, &FleetStore::workersReset, this, [this] { endResetModel(); });
-    connect(store, &FleetStore::workersAboutToBeInserted, this,
-        [this](int first, int last) { beginInsertRows({}, first, last); });
-    connect(store, &FleetStore::workersInserted, this, [this] { endInsertRows(); });
-    connect(store, &FleetStore::workersAboutToBeRemoved, this,
-        [this](int first, int last) { beginRemoveRows({}, first, last); });
-    connect(store, &FleetStore::workersRemoved, this, [this] { endRemoveRows(); });
-    connect(store, &FleetStore::workersChanged, this, [this](const FleetStore::Ranges &ranges) {
-        for (const auto &[first, last] : ranges)
-            Q_EMIT dataChanged(index(first, 0), index(last, ColumnCount - 1));
-    });
+    follow(store->workerTable());
 }
 
 int WorkerModel::rowCount(const QModelIndex &parent) const
 {
     return parent.isValid() || !m_store ? 0 : int(m_store->workers().size());
-}
-
-int WorkerModel::columnCount(const QModelIndex &parent) const
-{
-    return parent.isValid() ? 0 : ColumnCount;
 }
 
 QVariant WorkerModel::data(const QModelIndex &index, int role) const

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "entitytable.h"
+
 #include <QAbstractTableModel>
 #include <QPointer>
 #include <QSortFilterProxyModel>
@@ -14,7 +16,7 @@ class FleetStore;
 // One row per worker of a FleetStore, updated in place: one dataChanged per contiguous block of changed rows per
 // frame, insertions and removals in ranges, a reset only for the first load. Raw values under roles (formatting
 // is the widgets' job): DisplayRole gives each column's raw value, the custom roles give typed fields.
-class WorkerModel : public QAbstractTableModel
+class WorkerModel : public EntityTableModel
 {
     Q_OBJECT
 
@@ -60,7 +62,6 @@ public:
     explicit WorkerModel(FleetStore *store, QObject *parent = nullptr);
 
     int rowCount(const QModelIndex &parent = {}) const override;
-    int columnCount(const QModelIndex &parent = {}) const override;
     QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
     QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
     QHash<int, QByteArray> roleNames() const override;

@@ -135,6 +135,7 @@ class TestFleetStore : public QObject
 private Q_SLOTS:
     void convergesUnderModelTesters();
     void changesAreCoalescedIntoBlocks();
+    void entityTableProtocol();
     void regionVerdictsFollowTheIncident();
     void workerFilterAndSort();
     void auditIsBounded();
@@ -241,7 +242,7 @@ void TestFleetStore::changesAreCoalescedIntoBlocks()
     feed.snapshot();
     QSignalSpy resets(&model, &QAbstractItemModel::modelReset);
     QSignalSpy changes(&model, &QAbstractItemModel::dataChanged);
-    QSignalSpy coalesced(&store, &FleetStore::workersChanged);
+    QSignalSpy coalesced(store.workerTable(), &EntityTable::changed);
     sim->advance(5);
     feed.events();
     QCOMPARE(changes.count(), 0); // nothing until the frame ends
@@ -605,6 +606,69 @@ void TestFleetStore::quietWorkersFiguresAge()
     QVERIFY2(fresh >= 0 && fresh <= WorkerModel::kOldTelemetryMs, qPrintable(QString::number(fresh)));
     QVERIFY2(old > WorkerModel::kOldTelemetryMs, qPrintable(QString::number(old)));
     QCOMPARE(old - fresh, 32 * 60 * 1000 - 2000);
+}
+
+// One kind's row protocol, alone: marks coalesce into ascending ranges, once each; a removal sends the marks first
+// (their rows are about to move); a reset drops them; a model on the table follows it (Qt's model tester watches).
+void TestFleetStore::entityTableProtocol()
+{
+    EntityTable table;
+    QSignalSpy changed(&table, &EntityTable::changed);
+    QList<QString> order;
+    connect(&table, &EntityTable::changed, this, [&] { order << QStringLiteral("changed"); });
+    connect(&table, &EntityTable::aboutToBeRemoved, this,
+        [&](int f, int l) { order << QStringLiteral("remove %1-%2").arg(f).arg(l); });
+    for (int row : { 7, 3, 4, 3, 9, 8, 0 })
+        table.mark(row);
+    QVERIFY(table.flushChanges());
+    QCOMPARE(changed.size(), 1);
+    const auto ranges = changed.takeFirst().at(0).value<EntityTable::Ranges>();
+    QCOMPARE(ranges, (EntityTable::Ranges { { 0, 0 }, { 3, 4 }, { 7, 9 } }));
+    QVERIFY(!table.flushChanges()); // nothing marked: no signal
+    table.mark(5);
+    table.beginRemove(1, 2);
+    table.endRemove();
+    QCOMPARE(
+        order, (QList<QString> { QStringLiteral("changed"), QStringLiteral("changed"), QStringLiteral("remove 1-2") }));
+    table.mark(2);
+    table.beginReset();
+    table.endReset();
+    QVERIFY(!table.flushChanges());
+
+    // A model on a table: a subclass says only what a cell shows.
+    struct Rows : EntityTableModel
+    {
+        explicit Rows(EntityTable *t)
+            : EntityTableModel(2)
+        {
+            follow(t);
+        }
+        int rowCount(const QModelIndex &parent = {}) const override
+        {
+            return parent.isValid() ? 0 : int(values.size());
+        }
+        QVariant data(const QModelIndex &i, int role) const override
+        {
+            return role == Qt::DisplayRole ? QVariant(values[std::size_t(i.row())] * (i.column() + 1)) : QVariant();
+        }
+        std::vector<int> values;
+    } model(&table);
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QSignalSpy dataChanged(&model, &QAbstractItemModel::dataChanged);
+    table.beginInsert(0, 2);
+    model.values = { 1, 2, 3 };
+    table.endInsert();
+    QCOMPARE(model.rowCount(), 3);
+    model.values[1] = 20;
+    table.mark(1);
+    table.flushChanges();
+    QCOMPARE(dataChanged.size(), 1);
+    QCOMPARE(dataChanged.at(0).at(0).toModelIndex(), model.index(1, 0));
+    QCOMPARE(dataChanged.at(0).at(1).toModelIndex(), model.index(1, 1)); // every column
+    table.beginRemove(0, 0);
+    model.values.erase(model.values.begin());
+    table.endRemove();
+    QCOMPARE(model.index(0, 1).data().toInt(), 40);
 }
 
 QTEST_GUILESS_MAIN(TestFleetStore)

@@ -157,10 +157,11 @@ ChartPanel::ChartPanel(FleetStore *store, ChartTimeWindow *window, QWidget *pare
 
     if (store) {
         connect(store, &FleetStore::healthChanged, this, [this] { m_dirty = true; });
-        connect(store, &FleetStore::operationsInserted, this, [this] { m_markersDirty = true; });
-        connect(store, &FleetStore::operationsReset, this, [this] { m_markersDirty = true; });
-        connect(store, &FleetStore::operationsChanged, this, [this] { m_markersDirty = true; });
-        connect(store, &FleetStore::operationsRemoved, this, [this] { m_markersDirty = true; });
+        EntityTable *operations = store->operationTable();
+        connect(operations, &EntityTable::inserted, this, [this] { m_markersDirty = true; });
+        connect(operations, &EntityTable::reset, this, [this] { m_markersDirty = true; });
+        connect(operations, &EntityTable::changed, this, [this] { m_markersDirty = true; });
+        connect(operations, &EntityTable::removed, this, [this] { m_markersDirty = true; });
     }
     // Charts redraw at most four times a second: data arrives every second at most in real time, and more often
     // only in a sped-up demo where four frames a second still reads as live.

@@ -189,7 +189,7 @@ WorkerTable::WorkerTable(WorkerModel *model, FleetStore *store, QWidget *parent)
     connect(m_filter, &QAbstractItemModel::modelReset, this, &WorkerTable::updateCount);
     connect(m_filter, &QAbstractItemModel::layoutChanged, this, &WorkerTable::updateCount);
     if (store) {
-        connect(store, &FleetStore::regionsReset, this, &WorkerTable::refillRegions);
+        connect(store->regionTable(), &EntityTable::reset, this, &WorkerTable::refillRegions);
     }
 
     auto *copy = new QAction(tr("Copy worker ID"), this);

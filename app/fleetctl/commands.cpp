@@ -237,17 +237,18 @@ int operations(const Options &o)
     if (!o.watch)
         return Ok;
     // Every change from the event stream, as it comes, until stopped.
-    QObject::connect(store, &FleetStore::operationsChanged, store, [store, print](const FleetStore::Ranges &rows) {
-        for (const auto &[first, last] : rows) {
-            for (int r = first; r <= last; ++r)
-                print(store->operations()[std::size_t(r)]);
-        }
-    });
+    QObject::connect(
+        store->operationTable(), &EntityTable::changed, store, [store, print](const FleetStore::Ranges &rows) {
+            for (const auto &[first, last] : rows) {
+                for (int r = first; r <= last; ++r)
+                    print(store->operations()[std::size_t(r)]);
+            }
+        });
     auto inserting = std::make_shared<std::pair<int, int>>(0, -1);
-    QObject::connect(store, &FleetStore::operationsAboutToBeInserted, store, [inserting](int first, int last) {
+    QObject::connect(store->operationTable(), &EntityTable::aboutToBeInserted, store, [inserting](int first, int last) {
         *inserting = { first, last };
     });
-    QObject::connect(store, &FleetStore::operationsInserted, store, [store, print, inserting] {
+    QObject::connect(store->operationTable(), &EntityTable::inserted, store, [store, print, inserting] {
         for (int r = inserting->first; r <= inserting->second && r < int(store->operations().size()); ++r)
             print(store->operations()[std::size_t(r)]);
     });
