@@ -187,6 +187,29 @@ private:
     int m_previous = 0;
     bool m_changed = false;
 };
+
+// Decodes `body` on a pool thread (background scheduling) and hands the result to `done` on `context`'s thread.
+// Delivered through a watcher owned by the context: if the context is destroyed while the pool decodes (a shutdown
+// during a resync), the watcher goes with it and nothing is delivered. QFuture::then(context) asserted, and in a
+// release build dereferenced the dead context (issue #11, the SIGSEGV at shutdown).
+template <typename T>
+void decodeOnPool(const QPointer<QObject> &context, QByteArray body, std::function<void(ApiResult<T>)> done,
+    Result<T> (*decode)(WireDecoder &, const QByteArray &))
+{
+    if (!context)
+        return;
+    auto future = QtConcurrent::run([body = std::move(body), decode] {
+        const BackgroundScheduling batch;
+        return decode(threadDecoder(), body);
+    });
+    auto *watcher = new QFutureWatcher<Result<T>>(context.data());
+    QObject::connect(watcher, &QFutureWatcherBase::finished, watcher, [watcher, done = std::move(done)] {
+        watcher->deleteLater();
+        // Take the result out of the future: a copy of 50,000 workers here would block this thread.
+        done(fromDecoded(watcher->future().takeResult()));
+    });
+    watcher->setFuture(future);
+}
 } // namespace
 
 template <typename T, typename Decode>
@@ -239,9 +262,21 @@ void FleetClient::health(const QString &region, const QString &from, const QStri
     if (!to.isEmpty())
         q.addQueryItem(QStringLiteral("to"), to);
     q.addQueryItem(QStringLiteral("step"), QString::number(stepSeconds));
-    get<HealthHistory>(QStringLiteral("/v1/regions/%1/health?").arg(pathPart(region)) + q.toString(QUrl::FullyEncoded),
-        context, std::move(done),
-        [](WireDecoder &d, const QByteArray &b, const QString &ep) { return d.health(b, ep); });
+    Request request;
+    request.path = QStringLiteral("/v1/regions/%1/health?").arg(pathPart(region)) + q.toString(QUrl::FullyEncoded);
+    QPointer<QObject> guard(context);
+    m_http->send(request, context, [guard, done = std::move(done)](Raw raw) {
+        if (raw.error.isError()) {
+            done(ApiResult<HealthHistory>::failure(raw.error));
+            return;
+        }
+        // A day of a region's samples is thousands of them: decoded on a pool thread, like a snapshot (perf on
+        // fault-console showed this decode as the GUI thread's longest block after a reconnect, issue #22).
+        decodeOnPool<HealthHistory>(
+            guard, std::move(raw.body), std::move(done), [](WireDecoder &d, const QByteArray &b) {
+                return d.health(b, QStringLiteral("GET /v1/regions/{id}/health"));
+            });
+    });
 }
 
 void FleetClient::snapshot(QObject *context, Callback<Snapshot> done)
@@ -257,22 +292,9 @@ void FleetClient::snapshot(QObject *context, Callback<Snapshot> done)
             return;
         }
         // ~20 MB at 50,000 workers: decode on a pool thread, deliver on the context's thread.
-        auto future = QtConcurrent::run([body = std::move(raw.body)] {
-            const BackgroundScheduling batch;
-            return threadDecoder().snapshot(body, QStringLiteral("GET /v1/fleet/snapshot"));
+        decodeOnPool<Snapshot>(guard, std::move(raw.body), std::move(done), [](WireDecoder &d, const QByteArray &b) {
+            return d.snapshot(b, QStringLiteral("GET /v1/fleet/snapshot"));
         });
-        // Delivered through a watcher owned by the context: if the context is destroyed while the pool decodes
-        // (a shutdown during a resync), the watcher goes with it and nothing is delivered. QFuture::then(context)
-        // asserted, and in a release build dereferenced the dead context (issue #11, the SIGSEGV at shutdown).
-        if (!guard)
-            return;
-        auto *watcher = new QFutureWatcher<Result<Snapshot>>(guard.data());
-        QObject::connect(watcher, &QFutureWatcherBase::finished, watcher, [watcher, done] {
-            watcher->deleteLater();
-            // Take the result out of the future: a copy of 50,000 workers here would block this thread.
-            done(fromDecoded(watcher->future().takeResult()));
-        });
-        watcher->setFuture(future);
     });
 }
 
