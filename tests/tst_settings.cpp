@@ -170,6 +170,8 @@ private Q_SLOTS:
             editor->activateWindow();
             QVERIFY(QTest::qWaitForWindowActive(editor));
             // A key the theme switch does not have: taken by pressing it.
+            if (const QString dir = qEnvironmentVariable("FLEET_SCREENSHOTS"); !dir.isEmpty()) // to look at it
+                editor->grab().save(dir + QStringLiteral("/shortcuts-editor.png"));
             QKeySequenceEdit *theme = editor->editorFor(QStringLiteral("view.theme"));
             QVERIFY(theme);
             theme->setFocus();

@@ -107,6 +107,7 @@ class TestWarRoom : public QObject
 
 private Q_SLOTS:
     void readOnlyAndTheExitChord();
+    void aWallAloneConnectsAndSaysWhatIsMissing();
     void degradedRegionComesForward();
     void staleVeilComesAndGoes();
     void incidentFromTheStatusPage();
@@ -177,6 +178,31 @@ void TestWarRoom::readOnlyAndTheExitChord()
     QCOMPARE(exit.count(), 1);
     QTRY_VERIFY(!guard);
     QVERIFY(window.isVisible());
+}
+
+void TestWarRoom::aWallAloneConnectsAndSaysWhatIsMissing()
+{
+    // fleet-console --war-room builds no console window: the session connects, and when the profile's token cannot
+    // be had, the wall (the view showing) says so on the screen instead of a dialog nobody at the wall would answer.
+    SimHarness sim;
+    QTemporaryDir dir;
+    FleetSession session;
+    WarRoomView wall(&session);
+    wall.resize(1920, 1080);
+    wall.show();
+    ConnectionProfile noToken = sim.profile();
+    noToken.name = QStringLiteral("wall-profile");
+    noToken.tokenFrom = ConnectionProfile::TokenFrom::File;
+    noToken.tokenFile = dir.filePath(QStringLiteral("absent-token"));
+    session.connectToProfile(noToken);
+    QTRY_VERIFY2(
+        wall.staleText().contains(QLatin1String("Cannot connect to wall-profile")), qPrintable(wall.staleText()));
+    QVERIFY2(wall.staleText().contains(QLatin1String("absent-token")), qPrintable(wall.staleText()));
+    QVERIFY2(wall.staleText().contains(QLatin1String("FLEET_TOKEN")), qPrintable(wall.staleText()));
+    QVERIFY(wall.findChildren<ConsoleWindow *>().isEmpty());
+    session.connectTo(sim.profile(), QStringLiteral("view-secret"));
+    QTRY_VERIFY_WITH_TIMEOUT(ready(session), 15000);
+    QTRY_VERIFY_WITH_TIMEOUT(wall.staleText().isEmpty(), 15000); // live: no veil
 }
 
 void TestWarRoom::degradedRegionComesForward()

@@ -441,6 +441,16 @@ WarRoomView::WarRoomView(FleetSession *session, QWidget *parent)
         };
         connect(session, &FleetSession::connectionChanged, this, attach);
         attach(session->connection());
+        // A wall asks nobody for a token: it says on the screen what is missing and how to start it.
+        connect(session, &FleetSession::credentialsNeeded, this,
+            [this](const ConnectionProfile &profile, const QString &why) {
+                m_credentialsProblem = tr("Cannot connect to %1: %2").arg(profile.name, why);
+                updateStale();
+            });
+        connect(session, &FleetSession::connectionChanged, this, [this](FleetConnection *connection) {
+            if (connection)
+                m_credentialsProblem.clear();
+        });
     }
     m_tick.setInterval(500);
     connect(&m_tick, &QTimer::timeout, this, &WarRoomView::tick);
@@ -837,7 +847,12 @@ void WarRoomView::updateStale()
     QString detail;
     if (!m_session->connection()) {
         title = tr("NOT CONNECTED");
-        detail = tr("This display is not connected to a fleet.");
+        detail = m_credentialsProblem.isEmpty()
+            ? tr("This display is not connected to a fleet. Start it with --api URL (the token in FLEET_TOKEN or "
+                 "--token-file) or --profile NAME.")
+            : tr("%1\nStart the display with the token in FLEET_TOKEN or --token-file, or keep it in the profile "
+                 "from the console's File > Connect.")
+                  .arg(m_credentialsProblem);
     } else if (age < 0) {
         title = tr("NO DATA YET");
         detail = status.reason.isEmpty() ? tr("Connecting to %1…").arg(host)

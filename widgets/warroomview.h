@@ -95,6 +95,7 @@ private:
     QStringList m_order;
     QStringList m_featured;
     QString m_layoutKey;
+    QString m_credentialsProblem; // why the session could not connect (no token), shown on the veil
     QTimer m_tick;
     QTimer m_chartTimer;
     QElapsedTimer m_sinceStart;

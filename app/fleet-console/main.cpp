@@ -173,7 +173,18 @@ int main(int argc, char **argv)
         session.lockStatusPage(QStringLiteral("--demo"));
     else if (parser.isSet(pageIdOpt))
         session.lockStatusPage(QStringLiteral("--page-id"));
-    ConsoleWindow window(&session, &settings);
+    // The war-room display is a view of its own: no console window is built behind it (the session connects, and the
+    // wall says what is missing when it cannot).
+    const bool warRoom = parser.isSet(warRoomOpt);
+    std::unique_ptr<ConsoleWindow> window;
+    std::unique_ptr<WarRoomView> wall;
+    if (warRoom) {
+        wall = std::make_unique<WarRoomView>(&session);
+        QObject::connect(wall.get(), &WarRoomView::exitRequested, &app, &QApplication::quit);
+    } else {
+        window = std::make_unique<ConsoleWindow>(&session, &settings);
+    }
+    QWidget *shown = wall ? static_cast<QWidget *>(wall.get()) : window.get();
     std::unique_ptr<DemoFleet> demo;
     if (parser.isSet(demoOpt)) {
         bool ok = false;
@@ -195,12 +206,13 @@ int main(int argc, char **argv)
         demo = std::make_unique<DemoFleet>();
         if (const Status started = demo->start(o); !started)
             return fail(QStringLiteral("could not start the demo: %1").arg(started.error()));
-        QObject::connect(demo.get(), &DemoFleet::exitedUnexpectedly, &window,
+        QObject::connect(demo.get(), &DemoFleet::exitedUnexpectedly, &session,
             [](const QString &why) { QTextStream(stderr) << "fleet-console: " << why << '\n'; });
         ConnectionProfile p;
         p.name = QStringLiteral("demo");
         p.url = demo->url();
-        window.setDemo(QObject::tr("simulated fleet: %1").arg(demo->description()));
+        if (window)
+            window->setDemo(QObject::tr("simulated fleet: %1").arg(demo->description()));
         session.connectTo(p, demo->operatorToken());
         // The simulator serves a status page too: the demo runs from first alert to postmortem.
         StatusPageConfig page;
@@ -221,7 +233,7 @@ int main(int argc, char **argv)
             = parser.isSet(tokenFileOpt) ? tokens::fromFile(parser.value(tokenFileOpt)) : tokens::fromEnvironment();
         if (!token)
             return fail(token.error());
-        window.connectTo(p, token.value());
+        session.connectTo(p, token.value());
     } else if (parser.isSet(profileOpt) || !ProfileStore(&settings).lastUsed().isEmpty()) {
         ProfileStore profiles(&settings);
         const QString name = parser.isSet(profileOpt) ? parser.value(profileOpt) : profiles.lastUsed();
@@ -229,11 +241,11 @@ int main(int argc, char **argv)
         if (!p && parser.isSet(profileOpt))
             return fail(QStringLiteral("no saved profile \"%1\" (File > Connect saves profiles)").arg(name));
         if (p)
-            session.connectToProfile(*p); // its token as the profile says; the window asks when it cannot be had
-        else
-            QTimer::singleShot(0, &window, [&window] { window.openConnectDialog(); });
-    } else if (!parser.isSet(screenshotOpt)) {
-        QTimer::singleShot(0, &window, [&window] { window.openConnectDialog(); }); // first run
+            session.connectToProfile(*p); // its token as the profile says; the showing view asks when it cannot
+        else if (window)
+            QTimer::singleShot(0, window.get(), [w = window.get()] { w->openConnectDialog(); });
+    } else if (!parser.isSet(screenshotOpt) && window) {
+        QTimer::singleShot(0, window.get(), [w = window.get()] { w->openConnectDialog(); }); // first run
     }
 
     if (parser.isSet(saveKeyOpt)) {
@@ -272,7 +284,7 @@ int main(int argc, char **argv)
             return fail(key.error());
         } else {
             tokens::fromKeychain(
-                QStringLiteral("statuspage/") + page.pageId, &window, [&session, page](Result<QString> r) {
+                QStringLiteral("statuspage/") + page.pageId, &session, [&session, page](Result<QString> r) {
                     StatusPageConfig found = page;
                     if (r) {
                         found.apiKey = r.value();
@@ -286,16 +298,6 @@ int main(int argc, char **argv)
                 });
         }
     }
-
-    // The war-room display: the session's second view on the wall; the window stays hidden (it is the one that
-    // connects and asks for what is missing), and the display's exit chord quits.
-    std::unique_ptr<WarRoomView> wall;
-    if (parser.isSet(warRoomOpt)) {
-        window.setDesktopPresence(false); // no tray icon or desktop notifications from a wall display
-        wall = std::make_unique<WarRoomView>(&session);
-        QObject::connect(wall.get(), &WarRoomView::exitRequested, &app, &QApplication::quit);
-    }
-    QWidget *shown = wall ? static_cast<QWidget *>(wall.get()) : &window;
 
     if (parser.isSet(screenshotOpt)) {
         shown->resize(shotSize);
@@ -314,8 +316,8 @@ int main(int argc, char **argv)
                                 << ")\n";
             QApplication::exit(0);
         });
-    } else if (!wall) {
-        window.restoreLayout();
+    } else if (window) {
+        window->restoreLayout();
     }
     if (wall && (!parser.isSet(screenshotOpt) || QGuiApplication::platformName() != QLatin1String("offscreen")))
         wall->showOnScreen(wallScreen);
