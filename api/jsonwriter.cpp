@@ -2,6 +2,7 @@
 
 #include "isotime.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -124,6 +125,13 @@ void JsonWriter::value(double number)
     char buf[32];
     // Four significant decimals is enough for ratios and milliseconds and keeps snapshots small.
     const int n = std::snprintf(buf, sizeof buf, "%.4f", number);
+    if (n < 0 || n >= int(sizeof buf)) {
+        // Too large to print with four decimals in 32 characters (an absurd or hostile value: the fuzzer found that
+        // this read past the buffer): its shortest exact form, which always fits ("-1.7976931348623157e+308").
+        const int e = std::snprintf(buf, sizeof buf, "%.17g", number);
+        m_out->append(buf, std::clamp(e, 0, int(sizeof buf) - 1));
+        return;
+    }
     int end = n;
     while (end > 1 && buf[end - 1] == '0')
         --end;

@@ -62,6 +62,10 @@ void TestJsonWriter::numbers_data()
     QTest::newRow("rounded to 4 decimals") << 1.234567 << QByteArray("1.2346");
     QTest::newRow("negative") << -2.5 << QByteArray("-2.5");
     QTest::newRow("not finite") << qQNaN() << QByteArray("null");
+    // Past 32 characters with four decimals (found by fuzz_fleetjson: it read past the buffer): exact, in e-notation.
+    QTest::newRow("huge") << 1e300 << QByteArray("1.0000000000000001e+300");
+    QTest::newRow("most negative") << -1.7976931348623157e308 << QByteArray("-1.7976931348623157e+308");
+    QTest::newRow("just too long") << 1e26 << QByteArray("1e+26");
 }
 
 void TestJsonWriter::numbers()
