@@ -696,17 +696,16 @@ void ConsoleWindow::updateBadges()
 
 void ConsoleWindow::updateHeaderVerdict()
 {
-    RegionModel *regions = m_session->regionModel();
-    for (int r = 0; r < regions->rowCount(); ++r) {
-        const QModelIndex i = regions->index(r, 0);
-        if (i.data(RegionModel::IdRole).toString() != m_charts->region())
-            continue;
-        const Verdict verdict = Verdict(i.data(RegionModel::VerdictRole).toInt());
-        m_charts->setVerdict(verdict, i.data(RegionModel::VerdictReasonRole).toString());
-        const QString next = nextStepsFor(verdict);
-        m_charts->setNextSteps(next);
-        m_overview->setNextSteps(m_charts->region(), next); // on its tile too
-    }
+    // The verdict from its one judge, for the region the charts show (if the fleet has it).
+    const QString region = m_charts->region();
+    if (region.isEmpty() || m_session->store()->regionRow(region) < 0)
+        return;
+    const HealthMonitor *monitor = m_session->healthMonitor();
+    const Verdict verdict = monitor->verdict(region);
+    m_charts->setVerdict(verdict, monitor->reason(region));
+    const QString next = nextStepsFor(verdict);
+    m_charts->setNextSteps(next);
+    m_overview->setNextSteps(region, next); // on its tile too
 }
 
 QString ConsoleWindow::nextStepsFor(Verdict verdict) const

@@ -61,16 +61,18 @@ void TrayStatus::update()
         return;
     // The session's order, worst first: the icon shows the first region's verdict, the lines follow the order.
     const RegionOrder *model = m_session->regionOrder();
-    const Verdict worst
-        = model->rowCount() ? Verdict(model->index(0, 0).data(RegionModel::VerdictRole).toInt()) : Verdict::NoData;
+    // The verdicts from their one judge, the monitor.
+    const HealthMonitor *monitor = m_session->healthMonitor();
+    const auto idAt = [model](int row) { return model->index(row, 0).data(RegionModel::IdRole).toString(); };
+    const Verdict worst = model->rowCount() ? monitor->verdict(idAt(0)) : Verdict::NoData;
     QStringList lines;
     for (int r = 0; r < model->rowCount(); ++r) {
-        const QModelIndex i = model->index(r, 0);
-        const auto v = Verdict(i.data(RegionModel::VerdictRole).toInt());
+        const QString id = idAt(r);
+        const Verdict v = monitor->verdict(id);
         if (v == Verdict::Degraded || v == Verdict::Down)
             lines.append(QCoreApplication::translate("fleet::TrayStatus", "%1: %2, %3")
-                             .arg(i.data(RegionModel::NameRole).toString(), verdictLabel(v).toLower(),
-                                 i.data(RegionModel::VerdictReasonRole).toString()));
+                             .arg(model->index(r, 0).data(RegionModel::NameRole).toString(), verdictLabel(v).toLower(),
+                                 monitor->reason(id)));
     }
     QString tip = QCoreApplication::translate("fleet::TrayStatus", "Fleet Console · %1").arg(m_session->profile().name);
     if (!m_session->isLive())

@@ -735,9 +735,9 @@ void WarRoomView::syncRegions()
         Row row;
         row.id = i.data(RegionModel::IdRole).toString();
         row.name = i.data(RegionModel::NameRole).toString();
-        row.verdict = Verdict(i.data(RegionModel::VerdictRole).toInt());
+        row.verdict = m_session->healthMonitor()->verdict(row.id); // from the one judge; the order is the session's
         row.severity = i.data(RegionModel::SeverityRole).toInt();
-        row.reason = i.data(RegionModel::VerdictReasonRole).toString();
+        row.reason = m_session->healthMonitor()->reason(row.id);
         QString workers = tr("%1 busy · %2 idle · %3 offline")
                               .arg(i.data(RegionModel::BusyWorkersRole).toInt())
                               .arg(i.data(RegionModel::IdleWorkersRole).toInt())
