@@ -97,7 +97,6 @@ public:
     const StatusPageConfig &statusPage() const { return m_statusPage; }
     // The status page behind its interface, built from statusPage(); nullptr with the reason when it is not usable.
     StatusBackend *statusBackend() const { return m_statusBackend; }
-    QString statusPageProblem() const { return m_statusProblem; }
     // The profile's own settings (ProfileSettings: Settings in the console): the verdict thresholds apply at once;
     // its status page is used with the API key from STATUSPAGE_API_KEY, else a key given this run
     // (useStatusPageKey), else the desktop keychain (read asynchronously; statusPageChanged follows). A page id

@@ -146,7 +146,7 @@ struct LocalStore::Worker : QObject
             qCWarning(lcStore).noquote() << keptError;
             const QString message = keptError;
             QMetaObject::invokeMethod(
-                store, [s = store, message] { s->refused(message); }, Qt::QueuedConnection);
+                store, [s = store, g = generation, message] { s->refused(g, message); }, Qt::QueuedConnection);
             retry->start();
         } else {
             done(w.outboxId, describeSqlError(path, w.what, e));
@@ -168,7 +168,7 @@ struct LocalStore::Worker : QObject
         } else if (had) {
             keptError.clear();
             QMetaObject::invokeMethod(
-                store, [s = store] { s->caughtUp(); }, Qt::QueuedConnection);
+                store, [s = store, g = generation] { s->caughtUp(g); }, Qt::QueuedConnection);
         }
     }
 
@@ -177,7 +177,8 @@ struct LocalStore::Worker : QObject
         if (!error.isEmpty())
             qCWarning(lcStore).noquote() << error;
         QMetaObject::invokeMethod(
-            store, [s = store, outboxId, error] { s->written(outboxId, error); }, Qt::QueuedConnection);
+            store, [s = store, g = generation, outboxId, error] { s->written(g, outboxId, error); },
+            Qt::QueuedConnection);
     }
 
     LocalStore *store;
@@ -187,6 +188,7 @@ struct LocalStore::Worker : QObject
     std::optional<QSqlDatabase> database;
     QList<Write> kept;
     QString keptError;
+    int generation = 0; // of the open file: what it reports about a file closed since is not counted
 };
 
 Status LocalStore::Worker::open(const QString &file, int *version, QList<JournalEntry> *journal)
@@ -430,8 +432,14 @@ Status LocalStore::open(const QString &path)
     Status opened = Status::success();
     int version = 0;
     QList<JournalEntry> journal;
+    const int generation = ++m_generation;
     QMetaObject::invokeMethod(
-        m_worker, [&] { opened = m_worker->open(path, &version, &journal); }, Qt::BlockingQueuedConnection);
+        m_worker,
+        [&] {
+            m_worker->generation = generation;
+            opened = m_worker->open(path, &version, &journal);
+        },
+        Qt::BlockingQueuedConnection);
     if (!opened) {
         m_lastError = opened.error();
         return opened;
@@ -485,9 +493,9 @@ void LocalStore::post(Write write)
         m_worker, [w = m_worker, write = std::move(write)] { w->write(write); }, Qt::QueuedConnection);
 }
 
-void LocalStore::written(qint64 outboxId, const QString &error)
+void LocalStore::written(int generation, qint64 outboxId, const QString &error)
 {
-    if (!m_open)
+    if (!m_open || generation != m_generation)
         return;
     m_unwritten = std::max(0, m_unwritten - 1);
     if (outboxId > 0 && --m_unwrittenOutbox[outboxId] <= 0)
@@ -498,16 +506,18 @@ void LocalStore::written(qint64 outboxId, const QString &error)
     }
 }
 
-void LocalStore::refused(const QString &message)
+void LocalStore::refused(int generation, const QString &message)
 {
+    if (!m_open || generation != m_generation)
+        return;
     m_lastError = message;
     m_failing = true;
     Q_EMIT writeFailed(message);
 }
 
-void LocalStore::caughtUp()
+void LocalStore::caughtUp(int generation)
 {
-    if (!m_failing)
+    if (generation != m_generation || !m_failing)
         return;
     m_failing = false;
     Q_EMIT writesCaughtUp();

@@ -125,9 +125,10 @@ private:
 
     qint64 nextId();
     void post(Write write);
-    void written(qint64 outboxId, const QString &error); // a write is on disk, or was refused for good (error)
-    void refused(const QString &message); // a write the disk refused is kept for another try
-    void caughtUp();
+    // From the writer thread, about the file opened as `generation` (a report about a file closed since is dropped):
+    void written(int generation, qint64 outboxId, const QString &error); // on disk, or refused for good (error)
+    void refused(int generation, const QString &message); // a write the disk refused is kept for another try
+    void caughtUp(int generation);
     Status notOpen() const;
 
     Worker *m_worker = nullptr; // lives on m_thread
@@ -136,6 +137,7 @@ private:
     QString m_path;
     QString m_lastError;
     int m_schemaVersion = 0;
+    int m_generation = 0; // which open() the writer thread's reports are about
     qint64 m_lastId = 0;
     QList<JournalEntry> m_journal; // the newest kJournalInMemory, oldest first
     QHash<qint64, int> m_unwrittenOutbox;

@@ -31,11 +31,8 @@ public:
     void endRemove() { Q_EMIT removed(); }
 
     void mark(int row); // the row's value changed: signalled with the next flushChanges()
-    bool hasChanges() const { return !m_dirty.empty(); }
     // Emits changed() with the marked rows as ranges (nothing when none is marked); true when it did.
     bool flushChanges();
-    // The marked rows as ranges, cleared (without the signal).
-    Ranges takeChanges();
 
 Q_SIGNALS:
     void aboutToBeReset();
@@ -47,6 +44,8 @@ Q_SIGNALS:
     void changed(const fleet::EntityTable::Ranges &rows);
 
 private:
+    Ranges takeChanges(); // the marked rows as ranges, cleared
+
     std::vector<int> m_dirty;
     std::vector<char> m_isDirty; // by row
 };
