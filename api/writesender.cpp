@@ -14,6 +14,9 @@
 #include <cerrno>
 #include <mutex>
 
+#include <sys/socket.h>
+#include <unistd.h>
+
 namespace fleet {
 
 struct WriteSenderJob
@@ -100,6 +103,21 @@ size_t onBody(char *data, size_t size, size_t count, void *user)
         t->answer.body.reserve(qsizetype(t->answer.contentLength) + 64);
     t->answer.body.append(data, qsizetype(n));
     return n;
+}
+
+// The write's connection is closed by us. Before any answer came, the server may not have the whole request yet:
+// a plain close() would leave the kernel delivering the rest on its own (retransmitting it through loss, waiting
+// for a shut window to open) long after this write was given up, looked up, found missing and sent again. So the
+// connection is reset instead (SO_LINGER 0): what the kernel still holds is dropped, and the server drops the part
+// it has. Once an answer came the server has acted; the connection is closed plainly.
+int onCloseSocket(void *user, curl_socket_t socket)
+{
+    const auto *t = static_cast<const Transfer *>(user);
+    if (t->answer.status == 0) {
+        const linger reset { 1, 0 };
+        ::setsockopt(socket, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+    }
+    return ::close(socket);
 }
 
 int onProgress(void *user, curl_off_t, curl_off_t, curl_off_t, curl_off_t)
@@ -223,6 +241,8 @@ private:
         curl_easy_setopt(curl, CURLOPT_HEADERDATA, &t);
         curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &onBody);
         curl_easy_setopt(curl, CURLOPT_WRITEDATA, &t);
+        curl_easy_setopt(curl, CURLOPT_CLOSESOCKETFUNCTION, &onCloseSocket);
+        curl_easy_setopt(curl, CURLOPT_CLOSESOCKETDATA, &t);
         curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, &onProgress);
         curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &t);
         curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);

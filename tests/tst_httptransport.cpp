@@ -13,6 +13,12 @@
 
 #include <optional>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 using namespace fleet;
 
 namespace {
@@ -182,6 +188,60 @@ private Q_SLOTS:
         QCOMPARE(outcome.raw->error.kind, ApiError::Kind::Timeout);
         QVERIFY(outcome.raw->error.outcomeUnknown());
         QCOMPARE(server.count("/v1/x"), 1);
+    }
+
+    void aWriteGivenUpNeverArrivesLater()
+    {
+        // The seed's fault at its worst: the request is still in this machine's send buffer when its deadline
+        // passes (the server's window is shut, as a peer behind heavy loss looks). A plain close() would leave the
+        // kernel delivering it on its own once the window opens, after the look-up found nothing and the write was
+        // sent again: the status page got one update twice (CI, faults_console packet_loss at 50 %). Given up
+        // means torn down: the rest of the request must never reach the server.
+        const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+        QVERIFY(listener >= 0);
+        const int small = 4096; // inherited by the accepted socket: the window shuts after a few KB
+        ::setsockopt(listener, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+        sockaddr_in address {};
+        address.sin_family = AF_INET;
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        QCOMPARE(::bind(listener, reinterpret_cast<sockaddr *>(&address), sizeof address), 0);
+        QCOMPARE(::listen(listener, 4), 0);
+        socklen_t length = sizeof address;
+        ::getsockname(listener, reinterpret_cast<sockaddr *>(&address), &length);
+        ClientConfig config;
+        config.baseUrl = QUrl(QStringLiteral("http://127.0.0.1:%1").arg(ntohs(address.sin_port)));
+        config.requestTimeoutMs = 1500;
+        HttpTransport http(config, &describePlainly);
+        QObject context;
+        HttpTransport::Request write = postTo(QStringLiteral("/v1/x"));
+        const QByteArray marker("END-OF-THE-REQUEST");
+        write.body = QByteArray(24 * 1024, 'x') + marker;
+        Outcome outcome;
+        http.send(write, &context, [&](HttpTransport::Raw raw) { outcome.raw = std::move(raw); });
+        QTRY_VERIFY_WITH_TIMEOUT(outcome.arrived(), 10000); // accepted by the kernel's backlog, never read
+        QCOMPARE(outcome.raw->error.kind, ApiError::Kind::Timeout);
+        QVERIFY(outcome.raw->error.outcomeUnknown());
+        const int peer = ::accept(listener, nullptr, nullptr);
+        QVERIFY(peer >= 0);
+        // The server reads again: whatever the client's kernel still held would come now.
+        QByteArray got;
+        QElapsedTimer clock;
+        clock.start();
+        while (clock.elapsed() < 4000) {
+            pollfd p { peer, POLLIN, 0 };
+            if (::poll(&p, 1, 200) <= 0)
+                continue;
+            char buffer[8192];
+            const ssize_t n = ::recv(peer, buffer, sizeof buffer, 0);
+            if (n <= 0)
+                break; // reset, or the end
+            got.append(buffer, n);
+        }
+        ::close(peer);
+        ::close(listener);
+        QVERIFY2(!got.contains(marker),
+            qPrintable(QStringLiteral("%1 bytes of a write given up on arrived after its deadline, all of it")
+                           .arg(got.size())));
     }
 
     void aWriteToNobodyNeverArrived()
