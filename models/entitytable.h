@@ -1,8 +1,12 @@
 #pragma once
 
 #include <QAbstractTableModel>
+#include <QHash>
 #include <QObject>
+#include <QString>
 
+#include <algorithm>
+#include <deque>
 #include <utility>
 #include <vector>
 
@@ -48,6 +52,132 @@ private:
 
     std::vector<int> m_dirty;
     std::vector<char> m_isDirty; // by row
+};
+
+// One kind's rows with their protocol: the rows (in arrival order), the index from id to row, and every edit
+// signalled as it must be (hotspot's HashModel keeps rows and index together the same way). T has a QString `id`.
+// The store decides what changes; this class makes sure an edit and its signals and index cannot drift apart.
+template <typename T> class EntityRows : public EntityTable
+{
+public:
+    using EntityTable::EntityTable;
+
+    const std::vector<T> &rows() const { return m_rows; }
+    int size() const { return int(m_rows.size()); }
+    int rowOf(const QString &id) const { return m_row.value(id, -1); }
+    const T *find(const QString &id) const
+    {
+        const int row = rowOf(id);
+        return row < 0 ? nullptr : &m_rows[std::size_t(row)];
+    }
+
+    // Everything replaced at once (a first load, another fleet): a reset.
+    void reset(std::vector<T> rows)
+    {
+        flushChanges(); // marks refer to the old rows
+        beginReset();
+        m_rows = std::move(rows);
+        reindex();
+        endReset();
+    }
+    // Changed in place when `same` says it differs (marked, signalled with the next flushChanges()), or appended
+    // when its id is new. Returns the row.
+    template <typename Same> int upsert(const T &value, Same same)
+    {
+        const int row = rowOf(value.id);
+        if (row >= 0) {
+            if (!same(m_rows[std::size_t(row)], value)) {
+                m_rows[std::size_t(row)] = value;
+                mark(row);
+            }
+            return row;
+        }
+        append({ value });
+        return size() - 1;
+    }
+    // New rows at the end, as one range.
+    void append(std::vector<T> fresh)
+    {
+        if (fresh.empty())
+            return;
+        const int first = size();
+        beginInsert(first, first + int(fresh.size()) - 1);
+        for (T &value : fresh) {
+            m_row.insert(value.id, int(m_rows.size()));
+            m_rows.push_back(std::move(value));
+        }
+        endInsert();
+    }
+    // A row edited where it is: `edit(T &)` returns whether it changed anything (then marked).
+    template <typename Edit> void editRow(int row, Edit edit)
+    {
+        if (edit(m_rows[std::size_t(row)]))
+            mark(row);
+    }
+    // The rows `gone(row number)` picks leave, in contiguous blocks from the bottom up (earlier rows keep their numbers
+    // while each block is signalled); marks still pending are signalled first. Returns how many left.
+    template <typename Gone> int removeIf(Gone gone)
+    {
+        int removed = 0;
+        for (int last = size() - 1; last >= 0;) {
+            if (!gone(last)) {
+                --last;
+                continue;
+            }
+            int first = last;
+            while (first > 0 && gone(first - 1))
+                --first;
+            beginRemove(first, last);
+            m_rows.erase(m_rows.begin() + first, m_rows.begin() + last + 1);
+            endRemove();
+            removed += last - first + 1;
+            last = first - 1;
+        }
+        if (removed > 0)
+            reindex();
+        return removed;
+    }
+
+private:
+    void reindex()
+    {
+        m_row.clear();
+        m_row.reserve(qsizetype(m_rows.size()));
+        for (std::size_t i = 0; i < m_rows.size(); ++i)
+            m_row.insert(m_rows[i].id, int(i));
+    }
+
+    std::vector<T> m_rows;
+    QHash<QString, int> m_row;
+};
+
+// Rows that only arrive at the end and leave from the front (the audit log): no index, bounded by the store.
+template <typename T> class EntityLog : public EntityTable
+{
+public:
+    using EntityTable::EntityTable;
+
+    const std::deque<T> &rows() const { return m_rows; }
+    int size() const { return int(m_rows.size()); }
+    void append(T value)
+    {
+        const int at = size();
+        beginInsert(at, at);
+        m_rows.push_back(std::move(value));
+        endInsert();
+    }
+    void dropFront(int count)
+    {
+        count = std::min(count, size());
+        if (count <= 0)
+            return;
+        beginRemove(0, count - 1);
+        m_rows.erase(m_rows.begin(), m_rows.begin() + count);
+        endRemove();
+    }
+
+private:
+    std::deque<T> m_rows;
 };
 
 // The one base of the store's table models (hotspot's HashModel): it follows an EntityTable's protocol (resets,

@@ -3,6 +3,7 @@
 #include "fleetconnection.h"
 
 #include <QLoggingCategory>
+#include <QSet>
 
 #include <algorithm>
 
@@ -46,33 +47,18 @@ void FleetStore::attach(FleetConnection *connection)
     connect(connection, &FleetConnection::eventReceived, this, &FleetStore::applyEvent);
 }
 
-int FleetStore::regionRow(const QString &id) const
-{
-    for (std::size_t i = 0; i < m_regions.size(); ++i) {
-        if (m_regions[i].id == id)
-            return int(i);
-    }
-    return -1;
-}
-
 void FleetStore::scheduleFlush()
 {
     if (!m_frame.isActive())
         m_frame.start();
 }
 
-void FleetStore::mark(EntityTable &table, int row)
-{
-    table.mark(row);
-    scheduleFlush();
-}
-
 void FleetStore::flush()
 {
     m_frame.stop();
-    m_workerTable.flushChanges();
-    m_regionTable.flushChanges();
-    m_operationTable.flushChanges();
+    m_workers.flushChanges();
+    m_regions.flushChanges();
+    m_operations.flushChanges();
     if (m_healthDirty) {
         m_healthDirty = false;
         Q_EMIT healthChanged(m_history.latestSecond());
@@ -100,26 +86,23 @@ void FleetStore::prune()
     const qint64 now = fleetNowMs();
     m_lastPruneMs = now;
     // Audit entries arrive oldest first: what goes is always a block at the front.
-    std::size_t drop = m_audit.size() > std::size_t(m_retention.auditEntries)
-        ? m_audit.size() - std::size_t(m_retention.auditEntries)
+    const std::deque<AuditEntry> &audit = m_audit.rows();
+    std::size_t drop = audit.size() > std::size_t(m_retention.auditEntries)
+        ? audit.size() - std::size_t(m_retention.auditEntries)
         : 0;
-    while (
-        drop < m_audit.size() && now > 0 && m_audit[drop].time > 0 && now - m_audit[drop].time > m_retention.auditAgeMs)
+    while (drop < audit.size() && now > 0 && audit[drop].time > 0 && now - audit[drop].time > m_retention.auditAgeMs)
         ++drop;
-    if (drop > 0) {
-        m_auditTable.beginRemove(0, int(drop) - 1);
-        m_audit.erase(m_audit.begin(), m_audit.begin() + qsizetype(drop));
-        m_auditTable.endRemove();
-    }
+    m_audit.dropFront(int(drop));
 
     // Finished operations past their age, then the oldest finished beyond the count. In flight: always kept.
-    std::vector<char> remove(m_operations.size(), 0);
+    const std::vector<Operation> &operations = m_operations.rows();
+    std::vector<char> remove(operations.size(), 0);
     int finished = 0;
-    for (const Operation &op : m_operations)
+    for (const Operation &op : operations)
         finished += isTerminal(op.state) ? 1 : 0;
     int excess = finished - m_retention.finishedOperations;
-    for (std::size_t i = 0; i < m_operations.size(); ++i) {
-        const Operation &op = m_operations[i];
+    for (std::size_t i = 0; i < operations.size(); ++i) {
+        const Operation &op = operations[i];
         if (!isTerminal(op.state))
             continue;
         const qint64 doneAt = op.finishedAt ? op.finishedAt : op.createdAt;
@@ -128,26 +111,7 @@ void FleetStore::prune()
             --excess;
         }
     }
-    if (std::find(remove.begin(), remove.end(), 1) == remove.end())
-        return;
-    // Pending per-row changes refer to rows about to move: the table sends them first (beginRemove).
-    // Remove in contiguous blocks, last block first, so earlier rows keep their numbers while signalling.
-    for (int last = int(m_operations.size()) - 1; last >= 0;) {
-        if (!remove[std::size_t(last)]) {
-            --last;
-            continue;
-        }
-        int first = last;
-        while (first > 0 && remove[std::size_t(first - 1)])
-            --first;
-        m_operationTable.beginRemove(first, last);
-        m_operations.erase(m_operations.begin() + first, m_operations.begin() + last + 1);
-        m_operationTable.endRemove();
-        last = first - 1;
-    }
-    m_operationRow.clear();
-    for (std::size_t i = 0; i < m_operations.size(); ++i)
-        m_operationRow.insert(m_operations[i].id, int(i));
+    m_operations.removeIf([&remove](int row) { return remove[std::size_t(row)] != 0; });
 }
 
 void FleetStore::markHealthChanged()
@@ -156,33 +120,13 @@ void FleetStore::markHealthChanged()
     scheduleFlush();
 }
 
-void FleetStore::rebuildWorkerIndex()
-{
-    m_workerRow.clear();
-    m_workerRow.reserve(qsizetype(m_workers.size()));
-    for (std::size_t i = 0; i < m_workers.size(); ++i)
-        m_workerRow.insert(m_workers[i].id, int(i));
-}
-
 void FleetStore::clear()
 {
     flush();
-    m_workerTable.beginReset();
-    m_workers.clear();
-    m_workerRow.clear();
-    m_workerTable.endReset();
-    m_regionTable.beginReset();
-    m_regions.clear();
-    m_regionTable.endReset();
-    m_operationTable.beginReset();
-    m_operations.clear();
-    m_operationRow.clear();
-    m_operationTable.endReset();
-    if (!m_audit.empty()) {
-        m_auditTable.beginRemove(0, int(m_audit.size()) - 1);
-        m_audit.clear();
-        m_auditTable.endRemove();
-    }
+    m_workers.reset({});
+    m_regions.reset({});
+    m_operations.reset({});
+    m_audit.dropFront(m_audit.size());
     m_history.clear();
     m_sequence = 0;
     m_serverTime = 0;
@@ -198,64 +142,38 @@ void FleetStore::applySnapshot(const Snapshot &snapshot)
 
     if (!m_loaded) {
         // The first load is the one time a reset is right.
-        m_workerTable.beginReset();
-        m_workers = snapshot.workers;
-        rebuildWorkerIndex();
-        m_workerTable.endReset();
+        m_workers.reset(snapshot.workers);
         m_loaded = true;
     } else {
-        // A resync: converge on the snapshot in place. Removed workers go in ranges, from the bottom up.
-        QHash<QString, int> incoming;
+        // A resync: converge on the snapshot in place. Removed workers go in ranges, from the bottom up; new ones
+        // join at the end as one range.
+        QSet<QString> incoming;
         incoming.reserve(qsizetype(snapshot.workers.size()));
-        for (std::size_t i = 0; i < snapshot.workers.size(); ++i)
-            incoming.insert(snapshot.workers[i].id, int(i));
-        std::vector<int> gone;
-        for (std::size_t i = 0; i < m_workers.size(); ++i) {
-            if (!incoming.contains(m_workers[i].id))
-                gone.push_back(int(i));
-        }
-        for (auto it = gone.rbegin(); it != gone.rend();) {
-            int last = *it;
-            int first = last;
-            while (++it != gone.rend() && *it == first - 1)
-                first = *it;
-            m_workerTable.beginRemove(first, last);
-            m_workers.erase(m_workers.begin() + first, m_workers.begin() + last + 1);
-            m_workerTable.endRemove();
-        }
-        if (!gone.empty())
-            rebuildWorkerIndex();
-        std::vector<const Worker *> fresh;
+        for (const Worker &w : snapshot.workers)
+            incoming.insert(w.id);
+        const std::vector<Worker> &current = m_workers.rows();
+        m_workers.removeIf([&](int row) { return !incoming.contains(current[std::size_t(row)].id); });
+        std::vector<Worker> fresh;
         for (const Worker &w : snapshot.workers) {
-            if (m_workerRow.contains(w.id))
+            if (m_workers.rowOf(w.id) >= 0)
                 upsertWorker(w);
             else
-                fresh.push_back(&w);
+                fresh.push_back(w);
         }
-        if (!fresh.empty()) {
-            // New workers join at the end, as one range.
-            const int first = int(m_workers.size());
-            m_workerTable.beginInsert(first, first + int(fresh.size()) - 1);
-            for (const Worker *w : fresh) {
-                m_workerRow.insert(w->id, int(m_workers.size()));
-                m_workers.push_back(*w);
-            }
-            m_workerTable.endInsert();
-        }
+        m_workers.append(std::move(fresh)); // counted by the snapshot's regions, applied next
     }
 
-    if (m_regions.size() != snapshot.regions.size()
-        || !std::equal(m_regions.begin(), m_regions.end(), snapshot.regions.begin(),
+    const std::vector<Region> &regions = m_regions.rows();
+    if (regions.size() != snapshot.regions.size()
+        || !std::equal(regions.begin(), regions.end(), snapshot.regions.begin(),
             [](const Region &a, const Region &b) { return a.id == b.id; })) {
-        m_regionTable.beginReset();
-        m_regions = snapshot.regions;
-        m_regionTable.endReset();
+        m_regions.reset(snapshot.regions);
     } else {
         for (const Region &r : snapshot.regions)
             upsertRegion(r);
     }
     for (const Operation &op : snapshot.operations)
-        upsertOperation(op);
+        m_operations.upsert(op, [](const Operation &, const Operation &) { return false; });
     flush();
     Q_EMIT snapshotApplied(m_sequence);
 }
@@ -277,7 +195,8 @@ void FleetStore::applyEvent(const FleetEvent &event)
                 m_healthDirty = true;
                 scheduleFlush();
             } else if constexpr (std::is_same_v<T, Operation>) {
-                upsertOperation(payload);
+                m_operations.upsert(payload, [](const Operation &, const Operation &) { return false; });
+                scheduleFlush();
             } else if constexpr (std::is_same_v<T, AuditEntry>) {
                 appendAudit(payload);
             }
@@ -292,78 +211,48 @@ void FleetStore::countWorker(const Worker &worker, int delta)
     // counts current from the workers themselves.
     if (worker.state == WorkerState::Unknown)
         return;
-    const int r = regionRow(worker.region);
+    const int r = m_regions.rowOf(worker.region);
     if (r < 0)
         return;
-    m_regions[std::size_t(r)].workersByState[int(worker.state)] += delta;
-    mark(m_regionTable, r);
+    m_regions.editRow(r, [&](Region &region) {
+        region.workersByState[int(worker.state)] += delta;
+        return true;
+    });
+    scheduleFlush();
 }
 
 void FleetStore::upsertWorker(const Worker &worker)
 {
-    const int row = m_workerRow.value(worker.id, -1);
-    if (row >= 0) {
-        Worker &current = m_workers[std::size_t(row)];
-        if (!sameWorker(current, worker)) {
-            if (current.state != worker.state || current.region != worker.region) {
-                countWorker(current, -1);
-                countWorker(worker, +1);
-            }
-            current = worker;
-            mark(m_workerTable, row);
+    if (const Worker *current = m_workers.find(worker.id)) {
+        if (!sameWorker(*current, worker) && (current->state != worker.state || current->region != worker.region)) {
+            countWorker(*current, -1);
+            countWorker(worker, +1);
         }
-        return;
+    } else {
+        countWorker(worker, +1);
     }
-    countWorker(worker, +1);
-    const int at = int(m_workers.size());
-    m_workerTable.beginInsert(at, at);
-    m_workers.push_back(worker);
-    m_workerRow.insert(worker.id, at);
-    m_workerTable.endInsert();
+    m_workers.upsert(worker, &sameWorker);
+    scheduleFlush();
 }
 
 void FleetStore::upsertRegion(const Region &region)
 {
-    const int row = regionRow(region.id);
-    if (row >= 0) {
-        if (!sameRegion(m_regions[std::size_t(row)], region)) {
-            m_regions[std::size_t(row)] = region;
-            mark(m_regionTable, row);
-        }
+    if (m_regions.rowOf(region.id) < 0) {
+        // A region appeared: rare enough for a reset of the small region list.
+        std::vector<Region> regions = m_regions.rows();
+        regions.push_back(region);
+        m_regions.reset(std::move(regions));
         return;
     }
-    // A region appeared: rare enough for a reset of the small region list.
-    m_regionTable.beginReset();
-    m_regions.push_back(region);
-    m_regionTable.endReset();
-}
-
-void FleetStore::upsertOperation(const Operation &operation)
-{
-    const int row = m_operationRow.value(operation.id, -1);
-    if (row >= 0) {
-        m_operations[std::size_t(row)] = operation;
-        mark(m_operationTable, row);
-        return;
-    }
-    const int at = int(m_operations.size());
-    m_operationTable.beginInsert(at, at);
-    m_operations.push_back(operation);
-    m_operationRow.insert(operation.id, at);
-    m_operationTable.endInsert();
+    m_regions.upsert(region, &sameRegion);
+    scheduleFlush();
 }
 
 void FleetStore::appendAudit(const AuditEntry &entry)
 {
-    if (int(m_audit.size()) >= m_retention.auditEntries) {
-        m_auditTable.beginRemove(0, 0); // bounded: the oldest entry goes
-        m_audit.pop_front();
-        m_auditTable.endRemove();
-    }
-    const int at = int(m_audit.size());
-    m_auditTable.beginInsert(at, at);
-    m_audit.push_back(entry);
-    m_auditTable.endInsert();
+    if (m_audit.size() >= m_retention.auditEntries)
+        m_audit.dropFront(1); // bounded: the oldest entry goes
+    m_audit.append(entry);
 }
 
 } // namespace fleet

@@ -4,7 +4,6 @@
 #include "fleettypes.h"
 #include "healthtimeline.h"
 
-#include <QHash>
 #include <QObject>
 #include <QTimer>
 
@@ -61,22 +60,22 @@ public:
     // simulator running faster than real time).
     qint64 fleetNowMs() const;
 
-    const std::vector<Worker> &workers() const { return m_workers; }
-    int workerRow(const QString &id) const { return m_workerRow.value(id, -1); }
-    const std::vector<Region> &regions() const { return m_regions; }
-    int regionRow(const QString &id) const;
-    const std::vector<Operation> &operations() const { return m_operations; }
-    int operationRow(const QString &id) const { return m_operationRow.value(id, -1); }
-    const std::deque<AuditEntry> &audit() const { return m_audit; }
+    const std::vector<Worker> &workers() const { return m_workers.rows(); }
+    int workerRow(const QString &id) const { return m_workers.rowOf(id); }
+    const std::vector<Region> &regions() const { return m_regions.rows(); }
+    int regionRow(const QString &id) const { return m_regions.rowOf(id); }
+    const std::vector<Operation> &operations() const { return m_operations.rows(); }
+    int operationRow(const QString &id) const { return m_operations.rowOf(id); }
+    const std::deque<AuditEntry> &audit() const { return m_audit.rows(); }
     const HealthTimeline &history() const { return m_history; }
     HealthTimeline &history() { return m_history; }
 
     // Each kind's one row protocol (resets, inserts, removes at once; row changes coalesced once per frame), which
     // the table models, the action controller and fleetctl follow.
-    EntityTable *workerTable() { return &m_workerTable; }
-    EntityTable *regionTable() { return &m_regionTable; }
-    EntityTable *operationTable() { return &m_operationTable; }
-    EntityTable *auditTable() { return &m_auditTable; }
+    EntityTable *workerTable() { return &m_workers; }
+    EntityTable *regionTable() { return &m_regions; }
+    EntityTable *operationTable() { return &m_operations; }
+    EntityTable *auditTable() { return &m_audit; }
 
 Q_SIGNALS:
     void healthChanged(qint64 latestSecond); // once per frame when samples arrived
@@ -86,29 +85,20 @@ private:
     void upsertWorker(const Worker &worker);
     void countWorker(const Worker &worker, int delta);
     void upsertRegion(const Region &region);
-    void upsertOperation(const Operation &operation);
     void appendAudit(const AuditEntry &entry);
-    void mark(EntityTable &table, int row);
     void scheduleFlush();
-    void rebuildWorkerIndex();
 
-    std::vector<Worker> m_workers;
-    QHash<QString, int> m_workerRow;
-    std::vector<Region> m_regions;
-    std::vector<Operation> m_operations;
-    QHash<QString, int> m_operationRow;
-    std::deque<AuditEntry> m_audit;
+    // Each kind's rows, id index and protocol in one (the tables the models follow).
+    EntityRows<Worker> m_workers;
+    EntityRows<Region> m_regions;
+    EntityRows<Operation> m_operations;
+    EntityLog<AuditEntry> m_audit;
     RetentionLimits m_retention;
     qint64 m_lastPruneMs = 0;
     HealthTimeline m_history;
     qint64 m_sequence = 0;
     qint64 m_serverTime = 0;
     bool m_loaded = false;
-
-    EntityTable m_workerTable;
-    EntityTable m_regionTable;
-    EntityTable m_operationTable;
-    EntityTable m_auditTable;
     bool m_healthDirty = false;
     QTimer m_frame;
 };

@@ -136,6 +136,7 @@ private Q_SLOTS:
     void convergesUnderModelTesters();
     void changesAreCoalescedIntoBlocks();
     void entityTableProtocol();
+    void entityRowsKeepRowsIndexAndSignalsTogether();
     void regionVerdictsFollowTheIncident();
     void workerFilterAndSort();
     void auditIsBounded();
@@ -669,6 +670,98 @@ void TestFleetStore::entityTableProtocol()
     model.values.erase(model.values.begin());
     table.endRemove();
     QCOMPARE(model.index(0, 1).data().toInt(), 40);
+}
+
+void TestFleetStore::entityRowsKeepRowsIndexAndSignalsTogether()
+{
+    struct Item
+    {
+        QString id;
+        int value = 0;
+    };
+    EntityRows<Item> rows;
+    struct Model : EntityTableModel
+    {
+        explicit Model(EntityRows<Item> *r)
+            : EntityTableModel(1)
+            , rows(r)
+        {
+            follow(r);
+        }
+        int rowCount(const QModelIndex &parent = {}) const override { return parent.isValid() ? 0 : rows->size(); }
+        QVariant data(const QModelIndex &i, int role) const override
+        {
+            return role == Qt::DisplayRole ? QVariant(rows->rows()[std::size_t(i.row())].value) : QVariant();
+        }
+        EntityRows<Item> *rows;
+    } model(&rows);
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QList<QString> removals;
+    connect(&rows, &EntityTable::aboutToBeRemoved, this,
+        [&](int f, int l) { removals << QStringLiteral("%1-%2").arg(f).arg(l); });
+    QSignalSpy changed(&rows, &EntityTable::changed);
+    const auto same = [](const Item &a, const Item &b) { return a.value == b.value; };
+
+    rows.reset({ { QStringLiteral("a"), 1 }, { QStringLiteral("b"), 2 } });
+    QCOMPARE(rows.rowOf(QStringLiteral("b")), 1);
+    QCOMPARE(rows.upsert({ QStringLiteral("b"), 2 }, same), 1);
+    QVERIFY(!rows.flushChanges()); // the same value: nothing to say
+    rows.upsert({ QStringLiteral("b"), 3 }, same);
+    QVERIFY(rows.flushChanges());
+    QCOMPARE(changed.takeLast().at(0).value<EntityTable::Ranges>(), (EntityTable::Ranges { { 1, 1 } }));
+    QCOMPARE(rows.upsert({ QStringLiteral("c"), 4 }, same), 2); // new: appended
+    QCOMPARE(model.rowCount(), 3);
+
+    // Many edits against a plain list: the index always says where each row is, and removals go bottom up.
+    std::vector<Item> expected = rows.rows();
+    QRandomGenerator rng(11);
+    int next = 0;
+    for (int round = 0; round < 300; ++round) {
+        switch (rng.bounded(4)) {
+        case 0: {
+            std::vector<Item> fresh;
+            for (int i = int(rng.bounded(4)); i >= 0; --i)
+                fresh.push_back({ QStringLiteral("n%1").arg(next++), int(rng.bounded(100)) });
+            expected.insert(expected.end(), fresh.begin(), fresh.end());
+            rows.append(std::move(fresh));
+            break;
+        }
+        case 1:
+            if (!expected.empty()) {
+                Item &pick = expected[rng.bounded(quint32(expected.size()))];
+                pick.value = int(rng.bounded(100));
+                rows.upsert(pick, same);
+            }
+            break;
+        case 2: {
+            const int modulo = 2 + int(rng.bounded(3));
+            removals.clear();
+            const int removed = rows.removeIf([modulo](int row) { return row % modulo == 0; });
+            int gone = 0;
+            for (int i = int(expected.size()) - 1; i >= 0; --i) {
+                if (i % modulo == 0) {
+                    expected.erase(expected.begin() + i);
+                    ++gone;
+                }
+            }
+            QCOMPARE(removed, gone);
+            for (qsizetype i = 1; i < removals.size(); ++i) // from the bottom up
+                QVERIFY(removals[i].section(u'-', 1).toInt() < removals[i - 1].section(u'-', 0, 0).toInt());
+            break;
+        }
+        default:
+            rows.flushChanges();
+        }
+        QCOMPARE(rows.size(), int(expected.size()));
+        for (std::size_t i = 0; i < expected.size(); ++i) {
+            QCOMPARE(rows.rows()[i].id, expected[i].id);
+            QCOMPARE(rows.rows()[i].value, expected[i].value);
+            QCOMPARE(rows.rowOf(expected[i].id), int(i));
+        }
+    }
+    rows.reset({});
+    QCOMPARE(rows.rowOf(QStringLiteral("a")), -1);
+    QCOMPARE(model.rowCount(), 0);
 }
 
 QTEST_GUILESS_MAIN(TestFleetStore)
