@@ -15,6 +15,7 @@ constexpr float kGap = std::numeric_limits<float>::quiet_NaN();
 
 HealthTimeline::HealthTimeline(int seconds)
     : m_seconds(std::max(seconds, 60))
+    , m_blocksPerRing((m_seconds + kBlockSeconds - 1) / kBlockSeconds)
 {
 }
 
@@ -23,7 +24,7 @@ void HealthTimeline::clear()
     ++m_revision;
     m_latest = 0;
     m_regionNames.clear();
-    m_data.clear();
+    m_blocks.clear();
 }
 
 int HealthTimeline::ensureRegion(const QString &region)
@@ -32,27 +33,41 @@ int HealthTimeline::ensureRegion(const QString &region)
     if (index < 0) {
         index = int(m_regionNames.size());
         m_regionNames << region;
-        m_data.emplace_back(std::size_t(MetricCount) * std::size_t(m_seconds), kGap);
+        m_blocks.emplace_back(std::size_t(MetricCount) * std::size_t(m_blocksPerRing)); // nothing allocated yet
     }
     return index;
 }
 
 float *HealthTimeline::slot(int region, Metric metric, qint64 second)
 {
-    const auto ring = std::size_t(((second % m_seconds) + m_seconds) % m_seconds);
-    return &m_data[std::size_t(region)][std::size_t(metric) * std::size_t(m_seconds) + ring];
+    const qint64 ring = ringOf(second);
+    Block &block = blockAt(region, metric, ring);
+    if (block.empty())
+        block.assign(std::size_t(kBlockSeconds), kGap);
+    return &block[std::size_t(ring % kBlockSeconds)];
 }
 
 void HealthTimeline::advanceTo(qint64 second)
 {
     if (second <= m_latest)
         return;
-    // Seconds between the old newest and this one have no data yet: clear what the ring held for them.
-    const qint64 from = m_latest == 0 ? second - m_seconds + 1 : std::max(m_latest + 1, second - m_seconds + 1);
-    for (std::size_t r = 0; r < m_data.size(); ++r) {
-        for (int m = 0; m < MetricCount; ++m) {
-            for (qint64 s = from; s <= second; ++s)
-                *slot(int(r), Metric(m), s) = kGap;
+    // Seconds between the old newest and this one have no data yet: clear what the ring held for them (a block
+    // cleared whole is released). Before the first second nothing is allocated.
+    if (m_latest > 0) {
+        const qint64 from = std::max(m_latest + 1, second - m_seconds + 1);
+        for (std::size_t r = 0; r < m_blocks.size(); ++r) {
+            for (int m = 0; m < MetricCount; ++m) {
+                forStretches(from, second, [&](qint64 ring, qint64 n, qint64) {
+                    Block &block = blockAt(int(r), Metric(m), ring);
+                    if (block.empty())
+                        return;
+                    const qint64 at = ring % kBlockSeconds;
+                    if (n >= std::min<qint64>(kBlockSeconds, m_seconds - (ring - at)))
+                        Block().swap(block);
+                    else
+                        std::fill(block.begin() + at, block.begin() + at + n, kGap);
+                });
+            }
         }
     }
     m_latest = second;
@@ -97,27 +112,31 @@ void HealthTimeline::record(const QString &region, const HealthSample &sample)
 
 float HealthTimeline::value(int region, Metric metric, qint64 second) const
 {
-    if (region < 0 || region >= int(m_data.size()) || second > m_latest || second <= m_latest - m_seconds)
+    if (region < 0 || region >= int(m_blocks.size()) || second > m_latest || second <= m_latest - m_seconds)
         return kGap;
-    return const_cast<HealthTimeline *>(this)->slot(region, metric, second)[0];
+    const qint64 ring = ringOf(second);
+    const Block &block = blockAt(region, metric, ring);
+    return block.empty() ? kGap : block[std::size_t(ring % kBlockSeconds)];
 }
 
 void HealthTimeline::series(
     int region, Metric metric, qint64 fromSecond, qint64 toSecond, std::vector<float> *out) const
 {
     out->assign(std::size_t(std::max<qint64>(0, toSecond - fromSecond + 1)), kGap);
-    if (region < 0 || region >= int(m_data.size()))
+    if (region < 0 || region >= int(m_blocks.size()))
         return;
     const qint64 lo = std::max(fromSecond, m_latest - m_seconds + 1);
     const qint64 hi = std::min(toSecond, m_latest);
-    const float *base = m_data[std::size_t(region)].data() + std::size_t(metric) * std::size_t(m_seconds);
-    for (qint64 s = lo; s <= hi;) {
-        // Copy contiguous stretches of the ring at once.
-        const qint64 ring = ((s % m_seconds) + m_seconds) % m_seconds;
-        const qint64 n = std::min(hi - s + 1, m_seconds - ring);
-        std::copy(base + ring, base + ring + n, out->begin() + (s - fromSecond));
-        s += n;
-    }
+    if (lo > hi)
+        return;
+    // Contiguous stretches of each block at once; a block never written stays NaN.
+    forStretches(lo, hi, [&](qint64 ring, qint64 n, qint64 offset) {
+        const Block &block = blockAt(region, metric, ring);
+        if (block.empty())
+            return;
+        const auto at = block.begin() + (ring % kBlockSeconds);
+        std::copy(at, at + n, out->begin() + (lo - fromSecond) + offset);
+    });
 }
 
 std::vector<QPointF> HealthTimeline::reduced(
@@ -130,7 +149,11 @@ std::vector<QPointF> HealthTimeline::reduced(
 
 std::size_t HealthTimeline::memoryBytes() const
 {
-    return m_data.size() * std::size_t(MetricCount) * std::size_t(m_seconds) * sizeof(float);
+    std::size_t bytes = 0;
+    for (const auto &region : m_blocks)
+        for (const Block &block : region)
+            bytes += block.capacity() * sizeof(float);
+    return bytes;
 }
 
 void TimelineReducer::reset()

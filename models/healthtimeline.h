@@ -6,13 +6,17 @@
 #include <QString>
 #include <QStringList>
 
+#include <algorithm>
 #include <vector>
 
 namespace fleet {
 
-// 24 hours (by default) of one-second health samples per region and metric, in fixed ring buffers: memory is
-// regions x 16 metrics x seconds x 4 bytes (5.5 MB a region for 24 h), allocated once per region. Seconds with no
-// sample are NaN: gaps stay gaps, never joined across, never read as zero.
+// 24 hours (by default) of one-second health samples per region and metric, in ring buffers of fixed-size blocks
+// (kBlockSeconds) allocated when a second in them is first written and released when the ring clears a whole block:
+// at most regions x 16 metrics x seconds x 4 bytes (5.5 MB a region for 24 h), and only as much as has been
+// recorded (a first sample costs one block per metric, not a whole day: allocating and filling 5.5 MB a region on
+// the GUI thread was the console's longest start-up block, issue #22). Seconds with no sample are NaN: gaps stay
+// gaps, never joined across, never read as zero.
 class HealthTimeline
 {
 public:
@@ -59,22 +63,47 @@ public:
     // M4-reduced to `columns` pixel columns, x in Unix seconds, NaN points marking gaps.
     std::vector<QPointF> reduced(int region, Metric metric, qint64 fromSecond, qint64 toSecond, int columns) const;
 
-    std::size_t memoryBytes() const;
+    std::size_t memoryBytes() const; // of the blocks allocated
+    static constexpr int kBlockSeconds = 900;
 
     // Changes whenever data older than the newest two seconds is written or the timeline is cleared; new seconds
     // at the live edge leave it alone. Lets a chart reuse what it reduced before and recompute only the edge.
     quint64 revision() const { return m_revision; }
 
 private:
+    using Block = std::vector<float>; // kBlockSeconds floats, or empty: every second in it a gap
     int ensureRegion(const QString &region);
     void advanceTo(qint64 second);
-    float *slot(int region, Metric metric, qint64 second);
+    qint64 ringOf(qint64 second) const { return ((second % m_seconds) + m_seconds) % m_seconds; }
+    Block &blockAt(int region, Metric metric, qint64 ring)
+    {
+        return m_blocks[std::size_t(region)]
+                       [std::size_t(metric) * std::size_t(m_blocksPerRing) + std::size_t(ring / kBlockSeconds)];
+    }
+    const Block &blockAt(int region, Metric metric, qint64 ring) const
+    {
+        return const_cast<HealthTimeline *>(this)->blockAt(region, metric, ring);
+    }
+    float *slot(int region, Metric metric, qint64 second); // allocates its block
+    // Calls f(ring, count) for the contiguous stretches of the ring (never crossing a block) that hold
+    // [from, to] (from <= to, at most m_seconds apart); `offset` of each stretch from `from` is passed too.
+    template <typename F> void forStretches(qint64 from, qint64 to, F f) const
+    {
+        for (qint64 s = from; s <= to;) {
+            const qint64 ring = ringOf(s);
+            const qint64 blockEnd = std::min<qint64>((ring / kBlockSeconds + 1) * kBlockSeconds, m_seconds);
+            const qint64 n = std::min(to - s + 1, blockEnd - ring);
+            f(ring, n, s - from);
+            s += n;
+        }
+    }
 
     int m_seconds;
+    int m_blocksPerRing;
     qint64 m_latest = 0;
     quint64 m_revision = 0;
     QStringList m_regionNames;
-    std::vector<std::vector<float>> m_data; // per region: metric-major rings of m_seconds floats
+    std::vector<std::vector<Block>> m_blocks; // per region: metric-major, m_blocksPerRing blocks per metric
 };
 
 // M4 reduction of one timeline series for a chart, with columns aligned to absolute time (column k holds the seconds

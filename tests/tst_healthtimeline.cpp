@@ -189,7 +189,22 @@ void TestHealthTimeline::recordsAndReads()
     QCOMPARE(h.value(r, HealthTimeline::PacketLoss, 1000), 0.1f);
     QVERIFY(std::isnan(h.value(r, HealthTimeline::PacketLoss, 999)));
     QVERIFY(std::isnan(h.value(r, HealthTimeline::PacketLoss, 1001)));
+    // One block per metric so far, not the hour (a day's worth of memory at the first sample was the console's
+    // longest start-up block).
+    QCOMPARE(h.memoryBytes(), std::size_t(HealthTimeline::MetricCount) * HealthTimeline::kBlockSeconds * sizeof(float));
+    // A whole hour fills every block once; an hour's silence after it releases them all but the newest.
+    for (qint64 s = 1001; s <= 4600; ++s)
+        h.record(QStringLiteral("eu"), sample(s, 0.1));
     QCOMPARE(h.memoryBytes(), std::size_t(HealthTimeline::MetricCount) * 3600 * sizeof(float));
+    QCOMPARE(h.value(r, HealthTimeline::PacketLoss, 1001), 0.1f);
+    h.record(QStringLiteral("eu"), sample(4600 + 3600, 0.3));
+    QVERIFY(std::isnan(h.value(r, HealthTimeline::PacketLoss, 4600 + 3599)));
+    QCOMPARE(h.value(r, HealthTimeline::PacketLoss, 4600 + 3600), 0.3f);
+    QVERIFY(h.memoryBytes()
+        <= std::size_t(HealthTimeline::MetricCount) * 2 * HealthTimeline::kBlockSeconds * sizeof(float));
+    std::vector<float> all;
+    h.series(r, HealthTimeline::PacketLoss, 4600 + 1, 4600 + 3600, &all);
+    QCOMPARE(int(std::count_if(all.begin(), all.end(), [](float v) { return !std::isnan(v); })), 1);
 }
 
 void TestHealthTimeline::gapsStayGaps()
