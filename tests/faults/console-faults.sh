@@ -37,7 +37,7 @@ page_auth=(-H "Authorization: OAuth demo-statuspage-key")
 cleanup() {
     kill -9 $(jobs -p) 2>/dev/null
     wait 2>/dev/null
-    [ -n "$ns" ] && ip netns del "$ns" 2>/dev/null
+    [ -n "$ns" ] && { ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null; ip netns del "$ns" 2>/dev/null; }
     rm -rf "$work"
 }
 trap cleanup EXIT

@@ -24,6 +24,9 @@ skip() {
 command -v nft >/dev/null || skip "nft (nftables) is not installed: scripts/install-deps installs it"
 ip netns add "$ns" 2>"$work/err" || skip "cannot create a network namespace: $(cat "$work/err")"
 cleanup() {
+    # Everything still running in the namespace (a background job's pid is its subshell's, not the program's: a
+    # plain kill of the jobs left fleet-sim running after the namespace was gone).
+    ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
     kill $(jobs -p) 2>/dev/null
     wait 2>/dev/null
     ip netns del "$ns" 2>/dev/null
