@@ -189,6 +189,7 @@ struct HealthHistory
     int stepSeconds = 0;
     qint64 historyStart = 0;
     std::vector<HealthSample> buckets;
+    QStringList warnings; // what the source said about the answer (Prometheus's warnings), shown with the chart
 };
 
 // The answer to an action sent with ?dry_run=true.

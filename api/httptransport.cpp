@@ -355,7 +355,7 @@ QNetworkRequest HttpTransport::prepare(const Request &request, int attempt) cons
     r.setTransferTimeout(timeoutOf(request));
     r.setRawHeader("Accept", "application/json, application/problem+json");
     if (!request.body.isEmpty())
-        r.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
+        r.setHeader(QNetworkRequest::ContentTypeHeader, request.contentType);
     if (!request.idempotencyKey.isEmpty())
         r.setRawHeader("Idempotency-Key", request.idempotencyKey.toLatin1());
     qCDebug(lcHttp).noquote() << "attempt" << attempt << describeForLog(r, request.verb);

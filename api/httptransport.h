@@ -43,6 +43,7 @@ public:
         QByteArray verb = "GET";
         QString path; // with query, appended to the configured base URL's path
         QByteArray body;
+        QByteArray contentType = "application/json"; // of the body, when there is one
         QString idempotencyKey; // sent as Idempotency-Key when set
         int timeoutMs = 0; // 0: the configured request timeout
         bool retryTransient = true; // safe to repeat blindly (reads)

@@ -95,6 +95,14 @@ std::optional<qint64> parseAt(const QString &text, qint64 start)
 
 } // namespace
 
+void Scenario::startAt(qint64 newStart)
+{
+    const qint64 shift = newStart - start;
+    start = newStart;
+    for (ScenarioEvent &e : timeline)
+        e.at += shift;
+}
+
 int Scenario::totalWorkers() const
 {
     int total = 0;

@@ -54,6 +54,8 @@ struct Scenario
     std::vector<ScenarioEvent> timeline;
 
     int totalWorkers() const;
+    // Moves the whole run in time: `start` becomes `newStart` and every timeline event keeps its offset from it.
+    void startAt(qint64 newStart);
 
     // Loads a scenario by built-in name ("calm", "upstream-packet-loss") or from a JSON file path; the error is a
     // sentence naming the file and the field.

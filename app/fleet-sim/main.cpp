@@ -59,6 +59,10 @@ int main(int argc, char **argv)
     const QCommandLineOption warmupOpt(QStringLiteral("warmup"),
         QStringLiteral("Simulated seconds to run before serving, so history exists (default: the scenario's)."),
         QStringLiteral("seconds"));
+    const QCommandLineOption startNowOpt(QStringLiteral("start-now"),
+        QStringLiteral("Run the scenario from now: its clock starts at the current time less the warm-up, so that at "
+                       "--speed 1 the simulated clock is the wall clock (a Prometheus scraping /metrics stamps "
+                       "samples with its own clock)."));
     const QCommandLineOption tokenOpt(QStringLiteral("token"),
         QStringLiteral("Accept a token: ROLE:TOKEN[:NAME], ROLE viewer, operator or admin. Repeatable."),
         QStringLiteral("spec"));
@@ -85,8 +89,8 @@ int main(int argc, char **argv)
         QStringLiteral("In the upstream-packet-loss scenario, a scripted on-call engineer provisions replacement "
                        "workers at 09:20 and 09:40 UTC (the console's --demo uses this)."));
     parser.addOption(scriptedOpt);
-    parser.addOptions({ scenarioOpt, listOpt, portOpt, bindOpt, seedOpt, speedOpt, workersOpt, warmupOpt, tokenOpt,
-        tokenFileOpt, heartbeatOpt, rateOpt, historyOpt, bufferOpt, tlsCertOpt, tlsKeyOpt });
+    parser.addOptions({ scenarioOpt, listOpt, portOpt, bindOpt, seedOpt, speedOpt, workersOpt, warmupOpt, startNowOpt,
+        tokenOpt, tokenFileOpt, heartbeatOpt, rateOpt, historyOpt, bufferOpt, tlsCertOpt, tlsKeyOpt });
     parser.process(app);
 
     if (parser.isSet(listOpt)) {
@@ -125,6 +129,11 @@ int main(int argc, char **argv)
         if (!number(warmupOpt, 0, 7 * 86400, &warmup))
             return 2;
         scenario->warmupSeconds = int(warmup);
+    }
+    if (parser.isSet(startNowOpt)) {
+        // Whole seconds, so that the simulated seconds and Prometheus's scrapes line up on the same clock.
+        const qint64 now = QDateTime::currentMSecsSinceEpoch() / 1000 * 1000;
+        scenario->startAt(now - qint64(scenario->warmupSeconds) * 1000);
     }
 
     AccessControl access;

@@ -446,12 +446,14 @@ int perform(QList<FleetAction> actions, const Options &o, qint64 expiresInMs)
 
 qint64 parseDuration(const QString &text)
 {
-    static const QRegularExpression re(QStringLiteral("^(?:(\\d{1,4})h)?(?:(\\d{1,5})m)?(?:(\\d{1,6})s)?$"));
+    static const QRegularExpression re(
+        QStringLiteral("^(?:(\\d{1,3})d)?(?:(\\d{1,4})h)?(?:(\\d{1,5})m)?(?:(\\d{1,6})s)?$"));
     const auto m = re.match(text.trimmed());
     if (text.trimmed().isEmpty() || !m.hasMatch())
         return -1;
-    const qint64 ms
-        = (m.captured(1).toLongLong() * 3600 + m.captured(2).toLongLong() * 60 + m.captured(3).toLongLong()) * 1000;
+    const qint64 ms = (m.captured(1).toLongLong() * 86400 + m.captured(2).toLongLong() * 3600
+                          + m.captured(3).toLongLong() * 60 + m.captured(4).toLongLong())
+        * 1000;
     return ms > 0 ? ms : -1;
 }
 

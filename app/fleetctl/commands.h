@@ -50,7 +50,7 @@ QTextStream &err();
 void printJson(const QJsonObject &object);
 bool waitUntil(const std::function<bool()> &done, int timeoutMs);
 
-// "90s", "30m", "2h", "1h30m" in milliseconds; -1 when it is not such a duration.
+// "90s", "30m", "2h", "1h30m", "7d" in milliseconds; -1 when it is not such a duration.
 qint64 parseDuration(const QString &text);
 
 } // namespace fleet::ctl

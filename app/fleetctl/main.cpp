@@ -2,6 +2,7 @@
 
 #include "commands.h"
 #include "fleetconnection.h"
+#include "history.h"
 #include "incident.h"
 #include "isotime.h"
 #include "localstore.h"
@@ -176,7 +177,10 @@ int main(int argc, char **argv)
         "  incident resolve ID --body TEXT     (every affected component back to operational)\n"
         "  incident list\n"
         "  incident postmortem ID --file MD [--publish]\n"
-        "  incident outbox [--send]            what is queued for the status page, and why\n\n"
+        "  incident outbox [--send]            what is queued for the status page, and why\n"
+        "  history --prometheus URL --region R [--range DURATION] [--queries FILE] [--scrape-interval S]\n"
+        "                              the series the charts would draw, from the fleet's own Prometheus\n"
+        "                              (credentials from PROMETHEUS_TOKEN or PROMETHEUS_BASIC_AUTH=user:password)\n\n"
         "Mutating commands show the server's dry run first, then ask (type the region name for a region-wide or\n"
         "large change); without a terminal they need --yes. Exit status: 0 done, 2 bad usage, 3 refused\n"
         "(403/409/422, role, not confirmed), 4 the operation failed or was cancelled, 5 unreachable or no\n"
@@ -188,7 +192,7 @@ int main(int argc, char **argv)
     parser.addHelpOption();
     parser.addVersionOption();
     parser.addPositionalArgument(QStringLiteral("command"),
-        QStringLiteral("watch, status, recommend, operations, provision, drain, resume, cancel or incident"));
+        QStringLiteral("watch, status, recommend, operations, provision, drain, resume, cancel, incident or history"));
     const QCommandLineOption apiOpt(QStringLiteral("api"),
         QStringLiteral("Fleet API base URL, e.g. http://127.0.0.1:8080."), QStringLiteral("url"));
     const QCommandLineOption tokenFileOpt(
@@ -249,10 +253,21 @@ int main(int argc, char **argv)
     const QCommandLineOption publishOpt(
         QStringLiteral("publish"), QStringLiteral("postmortem: publish it after the draft."));
     const QCommandLineOption sendOpt(QStringLiteral("send"), QStringLiteral("outbox: deliver what is queued now."));
+    const QCommandLineOption prometheusOpt(QStringLiteral("prometheus"),
+        QStringLiteral("history: the fleet's Prometheus, e.g. http://127.0.0.1:9090."), QStringLiteral("url"));
+    const QCommandLineOption rangeOpt(QStringLiteral("range"),
+        QStringLiteral("history: how far back, e.g. 1h, 24h, 7d (default 1h)."), QStringLiteral("duration"),
+        QStringLiteral("1h"));
+    const QCommandLineOption queriesOpt(QStringLiteral("queries"),
+        QStringLiteral("history: a JSON file of PromQL per series (docs/fleetctl.md); default: fleet-sim's metrics."),
+        QStringLiteral("file"));
+    const QCommandLineOption scrapeOpt(QStringLiteral("scrape-interval"),
+        QStringLiteral("history: Prometheus's scrape interval in seconds, the finest step asked (default 15)."),
+        QStringLiteral("seconds"), QStringLiteral("15"));
     parser.addOptions({ apiOpt, tokenFileOpt, jsonOpt, intervalOpt, caOpt, insecureOpt, regionOpt, countOpt, archOpt,
         reasonOpt, expiresOpt, dryRunOpt, yesOpt, waitOpt, watchOpt, productionOpt, timeoutOpt, pageUrlOpt, pageIdOpt,
         keyFileOpt, nameOpt, statusOpt, bodyOpt, componentOpt, impactOpt, notifyOpt, noNotifyOpt, fileOpt, publishOpt,
-        sendOpt });
+        sendOpt, prometheusOpt, rangeOpt, queriesOpt, scrapeOpt });
     parser.process(app);
 
     const QStringList args = parser.positionalArguments();
@@ -260,7 +275,7 @@ int main(int argc, char **argv)
         return fail(QStringLiteral("say what to do: fleetctl watch --api URL (see fleetctl --help)"));
     static const QStringList commands { QStringLiteral("watch"), QStringLiteral("status"), QStringLiteral("recommend"),
         QStringLiteral("operations"), QStringLiteral("provision"), QStringLiteral("drain"), QStringLiteral("resume"),
-        QStringLiteral("cancel"), QStringLiteral("incident") };
+        QStringLiteral("cancel"), QStringLiteral("incident"), QStringLiteral("history") };
     if (!commands.contains(args.first()))
         return fail(QStringLiteral("unknown command \"%1\"; the commands are: %2")
                         .arg(terminalSafe(args.first()), commands.join(QStringLiteral(", "))));
@@ -299,6 +314,38 @@ int main(int argc, char **argv)
         o.send = parser.isSet(sendOpt);
         o.timeoutSeconds = timeoutSeconds;
         return ctl::runIncident(args, o);
+    }
+    if (args.first() == QLatin1String("history")) {
+        QLoggingCategory::setFilterRules(QStringLiteral("fleet.*.info=false"));
+        ctl::HistoryOptions o;
+        if (!parser.isSet(prometheusOpt))
+            return fail(QStringLiteral("history needs --prometheus URL, e.g. --prometheus http://127.0.0.1:9090"));
+        o.prometheus.url = QUrl(parser.value(prometheusOpt), QUrl::StrictMode);
+        if (const QString problem = o.prometheus.problem(); !problem.isEmpty())
+            return fail(QStringLiteral("--prometheus: ") + problem);
+        // Credentials from the environment only: never on the command line, where ps and the shell history see them.
+        o.prometheus.bearerToken = qEnvironmentVariable("PROMETHEUS_TOKEN");
+        o.prometheus.basicAuth = qEnvironmentVariable("PROMETHEUS_BASIC_AUTH");
+        o.prometheus.caFile = parser.value(caOpt);
+        o.prometheus.insecure = parser.isSet(insecureOpt);
+        o.prometheus.requestTimeoutMs = std::min(timeoutSeconds, 120) * 1000;
+        o.region = parser.value(regionOpt);
+        if (o.region.isEmpty())
+            return fail(QStringLiteral("history needs --region R"));
+        if (const QString problem = idProblem(o.region, QStringLiteral("region")); !problem.isEmpty())
+            return fail(problem);
+        const qint64 range = ctl::parseDuration(parser.value(rangeOpt));
+        if (range < 60000 || range > 90LL * 86400 * 1000)
+            return fail(QStringLiteral("--range must be a duration from 1m to 90d, e.g. 1h, 24h, 7d"));
+        o.rangeSeconds = range / 1000;
+        bool scrapeOk = false;
+        o.scrapeSeconds = parser.value(scrapeOpt).toInt(&scrapeOk);
+        if (!scrapeOk || o.scrapeSeconds < 1 || o.scrapeSeconds > 3600)
+            return fail(QStringLiteral("--scrape-interval must be whole seconds from 1 to 3600"));
+        o.queriesFile = parser.value(queriesOpt);
+        o.json = parser.isSet(jsonOpt);
+        o.timeoutSeconds = timeoutSeconds;
+        return ctl::runHistory(o);
     }
     if (!parser.isSet(apiOpt))
         return fail(QStringLiteral("--api URL is required, e.g. --api http://127.0.0.1:8080"));

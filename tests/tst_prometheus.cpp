@@ -1,0 +1,212 @@
+// The Prometheus client and history source (issue #23, part 1) against answers a Prometheus might send and answers
+// no Prometheus should: every answer is checked, gaps stay gaps, errors are said in words, the step never asks for
+// more than Prometheus gives, and a region id cannot leave its PromQL string. The real Prometheus is in
+// tests/prometheus/prometheus-history.sh.
+
+#include "hostileserver.h"
+#include "prometheus.h"
+#include "prometheushistory.h"
+
+#include <QTcpSocket>
+#include <QTest>
+
+#include <cmath>
+#include <optional>
+
+using namespace fleet;
+
+namespace {
+
+QByteArray matrix(const QByteArray &series, const QByteArray &extra = {})
+{
+    return R"({"status":"success",)" + extra + R"("data":{"resultType":"matrix","result":[)" + series + "]}}";
+}
+
+} // namespace
+
+class TestPrometheus : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void stepNeverAsksForMoreThanPrometheusGives_data()
+    {
+        QTest::addColumn<qint64>("range");
+        QTest::addColumn<int>("columns");
+        QTest::addColumn<int>("scrape");
+        QTest::addColumn<int>("step");
+        QTest::newRow("1 h on 1920 px, 15 s scrape") << qint64(3600) << 1920 << 15 << 15;
+        QTest::newRow("24 h on 1920 px") << qint64(86400) << 1920 << 15 << 45;
+        QTest::newRow("30 d on 1920 px") << qint64(30 * 86400) << 1920 << 15 << 1350;
+        QTest::newRow("30 d on 40,000 px: the point limit") << qint64(30 * 86400) << 40000 << 1 << 260;
+        QTest::newRow("1 min, 1 s scrape") << qint64(60) << 1920 << 1 << 1;
+    }
+    void stepNeverAsksForMoreThanPrometheusGives()
+    {
+        QFETCH(qint64, range);
+        QFETCH(int, columns);
+        QFETCH(int, scrape);
+        QFETCH(int, step);
+        const int got = PrometheusClient::stepFor(range, columns, scrape);
+        QCOMPARE(got, step);
+        QVERIFY(range / got <= 10000); // under Prometheus's 11,000 points
+        QVERIFY(got >= scrape);
+    }
+
+    void answersAreChecked_data()
+    {
+        QTest::addColumn<QByteArray>("body");
+        QTest::addColumn<QString>("words");
+        QTest::newRow("not JSON") << QByteArray("<html>proxy</html>") << QStringLiteral("not a JSON object");
+        QTest::newRow("an error status") << QByteArray(R"({"status":"error","data":{}})")
+                                         << QStringLiteral("\"error\"");
+        QTest::newRow("a vector, not a matrix")
+            << QByteArray(R"({"status":"success","data":{"resultType":"vector","result":[]}})")
+            << QStringLiteral("not \"matrix\"");
+        QTest::newRow("a point outside the range")
+            << matrix(R"({"metric":{},"values":[[99999999999,"1"]]})") << QStringLiteral("outside the range");
+        QTest::newRow("a value that is not a number")
+            << matrix(R"({"metric":{},"values":[[1000,"1e3x"]]})") << QStringLiteral("not a number");
+        QTest::newRow("a point that is not a pair")
+            << matrix(R"({"metric":{},"values":[[1000]]})") << QStringLiteral("[time, \"value\"]");
+        QTest::newRow("a label that is not text")
+            << matrix(R"({"metric":{"region":{"x":1}},"values":[]})") << QStringLiteral("not short text");
+        QByteArray many;
+        for (int i = 0; i <= PrometheusClient::kMaxSeries; ++i)
+            many += QByteArray(i ? "," : "") + R"({"metric":{},"values":[]})";
+        QTest::newRow("too many series") << matrix(many) << QStringLiteral("more specific");
+        QByteArray points;
+        for (int i = 0; i <= PrometheusClient::kMaxPointsPerSeries; ++i)
+            points += QByteArray(i ? "," : "") + "[1000,\"1\"]";
+        QTest::newRow("too many points") << matrix(R"({"metric":{},"values":[)" + points + "]}")
+                                         << QStringLiteral("at most 11000");
+    }
+    void answersAreChecked()
+    {
+        QFETCH(QByteArray, body);
+        QFETCH(QString, words);
+        const auto decoded = PrometheusClient::decodeMatrix(body, 1000, 2000, 10);
+        QVERIFY(!decoded.ok());
+        QVERIFY2(decoded.error().contains(words), qPrintable(decoded.error()));
+    }
+
+    void gapsStayGapsAndLabelsStayText()
+    {
+        const auto decoded = PrometheusClient::decodeMatrix(
+            matrix(
+                R"({"metric":{"region":"<b>eu</b>"},"values":[[1000,"0.5"],[1010,"NaN"],[1020,"+Inf"],[1030,"-Inf"],[1040,"1e-3"]]})",
+                R"("warnings":["the query hit 1 of 2 shards"],)"),
+            1000, 2000, 10);
+        QVERIFY2(decoded.ok(), qPrintable(decoded.error()));
+        const PromSeries &s = decoded->series.at(0);
+        QCOMPARE(s.labels.value(QStringLiteral("region")), QStringLiteral("<b>eu</b>")); // as text, never parsed
+        QCOMPARE(s.points.size(), std::size_t(5));
+        QCOMPARE(s.points[0].second, 0.5);
+        QVERIFY(std::isnan(s.points[1].second));
+        QVERIFY(std::isnan(s.points[2].second)); // infinities are gaps, not a line to the top of the chart
+        QVERIFY(std::isnan(s.points[3].second));
+        QCOMPARE(s.points[4].second, 0.001);
+        QCOMPARE(decoded->warnings, QStringList { QStringLiteral("the query hit 1 of 2 shards") });
+    }
+
+    void errorsAreSaidInWords_data()
+    {
+        QTest::addColumn<int>("status");
+        QTest::addColumn<QString>("words");
+        QTest::newRow("400") << 400 << QStringLiteral("malformed (400 bad_data): parse error");
+        QTest::newRow("422") << 422 << QStringLiteral("could not evaluate the query (422 bad_data)");
+        QTest::newRow("503") << 503 << QStringLiteral("overloaded, timed out or shutting down (503 bad_data)");
+    }
+    void errorsAreSaidInWords()
+    {
+        QFETCH(int, status);
+        QFETCH(QString, words);
+        const QString said = PrometheusClient::describeError(
+            status, R"({"status":"error","errorType":"bad_data","error":"parse error: unexpected"})", QString());
+        QVERIFY2(said.contains(words), qPrintable(said));
+    }
+
+    void historyMergesTheSeriesAndKeepsTheCredentialsHome()
+    {
+        // A Prometheus that answers each of the five queries by what it asks for, and records what it was sent.
+        HostileServer server([](QTcpSocket *socket, const HostileServer::Request &r) {
+            const QByteArray path = QByteArray::fromPercentEncoding(r.path);
+            QByteArray series;
+            if (path.contains("packet_loss"))
+                series = R"({"metric":{},"values":[[1000,"0.07"],[1060,"NaN"]]})";
+            else if (path.contains("rtt_p95"))
+                series = R"({"metric":{},"values":[[1000,"0.25"]]})";
+            else if (path.contains("failures"))
+                series = R"({"metric":{"reason":"ETIMEDOUT"},"values":[[1000,"0.5"]]},)"
+                         R"({"metric":{"reason":"<script>"},"values":[[1000,"9"]]})";
+            else if (path.contains("fleet_workers"))
+                series
+                    = R"({"metric":{"state":"idle"},"values":[[1000,"12"]]},{"metric":{"state":"busy"},"values":[[1000,"30"]]})";
+            else
+                series = R"({"metric":{},"values":[[1000,"4"]]})";
+            HostileServer::reply(socket, 200, "application/json", matrix(series, R"("warnings":["partial"],)"));
+        });
+        PrometheusConfig config;
+        config.url = QUrl(QString::fromLatin1(server.origin()));
+        config.bearerToken = QStringLiteral("prom-token-8c1d");
+        PrometheusClient client(config);
+        PrometheusHistory history(&client, PrometheusQueries::defaults(), 60);
+        std::optional<ApiResult<HealthHistory>> got;
+        QObject context;
+        history.fetch(QStringLiteral("eu-west"), 1000, 1120, 10, &context, [&](auto r) { got = std::move(r); });
+        QTRY_VERIFY_WITH_TIMEOUT(got.has_value(), 10000);
+        QVERIFY2(got->ok(), qPrintable(got->error().message));
+        const HealthHistory &h = **got;
+        QCOMPARE(h.stepSeconds, 60); // never finer than the scrape interval
+        QCOMPARE(h.buckets.size(), std::size_t(2));
+        const HealthSample &b = h.buckets[0];
+        QCOMPARE(b.samples, 1);
+        QCOMPARE(b.packetLoss, 0.07);
+        QCOMPARE(b.rttP95Ms, 250.0);
+        QCOMPARE(b.failures[int(FailureReason::ETimedOut)], 30); // 0.5/s over a 60 s bucket
+        QCOMPARE(b.buildsFailed, 30); // the reason the Fleet API does not name is not drawn
+        QCOMPARE(b.workersByState[int(WorkerState::Idle)], 12);
+        QCOMPARE(b.workersByState[int(WorkerState::Busy)], 30);
+        QCOMPARE(b.queueDepth, 4);
+        QCOMPARE(h.buckets[1].samples, 0); // only NaN there: a gap
+        QCOMPARE(h.warnings, QStringList { QStringLiteral("partial") });
+        QCOMPARE(server.requests().size(), 5);
+        for (const auto &r : server.requests()) {
+            QCOMPARE(r.header("authorization"), QByteArray("Bearer prom-token-8c1d"));
+            QVERIFY2(QByteArray::fromPercentEncoding(r.path).contains("region=\"eu-west\""), r.path.constData());
+        }
+
+        // An id that would leave its string is refused before anything is sent.
+        got.reset();
+        history.fetch(
+            QStringLiteral("eu\"}) or vector(1"), 1000, 1120, 10, &context, [&](auto r) { got = std::move(r); });
+        QTRY_VERIFY_WITH_TIMEOUT(got.has_value(), 5000);
+        QCOMPARE(got->error().kind, ApiError::Kind::Invalid);
+        QCOMPARE(server.requests().size(), 5);
+    }
+
+    void aLongQueryGoesByPost()
+    {
+        HostileServer server([](QTcpSocket *socket, const HostileServer::Request &) {
+            HostileServer::reply(socket, 200, "application/json", matrix(R"({"metric":{},"values":[[1000,"1"]]})"));
+        });
+        PrometheusConfig config;
+        config.url = QUrl(QString::fromLatin1(server.origin()) + QStringLiteral("/prometheus"));
+        PrometheusClient client(config);
+        const QString longQuery = QStringLiteral("up") + QStringLiteral(" + 0*vector(1)").repeated(200);
+        std::optional<ApiResult<PromMatrix>> got;
+        QObject context;
+        client.queryRange(longQuery, 1000, 1100, 10, &context, [&](auto r) { got = std::move(r); });
+        QTRY_VERIFY_WITH_TIMEOUT(got.has_value(), 10000);
+        QVERIFY2(got->ok(), qPrintable(got->error().message));
+        QCOMPARE(server.requests().size(), 1);
+        const auto &r = server.requests().first();
+        QCOMPARE(r.method, QByteArray("POST"));
+        QCOMPARE(r.path, QByteArray("/prometheus/api/v1/query_range")); // the URL's prefix kept
+        QCOMPARE(r.header("content-type"), QByteArray("application/x-www-form-urlencoded"));
+        QVERIFY2(QByteArray::fromPercentEncoding(r.body).contains(longQuery.toUtf8()), r.body.left(200).constData());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestPrometheus)
+#include "tst_prometheus.moc"
