@@ -50,6 +50,14 @@ FleetSession::~FleetSession()
     m_outbox = nullptr;
 }
 
+void FleetSession::setPrometheus(const PrometheusConfig &config, int scrapeSeconds, const PrometheusQueries &queries)
+{
+    m_prometheus = config;
+    m_prometheusScrapeSeconds = std::max(scrapeSeconds, 1);
+    m_prometheusQueries = queries;
+    delete m_prometheusClient; // the next connection builds one for this configuration
+}
+
 void FleetSession::setStatusPage(const StatusPageConfig &config)
 {
     m_statusPage = config;
@@ -170,8 +178,18 @@ void FleetSession::reconnect()
     auto *connection = new FleetConnection(config, this);
     m_connection = connection;
     m_store->attach(connection);
-    // The past hours from the Fleet API (HistorySource: Prometheus is the next source, issue #23).
-    m_history = new HistoryLoader(m_store, std::make_unique<FleetApiHistory>(connection->client()), 24, this);
+    // The past hours: from the fleet's own Prometheus when one is configured, else (or when it cannot answer) from
+    // the Fleet API.
+    std::unique_ptr<HistorySource> source = std::make_unique<FleetApiHistory>(connection->client());
+    if (!m_prometheus.url.isEmpty()) {
+        if (!m_prometheusClient)
+            m_prometheusClient = new PrometheusClient(m_prometheus, this);
+        source = std::make_unique<FallbackHistory>(
+            std::make_unique<PrometheusHistory>(m_prometheusClient, m_prometheusQueries, m_prometheusScrapeSeconds),
+            std::move(source));
+    }
+    m_history = new HistoryLoader(m_store, std::move(source), 24, this);
+    connect(m_history, &HistoryLoader::noteChanged, this, &FleetSession::historyNoteChanged);
     connect(connection, &FleetConnection::statusChanged, this, &FleetSession::statusChanged);
     connect(connection, &FleetConnection::identityReceived, this, [this](const Identity &who) {
         m_identity = who;

@@ -6,6 +6,8 @@
 #include "healthverdict.h"
 #include "historyloader.h"
 #include "profilesettings.h"
+#include "prometheus.h"
+#include "prometheushistory.h"
 #include "statuspage.h"
 
 #include <QHash>
@@ -115,6 +117,11 @@ public:
     IncidentTimeline *timeline() const { return m_timeline; }
     // The incident the status page shows now (read from the page), for views that only watch.
     CurrentIncident *currentIncident() const { return m_currentIncident; }
+    // The fleet's own Prometheus (issue #23): from the next connection on, the charts' history comes from it, and
+    // from the Fleet API when it cannot answer (historyNote() says which, and why). An empty URL: the Fleet API only.
+    void setPrometheus(const PrometheusConfig &config, int scrapeSeconds, const PrometheusQueries &queries);
+    const PrometheusConfig &prometheus() const { return m_prometheus; }
+    QString historyNote() const { return m_history ? m_history->note() : QString(); }
 
 Q_SIGNALS:
     void profileChanged(const fleet::ConnectionProfile &profile);
@@ -126,6 +133,7 @@ Q_SIGNALS:
     void localStoreChanged(); // opened (the outbox is new), or failed to open
     void statusPageChanged();
     void credentialsNeeded(const fleet::ConnectionProfile &profile, const QString &why);
+    void historyNoteChanged(const QString &note); // where the charts' history comes from, and why (historyNote)
 
 private:
     void dropConnection();
@@ -147,6 +155,10 @@ private:
     StatusOutbox *m_outbox = nullptr;
     CurrentIncident *m_currentIncident = nullptr;
     StatusPageConfig m_statusPage;
+    PrometheusConfig m_prometheus;
+    int m_prometheusScrapeSeconds = 15;
+    PrometheusQueries m_prometheusQueries = PrometheusQueries::defaults();
+    QPointer<PrometheusClient> m_prometheusClient;
     StatusBackend *m_statusBackend = nullptr; // a child; replaced with the status page
     QString m_statusProblem = QStringLiteral("no status page is configured");
     ProfileSettings m_settings;

@@ -61,6 +61,10 @@ void HistoryLoader::pump()
                     qCWarning(lcModels).noquote() << "health backfill of" << chunk.region << "from" << m_source->name()
                                                   << "failed:" << result.error().message;
                 }
+                if (m_source && m_source->note() != m_note) {
+                    m_note = m_source->note();
+                    Q_EMIT noteChanged(m_note);
+                }
                 Q_EMIT progress(m_done, m_total);
                 if (isIdle()) {
                     if (m_store)

@@ -27,10 +27,12 @@ public:
 
     bool isIdle() const { return m_queue.empty() && m_inFlight == 0; }
     int failures() const { return m_failures; }
+    QString note() const { return m_note; } // the source's words on where history comes from (HistorySource::note)
 
 Q_SIGNALS:
     void finished(); // every queued chunk answered
     void progress(int done, int total);
+    void noteChanged(const QString &note);
 
 private:
     struct Chunk
@@ -51,6 +53,7 @@ private:
     int m_total = 0;
     int m_failures = 0;
     qint64 m_loadedUntil = 0; // seconds before this were already planned
+    QString m_note;
 };
 
 } // namespace fleet

@@ -8,6 +8,7 @@
 #include <QString>
 
 #include <functional>
+#include <memory>
 
 namespace fleet {
 
@@ -29,6 +30,33 @@ public:
     virtual void fetch(const QString &region, qint64 fromSecond, qint64 toSecond, int stepSeconds, QObject *context,
         std::function<void(ApiResult<HealthHistory>)> done)
         = 0;
+    // Where the history comes from right now, in words for the charts ("History from Prometheus", or why not);
+    // empty when there is nothing to say (the one source there is).
+    virtual QString note() const { return {}; }
+};
+
+// Prometheus first, the Fleet API when it cannot answer (issue #23): a chunk the primary fails is fetched from the
+// fallback, and the note says why ("Prometheus cannot be used: ... History from the Fleet API."). After a failure
+// the primary is left alone for a minute (a Prometheus that times out would otherwise cost every chunk its
+// deadline), then asked again. Prometheus's warnings are in the note too.
+class FallbackHistory : public HistorySource
+{
+public:
+    FallbackHistory(std::unique_ptr<HistorySource> primary, std::unique_ptr<HistorySource> fallback);
+
+    QString name() const override;
+    int maxPointsPerRequest() const override;
+    void fetch(const QString &region, qint64 fromSecond, qint64 toSecond, int stepSeconds, QObject *context,
+        std::function<void(ApiResult<HealthHistory>)> done) override;
+    QString note() const override { return m_note; }
+
+    static constexpr qint64 kRetryPrimaryMs = 60000;
+
+private:
+    std::unique_ptr<HistorySource> m_primary;
+    std::unique_ptr<HistorySource> m_fallback;
+    QString m_note;
+    qint64 m_primaryFailedAtMs = 0; // 0: not failed (or long enough ago)
 };
 
 // GET /v1/regions/{id}/health through a connection's FleetClient (not owned; a source of a dropped connection

@@ -9,6 +9,7 @@
 
 #include <QTcpSocket>
 #include <QTest>
+#include <QTimer>
 
 #include <cmath>
 #include <optional>
@@ -183,6 +184,71 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(got.has_value(), 5000);
         QCOMPARE(got->error().kind, ApiError::Kind::Invalid);
         QCOMPARE(server.requests().size(), 5);
+    }
+
+    void theFleetApiStandsInWhenPrometheusCannotAnswer()
+    {
+        // The fallback here is a stand-in for the Fleet API (tst_fleetstore reads it from a real simulator).
+        struct Stub : HistorySource
+        {
+            int asked = 0;
+            QString name() const override { return QStringLiteral("Fleet API"); }
+            int maxPointsPerRequest() const override { return 10000; }
+            void fetch(const QString &region, qint64 from, qint64 to, int step, QObject *context,
+                std::function<void(ApiResult<HealthHistory>)> done) override
+            {
+                ++asked;
+                HealthHistory h;
+                h.region = region;
+                h.from = from * 1000;
+                h.to = to * 1000;
+                h.stepSeconds = step;
+                QTimer::singleShot(0, context, [done, h] { done(ApiResult<HealthHistory>::success(h)); });
+            }
+        };
+        bool overloaded = true;
+        HostileServer server([&](QTcpSocket *socket, const HostileServer::Request &) {
+            if (overloaded)
+                return HostileServer::reply(socket, 503, "application/json",
+                    R"({"status":"error","errorType":"timeout","error":"query timed out in expression evaluation"})");
+            HostileServer::reply(socket, 200, "application/json",
+                matrix(R"({"metric":{},"values":[[1000,"0.1"]]})", R"("warnings":["<b>partial</b> answer"],)"));
+        });
+        PrometheusConfig config;
+        config.url = QUrl(QString::fromLatin1(server.origin()));
+        config.requestTimeoutMs = 3000;
+        PrometheusClient client(config);
+        auto stub = std::make_unique<Stub>();
+        Stub *fallback = stub.get();
+        FallbackHistory history(
+            std::make_unique<PrometheusHistory>(&client, PrometheusQueries::defaults(), 1), std::move(stub));
+        QObject context;
+        std::optional<ApiResult<HealthHistory>> got;
+        history.fetch(QStringLiteral("eu-west"), 1000, 1060, 1, &context, [&](auto r) { got = std::move(r); });
+        QTRY_VERIFY_WITH_TIMEOUT(got.has_value(), 30000); // 503 is tried again (Retry-After absent: a few times)
+        QVERIFY(got->ok());
+        QCOMPARE(fallback->asked, 1);
+        QVERIFY2(history.note().contains(QLatin1String("Prometheus cannot be used"))
+                && history.note().contains(QLatin1String("503 timeout"))
+                && history.note().contains(QLatin1String("History from the Fleet API")),
+            qPrintable(history.note()));
+        // Within the minute, Prometheus is not asked again.
+        const int before = server.requests().size();
+        got.reset();
+        history.fetch(QStringLiteral("eu-west"), 1060, 1120, 1, &context, [&](auto r) { got = std::move(r); });
+        QTRY_VERIFY_WITH_TIMEOUT(got.has_value(), 5000);
+        QCOMPARE(server.requests().size(), before);
+        QCOMPARE(fallback->asked, 2);
+
+        // A Prometheus that answers is the source, its warnings said (as text: the label shows it plainly).
+        overloaded = false;
+        FallbackHistory healthy(
+            std::make_unique<PrometheusHistory>(&client, PrometheusQueries::defaults(), 1), std::make_unique<Stub>());
+        got.reset();
+        healthy.fetch(QStringLiteral("eu-west"), 1000, 1060, 1, &context, [&](auto r) { got = std::move(r); });
+        QTRY_VERIFY_WITH_TIMEOUT(got.has_value(), 10000);
+        QVERIFY(got->ok());
+        QCOMPARE(healthy.note(), QStringLiteral("History from Prometheus. Prometheus warns: <b>partial</b> answer"));
     }
 
     void aLongQueryGoesByPost()

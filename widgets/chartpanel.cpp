@@ -132,6 +132,12 @@ ChartPanel::ChartPanel(FleetStore *store, ChartTimeWindow *window, QWidget *pare
     m_next->hide();
     layout->addWidget(m_next);
     layout->addLayout(grid, 1);
+    m_sourceNote = new QLabel(this);
+    m_sourceNote->setTextFormat(Qt::PlainText); // Prometheus's words (its warnings) are shown as text, never rendered
+    m_sourceNote->setObjectName(QStringLiteral("historySource"));
+    m_sourceNote->setWordWrap(true);
+    m_sourceNote->hide();
+    layout->addWidget(m_sourceNote);
 
     for (HealthChart *chart : std::as_const(m_charts)) {
         chart->setTimeline(store ? &store->history() : nullptr);
@@ -214,6 +220,20 @@ void ChartPanel::setNextSteps(const QString &text)
     if (m_next->text() != text)
         m_next->setText(text);
     m_next->setVisible(!text.isEmpty());
+}
+
+void ChartPanel::setSourceNote(const QString &text)
+{
+    if (m_sourceNote->text() != text) {
+        m_sourceNote->setText(text);
+        m_sourceNote->setToolTip(text.toHtmlEscaped());
+    }
+    m_sourceNote->setVisible(!text.isEmpty());
+}
+
+QString ChartPanel::sourceNoteText() const
+{
+    return m_sourceNote->text();
 }
 
 QString ChartPanel::nextStepsText() const

@@ -40,6 +40,10 @@ public:
     // · post a status update (Ctrl+Shift+S)"), under the header; empty hides the line.
     void setNextSteps(const QString &text);
     QString nextStepsText() const;
+    // Where the history comes from when there is something to say (Prometheus, or why it is not used, and its
+    // warnings), under the charts as text; empty hides the line.
+    void setSourceNote(const QString &text);
+    QString sourceNoteText() const;
     void setTheme(const Theme &theme);
 
     void setSpanSeconds(int seconds); // "the last N seconds": returns to live
@@ -76,6 +80,7 @@ private:
     QLabel *m_title = nullptr;
     QLabel *m_verdict = nullptr;
     QLabel *m_next = nullptr;
+    QLabel *m_sourceNote = nullptr;
     Verdict m_verdictValue = Verdict::NoData;
     QString m_verdictReason;
     bool m_stale = false;

@@ -319,6 +319,7 @@ ConsoleWindow::ConsoleWindow(FleetSession *session, QSettings *settings, QWidget
     m_charts->setThresholds(session->healthMonitor()->thresholds());
     connect(session->healthMonitor(), &HealthMonitor::thresholdsChanged, m_charts, &ChartPanel::setThresholds);
     connect(session, &FleetSession::connectionChanged, this, &ConsoleWindow::onConnectionChanged);
+    connect(session, &FleetSession::historyNoteChanged, m_charts, &ChartPanel::setSourceNote);
     connect(session, &FleetSession::identityChanged, this, [this] {
         const std::optional<Identity> who = m_session->identity();
         m_identity->setText(who ? tr("%1 · %2").arg(who->name, wireName(who->role).toString()) : QString());

@@ -96,12 +96,24 @@ int main(int argc, char **argv)
     const QCommandLineOption saveKeyOpt(QStringLiteral("save-statuspage-key"),
         QStringLiteral("Store the status page API key (from --statuspage-key-file or STATUSPAGE_API_KEY) in the "
                        "desktop keychain for --page-id, then exit."));
+    const QCommandLineOption prometheusOpt(QStringLiteral("prometheus"),
+        QStringLiteral(
+            "The fleet's own Prometheus, e.g. http://127.0.0.1:9090: the charts' history comes from it (from "
+            "the Fleet API when it cannot answer). Credentials: PROMETHEUS_TOKEN or "
+            "PROMETHEUS_BASIC_AUTH=user:password."),
+        QStringLiteral("url"));
+    const QCommandLineOption prometheusScrapeOpt(QStringLiteral("prometheus-scrape-interval"),
+        QStringLiteral("Prometheus's scrape interval in seconds, the finest step asked (default 15)."),
+        QStringLiteral("seconds"), QStringLiteral("15"));
+    const QCommandLineOption prometheusQueriesOpt(QStringLiteral("prometheus-queries"),
+        QStringLiteral("A JSON file of PromQL per series (docs/fleetctl.md); default: fleet-sim's metrics."),
+        QStringLiteral("file"));
     const QCommandLineOption warRoomOpt(QStringLiteral("war-room"),
         QStringLiteral("Start as the read-only war-room display, full screen (Ctrl+Shift+Q exits)."));
     const QCommandLineOption screenOpt(QStringLiteral("screen"),
         QStringLiteral("With --war-room: the screen to fill, from 0 (default: the primary screen)."),
         QStringLiteral("N"));
-    parser.addOptions({ warRoomOpt, screenOpt });
+    parser.addOptions({ warRoomOpt, screenOpt, prometheusOpt, prometheusScrapeOpt, prometheusQueriesOpt });
     parser.addOptions({ pageUrlOpt, pageIdOpt, pageKeyFileOpt, saveKeyOpt });
     parser.addOptions({ apiOpt, tokenFileOpt, profileOpt, caOpt, insecureOpt, demoOpt, demoSpeedOpt, demoWorkersOpt,
         themeOpt, screenshotOpt, afterOpt, sizeOpt });
@@ -173,6 +185,28 @@ int main(int argc, char **argv)
         session.lockStatusPage(QStringLiteral("--demo"));
     else if (parser.isSet(pageIdOpt))
         session.lockStatusPage(QStringLiteral("--page-id"));
+    if (parser.isSet(prometheusOpt)) {
+        PrometheusConfig prometheus;
+        prometheus.url = QUrl(parser.value(prometheusOpt), QUrl::StrictMode);
+        if (const QString problem = prometheus.problem(); !problem.isEmpty())
+            return fail(QStringLiteral("--prometheus: ") + problem);
+        // From the environment only: never on the command line, where ps and the shell history see it.
+        prometheus.bearerToken = qEnvironmentVariable("PROMETHEUS_TOKEN");
+        prometheus.basicAuth = qEnvironmentVariable("PROMETHEUS_BASIC_AUTH");
+        prometheus.caFile = parser.value(caOpt);
+        bool ok = false;
+        const int scrape = parser.value(prometheusScrapeOpt).toInt(&ok);
+        if (!ok || scrape < 1 || scrape > 3600)
+            return fail(QStringLiteral("--prometheus-scrape-interval must be whole seconds from 1 to 3600"));
+        PrometheusQueries queries = PrometheusQueries::defaults();
+        if (parser.isSet(prometheusQueriesOpt)) {
+            auto loaded = PrometheusQueries::load(parser.value(prometheusQueriesOpt));
+            if (!loaded)
+                return fail(loaded.error());
+            queries = loaded.take();
+        }
+        session.setPrometheus(prometheus, scrape, queries);
+    }
     // The war-room display is a view of its own: no console window is built behind it (the session connects, and the
     // wall says what is missing when it cannot).
     const bool warRoom = parser.isSet(warRoomOpt);
