@@ -1,12 +1,17 @@
 // The Prometheus client and history source (issue #23, part 1) against answers a Prometheus might send and answers
 // no Prometheus should: every answer is checked, gaps stay gaps, errors are said in words, the step never asks for
 // more than Prometheus gives, and a region id cannot leave its PromQL string. The real Prometheus is in
-// tests/prometheus/prometheus-history.sh.
+// tests/prometheus/prometheus-alertmanager.sh.
 
+#include "alertmanager.h"
 #include "hostileserver.h"
 #include "prometheus.h"
 #include "prometheushistory.h"
 
+#include <QDateTime>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QTcpSocket>
 #include <QTest>
 #include <QTimer>
@@ -249,6 +254,68 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(got.has_value(), 10000);
         QVERIFY(got->ok());
         QCOMPARE(healthy.note(), QStringLiteral("History from Prometheus. Prometheus warns: <b>partial</b> answer"));
+    }
+
+    void alertmanagerAnswersAreChecked()
+    {
+        const QByteArray alert
+            = R"({"fingerprint":"f1","labels":{"alertname":"<b>Loss</b>","region":"eu-west"},"annotations":{},)"
+              R"("status":{"state":"suppressed","silencedBy":["s-1"],"inhibitedBy":[]},)"
+              R"("startsAt":"2026-12-05T04:31:02.123456789Z","updatedAt":"2026-12-05T04:31:03Z"})";
+        // Routed to two receivers, the alert is in two groups: listed once.
+        const auto alerts
+            = AlertmanagerClient::decodeAlertGroups("[{\"alerts\":[" + alert + "]},{\"alerts\":[" + alert + "]}]");
+        QVERIFY2(alerts.ok(), qPrintable(alerts.error()));
+        QCOMPARE(alerts->size(), 1);
+        QCOMPARE(alerts->at(0).name(), QStringLiteral("<b>Loss</b>")); // text, never markup
+        QCOMPARE(alerts->at(0).silencedBy, QStringList { QStringLiteral("s-1") });
+        QCOMPARE(alerts->at(0).startsAt, 1796445062123LL); // nanoseconds cut to milliseconds
+        QVERIFY(!AlertmanagerClient::decodeAlertGroups(R"([{"alerts":[{"fingerprint":"f","status":{"state":"x"}}]}])")
+                     .ok());
+        QVERIFY(!AlertmanagerClient::decodeAlertGroups(R"([{"alerts":[{"fingerprint":"f","labels":{"a":1}}]}])").ok());
+        const auto silences = AlertmanagerClient::decodeSilences(
+            R"([{"id":"../../api/v2/status","status":{"state":"active"},"matchers":[],)"
+            R"("startsAt":"2026-12-05T04:31:02Z","endsAt":"2026-12-05T05:01:02Z"}])");
+        QVERIFY(!silences.ok()); // an id that would leave its path segment
+        QVERIFY2(silences.error().contains(QLatin1String("silence")), qPrintable(silences.error()));
+    }
+
+    void aSilenceWhoseAnswerIsLostIsFoundNotMadeTwice()
+    {
+        // The POST is read whole and the connection closed without an answer; the silences then hold it.
+        QByteArray created;
+        HostileServer server([&](QTcpSocket *socket, const HostileServer::Request &r) {
+            if (r.method == "POST") {
+                created = r.body;
+                socket->abort();
+                return;
+            }
+            const QString comment
+                = QJsonDocument::fromJson(created).object().value(QLatin1String("comment")).toString();
+            const QByteArray list = created.isEmpty()
+                ? QByteArray("[]")
+                : "[{\"id\":\"4f0c\",\"status\":{\"state\":\"active\"},\"matchers\":[],"
+                  "\"startsAt\":\"2026-12-05T04:31:02Z\",\"endsAt\":\"2026-12-05T05:01:02Z\",\"createdBy\":\"olu\","
+                  "\"comment\":"
+                    + QJsonDocument(QJsonArray { comment }).toJson(QJsonDocument::Compact).mid(1).chopped(1) + "}]";
+            HostileServer::reply(socket, 200, "application/json", list);
+        });
+        AlertmanagerConfig config;
+        config.url = QUrl(QString::fromLatin1(server.origin()));
+        config.requestTimeoutMs = 3000;
+        AlertmanagerClient client(config);
+        std::optional<ApiResult<QString>> got;
+        QObject context;
+        client.createSilence({ AmMatcher { QStringLiteral("region"), QStringLiteral("eu-west"), false, true } },
+            QDateTime::currentMSecsSinceEpoch() + 1800000, QStringLiteral("olu"), QStringLiteral("draining"),
+            QStringLiteral("k-77"), &context, [&](auto r) { got = std::move(r); });
+        QTRY_VERIFY_WITH_TIMEOUT(got.has_value(), 20000);
+        QVERIFY2(got->ok(), qPrintable(got->error().message));
+        QCOMPARE(**got, QStringLiteral("4f0c"));
+        int posts = 0;
+        for (const auto &r : server.requests())
+            posts += r.method == "POST" ? 1 : 0;
+        QCOMPARE(posts, 1); // found by its key: never sent again
     }
 
     void aLongQueryGoesByPost()

@@ -1,5 +1,6 @@
 // fleetctl: the command-line companion of Fleet Console, for scripted runbooks (see docs/fleetctl.md).
 
+#include "alerts.h"
 #include "commands.h"
 #include "fleetconnection.h"
 #include "history.h"
@@ -180,7 +181,12 @@ int main(int argc, char **argv)
         "  incident outbox [--send]            what is queued for the status page, and why\n"
         "  history --prometheus URL --region R [--range DURATION] [--queries FILE] [--scrape-interval S]\n"
         "                              the series the charts would draw, from the fleet's own Prometheus\n"
-        "                              (credentials from PROMETHEUS_TOKEN or PROMETHEUS_BASIC_AUTH=user:password)\n\n"
+        "                              (credentials from PROMETHEUS_TOKEN or PROMETHEUS_BASIC_AUTH=user:password)\n"
+        "  alerts --alertmanager URL [--region R]      firing, silenced and inhibited alerts\n"
+        "  silence create --alertmanager URL --region R --for DURATION --reason TEXT [--operation OP] --yes\n"
+        "  silence list --alertmanager URL\n"
+        "  silence expire ID --alertmanager URL --yes\n"
+        "                              (credentials from ALERTMANAGER_TOKEN or ALERTMANAGER_BASIC_AUTH)\n\n"
         "Mutating commands show the server's dry run first, then ask (type the region name for a region-wide or\n"
         "large change); without a terminal they need --yes. Exit status: 0 done, 2 bad usage, 3 refused\n"
         "(403/409/422, role, not confirmed), 4 the operation failed or was cancelled, 5 unreachable or no\n"
@@ -192,7 +198,8 @@ int main(int argc, char **argv)
     parser.addHelpOption();
     parser.addVersionOption();
     parser.addPositionalArgument(QStringLiteral("command"),
-        QStringLiteral("watch, status, recommend, operations, provision, drain, resume, cancel, incident or history"));
+        QStringLiteral("watch, status, recommend, operations, provision, drain, resume, cancel, incident, history, "
+                       "alerts or silence"));
     const QCommandLineOption apiOpt(QStringLiteral("api"),
         QStringLiteral("Fleet API base URL, e.g. http://127.0.0.1:8080."), QStringLiteral("url"));
     const QCommandLineOption tokenFileOpt(
@@ -261,13 +268,22 @@ int main(int argc, char **argv)
     const QCommandLineOption queriesOpt(QStringLiteral("queries"),
         QStringLiteral("history: a JSON file of PromQL per series (docs/fleetctl.md); default: fleet-sim's metrics."),
         QStringLiteral("file"));
+    const QCommandLineOption alertmanagerOpt(QStringLiteral("alertmanager"),
+        QStringLiteral("alerts, silence: the fleet's Alertmanager (any member of its cluster), e.g. "
+                       "http://127.0.0.1:9093."),
+        QStringLiteral("url"));
+    const QCommandLineOption forOpt(QStringLiteral("for"),
+        QStringLiteral("silence create: how long, e.g. 30m, 2h (at most 7d)."), QStringLiteral("duration"));
+    const QCommandLineOption operationOpt(QStringLiteral("operation"),
+        QStringLiteral("silence create: the operation the silence belongs to (written into its comment)."),
+        QStringLiteral("id"));
     const QCommandLineOption scrapeOpt(QStringLiteral("scrape-interval"),
         QStringLiteral("history: Prometheus's scrape interval in seconds, the finest step asked (default 15)."),
         QStringLiteral("seconds"), QStringLiteral("15"));
     parser.addOptions({ apiOpt, tokenFileOpt, jsonOpt, intervalOpt, caOpt, insecureOpt, regionOpt, countOpt, archOpt,
         reasonOpt, expiresOpt, dryRunOpt, yesOpt, waitOpt, watchOpt, productionOpt, timeoutOpt, pageUrlOpt, pageIdOpt,
         keyFileOpt, nameOpt, statusOpt, bodyOpt, componentOpt, impactOpt, notifyOpt, noNotifyOpt, fileOpt, publishOpt,
-        sendOpt, prometheusOpt, rangeOpt, queriesOpt, scrapeOpt });
+        sendOpt, prometheusOpt, rangeOpt, queriesOpt, scrapeOpt, alertmanagerOpt, forOpt, operationOpt });
     parser.process(app);
 
     const QStringList args = parser.positionalArguments();
@@ -275,7 +291,8 @@ int main(int argc, char **argv)
         return fail(QStringLiteral("say what to do: fleetctl watch --api URL (see fleetctl --help)"));
     static const QStringList commands { QStringLiteral("watch"), QStringLiteral("status"), QStringLiteral("recommend"),
         QStringLiteral("operations"), QStringLiteral("provision"), QStringLiteral("drain"), QStringLiteral("resume"),
-        QStringLiteral("cancel"), QStringLiteral("incident"), QStringLiteral("history") };
+        QStringLiteral("cancel"), QStringLiteral("incident"), QStringLiteral("history"), QStringLiteral("alerts"),
+        QStringLiteral("silence") };
     if (!commands.contains(args.first()))
         return fail(QStringLiteral("unknown command \"%1\"; the commands are: %2")
                         .arg(terminalSafe(args.first()), commands.join(QStringLiteral(", "))));
@@ -314,6 +331,42 @@ int main(int argc, char **argv)
         o.send = parser.isSet(sendOpt);
         o.timeoutSeconds = timeoutSeconds;
         return ctl::runIncident(args, o);
+    }
+    if (args.first() == QLatin1String("alerts") || args.first() == QLatin1String("silence")) {
+        QLoggingCategory::setFilterRules(QStringLiteral("fleet.*.info=false"));
+        ctl::AlertOptions o;
+        if (!parser.isSet(alertmanagerOpt))
+            return fail(QStringLiteral("%1 needs --alertmanager URL, e.g. --alertmanager http://127.0.0.1:9093")
+                            .arg(args.first()));
+        o.alertmanager.url = QUrl(parser.value(alertmanagerOpt), QUrl::StrictMode);
+        if (const QString problem = o.alertmanager.problem(); !problem.isEmpty())
+            return fail(QStringLiteral("--alertmanager: ") + problem);
+        o.alertmanager.bearerToken = qEnvironmentVariable("ALERTMANAGER_TOKEN");
+        o.alertmanager.basicAuth = qEnvironmentVariable("ALERTMANAGER_BASIC_AUTH");
+        o.alertmanager.caFile = parser.value(caOpt);
+        o.alertmanager.insecure = parser.isSet(insecureOpt);
+        o.alertmanager.requestTimeoutMs = std::min(timeoutSeconds, 120) * 1000;
+        o.region = parser.value(regionOpt);
+        if (!o.region.isEmpty())
+            if (const QString problem = idProblem(o.region, QStringLiteral("region")); !problem.isEmpty())
+                return fail(problem);
+        if (parser.isSet(forOpt)) {
+            const qint64 ms = ctl::parseDuration(parser.value(forOpt));
+            if (ms < 60000 || ms > 7LL * 86400 * 1000)
+                return fail(QStringLiteral("--for must be a duration from 1m to 7d, e.g. 30m, 2h"));
+            o.forSeconds = ms / 1000;
+        }
+        o.reason = parser.value(reasonOpt);
+        o.operation = parser.value(operationOpt);
+        if (!o.operation.isEmpty())
+            if (const QString problem = idProblem(o.operation, QStringLiteral("operation")); !problem.isEmpty())
+                return fail(problem);
+        const QString user = qEnvironmentVariable("USER", QStringLiteral("someone"));
+        o.createdBy = QStringLiteral("%1 (fleetctl)").arg(user.left(64));
+        o.yes = parser.isSet(yesOpt);
+        o.json = parser.isSet(jsonOpt);
+        o.timeoutSeconds = timeoutSeconds;
+        return ctl::runAlerts(args, o);
     }
     if (args.first() == QLatin1String("history")) {
         QLoggingCategory::setFilterRules(QStringLiteral("fleet.*.info=false"));

@@ -1,23 +1,29 @@
 #!/bin/bash
-# History from the fleet's own Prometheus (issue #23, part 1), against real processes: fleet-sim on the wall clock
+# The fleet's own Prometheus and Alertmanager (issue #23), against real processes: fleet-sim on the wall clock
 # (--start-now --speed 1, so its seconds are Prometheus's), a real Prometheus (Debian's 2.42) scraping its /metrics
-# every second with a bearer token, and fleetctl history reading the series the console's charts draw.
+# every second with a bearer token and evaluating the seed's alert rule, a real Alertmanager (0.25) receiving the
+# alerts, and fleetctl history, alerts and silence.
 # Checks: the values Prometheus holds are the simulator's own (a packet loss set by hand comes back exactly); a query
 # longer than a URL should carry goes by POST and gives the same; a zoom sweep from 1 h to 30 d is never refused for
 # resolution (the step rule); a malformed query, an unreachable Prometheus and a wrong token are said in words with
-# their exit codes; the token never appears in any output.
+# their exit codes; the token never appears in any output. Alerts: the packet-loss alert fires and is listed for
+# its region; a silence for the region (with the operation in its comment) is previewed, refused without --yes,
+# created once, listed with its countdown, shown on the alert as "silenced by", and expired, after which the alert
+# fires again.
 #
-#   tests/prometheus/prometheus-history.sh FLEET_SIM FLEETCTL      (exit 77 = skipped, with the reason)
+#   tests/prometheus/prometheus-alertmanager.sh FLEET_SIM FLEETCTL      (exit 77 = skipped, with the reason)
 set -u
 sim=$1
 ctl=$2
 work=$(mktemp -d)
 failed=0
 skip() {
-    echo "SKIPPED prometheus-history: $1"
+    echo "SKIPPED prometheus-alertmanager: $1"
     exit 77
 }
 command -v prometheus >/dev/null || skip "prometheus is not installed (scripts/install-deps installs Debian's)"
+command -v prometheus-alertmanager >/dev/null ||
+    skip "prometheus-alertmanager is not installed (scripts/install-deps installs Debian's)"
 cleanup() {
     kill -9 $(jobs -p) 2>/dev/null
     wait 2>/dev/null
@@ -49,11 +55,44 @@ api="http://127.0.0.1:$port"
 curl -s -o /dev/null -X POST -H "Authorization: Bearer admin-secret" \
     -d '{"region":"eu-west","packet_loss":0.07,"ramp_s":0}' "$api/v1/sim/conditions"
 
+aport=$(free_port)
+cat >"$work/alertmanager.yml" <<YAML
+route:
+  receiver: nobody
+  group_by: ['alertname', 'region']
+  group_wait: 1s
+  group_interval: 1s
+receivers:
+  - name: nobody
+YAML
+prometheus-alertmanager --config.file="$work/alertmanager.yml" --storage.path="$work/am" \
+    --web.listen-address="127.0.0.1:$aport" --cluster.listen-address= --log.level=warn >"$work/am.out" 2>&1 &
+am="http://127.0.0.1:$aport"
+# The seed's rule (docs/fleet-sim.md has it with "for: 1m"; 3 s here so the test does not wait a minute).
+cat >"$work/rules.yml" <<'YAML'
+groups:
+  - name: fleet
+    interval: 1s
+    rules:
+      - alert: FleetRegionPacketLoss
+        expr: max by (region) (fleet_region_packet_loss_ratio) > 0.05
+        for: 3s
+        labels:
+          severity: page
+        annotations:
+          summary: packet loss above 5 % in {{ $labels.region }}
+YAML
 pport=$(free_port)
 cat >"$work/prometheus.yml" <<YAML
 global:
   scrape_interval: 1s
   scrape_timeout: 1s
+  evaluation_interval: 1s
+rule_files: ['$work/rules.yml']
+alerting:
+  alertmanagers:
+    - static_configs:
+        - targets: ['127.0.0.1:$aport']
 scrape_configs:
   - job_name: fleet-sim
     authorization:
@@ -140,8 +179,78 @@ code=$?
 [ "$code" = 2 ] || fail "a region id with PromQL in it: exit $code, $(cat "$work/id.err")"
 echo "CASE hostile region id: exit $code: $(head -1 "$work/id.err" | cut -c1-160)"
 
-if grep -rq "prom-secret-never-shown" "$work"/*.out "$work"/*.err "$work"/*.json 2>/dev/null; then
-    fail "the Prometheus token was printed"
+# 5. Alerts: the loss alert fires for eu-west and is listed for its region.
+export ALERTMANAGER_TOKEN=am-secret-never-shown
+alerts() { "$ctl" alerts --alertmanager "$am" --region eu-west "$@"; }
+t0=$(date +%s%3N)
+for _ in $(seq 1 40); do
+    alerts --json >"$work/alerts.out" 2>"$work/alerts.err"
+    grep -q '"name":"FleetRegionPacketLoss".*"state":"active"' "$work/alerts.out" && break
+    sleep 0.5
+done
+grep -q '"state":"active"' "$work/alerts.out" || fail "the loss alert never fired: $(cat "$work/alerts.out" "$work/alerts.err")"
+echo "CASE alert: fired and listed $(($(date +%s%3N) - t0)) ms after the history checks; $(alerts | head -1 | cut -c1-120)"
+"$ctl" alerts --alertmanager "$am" --region us-east --json | grep -q '"alerts":\[\]' ||
+    fail "another region's alerts are listed for us-east"
+
+# 6. A silence that belongs to a mitigation: previewed, refused without --yes, created once.
+silence() { "$ctl" silence --alertmanager "$am" "$@"; }
+silence create --region eu-west --for 30m --reason "draining eu-west" --operation op-000042 >"$work/preview.out" \
+    2>"$work/preview.err"
+code=$?
+[ "$code" = 3 ] && grep -q "firing now: 1" "$work/preview.out" || fail "the preview: exit $code, $(cat "$work/preview.out" "$work/preview.err")"
+silence create --region eu-west --for 30m --reason "draining eu-west" --operation op-000042 --yes --json \
+    >"$work/silence.out" 2>"$work/silence.err" || fail "silence create: exit $? ($(cat "$work/silence.err"))"
+sid=$(sed -n 's/.*"id":"\([^"]*\)".*/\1/p' "$work/silence.out")
+[ -n "$sid" ] || fail "no silence id: $(cat "$work/silence.out")"
+silence list --json >"$work/list.out" 2>&1
+python3 - "$work/list.out" "$sid" <<'PY' || failed=1
+import json, sys
+silences = json.loads(open(sys.argv[1]).read())["silences"]
+mine = [s for s in silences if s["id"] == sys.argv[2]]
+problems = []
+if len(silences) != 1 or len(mine) != 1:
+    problems.append("%d silences, %d of them ours" % (len(silences), len(mine)))
+else:
+    s = mine[0]
+    if s["state"] != "active" or not 1700 <= s["remaining_s"] <= 1800:
+        problems.append("state %s, %s s left" % (s["state"], s["remaining_s"]))
+    if "(operation op-000042)" not in s["comment"] or "[fleet-console key " not in s["comment"]:
+        problems.append("comment %r" % s["comment"])
+    if not s["created_by"].endswith("(fleetctl)") or s["matchers"] != ['region="eu-west"']:
+        problems.append("created by %r, matchers %r" % (s["created_by"], s["matchers"]))
+    print("CASE silence: %s, %s, %d s left, by %s: %s" % (s["id"], s["matchers"][0], s["remaining_s"], s["created_by"], s["comment"]))
+for p in problems:
+    print("FAIL [silence]: " + p)
+sys.exit(1 if problems else 0)
+PY
+for _ in $(seq 1 30); do
+    alerts --json >"$work/alerts.out" 2>&1
+    grep -q "\"silenced_by\":\[\"$sid\"\]" "$work/alerts.out" && break
+    sleep 0.5
+done
+grep -q '"state":"suppressed"' "$work/alerts.out" || fail "the alert is not shown silenced: $(cat "$work/alerts.out")"
+echo "CASE silenced: $(alerts | head -1 | cut -c1-120)"
+
+# 7. Expired when the region resumes (here by hand): the alert fires again. A path-breaking id never leaves.
+silence expire "$sid" >/dev/null 2>"$work/expire.err"
+code=$?
+[ "$code" = 3 ] || fail "expire without --yes: exit $code"
+silence expire "$sid" --yes >"$work/expire.out" 2>"$work/expire.err" || fail "expire: exit $? ($(cat "$work/expire.err"))"
+silence list --json | grep -q '"state":"expired"' || fail "the silence is not expired"
+for _ in $(seq 1 30); do
+    alerts --json >"$work/alerts.out" 2>&1
+    grep -q '"state":"active"' "$work/alerts.out" && break
+    sleep 0.5
+done
+grep -q '"state":"active"' "$work/alerts.out" || fail "the alert did not fire again: $(cat "$work/alerts.out")"
+silence expire "../status" --yes >/dev/null 2>"$work/bad-id.err"
+code=$?
+[ "$code" = 2 ] || fail "a path-breaking silence id: exit $code, $(cat "$work/bad-id.err")"
+echo "CASE expired: the alert fires again; a path-breaking id: exit $code"
+
+if grep -rqE "prom-secret-never-shown|am-secret-never-shown" "$work"/*.out "$work"/*.err "$work"/*.json 2>/dev/null; then
+    fail "a token was printed"
 fi
-[ "$failed" = 0 ] && echo "PASS prometheus-history"
+[ "$failed" = 0 ] && echo "PASS prometheus-alertmanager"
 exit "$failed"
