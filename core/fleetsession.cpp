@@ -58,6 +58,13 @@ void FleetSession::setPrometheus(const PrometheusConfig &config, int scrapeSecon
     delete m_prometheusClient; // the next connection builds one for this configuration
 }
 
+void FleetSession::setAlertmanager(const AlertmanagerConfig &config, int intervalSeconds)
+{
+    delete m_alertWatch;
+    m_alertWatch = config.url.isEmpty() ? nullptr : new AlertWatch(config, intervalSeconds, this);
+    Q_EMIT alertWatchChanged();
+}
+
 void FleetSession::setStatusPage(const StatusPageConfig &config)
 {
     m_statusPage = config;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "alertwatch.h"
 #include "connectionprofiles.h"
 #include "fleetconnection.h"
 #include "fleettypes.h"
@@ -122,6 +123,9 @@ public:
     void setPrometheus(const PrometheusConfig &config, int scrapeSeconds, const PrometheusQueries &queries);
     const PrometheusConfig &prometheus() const { return m_prometheus; }
     QString historyNote() const { return m_history ? m_history->note() : QString(); }
+    // The fleet's Alertmanager, polled every `intervalSeconds` (issue #23); null until set.
+    void setAlertmanager(const AlertmanagerConfig &config, int intervalSeconds);
+    AlertWatch *alertWatch() const { return m_alertWatch; }
 
 Q_SIGNALS:
     void profileChanged(const fleet::ConnectionProfile &profile);
@@ -134,6 +138,7 @@ Q_SIGNALS:
     void statusPageChanged();
     void credentialsNeeded(const fleet::ConnectionProfile &profile, const QString &why);
     void historyNoteChanged(const QString &note); // where the charts' history comes from, and why (historyNote)
+    void alertWatchChanged(); // alertWatch() is a new one
 
 private:
     void dropConnection();
@@ -159,6 +164,7 @@ private:
     int m_prometheusScrapeSeconds = 15;
     PrometheusQueries m_prometheusQueries = PrometheusQueries::defaults();
     QPointer<PrometheusClient> m_prometheusClient;
+    QPointer<AlertWatch> m_alertWatch;
     StatusBackend *m_statusBackend = nullptr; // a child; replaced with the status page
     QString m_statusProblem = QStringLiteral("no status page is configured");
     ProfileSettings m_settings;

@@ -4,6 +4,7 @@
 // tests/prometheus/prometheus-alertmanager.sh.
 
 #include "alertmanager.h"
+#include "alertwatch.h"
 #include "hostileserver.h"
 #include "prometheus.h"
 #include "prometheushistory.h"
@@ -316,6 +317,41 @@ private Q_SLOTS:
         for (const auto &r : server.requests())
             posts += r.method == "POST" ? 1 : 0;
         QCOMPARE(posts, 1); // found by its key: never sent again
+    }
+
+    void alertsAreWatchedAndGoStaleWhenAlertmanagerStopsAnswering()
+    {
+        bool down = false;
+        HostileServer server([&](QTcpSocket *socket, const HostileServer::Request &) {
+            if (down)
+                return HostileServer::reply(socket, 503, "text/plain", "shutting down");
+            HostileServer::reply(socket, 200, "application/json",
+                R"([{"alerts":[{"fingerprint":"a","labels":{"alertname":"FleetRegionPacketLoss","region":"eu-west"},)"
+                R"("status":{"state":"active","silencedBy":[],"inhibitedBy":[]},"startsAt":"2026-12-05T04:00:00Z"},)"
+                R"({"fingerprint":"b","labels":{"alertname":"Timeouts","region":"eu-west"},)"
+                R"("status":{"state":"suppressed","silencedBy":["s1"],"inhibitedBy":[]},"startsAt":"2026-12-05T04:00:00Z"},)"
+                R"({"fingerprint":"c","labels":{"alertname":"Other","region":"us-east"},)"
+                R"("status":{"state":"active","silencedBy":[],"inhibitedBy":[]},"startsAt":"2026-12-05T04:00:00Z"}]}])");
+        });
+        AlertmanagerConfig config;
+        config.url = QUrl(QString::fromLatin1(server.origin()));
+        config.requestTimeoutMs = 2000;
+        AlertWatch watch(config, 1);
+        QTRY_VERIFY_WITH_TIMEOUT(watch.lastSuccessMs() > 0, 10000);
+        QCOMPARE(watch.alertsFor(QStringLiteral("eu-west")).size(), 2);
+        QCOMPARE(AlertWatch::summary(watch.alertsFor(QStringLiteral("eu-west"))),
+            QStringLiteral("FleetRegionPacketLoss firing since 04:00 UTC · Timeouts silenced"));
+        QCOMPARE(AlertWatch::brief(watch.alertsFor(QStringLiteral("eu-west"))),
+            QStringLiteral("1 firing: FleetRegionPacketLoss · 1 silenced"));
+        QVERIFY(!watch.isStale());
+        QVERIFY2(watch.statusText(QDateTime::currentMSecsSinceEpoch()).startsWith(QLatin1String("Alertmanager polled")),
+            qPrintable(watch.statusText(QDateTime::currentMSecsSinceEpoch())));
+        down = true;
+        QTRY_VERIFY_WITH_TIMEOUT(watch.isStale(), 60000); // three polls in a row failed
+        QCOMPARE(watch.alertsFor(QStringLiteral("eu-west")).size(), 2); // still shown, as of their time
+        const QString status = watch.statusText(QDateTime::currentMSecsSinceEpoch());
+        QVERIFY2(status.contains(QLatin1String("polls missed")) && status.contains(QLatin1String("may be out of date")),
+            qPrintable(status));
     }
 
     void aLongQueryGoesByPost()

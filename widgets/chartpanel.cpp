@@ -131,6 +131,12 @@ ChartPanel::ChartPanel(FleetStore *store, ChartTimeWindow *window, QWidget *pare
     m_next->setWordWrap(true);
     m_next->hide();
     layout->addWidget(m_next);
+    m_alerts = new QLabel(this);
+    m_alerts->setTextFormat(Qt::PlainText); // alert names and summaries are the server's words: text, never markup
+    m_alerts->setObjectName(QStringLiteral("regionAlerts"));
+    m_alerts->setWordWrap(true);
+    m_alerts->hide();
+    layout->addWidget(m_alerts);
     layout->addLayout(grid, 1);
     m_sourceNote = new QLabel(this);
     m_sourceNote->setTextFormat(Qt::PlainText); // Prometheus's words (its warnings) are shown as text, never rendered
@@ -229,6 +235,18 @@ void ChartPanel::setSourceNote(const QString &text)
         m_sourceNote->setToolTip(text.toHtmlEscaped());
     }
     m_sourceNote->setVisible(!text.isEmpty());
+}
+
+void ChartPanel::setAlerts(const QString &text)
+{
+    if (m_alerts->text() != text)
+        m_alerts->setText(text);
+    m_alerts->setVisible(!text.isEmpty());
+}
+
+QString ChartPanel::alertsText() const
+{
+    return m_alerts->text();
 }
 
 QString ChartPanel::sourceNoteText() const

@@ -43,6 +43,10 @@ public:
     // Where the history comes from when there is something to say (Prometheus, or why it is not used, and its
     // warnings), under the charts as text; empty hides the line.
     void setSourceNote(const QString &text);
+    // The region's alerts from the team's Alertmanager and how old they are, under the header as text; empty hides
+    // the line.
+    void setAlerts(const QString &text);
+    QString alertsText() const;
     QString sourceNoteText() const;
     void setTheme(const Theme &theme);
 
@@ -81,6 +85,7 @@ private:
     QLabel *m_verdict = nullptr;
     QLabel *m_next = nullptr;
     QLabel *m_sourceNote = nullptr;
+    QLabel *m_alerts = nullptr;
     Verdict m_verdictValue = Verdict::NoData;
     QString m_verdictReason;
     bool m_stale = false;

@@ -1,5 +1,6 @@
 #include "consolewindow.h"
 
+#include "alertwatch.h"
 #include "incidentdialog.h"
 #include "statusoutbox.h"
 #include "statusupdatedialog.h"
@@ -303,6 +304,7 @@ ConsoleWindow::ConsoleWindow(FleetSession *session, QSettings *settings, QWidget
     clock->setInterval(1000);
     connect(clock, &QTimer::timeout, this, &ConsoleWindow::updateFleetTime);
     connect(clock, &QTimer::timeout, this, &ConsoleWindow::remindExpiring);
+    connect(clock, &QTimer::timeout, this, &ConsoleWindow::updateAlerts); // "polled N s ago" stays true
     // The header's verdict and reason change with the tile's, at the same evaluation: they never name different
     // reasons (the header used to follow a one-second clock and lag the tile).
     connect(session->healthMonitor(), &HealthMonitor::evaluated, this, &ConsoleWindow::updateHeaderVerdict);
@@ -320,6 +322,13 @@ ConsoleWindow::ConsoleWindow(FleetSession *session, QSettings *settings, QWidget
     connect(session->healthMonitor(), &HealthMonitor::thresholdsChanged, m_charts, &ChartPanel::setThresholds);
     connect(session, &FleetSession::connectionChanged, this, &ConsoleWindow::onConnectionChanged);
     connect(session, &FleetSession::historyNoteChanged, m_charts, &ChartPanel::setSourceNote);
+    auto followAlerts = [this] {
+        if (AlertWatch *watch = m_session->alertWatch())
+            connect(watch, &AlertWatch::changed, this, &ConsoleWindow::updateAlerts, Qt::UniqueConnection);
+        updateAlerts();
+    };
+    connect(session, &FleetSession::alertWatchChanged, this, followAlerts);
+    followAlerts();
     connect(session, &FleetSession::identityChanged, this, [this] {
         const std::optional<Identity> who = m_session->identity();
         m_identity->setText(who ? tr("%1 · %2").arg(who->name, wireName(who->role).toString()) : QString());
@@ -781,6 +790,29 @@ void ConsoleWindow::showRegion(const QString &id, const QString &name)
     m_charts->setRegion(id, name);
     m_workers->setRegionFilter(id);
     updateFleetTime();
+    updateAlerts();
+}
+
+void ConsoleWindow::updateAlerts()
+{
+    const AlertWatch *watch = m_session ? m_session->alertWatch() : nullptr;
+    if (!watch) {
+        m_overview->setAlerts({});
+        m_charts->setAlerts({});
+        return;
+    }
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    QHash<QString, QString> byRegion;
+    QSet<QString> regions;
+    for (const AmAlert &a : watch->alerts())
+        regions.insert(a.labels.value(QStringLiteral("region")));
+    for (const QString &region : std::as_const(regions))
+        if (!region.isEmpty())
+            byRegion.insert(region, AlertWatch::brief(watch->alertsFor(region)));
+    m_overview->setAlerts(byRegion);
+    const QString mine = AlertWatch::summary(watch->alertsFor(m_charts->region()));
+    m_charts->setAlerts((mine.isEmpty() ? tr("Alerts: none for this region") : tr("Alerts: %1").arg(mine))
+        + QStringLiteral(" (") + watch->statusText(now) + QLatin1Char(')'));
 }
 
 void ConsoleWindow::focusRegion(const QString &id)

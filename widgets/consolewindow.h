@@ -118,6 +118,7 @@ private:
     void onProfileChanged();
     void onConnectionChanged(FleetConnection *connection);
     void updateFleetTime();
+    void updateAlerts(); // the team's alerts on the tiles and the chart header, and how old they are
     void updateHeaderVerdict();
     QString nextStepsFor(Verdict verdict) const;
     void exportCurrentChart(HealthChart *chart);

@@ -329,7 +329,9 @@ HealthChart::HealthChart(const QString &title, const QString &unit, QWidget *par
     m_ownWindow = new ChartTimeWindow(this);
     setTimeWindow(m_ownWindow);
     setTheme(m_theme);
-    setMinimumSize(240, 160);
+    // 120 px tall at least: three rows of charts, the header's lines and the workers still fit a 1366x768 laptop
+    // screen (at 160 the window needed 794 px and more with the history and alert lines).
+    setMinimumSize(240, 120);
 }
 
 HealthChart::~HealthChart() = default;

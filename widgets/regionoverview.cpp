@@ -31,9 +31,18 @@ public:
     using QIdentityProxyModel::QIdentityProxyModel;
 
     QHash<QString, QString> nextSteps; // region id -> "Next: ..." (RegionOverview::setNextSteps)
+    QHash<QString, QString> alerts; // region id -> its alerts in words (RegionOverview::setAlerts)
 
     QVariant data(const QModelIndex &index, int role) const override
     {
+        if (role == RegionModel::VerdictReasonRole) {
+            // The team's own alerts for the region follow the console's reason, on the tile and in its tooltip.
+            const QString reason = QIdentityProxyModel::data(index, role).toString();
+            const QString alert = alerts.value(index.data(RegionModel::IdRole).toString());
+            if (alert.isEmpty())
+                return reason;
+            return reason.isEmpty() ? tr("Alerts: %1").arg(alert) : tr("%1 · alerts: %2").arg(reason, alert);
+        }
         if (role == Qt::AccessibleTextRole || role == Qt::ToolTipRole) {
             const QString name = index.data(RegionModel::NameRole).toString();
             const Verdict v = Verdict(index.data(RegionModel::VerdictRole).toInt());
@@ -295,6 +304,15 @@ void RegionOverview::setNextSteps(const QString &region, const QString &text)
     order->nextSteps.clear(); // one region's at a time: the one in view
     if (!text.isEmpty())
         order->nextSteps.insert(region, text);
+}
+
+void RegionOverview::setAlerts(const QHash<QString, QString> &byRegion)
+{
+    auto *order = static_cast<TileWords *>(m_sorted);
+    if (order->alerts == byRegion)
+        return;
+    order->alerts = byRegion;
+    m_view->viewport()->update();
 }
 
 QString RegionOverview::tileText(const QString &region) const

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <QHash>
 #include <QPointer>
 #include <QWidget>
 
@@ -32,6 +33,9 @@ public:
     // The next steps for `region` ("Next: post Identified (Ctrl+Shift+S)"), in its tile's tooltip and the words a
     // screen reader says; empty removes them.
     void setNextSteps(const QString &region, const QString &text);
+    // The alerts of each region in words (AlertWatch::summary), after the reason on its tile; a region missing from
+    // `byRegion` has none.
+    void setAlerts(const QHash<QString, QString> &byRegion);
     QString tileText(const QString &region) const; // what the tile says to a screen reader (and its tooltip)
     void setStale(bool stale);
     void setTheme(const Theme &theme);

@@ -108,12 +108,21 @@ int main(int argc, char **argv)
     const QCommandLineOption prometheusQueriesOpt(QStringLiteral("prometheus-queries"),
         QStringLiteral("A JSON file of PromQL per series (docs/fleetctl.md); default: fleet-sim's metrics."),
         QStringLiteral("file"));
+    const QCommandLineOption alertmanagerOpt(QStringLiteral("alertmanager"),
+        QStringLiteral("The fleet's Alertmanager (any member of its cluster), e.g. http://127.0.0.1:9093: its alerts "
+                       "on the region tiles and the chart header. Credentials: ALERTMANAGER_TOKEN or "
+                       "ALERTMANAGER_BASIC_AUTH=user:password."),
+        QStringLiteral("url"));
+    const QCommandLineOption alertmanagerPollOpt(QStringLiteral("alertmanager-poll"),
+        QStringLiteral("Seconds between polls of Alertmanager (default 15); three missed polls mark the alerts stale."),
+        QStringLiteral("seconds"), QStringLiteral("15"));
     const QCommandLineOption warRoomOpt(QStringLiteral("war-room"),
         QStringLiteral("Start as the read-only war-room display, full screen (Ctrl+Shift+Q exits)."));
     const QCommandLineOption screenOpt(QStringLiteral("screen"),
         QStringLiteral("With --war-room: the screen to fill, from 0 (default: the primary screen)."),
         QStringLiteral("N"));
-    parser.addOptions({ warRoomOpt, screenOpt, prometheusOpt, prometheusScrapeOpt, prometheusQueriesOpt });
+    parser.addOptions({ warRoomOpt, screenOpt, prometheusOpt, prometheusScrapeOpt, prometheusQueriesOpt,
+        alertmanagerOpt, alertmanagerPollOpt });
     parser.addOptions({ pageUrlOpt, pageIdOpt, pageKeyFileOpt, saveKeyOpt });
     parser.addOptions({ apiOpt, tokenFileOpt, profileOpt, caOpt, insecureOpt, demoOpt, demoSpeedOpt, demoWorkersOpt,
         themeOpt, screenshotOpt, afterOpt, sizeOpt });
@@ -206,6 +215,20 @@ int main(int argc, char **argv)
             queries = loaded.take();
         }
         session.setPrometheus(prometheus, scrape, queries);
+    }
+    if (parser.isSet(alertmanagerOpt)) {
+        AlertmanagerConfig alertmanager;
+        alertmanager.url = QUrl(parser.value(alertmanagerOpt), QUrl::StrictMode);
+        if (const QString problem = alertmanager.problem(); !problem.isEmpty())
+            return fail(QStringLiteral("--alertmanager: ") + problem);
+        alertmanager.bearerToken = qEnvironmentVariable("ALERTMANAGER_TOKEN");
+        alertmanager.basicAuth = qEnvironmentVariable("ALERTMANAGER_BASIC_AUTH");
+        alertmanager.caFile = parser.value(caOpt);
+        bool ok = false;
+        const int poll = parser.value(alertmanagerPollOpt).toInt(&ok);
+        if (!ok || poll < 1 || poll > 3600)
+            return fail(QStringLiteral("--alertmanager-poll must be whole seconds from 1 to 3600"));
+        session.setAlertmanager(alertmanager, poll);
     }
     // The war-room display is a view of its own: no console window is built behind it (the session connects, and the
     // wall says what is missing when it cannot).
