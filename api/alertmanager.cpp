@@ -64,7 +64,8 @@ Result<QMap<QString, QString>> textMap(const QJsonValue &v, const QString &what)
 QStringList idList(const QJsonValue &v)
 {
     QStringList out;
-    for (const QJsonValue &x : v.toArray())
+    const QJsonArray items = v.toArray();
+    for (const QJsonValue &x : items)
         if (x.isString() && out.size() < 100)
             out << bounded(x.toString(), 128);
     return out;
@@ -122,7 +123,7 @@ ClientConfig AlertmanagerConfig::clientConfig() const
     c.insecure = insecure;
     c.requestTimeoutMs = requestTimeoutMs;
     c.maxResponseBytes = 16LL * 1024 * 1024;
-    c.maxAttempts = 3;
+    c.maxAttempts = std::max(maxAttempts, 1);
     c.backoffBaseMs = 500;
     c.backoffCapMs = 4000;
     c.maxRetryAfterSeconds = 30;
@@ -186,11 +187,13 @@ Result<QList<AmAlert>> AlertmanagerClient::decodeAlertGroups(const QByteArray &b
         return R::failure(QStringLiteral("the alert groups are not a list (%1)").arg(error.errorString()));
     QList<AmAlert> out;
     QSet<QString> seen; // an alert routed to several receivers is in several groups: shown once
-    for (const QJsonValue &g : doc.array()) {
+    const QJsonArray groups = doc.array();
+    for (const QJsonValue &g : groups) {
         const QJsonValue alerts = g.toObject().value(QLatin1String("alerts"));
         if (!alerts.isArray())
             return R::failure(QStringLiteral("a group has no list of alerts"));
-        for (const QJsonValue &a : alerts.toArray()) {
+        const QJsonArray members = alerts.toArray();
+        for (const QJsonValue &a : members) {
             const QJsonObject o = a.toObject();
             AmAlert alert;
             alert.fingerprint = bounded(o.value(QLatin1String("fingerprint")).toString(), 64);
@@ -234,7 +237,8 @@ Result<QList<AmSilence>> AlertmanagerClient::decodeSilences(const QByteArray &bo
     if (doc.array().size() > kMaxSilences)
         return R::failure(QStringLiteral("more than %1 silences").arg(kMaxSilences));
     QList<AmSilence> out;
-    for (const QJsonValue &v : doc.array()) {
+    const QJsonArray all = doc.array();
+    for (const QJsonValue &v : all) {
         const QJsonObject o = v.toObject();
         AmSilence s;
         s.id = o.value(QLatin1String("id")).toString();

@@ -61,6 +61,7 @@ struct AlertmanagerConfig
     QString caFile;
     bool insecure = false;
     int requestTimeoutMs = 15000;
+    int maxAttempts = 3; // per request; a poller that asks again anyway wants 1
 
     ClientConfig clientConfig() const;
     QString problem() const;

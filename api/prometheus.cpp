@@ -156,7 +156,8 @@ Result<PromMatrix> PrometheusClient::decodeMatrix(
     if (status != QLatin1String("success"))
         return R::failure(QStringLiteral("status is \"%1\", not \"success\"").arg(bounded(status, 40)));
     PromMatrix m;
-    for (const QJsonValue &w : top.value(QLatin1String("warnings")).toArray()) {
+    const QJsonArray warnings = top.value(QLatin1String("warnings")).toArray();
+    for (const QJsonValue &w : warnings) {
         if (m.warnings.size() >= kMaxWarnings)
             break;
         if (w.isString())

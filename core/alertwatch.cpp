@@ -6,9 +6,20 @@
 
 namespace fleet {
 
+namespace {
+
+AlertmanagerConfig oneAttempt(AlertmanagerConfig config)
+{
+    // The next poll is the retry: a poll that failed counts as missed at once, instead of after its own retries.
+    config.maxAttempts = 1;
+    return config;
+}
+
+} // namespace
+
 AlertWatch::AlertWatch(const AlertmanagerConfig &config, int intervalSeconds, QObject *parent)
     : QObject(parent)
-    , m_client(new AlertmanagerClient(config, this))
+    , m_client(new AlertmanagerClient(oneAttempt(config), this))
     , m_intervalSeconds(std::clamp(intervalSeconds, 1, 3600))
 {
     m_timer.setInterval(m_intervalSeconds * 1000);

@@ -149,13 +149,19 @@ void apply(HealthHistory &h, int series, const PromMatrix &m)
 void PrometheusHistory::fetch(const QString &region, qint64 fromSecond, qint64 toSecond, int stepSeconds,
     QObject *context, std::function<void(ApiResult<HealthHistory>)> done)
 {
-    if (!m_client)
-        return;
-    if (const QString problem = idProblem(region, QStringLiteral("region")); !problem.isEmpty()) {
+    // Refused before anything is sent, answered on the next turn of the loop: a fallback then takes the chunk.
+    auto refuse = [context, done](const QString &why) {
         ApiError e;
         e.kind = ApiError::Kind::Invalid;
-        e.message = problem;
+        e.message = why;
         QTimer::singleShot(0, context, [done, e] { done(ApiResult<HealthHistory>::failure(e)); });
+    };
+    if (!m_client) {
+        refuse(QStringLiteral("the Prometheus settings changed since this connection began; reconnect to use them"));
+        return;
+    }
+    if (const QString problem = idProblem(region, QStringLiteral("region")); !problem.isEmpty()) {
+        refuse(problem);
         return;
     }
     const qint64 range = std::max<qint64>(toSecond - fromSecond, 1);
