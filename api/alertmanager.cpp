@@ -110,34 +110,13 @@ Result<bool> decodeNothing(const QByteArray &)
 
 ClientConfig AlertmanagerConfig::clientConfig() const
 {
-    ClientConfig c;
-    c.baseUrl = url;
-    if (!bearerToken.isEmpty()) {
-        c.token = bearerToken;
-        c.authScheme = "Bearer";
-    } else if (!basicAuth.isEmpty()) {
-        c.token = QString::fromLatin1(basicAuth.toUtf8().toBase64());
-        c.authScheme = "Basic";
-    }
-    c.caFile = caFile;
-    c.insecure = insecure;
-    c.requestTimeoutMs = requestTimeoutMs;
-    c.maxResponseBytes = 16LL * 1024 * 1024;
-    c.maxAttempts = std::max(maxAttempts, 1);
-    c.backoffBaseMs = 500;
-    c.backoffCapMs = 4000;
-    c.maxRetryAfterSeconds = 30;
-    return c;
+    return serviceClientConfig(
+        url, bearerToken, basicAuth, caFile, insecure, requestTimeoutMs, 16LL * 1024 * 1024, maxAttempts);
 }
 
 QString AlertmanagerConfig::problem() const
 {
-    if (!url.isValid() || url.host().isEmpty()
-        || (url.scheme() != QLatin1String("http") && url.scheme() != QLatin1String("https")))
-        return QStringLiteral("\"%1\" is not an http:// or https:// URL with a host").arg(bounded(url.toString(), 200));
-    if (!url.userInfo().isEmpty())
-        return QStringLiteral("put the Alertmanager credentials in the environment or the keychain, not in the URL");
-    return {};
+    return serviceUrlProblem(url, QStringLiteral("Alertmanager"));
 }
 
 AlertmanagerClient::AlertmanagerClient(AlertmanagerConfig config, QObject *parent)

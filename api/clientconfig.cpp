@@ -35,6 +35,39 @@ QNetworkRequest networkRequest(const ClientConfig &config, const QString &pathAn
     return request;
 }
 
+ClientConfig serviceClientConfig(const QUrl &url, const QString &bearerToken, const QString &basicAuth,
+    const QString &caFile, bool insecure, int requestTimeoutMs, qint64 maxResponseBytes, int maxAttempts)
+{
+    ClientConfig c;
+    c.baseUrl = url;
+    if (!bearerToken.isEmpty()) {
+        c.token = bearerToken;
+        c.authScheme = "Bearer";
+    } else if (!basicAuth.isEmpty()) {
+        c.token = QString::fromLatin1(basicAuth.toUtf8().toBase64());
+        c.authScheme = "Basic";
+    }
+    c.caFile = caFile;
+    c.insecure = insecure;
+    c.requestTimeoutMs = requestTimeoutMs;
+    c.maxResponseBytes = maxResponseBytes;
+    c.maxAttempts = std::max(maxAttempts, 1);
+    c.backoffBaseMs = 500;
+    c.backoffCapMs = 4000;
+    c.maxRetryAfterSeconds = 30;
+    return c;
+}
+
+QString serviceUrlProblem(const QUrl &url, const QString &service)
+{
+    if (!url.isValid() || url.host().isEmpty()
+        || (url.scheme() != QLatin1String("http") && url.scheme() != QLatin1String("https")))
+        return QStringLiteral("\"%1\" is not an http:// or https:// URL with a host").arg(url.toString().left(200));
+    if (!url.userInfo().isEmpty())
+        return QStringLiteral("put the %1 credentials in the environment or the keychain, not in the URL").arg(service);
+    return {};
+}
+
 QString idProblem(const QString &id, const QString &what)
 {
     bool ok = !id.isEmpty() && id.size() <= kMaxIdLength && id.front() != u'.';

@@ -25,6 +25,13 @@ struct ClientConfig
     int defaultHeartbeatMs = 15000; // until the server says otherwise (X-Heartbeat-Interval-Ms)
 };
 
+// A monitoring service's connection (Prometheus, Alertmanager): `bearerToken` sent as Bearer, else `basicAuth`
+// ("user:password") as Basic; short retries (the caller asks again anyway).
+ClientConfig serviceClientConfig(const QUrl &url, const QString &bearerToken, const QString &basicAuth,
+    const QString &caFile, bool insecure, int requestTimeoutMs, qint64 maxResponseBytes, int maxAttempts);
+// Why a service URL typed by a person cannot be used (`service` names it: "Prometheus"); empty when it can.
+QString serviceUrlProblem(const QUrl &url, const QString &service);
+
 // A request for `pathAndQuery` ("/v1/workers?limit=10") on the configured server, with the token, the user agent
 // and the TLS settings (extra CA, insecure mode) applied. Every request of the client library starts here.
 QNetworkRequest networkRequest(const ClientConfig &config, const QString &pathAndQuery);

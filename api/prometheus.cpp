@@ -22,34 +22,12 @@ QString bounded(const QString &text, int limit)
 
 ClientConfig PrometheusConfig::clientConfig() const
 {
-    ClientConfig c;
-    c.baseUrl = url;
-    if (!bearerToken.isEmpty()) {
-        c.token = bearerToken;
-        c.authScheme = "Bearer";
-    } else if (!basicAuth.isEmpty()) {
-        c.token = QString::fromLatin1(basicAuth.toUtf8().toBase64());
-        c.authScheme = "Basic";
-    }
-    c.caFile = caFile;
-    c.insecure = insecure;
-    c.requestTimeoutMs = requestTimeoutMs;
-    c.maxResponseBytes = 32LL * 1024 * 1024;
-    c.maxAttempts = 3;
-    c.backoffBaseMs = 500;
-    c.backoffCapMs = 4000;
-    c.maxRetryAfterSeconds = 30;
-    return c;
+    return serviceClientConfig(url, bearerToken, basicAuth, caFile, insecure, requestTimeoutMs, 32LL * 1024 * 1024, 3);
 }
 
 QString PrometheusConfig::problem() const
 {
-    if (!url.isValid() || url.host().isEmpty()
-        || (url.scheme() != QLatin1String("http") && url.scheme() != QLatin1String("https")))
-        return QStringLiteral("\"%1\" is not an http:// or https:// URL with a host").arg(bounded(url.toString(), 200));
-    if (!url.userInfo().isEmpty())
-        return QStringLiteral("put the Prometheus credentials in the environment or the keychain, not in the URL");
-    return {};
+    return serviceUrlProblem(url, QStringLiteral("Prometheus"));
 }
 
 PrometheusClient::PrometheusClient(PrometheusConfig config, QObject *parent)
