@@ -75,21 +75,8 @@ template <typename T>
 std::function<void(HttpTransport::Raw)> decoding(
     std::function<void(ApiResult<T>)> done, Result<T> (*decode)(const QByteArray &))
 {
-    return [done = std::move(done), decode](HttpTransport::Raw raw) {
-        if (raw.error.isError()) {
-            done(ApiResult<T>::failure(raw.error));
-            return;
-        }
-        Result<T> decoded = decode(raw.body);
-        if (decoded.ok()) {
-            done(ApiResult<T>::success(decoded.take()));
-            return;
-        }
-        ApiError e;
-        e.kind = ApiError::Kind::Decode;
-        e.message = QStringLiteral("Alertmanager's answer is not what its API says: ") + decoded.error();
-        done(ApiResult<T>::failure(e));
-    };
+    return decodedAnswer<T>(
+        std::move(done), decode, QStringLiteral("Alertmanager's answer is not what its API says: "));
 }
 
 Result<QString> decodeSilenceId(const QByteArray &body)

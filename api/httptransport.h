@@ -3,6 +3,7 @@
 #include "apierror.h"
 #include "backoff.h"
 #include "clientconfig.h"
+#include "result.h"
 #include "writesender.h"
 
 #include <QElapsedTimer>
@@ -128,6 +129,30 @@ private:
     qint64 m_nextWriteAtMs = 0;
     QList<WriteSender::Handle> m_writes; // in flight: cancelled with this transport
 };
+
+// The usual end of a request, for any client: a transport error goes to `done` as it is; otherwise the body is
+// decoded, and a body that does not decode is a Decode error worded `what` + why ("the status page's answer is not
+// what its API says: ...").
+template <typename T>
+std::function<void(HttpTransport::Raw)> decodedAnswer(
+    std::function<void(ApiResult<T>)> done, std::function<Result<T>(const QByteArray &)> decode, const QString &what)
+{
+    return [done = std::move(done), decode = std::move(decode), what](HttpTransport::Raw raw) {
+        if (raw.error.isError()) {
+            done(ApiResult<T>::failure(raw.error));
+            return;
+        }
+        Result<T> decoded = decode(raw.body);
+        if (decoded.ok()) {
+            done(ApiResult<T>::success(decoded.take()));
+            return;
+        }
+        ApiError e;
+        e.kind = ApiError::Kind::Decode;
+        e.message = what + decoded.error();
+        done(ApiResult<T>::failure(e));
+    };
+}
 
 // Whether `id` cannot go into a URL path (idProblem(id, what)). If it cannot, `done` gets that as an Invalid error
 // on the next turn of `context`'s event loop (never from inside the call that asked), and not at all if `context`

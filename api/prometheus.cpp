@@ -104,21 +104,12 @@ void PrometheusClient::queryRange(const QString &promql, qint64 fromSecond, qint
         r.path = QStringLiteral("/api/v1/query_range?") + encoded;
     }
     r.retryTransient = true;
-    m_http->send(r, context, [done = std::move(done), fromSecond, toSecond, stepSeconds](HttpTransport::Raw raw) {
-        if (raw.error.isError()) {
-            done(ApiResult<PromMatrix>::failure(raw.error));
-            return;
-        }
-        Result<PromMatrix> decoded = decodeMatrix(raw.body, fromSecond, toSecond, stepSeconds);
-        if (decoded.ok()) {
-            done(ApiResult<PromMatrix>::success(decoded.take()));
-            return;
-        }
-        ApiError e;
-        e.kind = ApiError::Kind::Decode;
-        e.message = QStringLiteral("Prometheus's answer is not a range query's: ") + decoded.error();
-        done(ApiResult<PromMatrix>::failure(e));
-    });
+    m_http->send(r, context,
+        decodedAnswer<PromMatrix>(
+            std::move(done),
+            [fromSecond, toSecond, stepSeconds](
+                const QByteArray &body) { return decodeMatrix(body, fromSecond, toSecond, stepSeconds); },
+            QStringLiteral("Prometheus's answer is not a range query's: ")));
 }
 
 Result<PromMatrix> PrometheusClient::decodeMatrix(

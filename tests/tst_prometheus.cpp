@@ -195,7 +195,7 @@ private Q_SLOTS:
     void theFleetApiStandsInWhenPrometheusCannotAnswer()
     {
         // The fallback here is a stand-in for the Fleet API (tst_fleetstore reads it from a real simulator).
-        struct Stub : HistorySource
+        struct FleetApiStandIn : HistorySource
         {
             int asked = 0;
             QString name() const override { return QStringLiteral("Fleet API"); }
@@ -224,10 +224,10 @@ private Q_SLOTS:
         config.url = QUrl(QString::fromLatin1(server.origin()));
         config.requestTimeoutMs = 3000;
         PrometheusClient client(config);
-        auto stub = std::make_unique<Stub>();
-        Stub *fallback = stub.get();
+        auto standIn = std::make_unique<FleetApiStandIn>();
+        FleetApiStandIn *fallback = standIn.get();
         FallbackHistory history(
-            std::make_unique<PrometheusHistory>(&client, PrometheusQueries::defaults(), 1), std::move(stub));
+            std::make_unique<PrometheusHistory>(&client, PrometheusQueries::defaults(), 1), std::move(standIn));
         QObject context;
         std::optional<ApiResult<HealthHistory>> got;
         history.fetch(QStringLiteral("eu-west"), 1000, 1060, 1, &context, [&](auto r) { got = std::move(r); });
@@ -248,8 +248,8 @@ private Q_SLOTS:
 
         // A Prometheus that answers is the source, its warnings said (as text: the label shows it plainly).
         overloaded = false;
-        FallbackHistory healthy(
-            std::make_unique<PrometheusHistory>(&client, PrometheusQueries::defaults(), 1), std::make_unique<Stub>());
+        FallbackHistory healthy(std::make_unique<PrometheusHistory>(&client, PrometheusQueries::defaults(), 1),
+            std::make_unique<FleetApiStandIn>());
         got.reset();
         healthy.fetch(QStringLiteral("eu-west"), 1000, 1060, 1, &context, [&](auto r) { got = std::move(r); });
         QTRY_VERIFY_WITH_TIMEOUT(got.has_value(), 10000);
