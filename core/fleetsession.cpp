@@ -2,6 +2,7 @@
 
 #include "currentincident.h"
 #include "incidenttimeline.h"
+#include "mitigationsilences.h"
 #include "statusoutbox.h"
 
 #include "actioncontroller.h"
@@ -61,7 +62,11 @@ void FleetSession::setPrometheus(const PrometheusConfig &config, int scrapeSecon
 void FleetSession::setAlertmanager(const AlertmanagerConfig &config, int intervalSeconds)
 {
     delete m_alertWatch;
+    delete m_silences;
     m_alertWatch = config.url.isEmpty() ? nullptr : new AlertWatch(config, intervalSeconds, this);
+    m_silences = config.url.isEmpty() ? nullptr : new MitigationSilences(this, config, this);
+    if (m_silences)
+        m_silences->resumeFromJournal();
     Q_EMIT alertWatchChanged();
 }
 
@@ -257,6 +262,8 @@ void FleetSession::resumeActionsWhenReady()
 {
     if (m_identity && isLive() && m_local->isOpen())
         m_actions->resumeFromJournal();
+    if (m_silences && m_local->isOpen())
+        m_silences->resumeFromJournal(); // Alertmanager's, not the fleet's: no need to wait for the connection
 }
 
 Status FleetSession::openLocalStore(const QString &path)

@@ -29,6 +29,7 @@ class StatusBackend;
 class StatusOutbox;
 
 class LocalStore;
+class MitigationSilences;
 class OperationModel;
 class RegionModel;
 class RegionOrder;
@@ -126,6 +127,8 @@ public:
     // The fleet's Alertmanager, polled every `intervalSeconds` (issue #23); null until set.
     void setAlertmanager(const AlertmanagerConfig &config, int intervalSeconds);
     AlertWatch *alertWatch() const { return m_alertWatch; }
+    // Silences that belong to a mitigation, in the same Alertmanager; null until set.
+    MitigationSilences *silences() const { return m_silences; }
 
 Q_SIGNALS:
     void profileChanged(const fleet::ConnectionProfile &profile);
@@ -165,6 +168,7 @@ private:
     PrometheusQueries m_prometheusQueries = PrometheusQueries::defaults();
     QPointer<PrometheusClient> m_prometheusClient;
     QPointer<AlertWatch> m_alertWatch;
+    MitigationSilences *m_silences = nullptr; // a child, replaced with the AlertWatch
     StatusBackend *m_statusBackend = nullptr; // a child; replaced with the status page
     QString m_statusProblem = QStringLiteral("no status page is configured");
     ProfileSettings m_settings;

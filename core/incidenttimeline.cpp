@@ -1,9 +1,11 @@
 #include "incidenttimeline.h"
 
 #include "actioncontroller.h"
+#include "alertwatch.h"
 #include "fleetsession.h"
 #include "fleetstore.h"
 #include "healthmonitor.h"
+#include "mitigationsilences.h"
 #include "statustemplates.h"
 
 #include <QDateTime>
@@ -33,6 +35,10 @@ QString kindName(IncidentTimeline::Entry::Kind kind)
         return QStringLiteral("operation");
     case IncidentTimeline::Entry::Kind::StatusUpdate:
         return QStringLiteral("status_update");
+    case IncidentTimeline::Entry::Kind::Alert:
+        return QStringLiteral("alert");
+    case IncidentTimeline::Entry::Kind::Silence:
+        return QStringLiteral("silence");
     }
     return {};
 }
@@ -54,6 +60,48 @@ IncidentTimeline::IncidentTimeline(FleetSession *session)
     , m_session(session)
 {
     connect(session->healthMonitor(), &HealthMonitor::verdictChanged, this, &IncidentTimeline::recordVerdict);
+    // Made while the session is being built: its Alertmanager, if any, comes later (alertWatchChanged).
+    connect(session, &FleetSession::alertWatchChanged, this, &IncidentTimeline::followAlerts);
+}
+
+void IncidentTimeline::followAlerts()
+{
+    m_firing.clear(); // another Alertmanager: what it says first is news
+    if (AlertWatch *watch = m_session->alertWatch()) {
+        connect(watch, &AlertWatch::changed, this, [this, watch] {
+            if (watch->missedPolls() == 0) // a failed poll says nothing about the alerts
+                recordAlerts(watch->alerts(), watch->lastSuccessMs());
+        });
+    }
+}
+
+void IncidentTimeline::recordAlerts(const QList<AmAlert> &alerts, qint64 nowMs)
+{
+    auto entry = [](const AmAlert &a, qint64 atMs, const QString &what) {
+        Entry e;
+        e.atMs = atMs;
+        e.kind = Entry::Kind::Alert;
+        e.region = a.labels.value(QStringLiteral("region"));
+        e.detail = what;
+        e.text = e.region.isEmpty() ? QStringLiteral("Alert %1 %2").arg(a.name(), what)
+                                    : QStringLiteral("Alert %1 %2 in %3").arg(a.name(), what, e.region);
+        const QString summary = a.annotations.value(QStringLiteral("summary"));
+        if (!summary.isEmpty() && what == QLatin1String("firing"))
+            e.text += QStringLiteral(": ") + summary;
+        return e;
+    };
+    QHash<QString, AmAlert> now;
+    for (const AmAlert &a : alerts) {
+        now.insert(a.fingerprint, a);
+        if (!m_firing.contains(a.fingerprint))
+            m_alerts << entry(a, a.startsAt > 0 ? a.startsAt : nowMs, QStringLiteral("firing"));
+    }
+    for (auto it = m_firing.cbegin(); it != m_firing.cend(); ++it)
+        if (!now.contains(it.key()))
+            m_alerts << entry(it.value(), nowMs, QStringLiteral("resolved"));
+    m_firing = std::move(now);
+    if (m_alerts.size() > kMaxVerdicts)
+        m_alerts.remove(0, m_alerts.size() - kMaxVerdicts);
 }
 
 void IncidentTimeline::recordVerdict(const VerdictChange &change)
@@ -88,6 +136,33 @@ QList<IncidentTimeline::Entry> IncidentTimeline::entries(const status::Incident 
                      .arg(op.requestedBy.isEmpty() ? QStringLiteral("someone") : op.requestedBy, pastTense(op), op.id,
                          e.detail, op.reason.isEmpty() ? QString() : QStringLiteral(": ") + op.reason);
         out << e;
+    }
+    for (const Entry &e : m_alerts)
+        if (e.atMs >= fromMs)
+            out << e;
+    if (const MitigationSilences *silences = m_session->silences()) {
+        for (const MitigationSilences::Silence &s : silences->silences()) {
+            Entry e;
+            e.kind = Entry::Kind::Silence;
+            e.region = s.region;
+            e.actor = s.createdBy;
+            const QString what = QStringLiteral("%1%2%3").arg(s.operation.isEmpty() ? QString() : s.operation + u' ',
+                s.action, s.reason.isEmpty() ? QString() : QStringLiteral(": ") + s.reason);
+            if (s.createdAtMs > 0 && s.createdAtMs >= fromMs) {
+                e.atMs = s.createdAtMs;
+                e.detail = QStringLiteral("created");
+                e.text = QStringLiteral("%1 silenced the alerts of %2 until %3 UTC (%4)")
+                             .arg(s.createdBy, s.region, hhmm(s.endsAtMs), what);
+                out << e;
+            }
+            if (s.endedAtMs > 0 && s.endedAtMs >= fromMs
+                && (s.state == MitigationSilences::State::Expired || s.state == MitigationSilences::State::Ended)) {
+                e.atMs = s.endedAtMs;
+                e.detail = MitigationSilences::describe(s.state);
+                e.text = QStringLiteral("Silence of the alerts of %1 %2 (%3)").arg(s.region, e.detail, s.message);
+                out << e;
+            }
+        }
     }
     for (const status::IncidentUpdate &u : incident.updates) {
         Entry e;
@@ -219,7 +294,7 @@ QString IncidentTimeline::postmortemDraft(const QList<Entry> &entries, const sta
     md += QStringLiteral("\n## Our response and mitigation\n\n");
     bool any = false;
     for (const Entry &e : entries) {
-        if (e.kind == Entry::Kind::Operation) {
+        if (e.kind == Entry::Kind::Operation || e.kind == Entry::Kind::Silence) {
             md += QStringLiteral("- %1 UTC: %2\n").arg(hhmm(e.atMs), plain(e.text));
             any = true;
         } else if (e.kind == Entry::Kind::StatusUpdate) {

@@ -1,8 +1,10 @@
 #pragma once
 
+#include "alertmanager.h"
 #include "fleettypes.h"
 #include "statusbackend.h"
 
+#include <QHash>
 #include <QList>
 #include <QObject>
 #include <QString>
@@ -13,7 +15,8 @@ class FleetSession;
 struct VerdictChange;
 
 // One incident's story, merged from what the console saw and did: verdict changes (HealthMonitor), operations
-// (anyone's, from the fleet) and the status updates on the page, in UTC order. Exported as Markdown and JSON, and
+// (anyone's, from the fleet), the status updates on the page, Alertmanager's alerts and the silences made with a
+// mitigation (issue #23), in UTC order. Exported as Markdown and JSON, and
 // turned into a postmortem draft with the sections of the seed incident's report. Records verdict changes from
 // the moment it exists (bounded); operations and updates are read when asked. Qt Core.
 class IncidentTimeline : public QObject
@@ -23,7 +26,8 @@ class IncidentTimeline : public QObject
 public:
     struct Entry
     {
-        enum class Kind { Verdict, Operation, StatusUpdate };
+        // Alert: Alertmanager's (firing, then resolved); Silence: a mitigation's silence (made, then expired).
+        enum class Kind { Verdict, Operation, StatusUpdate, Alert, Silence };
         qint64 atMs = 0; // UTC
         Kind kind = Kind::Verdict;
         QString text; // one line, plain text
@@ -37,6 +41,11 @@ public:
     // Adds a verdict change as it happens (the session's HealthMonitor is connected to this).
     void recordVerdict(const VerdictChange &change);
     const QList<Entry> &verdicts() const { return m_verdicts; }
+    // Alerts as a poll of Alertmanager found them (the session's AlertWatch is connected to this): an alert not seen
+    // before is recorded firing at its own start, one gone from the poll resolved at `nowMs`. Wall-clock times, as
+    // Alertmanager's; they line up with the fleet's when it runs on the wall clock (a real fleet does).
+    void recordAlerts(const QList<AmAlert> &alerts, qint64 nowMs);
+    const QList<Entry> &alertEntries() const { return m_alerts; }
 
     // Everything from `fromMs` (0: all) merged with `incident`'s updates (none for an empty incident), oldest first.
     QList<Entry> entries(const status::Incident &incident, qint64 fromMs = 0) const;
@@ -54,8 +63,12 @@ public:
     static constexpr qint64 kAffectedMs = 5 * 60 * 1000;
 
 private:
+    void followAlerts();
+
     FleetSession *m_session;
     QList<Entry> m_verdicts;
+    QList<Entry> m_alerts;
+    QHash<QString, AmAlert> m_firing; // by fingerprint, as of the last poll
 };
 
 } // namespace fleet

@@ -1,12 +1,16 @@
 #include "actiondialog.h"
 
 #include "actioncontroller.h"
+#include "alertwatch.h"
 #include "fleetsession.h"
 #include "fleetstore.h"
+#include "mitigationsilences.h"
 #include "recommendation.h"
 #include "theme.h"
 
+#include <QCheckBox>
 #include <QComboBox>
+#include <QDateTime>
 #include <QDialogButtonBox>
 #include <QFormLayout>
 #include <QHeaderView>
@@ -118,6 +122,22 @@ ActionDialog::ActionDialog(
         connect(m_expiry, &QComboBox::currentIndexChanged, this, &ActionDialog::schedulePreview);
     }
     layout->addLayout(form);
+
+    // The offer of a silence (issue #23): the region's alerts keep paging during a drain made on purpose.
+    if (m_session->silences() && MitigationSilences::canCarrySilence(m_kind)) {
+        m_silence = new QCheckBox(this);
+        m_silence->setObjectName(QStringLiteral("silence"));
+        m_silence->setChecked(m_kind == FleetAction::Kind::DrainRegion);
+        m_silenceText = plainLabel(this);
+        m_silenceText->setObjectName(QStringLiteral("silencePreview"));
+        m_silenceText->setIndent(24);
+        layout->addWidget(m_silence);
+        layout->addWidget(m_silenceText);
+        connect(m_silence, &QCheckBox::toggled, this, &ActionDialog::updateSilenceOffer);
+        if (AlertWatch *watch = m_session->alertWatch())
+            connect(watch, &AlertWatch::changed, this, &ActionDialog::updateSilenceOffer);
+        updateSilenceOffer();
+    }
 
     auto *previewTitle = new QLabel(tr("What will happen (the server's dry run):"), this);
     layout->addWidget(previewTitle);
@@ -243,8 +263,61 @@ void ActionDialog::accept()
     QDialog::accept();
 }
 
+void ActionDialog::setSilenceRegion(const QString &region)
+{
+    m_silenceRegion = region;
+    updateSilenceOffer();
+}
+
+QString ActionDialog::silenceRegion() const
+{
+    if (!m_silenceRegion.isEmpty())
+        return m_silenceRegion;
+    const QList<FleetAction> list = actions();
+    return list.isEmpty() ? QString() : list.front().region();
+}
+
+bool ActionDialog::silenceRequested() const
+{
+    return m_silence && m_silence->isChecked() && !silenceRegion().isEmpty();
+}
+
+QString ActionDialog::silenceOfferText() const
+{
+    return m_silence ? m_silence->text() + u'\n' + m_silenceText->text() : QString();
+}
+
+void ActionDialog::updateSilenceOffer()
+{
+    if (!m_silence)
+        return;
+    const QString region = silenceRegion();
+    m_silence->setText(tr("&Silence the alerts of %1 in Alertmanager while this lasts").arg(region));
+    const QList<FleetAction> list = actions();
+    const QList<AmAlert> matched
+        = m_session->alertWatch() ? m_session->alertWatch()->alertsFor(region) : QList<AmAlert>();
+    QStringList names;
+    for (const AmAlert &a : matched)
+        names << a.name();
+    QString text
+        = tr("Matches every alert with region=\"%1\", %2. Firing now: %3.")
+              .arg(region,
+                  list.isEmpty() ? QString()
+                                 : MitigationSilences::endText(list.front(), m_session->store()->fleetNowMs(),
+                                     QDateTime::currentMSecsSinceEpoch()),
+                  names.isEmpty() ? tr("none")
+                                  : QStringLiteral("%1 (%2)").arg(names.size()).arg(names.join(QStringLiteral(", "))));
+    if (m_session->alertWatch() && m_session->alertWatch()->isStale())
+        text += u' ' + m_session->alertWatch()->statusText(QDateTime::currentMSecsSinceEpoch());
+    text += m_silence->isChecked()
+        ? tr(" Created once the fleet accepts the action; listed under Operations › Silences.")
+        : tr(" Not silenced: the alerts keep paging.");
+    m_silenceText->setText(text);
+}
+
 void ActionDialog::schedulePreview()
 {
+    updateSilenceOffer();
     m_previewOk = false;
     ++m_previewGeneration; // answers to the previous form are ignored
     m_preview->setPlainText(tr("Asking the server…"));

@@ -5,6 +5,7 @@
 #include <QDialog>
 #include <QPointer>
 
+class QCheckBox;
 class QComboBox;
 class QDialogButtonBox;
 class QLabel;
@@ -49,6 +50,14 @@ public:
     // workers, and at least 20.
     static int largeProvision(const FleetSession *session);
 
+    // The offer of a silence with a drain or a provision, when the session has an Alertmanager (issue #23). A drain
+    // silences its own region, ticked by default; a provision of replacements silences the region it replaces (the
+    // caller says which; else the first row's), not ticked.
+    void setSilenceRegion(const QString &region);
+    QString silenceRegion() const;
+    bool silenceRequested() const;
+    QString silenceOfferText() const; // the check box and the preview under it, for tests and screenshots
+
 Q_SIGNALS:
     void previewFinished(bool ok);
 
@@ -58,6 +67,7 @@ private:
     void schedulePreview();
     void runPreview();
     void updateConfirm();
+    void updateSilenceOffer();
     QList<FleetAction> fromForm() const;
 
     FleetSession *m_session;
@@ -74,6 +84,9 @@ private:
     QDialogButtonBox *m_buttons;
     QPushButton *m_ok;
     QTimer *m_debounce;
+    QCheckBox *m_silence = nullptr;
+    QLabel *m_silenceText = nullptr;
+    QString m_silenceRegion;
     int m_previewGeneration = 0;
     bool m_previewOk = false;
     bool m_typedConfirmation = false;

@@ -18,6 +18,7 @@
 #include "fleetsession.h"
 #include "fleetstore.h"
 #include "healthmonitor.h"
+#include "mitigationsilences.h"
 #include "operationsdock.h"
 #include "recommendation.h"
 #include "regionmodel.h"
@@ -516,6 +517,17 @@ ActionDialog *ConsoleWindow::openActionDialog(const QList<FleetAction> &list, co
             handles << m_session->actions()->perform(a);
         for (const int h : std::as_const(handles))
             m_groupOf.insert(h, handles);
+        QString why;
+        if (dialog->silenceRequested() && !handles.isEmpty()
+            && !m_session->silences()->silenceWith(handles.front(), confirmed.front(), &why, dialog->silenceRegion())) {
+            auto *box = new QMessageBox(QMessageBox::Warning, tr("Silence not asked for"),
+                tr("The action was sent, but the silence of %1's alerts was not asked for: %2")
+                    .arg(dialog->silenceRegion(), why),
+                QMessageBox::Ok, this);
+            box->setTextFormat(Qt::PlainText);
+            box->setAttribute(Qt::WA_DeleteOnClose);
+            box->open();
+        }
         statusBar()->showMessage(tr("Sent: %1. Follow it in Operations (Ctrl+Shift+O).")
                                      .arg(confirmed.size() == 1 ? confirmed.front().describe()
                                                                 : tr("%n actions", nullptr, int(confirmed.size()))),
@@ -542,7 +554,10 @@ ActionDialog *ConsoleWindow::openProvisionDialog(const QString &region)
             : region;
         list << FleetAction::provision(target, 1, Arch::Amd64, QString());
     }
-    return openActionDialog(list, rec.headline());
+    ActionDialog *dialog = openActionDialog(list, rec.headline());
+    if (dialog && !rec.region.isEmpty())
+        dialog->setSilenceRegion(rec.region); // the replacements are for the region in trouble: its alerts
+    return dialog;
 }
 
 ActionDialog *ConsoleWindow::openRegionDialog(bool drain, const QString &region)

@@ -1,5 +1,7 @@
 #include "operationsdock.h"
 
+#include "silencespanel.h"
+
 #include "activitymodels.h"
 #include "fleetsession.h"
 #include "fleetstore.h"
@@ -103,6 +105,8 @@ OperationsDock::OperationsDock(FleetSession *session, QWidget *parent)
     activityButtons->addWidget(m_unknownHint, 1);
     activityLayout->addLayout(activityButtons);
     m_tabs->addTab(activityPage, tr("Activity (this console)"));
+    m_silences = new SilencesPanel(session, this);
+    m_tabs->addTab(m_silences, tr("Silences"));
     layout->addWidget(m_tabs);
 
     connect(
@@ -136,6 +140,11 @@ OperationsDock::OperationsDock(FleetSession *session, QWidget *parent)
 void OperationsDock::showActivity()
 {
     m_tabs->setCurrentIndex(1);
+}
+
+void OperationsDock::showSilences()
+{
+    m_tabs->setCurrentWidget(m_silences);
 }
 
 void OperationsDock::refreshActivity()

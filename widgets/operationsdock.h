@@ -13,6 +13,7 @@ class QTableView;
 namespace fleet {
 
 class FleetSession;
+class SilencesPanel;
 
 // The operations dock: every operation of the fleet, live from the event stream (yours and other people's: who,
 // why, state, progress, time-boxed capacity counting down), with Cancel where the API allows it; and the Activity
@@ -30,7 +31,9 @@ public:
     QPushButton *lookAgainButton() const { return m_lookAgain; }
     QPushButton *giveUpButton() const { return m_giveUp; }
     QStandardItemModel *activityModel() const { return m_activityModel; }
+    SilencesPanel *silencesPanel() const { return m_silences; }
     void showActivity();
+    void showSilences();
     void refreshActivity();
     void activityChanged(const fleet::ActionController::Tracked &tracked);
     QString expiryText() const;
@@ -57,6 +60,7 @@ private:
     QPushButton *m_lookAgain; // an unconfirmed action: ask the fleet again now
     QPushButton *m_giveUp; // ... or stop asking: recorded as not known to have happened
     QLabel *m_unknownHint; // why they are offered, next to them
+    SilencesPanel *m_silences;
 };
 
 } // namespace fleet

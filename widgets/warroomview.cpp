@@ -1,5 +1,6 @@
 #include "warroomview.h"
 
+#include "alertwatch.h"
 #include "charttimewindow.h"
 #include "connectionindicator.h"
 #include "currentincident.h"
@@ -120,13 +121,17 @@ public:
         , m_verdict(new QLabel(this))
         , m_reason(new QLabel(this))
         , m_workers(new QLabel(this))
+        , m_alerts(new QLabel(this))
     {
-        for (QLabel *l : { m_name, m_verdict, m_reason, m_workers })
+        for (QLabel *l : { m_name, m_verdict, m_reason, m_workers, m_alerts })
             l->setTextFormat(Qt::PlainText); // every string here is the server's or made from it: text, never markup
         m_name->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred); // a long name must not widen the panel
         m_reason->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
         m_reason->setWordWrap(true);
         m_workers->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+        m_alerts->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+        m_alerts->setWordWrap(true);
+        m_alerts->hide();
         QFont bold = m_name->font();
         bold.setBold(true);
         m_name->setFont(bold);
@@ -155,6 +160,7 @@ public:
         m_layout = new QVBoxLayout(this);
         m_layout->addLayout(head);
         m_layout->addWidget(m_reason);
+        m_layout->addWidget(m_alerts);
         m_layout->addWidget(m_workers);
         m_layout->addLayout(m_charts, 1);
         setFeatured(false);
@@ -184,6 +190,15 @@ public:
         }
     }
 
+    // The region's alerts from Alertmanager ("Alerts: 1 firing: FleetRegionPacketLoss"); hidden when empty.
+    void setAlerts(const QString &text)
+    {
+        if (m_alerts->text() != text)
+            m_alerts->setText(text);
+        m_alerts->setVisible(!text.isEmpty());
+    }
+    QString alertsText() const { return m_alerts->text(); }
+
     void setFeatured(bool featured)
     {
         m_featuredFlag = featured;
@@ -208,7 +223,7 @@ public:
         const int margin = int(std::lround(10 * scale));
         m_layout->setContentsMargins(margin + m_border, margin, margin, margin);
         m_layout->setSpacing(int(std::lround(4 * scale)));
-        for (QLabel *l : { m_reason, m_workers })
+        for (QLabel *l : { m_reason, m_workers, m_alerts })
             l->setFont(f);
         for (HealthChart *chart : { m_loss, m_failures }) {
             chart->setFont(f); // its axes and legend follow (HealthChart::changeEvent)
@@ -295,6 +310,7 @@ private:
     QLabel *m_verdict;
     QLabel *m_reason;
     QLabel *m_workers;
+    QLabel *m_alerts;
     HealthChart *m_loss;
     HealthChart *m_failures;
     QHBoxLayout *m_charts;
@@ -378,7 +394,12 @@ WarRoomView::WarRoomView(FleetSession *session, QWidget *parent)
     m_clock = new QLabel(this);
     m_clockNote = new QLabel(this);
     m_footer = new QLabel(this);
-    for (QLabel *l : { m_fleet, m_incident, m_operations, m_clock, m_clockNote, m_footer })
+    m_alertStatus = new QLabel(this);
+    m_alertStatus->setAccessibleName(tr("Alertmanager"));
+    m_alertStatus->setWordWrap(true);
+    m_alertStatus->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    m_alertStatus->hide();
+    for (QLabel *l : { m_fleet, m_incident, m_operations, m_clock, m_clockNote, m_footer, m_alertStatus })
         l->setTextFormat(Qt::PlainText);
     m_incident->setWordWrap(true);
     m_operations->setWordWrap(true);
@@ -393,6 +414,7 @@ WarRoomView::WarRoomView(FleetSession *session, QWidget *parent)
     auto *left = new QVBoxLayout;
     left->addWidget(m_fleet);
     left->addWidget(m_indicator);
+    left->addWidget(m_alertStatus);
     auto *head = new QHBoxLayout;
     head->addLayout(left, 3);
     head->addWidget(m_incident, 5);
@@ -657,6 +679,40 @@ QString WarRoomView::incidentText() const
     return m_incident->text();
 }
 
+QString WarRoomView::alertsText(const QString &region) const
+{
+    const AlertWatch *watch = m_session ? m_session->alertWatch() : nullptr;
+    if (!watch)
+        return {};
+    const QString brief = AlertWatch::brief(watch->alertsFor(region));
+    if (brief.isEmpty())
+        return {};
+    return watch->isStale() ? tr("Alerts (as of the last answer): %1").arg(brief) : tr("Alerts: %1").arg(brief);
+}
+
+QString WarRoomView::alertStatusText() const
+{
+    return m_alertStatus->isVisibleTo(this) ? m_alertStatus->text() : QString();
+}
+
+void WarRoomView::updateAlertStatus()
+{
+    const AlertWatch *watch = m_session ? m_session->alertWatch() : nullptr;
+    m_alertStatus->setVisible(watch);
+    if (!watch)
+        return;
+    int firing = 0;
+    for (const AmAlert &a : watch->alerts())
+        firing += a.state == QLatin1String("active") ? 1 : 0;
+    const QString text = (firing == 1 ? tr("1 alert firing · %1") : tr("%1 alerts firing · %2").arg(firing))
+                             .arg(watch->statusText(QDateTime::currentMSecsSinceEpoch()));
+    if (m_alertStatus->text() != text)
+        m_alertStatus->setText(text);
+    QPalette palette = m_alertStatus->palette();
+    palette.setColor(QPalette::WindowText, watch->isStale() ? m_theme.degraded : m_theme.text);
+    m_alertStatus->setPalette(palette);
+}
+
 QString WarRoomView::operationsText() const
 {
     return m_operations->text();
@@ -774,7 +830,9 @@ void WarRoomView::syncRegions()
         }
         const QString title = row.name.isEmpty() || row.name == row.id ? row.id : tr("%1 (%2)").arg(row.name, row.id);
         panel->setState(title, row.name.isEmpty() ? row.id : row.name, row.verdict, row.reason, row.workers, stale);
+        panel->setAlerts(alertsText(row.id));
     }
+    updateAlertStatus();
     // Regions the fleet no longer has leave with their widgets: the count never grows beyond the fleet's.
     const QStringList known = m_panels.keys();
     for (const QString &id : known) {

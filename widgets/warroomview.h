@@ -48,6 +48,10 @@ public:
     QString staleText() const; // what the veil over the whole screen says; empty when the data is live
     QString incidentText() const;
     QString operationsText() const;
+    // A region's alerts as its panel shows them ("Alerts: 1 firing: FleetRegionPacketLoss"), empty when none or no
+    // Alertmanager; and the wall's line on Alertmanager itself (its firing count, the age of the last poll, stale).
+    QString alertsText(const QString &region) const;
+    QString alertStatusText() const;
     QString clockText() const;
     QList<HealthChart *> charts() const;
     double scale() const { return m_scale; } // 1.0 at 1080 lines, 2.0 at 4K
@@ -73,6 +77,7 @@ private:
     void applyScale();
     void updateIncident();
     void updateOperations();
+    void updateAlertStatus();
     void updateStale();
     void lockDown(QWidget *widget); // no focus, no mouse, every action disabled
 
@@ -86,6 +91,7 @@ private:
     QLabel *m_clock;
     QLabel *m_clockNote;
     QLabel *m_footer;
+    QLabel *m_alertStatus; // Alertmanager: firing count, age of the last poll; hidden without one
     QWidget *m_featuredArea;
     QGridLayout *m_featuredGrid;
     QWidget *m_restArea;
