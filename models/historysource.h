@@ -23,7 +23,8 @@ public:
     virtual ~HistorySource() = default;
 
     virtual QString name() const = 0; // for messages: "Fleet API", "Prometheus"
-    // The most samples one request may ask for (the Fleet API: 10,000 buckets; Prometheus: 11,000 points).
+    // The longest range, in seconds at one-second steps, one request may cover: the Fleet API answers at most
+    // 10,000 buckets; Prometheus 10,000 points a series at its scrape step (a day in one request at 15 s).
     virtual int maxPointsPerRequest() const = 0;
     // `region`'s samples in [fromSecond, toSecond) at `stepSeconds`. `done` runs on `context`'s thread, not at all if
     // `context` is destroyed or the source is gone.
@@ -53,6 +54,10 @@ public:
     static constexpr qint64 kRetryPrimaryMs = 60000;
 
 private:
+    // The fallback in pieces it accepts (the primary's chunk is longer), merged in time order.
+    void fetchFallback(const QString &region, qint64 fromSecond, qint64 toSecond, int stepSeconds, QObject *context,
+        std::function<void(ApiResult<HealthHistory>)> done);
+
     std::unique_ptr<HistorySource> m_primary;
     std::unique_ptr<HistorySource> m_fallback;
     QString m_note;

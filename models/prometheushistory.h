@@ -38,7 +38,8 @@ public:
     PrometheusHistory(PrometheusClient *client, PrometheusQueries queries, int scrapeSeconds);
 
     QString name() const override;
-    int maxPointsPerRequest() const override { return 10000; }
+    // 10,000 points a series at the scrape step (under Prometheus's 11,000): 24 h in one request at 15 s.
+    int maxPointsPerRequest() const override { return int(std::min<qint64>(10000LL * m_scrapeSeconds, 7 * 86400)); }
     void fetch(const QString &region, qint64 fromSecond, qint64 toSecond, int stepSeconds, QObject *context,
         std::function<void(ApiResult<HealthHistory>)> done) override;
 

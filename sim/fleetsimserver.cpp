@@ -9,6 +9,7 @@
 #include <QHttpServerResponder>
 
 #include "httpexchange.h"
+#include "metricsexposition.h"
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QLoggingCategory>
@@ -872,67 +873,9 @@ FleetSimServer::Reply FleetSimServer::getAudit(const Call &call)
 
 FleetSimServer::Reply FleetSimServer::getMetrics(const Call &)
 {
-    QByteArray out;
-    auto label = [](const QString &v) {
-        QString s = v;
-        s.replace(u'\\', QLatin1String("\\\\"))
-            .replace(u'"', QLatin1String("\\\""))
-            .replace(u'\n', QLatin1String("\\n"));
-        return s.toUtf8();
-    };
-    auto header = [&out](const char *name, const char *type, const char *help) {
-        out += QByteArray("# HELP ") + name + ' ' + help + "\n# TYPE " + name + ' ' + type + '\n';
-    };
-    header("fleet_workers", "gauge", "Workers by region and state.");
-    for (int r = 0; r < m_sim->regionCount(); ++r) {
-        const Region &reg = m_sim->region(r);
-        for (int s = 0; s < kWorkerStateCount; ++s)
-            out += "fleet_workers{region=\"" + label(reg.id) + "\",state=\"" + wireName(WorkerState(s)).toLatin1()
-                + "\"} " + QByteArray::number(reg.workersByState[s]) + '\n';
-    }
-    header("fleet_region_dispatch_active", "gauge", "1 when the region takes new builds, 0 when draining or drained.");
-    for (int r = 0; r < m_sim->regionCount(); ++r)
-        out += "fleet_region_dispatch_active{region=\"" + label(m_sim->region(r).id) + "\"} "
-            + (m_sim->region(r).dispatchState == DispatchState::Active ? "1" : "0") + '\n';
-    header("fleet_region_packet_loss_ratio", "gauge", "Packet loss towards the region's workers (0..1).");
-    for (int r = 0; r < m_sim->regionCount(); ++r)
-        out += "fleet_region_packet_loss_ratio{region=\"" + label(m_sim->region(r).id) + "\"} "
-            + QByteArray::number(m_sim->region(r).packetLoss, 'g', 6) + '\n';
-    header("fleet_region_rtt_p95_seconds", "gauge", "95th percentile round-trip time to the region's workers.");
-    for (int r = 0; r < m_sim->regionCount(); ++r)
-        out += "fleet_region_rtt_p95_seconds{region=\"" + label(m_sim->region(r).id) + "\"} "
-            + QByteArray::number(m_sim->region(r).rttP95Ms / 1000.0, 'g', 6) + '\n';
-    header("fleet_queue_depth", "gauge", "Builds waiting for a worker, by the region they arrived in.");
-    for (int r = 0; r < m_sim->regionCount(); ++r)
-        out += "fleet_queue_depth{region=\"" + label(m_sim->region(r).id) + "\"} "
-            + QByteArray::number(m_sim->queuedBuilds(r)) + '\n';
-    header("fleet_builds_total", "counter", "Builds by region and result since the simulator started.");
-    for (int r = 0; r < m_sim->regionCount(); ++r) {
-        const RegionTotals &t = m_sim->regionTotals(r);
-        const QByteArray id = label(m_sim->region(r).id);
-        out += "fleet_builds_total{region=\"" + id + "\",result=\"started\"} " + QByteArray::number(t.buildsStarted)
-            + '\n';
-        out += "fleet_builds_total{region=\"" + id + "\",result=\"succeeded\"} " + QByteArray::number(t.buildsSucceeded)
-            + '\n';
-        out += "fleet_builds_total{region=\"" + id + "\",result=\"failed\"} " + QByteArray::number(t.buildsFailed)
-            + '\n';
-    }
-    header("fleet_build_failures_total", "counter", "Failed builds by region and reason.");
-    for (int r = 0; r < m_sim->regionCount(); ++r) {
-        const RegionTotals &t = m_sim->regionTotals(r);
-        for (int f = 0; f < kFailureReasonCount; ++f)
-            out += "fleet_build_failures_total{region=\"" + label(m_sim->region(r).id) + "\",reason=\""
-                + wireName(FailureReason(f)).toLatin1() + "\"} " + QByteArray::number(t.failures[f]) + '\n';
-    }
-    header("fleet_sim_events_total", "counter", "Events the simulator has produced.");
-    out += "fleet_sim_events_total " + QByteArray::number(m_sim->events().totalAppended()) + '\n';
-    header("fleet_sim_event_stream_clients", "gauge", "Open /v1/events streams.");
-    out += "fleet_sim_event_stream_clients " + QByteArray::number(streamCount()) + '\n';
-    header("fleet_sim_time_seconds", "gauge", "The simulated clock, as Unix time.");
-    out += "fleet_sim_time_seconds " + QByteArray::number(m_sim->now() / 1000) + '\n';
     Reply r;
     r.contentType = QByteArrayLiteral("text/plain; version=0.0.4; charset=utf-8");
-    r.body = out;
+    r.body = prometheusText(fleetMetrics(*m_sim, streamCount()));
     return r;
 }
 

@@ -31,6 +31,32 @@ QByteArray matrix(const QByteArray &series, const QByteArray &extra = {})
 
 } // namespace
 
+// A stand-in for the Fleet API's history (tst_fleetstore reads the real one from a simulator): one bucket a second,
+// at most `max` seconds a request.
+struct FleetApiStandIn : HistorySource
+{
+    int asked = 0;
+    int max = 10000;
+    QString name() const override { return QStringLiteral("Fleet API"); }
+    int maxPointsPerRequest() const override { return max; }
+    void fetch(const QString &region, qint64 from, qint64 to, int step, QObject *context,
+        std::function<void(ApiResult<HealthHistory>)> done) override
+    {
+        ++asked;
+        HealthHistory h;
+        h.region = region;
+        h.from = from * 1000;
+        h.to = to * 1000;
+        h.stepSeconds = step;
+        for (qint64 t = from; t < to; t += std::max(step, 1)) {
+            HealthSample sample;
+            sample.time = t * 1000;
+            h.buckets.push_back(sample);
+        }
+        QTimer::singleShot(0, context, [done, h] { done(ApiResult<HealthHistory>::success(h)); });
+    }
+};
+
 class TestPrometheus : public QObject
 {
     Q_OBJECT
@@ -194,24 +220,6 @@ private Q_SLOTS:
 
     void theFleetApiStandsInWhenPrometheusCannotAnswer()
     {
-        // The fallback here is a stand-in for the Fleet API (tst_fleetstore reads it from a real simulator).
-        struct FleetApiStandIn : HistorySource
-        {
-            int asked = 0;
-            QString name() const override { return QStringLiteral("Fleet API"); }
-            int maxPointsPerRequest() const override { return 10000; }
-            void fetch(const QString &region, qint64 from, qint64 to, int step, QObject *context,
-                std::function<void(ApiResult<HealthHistory>)> done) override
-            {
-                ++asked;
-                HealthHistory h;
-                h.region = region;
-                h.from = from * 1000;
-                h.to = to * 1000;
-                h.stepSeconds = step;
-                QTimer::singleShot(0, context, [done, h] { done(ApiResult<HealthHistory>::success(h)); });
-            }
-        };
         bool overloaded = true;
         HostileServer server([&](QTcpSocket *socket, const HostileServer::Request &) {
             if (overloaded)
@@ -255,6 +263,37 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(got.has_value(), 10000);
         QVERIFY(got->ok());
         QCOMPARE(healthy.note(), QStringLiteral("History from Prometheus. Prometheus warns: <b>partial</b> answer"));
+    }
+
+    // Prometheus covers a day in one chunk; when it cannot, the Fleet API is asked for that chunk in the pieces it
+    // accepts, oldest first, and they come back as one history in time order.
+    void aLongChunkIsAskedOfTheFallbackInPieces()
+    {
+        HostileServer server([&](QTcpSocket *socket, const HostileServer::Request &) {
+            HostileServer::reply(
+                socket, 400, "application/json", R"({"status":"error","errorType":"bad_data","error":"parse error"})");
+        });
+        PrometheusConfig config;
+        config.url = QUrl(QString::fromLatin1(server.origin()));
+        PrometheusClient client(config);
+        auto primary = std::make_unique<PrometheusHistory>(&client, PrometheusQueries::defaults(), 15);
+        QCOMPARE(primary->maxPointsPerRequest(), 150000); // 10,000 points at the 15-s scrape step
+        auto standIn = std::make_unique<FleetApiStandIn>();
+        standIn->max = 100;
+        FleetApiStandIn *fallback = standIn.get();
+        FallbackHistory history(std::move(primary), std::move(standIn));
+        QCOMPARE(history.maxPointsPerRequest(), 150000);
+        QObject context;
+        std::optional<ApiResult<HealthHistory>> got;
+        history.fetch(QStringLiteral("eu-west"), 1000, 1350, 1, &context, [&](auto r) { got = std::move(r); });
+        QTRY_VERIFY_WITH_TIMEOUT(got.has_value(), 10000);
+        QVERIFY2(got->ok(), qPrintable(got->error().message));
+        QCOMPARE(fallback->asked, 4); // 100 + 100 + 100 + 50 seconds
+        QCOMPARE(got->value().from, 1000'000);
+        QCOMPARE(got->value().to, 1350'000);
+        QCOMPARE(got->value().buckets.size(), std::size_t(350));
+        for (std::size_t i = 0; i < got->value().buckets.size(); ++i)
+            QCOMPARE(got->value().buckets[i].time, qint64(1000 + i) * 1000);
     }
 
     void alertmanagerAnswersAreChecked()

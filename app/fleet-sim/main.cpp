@@ -3,11 +3,13 @@
 #include "embeddedsim.h"
 #include "fleetsimserver.h"
 #include "isotime.h"
+#include "metricsexposition.h"
 #include "terminalsafe.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QDateTime>
+#include <QFile>
 #include <QTextStream>
 
 #include <csignal>
@@ -63,6 +65,16 @@ int main(int argc, char **argv)
         QStringLiteral("Run the scenario from now: its clock starts at the current time less the warm-up, so that at "
                        "--speed 1 the simulated clock is the wall clock (a Prometheus scraping /metrics stamps "
                        "samples with its own clock)."));
+    const QCommandLineOption openMetricsOpt(QStringLiteral("openmetrics-history"),
+        QStringLiteral("Write the warm-up's /metrics as OpenMetrics to FILE, one sample every --openmetrics-step "
+                       "seconds stamped on the scenario's clock, for promtool tsdb create-blocks-from openmetrics "
+                       "(with --start-now the file ends now, so a Prometheus holds the scenario's past hours). Then "
+                       "serves as usual."),
+        QStringLiteral("file"));
+    const QCommandLineOption openMetricsStepOpt(QStringLiteral("openmetrics-step"),
+        QStringLiteral("Seconds between the samples of --openmetrics-history (default 15, Prometheus's scrape "
+                       "interval)."),
+        QStringLiteral("seconds"), QStringLiteral("15"));
     const QCommandLineOption tokenOpt(QStringLiteral("token"),
         QStringLiteral("Accept a token: ROLE:TOKEN[:NAME], ROLE viewer, operator or admin. Repeatable."),
         QStringLiteral("spec"));
@@ -89,6 +101,7 @@ int main(int argc, char **argv)
         QStringLiteral("In the upstream-packet-loss scenario, a scripted on-call engineer provisions replacement "
                        "workers at 09:20 and 09:40 UTC (the console's --demo uses this)."));
     parser.addOption(scriptedOpt);
+    parser.addOptions({ openMetricsOpt, openMetricsStepOpt });
     parser.addOptions({ scenarioOpt, listOpt, portOpt, bindOpt, seedOpt, speedOpt, workersOpt, warmupOpt, startNowOpt,
         tokenOpt, tokenFileOpt, heartbeatOpt, rateOpt, historyOpt, bufferOpt, tlsCertOpt, tlsKeyOpt });
     parser.process(app);
@@ -160,7 +173,28 @@ int main(int argc, char **argv)
     simOptions.eventIdBase = QDateTime::currentMSecsSinceEpoch() * 1000;
     const int warmupSeconds = scenario->warmupSeconds;
     auto simulation = std::make_unique<Simulation>(std::move(*scenario), simOptions);
-    simulation->advance(warmupSeconds);
+    if (parser.isSet(openMetricsOpt)) {
+        double step = 0;
+        if (!number(openMetricsStepOpt, 1, 3600, &step))
+            return 2;
+        QFile file(parser.value(openMetricsOpt));
+        if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate))
+            return fail(QStringLiteral("cannot write %1: %2").arg(file.fileName(), file.errorString()));
+        OpenMetricsWriter writer;
+        for (int done = 0; done < warmupSeconds;) {
+            const int n = std::min(int(step), warmupSeconds - done);
+            simulation->advance(n);
+            done += n;
+            writer.add(fleetMetrics(*simulation, 0), simulation->now() / 1000);
+        }
+        const QByteArray text = writer.finish();
+        if (file.write(text) != text.size() || !file.flush())
+            return fail(QStringLiteral("cannot write %1: %2").arg(file.fileName(), file.errorString()));
+        QTextStream(stdout) << "fleet-sim: " << writer.samples() << " samples of " << warmupSeconds / 3600.0
+                            << " h written to " << file.fileName() << '\n';
+    } else {
+        simulation->advance(warmupSeconds);
+    }
 
     ServerOptions serverOptions;
     serverOptions.speed = speed;

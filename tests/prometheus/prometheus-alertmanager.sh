@@ -43,8 +43,10 @@ free_port() {
     echo 0
 }
 
+# The scenario's warm-up (its first 30 minutes, ending now) written as OpenMetrics for promtool: Prometheus starts on
+# those blocks and scrapes the same fleet-sim from then on, so it holds the past half hour and the live edge.
 "$sim" --port 0 --speed 1 --start-now --heartbeat-ms 1000 --seed 3 --token viewer:prom-view-3f9a2c71:prometheus \
-    --token admin:admin-secret >"$work/sim.out" 2>"$work/sim.err" &
+    --token admin:admin-secret --openmetrics-history "$work/history.om" >"$work/sim.out" 2>"$work/sim.err" &
 for _ in $(seq 1 100); do
     grep -q "listening" "$work/sim.out" && break
     sleep 0.1
@@ -100,6 +102,9 @@ scrape_configs:
     static_configs:
       - targets: ['127.0.0.1:$port']
 YAML
+promtool tsdb create-blocks-from openmetrics "$work/history.om" "$work/tsdb" >"$work/promtool.out" 2>&1 ||
+    { echo "FAIL: promtool refused fleet-sim's OpenMetrics: $(tail -5 "$work/promtool.out")"; exit 1; }
+prom_started=$(date +%s)
 prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/tsdb" \
     --web.listen-address="127.0.0.1:$pport" --log.level=warn >"$work/prom.out" 2>&1 &
 prom="http://127.0.0.1:$pport"
@@ -143,6 +148,23 @@ print("CASE series: %d samples at %d s, loss %.3f (fleet-sim %.3f), workers %d, 
 for p in problems:
     print("FAIL [series]: " + p)
 sys.exit(1 if problems else 0)
+PY
+
+# 1b. The backfilled half hour: samples from before Prometheus started, with the fleet's workers in them.
+history --range 1h --json >"$work/old.json" 2>"$work/old.err" || fail "history of the hour: exit $? ($(cat "$work/old.err"))"
+python3 - "$work/old.json" "$prom_started" <<'PY' || failed=1
+import json, sys, datetime
+h = json.loads(open(sys.argv[1]).read())
+started = int(sys.argv[2])
+def t(x):
+    return datetime.datetime.strptime(x["time"][:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=datetime.timezone.utc).timestamp()
+old = [x for x in h["samples"] if t(x) < started - 120 and sum(x["workers"].values()) > 0]
+oldest = min((t(x) for x in old), default=started)
+print("CASE backfill: %d samples with workers from before Prometheus started, the oldest %d min before it"
+      % (len(old), (started - oldest) // 60))
+if len(old) < 10 or started - oldest < 20 * 60:
+    print("FAIL [backfill]: the OpenMetrics history did not reach Prometheus")
+    sys.exit(1)
 PY
 
 # 2. A long query goes by POST and reads the same.
