@@ -61,6 +61,7 @@ void FleetSession::setPrometheus(const PrometheusConfig &config, int scrapeSecon
 
 void FleetSession::setAlertmanager(const AlertmanagerConfig &config, int intervalSeconds)
 {
+    m_alertmanager = config;
     delete m_alertWatch;
     delete m_silences;
     m_alertWatch = config.url.isEmpty() ? nullptr : new AlertWatch(config, intervalSeconds, this);
@@ -83,11 +84,80 @@ void FleetSession::setStatusPage(const StatusPageConfig &config)
     delete old;
 }
 
+namespace {
+
+// A monitoring service's credentials: from the environment (PREFIX_TOKEN, PREFIX_BASIC_AUTH) at once, else the
+// keychain's token for that service and origin, asynchronously; `use` gets (bearer, basic). No credentials is an
+// answer too (many Prometheus servers have none).
+void monitoringCredentials(const QString &service, const QUrl &url, const char *prefix, QObject *context,
+    std::function<void(QString, QString)> use)
+{
+    const QByteArray tokenName = QByteArray(prefix) + QByteArrayLiteral("_TOKEN");
+    const QByteArray basicName = QByteArray(prefix) + QByteArrayLiteral("_BASIC_AUTH");
+    const QString bearer = qEnvironmentVariable(tokenName.constData());
+    const QString basic = qEnvironmentVariable(basicName.constData());
+    if (!bearer.isEmpty() || !basic.isEmpty()) {
+        use(bearer, basic);
+        return;
+    }
+    tokens::fromKeychain(ProfileSettings::monitoringKeychainAccount(service, url), context,
+        [use](Result<QString> r) { use(r ? r.value() : QString(), QString()); });
+}
+
+} // namespace
+
+void FleetSession::applyMonitoring(const ProfileSettings &settings, int generation)
+{
+    if (!m_monitoringLockedBy.isEmpty())
+        return;
+    if (settings.prometheusUrl.isEmpty()) {
+        if (m_prometheusFromSettings)
+            setPrometheus(PrometheusConfig {}, m_prometheusScrapeSeconds, m_prometheusQueries);
+        m_prometheusFromSettings = false;
+    } else {
+        m_prometheusFromSettings = true;
+        const int scrape = settings.prometheusScrapeSeconds;
+        monitoringCredentials(QStringLiteral("prometheus"), settings.prometheusUrl, "PROMETHEUS", this,
+            [this, url = settings.prometheusUrl, scrape, generation](const QString &bearer, const QString &basic) {
+                if (generation != m_settingsGeneration || !m_monitoringLockedBy.isEmpty())
+                    return;
+                PrometheusConfig c;
+                c.url = url;
+                c.bearerToken = bearer;
+                c.basicAuth = basic;
+                setPrometheus(c, scrape, m_prometheusQueries);
+            });
+    }
+    if (settings.alertmanagerUrl.isEmpty()) {
+        if (m_alertmanagerFromSettings)
+            setAlertmanager(AlertmanagerConfig {}, 15);
+        m_alertmanagerFromSettings = false;
+    } else {
+        m_alertmanagerFromSettings = true;
+        const int poll = settings.alertmanagerPollSeconds;
+        monitoringCredentials(QStringLiteral("alertmanager"), settings.alertmanagerUrl, "ALERTMANAGER", this,
+            [this, url = settings.alertmanagerUrl, poll, generation](const QString &bearer, const QString &basic) {
+                if (generation != m_settingsGeneration || !m_monitoringLockedBy.isEmpty())
+                    return;
+                AlertmanagerConfig c;
+                c.url = url;
+                c.bearerToken = bearer;
+                c.basicAuth = basic;
+                // The same Alertmanager asked again (Settings saved): its watch and silences stay as they are.
+                if (m_alertWatch && m_alertmanager.url == c.url && m_alertmanager.bearerToken == c.bearerToken
+                    && m_alertmanager.basicAuth == c.basicAuth && m_alertWatch->intervalSeconds() == poll)
+                    return;
+                setAlertmanager(c, poll);
+            });
+    }
+}
+
 void FleetSession::applySettings(const ProfileSettings &settings)
 {
     m_settings = settings;
     const int generation = ++m_settingsGeneration;
     m_monitor->setThresholds(settings.thresholds);
+    applyMonitoring(settings, generation);
     if (!m_statusPageLockedBy.isEmpty())
         return;
     m_keyProblem.clear();

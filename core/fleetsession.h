@@ -111,6 +111,11 @@ public:
     // chose it ("--page-id", "the demo").
     void lockStatusPage(const QString &by) { m_statusPageLockedBy = by; }
     QString statusPageLockedBy() const { return m_statusPageLockedBy; }
+    // The same for Prometheus and Alertmanager (--prometheus, --alertmanager): the profile's saved ones are not used
+    // this run. Otherwise applySettings sets them from the profile, with their credentials from the environment or
+    // the keychain (ProfileSettings::monitoringKeychainAccount), read asynchronously.
+    void lockMonitoring(const QString &by) { m_monitoringLockedBy = by; }
+    QString monitoringLockedBy() const { return m_monitoringLockedBy; }
     // A key typed in Settings, for `pageId`, kept in memory for this run (used when the keychain cannot keep it).
     void useStatusPageKey(const QString &pageId, const QString &key);
     // Why the status page has no key, in words (the keychain's answer), or empty.
@@ -127,6 +132,7 @@ public:
     // The fleet's Alertmanager, polled every `intervalSeconds` (issue #23); null until set.
     void setAlertmanager(const AlertmanagerConfig &config, int intervalSeconds);
     AlertWatch *alertWatch() const { return m_alertWatch; }
+    const AlertmanagerConfig &alertmanager() const { return m_alertmanager; }
     // Silences that belong to a mitigation, in the same Alertmanager; null until set.
     MitigationSilences *silences() const { return m_silences; }
 
@@ -146,6 +152,7 @@ Q_SIGNALS:
 private:
     void dropConnection();
     void resumeActionsWhenReady();
+    void applyMonitoring(const ProfileSettings &settings, int generation);
 
     ConnectionProfile m_profile;
     QString m_token;
@@ -169,10 +176,14 @@ private:
     QPointer<PrometheusClient> m_prometheusClient;
     QPointer<AlertWatch> m_alertWatch;
     MitigationSilences *m_silences = nullptr; // a child, replaced with the AlertWatch
+    AlertmanagerConfig m_alertmanager;
     StatusBackend *m_statusBackend = nullptr; // a child; replaced with the status page
     QString m_statusProblem = QStringLiteral("no status page is configured");
     ProfileSettings m_settings;
     QString m_statusPageLockedBy;
+    QString m_monitoringLockedBy;
+    bool m_prometheusFromSettings = false; // as m_statusPageFromSettings
+    bool m_alertmanagerFromSettings = false;
     bool m_statusPageFromSettings = false; // a profile without a page clears only a page its settings set
     QString m_keyProblem;
     QHash<QString, QString> m_typedKeys; // page id -> key typed this run; memory only

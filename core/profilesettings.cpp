@@ -1,6 +1,8 @@
 #include "profilesettings.h"
 
+#include "alertmanager.h"
 #include "connectionprofiles.h"
+#include "prometheus.h"
 #include "statuspage.h"
 
 #include <QCoreApplication>
@@ -59,6 +61,22 @@ QString ProfileSettings::problem() const
         return tr("the hold time must be from 0 to 3,600 s");
     if (t.windowSeconds < 10 || t.windowSeconds > 3600)
         return tr("the verdict window must be from 10 to 3,600 s");
+    if (!prometheusUrl.isEmpty()) {
+        PrometheusConfig c;
+        c.url = prometheusUrl;
+        if (const QString p = c.problem(); !p.isEmpty())
+            return tr("Prometheus: %1").arg(p);
+    }
+    if (prometheusScrapeSeconds < 1 || prometheusScrapeSeconds > 3600)
+        return tr("Prometheus's scrape interval must be from 1 to 3,600 s");
+    if (!alertmanagerUrl.isEmpty()) {
+        AlertmanagerConfig c;
+        c.url = alertmanagerUrl;
+        if (const QString p = c.problem(); !p.isEmpty())
+            return tr("Alertmanager: %1").arg(p);
+    }
+    if (alertmanagerPollSeconds < 1 || alertmanagerPollSeconds > 3600)
+        return tr("Alertmanager's poll interval must be from 1 to 3,600 s");
     if (!pageId.trimmed().isEmpty()) {
         StatusPageConfig page;
         page.baseUrl = statusPageUrl;
@@ -98,6 +116,15 @@ ProfileSettings ProfileSettings::load(QSettings *settings, const QString &profil
     t.minFinishedBuilds = int(number(settings, QStringLiteral("min_finished_builds"), d.minFinishedBuilds, 1, 10000));
     t.holdSeconds = int(number(settings, QStringLiteral("hold_seconds"), d.holdSeconds, 0, 3600));
     t.windowSeconds = int(number(settings, QStringLiteral("window_seconds"), d.windowSeconds, 10, 3600));
+    // A URL that is not one a client could use is dropped, never half-used.
+    auto serviceUrl = [settings](const QString &key, auto config) {
+        config.url = QUrl(settings->value(key).toString().trimmed(), QUrl::StrictMode);
+        return config.url.isEmpty() || !config.problem().isEmpty() ? QUrl() : config.url;
+    };
+    out.prometheusUrl = serviceUrl(QStringLiteral("prometheus_url"), PrometheusConfig {});
+    out.prometheusScrapeSeconds = int(number(settings, QStringLiteral("prometheus_scrape_seconds"), 15, 1, 3600));
+    out.alertmanagerUrl = serviceUrl(QStringLiteral("alertmanager_url"), AlertmanagerConfig {});
+    out.alertmanagerPollSeconds = int(number(settings, QStringLiteral("alertmanager_poll_seconds"), 15, 1, 3600));
     settings->endGroup();
     if (t.downPacketLoss <= t.degradedPacketLoss || t.downFailureRatio <= t.degradedFailureRatio)
         out.thresholds = d; // an inconsistent pair from a hand-edited file: none of it is used
@@ -121,6 +148,10 @@ void ProfileSettings::save(QSettings *settings, const QString &profile) const
     settings->setValue(QStringLiteral("min_finished_builds"), t.minFinishedBuilds);
     settings->setValue(QStringLiteral("hold_seconds"), t.holdSeconds);
     settings->setValue(QStringLiteral("window_seconds"), t.windowSeconds);
+    settings->setValue(QStringLiteral("prometheus_url"), prometheusUrl.toString());
+    settings->setValue(QStringLiteral("prometheus_scrape_seconds"), prometheusScrapeSeconds);
+    settings->setValue(QStringLiteral("alertmanager_url"), alertmanagerUrl.toString());
+    settings->setValue(QStringLiteral("alertmanager_poll_seconds"), alertmanagerPollSeconds);
     settings->endGroup();
     settings->sync();
 }
@@ -128,6 +159,14 @@ void ProfileSettings::save(QSettings *settings, const QString &profile) const
 QString ProfileSettings::keychainAccount(const QString &pageId)
 {
     return QStringLiteral("statuspage/") + pageId.trimmed();
+}
+
+QString ProfileSettings::monitoringKeychainAccount(const QString &service, const QUrl &url)
+{
+    return service + u'/'
+        + url.adjusted(QUrl::RemovePath | QUrl::RemoveQuery | QUrl::RemoveFragment | QUrl::RemoveUserInfo
+                 | QUrl::StripTrailingSlash)
+              .toString();
 }
 
 } // namespace fleet

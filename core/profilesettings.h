@@ -22,6 +22,13 @@ struct ProfileSettings
     bool notifyRecovered = true; // a region is healthy again
     bool notifyOperations = true; // an action of this console finished or failed
     VerdictThresholds thresholds;
+    // The fleet's own monitoring (issue #23); empty: none. Their credentials are not here either: PROMETHEUS_TOKEN /
+    // PROMETHEUS_BASIC_AUTH and ALERTMANAGER_TOKEN / ALERTMANAGER_BASIC_AUTH, else the keychain (account
+    // monitoringKeychainAccount), read for that origin only.
+    QUrl prometheusUrl;
+    int prometheusScrapeSeconds = 15;
+    QUrl alertmanagerUrl;
+    int alertmanagerPollSeconds = 15;
 
     // What is wrong, in words, naming the field ("down packet loss (40 %) must be above degraded (50 %)"); empty
     // when usable. A page id without a usable URL is wrong; an empty page id is fine (no status page).
@@ -33,6 +40,9 @@ struct ProfileSettings
     void save(QSettings *settings, const QString &profile) const;
     // The keychain account of a page's API key: "statuspage/<page id>" (also fleet-console --save-statuspage-key's).
     static QString keychainAccount(const QString &pageId);
+    // The keychain account of a monitoring service's token: "prometheus/https://prom.example.com:9090" (the
+    // service and the URL's origin: a token kept for one server is never offered to another).
+    static QString monitoringKeychainAccount(const QString &service, const QUrl &url);
 };
 
 } // namespace fleet

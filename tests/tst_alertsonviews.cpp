@@ -19,6 +19,7 @@
 #include "simharness.h"
 #include "warroomview.h"
 
+#include <QDockWidget>
 #include <QLineEdit>
 #include <QPushButton>
 #include <QSettings>
@@ -95,6 +96,10 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(dialog->isPreviewed(), 10000);
         if (dialog->needsTypedConfirmation()) // a region-wide drain: the region's name is typed
             dialog->findChild<QLineEdit *>(QStringLiteral("typedConfirmation"))->setText(dialog->confirmationWord());
+        // FLEET_SCREENSHOTS=DIR: the views as a person sees them, for docs/images.
+        const QString shots = qEnvironmentVariable("FLEET_SCREENSHOTS");
+        if (!shots.isEmpty())
+            QVERIFY(dialog->grab().save(shots + QStringLiteral("/drain-silence-1366x768.png")));
         dialog->accept();
         QTRY_VERIFY_WITH_TIMEOUT(!window.actionDialog(), 5000); // accepted (and gone)
 
@@ -123,6 +128,20 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(
             wall->alertsText(QStringLiteral("us-west")), QStringLiteral("Alerts: 1 silenced"), 15000);
         QTRY_VERIFY(window.regionOverview()->tileText(QStringLiteral("us-west")).contains(QLatin1String("1 silenced")));
+        if (!shots.isEmpty()) {
+            window.resize(1920, 1080);
+            window.findChild<QDockWidget *>(QStringLiteral("operationsDock"))->raise();
+            window.operationsDock()->showSilences();
+            panel->refresh();
+            QTest::qWait(300);
+            QVERIFY(window.grab().save(shots + QStringLiteral("/silences-1920x1080.png")));
+            sim.advance(120); // fresh health for the wall's verdicts
+            QTest::qWait(1500);
+            wall->resize(1920, 1080);
+            wall->refreshNow();
+            QTest::qWait(300);
+            QVERIFY(wall->grab().save(shots + QStringLiteral("/war-room-alerts-1080.png")));
+        }
 
         // Expire now, from the panel: ended in Alertmanager, the alert fires again on the wall.
         view->topLevelItem(0)->setSelected(true);

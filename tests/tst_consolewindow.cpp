@@ -13,6 +13,7 @@
 #include "fleetsession.h"
 #include "fleetstore.h"
 #include "healthmonitor.h"
+#include "profilesettings.h"
 #include "regionmodel.h"
 #include "regionoverview.h"
 #include "shortcutsoverlay.h"
@@ -516,6 +517,43 @@ private Q_SLOTS:
             hits += hit ? 1 : 0;
         }
         QVERIFY2(hits > 600, qPrintable(QString::number(hits)));
+    }
+
+    // --prometheus and --alertmanager are this run's and kept with the profile they open (issue #23); a token is
+    // kept in the keychain only from the environment, never from the command line.
+    void theCommandLinesMonitoringIsKeptWithTheProfile()
+    {
+        EmbeddedSim sim;
+        QVERIFY(sim.start(incident(0)).ok());
+        const QString config = m_dir.filePath(QStringLiteral("config-monitoring"));
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
+        env.insert(QStringLiteral("XDG_CONFIG_HOME"), config);
+        env.insert(QStringLiteral("FLEET_CONSOLE_DATA"), m_dir.filePath(QStringLiteral("data-monitoring")));
+        env.insert(QStringLiteral("FLEET_TOKEN"), QStringLiteral("view-secret"));
+        env.remove(QStringLiteral("ALERTMANAGER_TOKEN"));
+        QProcess console;
+        console.setProcessEnvironment(env);
+        console.start(QStringLiteral(FLEET_CONSOLE_BINARY),
+            { QStringLiteral("--api"), sim.url().toString(), QStringLiteral("--profile"), QStringLiteral("ops"),
+                QStringLiteral("--prometheus"), QStringLiteral("http://127.0.0.1:1"),
+                QStringLiteral("--prometheus-scrape-interval"), QStringLiteral("30"), QStringLiteral("--alertmanager"),
+                QStringLiteral("http://127.0.0.1:2"), QStringLiteral("--screenshot"),
+                m_dir.filePath(QStringLiteral("monitoring.png")), QStringLiteral("--after"), QStringLiteral("1") });
+        QVERIFY(console.waitForFinished(60000));
+        QVERIFY2(console.exitCode() == 0, console.readAllStandardError().constData());
+        QSettings saved(config + QStringLiteral("/fleet-console/fleet-console.conf"), QSettings::NativeFormat);
+        const ProfileSettings kept = ProfileSettings::load(&saved, QStringLiteral("ops"));
+        QCOMPARE(kept.prometheusUrl, QUrl(QStringLiteral("http://127.0.0.1:1")));
+        QCOMPARE(kept.prometheusScrapeSeconds, 30);
+        QCOMPARE(kept.alertmanagerUrl, QUrl(QStringLiteral("http://127.0.0.1:2")));
+
+        console.start(QStringLiteral(FLEET_CONSOLE_BINARY),
+            { QStringLiteral("--alertmanager"), QStringLiteral("http://127.0.0.1:2"),
+                QStringLiteral("--save-monitoring-token"), QStringLiteral("alertmanager") });
+        QVERIFY(console.waitForFinished(30000));
+        QVERIFY(console.exitCode() != 0);
+        QVERIFY(console.readAllStandardError().contains("set ALERTMANAGER_TOKEN to the token to keep"));
     }
 
 private:

@@ -5,7 +5,9 @@
 // command line. The key never reaches the settings file.
 
 #include "actionregistry.h"
+#include "alertwatch.h"
 #include "chartpanel.h"
+#include "connectionprofiles.h"
 #include "consolewindow.h"
 #include "currentincident.h"
 #include "fleetsession.h"
@@ -19,12 +21,14 @@
 #include "simharness.h"
 #include "statusbackend.h"
 #include "statusoutbox.h"
+#include "tokensource.h"
 
 #include <QAction>
 #include <QApplication>
 #include <QCheckBox>
 #include <QDialogButtonBox>
 #include <QDoubleSpinBox>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QKeySequenceEdit>
 #include <QLabel>
@@ -104,7 +108,12 @@ class TestSettings : public QObject
     Q_OBJECT
 
 private Q_SLOTS:
-    void initTestCase() { qunsetenv("STATUSPAGE_API_KEY"); }
+    void initTestCase()
+    {
+        for (const char *v : { "STATUSPAGE_API_KEY", "PROMETHEUS_TOKEN", "PROMETHEUS_BASIC_AUTH", "ALERTMANAGER_TOKEN",
+                 "ALERTMANAGER_BASIC_AUTH" })
+            qunsetenv(v);
+    }
 
     void settingsAreCheckedAndHandEditedValuesNeverUsed()
     {
@@ -376,6 +385,110 @@ private Q_SLOTS:
                 said = said || l->text().contains(QLatin1String("chosen by --page-id"));
             QVERIFY(said);
         }
+        monitoringKeptPerProfileWithItsTokenFromTheKeychain();
+    }
+
+private:
+    // Prometheus and Alertmanager per profile (issue #23): set in the dialog, kept with the profile, used on the next
+    // run with the token the keychain holds for that server's origin (never another's); a hand-edited URL a client
+    // could not use is dropped; the command line's lock keeps the profile's out of this run.
+    // Runs on the keyring of setInTheDialogRememberedPerProfileAndUsed: the process's D-Bus session connection is made
+    // once, so a second private keyring in the same process could not be reached.
+    void monitoringKeptPerProfileWithItsTokenFromTheKeychain()
+    {
+        SimHarness sim;
+        QTemporaryDir dir;
+        QSettings settings(dir.filePath(QStringLiteral("settings.ini")), QSettings::IniFormat);
+        const QUrl prometheus(QStringLiteral("http://127.0.0.1:9/prometheus"));
+        const QUrl alertmanager(QStringLiteral("http://127.0.0.1:19093"));
+        QCOMPARE(ProfileSettings::monitoringKeychainAccount(QStringLiteral("alertmanager"), alertmanager),
+            QStringLiteral("alertmanager/http://127.0.0.1:19093"));
+        QCOMPARE(ProfileSettings::monitoringKeychainAccount(QStringLiteral("prometheus"), prometheus),
+            QStringLiteral("prometheus/http://127.0.0.1:9"));
+        {
+            // The token of this Alertmanager's origin, and one of another origin that must not be used.
+            QObject context;
+            for (const auto &[account, token] :
+                { std::pair { QStringLiteral("alertmanager/http://127.0.0.1:19093"), QStringLiteral("am-token-1") },
+                    std::pair {
+                        QStringLiteral("prometheus/http://127.0.0.1:9999"), QStringLiteral("not-this-one") } }) {
+                std::optional<Result<bool>> stored;
+                QElapsedTimer clock;
+                clock.start();
+                while (clock.elapsed() < 20000 && !(stored && stored->ok())) {
+                    stored.reset();
+                    tokens::storeInKeychain(account, token, &context, [&](Result<bool> r) { stored = std::move(r); });
+                    QTRY_VERIFY_WITH_TIMEOUT(stored.has_value(), 20000);
+                    if (!stored->ok())
+                        QTest::qWait(200); // the daemon may still be claiming its bus name
+                }
+                QVERIFY2(stored->ok(), qPrintable(stored->error()));
+            }
+        }
+        {
+            Console c(&settings, dir.filePath(QStringLiteral("a.sqlite")));
+            c.session.connectTo(sim.profile(QStringLiteral("ops")), QStringLiteral("op-secret"));
+            QTRY_VERIFY_WITH_TIMEOUT(c.session.isLive(), 15000);
+            QVERIFY(!c.session.alertWatch()); // nothing saved yet
+            SettingsDialog *d = c.window->openSettingsDialog();
+            QVERIFY(d);
+            setText(field<QLineEdit>(d, "prometheusUrl"), QStringLiteral("ftp://127.0.0.1:9"));
+            QVERIFY(!saveButton(d)->isEnabled());
+            QVERIFY2(d->problem().startsWith(QLatin1String("Prometheus: ")), qPrintable(d->problem()));
+            setText(field<QLineEdit>(d, "prometheusUrl"), prometheus.toString());
+            setValue(field<QSpinBox>(d, "prometheusScrape"), QStringLiteral("30"));
+            setText(field<QLineEdit>(d, "alertmanagerUrl"), alertmanager.toString());
+            setValue(field<QSpinBox>(d, "alertmanagerPoll"), QStringLiteral("5"));
+            QVERIFY2(saveButton(d)->isEnabled(), qPrintable(d->problem()));
+            if (const QString shots = qEnvironmentVariable("FLEET_SCREENSHOTS"); !shots.isEmpty())
+                QVERIFY(d->grab().save(shots + QStringLiteral("/settings-monitoring.png")));
+            QTest::mouseClick(saveButton(d), Qt::LeftButton);
+            QTRY_VERIFY(!c.window->settingsDialog());
+            // Used at once, with the keychain's token for that origin; Prometheus has none there.
+            QTRY_VERIFY_WITH_TIMEOUT(c.session.alertWatch(), 20000);
+            QCOMPARE(c.session.alertmanager().url, alertmanager);
+            QCOMPARE(c.session.alertmanager().bearerToken, QStringLiteral("am-token-1"));
+            QCOMPARE(c.session.alertWatch()->intervalSeconds(), 5);
+            QTRY_COMPARE_WITH_TIMEOUT(c.session.prometheus().url, prometheus, 20000);
+            QVERIFY(c.session.prometheus().bearerToken.isEmpty());
+        }
+        // Kept in the settings file, the token not.
+        settings.sync();
+        QFile ini(settings.fileName());
+        QVERIFY(ini.open(QIODevice::ReadOnly));
+        const QByteArray written = ini.readAll();
+        QVERIFY(written.contains("19093"));
+        QVERIFY(!written.contains("am-token-1"));
+        {
+            // The next run has them back; another profile has none.
+            Console c(&settings, dir.filePath(QStringLiteral("b.sqlite")));
+            c.session.connectTo(sim.profile(QStringLiteral("ops")), QStringLiteral("op-secret"));
+            QTRY_VERIFY_WITH_TIMEOUT(c.session.alertWatch(), 20000);
+            QCOMPARE(c.session.alertmanager().bearerToken, QStringLiteral("am-token-1"));
+            c.session.connectTo(sim.profile(QStringLiteral("staging")), QStringLiteral("op-secret"));
+            QTRY_VERIFY_WITH_TIMEOUT(!c.session.alertWatch(), 5000);
+            QVERIFY(c.session.prometheus().url.isEmpty());
+        }
+        {
+            // The environment's token wins over the keychain's; the command line's choice over the profile's.
+            qputenv("ALERTMANAGER_TOKEN", "am-from-env");
+            Console c(&settings, dir.filePath(QStringLiteral("c.sqlite")));
+            c.session.connectTo(sim.profile(QStringLiteral("ops")), QStringLiteral("op-secret"));
+            QTRY_VERIFY_WITH_TIMEOUT(c.session.alertWatch(), 20000);
+            QCOMPARE(c.session.alertmanager().bearerToken, QStringLiteral("am-from-env"));
+            qunsetenv("ALERTMANAGER_TOKEN");
+            Console locked(&settings, dir.filePath(QStringLiteral("d.sqlite")));
+            locked.session.lockMonitoring(QStringLiteral("--alertmanager"));
+            locked.session.connectTo(sim.profile(QStringLiteral("ops")), QStringLiteral("op-secret"));
+            QTRY_VERIFY_WITH_TIMEOUT(locked.session.isLive(), 15000);
+            QTest::qWait(500); // a keychain answer, were one asked for, would be back
+            QVERIFY(!locked.session.alertWatch());
+        }
+        // A hand-edited URL no client could use is dropped, not half-used.
+        settings.setValue(ProfileStore::group(QStringLiteral("ops")) + QStringLiteral("/settings/alertmanager_url"),
+            QStringLiteral("javascript:alert(1)"));
+        QVERIFY(ProfileSettings::load(&settings, QStringLiteral("ops")).alertmanagerUrl.isEmpty());
+        QCOMPARE(ProfileSettings::load(&settings, QStringLiteral("ops")).prometheusUrl, prometheus);
     }
 };
 

@@ -56,6 +56,10 @@ SettingsDialog::SettingsDialog(FleetSession *session, const ProfileSettings &cur
     , m_pageId(new QLineEdit(this))
     , m_key(new QLineEdit(this))
     , m_keyState(new QLabel(this))
+    , m_prometheusUrl(new QLineEdit(this))
+    , m_scrape(countBox(1, 3600, tr(" s"), this))
+    , m_alertmanagerUrl(new QLineEdit(this))
+    , m_poll(countBox(1, 3600, tr(" s"), this))
     , m_notifyTrouble(new QCheckBox(tr("A region becomes &degraded or down"), this))
     , m_notifyRecovered(new QCheckBox(tr("A region &recovers"), this))
     , m_notifyOperations(new QCheckBox(tr("An &action of this console finishes or fails"), this))
@@ -75,6 +79,10 @@ SettingsDialog::SettingsDialog(FleetSession *session, const ProfileSettings &cur
     m_pageUrl->setObjectName(QStringLiteral("pageUrl"));
     m_pageId->setObjectName(QStringLiteral("pageId"));
     m_key->setObjectName(QStringLiteral("apiKey"));
+    m_prometheusUrl->setObjectName(QStringLiteral("prometheusUrl"));
+    m_scrape->setObjectName(QStringLiteral("prometheusScrape"));
+    m_alertmanagerUrl->setObjectName(QStringLiteral("alertmanagerUrl"));
+    m_poll->setObjectName(QStringLiteral("alertmanagerPoll"));
     m_notifyTrouble->setObjectName(QStringLiteral("notifyTrouble"));
     m_notifyRecovered->setObjectName(QStringLiteral("notifyRecovered"));
     m_notifyOperations->setObjectName(QStringLiteral("notifyOperations"));
@@ -117,6 +125,38 @@ SettingsDialog::SettingsDialog(FleetSession *session, const ProfileSettings &cur
                      .arg(by),
                 page));
     layout->addWidget(page);
+
+    // The fleet's own monitoring (issue #23): where it is; its tokens are the environment's or the keychain's.
+    auto *monitoring = new QGroupBox(tr("The fleet's monitoring"), this);
+    auto *monitoringBox = new QVBoxLayout(monitoring);
+    auto *monitoringForm = new QFormLayout;
+    monitoringBox->addLayout(monitoringForm);
+    auto serviceRow
+        = [this, monitoringForm](const QString &label, QLineEdit *url, const QString &every, QSpinBox *box) {
+              auto *row = new QHBoxLayout;
+              row->addWidget(url, 1);
+              row->addWidget(new QLabel(every, this));
+              row->addWidget(box);
+              auto *name = new QLabel(label, this);
+              name->setBuddy(url);
+              monitoringForm->addRow(name, row);
+              box->setAccessibleName(label + u' ' + every);
+          };
+    m_prometheusUrl->setPlaceholderText(tr("empty: history from the Fleet API (e.g. http://prometheus:9090)"));
+    m_alertmanagerUrl->setPlaceholderText(tr("empty: no alerts (e.g. http://alertmanager:9093)"));
+    serviceRow(tr("Pro&metheus:"), m_prometheusUrl, tr("scraped every"), m_scrape);
+    serviceRow(tr("A&lertmanager:"), m_alertmanagerUrl, tr("polled every"), m_poll);
+    monitoringBox->addWidget(
+        note(tr("Tokens: PROMETHEUS_TOKEN, ALERTMANAGER_TOKEN (or *_BASIC_AUTH), else the keychain "
+                "(--save-monitoring-token); each goes to its own server only."),
+            monitoring));
+    if (const QString by = session->monitoringLockedBy(); !by.isEmpty())
+        monitoringBox->addWidget(
+            note(tr("This run's monitoring was chosen by %1: what you save here applies when the console starts "
+                    "without it.")
+                     .arg(by),
+                monitoring));
+    layout->addWidget(monitoring);
 
     auto *notify = new QGroupBox(tr("Desktop notifications when"), this);
     auto *notifyLayout = new QVBoxLayout(notify);
@@ -172,21 +212,23 @@ SettingsDialog::SettingsDialog(FleetSession *session, const ProfileSettings &cur
         ProfileSettings defaults;
         defaults.statusPageUrl = chosen().statusPageUrl;
         defaults.pageId = chosen().pageId;
+        defaults.prometheusUrl = chosen().prometheusUrl;
+        defaults.alertmanagerUrl = chosen().alertmanagerUrl;
         setChosen(defaults);
     });
 
     setChosen(current);
-    for (QLineEdit *edit : { m_pageUrl, m_pageId, m_key })
+    for (QLineEdit *edit : { m_pageUrl, m_pageId, m_key, m_prometheusUrl, m_alertmanagerUrl })
         connect(edit, &QLineEdit::textChanged, this, &SettingsDialog::updateState);
     for (QDoubleSpinBox *box : { m_degradedLoss, m_downLoss, m_degradedFailures, m_downFailures })
         connect(box, &QDoubleSpinBox::valueChanged, this, &SettingsDialog::updateState);
-    for (QSpinBox *box : { m_degradedRtt, m_minBuilds, m_window, m_hold })
+    for (QSpinBox *box : { m_degradedRtt, m_minBuilds, m_window, m_hold, m_scrape, m_poll })
         connect(box, &QSpinBox::valueChanged, this, &SettingsDialog::updateState);
     connect(session, &FleetSession::statusPageChanged, this, &SettingsDialog::updateState);
     updateState();
     // Sized to what it holds, in characters (so at 4K as at 1366x768): wide enough for a page URL, and as tall as
     // its notes need at that width (fitToContent, again whenever a note changes).
-    setMinimumWidth(fontMetrics().averageCharWidth() * 80);
+    setMinimumWidth(fontMetrics().averageCharWidth() * 96);
     fitToContent();
 }
 
@@ -211,6 +253,10 @@ void SettingsDialog::setChosen(const ProfileSettings &s)
 {
     m_pageUrl->setText(s.statusPageUrl.toString());
     m_pageId->setText(s.pageId);
+    m_prometheusUrl->setText(s.prometheusUrl.toString());
+    m_scrape->setValue(s.prometheusScrapeSeconds);
+    m_alertmanagerUrl->setText(s.alertmanagerUrl.toString());
+    m_poll->setValue(s.alertmanagerPollSeconds);
     m_notifyTrouble->setChecked(s.notifyTrouble);
     m_notifyRecovered->setChecked(s.notifyRecovered);
     m_notifyOperations->setChecked(s.notifyOperations);
@@ -230,6 +276,10 @@ ProfileSettings SettingsDialog::chosen() const
     ProfileSettings s;
     s.statusPageUrl = QUrl(m_pageUrl->text().trimmed(), QUrl::StrictMode);
     s.pageId = m_pageId->text().trimmed();
+    s.prometheusUrl = QUrl(m_prometheusUrl->text().trimmed(), QUrl::StrictMode);
+    s.prometheusScrapeSeconds = m_scrape->value();
+    s.alertmanagerUrl = QUrl(m_alertmanagerUrl->text().trimmed(), QUrl::StrictMode);
+    s.alertmanagerPollSeconds = m_poll->value();
     s.notifyTrouble = m_notifyTrouble->isChecked();
     s.notifyRecovered = m_notifyRecovered->isChecked();
     s.notifyOperations = m_notifyOperations->isChecked();

@@ -42,6 +42,10 @@ private:
     QLineEdit *m_pageId;
     QLineEdit *m_key;
     QLabel *m_keyState;
+    QLineEdit *m_prometheusUrl;
+    QSpinBox *m_scrape;
+    QLineEdit *m_alertmanagerUrl;
+    QSpinBox *m_poll;
     QCheckBox *m_notifyTrouble;
     QCheckBox *m_notifyRecovered;
     QCheckBox *m_notifyOperations;

@@ -191,11 +191,15 @@ public:
     }
 
     // The region's alerts from Alertmanager ("Alerts: 1 firing: FleetRegionPacketLoss"); hidden when empty.
-    void setAlerts(const QString &text)
+    void setAlerts(const QString &text, bool firing)
     {
         if (m_alerts->text() != text)
             m_alerts->setText(text);
         m_alerts->setVisible(!text.isEmpty());
+        if (firing != m_alertsFiring) {
+            m_alertsFiring = firing;
+            applyColours();
+        }
     }
     QString alertsText() const { return m_alerts->text(); }
 
@@ -302,6 +306,7 @@ private:
         colour(m_name, m_theme.text);
         colour(m_reason, m_theme.text);
         colour(m_workers, m_theme.mutedText);
+        colour(m_alerts, m_alertsFiring && !m_stale ? m_theme.degraded : m_theme.text);
         update();
     }
 
@@ -311,6 +316,7 @@ private:
     QLabel *m_reason;
     QLabel *m_workers;
     QLabel *m_alerts;
+    bool m_alertsFiring = false;
     HealthChart *m_loss;
     HealthChart *m_failures;
     QHBoxLayout *m_charts;
@@ -830,7 +836,12 @@ void WarRoomView::syncRegions()
         }
         const QString title = row.name.isEmpty() || row.name == row.id ? row.id : tr("%1 (%2)").arg(row.name, row.id);
         panel->setState(title, row.name.isEmpty() ? row.id : row.name, row.verdict, row.reason, row.workers, stale);
-        panel->setAlerts(alertsText(row.id));
+        const AlertWatch *watch = m_session->alertWatch();
+        const QList<AmAlert> alerts = watch ? watch->alertsFor(row.id) : QList<AmAlert>();
+        bool firing = false;
+        for (const AmAlert &a : alerts)
+            firing = firing || a.state == QLatin1String("active");
+        panel->setAlerts(alertsText(row.id), firing);
     }
     updateAlertStatus();
     // Regions the fleet no longer has leave with their widgets: the count never grows beyond the fleet's.

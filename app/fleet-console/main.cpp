@@ -5,6 +5,8 @@
 #include "demofleet.h"
 #include "fleetsession.h"
 #include "localstore.h"
+#include "profilesettings.h"
+#include "terminalsafe.h"
 #include "theme.h"
 #include "tokensource.h"
 #include "warroomview.h"
@@ -113,6 +115,10 @@ int main(int argc, char **argv)
                        "on the region tiles and the chart header. Credentials: ALERTMANAGER_TOKEN or "
                        "ALERTMANAGER_BASIC_AUTH=user:password."),
         QStringLiteral("url"));
+    const QCommandLineOption saveMonitoringTokenOpt(QStringLiteral("save-monitoring-token"),
+        QStringLiteral("Store PROMETHEUS_TOKEN (for --prometheus) or ALERTMANAGER_TOKEN (for --alertmanager) in the "
+                       "desktop keychain for that server's origin, then exit. SERVICE: prometheus or alertmanager."),
+        QStringLiteral("service"));
     const QCommandLineOption alertmanagerPollOpt(QStringLiteral("alertmanager-poll"),
         QStringLiteral("Seconds between polls of Alertmanager (default 15); three missed polls mark the alerts stale."),
         QStringLiteral("seconds"), QStringLiteral("15"));
@@ -122,7 +128,7 @@ int main(int argc, char **argv)
         QStringLiteral("With --war-room: the screen to fill, from 0 (default: the primary screen)."),
         QStringLiteral("N"));
     parser.addOptions({ warRoomOpt, screenOpt, prometheusOpt, prometheusScrapeOpt, prometheusQueriesOpt,
-        alertmanagerOpt, alertmanagerPollOpt });
+        alertmanagerOpt, alertmanagerPollOpt, saveMonitoringTokenOpt });
     parser.addOptions({ pageUrlOpt, pageIdOpt, pageKeyFileOpt, saveKeyOpt });
     parser.addOptions({ apiOpt, tokenFileOpt, profileOpt, caOpt, insecureOpt, demoOpt, demoSpeedOpt, demoWorkersOpt,
         themeOpt, screenshotOpt, afterOpt, sizeOpt });
@@ -230,6 +236,55 @@ int main(int argc, char **argv)
             return fail(QStringLiteral("--alertmanager-poll must be whole seconds from 1 to 3600"));
         session.setAlertmanager(alertmanager, poll);
     }
+    if (parser.isSet(saveMonitoringTokenOpt)) {
+        const QString service = parser.value(saveMonitoringTokenOpt);
+        const bool prometheus = service == QLatin1String("prometheus");
+        if (!prometheus && service != QLatin1String("alertmanager"))
+            return fail(QStringLiteral("--save-monitoring-token takes prometheus or alertmanager (got \"%1\")")
+                            .arg(terminalSafe(service)));
+        const QCommandLineOption &urlOpt = prometheus ? prometheusOpt : alertmanagerOpt;
+        if (!parser.isSet(urlOpt))
+            return fail(QStringLiteral("--save-monitoring-token %1 needs --%1 URL").arg(service));
+        const char *variable = prometheus ? "PROMETHEUS_TOKEN" : "ALERTMANAGER_TOKEN";
+        const QString token = qEnvironmentVariable(variable);
+        if (token.isEmpty())
+            return fail(QStringLiteral("set %1 to the token to keep").arg(QLatin1String(variable)));
+        const QString account
+            = ProfileSettings::monitoringKeychainAccount(service, QUrl(parser.value(urlOpt), QUrl::StrictMode));
+        int code = 1;
+        tokens::storeInKeychain(account, token, &app, [&code](Result<bool> stored) {
+            if (stored)
+                code = 0;
+            else
+                QTextStream(stderr) << "fleet-console: " << stored.error() << '\n';
+            QApplication::exit(code);
+        });
+        QApplication::exec();
+        if (code == 0)
+            QTextStream(stdout) << "fleet-console: the " << service << " token is in the keychain (" << account
+                                << ")\n";
+        return code;
+    }
+    // The command line's Prometheus and Alertmanager are this run's, and kept with the profile it opens for the next
+    // runs (Settings shows and changes them).
+    if (parser.isSet(prometheusOpt) || parser.isSet(alertmanagerOpt))
+        session.lockMonitoring(
+            parser.isSet(prometheusOpt) ? QStringLiteral("--prometheus") : QStringLiteral("--alertmanager"));
+    auto keepMonitoring = [&](const QString &profileName) {
+        if (profileName.isEmpty() || (!parser.isSet(prometheusOpt) && !parser.isSet(alertmanagerOpt)))
+            return;
+        ProfileSettings kept = ProfileSettings::load(&settings, profileName);
+        if (parser.isSet(prometheusOpt)) {
+            kept.prometheusUrl = session.prometheus().url;
+            kept.prometheusScrapeSeconds = parser.value(prometheusScrapeOpt).toInt();
+        }
+        if (parser.isSet(alertmanagerOpt)) {
+            kept.alertmanagerUrl = session.alertmanager().url;
+            kept.alertmanagerPollSeconds = parser.value(alertmanagerPollOpt).toInt();
+        }
+        if (kept.problem().isEmpty())
+            kept.save(&settings, profileName);
+    };
     // The war-room display is a view of its own: no console window is built behind it (the session connects, and the
     // wall says what is missing when it cannot).
     const bool warRoom = parser.isSet(warRoomOpt);
@@ -238,6 +293,12 @@ int main(int argc, char **argv)
     if (warRoom) {
         wall = std::make_unique<WarRoomView>(&session);
         QObject::connect(wall.get(), &WarRoomView::exitRequested, &app, &QApplication::quit);
+        // The wall alone applies the profile's settings as the console window does (thresholds, its Prometheus and
+        // Alertmanager, its status page).
+        QObject::connect(&session, &FleetSession::profileChanged, &session, [&session, &settings] {
+            if (!session.profile().name.isEmpty())
+                session.applySettings(ProfileSettings::load(&settings, session.profile().name));
+        });
     } else {
         window = std::make_unique<ConsoleWindow>(&session, &settings);
     }
@@ -290,6 +351,7 @@ int main(int argc, char **argv)
             = parser.isSet(tokenFileOpt) ? tokens::fromFile(parser.value(tokenFileOpt)) : tokens::fromEnvironment();
         if (!token)
             return fail(token.error());
+        keepMonitoring(p.name);
         session.connectTo(p, token.value());
     } else if (parser.isSet(profileOpt) || !ProfileStore(&settings).lastUsed().isEmpty()) {
         ProfileStore profiles(&settings);
@@ -297,9 +359,10 @@ int main(int argc, char **argv)
         const auto p = profiles.profile(name);
         if (!p && parser.isSet(profileOpt))
             return fail(QStringLiteral("no saved profile \"%1\" (File > Connect saves profiles)").arg(name));
-        if (p)
+        if (p) {
+            keepMonitoring(p->name);
             session.connectToProfile(*p); // its token as the profile says; the showing view asks when it cannot
-        else if (window)
+        } else if (window)
             QTimer::singleShot(0, window.get(), [w = window.get()] { w->openConnectDialog(); });
     } else if (!parser.isSet(screenshotOpt) && window) {
         QTimer::singleShot(0, window.get(), [w = window.get()] { w->openConnectDialog(); }); // first run
