@@ -128,6 +128,25 @@ private Q_SLOTS:
             qPrintable(QString::number(m_chart->tickSeconds())));
     }
 
+    // Value labels fall on round numbers at every height: 10 in three steps would be 3.33333 and 6.66667 (seen on a
+    // chart made short by the line under the charts at 1920x1080).
+    void valueLabelsAreRoundAtEveryHeight()
+    {
+        for (int height = 110; height <= 520; height += 10) {
+            m_chart->resize(1000, height);
+            QCoreApplication::processEvents();
+            m_chart->refresh();
+            const int ticks = m_chart->valueTicks();
+            QVERIFY(ticks >= 2 && ticks <= 5);
+            const double step = m_chart->yMax() / (ticks - 1);
+            const double mantissa = step / std::pow(10.0, std::floor(std::log10(step)));
+            bool round = false;
+            for (const double m : { 1.0, 1.25, 2.0, 2.5, 5.0, 10.0 })
+                round = round || std::abs(mantissa - m) < 1e-9;
+            QVERIFY2(round, qPrintable(QStringLiteral("height %1: %2 ticks up to %3").arg(height).arg(ticks).arg(m_chart->yMax())));
+        }
+    }
+
     void thresholdStaysInView()
     {
         m_chart->setSeries(

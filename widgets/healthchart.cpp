@@ -593,15 +593,34 @@ void HealthChart::applyAxes()
     d->view->viewport()->update();
 }
 
+int HealthChart::valueTicks() const
+{
+    return d->axisY->tickCount();
+}
+
 int HealthChart::valueTickCount() const
 {
     // As many value labels as fit the plot's height with a line of space between them, 2 to 5: a fixed 5 on a short
     // chart (a 1366x768 laptop) made Qt Charts elide every label to "...".
+    // And only counts that put the labels on round values: 10 in three steps would read 3.33333 and 6.66667.
     const int plotHeight = int(d->chart->plotArea().height());
     const int perLabel = 2 * QFontMetrics(d->axisY->labelsFont()).height();
     if (plotHeight <= 0 || perLabel <= 0)
         return 5;
-    return std::clamp(plotHeight / perLabel + 1, 2, 5);
+    const int fit = std::clamp(plotHeight / perLabel, 1, 4); // intervals
+    auto round = [](double step) {
+        if (!(step > 0) || !std::isfinite(step))
+            return false;
+        const double mantissa = step / std::pow(10.0, std::floor(std::log10(step)));
+        for (const double m : { 1.0, 1.25, 2.0, 2.5, 5.0, 10.0 })
+            if (std::abs(mantissa - m) < 1e-9)
+                return true;
+        return false;
+    };
+    for (int intervals = fit; intervals > 1; --intervals)
+        if (round(m_yMax / intervals))
+            return intervals + 1;
+    return 2;
 }
 
 void HealthChart::setLineWidth(int pixels)

@@ -125,6 +125,7 @@ public:
     int finitePointCount(int series) const;
     QList<QPointF> seriesPoints(int series) const;
     double yMax() const { return m_yMax; }
+    int valueTicks() const; // the value axis' labels, 0 to yMax (round steps only)
     qint64 tickSeconds() const { return m_tickSeconds; } // the time axis' step: ticks fall on its multiples (UTC)
     const QList<ChartMarker> &markers() const { return m_markers; }
 
