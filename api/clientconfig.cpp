@@ -68,22 +68,6 @@ QString serviceUrlProblem(const QUrl &url, const QString &service)
     return {};
 }
 
-QString idProblem(const QString &id, const QString &what)
-{
-    bool ok = !id.isEmpty() && id.size() <= kMaxIdLength && id.front() != u'.';
-    for (qsizetype i = 0; ok && i < id.size(); ++i) {
-        const char16_t c = id[i].unicode();
-        ok = (c >= u'a' && c <= u'z') || (c >= u'A' && c <= u'Z') || (c >= u'0' && c <= u'9') || c == u'.' || c == u'_'
-            || c == u':' || c == u'~' || c == u'-';
-    }
-    if (ok)
-        return {};
-    return QStringLiteral("the %1 id \"%2\"%3 is not one the API can give (1 to %4 of A-Z a-z 0-9 . _ : ~ -, not "
-                          "starting with a dot); refused, nothing was sent")
-        .arg(what, terminalSafe(id.left(40)), id.size() > 40 ? QStringLiteral("...") : QString())
-        .arg(kMaxIdLength);
-}
-
 QString describeRedirect(const ClientConfig &config, const QUrl &location)
 {
     const QUrl target = config.baseUrl.resolved(location);

@@ -39,6 +39,11 @@ QString terminalSafe(const QString &text, qsizetype maxChars)
     return out;
 }
 
+QString boundedText(const QString &text, qsizetype limit)
+{
+    return text.size() <= limit ? text : text.left(limit) + QStringLiteral("...");
+}
+
 QString shellQuoted(const QString &text)
 {
     static const QString plain

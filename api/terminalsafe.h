@@ -15,6 +15,8 @@ constexpr qsizetype kTerminalSafeMax = 2000;
 // hostile answer cannot fill a terminal or a log with one line.
 QString terminalSafe(const QString &text, qsizetype maxChars = kTerminalSafeMax);
 
+// `text` cut to `limit` characters with "..." after a cut: a server's text kept to a size a view can show.
+QString boundedText(const QString &text, qsizetype limit);
 // `text` as one shell word that a POSIX shell reads back unchanged (single-quoted where needed), for commands
 // printed to be pasted.
 QString shellQuoted(const QString &text);

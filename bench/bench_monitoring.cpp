@@ -145,8 +145,9 @@ int main(int argc, char **argv)
     sim.process.setProcessChannelMode(QProcess::MergedChannels);
     const QString history = dir.filePath(QStringLiteral("history.om"));
     sim.process.start(QStringLiteral(FLEET_SIM_BINARY),
-        { QStringLiteral("--port"), QString::number(freePort()), QStringLiteral("--start-now"),
-            QStringLiteral("--warmup"), QStringLiteral("86400"), QStringLiteral("--speed"), QStringLiteral("1"),
+        { QStringLiteral("--scenario"), QStringLiteral("upstream-packet-loss"), QStringLiteral("--port"),
+            QString::number(freePort()), QStringLiteral("--start-now"), QStringLiteral("--warmup"),
+            QStringLiteral("86400"), QStringLiteral("--speed"), QStringLiteral("1"),
             QStringLiteral("--openmetrics-history"), history, QStringLiteral("--openmetrics-step"),
             QStringLiteral("15") });
     QByteArray simOut;
