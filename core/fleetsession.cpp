@@ -17,6 +17,12 @@
 #include "tokensource.h"
 #include "workermodel.h"
 
+#include <QDateTime>
+#include <QTimer>
+
+#include <memory>
+#include <optional>
+
 namespace fleet {
 
 FleetSession::FleetSession(QObject *parent)
@@ -272,6 +278,29 @@ void FleetSession::reconnect()
     }
     m_history = new HistoryLoader(m_store, std::move(source), 24, this);
     connect(m_history, &HistoryLoader::noteChanged, this, &FleetSession::historyNoteChanged);
+    if (!m_prometheus.url.isEmpty()) {
+        // The live edge from Prometheus while the Fleet API's stream is down (issue #23): Prometheus keeps scraping
+        // the fleet, so the charts go on, polled at the scrape interval, and the line under them says so. Only for a
+        // fleet on the wall clock (a real one): Prometheus stamps samples with its own clock.
+        auto *edge = new QTimer(m_history);
+        edge->setInterval(m_prometheusScrapeSeconds * 1000);
+        // Whether the fleet runs on the wall clock is judged while the stream is live (the store's clock stops when it
+        // goes down) and kept.
+        auto onWallClock = std::make_shared<std::optional<bool>>();
+        connect(edge, &QTimer::timeout, m_history, [this, loader = m_history, onWallClock] {
+            const qint64 wall = QDateTime::currentSecsSinceEpoch();
+            if (m_store->isLoaded() && (isLive() || !onWallClock->has_value()))
+                *onWallClock = std::abs(m_store->fleetNowMs() / 1000 - wall) <= 120;
+            if (isLive() || !onWallClock->value_or(false)) {
+                loader->endLiveEdge();
+                return;
+            }
+            loader->fillLiveEdge(wall,
+                tr("The Fleet API's stream is down: the charts' live edge comes from Prometheus, every %1 s.")
+                    .arg(m_prometheusScrapeSeconds));
+        });
+        edge->start();
+    }
     connect(connection, &FleetConnection::statusChanged, this, &FleetSession::statusChanged);
     connect(connection, &FleetConnection::identityReceived, this, [this](const Identity &who) {
         m_identity = who;

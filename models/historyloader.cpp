@@ -61,10 +61,7 @@ void HistoryLoader::pump()
                     qCWarning(lcModels).noquote() << "health backfill of" << chunk.region << "from" << m_source->name()
                                                   << "failed:" << result.error().message;
                 }
-                if (m_source && m_source->note() != m_note) {
-                    m_note = m_source->note();
-                    Q_EMIT noteChanged(m_note);
-                }
+                updateNote();
                 Q_EMIT progress(m_done, m_total);
                 if (isIdle()) {
                     if (m_store)
@@ -75,6 +72,38 @@ void HistoryLoader::pump()
                 }
             });
     }
+}
+
+void HistoryLoader::updateNote()
+{
+    QString note = m_source ? m_source->note() : QString();
+    if (!m_edgeNote.isEmpty())
+        note += (note.isEmpty() ? QString() : QStringLiteral(" ")) + m_edgeNote;
+    if (note != m_note) {
+        m_note = note;
+        Q_EMIT noteChanged(m_note);
+    }
+}
+
+void HistoryLoader::fillLiveEdge(qint64 untilSecond, const QString &why)
+{
+    if (!m_store)
+        return;
+    m_edgeNote = why;
+    updateNote();
+    // From the newest second the timeline has (live events and earlier fills), not from the last snapshot: the
+    // seconds the stream delivered stay the stream's.
+    m_loadedUntil = std::max(m_loadedUntil, m_store->history().latestSecond() + 1);
+    if (isIdle())
+        plan(untilSecond);
+}
+
+void HistoryLoader::endLiveEdge()
+{
+    if (m_edgeNote.isEmpty())
+        return;
+    m_edgeNote.clear();
+    updateNote();
 }
 
 } // namespace fleet

@@ -29,6 +29,13 @@ public:
     int failures() const { return m_failures; }
     QString note() const { return m_note; } // the source's words on where history comes from (HistorySource::note)
 
+    // The live edge from the source while the Fleet API's stream is down (issue #23: Prometheus keeps scraping the
+    // fleet): fetches what the timeline lacks after its newest second, up to `untilSecond`, and says why in the
+    // note (`why`; an empty `why` ends it and clears that part of the note).
+    void fillLiveEdge(qint64 untilSecond, const QString &why);
+    void endLiveEdge();
+    bool isFillingLiveEdge() const { return !m_edgeNote.isEmpty(); }
+
 Q_SIGNALS:
     void finished(); // every queued chunk answered
     void progress(int done, int total);
@@ -43,6 +50,7 @@ private:
     };
     void plan(qint64 untilSecond);
     void pump();
+    void updateNote();
 
     QPointer<FleetStore> m_store;
     std::unique_ptr<HistorySource> m_source;
@@ -54,6 +62,7 @@ private:
     int m_failures = 0;
     qint64 m_loadedUntil = 0; // seconds before this were already planned
     QString m_note;
+    QString m_edgeNote; // why the live edge comes from the source now; empty when it does not
 };
 
 } // namespace fleet
