@@ -305,14 +305,18 @@ void MitigationSilences::refresh()
             if (!s.isOpen() || s.state == State::Waiting)
                 continue;
             const QString mark = AlertmanagerClient::keyMark(s.key);
-            // The newest silence carrying the key: an edit in Alertmanager expires the old id and makes a new one
-            // with the same comment.
+            // The silence carrying the key: one still in force before an expired one (an edit in Alertmanager
+            // expires the old id and makes a new one with the same comment, both updated at that moment), else the
+            // latest updated.
             const AmSilence *found = nullptr;
-            for (const AmSilence &a : *all)
-                if (a.comment.contains(mark)
-                    && (!found || a.updatedAt > found->updatedAt
-                        || (found->state == QLatin1String("expired") && a.state != QLatin1String("expired"))))
+            for (const AmSilence &a : *all) {
+                if (!a.comment.contains(mark))
+                    continue;
+                const bool inForce = a.state != QLatin1String("expired");
+                const bool foundInForce = found && found->state != QLatin1String("expired");
+                if (!found || (inForce && !foundInForce) || (inForce == foundInForce && a.updatedAt > found->updatedAt))
                     found = &a;
+            }
             if (!found) {
                 if (s.endsAtMs <= now)
                     setState(s, State::Ended, QStringLiteral("not in Alertmanager, and past its end"));

@@ -518,7 +518,7 @@ ActionDialog *ConsoleWindow::openActionDialog(const QList<FleetAction> &list, co
         for (const int h : std::as_const(handles))
             m_groupOf.insert(h, handles);
         QString why;
-        if (dialog->silenceRequested() && !handles.isEmpty()
+        if (dialog->silenceRequested() && !handles.isEmpty() && m_session->silences()
             && !m_session->silences()->silenceWith(handles.front(), confirmed.front(), &why, dialog->silenceRegion())) {
             auto *box = new QMessageBox(QMessageBox::Warning, tr("Silence not asked for"),
                 tr("The action was sent, but the silence of %1's alerts was not asked for: %2")
