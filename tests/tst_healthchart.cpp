@@ -143,7 +143,8 @@ private Q_SLOTS:
             bool round = false;
             for (const double m : { 1.0, 1.25, 2.0, 2.5, 5.0, 10.0 })
                 round = round || std::abs(mantissa - m) < 1e-9;
-            QVERIFY2(round, qPrintable(QStringLiteral("height %1: %2 ticks up to %3").arg(height).arg(ticks).arg(m_chart->yMax())));
+            QVERIFY2(round,
+                qPrintable(QStringLiteral("height %1: %2 ticks up to %3").arg(height).arg(ticks).arg(m_chart->yMax())));
         }
     }
 

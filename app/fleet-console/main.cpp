@@ -33,6 +33,24 @@ int fail(const QString &message)
     return 2;
 }
 
+// Stores `secret` in the desktop keychain under `account` (--save-statuspage-key, --save-monitoring-token) and says
+// what happened; the exit code. Runs the event loop until the keychain answers.
+int keepInKeychain(const QString &account, const QString &secret, const QString &what)
+{
+    int code = 1;
+    tokens::storeInKeychain(account, secret, qApp, [&code](Result<bool> stored) {
+        if (stored)
+            code = 0;
+        else
+            QTextStream(stderr) << "fleet-console: " << stored.error() << '\n';
+        QApplication::exit(code);
+    });
+    QApplication::exec();
+    if (code == 0)
+        QTextStream(stdout) << "fleet-console: " << what << " is in the keychain (" << account << ")\n";
+    return code;
+}
+
 } // namespace
 
 int main(int argc, char **argv)
@@ -251,19 +269,7 @@ int main(int argc, char **argv)
             return fail(QStringLiteral("set %1 to the token to keep").arg(QLatin1String(variable)));
         const QString account
             = ProfileSettings::monitoringKeychainAccount(service, QUrl(parser.value(urlOpt), QUrl::StrictMode));
-        int code = 1;
-        tokens::storeInKeychain(account, token, &app, [&code](Result<bool> stored) {
-            if (stored)
-                code = 0;
-            else
-                QTextStream(stderr) << "fleet-console: " << stored.error() << '\n';
-            QApplication::exit(code);
-        });
-        QApplication::exec();
-        if (code == 0)
-            QTextStream(stdout) << "fleet-console: the " << service << " token is in the keychain (" << account
-                                << ")\n";
-        return code;
+        return keepInKeychain(account, token, QStringLiteral("the %1 token").arg(service));
     }
     // The command line's Prometheus and Alertmanager are this run's, and kept with the profile it opens for the next
     // runs (Settings shows and changes them).
@@ -374,19 +380,8 @@ int main(int argc, char **argv)
         const Result<QString> key = tokens::statusPageKey(parser.value(pageKeyFileOpt));
         if (!key)
             return fail(key.error());
-        int code = 1;
-        tokens::storeInKeychain(
-            QStringLiteral("statuspage/") + parser.value(pageIdOpt), key.value(), &app, [&code](Result<bool> stored) {
-                if (stored)
-                    code = 0;
-                else
-                    QTextStream(stderr) << "fleet-console: " << stored.error() << '\n';
-                QApplication::exit(code);
-            });
-        QApplication::exec();
-        if (code == 0)
-            QTextStream(stdout) << "fleet-console: the status page API key is in the keychain\n";
-        return code;
+        return keepInKeychain(QStringLiteral("statuspage/") + parser.value(pageIdOpt), key.value(),
+            QStringLiteral("the status page API key"));
     }
     if (parser.isSet(pageIdOpt) && !parser.isSet(demoOpt)) {
         StatusPageConfig page;
