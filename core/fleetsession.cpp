@@ -59,10 +59,23 @@ FleetSession::~FleetSession()
 
 void FleetSession::setPrometheus(const PrometheusConfig &config, int scrapeSeconds, const PrometheusQueries &queries)
 {
+    scrapeSeconds = std::max(scrapeSeconds, 1);
+    if (config.url == m_prometheus.url && config.bearerToken == m_prometheus.bearerToken
+        && config.basicAuth == m_prometheus.basicAuth && config.caFile == m_prometheus.caFile
+        && config.insecure == m_prometheus.insecure && scrapeSeconds == m_prometheusScrapeSeconds
+        && queries == m_prometheusQueries)
+        return; // Settings saved again, or the keychain's answer for what is in use: the history stays as it is
     m_prometheus = config;
-    m_prometheusScrapeSeconds = std::max(scrapeSeconds, 1);
+    m_prometheusScrapeSeconds = scrapeSeconds;
     m_prometheusQueries = queries;
-    delete m_prometheusClient; // the next connection builds one for this configuration
+    delete m_prometheusClient;
+    // A connection in progress takes it at once: its history comes from the new source from now on (the past hours
+    // again, once its loader is planned on the fleet's time).
+    if (m_connection) {
+        buildHistory();
+        if (m_store->isLoaded())
+            m_history->backfill(m_store->serverTime() / 1000);
+    }
 }
 
 void FleetSession::setAlertmanager(const AlertmanagerConfig &config, int intervalSeconds)
@@ -213,6 +226,52 @@ void FleetSession::useStatusPageKey(const QString &pageId, const QString &key)
         m_typedKeys.insert(pageId.trimmed(), key);
 }
 
+void FleetSession::buildHistory()
+{
+    if (m_history) {
+        disconnect(m_store, nullptr, m_history, nullptr);
+        m_history->deleteLater();
+        m_history = nullptr;
+    }
+    if (!m_connection)
+        return;
+    // The past hours: from the fleet's own Prometheus when one is configured, else (or when it cannot answer) from
+    // the Fleet API.
+    std::unique_ptr<HistorySource> source = std::make_unique<FleetApiHistory>(m_connection->client());
+    if (!m_prometheus.url.isEmpty()) {
+        if (!m_prometheusClient)
+            m_prometheusClient = new PrometheusClient(m_prometheus, this);
+        source = std::make_unique<FallbackHistory>(
+            std::make_unique<PrometheusHistory>(m_prometheusClient, m_prometheusQueries, m_prometheusScrapeSeconds),
+            std::move(source));
+    }
+    m_history = new HistoryLoader(m_store, std::move(source), 24, this);
+    connect(m_history, &HistoryLoader::noteChanged, this, &FleetSession::historyNoteChanged);
+    if (!m_prometheus.url.isEmpty()) {
+        // The live edge from Prometheus while the Fleet API's stream is down (issue #23): Prometheus keeps scraping
+        // the fleet, so the charts go on, polled at the scrape interval, and the line under them says so. Only for a
+        // fleet on the wall clock (a real one): Prometheus stamps samples with its own clock.
+        auto *edge = new QTimer(m_history);
+        edge->setInterval(m_prometheusScrapeSeconds * 1000);
+        // Whether the fleet runs on the wall clock is judged while the stream is live (the store's clock stops when it
+        // goes down) and kept.
+        auto onWallClock = std::make_shared<std::optional<bool>>();
+        connect(edge, &QTimer::timeout, m_history, [this, loader = m_history, onWallClock] {
+            const qint64 wall = QDateTime::currentSecsSinceEpoch();
+            if (m_store->isLoaded() && (isLive() || !onWallClock->has_value()))
+                *onWallClock = std::abs(m_store->fleetNowMs() / 1000 - wall) <= 120;
+            if (isLive() || !onWallClock->value_or(false)) {
+                loader->endLiveEdge();
+                return;
+            }
+            loader->fillLiveEdge(wall,
+                tr("The Fleet API's stream is down: the charts' live edge comes from Prometheus, every %1 s.")
+                    .arg(m_prometheusScrapeSeconds));
+        });
+        edge->start();
+    }
+}
+
 void FleetSession::dropConnection()
 {
     if (m_history) {
@@ -266,41 +325,7 @@ void FleetSession::reconnect()
     auto *connection = new FleetConnection(config, this);
     m_connection = connection;
     m_store->attach(connection);
-    // The past hours: from the fleet's own Prometheus when one is configured, else (or when it cannot answer) from
-    // the Fleet API.
-    std::unique_ptr<HistorySource> source = std::make_unique<FleetApiHistory>(connection->client());
-    if (!m_prometheus.url.isEmpty()) {
-        if (!m_prometheusClient)
-            m_prometheusClient = new PrometheusClient(m_prometheus, this);
-        source = std::make_unique<FallbackHistory>(
-            std::make_unique<PrometheusHistory>(m_prometheusClient, m_prometheusQueries, m_prometheusScrapeSeconds),
-            std::move(source));
-    }
-    m_history = new HistoryLoader(m_store, std::move(source), 24, this);
-    connect(m_history, &HistoryLoader::noteChanged, this, &FleetSession::historyNoteChanged);
-    if (!m_prometheus.url.isEmpty()) {
-        // The live edge from Prometheus while the Fleet API's stream is down (issue #23): Prometheus keeps scraping
-        // the fleet, so the charts go on, polled at the scrape interval, and the line under them says so. Only for a
-        // fleet on the wall clock (a real one): Prometheus stamps samples with its own clock.
-        auto *edge = new QTimer(m_history);
-        edge->setInterval(m_prometheusScrapeSeconds * 1000);
-        // Whether the fleet runs on the wall clock is judged while the stream is live (the store's clock stops when it
-        // goes down) and kept.
-        auto onWallClock = std::make_shared<std::optional<bool>>();
-        connect(edge, &QTimer::timeout, m_history, [this, loader = m_history, onWallClock] {
-            const qint64 wall = QDateTime::currentSecsSinceEpoch();
-            if (m_store->isLoaded() && (isLive() || !onWallClock->has_value()))
-                *onWallClock = std::abs(m_store->fleetNowMs() / 1000 - wall) <= 120;
-            if (isLive() || !onWallClock->value_or(false)) {
-                loader->endLiveEdge();
-                return;
-            }
-            loader->fillLiveEdge(wall,
-                tr("The Fleet API's stream is down: the charts' live edge comes from Prometheus, every %1 s.")
-                    .arg(m_prometheusScrapeSeconds));
-        });
-        edge->start();
-    }
+    buildHistory();
     connect(connection, &FleetConnection::statusChanged, this, &FleetSession::statusChanged);
     connect(connection, &FleetConnection::identityReceived, this, [this](const Identity &who) {
         m_identity = who;

@@ -153,6 +153,7 @@ private:
     void dropConnection();
     void resumeActionsWhenReady();
     void applyMonitoring(const ProfileSettings &settings, int generation);
+    void buildHistory(); // the history loader of the current connection, from the Prometheus configured now
 
     ConnectionProfile m_profile;
     QString m_token;

@@ -33,6 +33,9 @@ public:
     // fleet): fetches what the timeline lacks after its newest second, up to `untilSecond`, and says why in the
     // note (`why`; an empty `why` ends it and clears that part of the note).
     void fillLiveEdge(qint64 untilSecond, const QString &why);
+    // What the timeline lacks of the window ending at `untilSecond` (done by itself after every snapshot; the
+    // session asks when the source changed under a connection).
+    void backfill(qint64 untilSecond) { plan(untilSecond); }
     void endLiveEdge();
     bool isFillingLiveEdge() const { return !m_edgeNote.isEmpty(); }
 

@@ -21,6 +21,7 @@ struct PrometheusQueries
     QString workers; // workers, one series per `state` label
     QString queueDepth; // builds waiting
 
+    bool operator==(const PrometheusQueries &) const = default;
     static PrometheusQueries defaults();
     // A JSON object with any of packet_loss, rtt_p95_seconds, failures_per_second, workers, queue_depth (the rest
     // keep their defaults); the error names the file and the key.

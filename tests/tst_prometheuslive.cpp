@@ -124,6 +124,17 @@ private Q_SLOTS:
         profile.url = api;
         session.connectTo(profile, QStringLiteral("view-secret"));
         QTRY_VERIFY_WITH_TIMEOUT(session.isLive() && session.store()->isLoaded(), 20000);
+        // Settings saved again with the same Prometheus (or the keychain answering with what is in use): the
+        // connection keeps its history loader and its client. A changed one (another scrape interval) is taken at
+        // once by the connection in progress, not at the next one.
+        HistoryLoader *loader = session.historyLoader();
+        session.setPrometheus(pc, 1, PrometheusQueries::defaults());
+        QCOMPARE(session.historyLoader(), loader);
+        session.setPrometheus(pc, 2, PrometheusQueries::defaults());
+        QVERIFY(session.historyLoader() != loader);
+        QTRY_VERIFY_WITH_TIMEOUT(session.historyLoader()->isIdle()
+                && session.historyLoader()->note().startsWith(QLatin1String("History from Prometheus")),
+            20000);
         QTest::qWait(2500); // the session sees the fleet on the wall clock while the stream is live
 
         // Every /v1/ request answered 503 for 15 s, and the stream cut: /metrics still answers.

@@ -685,15 +685,18 @@ QString WarRoomView::incidentText() const
     return m_incident->text();
 }
 
+QString WarRoomView::alertsLine(const QList<AmAlert> &alerts, bool stale)
+{
+    const QString brief = AlertWatch::brief(alerts);
+    if (brief.isEmpty())
+        return {};
+    return stale ? tr("Alerts (as of the last answer): %1").arg(brief) : tr("Alerts: %1").arg(brief);
+}
+
 QString WarRoomView::alertsText(const QString &region) const
 {
     const AlertWatch *watch = m_session ? m_session->alertWatch() : nullptr;
-    if (!watch)
-        return {};
-    const QString brief = AlertWatch::brief(watch->alertsFor(region));
-    if (brief.isEmpty())
-        return {};
-    return watch->isStale() ? tr("Alerts (as of the last answer): %1").arg(brief) : tr("Alerts: %1").arg(brief);
+    return watch ? alertsLine(watch->alertsFor(region), watch->isStale()) : QString();
 }
 
 QString WarRoomView::alertStatusText() const
@@ -841,7 +844,7 @@ void WarRoomView::syncRegions()
         bool firing = false;
         for (const AmAlert &a : alerts)
             firing = firing || a.state == QLatin1String("active");
-        panel->setAlerts(alertsText(row.id), firing);
+        panel->setAlerts(watch ? alertsLine(alerts, watch->isStale()) : QString(), firing);
     }
     updateAlertStatus();
     // Regions the fleet no longer has leave with their widgets: the count never grows beyond the fleet's.

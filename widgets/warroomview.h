@@ -1,5 +1,6 @@
 #pragma once
 
+#include "alertmanager.h"
 #include "theme.h"
 
 #include <QElapsedTimer>
@@ -78,6 +79,7 @@ private:
     void updateIncident();
     void updateOperations();
     void updateAlertStatus();
+    static QString alertsLine(const QList<AmAlert> &alerts, bool stale);
     void updateStale();
     void lockDown(QWidget *widget); // no focus, no mouse, every action disabled
 
