@@ -1,6 +1,7 @@
 #include "fleetsession.h"
 
 #include "currentincident.h"
+#include "incidentrecorder.h"
 #include "incidenttimeline.h"
 #include "mitigationsilences.h"
 #include "statusoutbox.h"
@@ -39,6 +40,8 @@ FleetSession::FleetSession(QObject *parent)
     , m_timeline(new IncidentTimeline(this))
 {
     m_currentIncident = new CurrentIncident(this);
+    m_recorder = new IncidentRecorder(this);
+    connect(m_recorder, &IncidentRecorder::restored, m_timeline, &IncidentTimeline::restore);
     // What a previous run left unfinished is picked up once this fleet is live and knows who we are.
     connect(this, &FleetSession::identityChanged, this, &FleetSession::resumeActionsWhenReady);
     connect(this, &FleetSession::statusChanged, this, &FleetSession::resumeActionsWhenReady);
@@ -176,6 +179,7 @@ void FleetSession::applySettings(const ProfileSettings &settings)
     m_settings = settings;
     const int generation = ++m_settingsGeneration;
     m_monitor->setThresholds(settings.thresholds);
+    m_recorder->setLimits(settings.recordRetentionDays, settings.recordCapMegabytes);
     applyMonitoring(settings, generation);
     if (!m_statusPageLockedBy.isEmpty())
         return;

@@ -24,6 +24,7 @@ class AuditModel;
 class CurrentIncident;
 class FleetStore;
 class HealthMonitor;
+class IncidentRecorder;
 class IncidentTimeline;
 class StatusBackend;
 class StatusOutbox;
@@ -122,6 +123,8 @@ public:
     QString statusPageKeyProblem() const { return m_keyProblem; }
     // Verdict changes, operations and status updates merged, for the incident timeline and the postmortem draft.
     IncidentTimeline *timeline() const { return m_timeline; }
+    // The incident record in the local store (issue #24): what an incident is made of, kept across restarts.
+    IncidentRecorder *recorder() const { return m_recorder; }
     // The incident the status page shows now (read from the page), for views that only watch.
     CurrentIncident *currentIncident() const { return m_currentIncident; }
     // The fleet's own Prometheus (issue #23): from the next connection on, the charts' history comes from it, and
@@ -168,6 +171,7 @@ private:
     LocalStore *m_local;
     ActionController *m_actions;
     IncidentTimeline *m_timeline;
+    IncidentRecorder *m_recorder = nullptr;
     StatusOutbox *m_outbox = nullptr;
     CurrentIncident *m_currentIncident = nullptr;
     StatusPageConfig m_statusPage;

@@ -26,7 +26,9 @@ QString hhmm(qint64 ms)
     return QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC).toString(QStringLiteral("HH:mm"));
 }
 
-QString kindName(IncidentTimeline::Entry::Kind kind)
+} // namespace
+
+QString IncidentTimeline::kindName(IncidentTimeline::Entry::Kind kind)
 {
     switch (kind) {
     case IncidentTimeline::Entry::Kind::Verdict:
@@ -39,8 +41,51 @@ QString kindName(IncidentTimeline::Entry::Kind kind)
         return QStringLiteral("alert");
     case IncidentTimeline::Entry::Kind::Silence:
         return QStringLiteral("silence");
+    case IncidentTimeline::Entry::Kind::Metric:
+        return QStringLiteral("metric");
     }
     return {};
+}
+
+namespace {
+
+Verdict verdictOf(const QString &name)
+{
+    for (const Verdict v : { Verdict::Healthy, Verdict::Degraded, Verdict::Down })
+        if (wireName(v) == name)
+            return v;
+    return Verdict::NoData;
+}
+
+QString operationText(const Operation &op)
+{
+    return QStringLiteral("%1 %2 (%3, %4)%5")
+        .arg(op.requestedBy.isEmpty() ? QStringLiteral("someone") : op.requestedBy, pastTense(op), op.id,
+            wireName(op.state).toString(), op.reason.isEmpty() ? QString() : QStringLiteral(": ") + op.reason);
+}
+
+IncidentTimeline::Entry operationEntry(const Operation &op)
+{
+    IncidentTimeline::Entry e;
+    e.atMs = op.createdAt;
+    e.kind = IncidentTimeline::Entry::Kind::Operation;
+    e.actor = op.requestedBy;
+    e.region = op.region;
+    e.regionId = op.region;
+    e.detail = wireName(op.state).toString();
+    e.type = wireName(op.type).toString();
+    e.key = op.id;
+    e.text = operationText(op);
+    return e;
+}
+
+QString alertText(const QString &name, const QString &what, const QString &region, const QString &summary)
+{
+    QString text = region.isEmpty() ? QStringLiteral("Alert %1 %2").arg(name, what)
+                                    : QStringLiteral("Alert %1 %2 in %3").arg(name, what, region);
+    if (!summary.isEmpty() && what == QLatin1String("firing"))
+        text += QStringLiteral(": ") + summary;
+    return text;
 }
 
 // Markdown has no escaping a reader notices; strip what would turn a line into markup or a link.
@@ -82,23 +127,26 @@ void IncidentTimeline::recordAlerts(const QList<AmAlert> &alerts, qint64 nowMs)
         e.atMs = atMs;
         e.kind = Entry::Kind::Alert;
         e.region = a.labels.value(QStringLiteral("region"));
+        e.regionId = e.region;
         e.detail = what;
-        e.text = e.region.isEmpty() ? QStringLiteral("Alert %1 %2").arg(a.name(), what)
-                                    : QStringLiteral("Alert %1 %2 in %3").arg(a.name(), what, e.region);
-        const QString summary = a.annotations.value(QStringLiteral("summary"));
-        if (!summary.isEmpty() && what == QLatin1String("firing"))
-            e.text += QStringLiteral(": ") + summary;
+        e.text = alertText(a.name(), what, e.region, a.annotations.value(QStringLiteral("summary")));
         return e;
     };
     QHash<QString, AmAlert> now;
     for (const AmAlert &a : alerts) {
         now.insert(a.fingerprint, a);
-        if (!m_firing.contains(a.fingerprint))
-            m_alerts << entry(a, a.startsAt > 0 ? a.startsAt : nowMs, QStringLiteral("firing"));
+        if (!m_firing.contains(a.fingerprint)) {
+            const qint64 at = a.startsAt > 0 ? a.startsAt : nowMs;
+            m_alerts << entry(a, at, QStringLiteral("firing"));
+            Q_EMIT alertRecorded(a, QStringLiteral("firing"), at);
+        }
     }
-    for (auto it = m_firing.cbegin(); it != m_firing.cend(); ++it)
-        if (!now.contains(it.key()))
+    for (auto it = m_firing.cbegin(); it != m_firing.cend(); ++it) {
+        if (!now.contains(it.key())) {
             m_alerts << entry(it.value(), nowMs, QStringLiteral("resolved"));
+            Q_EMIT alertRecorded(it.value(), QStringLiteral("resolved"), nowMs);
+        }
+    }
     m_firing = std::move(now);
     if (m_alerts.size() > kMaxVerdicts)
         m_alerts.remove(0, m_alerts.size() - kMaxVerdicts);
@@ -111,10 +159,111 @@ void IncidentTimeline::recordVerdict(const VerdictChange &change)
     e.kind = Entry::Kind::Verdict;
     e.text = change.text();
     e.region = change.regionName.isEmpty() ? change.region : change.regionName;
+    e.regionId = change.region;
     e.detail = wireName(change.to);
     m_verdicts << e;
     if (m_verdicts.size() > kMaxVerdicts)
         m_verdicts.remove(0, m_verdicts.size() - kMaxVerdicts);
+}
+
+IncidentTimeline::Entry IncidentTimeline::entryOf(const bundle::Event &event)
+{
+    Entry e;
+    e.atMs = event.atMs;
+    switch (event.kind) {
+    case bundle::Event::Kind::Verdict: {
+        VerdictChange change;
+        change.region = event.region;
+        change.regionName = event.regionName;
+        change.from = verdictOf(event.from);
+        change.to = verdictOf(event.to);
+        change.reason = event.reason;
+        change.atSecond = event.atMs / 1000;
+        e.kind = Entry::Kind::Verdict;
+        e.text = change.text();
+        e.region = event.regionName.isEmpty() ? event.region : event.regionName;
+        e.regionId = event.region;
+        e.detail = wireName(change.to);
+        break;
+    }
+    case bundle::Event::Kind::Operation:
+        e = operationEntry(event.operation);
+        break;
+    case bundle::Event::Kind::StatusUpdate:
+        e.kind = Entry::Kind::StatusUpdate;
+        e.detail = event.status;
+        e.key = event.updateId;
+        e.text = QStringLiteral("Status page: %1 - %2").arg(status::inWords(event.status), event.body);
+        break;
+    case bundle::Event::Kind::Alert:
+        e.kind = Entry::Kind::Alert;
+        e.region = event.region;
+        e.regionId = event.region;
+        e.detail = event.to;
+        e.key = event.fingerprint;
+        e.text = alertText(event.alertName, event.to, event.region, event.body);
+        break;
+    }
+    return e;
+}
+
+QList<IncidentTimeline::Entry> IncidentTimeline::entriesOf(const QList<bundle::Event> &events)
+{
+    // An operation recorded in several states is shown once, as it last stood (as the live timeline shows it).
+    QList<Entry> out;
+    QHash<QString, qsizetype> operations;
+    for (const bundle::Event &event : events) {
+        const Entry e = entryOf(event);
+        if (e.kind == Entry::Kind::Operation) {
+            if (const auto it = operations.constFind(e.key); it != operations.cend()) {
+                out[*it] = e;
+                continue;
+            }
+            operations.insert(e.key, out.size());
+        }
+        out << e;
+    }
+    std::stable_sort(out.begin(), out.end(), [](const Entry &a, const Entry &b) { return a.atMs < b.atMs; });
+    return out;
+}
+
+void IncidentTimeline::addOnce(QList<Entry> &list, const Entry &entry)
+{
+    for (const Entry &e : std::as_const(list))
+        if (e.atMs == entry.atMs && e.regionId == entry.regionId && e.detail == entry.detail && e.key == entry.key)
+            return;
+    list << entry;
+}
+
+void IncidentTimeline::restore(const QList<bundle::Event> &events)
+{
+    for (const bundle::Event &event : events) {
+        const Entry e = entryOf(event);
+        switch (e.kind) {
+        case Entry::Kind::Verdict:
+            addOnce(m_verdicts, e);
+            break;
+        case Entry::Kind::Alert:
+            addOnce(m_alerts, e);
+            break;
+        case Entry::Kind::Operation:
+            m_recordedOperations.insert(e.key, e); // events come oldest first: the last state stays
+            break;
+        case Entry::Kind::StatusUpdate:
+            addOnce(m_recordedUpdates, e);
+            m_recordedUpdateIncident.insert(e.key, event.incidentId);
+            break;
+        case Entry::Kind::Silence:
+        case Entry::Kind::Metric:
+            break;
+        }
+    }
+    const auto byTime = [](const Entry &a, const Entry &b) { return a.atMs < b.atMs; };
+    std::stable_sort(m_verdicts.begin(), m_verdicts.end(), byTime);
+    std::stable_sort(m_alerts.begin(), m_alerts.end(), byTime);
+    for (QList<Entry> *list : { &m_verdicts, &m_alerts, &m_recordedUpdates })
+        if (list->size() > kMaxVerdicts)
+            list->remove(0, list->size() - kMaxVerdicts);
 }
 
 QList<IncidentTimeline::Entry> IncidentTimeline::entries(const status::Incident &incident, qint64 fromMs) const
@@ -123,20 +272,14 @@ QList<IncidentTimeline::Entry> IncidentTimeline::entries(const status::Incident 
     for (const Entry &e : m_verdicts)
         if (e.atMs >= fromMs)
             out << e;
-    for (const Operation &op : m_session->store()->operations()) {
-        if (op.createdAt < fromMs)
-            continue;
-        Entry e;
-        e.atMs = op.createdAt;
-        e.kind = Entry::Kind::Operation;
-        e.actor = op.requestedBy;
-        e.region = op.region;
-        e.detail = wireName(op.state).toString();
-        e.text = QStringLiteral("%1 %2 (%3, %4)%5")
-                     .arg(op.requestedBy.isEmpty() ? QStringLiteral("someone") : op.requestedBy, pastTense(op), op.id,
-                         e.detail, op.reason.isEmpty() ? QString() : QStringLiteral(": ") + op.reason);
-        out << e;
-    }
+    const FleetStore *store = m_session->store();
+    for (const Operation &op : store->operations())
+        if (op.createdAt >= fromMs)
+            out << operationEntry(op);
+    // Recorded by an earlier run, and no longer kept by the fleet.
+    for (const Entry &e : m_recordedOperations)
+        if (e.atMs >= fromMs && store->operationRow(e.key) < 0)
+            out << e;
     for (const Entry &e : m_alerts)
         if (e.atMs >= fromMs)
             out << e;
@@ -164,14 +307,23 @@ QList<IncidentTimeline::Entry> IncidentTimeline::entries(const status::Incident 
             }
         }
     }
+    QSet<QString> updates;
     for (const status::IncidentUpdate &u : incident.updates) {
         Entry e;
         e.atMs = u.createdAt;
         e.kind = Entry::Kind::StatusUpdate;
         e.detail = u.status;
+        e.key = u.id;
         e.text = QStringLiteral("Status page: %1 - %2").arg(status::inWords(u.status), u.body);
+        updates.insert(u.id);
         out << e;
     }
+    // Updates an earlier run recorded that this answer of the page does not carry (none is configured now, or the
+    // page's answer is older): those of this incident, or every one when no incident is chosen.
+    for (const Entry &e : m_recordedUpdates)
+        if (e.atMs >= fromMs && !updates.contains(e.key)
+            && (incident.id.isEmpty() || m_recordedUpdateIncident.value(e.key) == incident.id))
+            out << e;
     std::stable_sort(out.begin(), out.end(), [](const Entry &a, const Entry &b) { return a.atMs < b.atMs; });
     return out;
 }
@@ -291,6 +443,13 @@ QString IncidentTimeline::postmortemDraft(const QList<Entry> &entries, const sta
         md += QStringLiteral("- %1 UTC: %2\n").arg(hhmm(e->atMs), plain(e->text));
     if (moments.isEmpty())
         md += QStringLiteral("- (describe the cause)\n");
+    // The figures, when the entries carry them (IncidentMetrics::milestones): stamped, not typed.
+    QStringList timing;
+    for (const Entry &e : entries)
+        if (e.kind == Entry::Kind::Metric)
+            timing << QStringLiteral("- %1 UTC: %2\n").arg(hhmm(e.atMs), plain(e.text));
+    if (!timing.isEmpty())
+        md += QStringLiteral("\n## Detection, acknowledgement and mitigation\n\n") + timing.join(QString());
     md += QStringLiteral("\n## Our response and mitigation\n\n");
     bool any = false;
     for (const Entry &e : entries) {

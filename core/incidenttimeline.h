@@ -2,6 +2,7 @@
 
 #include "alertmanager.h"
 #include "fleettypes.h"
+#include "incidentbundle.h"
 #include "statusbackend.h"
 
 #include <QHash>
@@ -26,14 +27,18 @@ class IncidentTimeline : public QObject
 public:
     struct Entry
     {
-        // Alert: Alertmanager's (firing, then resolved); Silence: a mitigation's silence (made, then expired).
-        enum class Kind { Verdict, Operation, StatusUpdate, Alert, Silence };
+        // Alert: Alertmanager's (firing, then resolved); Silence: a mitigation's silence (made, then expired);
+        // Metric: a moment of the incident's time to detect, acknowledge or mitigate (IncidentMetrics).
+        enum class Kind { Verdict, Operation, StatusUpdate, Alert, Silence, Metric };
         qint64 atMs = 0; // UTC
         Kind kind = Kind::Verdict;
         QString text; // one line, plain text
         QString actor; // who, for operations
-        QString region; // the region concerned, if one
+        QString region; // the region concerned, if one (its name where known)
         QString detail; // verdict: "degraded", "healthy", ...; status update: its status
+        QString regionId; // the region's id, if one
+        QString type; // operation: its type's wire name ("provision", "drain_region", ...)
+        QString key; // status update: its id on the page; operation: its id
     };
 
     explicit IncidentTimeline(FleetSession *session);
@@ -47,6 +52,14 @@ public:
     void recordAlerts(const QList<AmAlert> &alerts, qint64 nowMs);
     const QList<Entry> &alertEntries() const { return m_alerts; }
 
+    // What an earlier run recorded (IncidentRecorder::restored): verdicts and alerts join this run's, operations and
+    // status updates are shown where the fleet and the page no longer have them. Each once, in time order.
+    void restore(const QList<bundle::Event> &events);
+    // An event of a record or bundle as a timeline entry.
+    static Entry entryOf(const bundle::Event &event);
+    // A whole bundle's events as the timeline shows them (fleetctl, replay), oldest first.
+    static QList<Entry> entriesOf(const QList<bundle::Event> &events);
+
     // Everything from `fromMs` (0: all) merged with `incident`'s updates (none for an empty incident), oldest first.
     QList<Entry> entries(const status::Incident &incident, qint64 fromMs = 0) const;
 
@@ -59,16 +72,26 @@ public:
     static QString postmortemDraft(const QList<Entry> &entries, const status::Incident &incident);
 
     static constexpr int kMaxVerdicts = 5000;
+    static QString kindName(Entry::Kind kind); // "verdict", "operation", "status_update", "alert", "silence"
+
     // A region counts as affected in the postmortem once it was in trouble this long in all.
     static constexpr qint64 kAffectedMs = 5 * 60 * 1000;
 
+Q_SIGNALS:
+    // An alert as recordAlerts saw it: "firing" at its start, "resolved" when a poll no longer had it.
+    void alertRecorded(const fleet::AmAlert &alert, const QString &state, qint64 atMs);
+
 private:
     void followAlerts();
+    static void addOnce(QList<Entry> &list, const Entry &entry);
 
     FleetSession *m_session;
     QList<Entry> m_verdicts;
     QList<Entry> m_alerts;
     QHash<QString, AmAlert> m_firing; // by fingerprint, as of the last poll
+    QHash<QString, Entry> m_recordedOperations; // by id, as last recorded
+    QList<Entry> m_recordedUpdates;
+    QHash<QString, QString> m_recordedUpdateIncident; // update id -> its incident's id
 };
 
 } // namespace fleet

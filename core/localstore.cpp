@@ -50,8 +50,21 @@ const QList<QStringList> &migrations()
             // Which process delivers (the console and fleetctl share the file): one at a time, by lease.
             QStringLiteral("CREATE TABLE outbox_lease (id INTEGER PRIMARY KEY CHECK (id = 1), owner TEXT NOT NULL, "
                            "until_ms INTEGER NOT NULL)") },
+        // 4: the incident record (issue #24), per fleet: events as bundle lines, blocks of health samples
+        // (compressed bundle lines), and the fleet's regions and thresholds. at_ms and second are the fleet's time;
+        // recorded_ms the wall clock's, which retention counts by.
+        { QStringLiteral("CREATE TABLE record_events (fleet TEXT NOT NULL, key TEXT NOT NULL, at_ms INTEGER NOT NULL, "
+                         "kind TEXT NOT NULL, region TEXT NOT NULL, line BLOB NOT NULL, recorded_ms INTEGER NOT NULL, "
+                         "PRIMARY KEY (fleet, key))"),
+            QStringLiteral("CREATE INDEX record_events_at ON record_events(fleet, at_ms)"),
+            QStringLiteral("CREATE TABLE record_samples (fleet TEXT NOT NULL, region TEXT NOT NULL, second INTEGER NOT "
+                           "NULL, line BLOB NOT NULL, recorded_ms INTEGER NOT NULL, PRIMARY KEY (fleet, region, "
+                           "second))"),
+            QStringLiteral("CREATE INDEX record_samples_at ON record_samples(fleet, second)"),
+            QStringLiteral("CREATE TABLE record_meta (fleet TEXT NOT NULL, name TEXT NOT NULL, value BLOB NOT NULL, "
+                           "PRIMARY KEY (fleet, name))") },
     };
-    static_assert(LocalStore::kSchemaVersion == 3, "add the migration for the new version");
+    static_assert(LocalStore::kSchemaVersion == 4, "add the migration for the new version");
     return m;
 }
 
@@ -693,6 +706,42 @@ void LocalStore::releaseOutbox(const QString &owner)
             q.exec();
         },
         Qt::QueuedConnection);
+}
+
+void LocalStore::queueWrite(const QString &what, std::function<QString(QSqlDatabase &)> run)
+{
+    if (!m_open)
+        return;
+    post({ what, 0, std::move(run) });
+}
+
+void LocalStore::queueRead(QObject *context, std::function<std::function<void()>(QSqlDatabase &)> read)
+{
+    if (!m_open)
+        return;
+    QPointer<QObject> ctx(context);
+    QMetaObject::invokeMethod(
+        m_worker,
+        [w = m_worker, ctx, read = std::move(read)] {
+            std::function<void()> then = read(*w->database);
+            QMetaObject::invokeMethod(
+                w->store,
+                [ctx, then = std::move(then)] {
+                    if (ctx && then)
+                        then();
+                },
+                Qt::QueuedConnection);
+        },
+        Qt::QueuedConnection);
+}
+
+Status LocalStore::readNow(const std::function<void(QSqlDatabase &)> &read) const
+{
+    if (!m_open)
+        return notOpen();
+    QMetaObject::invokeMethod(
+        m_worker, [&] { read(*m_worker->database); }, Qt::BlockingQueuedConnection);
+    return Status::success();
 }
 
 void LocalStore::whenWritten(QObject *context, std::function<void(Status)> done)

@@ -9,6 +9,7 @@
 
 #include <functional>
 
+class QSqlDatabase;
 class QThread;
 
 namespace fleet {
@@ -69,7 +70,7 @@ public:
         QString error;
     };
 
-    static constexpr int kSchemaVersion = 3;
+    static constexpr int kSchemaVersion = 4;
     static constexpr int kJournalInMemory = 1000; // the newest journal rows served from memory
 
     explicit LocalStore(QObject *parent = nullptr);
@@ -112,6 +113,16 @@ public:
     // Writes of this outbox entry asked but not yet on disk (a read of the file does not know them yet).
     bool hasUnwrittenOutbox(qint64 id) const { return m_unwrittenOutbox.value(id) > 0; }
     int unwrittenCount() const { return m_unwritten; }
+
+    // For the store's other tables (the incident record, core/incidentrecorder.cpp): `run` on the writer thread in
+    // order with every other write, kept and tried again like them when the disk refuses it; it returns the SQL error
+    // (empty once it is on disk). `what` says what it is in an error ("record 60 s of eu-central's health").
+    void queueWrite(const QString &what, std::function<QString(QSqlDatabase &)> run);
+    // `read` on the writer thread after every write asked before it; the function it returns runs on `context`'s
+    // thread (not at all once `context` is gone), which must be the store's.
+    void queueRead(QObject *context, std::function<std::function<void()>(QSqlDatabase &)> read);
+    // Waits for the disk: `read` on the writer thread, after every write asked before it. For fleetctl and start-up.
+    Status readNow(const std::function<void(QSqlDatabase &)> &read) const;
     bool isFailing() const { return m_failing; } // a write the disk refused is waiting for another try
 
 Q_SIGNALS:

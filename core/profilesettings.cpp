@@ -77,6 +77,10 @@ QString ProfileSettings::problem() const
     }
     if (alertmanagerPollSeconds < 1 || alertmanagerPollSeconds > 3600)
         return tr("Alertmanager's poll interval must be from 1 to 3,600 s");
+    if (recordRetentionDays < 1 || recordRetentionDays > 3650)
+        return tr("the incident record must be kept from 1 to 3,650 days");
+    if (recordCapMegabytes < 10 || recordCapMegabytes > 100000)
+        return tr("the incident record's size must be from 10 to 100,000 MB");
     if (!pageId.trimmed().isEmpty()) {
         StatusPageConfig page;
         page.baseUrl = statusPageUrl;
@@ -125,6 +129,8 @@ ProfileSettings ProfileSettings::load(QSettings *settings, const QString &profil
     out.prometheusScrapeSeconds = int(number(settings, QStringLiteral("prometheus_scrape_seconds"), 15, 1, 3600));
     out.alertmanagerUrl = serviceUrl(QStringLiteral("alertmanager_url"), AlertmanagerConfig {});
     out.alertmanagerPollSeconds = int(number(settings, QStringLiteral("alertmanager_poll_seconds"), 15, 1, 3600));
+    out.recordRetentionDays = int(number(settings, QStringLiteral("record_retention_days"), 30, 1, 3650));
+    out.recordCapMegabytes = int(number(settings, QStringLiteral("record_cap_mb"), 500, 10, 100000));
     settings->endGroup();
     if (t.downPacketLoss <= t.degradedPacketLoss || t.downFailureRatio <= t.degradedFailureRatio)
         out.thresholds = d; // an inconsistent pair from a hand-edited file: none of it is used
@@ -152,6 +158,8 @@ void ProfileSettings::save(QSettings *settings, const QString &profile) const
     settings->setValue(QStringLiteral("prometheus_scrape_seconds"), prometheusScrapeSeconds);
     settings->setValue(QStringLiteral("alertmanager_url"), alertmanagerUrl.toString());
     settings->setValue(QStringLiteral("alertmanager_poll_seconds"), alertmanagerPollSeconds);
+    settings->setValue(QStringLiteral("record_retention_days"), recordRetentionDays);
+    settings->setValue(QStringLiteral("record_cap_mb"), recordCapMegabytes);
     settings->endGroup();
     settings->sync();
 }

@@ -29,6 +29,10 @@ struct ProfileSettings
     int prometheusScrapeSeconds = 15;
     QUrl alertmanagerUrl;
     int alertmanagerPollSeconds = 15;
+    // The incident record of this profile's fleet in the local store (issue #24): kept this many days, and its
+    // oldest rows dropped past this size.
+    int recordRetentionDays = 30;
+    int recordCapMegabytes = 500;
 
     // What is wrong, in words, naming the field ("down packet loss (40 %) must be above degraded (50 %)"); empty
     // when usable. A page id without a usable URL is wrong; an empty page id is fine (no status page).

@@ -110,6 +110,21 @@ void HealthTimeline::record(const QString &region, const HealthSample &sample)
     }
 }
 
+void HealthTimeline::recordSecond(const QString &region, qint64 second, const std::array<float, 16> &values)
+{
+    static_assert(MetricCount == 16);
+    if (second <= 0 || std::all_of(values.begin(), values.end(), [](float v) { return std::isnan(v); }))
+        return;
+    const int r = ensureRegion(region);
+    if (second < m_latest - 1)
+        ++m_revision;
+    advanceTo(second);
+    if (second <= m_latest - m_seconds)
+        return;
+    for (int m = 0; m < MetricCount; ++m)
+        *slot(r, Metric(m), second) = values[std::size_t(m)];
+}
+
 float HealthTimeline::value(int region, Metric metric, qint64 second) const
 {
     if (region < 0 || region >= int(m_blocks.size()) || second > m_latest || second <= m_latest - m_seconds)

@@ -7,6 +7,7 @@
 #include <QStringList>
 
 #include <algorithm>
+#include <array>
 #include <vector>
 
 namespace fleet {
@@ -49,6 +50,9 @@ public:
     // bucket's seconds, gauges repeated. Samples older than the window are ignored; a bucket with samples == 0 is
     // a gap and writes nothing.
     void record(const QString &region, const HealthSample &sample);
+
+    // One second of every metric as the timeline holds them (a recorded incident read back): NaN stays a gap.
+    void recordSecond(const QString &region, qint64 second, const std::array<float, 16> &values);
 
     // The newest second recorded in any region (the history's "now"); 0 before anything.
     qint64 latestSecond() const { return m_latest; }

@@ -1,6 +1,8 @@
 #include "incidentdialog.h"
 
 #include "fleetsession.h"
+#include "fleetstore.h"
+#include "healthmonitor.h"
 #include "localstore.h"
 #include "statusoutbox.h"
 
@@ -38,6 +40,16 @@ IncidentDialog::IncidentDialog(FleetSession *session, QWidget *parent)
     m_incident->addItem(tr("Everything this console saw (no incident on the page)"), QString());
     top->addWidget(m_incident, 1);
     layout->addLayout(top);
+    // The incident's figures, stamped from the fleet's telemetry and this console's records (issue #24).
+    m_figures = new QLabel;
+    m_figures->setTextFormat(Qt::PlainText);
+    m_figures->setWordWrap(true);
+    m_figures->setAccessibleName(tr("Time to detect, acknowledge and mitigate"));
+    m_figures->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    QFont bold = m_figures->font();
+    bold.setBold(true);
+    m_figures->setFont(bold);
+    layout->addWidget(m_figures);
 
     auto *tabs = new QTabWidget;
     m_tabs = tabs;
@@ -150,12 +162,21 @@ void IncidentDialog::showIncident()
     // From two hours before the incident was opened: the trouble usually starts before the first post.
     const qint64 from = incident.createdAt > 0 ? incident.createdAt - 2 * 3600 * 1000 : 0;
     m_entries = m_session->timeline()->entries(incident, from);
+    m_metrics = measureIncident(m_entries, m_session->store()->history(), m_session->healthMonitor()->thresholds());
+    m_entries += m_metrics.milestones();
+    std::stable_sort(m_entries.begin(), m_entries.end(),
+        [](const IncidentTimeline::Entry &a, const IncidentTimeline::Entry &b) { return a.atMs < b.atMs; });
+    m_figures->setText(figuresText());
     m_table->setRowCount(int(m_entries.size()));
     for (int row = 0; row < m_entries.size(); ++row) {
         const auto &e = m_entries[row];
-        const QString what = e.kind == IncidentTimeline::Entry::Kind::Verdict ? tr("Verdict")
-            : e.kind == IncidentTimeline::Entry::Kind::Operation              ? tr("Operation")
-                                                                              : tr("Status page");
+        using Kind = IncidentTimeline::Entry::Kind;
+        const QString what = e.kind == Kind::Verdict ? tr("Verdict")
+            : e.kind == Kind::Operation              ? tr("Operation")
+            : e.kind == Kind::StatusUpdate           ? tr("Status page")
+            : e.kind == Kind::Alert                  ? tr("Alert")
+            : e.kind == Kind::Silence                ? tr("Silence")
+                                                     : tr("Figure");
         m_table->setItem(row, 0,
             new QTableWidgetItem(
                 QDateTime::fromMSecsSinceEpoch(e.atMs, Qt::UTC).toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"))));
@@ -167,6 +188,12 @@ void IncidentDialog::showIncident()
     m_table->resizeRowsToContents();
     m_draft->setPlainText(IncidentTimeline::postmortemDraft(m_entries, incident));
     fitToContent();
+}
+
+QString IncidentDialog::figuresText() const
+{
+    return m_metrics.isEmpty() ? tr("Time to detect, acknowledge, mitigate: no region was in trouble in this window.")
+                               : tr("Time to detect, acknowledge, mitigate. %1").arg(m_metrics.summary());
 }
 
 void IncidentDialog::fitToContent()

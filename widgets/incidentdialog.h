@@ -1,5 +1,6 @@
 #pragma once
 
+#include "incidentmetrics.h"
 #include "incidenttimeline.h"
 #include "statusbackend.h"
 
@@ -27,6 +28,9 @@ public:
     explicit IncidentDialog(FleetSession *session, QWidget *parent = nullptr);
 
     QList<IncidentTimeline::Entry> entries() const { return m_entries; }
+    // Time to detect, acknowledge and mitigate the incident shown, and the line above the tabs that says them.
+    const IncidentMetrics &metrics() const { return m_metrics; }
+    QString figuresText() const;
     QString draft() const;
     QString message() const;
     void showPostmortem(); // the postmortem tab in front
@@ -45,7 +49,9 @@ private:
     FleetSession *m_session;
     QList<status::Incident> m_incidents;
     QList<IncidentTimeline::Entry> m_entries;
+    IncidentMetrics m_metrics;
     QComboBox *m_incident;
+    QLabel *m_figures;
     QTableWidget *m_table;
     QPlainTextEdit *m_draft;
     QLabel *m_message;
