@@ -30,6 +30,16 @@ namespace {
 bool g_interrupted = false;
 } // namespace
 
+void stopWaitingOnSignal()
+{
+    onTerminationSignal([] { g_interrupted = true; });
+}
+
+bool interrupted()
+{
+    return g_interrupted;
+}
+
 QTextStream &out()
 {
     static QTextStream stream(stdout);
@@ -69,8 +79,9 @@ int usage(const QString &message)
     return Usage;
 }
 
-// A live, identified session with the fleet loaded and the regions judged (history backfilled), or an exit code.
-int connect(FleetSession &session, const Options &o, bool needVerdicts)
+} // namespace
+
+int connectSession(FleetSession &session, const Options &o, bool needVerdicts)
 {
     ConnectionProfile profile;
     profile.name = QStringLiteral("fleetctl");
@@ -110,6 +121,8 @@ int connect(FleetSession &session, const Options &o, bool needVerdicts)
     return Ok;
 }
 
+namespace {
+
 QJsonObject regionJson(const FleetSession &s, const Region &r)
 {
     QJsonObject workers;
@@ -125,7 +138,7 @@ QJsonObject regionJson(const FleetSession &s, const Region &r)
 int status(const Options &o)
 {
     FleetSession session;
-    if (const int rc = connect(session, o, true); rc != Ok)
+    if (const int rc = connectSession(session, o, true); rc != Ok)
         return rc;
     const FleetStore *store = session.store();
     if (o.json) {
@@ -157,7 +170,7 @@ QJsonObject actionJson(const FleetAction &a)
 int recommendCommand(const Options &o)
 {
     FleetSession session;
-    if (const int rc = connect(session, o, true); rc != Ok)
+    if (const int rc = connectSession(session, o, true); rc != Ok)
         return rc;
     const Recommendation rec = recommend(*session.store(), *session.healthMonitor(), o.region);
     if (o.json) {
@@ -223,7 +236,7 @@ QJsonObject operationJson(const Operation &op)
 int operations(const Options &o)
 {
     FleetSession session;
-    if (const int rc = connect(session, o, false); rc != Ok)
+    if (const int rc = connectSession(session, o, false); rc != Ok)
         return rc;
     FleetStore *store = session.store();
     const auto print = [json = o.json, store](const Operation &op) {
@@ -269,7 +282,7 @@ QString ask(const QString &prompt)
 int perform(QList<FleetAction> actions, const Options &o, qint64 expiresInMs)
 {
     FleetSession session;
-    if (const int rc = connect(session, o, false); rc != Ok)
+    if (const int rc = connectSession(session, o, false); rc != Ok)
         return rc;
     if (expiresInMs > 0) {
         for (FleetAction &a : actions)

@@ -9,6 +9,10 @@
 
 #include <functional>
 
+namespace fleet {
+class FleetSession;
+}
+
 namespace fleet::ctl {
 
 // Exit codes of every fleetctl command (docs/fleetctl.md).
@@ -49,6 +53,12 @@ QTextStream &out();
 QTextStream &err();
 void printJson(const QJsonObject &object);
 bool waitUntil(const std::function<bool()> &done, int timeoutMs);
+
+// A live, identified session with the fleet loaded (and, with `needVerdicts`, every region judged), or an exit code.
+int connectSession(FleetSession &session, const Options &options, bool needVerdicts);
+// Ctrl-C and SIGTERM end waitUntil early (it returns false) instead of the process.
+void stopWaitingOnSignal();
+bool interrupted();
 
 // "90s", "30m", "2h", "1h30m", "7d" in milliseconds; -1 when it is not such a duration.
 qint64 parseDuration(const QString &text);

@@ -5,8 +5,10 @@
 #include "fleetconnection.h"
 #include "history.h"
 #include "incident.h"
+#include "incidentrecorder.h"
 #include "isotime.h"
 #include "localstore.h"
+#include "record.h"
 #include "terminalsafe.h"
 #include "tokensource.h"
 
@@ -179,6 +181,12 @@ int main(int argc, char **argv)
         "  incident list\n"
         "  incident postmortem ID --file MD [--publish]\n"
         "  incident outbox [--send]            what is queued for the status page, and why\n"
+        "  incident export --out FILE [--from T] [--to T] [--api URL]\n"
+        "                              the console's incident record (local store) as a bundle\n"
+        "  incident metrics [--bundle FILE] [--from T] [--to T] [--api URL] [--json]\n"
+        "                              time to detect, acknowledge and mitigate, from a bundle or the record\n"
+        "  record --api URL --for DURATION --out FILE\n"
+        "                              the live fleet straight into an incident bundle\n"
         "  history --prometheus URL --region R [--range DURATION] [--queries FILE] [--scrape-interval S]\n"
         "                              the series the charts would draw, from the fleet's own Prometheus\n"
         "                              (credentials from PROMETHEUS_TOKEN or PROMETHEUS_BASIC_AUTH=user:password)\n"
@@ -199,7 +207,7 @@ int main(int argc, char **argv)
     parser.addVersionOption();
     parser.addPositionalArgument(QStringLiteral("command"),
         QStringLiteral("watch, status, recommend, operations, provision, drain, resume, cancel, incident, history, "
-                       "alerts or silence"));
+                       "alerts, silence or record"));
     const QCommandLineOption apiOpt(QStringLiteral("api"),
         QStringLiteral("Fleet API base URL, e.g. http://127.0.0.1:8080."), QStringLiteral("url"));
     const QCommandLineOption tokenFileOpt(
@@ -273,7 +281,17 @@ int main(int argc, char **argv)
                        "http://127.0.0.1:9093."),
         QStringLiteral("url"));
     const QCommandLineOption forOpt(QStringLiteral("for"),
-        QStringLiteral("silence create: how long, e.g. 30m, 2h (at most 7d)."), QStringLiteral("duration"));
+        QStringLiteral("silence create, record: how long, e.g. 30m, 2h (at most 7d)."), QStringLiteral("duration"));
+    const QCommandLineOption outOpt(QStringLiteral("out"),
+        QStringLiteral("incident export, record: the incident bundle to write."), QStringLiteral("file"));
+    const QCommandLineOption bundleOpt(QStringLiteral("bundle"),
+        QStringLiteral("incident metrics: read this incident bundle instead of the local store's record."),
+        QStringLiteral("file"));
+    const QCommandLineOption fromOpt(QStringLiteral("from"),
+        QStringLiteral("incident export, metrics: from this UTC time, e.g. 2025-11-12T08:30:00Z."),
+        QStringLiteral("time"));
+    const QCommandLineOption toOpt(
+        QStringLiteral("to"), QStringLiteral("incident export, metrics: up to this UTC time."), QStringLiteral("time"));
     const QCommandLineOption operationOpt(QStringLiteral("operation"),
         QStringLiteral("silence create: the operation the silence belongs to (written into its comment)."),
         QStringLiteral("id"));
@@ -283,7 +301,8 @@ int main(int argc, char **argv)
     parser.addOptions({ apiOpt, tokenFileOpt, jsonOpt, intervalOpt, caOpt, insecureOpt, regionOpt, countOpt, archOpt,
         reasonOpt, expiresOpt, dryRunOpt, yesOpt, waitOpt, watchOpt, productionOpt, timeoutOpt, pageUrlOpt, pageIdOpt,
         keyFileOpt, nameOpt, statusOpt, bodyOpt, componentOpt, impactOpt, notifyOpt, noNotifyOpt, fileOpt, publishOpt,
-        sendOpt, prometheusOpt, rangeOpt, queriesOpt, scrapeOpt, alertmanagerOpt, forOpt, operationOpt });
+        sendOpt, prometheusOpt, rangeOpt, queriesOpt, scrapeOpt, alertmanagerOpt, forOpt, operationOpt, outOpt,
+        bundleOpt, fromOpt, toOpt });
     parser.process(app);
 
     const QStringList args = parser.positionalArguments();
@@ -292,7 +311,7 @@ int main(int argc, char **argv)
     static const QStringList commands { QStringLiteral("watch"), QStringLiteral("status"), QStringLiteral("recommend"),
         QStringLiteral("operations"), QStringLiteral("provision"), QStringLiteral("drain"), QStringLiteral("resume"),
         QStringLiteral("cancel"), QStringLiteral("incident"), QStringLiteral("history"), QStringLiteral("alerts"),
-        QStringLiteral("silence") };
+        QStringLiteral("silence"), QStringLiteral("record") };
     if (!commands.contains(args.first()))
         return fail(QStringLiteral("unknown command \"%1\"; the commands are: %2")
                         .arg(terminalSafe(args.first()), commands.join(QStringLiteral(", "))));
@@ -300,6 +319,29 @@ int main(int argc, char **argv)
     const int timeoutSeconds = parser.value(timeoutOpt).toInt(&timeoutOk);
     if (!timeoutOk || timeoutSeconds < 1)
         return fail(QStringLiteral("--timeout must be a whole number of seconds, at least 1"));
+    ctl::RecordOptions record;
+    record.storePath = LocalStore::defaultPath();
+    record.out = parser.value(outOpt);
+    record.bundle = parser.value(bundleOpt);
+    record.json = parser.isSet(jsonOpt);
+    for (const auto &[opt, into] : { std::pair { &fromOpt, &record.fromMs }, std::pair { &toOpt, &record.toMs } }) {
+        if (!parser.isSet(*opt))
+            continue;
+        const std::optional<qint64> t = parseIsoUtc(parser.value(*opt));
+        if (!t)
+            return fail(QStringLiteral("--%1 must be a UTC time such as 2025-11-12T08:30:00Z, not \"%2\"")
+                            .arg(opt->names().first(), terminalSafe(parser.value(*opt), 80)));
+        *into = *t;
+    }
+    if (record.fromMs && record.toMs && record.toMs < record.fromMs)
+        return fail(QStringLiteral("--to is before --from"));
+    if (args.first() == QLatin1String("incident")
+        && (args.value(1) == QLatin1String("export") || args.value(1) == QLatin1String("metrics"))) {
+        QLoggingCategory::setFilterRules(QStringLiteral("fleet.*.info=false"));
+        if (parser.isSet(apiOpt))
+            record.fleet = IncidentRecorder::fleetKey(QUrl(parser.value(apiOpt), QUrl::StrictMode));
+        return ctl::runIncidentRecord(args, record);
+    }
     if (args.first() == QLatin1String("incident")) {
         QLoggingCategory::setFilterRules(QStringLiteral("fleet.*.info=false"));
         ctl::IncidentOptions o;
@@ -422,6 +464,15 @@ int main(int argc, char **argv)
     if (!ok || interval < 1)
         return fail(QStringLiteral("--interval must be a whole number of seconds, at least 1"));
 
+    if (args.first() == QLatin1String("record")) {
+        QLoggingCategory::setFilterRules(QStringLiteral("fleet.*.info=false"));
+        ctl::Options o;
+        o.config = config;
+        o.json = parser.isSet(jsonOpt);
+        o.timeoutSeconds = timeoutSeconds;
+        record.forMs = parser.isSet(forOpt) ? ctl::parseDuration(parser.value(forOpt)) : 0;
+        return ctl::runRecord(o, record);
+    }
     if (args.first() != QLatin1String("watch")) {
         // The result is the output; the client's progress lines would bury it (warnings still show).
         QLoggingCategory::setFilterRules(QStringLiteral("fleet.*.info=false"));
