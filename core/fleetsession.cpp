@@ -1,7 +1,9 @@
 #include "fleetsession.h"
 
 #include "currentincident.h"
+#include "incidentmetrics.h"
 #include "incidentrecorder.h"
+#include "incidentreplay.h"
 #include "incidenttimeline.h"
 #include "mitigationsilences.h"
 #include "statusoutbox.h"
@@ -55,6 +57,7 @@ FleetSession::FleetSession(QObject *parent)
 
 FleetSession::~FleetSession()
 {
+    m_recorder->flush(); // the minute under way, before the store closes
     dropConnection();
     delete m_outbox; // before the local store it writes to
     m_outbox = nullptr;
@@ -319,7 +322,7 @@ void FleetSession::connectToProfile(const ConnectionProfile &profile)
 
 void FleetSession::reconnect()
 {
-    if (!hasProfile())
+    if (!hasProfile() || m_replay)
         return;
     dropConnection();
     m_awaitingFirstSnapshot = true;
@@ -349,8 +352,31 @@ void FleetSession::shutdown()
     Q_EMIT statusChanged(offline);
 }
 
+Status FleetSession::startReplay(bundle::Bundle bundle, const QString &name)
+{
+    if (m_connection || m_replay)
+        return Status::failure(tr("A replay opens in a window of its own: this one is %1.")
+                                   .arg(m_replay ? tr("replaying already") : tr("connected to a fleet")));
+    m_monitor->setThresholds(thresholdsOf(bundle.header.thresholds));
+    m_profile = ConnectionProfile {};
+    m_profile.name = tr("Replay of %1").arg(name);
+    m_replay = new IncidentReplay(this, std::move(bundle), name);
+    m_replay->seek(m_replay->fromMs());
+    Q_EMIT profileChanged(m_profile);
+    Q_EMIT replayChanged();
+    Q_EMIT statusChanged(status());
+    return Status::success();
+}
+
 ConnectionStatus FleetSession::status() const
 {
+    if (m_replay) {
+        // The replay is its own live feed: nothing is stale, nothing reconnects.
+        ConnectionStatus live;
+        live.state = ConnectionState::Live;
+        live.lastDataAtMs = live.lastByteAtMs = ConnectionStatus::monotonicNowMs();
+        return live;
+    }
     if (m_connection)
         return m_connection->status();
     ConnectionStatus offline;
@@ -360,6 +386,8 @@ ConnectionStatus FleetSession::status() const
 
 QString FleetSession::whyCannotAct(Role needed) const
 {
+    if (m_replay)
+        return tr("this is a replay of a recorded incident: nothing here reaches a fleet");
     if (!m_connection)
         return tr("not connected to a fleet");
     if (!isLive())

@@ -6,6 +6,7 @@
 #include "fleettypes.h"
 #include "healthverdict.h"
 #include "historyloader.h"
+#include "incidentbundle.h"
 #include "profilesettings.h"
 #include "prometheus.h"
 #include "prometheushistory.h"
@@ -25,6 +26,7 @@ class CurrentIncident;
 class FleetStore;
 class HealthMonitor;
 class IncidentRecorder;
+class IncidentReplay;
 class IncidentTimeline;
 class StatusBackend;
 class StatusOutbox;
@@ -123,6 +125,12 @@ public:
     QString statusPageKeyProblem() const { return m_keyProblem; }
     // Verdict changes, operations and status updates merged, for the incident timeline and the postmortem draft.
     IncidentTimeline *timeline() const { return m_timeline; }
+    // Plays an incident bundle back through this session (issue #24): only on a session that is not connected to a
+    // fleet (a window of its own: the console's live session is never replaced by a replay). From then on nothing
+    // here can act, the status is "live" on the replay's clock, and the bundle's thresholds judge its health.
+    Status startReplay(bundle::Bundle bundle, const QString &name);
+    IncidentReplay *replay() const { return m_replay; }
+    bool isReplaying() const { return m_replay != nullptr; }
     // The incident record in the local store (issue #24): what an incident is made of, kept across restarts.
     IncidentRecorder *recorder() const { return m_recorder; }
     // The incident the status page shows now (read from the page), for views that only watch.
@@ -151,6 +159,7 @@ Q_SIGNALS:
     void credentialsNeeded(const fleet::ConnectionProfile &profile, const QString &why);
     void historyNoteChanged(const QString &note); // where the charts' history comes from, and why (historyNote)
     void alertWatchChanged(); // alertWatch() is a new one
+    void replayChanged(); // a replay started
 
 private:
     void dropConnection();
@@ -172,6 +181,7 @@ private:
     ActionController *m_actions;
     IncidentTimeline *m_timeline;
     IncidentRecorder *m_recorder = nullptr;
+    IncidentReplay *m_replay = nullptr;
     StatusOutbox *m_outbox = nullptr;
     CurrentIncident *m_currentIncident = nullptr;
     StatusPageConfig m_statusPage;

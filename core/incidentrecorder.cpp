@@ -165,7 +165,7 @@ void IncidentRecorder::restore()
 void IncidentRecorder::record(const bundle::Event &event)
 {
     LocalStore *store = m_session->localStore();
-    if (m_fleet.isEmpty() || !store->isOpen())
+    if (m_fleet.isEmpty() || !store->isOpen() || m_session->isReplaying())
         return;
     const QString key = event.key();
     if (m_recorded.contains(key))
@@ -265,7 +265,7 @@ void IncidentRecorder::onHealth()
     const FleetStore *fleetStore = m_session->store();
     const HealthTimeline &history = fleetStore->history();
     const qint64 latest = history.latestSecond();
-    if (m_fleet.isEmpty() || !store->isOpen() || latest <= 0)
+    if (m_fleet.isEmpty() || !store->isOpen() || latest <= 0 || m_session->isReplaying())
         return;
     if (QDateTime::currentMSecsSinceEpoch() - m_lastPruneMs > 3600 * 1000)
         pruneNow();
@@ -275,8 +275,10 @@ void IncidentRecorder::onHealth()
         const Verdict v = monitor->verdict(region);
         trouble = trouble || v == Verdict::Degraded || v == Verdict::Down;
     }
-    if (m_nextBlock > latest + kBlockSeconds || m_nextBlock < history.oldestSecond())
-        m_nextBlock = 0; // the fleet's clock went back (another run of a simulator) or far ahead
+    if (m_nextBlock > latest + kBlockSeconds || m_nextBlock < history.oldestSecond()) {
+        m_nextBlock = 0; // the fleet's clock went back (another run of a simulator) or far ahead: start again
+        m_recording = false;
+    }
     if (trouble) {
         if (!m_recording) {
             m_recording = true;
@@ -288,44 +290,58 @@ void IncidentRecorder::onHealth()
     if (!m_recording)
         return;
     // Whole minutes only, once the newest second is past them; at most an hour of them at a time (a jump).
-    const QString fleet = m_fleet;
     for (int n = 0; n < 60 && m_nextBlock + kBlockSeconds <= latest; ++n, m_nextBlock += kBlockSeconds) {
-        const QStringList regions = history.regions();
-        for (int r = 0; r < regions.size(); ++r) {
-            bundle::Samples s;
-            s.region = regions[r];
-            s.fromSecond = m_nextBlock;
-            bool any = false;
-            for (int c = 0; c < bundle::kColumnCount; ++c) {
-                history.series(r, HealthTimeline::Metric(c), m_nextBlock, m_nextBlock + kBlockSeconds - 1,
-                    &s.columns[std::size_t(c)]);
-                for (const float v : s.columns[std::size_t(c)])
-                    any = any || !std::isnan(v);
-            }
-            if (!any)
-                continue;
-            const QByteArray line = qCompress(bundle::encodeSamples(s));
-            const QString region = regions[r];
-            const qint64 second = m_nextBlock;
-            m_samplesRecorded += kBlockSeconds;
-            store->queueWrite(
-                tr("record a minute of %1's health").arg(region), [fleet, region, second, line](QSqlDatabase &db) {
-                    QSqlQuery q(db);
-                    q.prepare(QStringLiteral("INSERT OR REPLACE INTO record_samples (fleet, region, second, line, "
-                                             "recorded_ms) VALUES (?, ?, ?, ?, ?)"));
-                    q.addBindValue(fleet);
-                    q.addBindValue(region);
-                    q.addBindValue(second);
-                    q.addBindValue(line);
-                    q.addBindValue(QDateTime::currentMSecsSinceEpoch());
-                    return q.exec() ? QString() : q.lastError().text();
-                });
-        }
+        writeBlock(m_nextBlock, m_nextBlock + kBlockSeconds - 1);
         if (m_nextBlock + kBlockSeconds > m_recordUntil) {
             m_recording = false;
             m_nextBlock += kBlockSeconds;
             break;
         }
+    }
+}
+
+void IncidentRecorder::flush()
+{
+    // The minute under way, as far as it goes (the next run writes it whole over this).
+    const qint64 latest = m_session->store()->history().latestSecond();
+    if (m_recording && m_session->localStore()->isOpen() && !m_session->isReplaying() && latest >= m_nextBlock)
+        writeBlock(m_nextBlock, latest);
+}
+
+void IncidentRecorder::writeBlock(qint64 from, qint64 to)
+{
+    LocalStore *store = m_session->localStore();
+    const HealthTimeline &history = m_session->store()->history();
+    const QString fleet = m_fleet;
+    const QStringList regions = history.regions();
+    for (int r = 0; r < regions.size(); ++r) {
+        bundle::Samples s;
+        s.region = regions[r];
+        s.fromSecond = from;
+        bool any = false;
+        for (int c = 0; c < bundle::kColumnCount; ++c) {
+            history.series(r, HealthTimeline::Metric(c), from, to, &s.columns[std::size_t(c)]);
+            for (const float v : s.columns[std::size_t(c)])
+                any = any || !std::isnan(v);
+        }
+        if (!any)
+            continue;
+        const QByteArray line = qCompress(bundle::encodeSamples(s));
+        const QString region = regions[r];
+        m_samplesRecorded += to - from + 1;
+        store->queueWrite(
+            tr("record a minute of %1's health").arg(region), [fleet, region, from, line](QSqlDatabase &db) {
+                QSqlQuery q(db);
+                q.prepare(
+                    QStringLiteral("INSERT OR REPLACE INTO record_samples (fleet, region, second, line, recorded_ms) "
+                                   "VALUES (?, ?, ?, ?, ?)"));
+                q.addBindValue(fleet);
+                q.addBindValue(region);
+                q.addBindValue(from);
+                q.addBindValue(line);
+                q.addBindValue(QDateTime::currentMSecsSinceEpoch());
+                return q.exec() ? QString() : q.lastError().text();
+            });
     }
 }
 

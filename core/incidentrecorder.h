@@ -45,6 +45,8 @@ public:
 
     // Queued for the disk at once (the same event recorded before is kept once).
     void record(const bundle::Event &event);
+    // Writes the minute under way as far as it goes (the session does on its way out, and before the store closes).
+    void flush();
     // Seconds of health recorded so far this run (for tests and the benchmark).
     qint64 samplesRecorded() const { return m_samplesRecorded; }
 
@@ -74,6 +76,7 @@ private:
     void recordIncident(const status::Incident &incident);
     void followOutbox();
     void onHealth();
+    void writeBlock(qint64 fromSecond, qint64 toSecond);
     void writeMeta();
     void pruneNow();
 

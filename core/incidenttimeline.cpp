@@ -152,8 +152,20 @@ void IncidentTimeline::recordAlerts(const QList<AmAlert> &alerts, qint64 nowMs)
         m_alerts.remove(0, m_alerts.size() - kMaxVerdicts);
 }
 
+void IncidentTimeline::clear()
+{
+    m_verdicts.clear();
+    m_alerts.clear();
+    m_firing.clear();
+    m_recordedOperations.clear();
+    m_recordedUpdates.clear();
+    m_recordedUpdateIncident.clear();
+}
+
 void IncidentTimeline::recordVerdict(const VerdictChange &change)
 {
+    if (m_session->isReplaying())
+        return; // a replay shows the verdicts as they were recorded, not as they are judged again
     Entry e;
     e.atMs = change.atSecond * 1000;
     e.kind = Entry::Kind::Verdict;

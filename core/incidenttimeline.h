@@ -55,6 +55,7 @@ public:
     // What an earlier run recorded (IncidentRecorder::restored): verdicts and alerts join this run's, operations and
     // status updates are shown where the fleet and the page no longer have them. Each once, in time order.
     void restore(const QList<bundle::Event> &events);
+    void clear(); // forgets every entry (a replay moved to another moment)
     // An event of a record or bundle as a timeline entry.
     static Entry entryOf(const bundle::Event &event);
     // A whole bundle's events as the timeline shows them (fleetctl, replay), oldest first.

@@ -191,6 +191,7 @@ void ActionRegistry::bindSession(FleetSession *session)
         connect(session, &FleetSession::identityChanged, this, &ActionRegistry::refresh);
         connect(session, &FleetSession::statusChanged, this, &ActionRegistry::refresh);
         connect(session, &FleetSession::profileChanged, this, &ActionRegistry::refresh);
+        connect(session, &FleetSession::replayChanged, this, &ActionRegistry::refresh);
     }
     refresh();
 }
@@ -199,6 +200,8 @@ QString ActionRegistry::evaluate(const Entry &e) const
 {
     // The role hook: one place decides from the session's connection and identity.
     if (e.spec.needsConnection || e.spec.role) {
+        if (m_session && m_session->isReplaying())
+            return tr("this is a replay of a recorded incident: nothing here reaches a fleet");
         if (!m_session)
             return tr("not connected to a fleet");
         if (e.spec.role) {

@@ -37,6 +37,9 @@ public:
 
     int spanSeconds() const { return m_span; }
     bool isFollowingLive() const { return m_follow; }
+    // What the newest data is called on the charts: "live", or "replay" in a window that plays a recording.
+    QString edgeName() const { return m_edgeName; }
+    void setEdgeName(const QString &name) { m_edgeName = name; }
     qint64 from() const { return m_from; }
     qint64 to() const { return m_to; }
 
@@ -65,6 +68,7 @@ private:
     Actions m_actions;
     int m_span = 3600;
     bool m_follow = true;
+    QString m_edgeName = QStringLiteral("live");
     qint64 m_from = 0;
     qint64 m_to = 0;
 };

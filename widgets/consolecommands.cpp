@@ -35,12 +35,26 @@ void ConsoleCommands::define(ConsoleWindow *w)
     r.add({ QStringLiteral("file.reconnect"), ConsoleWindow::tr("&Reconnect now"), key(Qt::CTRL | Qt::Key_R),
               ConsoleWindow::tr("Drop the connection and connect again at once") },
         [w] { w->m_session->reconnect(); });
-    r.setCondition(QStringLiteral("file.reconnect"),
-        [w] { return w->m_session->hasProfile() ? QString() : ConsoleWindow::tr("not connected to a fleet yet"); });
+    r.setCondition(QStringLiteral("file.reconnect"), [w] {
+        if (w->m_session->isReplaying())
+            return ConsoleWindow::tr("a replay has no connection");
+        return w->m_session->hasProfile() ? QString() : ConsoleWindow::tr("not connected to a fleet yet");
+    });
+    r.setCondition(QStringLiteral("file.connect"), [w] {
+        return w->m_session->isReplaying()
+            ? ConsoleWindow::tr("this window plays a recording: connect from the console's own window")
+            : QString();
+    });
+    r.add({ QStringLiteral("file.openIncident"), ConsoleWindow::tr("Open &incident recording…"),
+              key(Qt::CTRL | Qt::SHIFT | Qt::Key_O),
+              ConsoleWindow::tr("Play a recorded incident (a bundle) in a window of its own, 1x to 60x") },
+        [w] { w->openIncidentRecording(); });
     r.add({ QStringLiteral("file.settings"), ConsoleWindow::tr("&Settings…"), key(Qt::CTRL | Qt::Key_Comma),
               ConsoleWindow::tr("This profile's status page, notifications and verdict thresholds") },
         [w] { w->openSettingsDialog(); });
     r.setCondition(QStringLiteral("file.settings"), [w] {
+        if (w->m_session->isReplaying())
+            return ConsoleWindow::tr("a replay is judged with the thresholds it was recorded with");
         return w->m_session->profile().name.isEmpty()
             ? ConsoleWindow::tr("settings belong to a connection profile: connect first")
             : QString();
@@ -140,6 +154,11 @@ void ConsoleCommands::define(ConsoleWindow *w)
               key(Qt::CTRL | Qt::SHIFT | Qt::Key_S),
               ConsoleWindow::tr("Compose, preview and publish an update on the status page (queued, sent once)") },
         [w] { w->openStatusUpdateDialog(w->focusedRegion()); });
+    r.setCondition(QStringLiteral("status.update"), [w] {
+        return w->m_session->isReplaying()
+            ? ConsoleWindow::tr("this is a replay of a recorded incident: nothing here reaches a status page")
+            : QString();
+    });
     r.add({ QStringLiteral("status.incident"), ConsoleWindow::tr("Incident &timeline and postmortem…"),
               key(Qt::CTRL | Qt::SHIFT | Qt::Key_I),
               ConsoleWindow::tr(
@@ -242,8 +261,8 @@ void ConsoleCommands::buildMenus(ConsoleWindow *w)
         spanIds << QStringLiteral("charts.last%1").arg(span);
     r.fillMenu(w->menuBar()->addMenu(ConsoleWindow::tr("&File")),
         { QStringLiteral("file.connect"), QStringLiteral("file.reconnect"), QStringLiteral("file.settings"),
-            QStringLiteral("-"), QStringLiteral("file.exportChart"), QStringLiteral("-"),
-            QStringLiteral("file.quit") });
+            QStringLiteral("-"), QStringLiteral("file.openIncident"), QStringLiteral("file.exportChart"),
+            QStringLiteral("-"), QStringLiteral("file.quit") });
     QMenu *viewMenu = w->menuBar()->addMenu(ConsoleWindow::tr("&View"));
     r.fillMenu(viewMenu,
         QStringList { spanIds } << QStringList { QStringLiteral("-"), QStringLiteral("charts.pause"),

@@ -1,5 +1,8 @@
 #include "consolewindow.h"
 
+#include "incidentreplay.h"
+#include "replaybar.h"
+
 #include "alertwatch.h"
 #include "incidentdialog.h"
 #include "statusoutbox.h"
@@ -41,6 +44,7 @@
 #include <QEvent>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QFutureWatcher>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLabel>
@@ -58,6 +62,7 @@
 #include <QTimeZone>
 #include <QTimer>
 #include <QVBoxLayout>
+#include <QtConcurrent>
 
 namespace fleet {
 
@@ -113,6 +118,8 @@ ConsoleWindow::ConsoleWindow(FleetSession *session, QSettings *settings, QWidget
     layout->addWidget(m_productionStrip);
     layout->addWidget(splitter, 1);
     setCentralWidget(central);
+    connect(session, &FleetSession::replayChanged, this, &ConsoleWindow::showReplay);
+    QTimer::singleShot(0, this, &ConsoleWindow::showReplay); // a session replaying already (fleet-console --replay)
 
     m_workers = new WorkerTable(session->workerModel(), store, this);
     m_workersDock = new QDockWidget(tr("Workers"), this);
@@ -712,6 +719,8 @@ void ConsoleWindow::updateBadges()
     m_insecureBadge->setText(tr("INSECURE · TLS not verified"));
     m_insecureBadge->setVisible(profile.insecure && profile.url.scheme() == QLatin1String("https"));
     QString title = profile.name.isEmpty() ? tr("Fleet Console") : tr("%1 — Fleet Console").arg(profile.name);
+    if (m_session->isReplaying())
+        title = tr("[REPLAY] %1").arg(title);
     if (profile.production)
         title = tr("[PRODUCTION] %1").arg(title);
     if (!m_demo.isEmpty())
@@ -749,6 +758,8 @@ QString ConsoleWindow::nextStepsFor(Verdict verdict) const
                 && t.phase != ActionController::Phase::Refused && t.phase != ActionController::Phase::Mismatched;
         });
     QStringList steps;
+    if (m_session->isReplaying())
+        return {}; // a recording: nothing to do now, and nothing here could do it
     if (trouble && !provisioned && m_session->whyCannotAct(Role::Operator).isEmpty())
         steps << tr("provision replacements elsewhere (%1)").arg(key("actions.provision"));
     const StatusOutbox *outbox = m_session->statusOutbox();
@@ -927,9 +938,71 @@ void ConsoleWindow::showEvent(QShowEvent *event)
     resizeDocks({ m_workersDock }, { std::max(260, height() * 3 / 10) }, Qt::Vertical);
 }
 
+void ConsoleWindow::showReplay()
+{
+    IncidentReplay *replay = m_session->replay();
+    if (!replay || m_replayBar)
+        return;
+    m_replayBar = new ReplayBar(replay, centralWidget());
+    static_cast<QVBoxLayout *>(centralWidget()->layout())->insertWidget(0, m_replayBar);
+    setDesktopPresence(false); // a replay's verdicts are history: no notifications, no tray icon
+    m_timeWindow->setEdgeName(tr("replay"));
+    connect(replay, &IncidentReplay::positionChanged, this, &ConsoleWindow::updateFleetTime);
+    // The status bar says what this window is instead of a connection it does not have.
+    m_indicator->hide();
+    auto *replayBadge = badge(this, tr("Replay"));
+    replayBadge->setText(
+        tr("REPLAY · %1 · a recording, not live: nothing here reaches a fleet or a status page").arg(replay->name()));
+    styleBadge(replayBadge, QColor(0xb2, 0x6a, 0x00)); // amber: the replay strip's colour, no theme's
+    replayBadge->show();
+    statusBar()->insertWidget(0, replayBadge, 1);
+    updateBadges();
+}
+
+void ConsoleWindow::openIncidentRecording(
+    const QString &chosen, std::function<void(ConsoleWindow *, const QString &)> opened, bool quiet)
+{
+    QString path = chosen;
+    if (path.isEmpty())
+        path = QFileDialog::getOpenFileName(this, tr("Open incident recording"), QString(),
+            tr("Incident bundles (*.jsonl *.ndjson *.json);;All files (*)"));
+    if (path.isEmpty())
+        return;
+    auto *watcher = new QFutureWatcher<Result<bundle::Bundle>>(this);
+    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, path, opened, quiet] {
+        watcher->deleteLater();
+        Result<bundle::Bundle> loaded = watcher->result();
+        QString why;
+        ConsoleWindow *window = nullptr;
+        if (!loaded) {
+            why = loaded.error();
+        } else {
+            // A session and a window of their own: the fleet this window watches goes on as it was.
+            auto *session = new FleetSession;
+            if (Status started = session->startReplay(loaded.take(), QFileInfo(path).fileName()); !started) {
+                why = started.error();
+                delete session;
+            } else {
+                window = new ConsoleWindow(session, m_settings);
+                window->setAttribute(Qt::WA_DeleteOnClose);
+                connect(window, &QObject::destroyed, session, &QObject::deleteLater);
+                window->resize(size());
+                window->show();
+                session->replay()->play();
+            }
+        }
+        if (!why.isEmpty() && !quiet)
+            QMessageBox::warning(this, tr("Open incident recording"), why);
+        if (opened)
+            opened(window, why);
+    });
+    watcher->setFuture(QtConcurrent::run([path] { return IncidentReplay::load(path); }));
+}
+
 void ConsoleWindow::closeEvent(QCloseEvent *event)
 {
-    saveLayout();
+    if (!m_session->isReplaying()) // a replay's window keeps the console's layout as the console left it
+        saveLayout();
     QMainWindow::closeEvent(event);
 }
 

@@ -23,6 +23,8 @@ class QPushButton;
 class QScreen;
 class QSettings;
 
+#include <functional>
+
 namespace fleet {
 
 class ActionRegistry;
@@ -39,6 +41,7 @@ class HealthChart;
 class OperationsDock;
 class RegionModel;
 class RegionOverview;
+class ReplayBar;
 class ShortcutsOverlay;
 class WorkerTable;
 
@@ -82,6 +85,12 @@ public:
     StatusUpdateDialog *openStatusUpdateDialog(const QString &region = {});
     StatusUpdateDialog *statusDialog() const { return m_statusDialog; }
     IncidentDialog *openIncidentDialog();
+    // File > Open incident recording...: a bundle (`path`, or one chosen in a file dialog) read off the GUI thread and
+    // played in a window of its own, on a session of its own (this window's fleet is untouched). `opened` gets the
+    // new window, or nothing with the reason (also shown in a message box when `quiet` is false).
+    void openIncidentRecording(const QString &path = {},
+        std::function<void(ConsoleWindow *, const QString &)> opened = {}, bool quiet = false);
+    ReplayBar *replayBar() const { return m_replayBar; }
     // The session profile's settings (non-blocking; null when no profile is open). Saving writes them with the
     // profile, the typed key to the keychain, and applies them to the session at once.
     SettingsDialog *openSettingsDialog();
@@ -103,6 +112,9 @@ public:
 
 Q_SIGNALS:
     void firstDataShown(); // the first snapshot of this connection is on screen
+
+private:
+    void showReplay(); // the session plays a bundle: the strip, the badge, no desktop presence
 
 protected:
     void closeEvent(QCloseEvent *event) override;
@@ -154,6 +166,7 @@ private:
     ConnectionIndicator *m_indicator;
     ShortcutsOverlay *m_shortcuts;
     QWidget *m_productionStrip;
+    ReplayBar *m_replayBar = nullptr;
     QLabel *m_demoBadge;
     QLabel *m_productionBadge;
     QLabel *m_insecureBadge;

@@ -588,7 +588,7 @@ void HealthChart::applyAxes()
     d->layer->setRanges(double(m_from) * 1000.0, double(m_to) * 1000.0, m_yMax);
     m_applying = false;
     const QString range = tr("%1 – %2 UTC").arg(utcTime(m_from, span <= 900), utcTime(m_to, span <= 900));
-    d->windowLabel->setText(m_window->isFollowingLive() ? tr("live · last %1").arg(formatSpan(span))
+    d->windowLabel->setText(m_window->isFollowingLive() ? tr("%1 · last %2").arg(m_window->edgeName(), formatSpan(span))
                                                         : tr("paused · %1 (%2)").arg(range, formatSpan(span)));
     d->view->viewport()->update();
 }

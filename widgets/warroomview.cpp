@@ -1,5 +1,7 @@
 #include "warroomview.h"
 
+#include "incidentreplay.h"
+
 #include "alertwatch.h"
 #include "charttimewindow.h"
 #include "connectionindicator.h"
@@ -420,6 +422,15 @@ WarRoomView::WarRoomView(FleetSession *session, QWidget *parent)
     auto *left = new QVBoxLayout;
     left->addWidget(m_fleet);
     left->addWidget(m_indicator);
+    if (session) {
+        const auto replaying = [this] {
+            // A replay has no connection (the clock says REPLAY) and its newest data is the replay's, not live.
+            m_indicator->setVisible(!m_session->isReplaying());
+            m_window->setEdgeName(m_session->isReplaying() ? tr("replay") : tr("live"));
+        };
+        connect(session, &FleetSession::replayChanged, this, replaying);
+        replaying();
+    }
     left->addWidget(m_alertStatus);
     auto *head = new QHBoxLayout;
     head->addLayout(left, 3);
@@ -758,8 +769,19 @@ void WarRoomView::tick()
             fleetNow = latest * 1000 + std::max<qint64>(0, age);
     }
     const bool simulated = std::abs(fleetNow - wall) > 120000;
+    const IncidentReplay *replay = m_session ? m_session->replay() : nullptr;
+    if (replay)
+        fleetNow = replay->positionMs();
     m_clock->setText(tr("%1 UTC").arg(utc(fleetNow)));
-    m_clockNote->setText(simulated ? tr("simulated fleet time") : tr("now"));
+    // A replay says so where the time is read, in the colour of nothing live.
+    const QString note = replay ? tr("REPLAY · %1")
+                                      .arg(replay->isAtEnd()        ? tr("ended")
+                                              : replay->isPlaying() ? tr("%1x").arg(replay->speed())
+                                                                    : tr("paused"))
+        : simulated ? tr("simulated fleet time")
+                    : tr("now");
+    m_clockNote->setText(note);
+    m_clockNote->setStyleSheet(replay ? QStringLiteral("QLabel { color: #ffb020; font-weight: bold; }") : QString());
     QString footer = tr("Read-only wall display · every region, worst first · %1 exits")
                          .arg(exitChord().toString(QKeySequence::NativeText));
     if (m_session && m_session->identity()) {
@@ -774,7 +796,9 @@ void WarRoomView::tick()
     if (m_session) {
         const ConnectionProfile &p = m_session->profile();
         const QString name = p.name.isEmpty() ? p.url.host() : p.name;
-        m_fleet->setText(p.production ? tr("%1 · PRODUCTION").arg(name) : name);
+        m_fleet->setText(m_session->isReplaying() ? tr("REPLAY · %1").arg(m_session->replay()->name())
+                : p.production                    ? tr("%1 · PRODUCTION").arg(name)
+                                                  : name);
     }
 }
 
@@ -917,7 +941,9 @@ void WarRoomView::updateStale()
     const QString host = m_session->profile().url.host();
     QString title;
     QString detail;
-    if (!m_session->connection()) {
+    if (m_session->isReplaying()) {
+        // A recording is never stale: its clock is the replay's (the header says REPLAY).
+    } else if (!m_session->connection()) {
         title = tr("NOT CONNECTED");
         detail = m_credentialsProblem.isEmpty()
             ? tr("This display is not connected to a fleet. Start it with --api URL (the token in FLEET_TOKEN or "

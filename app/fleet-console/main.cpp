@@ -4,6 +4,8 @@
 #include "consolewindow.h"
 #include "demofleet.h"
 #include "fleetsession.h"
+#include "incidentreplay.h"
+#include "isotime.h"
 #include "localstore.h"
 #include "profilesettings.h"
 #include "terminalsafe.h"
@@ -13,6 +15,8 @@
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QDateTime>
+#include <QFileInfo>
 #include <QIcon>
 #include <QScreen>
 #include <QSettings>
@@ -147,6 +151,18 @@ int main(int argc, char **argv)
         QStringLiteral("N"));
     parser.addOptions({ warRoomOpt, screenOpt, prometheusOpt, prometheusScrapeOpt, prometheusQueriesOpt,
         alertmanagerOpt, alertmanagerPollOpt, saveMonitoringTokenOpt });
+    const QCommandLineOption replayOpt(QStringLiteral("replay"),
+        QStringLiteral("Play a recorded incident (a bundle from the console's record, fleetctl incident export or "
+                       "fleetctl record) instead of connecting: nothing can act, nothing is recorded."),
+        QStringLiteral("file"));
+    const QCommandLineOption replayAtOpt(QStringLiteral("replay-at"),
+        QStringLiteral("With --replay: start at this UTC time (2025-11-12T09:30:00Z, or 09:30 on the bundle's first "
+                       "day)."),
+        QStringLiteral("time"));
+    const QCommandLineOption replaySpeedOpt(QStringLiteral("replay-speed"),
+        QStringLiteral("With --replay: 1 to 60 times real time, or 0 to start paused (default 1)."),
+        QStringLiteral("x"), QStringLiteral("1"));
+    parser.addOptions({ replayOpt, replayAtOpt, replaySpeedOpt });
     parser.addOptions({ pageUrlOpt, pageIdOpt, pageKeyFileOpt, saveKeyOpt });
     parser.addOptions({ apiOpt, tokenFileOpt, profileOpt, caOpt, insecureOpt, demoOpt, demoSpeedOpt, demoWorkersOpt,
         themeOpt, screenshotOpt, afterOpt, sizeOpt });
@@ -162,6 +178,12 @@ int main(int argc, char **argv)
         return fail(QStringLiteral("--demo takes one scenario, got %1").arg(positional.join(QLatin1Char(' '))));
     if (parser.isSet(demoOpt) && (parser.isSet(apiOpt) || parser.isSet(profileOpt)))
         return fail(QStringLiteral("--demo runs its own simulator; leave out --api and --profile"));
+    const bool replaying = parser.isSet(replayOpt);
+    if (replaying && (parser.isSet(demoOpt) || parser.isSet(apiOpt) || parser.isSet(profileOpt)))
+        return fail(QStringLiteral("--replay plays a recording and connects to nothing; leave out --demo, --api and "
+                                   "--profile"));
+    if (!replaying && (parser.isSet(replayAtOpt) || parser.isSet(replaySpeedOpt)))
+        return fail(QStringLiteral("--replay-at and --replay-speed go with --replay FILE"));
 
     QSettings settings;
     bool themeOk = true;
@@ -211,8 +233,10 @@ int main(int argc, char **argv)
 
     // The application core outlives the window: the window is one view of it.
     FleetSession session;
-    if (const Status local = session.openLocalStore(LocalStore::defaultPath()); !local)
-        QTextStream(stderr) << "fleet-console: " << local.error() << '\n'; // watching works without it
+    // A replay keeps nothing: no local store, so no record of it and no outbox to publish from.
+    if (!replaying)
+        if (const Status local = session.openLocalStore(LocalStore::defaultPath()); !local)
+            QTextStream(stderr) << "fleet-console: " << local.error() << '\n'; // watching works without it
     // The command line overrides the profile's saved settings for what it names: its status page stays this run's.
     if (parser.isSet(demoOpt))
         session.lockStatusPage(QStringLiteral("--demo"));
@@ -310,7 +334,41 @@ int main(int argc, char **argv)
     }
     QWidget *shown = wall ? static_cast<QWidget *>(wall.get()) : window.get();
     std::unique_ptr<DemoFleet> demo;
-    if (parser.isSet(demoOpt)) {
+    if (replaying) {
+        bool ok = false;
+        const double speed = parser.value(replaySpeedOpt).toDouble(&ok);
+        if (!ok || (speed != 0 && (speed < IncidentReplay::kMinSpeed || speed > IncidentReplay::kMaxSpeed)))
+            return fail(QStringLiteral("--replay-speed must be 0 (paused) or from 1 to 60 (got \"%1\")")
+                            .arg(parser.value(replaySpeedOpt)));
+        const QString path = parser.value(replayOpt);
+        auto loaded = IncidentReplay::load(path);
+        if (!loaded)
+            return fail(loaded.error());
+        const qint64 firstMs = loaded->header.fromMs;
+        if (const Status started = session.startReplay(loaded.take(), QFileInfo(path).fileName()); !started)
+            return fail(started.error());
+        IncidentReplay *replay = session.replay();
+        if (parser.isSet(replayAtOpt)) {
+            const QString at = parser.value(replayAtOpt);
+            std::optional<qint64> t = parseIsoUtc(at);
+            if (!t) {
+                const QTime time
+                    = QTime::fromString(at, at.size() > 5 ? QStringLiteral("HH:mm:ss") : QStringLiteral("HH:mm"));
+                if (time.isValid())
+                    t = QDateTime(QDateTime::fromMSecsSinceEpoch(firstMs, Qt::UTC).date(), time, Qt::UTC)
+                            .toMSecsSinceEpoch();
+            }
+            if (!t || *t < replay->fromMs() || *t > replay->toMs())
+                return fail(QStringLiteral("--replay-at must be a time within the recording, %1 to %2 UTC (got \"%3\")")
+                                .arg(formatIsoUtc(replay->fromMs() / 1000 * 1000),
+                                    formatIsoUtc(replay->toMs() / 1000 * 1000), at));
+            replay->seek(*t);
+        }
+        if (speed > 0) {
+            replay->setSpeed(speed);
+            replay->play();
+        }
+    } else if (parser.isSet(demoOpt)) {
         bool ok = false;
         const double speed = parser.value(demoSpeedOpt).toDouble(&ok);
         if (!ok || speed < 0 || speed > 10000)
@@ -370,7 +428,7 @@ int main(int argc, char **argv)
             session.connectToProfile(*p); // its token as the profile says; the showing view asks when it cannot
         } else if (window)
             QTimer::singleShot(0, window.get(), [w = window.get()] { w->openConnectDialog(); });
-    } else if (!parser.isSet(screenshotOpt) && window) {
+    } else if (!parser.isSet(screenshotOpt) && window && !replaying) {
         QTimer::singleShot(0, window.get(), [w = window.get()] { w->openConnectDialog(); }); // first run
     }
 
