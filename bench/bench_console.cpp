@@ -2,7 +2,11 @@
 // the demo runs. A probe timer asks to fire every 5 ms and records how late it is; the percentiles of that lateness
 // are how long the GUI thread was busy when a person could have clicked.
 //
+// With --record the session keeps its local store, so the incident record (issue #24) is written while it runs: its
+// overhead is the lag compared with a run without, and the store's growth per fleet hour is printed.
+//
 //   QT_QPA_PLATFORM=offscreen build/release/bench/bench_console [--workers 50000] [--speed 120] [--seconds 30]
+//   [--record]
 
 #include "benchutil.h"
 #include "consolewindow.h"
@@ -11,6 +15,8 @@
 #include "fleetsession.h"
 #include "fleetstore.h"
 #include "handlertiming.h"
+#include "incidentrecorder.h"
+#include "localstore.h"
 #include "theme.h"
 
 #include <QApplication>
@@ -32,6 +38,9 @@ int main(int argc, char **argv)
     int workers = 50000;
     double speed = 120;
     int seconds = 30;
+    bool record = false;
+    for (int i = 1; i < argc; ++i)
+        record = record || qstrcmp(argv[i], "--record") == 0;
     for (int i = 1; i + 1 < argc; ++i) {
         if (qstrcmp(argv[i], "--workers") == 0)
             workers = atoi(argv[i + 1]);
@@ -63,6 +72,10 @@ int main(int argc, char **argv)
     QElapsedTimer startup;
     startup.start();
     FleetSession session;
+    if (record && !session.openLocalStore(dir.filePath(QStringLiteral("store.sqlite")))) {
+        std::fprintf(stderr, "bench_console: the local store did not open\n");
+        return 1;
+    }
     ConsoleWindow window(&session, &settings);
     window.resize(1600, 1000);
     window.show();
@@ -89,9 +102,11 @@ int main(int argc, char **argv)
             lateMs.push_back(std::max(0.0, double(now - last) / 1e6 - 5.0));
         last = now;
     });
+    qint64 fleetFrom = 0;
     QObject::connect(&window, &ConsoleWindow::firstDataShown, &window, [&] {
         // Measure from the first data on: the steady state of a console someone is watching.
         QTimer::singleShot(2000, &window, [&] {
+            fleetFrom = session.store()->fleetNowMs();
             probeClock.start();
             probe.start();
             app.reset();
@@ -120,5 +135,16 @@ int main(int argc, char **argv)
         std::printf("  %5d %8.1f %8.1f  %s\n", k.count, k.worstMs, k.worstCpuMs, qPrintable(k.what));
     std::printf("console: %zu workers in the store, RSS %.0f MB (includes the embedded fleet-sim)\n",
         window.store()->workers().size(), rssMb());
+    if (record) {
+        session.recorder()->flush();
+        const double fleetHours = double(session.store()->fleetNowMs() - fleetFrom) / 3600e3;
+        const qint64 bytes = IncidentRecorder::sizeBytes(session.localStore());
+        std::printf("incident record: %lld s of health written, %.2f MB in the store after %.2f fleet hours (%.2f MB "
+                    "per fleet hour, %zu regions)\n",
+            qlonglong(session.recorder()->samplesRecorded()), double(bytes) / (1 << 20), fleetHours,
+            fleetHours > 0 ? double(bytes) / (1 << 20) / fleetHours : 0.0, session.store()->regions().size());
+    } else {
+        std::printf("incident record: off (run with --record to write it)\n");
+    }
     return 0;
 }

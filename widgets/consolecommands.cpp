@@ -46,7 +46,7 @@ void ConsoleCommands::define(ConsoleWindow *w)
             : QString();
     });
     r.add({ QStringLiteral("file.openIncident"), ConsoleWindow::tr("Open &incident recording…"),
-              key(Qt::CTRL | Qt::SHIFT | Qt::Key_O),
+              key(Qt::CTRL | Qt::SHIFT | Qt::Key_L),
               ConsoleWindow::tr("Play a recorded incident (a bundle) in a window of its own, 1x to 60x") },
         [w] { w->openIncidentRecording(); });
     r.add({ QStringLiteral("file.settings"), ConsoleWindow::tr("&Settings…"), key(Qt::CTRL | Qt::Key_Comma),

@@ -947,6 +947,9 @@ void ConsoleWindow::showReplay()
     static_cast<QVBoxLayout *>(centralWidget()->layout())->insertWidget(0, m_replayBar);
     setDesktopPresence(false); // a replay's verdicts are history: no notifications, no tray icon
     m_timeWindow->setEdgeName(tr("replay"));
+    // A bundle holds each region's counts, not its workers: the operations are what a replay has to show below.
+    m_workersDock->setWindowTitle(tr("Workers (not in a recording)"));
+    m_operationsDock->raise();
     connect(replay, &IncidentReplay::positionChanged, this, &ConsoleWindow::updateFleetTime);
     // The status bar says what this window is instead of a connection it does not have.
     m_indicator->hide();

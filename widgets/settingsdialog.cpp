@@ -6,6 +6,7 @@
 #include <QDialogButtonBox>
 #include <QDoubleSpinBox>
 #include <QFormLayout>
+#include <QGridLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -60,6 +61,8 @@ SettingsDialog::SettingsDialog(FleetSession *session, const ProfileSettings &cur
     , m_scrape(countBox(1, 3600, tr(" s"), this))
     , m_alertmanagerUrl(new QLineEdit(this))
     , m_poll(countBox(1, 3600, tr(" s"), this))
+    , m_recordDays(countBox(1, 3650, tr(" days"), this))
+    , m_recordCap(countBox(10, 100000, tr(" MB"), this))
     , m_notifyTrouble(new QCheckBox(tr("A region becomes &degraded or down"), this))
     , m_notifyRecovered(new QCheckBox(tr("A region &recovers"), this))
     , m_notifyOperations(new QCheckBox(tr("An &action of this console finishes or fails"), this))
@@ -162,7 +165,26 @@ SettingsDialog::SettingsDialog(FleetSession *session, const ProfileSettings &cur
     auto *notifyLayout = new QVBoxLayout(notify);
     for (QCheckBox *box : { m_notifyTrouble, m_notifyRecovered, m_notifyOperations })
         notifyLayout->addWidget(box);
-    layout->addWidget(notify);
+    // The incident record (issue #24) beside them: the dialog stays as tall as it was (it must fit 1366x768).
+    auto *record = new QGroupBox(tr("Incident record (this fleet, local store)"), this);
+    auto *recordGrid = new QGridLayout(record);
+    auto *keptLabel = new QLabel(tr("Kept f&or:"), record);
+    keptLabel->setBuddy(m_recordDays);
+    auto *sizeLabel = new QLabel(tr("Si&ze at most:"), record);
+    sizeLabel->setBuddy(m_recordCap);
+    recordGrid->addWidget(keptLabel, 0, 0);
+    recordGrid->addWidget(m_recordDays, 0, 1);
+    recordGrid->addWidget(sizeLabel, 1, 0);
+    recordGrid->addWidget(m_recordCap, 1, 1);
+    recordGrid->setRowStretch(2, 1);
+    record->setToolTip(tr("What an incident is made of, kept in the local store for a restarted console and for "
+                          "fleetctl incident export; past the size the oldest go first."));
+    m_recordDays->setAccessibleName(tr("Keep the incident record for"));
+    m_recordCap->setAccessibleName(tr("The incident record's size at most"));
+    auto *side = new QHBoxLayout;
+    side->addWidget(notify, 1);
+    side->addWidget(record, 1);
+    layout->addLayout(side);
 
     auto *verdicts = new QGroupBox(tr("Verdict thresholds"), this);
     auto *verdictsBox = new QVBoxLayout(verdicts);
@@ -222,7 +244,7 @@ SettingsDialog::SettingsDialog(FleetSession *session, const ProfileSettings &cur
         connect(edit, &QLineEdit::textChanged, this, &SettingsDialog::updateState);
     for (QDoubleSpinBox *box : { m_degradedLoss, m_downLoss, m_degradedFailures, m_downFailures })
         connect(box, &QDoubleSpinBox::valueChanged, this, &SettingsDialog::updateState);
-    for (QSpinBox *box : { m_degradedRtt, m_minBuilds, m_window, m_hold, m_scrape, m_poll })
+    for (QSpinBox *box : { m_degradedRtt, m_minBuilds, m_window, m_hold, m_scrape, m_poll, m_recordDays, m_recordCap })
         connect(box, &QSpinBox::valueChanged, this, &SettingsDialog::updateState);
     connect(session, &FleetSession::statusPageChanged, this, &SettingsDialog::updateState);
     updateState();
@@ -257,6 +279,8 @@ void SettingsDialog::setChosen(const ProfileSettings &s)
     m_scrape->setValue(s.prometheusScrapeSeconds);
     m_alertmanagerUrl->setText(s.alertmanagerUrl.toString());
     m_poll->setValue(s.alertmanagerPollSeconds);
+    m_recordDays->setValue(s.recordRetentionDays);
+    m_recordCap->setValue(s.recordCapMegabytes);
     m_notifyTrouble->setChecked(s.notifyTrouble);
     m_notifyRecovered->setChecked(s.notifyRecovered);
     m_notifyOperations->setChecked(s.notifyOperations);
@@ -280,6 +304,8 @@ ProfileSettings SettingsDialog::chosen() const
     s.prometheusScrapeSeconds = m_scrape->value();
     s.alertmanagerUrl = QUrl(m_alertmanagerUrl->text().trimmed(), QUrl::StrictMode);
     s.alertmanagerPollSeconds = m_poll->value();
+    s.recordRetentionDays = m_recordDays->value();
+    s.recordCapMegabytes = m_recordCap->value();
     s.notifyTrouble = m_notifyTrouble->isChecked();
     s.notifyRecovered = m_notifyRecovered->isChecked();
     s.notifyOperations = m_notifyOperations->isChecked();

@@ -46,6 +46,8 @@ private:
     QSpinBox *m_scrape;
     QLineEdit *m_alertmanagerUrl;
     QSpinBox *m_poll;
+    QSpinBox *m_recordDays;
+    QSpinBox *m_recordCap;
     QCheckBox *m_notifyTrouble;
     QCheckBox *m_notifyRecovered;
     QCheckBox *m_notifyOperations;
