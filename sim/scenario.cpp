@@ -1,5 +1,6 @@
 #include "scenario.h"
 
+#include "incidentbundle.h"
 #include "isotime.h"
 
 #include <QDir>
@@ -9,7 +10,9 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace fleet::sim {
 
@@ -134,6 +137,18 @@ Result<Scenario> Scenario::load(const QString &nameOrPath)
     if (!nameOrPath.contains(u'/') && !nameOrPath.endsWith(QLatin1String(".json")))
         path = QStringLiteral(":/scenarios/%1.json").arg(nameOrPath);
     QFile file(path);
+    if (!path.startsWith(u':') && file.open(QIODevice::ReadOnly)) {
+        // An incident bundle (its first line says so) is replayed rather than simulated.
+        const QByteArray head = file.peek(256);
+        if (head.contains("\"format\":\"fleet-console-incident\"")
+            || head.contains("\"format\": \"fleet-console-incident\"")) {
+            if (file.size() > bundle::kMaxFileBytes)
+                return Result<Scenario>::failure(
+                    QStringLiteral("%1 is larger than an incident bundle may be").arg(path));
+            return fromBundle(file.readAll(), QFileInfo(path).fileName());
+        }
+        file.close();
+    }
     if (!file.open(QIODevice::ReadOnly)) {
         if (path.startsWith(u':')) {
             *error = QStringLiteral("No built-in scenario named \"%1\". Built-in scenarios: %2. "
@@ -145,6 +160,88 @@ Result<Scenario> Scenario::load(const QString &nameOrPath)
         return Result<Scenario>::failure(e);
     }
     return fromJson(file.readAll(), path.startsWith(u':') ? nameOrPath : path);
+}
+
+Result<Scenario> Scenario::fromBundle(const QByteArray &file, const QString &origin)
+{
+    using R = Result<Scenario>;
+    auto decoded = bundle::decode(file, origin);
+    if (!decoded)
+        return R::failure(decoded.error());
+    const bundle::Bundle &b = *decoded;
+    if (b.header.regions.isEmpty() || b.samples.isEmpty())
+        return R::failure(QStringLiteral("%1 has no regions or no health to replay").arg(origin));
+    qint64 first = b.samples.first().fromSecond;
+    qint64 last = first;
+    for (const bundle::Samples &block : b.samples)
+        last = std::max(last, block.fromSecond + block.seconds() - 1);
+    if (last - first > 31LL * 86400)
+        return R::failure(QStringLiteral("%1 spans more than 31 days of health").arg(origin));
+    Scenario s;
+    s.name = QStringLiteral("replay");
+    s.title = b.header.title.isEmpty() ? QStringLiteral("Replay of %1").arg(origin) : b.header.title;
+    s.description = QStringLiteral("A recorded incident (%1, recorded by %2) served as it was recorded: health, "
+                                   "workers by state and operations; actions are refused.")
+                        .arg(origin, b.header.recordedBy);
+    s.start = (first - 1) * 1000;
+    auto recording = std::make_shared<Recording>();
+    recording->file = origin;
+    recording->startMs = s.start;
+    const qint64 seconds = last - first + 1;
+    for (const Region &region : b.header.regions) {
+        ScenarioRegion r;
+        r.id = region.id;
+        r.name = region.name;
+        r.provider = region.provider;
+        r.location = region.location;
+        r.maxProvisionPerRequest = std::max(1, region.capacity.maxProvisionPerRequest);
+        r.rttMs = region.rttP50Ms;
+        r.packetLoss = region.packetLoss;
+        s.regions.push_back(r);
+        recording->seconds.emplace_back(std::size_t(seconds));
+        for (auto &v : recording->seconds.back())
+            v.fill(std::numeric_limits<float>::quiet_NaN());
+    }
+    auto regionOf = [&s](const QString &id) {
+        for (std::size_t i = 0; i < s.regions.size(); ++i)
+            if (s.regions[i].id == id)
+                return int(i);
+        return -1;
+    };
+    for (const bundle::Samples &block : b.samples) {
+        const int r = regionOf(block.region);
+        for (int i = 0; r >= 0 && i < block.seconds(); ++i) {
+            std::array<float, 16> &v = recording->seconds[std::size_t(r)][std::size_t(block.fromSecond + i - first)];
+            for (int c = 0; c < bundle::kColumnCount; ++c)
+                v[std::size_t(c)] = block.columns[std::size_t(c)][std::size_t(i)];
+        }
+    }
+    // The fleet at the start: as many workers per region as the first recorded second counts (the most of them
+    // recorded, so a region that grows has room), split over the arches as the scenarios split builds.
+    for (std::size_t r = 0; r < s.regions.size(); ++r) {
+        int firstCount = -1;
+        int most = 0;
+        for (const auto &v : recording->seconds[r]) {
+            if (std::isnan(v[0]))
+                continue;
+            const int n = int(v[0] + v[1] + v[2] + v[3]);
+            if (firstCount < 0)
+                firstCount = n;
+            most = std::max(most, n);
+        }
+        const int n = std::max(firstCount, 0);
+        s.regions[r].workers = { int(std::lround(n * 0.7)), int(std::lround(n * 0.2)), 0 };
+        s.regions[r].workers[2] = std::max(0, n - s.regions[r].workers[0] - s.regions[r].workers[1]);
+        s.regions[r].maxWorkers = std::max({ most, b.header.regions[int(r)].capacity.maxWorkers, 1 });
+    }
+    for (const bundle::Event &e : b.events) {
+        if (e.kind != bundle::Event::Kind::Operation || regionOf(e.operation.region) < 0)
+            continue;
+        recording->operations.push_back(e.operation);
+        recording->operationTimes.push_back(e.atMs);
+    }
+    s.recording = std::move(recording);
+    return R::success(std::move(s));
 }
 
 Result<Scenario> Scenario::fromJson(const QByteArray &json, const QString &origin)

@@ -286,6 +286,10 @@ void Simulation::advance(int seconds)
 void Simulation::step()
 {
     m_now += 1000;
+    if (m_scenario.recording) {
+        replaySecond();
+        return;
+    }
     applyTimeline();
     processTimers();
     arrivals();
@@ -649,6 +653,150 @@ void Simulation::recordHealth()
     }
 }
 
+void Simulation::matchCounts(int region, const std::array<float, 16> &v)
+{
+    // The recorded counts per state, by moving this region's workers between states (adding or retiring some).
+    const WorkerState states[]
+        = { WorkerState::Idle, WorkerState::Busy, WorkerState::Offline, WorkerState::Provisioning };
+    std::array<int, 4> target {};
+    int total = 0;
+    for (int i = 0; i < 4; ++i) {
+        target[std::size_t(i)] = std::max(0, int(std::lround(v[std::size_t(i)])));
+        total += target[std::size_t(i)];
+    }
+    RegionState &rs = m_regions[region];
+    for (int n = rs.liveWorkers; n < total; ++n)
+        addWorker(region, Arch(n % 10 < 7 ? 0 : n % 10 < 9 ? 1 : 2), WorkerState::Idle, m_now); // as the scenarios mix
+    std::array<std::vector<int>, 4> surplus;
+    std::vector<int> others; // draining: not recorded, so moved too
+    for (int i = 0; i < workerCount(); ++i) {
+        const SimWorker &sw = m_workers[std::size_t(i)];
+        if (sw.region != region || sw.w.state == WorkerState::Terminated)
+            continue;
+        const auto *it = std::find(std::begin(states), std::end(states), sw.w.state);
+        if (it == std::end(states)) {
+            others.push_back(i);
+            continue;
+        }
+        surplus[std::size_t(it - std::begin(states))].push_back(i);
+    }
+    std::vector<int> spare = others;
+    for (int s = 0; s < 4; ++s) {
+        auto &have = surplus[std::size_t(s)];
+        while (int(have.size()) > target[std::size_t(s)]) {
+            spare.push_back(have.back());
+            have.pop_back();
+        }
+    }
+    for (int s = 0; s < 4; ++s) {
+        auto &have = surplus[std::size_t(s)];
+        while (int(have.size()) < target[std::size_t(s)] && !spare.empty()) {
+            const int w = spare.back();
+            spare.pop_back();
+            transition(w, states[s], states[s] == WorkerState::Offline ? QStringLiteral("heartbeat_lost") : QString());
+            have.push_back(w);
+        }
+    }
+    for (const int w : spare)
+        transition(w, WorkerState::Terminated, QStringLiteral("replay"));
+}
+
+void Simulation::replaySecond()
+{
+    const Recording &rec = *m_scenario.recording;
+    // Recorded operations as they stood, at their time (moved with the run when it was moved: --start-now).
+    const qint64 shift = m_scenario.start - rec.startMs;
+    while (m_nextRecordedOperation < rec.operations.size()
+        && rec.operationTimes[m_nextRecordedOperation] + shift <= m_now) {
+        Operation op = rec.operations[m_nextRecordedOperation++];
+        for (qint64 *t : { &op.createdAt, &op.updatedAt, &op.finishedAt, &op.expiresAt })
+            if (*t)
+                *t += shift;
+        int index = operationIndex(op.id);
+        if (index < 0) {
+            index = int(m_operations.size());
+            m_operations.push_back(op);
+            m_operationById.insert(op.id, index);
+        } else {
+            m_operations[std::size_t(index)] = op;
+        }
+        emitOperation(index);
+        // A region's dispatch follows its recorded drain and resume, as the console's replay shows it.
+        const int r = regionIndex(op.region);
+        const bool done = op.state == OperationState::Succeeded;
+        if (r >= 0 && op.state != OperationState::Failed && op.state != OperationState::Cancelled
+            && (op.type == OperationType::DrainRegion || (op.type == OperationType::ResumeRegion && done))) {
+            Region &info = m_regions[std::size_t(r)].info;
+            info.dispatchState = op.type == OperationType::ResumeRegion ? DispatchState::Active
+                : done                                                  ? DispatchState::Drained
+                                                                        : DispatchState::Draining;
+            info.dispatchChangedBy = op.requestedBy;
+            info.dispatchReason = op.reason;
+            emitRegion(r);
+        }
+    }
+    const qint64 offset = (m_now - m_scenario.start) / 1000 - 1;
+    const std::size_t slot = std::size_t(((m_now - m_scenario.start) / 1000) % m_options.historySeconds);
+    for (int r = 0; r < regionCount(); ++r) {
+        RegionState &rs = m_regions[r];
+        const auto &seconds = rec.seconds[std::size_t(r)];
+        CompactSample &c = rs.history[slot];
+        if (offset < 0 || offset >= qint64(seconds.size()) || std::isnan(seconds[std::size_t(offset)][0])) {
+            c.valid = false; // a gap in the recording stays a gap
+            continue;
+        }
+        const auto &v = seconds[std::size_t(offset)];
+        matchCounts(r, v);
+        auto count = [&v](int i) { return std::isnan(v[std::size_t(i)]) ? 0 : int(std::lround(v[std::size_t(i)])); };
+        auto real = [&v](int i) { return std::isnan(v[std::size_t(i)]) ? 0.0f : v[std::size_t(i)]; };
+        for (int s = 0; s < kWorkerStateCount; ++s)
+            c.workers[s] = quint32(std::max(0, rs.info.workersByState[s]));
+        c.started = quint16(std::clamp(count(4), 0, 65535));
+        c.succeeded = quint16(std::clamp(count(5), 0, 65535));
+        c.failed = quint16(std::clamp(count(6), 0, 65535));
+        for (int f = 0; f < kFailureReasonCount; ++f)
+            c.failures[f] = quint16(std::clamp(count(7 + f), 0, 65535));
+        c.rttP50 = real(11);
+        c.rttP95 = real(12);
+        c.loss = real(13);
+        c.queueDepth = quint32(std::max(0, count(14)));
+        c.waitP95 = real(15);
+        c.waitP50 = c.waitP95; // not recorded
+        c.valid = true;
+        rs.totals.buildsStarted += c.started;
+        rs.totals.buildsSucceeded += c.succeeded;
+        rs.totals.buildsFailed += c.failed;
+        for (int f = 0; f < kFailureReasonCount; ++f)
+            rs.totals.failures[f] += c.failures[f];
+        rs.info.packetLoss = c.loss;
+        rs.info.rttP50Ms = c.rttP50;
+        rs.info.rttP95Ms = c.rttP95;
+        if (std::abs(c.loss - rs.emittedLoss) > 0.005 || std::abs(c.rttP50 - rs.emittedRtt) > 5)
+            emitRegion(r);
+        QByteArray data;
+        data.reserve(400);
+        JsonWriter w(&data);
+        w.beginObject();
+        w.field("region", QStringView(rs.info.id));
+        w.key("sample");
+        writeHealthSample(w, expand(c, m_now));
+        w.endObject();
+        m_events.append(QByteArrayLiteral("health"), std::move(data));
+    }
+}
+
+std::optional<ActionResult> Simulation::refusedInReplay() const
+{
+    if (!m_scenario.recording)
+        return std::nullopt;
+    ActionResult r;
+    r.outcome = ActionResult::Outcome::Conflict;
+    r.detail = QStringLiteral("fleet-sim is replaying a recorded incident (%1): its health is the recording's, so "
+                              "actions are refused here. Rehearse them on a simulated scenario instead.")
+                   .arg(m_scenario.recording->file);
+    return r;
+}
+
 HealthSample Simulation::expand(const CompactSample &c, qint64 time) const
 {
     HealthSample s;
@@ -844,6 +992,8 @@ Impact Simulation::regionImpact(int region) const
 
 ActionResult Simulation::provision(int region, int count, Arch arch, const ActionRequest &request)
 {
+    if (auto refused = refusedInReplay())
+        return *refused;
     const QString fingerprint = QStringLiteral("provision|%1|%2|%3|%4|%5")
                                     .arg(region)
                                     .arg(count)
@@ -918,6 +1068,8 @@ ActionResult Simulation::provision(int region, int count, Arch arch, const Actio
 
 ActionResult Simulation::drainWorker(int worker, const ActionRequest &request)
 {
+    if (auto refused = refusedInReplay())
+        return *refused;
     SimWorker &sw = m_workers[worker];
     const QString fingerprint = QStringLiteral("drain_worker|%1|%2").arg(sw.w.id, request.reason);
     if (auto r = replayed(request, fingerprint))
@@ -975,6 +1127,8 @@ ActionResult Simulation::drainWorker(int worker, const ActionRequest &request)
 
 ActionResult Simulation::drainRegion(int region, const ActionRequest &request)
 {
+    if (auto refused = refusedInReplay())
+        return *refused;
     RegionState &rs = m_regions[region];
     const QString fingerprint
         = QStringLiteral("drain_region|%1|%2|%3").arg(rs.info.id, request.reason).arg(request.expiresAt);
@@ -1032,6 +1186,8 @@ ActionResult Simulation::drainRegion(int region, const ActionRequest &request)
 
 ActionResult Simulation::resumeRegion(int region, const ActionRequest &request)
 {
+    if (auto refused = refusedInReplay())
+        return *refused;
     RegionState &rs = m_regions[region];
     const QString fingerprint = QStringLiteral("resume_region|%1|%2").arg(rs.info.id, request.reason);
     if (auto r = replayed(request, fingerprint))
@@ -1075,6 +1231,8 @@ ActionResult Simulation::resumeRegion(int region, const ActionRequest &request)
 
 ActionResult Simulation::cancel(int opIndex, const ActionRequest &request)
 {
+    if (auto refused = refusedInReplay())
+        return *refused;
     Operation &op = m_operations[opIndex];
     const QString fingerprint = QStringLiteral("cancel|%1|%2").arg(op.id, request.reason);
     if (auto r = replayed(request, fingerprint))

@@ -209,6 +209,10 @@ private:
     void processExpiries();
     void updateDrains();
     void recordHealth();
+    // A replay (Scenario::recording): the recorded second instead of a simulated one.
+    void replaySecond();
+    void matchCounts(int region, const std::array<float, 16> &values);
+    std::optional<ActionResult> refusedInReplay() const;
     void finishOperation(int op, OperationState state, const QString &message);
     void updateOperation(int op);
     Impact regionImpact(int region) const;
@@ -230,6 +234,7 @@ private:
     bool m_creatingFleet = true;
     qint64 m_historyStart = 0;
     std::size_t m_nextTimelineEvent = 0;
+    std::size_t m_nextRecordedOperation = 0;
     double m_totalBuildRate = 0; // builds per second across the fleet at demand 1
     qint64 m_nextBuildId = 1;
     int m_nextWorkerNumber = 1;

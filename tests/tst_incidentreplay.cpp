@@ -212,6 +212,81 @@ private Q_SLOTS:
         QCOMPARE(IncidentRecorder::sizeBytes(&store), 0);
     }
 
+    // A game day (item 4): fleet-sim serves the same bundle over the Fleet API; a console connected to it and the
+    // console's own replay, at the same moment, show the same frame: every region's health second by second, its
+    // counts, EU Central's dispatch and verdict. Actions on the replayed fleet are refused with the reason.
+    void fleetSimShowsTheSameFrame()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("seed.jsonl"));
+        {
+            QFile f(path);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(bundle::encodeHeader(m_bundle.header) + '\n');
+            for (const auto &e : std::as_const(m_bundle.events))
+                f.write(bundle::encodeEvent(e) + '\n');
+            for (const auto &b : std::as_const(m_bundle.samples))
+                f.write(bundle::encodeSamples(b) + '\n');
+        }
+        SimHarness::Options o;
+        o.scenario = path;
+        SimHarness sim(o);
+        QVERIFY(sim.sim().scenario().recording);
+        const qint64 startSecond = sim.sim().now() / 1000;
+        sim.advance(int(m_momentSecond - startSecond));
+        QCOMPARE(sim.sim().now() / 1000, m_momentSecond);
+
+        FleetSession game;
+        game.connectTo(sim.profile(), QStringLiteral("op-secret"));
+        QTRY_VERIFY_WITH_TIMEOUT(game.isLive() && game.store()->isLoaded(), 15000);
+        FleetSession replay;
+        QVERIFY(replay.startReplay(m_bundle, QStringLiteral("seed.jsonl")));
+        replay.replay()->seek(m_momentSecond * 1000);
+        const qint64 from = replay.replay()->fromMs() / 1000;
+        const HealthTimeline &g = game.store()->history();
+        const HealthTimeline &r = replay.store()->history();
+        // The game day's console has its history once the backfill is in (the recording's first minute).
+        for (const QString &region : r.regions())
+            QTRY_VERIFY_WITH_TIMEOUT(
+                !std::isnan(g.value(g.regionIndex(region), HealthTimeline::PacketLoss, from + 1)), 20000);
+        for (const QString &region : r.regions()) {
+            for (const auto metric : { HealthTimeline::PacketLoss, HealthTimeline::FailuresETimedOut,
+                     HealthTimeline::BuildsSucceeded, HealthTimeline::WorkersBusy, HealthTimeline::RttP95 }) {
+                std::vector<float> fromSim;
+                std::vector<float> fromReplay;
+                g.series(g.regionIndex(region), metric, from + 1, m_momentSecond, &fromSim);
+                r.series(r.regionIndex(region), metric, from + 1, m_momentSecond, &fromReplay);
+                for (std::size_t i = 0; i < fromSim.size(); ++i) {
+                    const bool same = (std::isnan(fromSim[i]) && std::isnan(fromReplay[i]))
+                        || std::abs(fromSim[i] - fromReplay[i]) <= 1e-6f * std::max(1.0f, std::abs(fromReplay[i]));
+                    QVERIFY2(same,
+                        qPrintable(QStringLiteral("%1 metric %2 at %3: fleet-sim %4, replay %5")
+                                       .arg(region)
+                                       .arg(int(metric))
+                                       .arg(from + 1 + qint64(i))
+                                       .arg(fromSim[i])
+                                       .arg(fromReplay[i])));
+                }
+            }
+        }
+        for (const Region &region : replay.store()->regions()) {
+            const int row = game.store()->regionRow(region.id);
+            QVERIFY2(row >= 0, qPrintable(region.id));
+            const Region &served = game.store()->regions()[std::size_t(row)];
+            for (const WorkerState s : { WorkerState::Idle, WorkerState::Busy, WorkerState::Offline })
+                QCOMPARE(served.workersByState[int(s)], region.workersByState[int(s)]);
+            QCOMPARE(served.dispatchState, region.dispatchState);
+        }
+        QTRY_COMPARE_WITH_TIMEOUT(game.healthMonitor()->verdict(QStringLiteral("eu-central")),
+            replay.healthMonitor()->verdict(QStringLiteral("eu-central")), 10000);
+        QCOMPARE(replay.healthMonitor()->verdict(QStringLiteral("eu-central")), m_liveVerdict);
+        // A rehearsal cannot change the recording: an action is refused with the reason.
+        const auto refused = sim.post(QStringLiteral("/v1/regions/eu-west/drain"), R"({"reason":"rehearsal"})",
+            "op-secret", { { "Idempotency-Key", "k-rehearsal" } });
+        QCOMPARE(refused.status, 409);
+        QVERIFY2(refused.body.contains("replaying a recorded incident"), refused.body.constData());
+    }
+
     void aDamagedBundleIsRefusedWithItsLine()
     {
         QTemporaryDir dir;

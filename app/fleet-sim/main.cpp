@@ -43,6 +43,14 @@ int main(int argc, char **argv)
     const QCommandLineOption scenarioOpt(QStringLiteral("scenario"),
         QStringLiteral("Built-in scenario name or path to a scenario JSON file (default: calm)."),
         QStringLiteral("name"), QStringLiteral("calm"));
+    const QCommandLineOption replayOpt(QStringLiteral("replay"),
+        QStringLiteral("Serve an incident bundle (fleet-console's record exported, or fleetctl record) over the Fleet "
+                       "API as it was recorded, at --speed: a game day on the real incident. Actions are refused."),
+        QStringLiteral("file"));
+    const QCommandLineOption replayAtOpt(QStringLiteral("replay-at"),
+        QStringLiteral("With --replay: start serving at this UTC time of the recording (2025-11-12T09:30:00Z); the "
+                       "recording before it is the history."),
+        QStringLiteral("time"));
     const QCommandLineOption listOpt(
         QStringLiteral("list-scenarios"), QStringLiteral("List the built-in scenarios and exit."));
     const QCommandLineOption portOpt(QStringLiteral("port"),
@@ -102,6 +110,7 @@ int main(int argc, char **argv)
                        "workers at 09:20 and 09:40 UTC (the console's --demo uses this)."));
     parser.addOption(scriptedOpt);
     parser.addOptions({ openMetricsOpt, openMetricsStepOpt });
+    parser.addOptions({ replayOpt, replayAtOpt });
     parser.addOptions({ scenarioOpt, listOpt, portOpt, bindOpt, seedOpt, speedOpt, workersOpt, warmupOpt, startNowOpt,
         tokenOpt, tokenFileOpt, heartbeatOpt, rateOpt, historyOpt, bufferOpt, tlsCertOpt, tlsKeyOpt });
     parser.process(app);
@@ -134,9 +143,25 @@ int main(int argc, char **argv)
         || !number(bufferOpt, 16, 10'000'000, &buffer))
         return 2;
 
-    auto scenario = Scenario::load(parser.value(scenarioOpt));
+    if (parser.isSet(replayOpt) && parser.isSet(scenarioOpt))
+        return fail(QStringLiteral("--replay serves a recording; leave out --scenario"));
+    if (parser.isSet(replayAtOpt) && !parser.isSet(replayOpt))
+        return fail(QStringLiteral("--replay-at goes with --replay FILE"));
+    auto scenario = Scenario::load(parser.isSet(replayOpt) ? parser.value(replayOpt) : parser.value(scenarioOpt));
     if (!scenario)
         return fail(scenario.error());
+    if (parser.isSet(replayOpt) && !scenario->recording)
+        return fail(QStringLiteral("%1 is not an incident bundle (its first line has no \"format\": "
+                                   "\"fleet-console-incident\")")
+                        .arg(parser.value(replayOpt)));
+    if (parser.isSet(replayAtOpt)) {
+        const std::optional<qint64> at = parseIsoUtc(parser.value(replayAtOpt));
+        const qint64 end = scenario->start + qint64(scenario->recording->seconds.front().size()) * 1000;
+        if (!at || *at <= scenario->start || *at > end)
+            return fail(QStringLiteral("--replay-at must be a UTC time within the recording, %1 to %2")
+                            .arg(formatIsoUtc(scenario->start + 1000), formatIsoUtc(end)));
+        scenario->warmupSeconds = int((*at - scenario->start) / 1000);
+    }
     if (parser.isSet(warmupOpt)) {
         double warmup = 0;
         if (!number(warmupOpt, 0, 7 * 86400, &warmup))
