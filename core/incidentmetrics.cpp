@@ -236,8 +236,10 @@ IncidentMetrics measureIncident(
         const qint64 stableSeconds = IncidentMetrics::kStableMs / 1000;
         const qint64 latest = history.latestSecond();
         qint64 runStart = -1;
+        bool sampled = false;
         for (qint64 s = m.mitigationMs / 1000; s <= latest; ++s) {
             const RegionStats stats = statsAt(s);
+            sampled = sampled || stats.samples > 0;
             const bool under = stats.samples > 0
                 && (stats.finishedBuilds() < thresholds.minFinishedBuilds
                     || stats.infrastructureFailureLowerBound() < thresholds.degradedFailureRatio);
@@ -254,7 +256,9 @@ IncidentMetrics measureIncident(
                 break;
             }
         }
-        if (!m.mitigatedMs)
+        if (!m.mitigatedMs && !sampled)
+            m.mitigateMissing = QStringLiteral("no health samples of %1 after the first mitigation").arg(m.regionName);
+        else if (!m.mitigatedMs)
             m.mitigateMissing = runStart >= 0
                 ? QStringLiteral("infrastructure failures under the threshold for %1 so far, not 5 min yet")
                       .arg(IncidentMetrics::duration((latest - runStart + 1) * 1000))
