@@ -179,6 +179,8 @@ void FleetSession::applyMonitoring(const ProfileSettings &settings, int generati
 
 void FleetSession::applySettings(const ProfileSettings &settings)
 {
+    if (m_replay)
+        return; // a replay is judged with the thresholds it was recorded with, and has no page or monitoring
     m_settings = settings;
     const int generation = ++m_settingsGeneration;
     m_monitor->setThresholds(settings.thresholds);

@@ -177,7 +177,14 @@ private Q_SLOTS:
         QTemporaryDir dir;
         FleetSession replay;
         QVERIFY(replay.openLocalStore(dir.filePath(QStringLiteral("replay.sqlite"))));
-        QVERIFY(replay.startReplay(m_bundle, QStringLiteral("seed.jsonl")));
+        // The window first, as fleet-console --replay builds it: the profile it then sees must not bring settings.
+        QSettings settings(dir.filePath(QStringLiteral("settings.ini")), QSettings::IniFormat);
+        ConsoleWindow window(&replay, &settings);
+        window.setDesktopPresence(false);
+        window.resize(1920, 1080);
+        bundle::Bundle strict = m_bundle; // judged with the thresholds it was recorded with, whatever a window loads
+        strict.header.thresholds.insert(QStringLiteral("degraded_packet_loss"), 0.02);
+        QVERIFY(replay.startReplay(strict, QStringLiteral("seed.jsonl")));
         QVERIFY(!replay.startReplay(m_bundle, QStringLiteral("again.jsonl"))); // one replay a session
         QVERIFY(replay.whyCannotAct(Role::Operator).contains(QLatin1String("replay")));
         replay.replay()->setSpeed(60);
@@ -185,12 +192,9 @@ private Q_SLOTS:
         QTest::qWait(600);
         replay.reconnect(); // a replay has no connection to make again
         QVERIFY(!replay.connection());
-        QSettings settings(dir.filePath(QStringLiteral("settings.ini")), QSettings::IniFormat);
-        ConsoleWindow window(&replay, &settings);
-        window.setDesktopPresence(false);
-        window.resize(1920, 1080);
         window.show();
         QTRY_VERIFY(window.replayBar());
+        QCOMPARE(replay.healthMonitor()->thresholds().degradedPacketLoss, 0.02);
         QVERIFY2(window.replayBar()->text().contains(QLatin1String("REPLAY")), qPrintable(window.replayBar()->text()));
         QVERIFY(window.windowTitle().startsWith(QLatin1String("[REPLAY]")));
         for (const char *id :
