@@ -9,6 +9,7 @@
 #include "fleetsession.h"
 #include "fleetstore.h"
 #include "healthmonitor.h"
+#include "incidentdialog.h"
 #include "incidentmetrics.h"
 #include "incidenttimeline.h"
 #include "scenario.h"
@@ -182,6 +183,24 @@ private Q_SLOTS:
         std::stable_sort(all.begin(), all.end(), [](const auto &a, const auto &b) { return a.atMs < b.atMs; });
         const QString draft = IncidentTimeline::postmortemDraft(all, incident);
         QVERIFY2(draft.contains(QLatin1String("## Detection, acknowledgement and mitigation")), qPrintable(draft));
+        // The incident dialog says the figures above its tabs, and has them as timeline rows.
+        IncidentDialog dialog(&session);
+        QSignalSpy read(&dialog, &IncidentDialog::incidentsRead);
+        QTRY_VERIFY_WITH_TIMEOUT(read.size() > 0, 10000);
+        dialog.resize(1366 * 3 / 4, 700);
+        dialog.show();
+        const QString said
+            = QStringLiteral("EU Central: detected in %1; acknowledged in %2; mitigated in %3")
+                  .arg(IncidentMetrics::duration(*m.detectMs()), IncidentMetrics::duration(*m.acknowledgeMs()),
+                      IncidentMetrics::duration(*m.mitigateMs()));
+        QVERIFY2(dialog.figuresText().contains(said), qPrintable(dialog.figuresText()));
+        QCOMPARE(std::count_if(dialog.entries().cbegin(), dialog.entries().cend(),
+                     [](const auto &e) { return e.kind == IncidentTimeline::Entry::Kind::Metric; }),
+            3);
+        if (const QString shots = qEnvironmentVariable("FLEET_SCREENSHOTS"); !shots.isEmpty()) {
+            QTest::qWait(200);
+            dialog.grab().save(shots + QStringLiteral("/incident-figures.png"));
+        }
         QVERIFY2(draft.contains(
                      QStringLiteral("%1 UTC: First symptom in EU Central")
                          .arg(QDateTime::fromMSecsSinceEpoch(m.symptomMs, Qt::UTC).toString(QStringLiteral("HH:mm")))),
@@ -210,5 +229,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestIncidentMetrics)
+QTEST_MAIN(TestIncidentMetrics)
 #include "tst_incidentmetrics.moc"
