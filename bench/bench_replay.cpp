@@ -86,10 +86,11 @@ int main(int argc, char **argv)
             history.record(simulation.region(r).id, s);
     }
     qint64 storeBytes = 0;
+    const QStringList regionIds = history.regions();
     for (qint64 s = start; s <= end; s += 60) {
-        for (int r = 0; r < history.regions().size(); ++r) {
+        for (int r = 0; r < regionIds.size(); ++r) {
             bundle::Samples block;
-            block.region = history.regions()[r];
+            block.region = regionIds[r];
             block.fromSecond = s;
             for (int c = 0; c < bundle::kColumnCount; ++c)
                 history.series(r, HealthTimeline::Metric(c), s, std::min(s + 59, end), &block.columns[std::size_t(c)]);

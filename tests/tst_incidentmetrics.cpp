@@ -194,7 +194,8 @@ private Q_SLOTS:
                   .arg(IncidentMetrics::duration(*m.detectMs()), IncidentMetrics::duration(*m.acknowledgeMs()),
                       IncidentMetrics::duration(*m.mitigateMs()));
         QVERIFY2(dialog.figuresText().contains(said), qPrintable(dialog.figuresText()));
-        QCOMPARE(std::count_if(dialog.entries().cbegin(), dialog.entries().cend(),
+        const auto shown = dialog.entries();
+        QCOMPARE(std::count_if(shown.cbegin(), shown.cend(),
                      [](const auto &e) { return e.kind == IncidentTimeline::Entry::Kind::Metric; }),
             3);
         if (const QString shots = qEnvironmentVariable("FLEET_SCREENSHOTS"); !shots.isEmpty()) {

@@ -330,7 +330,7 @@ int main(int argc, char **argv)
         const std::optional<qint64> t = parseIsoUtc(parser.value(*opt));
         if (!t)
             return fail(QStringLiteral("--%1 must be a UTC time such as 2025-11-12T08:30:00Z, not \"%2\"")
-                            .arg(opt->names().first(), terminalSafe(parser.value(*opt), 80)));
+                            .arg(opt->names().constFirst(), terminalSafe(parser.value(*opt), 80)));
         *into = *t;
     }
     if (record.fromMs && record.toMs && record.toMs < record.fromMs)
