@@ -25,6 +25,7 @@
 #include <QAction>
 #include <QApplication>
 #include <QFile>
+#include <QLabel>
 #include <QSettings>
 #include <QTemporaryDir>
 #include <QTest>
@@ -184,6 +185,7 @@ private Q_SLOTS:
         window.resize(1920, 1080);
         bundle::Bundle strict = m_bundle; // judged with the thresholds it was recorded with, whatever a window loads
         strict.header.thresholds.insert(QStringLiteral("degraded_packet_loss"), 0.02);
+        strict.header.title = QStringLiteral("<img src=x> Seed <b>day</b>"); // a file's text, shown as text
         QVERIFY(replay.startReplay(strict, QStringLiteral("seed.jsonl")));
         QVERIFY(!replay.startReplay(m_bundle, QStringLiteral("again.jsonl"))); // one replay a session
         QVERIFY(replay.whyCannotAct(Role::Operator).contains(QLatin1String("replay")));
@@ -197,6 +199,13 @@ private Q_SLOTS:
         QCOMPARE(replay.healthMonitor()->thresholds().degradedPacketLoss, 0.02);
         QVERIFY2(window.replayBar()->text().contains(QLatin1String("REPLAY")), qPrintable(window.replayBar()->text()));
         QVERIFY(window.windowTitle().startsWith(QLatin1String("[REPLAY]")));
+        bool escaped = false;
+        const QList<QLabel *> labels = window.replayBar()->findChildren<QLabel *>();
+        for (const QLabel *label : labels) {
+            QVERIFY2(!label->toolTip().contains(QLatin1String("<img")), qPrintable(label->toolTip()));
+            escaped = escaped || label->toolTip().contains(QLatin1String("&lt;img src=x&gt; Seed &lt;b&gt;day"));
+        }
+        QVERIFY(escaped);
         for (const char *id :
             { "actions.provision", "actions.drainRegion", "actions.resumeRegion", "status.update", "file.reconnect" }) {
             QAction *a = window.actions()->action(QLatin1String(id));

@@ -182,7 +182,8 @@ void IncidentDialog::showIncident()
                 QDateTime::fromMSecsSinceEpoch(e.atMs, Qt::UTC).toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"))));
         m_table->setItem(row, 1, new QTableWidgetItem(what));
         auto *detail = new QTableWidgetItem(e.text); // an item's text is never rendered as markup
-        detail->setToolTip(e.text);
+        detail->setToolTip(
+            QStringLiteral("<p>") + e.text.toHtmlEscaped() + QStringLiteral("</p>")); // text, even in a tooltip
         m_table->setItem(row, 2, detail);
     }
     m_table->resizeRowsToContents();

@@ -103,8 +103,11 @@ void ReplayBar::refresh()
         tr("%1 · %2 to %3 UTC")
             .arg(fontMetrics().elidedText(m_replay->name(), Qt::ElideMiddle, fontMetrics().averageCharWidth() * 32),
                 hhmmss(m_replay->fromMs()), hhmmss(m_replay->toMs())));
-    m_title->setToolTip(tr("%1\n%2\nfrom %3, recorded by %4")
-                            .arg(m_replay->name(), h.title, h.fleet, h.recordedBy.isEmpty() ? tr("?") : h.recordedBy));
+    // A bundle is a file from anywhere: its title is text in the tooltip too, never markup.
+    const QString tip = tr("%1\n%2\nfrom %3, recorded by %4")
+                            .arg(m_replay->name(), h.title, h.fleet, h.recordedBy.isEmpty() ? tr("?") : h.recordedBy);
+    m_title->setToolTip(
+        QStringLiteral("<p>") + tip.toHtmlEscaped().replace(u'\n', QStringLiteral("<br>")) + QStringLiteral("</p>"));
     const QString day
         = QDateTime::fromMSecsSinceEpoch(m_replay->positionMs(), Qt::UTC).toString(QStringLiteral("d MMM yyyy"));
     m_position->setText(tr("%1 UTC, %2").arg(hhmmss(m_replay->positionMs()), day));
