@@ -192,7 +192,7 @@ void IncidentRecorder::record(const bundle::Event &event)
         });
 }
 
-void IncidentRecorder::onVerdict(const VerdictChange &change)
+bundle::Event IncidentRecorder::eventOf(const VerdictChange &change)
 {
     bundle::Event e;
     e.kind = bundle::Event::Kind::Verdict;
@@ -202,23 +202,33 @@ void IncidentRecorder::onVerdict(const VerdictChange &change)
     e.from = wireName(change.from);
     e.to = wireName(change.to);
     e.reason = change.reason;
-    record(e);
+    return e;
+}
+
+bundle::Event IncidentRecorder::eventOf(const Operation &op)
+{
+    bundle::Event e;
+    e.kind = bundle::Event::Kind::Operation;
+    e.atMs = op.state == OperationState::Pending ? op.createdAt : std::max(op.updatedAt, op.createdAt);
+    e.operation = op;
+    e.region = op.region;
+    return e;
+}
+
+void IncidentRecorder::onVerdict(const VerdictChange &change)
+{
+    record(eventOf(change));
 }
 
 void IncidentRecorder::onOperations()
 {
     for (const Operation &op : m_session->store()->operations()) {
-        bundle::Event e;
-        e.kind = bundle::Event::Kind::Operation;
-        e.atMs = op.state == OperationState::Pending ? op.createdAt : std::max(op.updatedAt, op.createdAt);
-        e.operation = op;
-        e.region = op.region;
         // One row per state an operation was seen in (its progress in between is not news).
         const QString seen = QStringLiteral("op/%1/%2").arg(op.id).arg(int(op.state));
         if (m_recorded.contains(seen))
             continue;
         m_recorded.insert(seen);
-        record(e);
+        record(eventOf(op));
     }
 }
 

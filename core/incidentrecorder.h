@@ -43,6 +43,9 @@ public:
     int retentionDays() const { return m_retentionDays; }
     int capMegabytes() const { return m_capMb; }
 
+    // A verdict change and an operation as they stood, as bundle events (the record's and fleetctl record's).
+    static bundle::Event eventOf(const VerdictChange &change);
+    static bundle::Event eventOf(const Operation &operation);
     // Queued for the disk at once (the same event recorded before is kept once).
     void record(const bundle::Event &event);
     // Writes the minute under way as far as it goes (the session does on its way out, and before the store closes).

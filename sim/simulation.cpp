@@ -635,22 +635,27 @@ void Simulation::recordHealth()
         rs.failures.fill(0);
         rs.waits.clear();
 
-        rs.info.packetLoss = loss;
-        rs.info.rttP50Ms = c.rttP50;
-        rs.info.rttP95Ms = c.rttP95;
-        if (std::abs(loss - rs.emittedLoss) > 0.005 || std::abs(rtt - rs.emittedRtt) > 5)
-            emitRegion(r);
-
-        QByteArray data;
-        data.reserve(400);
-        JsonWriter w(&data);
-        w.beginObject();
-        w.field("region", QStringView(rs.info.id));
-        w.key("sample");
-        writeHealthSample(w, expand(c, m_now));
-        w.endObject();
-        m_events.append(QByteArrayLiteral("health"), std::move(data));
+        emitHealth(r, c, loss, rtt);
     }
+}
+
+void Simulation::emitHealth(int r, const CompactSample &c, double loss, double rtt)
+{
+    RegionState &rs = m_regions[r];
+    rs.info.packetLoss = loss;
+    rs.info.rttP50Ms = c.rttP50;
+    rs.info.rttP95Ms = c.rttP95;
+    if (std::abs(loss - rs.emittedLoss) > 0.005 || std::abs(rtt - rs.emittedRtt) > 5)
+        emitRegion(r);
+    QByteArray data;
+    data.reserve(400);
+    JsonWriter w(&data);
+    w.beginObject();
+    w.field("region", QStringView(rs.info.id));
+    w.key("sample");
+    writeHealthSample(w, expand(c, m_now));
+    w.endObject();
+    m_events.append(QByteArrayLiteral("health"), std::move(data));
 }
 
 void Simulation::matchCounts(int region, const std::array<float, 16> &v)
@@ -768,20 +773,7 @@ void Simulation::replaySecond()
         rs.totals.buildsFailed += c.failed;
         for (int f = 0; f < kFailureReasonCount; ++f)
             rs.totals.failures[f] += c.failures[f];
-        rs.info.packetLoss = c.loss;
-        rs.info.rttP50Ms = c.rttP50;
-        rs.info.rttP95Ms = c.rttP95;
-        if (std::abs(c.loss - rs.emittedLoss) > 0.005 || std::abs(c.rttP50 - rs.emittedRtt) > 5)
-            emitRegion(r);
-        QByteArray data;
-        data.reserve(400);
-        JsonWriter w(&data);
-        w.beginObject();
-        w.field("region", QStringView(rs.info.id));
-        w.key("sample");
-        writeHealthSample(w, expand(c, m_now));
-        w.endObject();
-        m_events.append(QByteArrayLiteral("health"), std::move(data));
+        emitHealth(r, c, c.loss, c.rttP50);
     }
 }
 

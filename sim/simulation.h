@@ -209,6 +209,8 @@ private:
     void processExpiries();
     void updateDrains();
     void recordHealth();
+    // The region's network as of sample `c` (a region event when it moved), and the sample as a health event.
+    void emitHealth(int region, const CompactSample &c, double loss, double rtt);
     // A replay (Scenario::recording): the recorded second instead of a simulated one.
     void replaySecond();
     void matchCounts(int region, const std::array<float, 16> &values);

@@ -122,30 +122,16 @@ int runRecord(const Options &o, const RecordOptions &r)
     const qint64 startMs = store->fleetNowMs();
     b.header.fromMs = (startMs / 1000 - IncidentRecorder::kPreRollSeconds) * 1000;
     b.header.title = QStringLiteral("%1 from %2").arg(b.header.fleet, formatIsoUtc(startMs / 1000 * 1000));
-    QObject::connect(session.healthMonitor(), &HealthMonitor::verdictChanged, [&b](const VerdictChange &c) {
-        bundle::Event e;
-        e.kind = bundle::Event::Kind::Verdict;
-        e.atMs = c.atSecond * 1000;
-        e.region = c.region;
-        e.regionName = c.regionName;
-        e.from = wireName(c.from);
-        e.to = wireName(c.to);
-        e.reason = c.reason;
-        b.events << e;
-    });
+    QObject::connect(session.healthMonitor(), &HealthMonitor::verdictChanged,
+        [&b](const VerdictChange &c) { b.events << IncidentRecorder::eventOf(c); });
     QSet<QString> seen; // operation id and state
     auto operations = [&] {
         for (const Operation &op : store->operations()) {
             const QString key = QStringLiteral("%1/%2").arg(op.id).arg(int(op.state));
-            const qint64 at = op.state == OperationState::Pending ? op.createdAt : std::max(op.updatedAt, op.createdAt);
-            if (seen.contains(key) || at < b.header.fromMs)
+            const bundle::Event e = IncidentRecorder::eventOf(op);
+            if (seen.contains(key) || e.atMs < b.header.fromMs)
                 continue;
             seen.insert(key);
-            bundle::Event e;
-            e.kind = bundle::Event::Kind::Operation;
-            e.atMs = at;
-            e.operation = op;
-            e.region = op.region;
             b.events << e;
         }
     };
