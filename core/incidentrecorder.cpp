@@ -115,6 +115,7 @@ void IncidentRecorder::fleetChanged()
         return;
     m_fleet = fleet;
     m_recorded.clear();
+    m_operationStates.clear();
     m_recording = false;
     m_nextBlock = 0;
     m_recordUntil = 0;
@@ -222,12 +223,13 @@ void IncidentRecorder::onVerdict(const VerdictChange &change)
 
 void IncidentRecorder::onOperations()
 {
+    // One row per state an operation was seen in (its progress in between is not news): a lookup per operation, no
+    // allocation, on every change of the operations table.
     for (const Operation &op : m_session->store()->operations()) {
-        // One row per state an operation was seen in (its progress in between is not news).
-        const QString seen = QStringLiteral("op/%1/%2").arg(op.id).arg(int(op.state));
-        if (m_recorded.contains(seen))
+        auto it = m_operationStates.find(op.id);
+        if (it != m_operationStates.end() && *it == op.state)
             continue;
-        m_recorded.insert(seen);
+        m_operationStates.insert(op.id, op.state);
         record(eventOf(op));
     }
 }

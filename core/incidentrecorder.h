@@ -1,5 +1,6 @@
 #pragma once
 
+#include "fleettypes.h"
 #include "incidentbundle.h"
 #include "result.h"
 #include "statusbackend.h"
@@ -88,6 +89,7 @@ private:
     int m_retentionDays = 30;
     int m_capMb = 500;
     QSet<QString> m_recorded; // keys written this run (the table ignores one written by an earlier run)
+    QHash<QString, OperationState> m_operationStates; // each operation's state as last recorded, by id
     qint64 m_recordUntil = 0; // fleet second: record samples up to here
     qint64 m_nextBlock = 0; // the first second of the next block of samples to write
     qint64 m_samplesRecorded = 0;

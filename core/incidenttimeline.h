@@ -84,7 +84,6 @@ Q_SIGNALS:
 
 private:
     void followAlerts();
-    static void addOnce(QList<Entry> &list, const Entry &entry);
 
     FleetSession *m_session;
     QList<Entry> m_verdicts;
