@@ -13,6 +13,7 @@
 #include <QToolTip>
 
 #include <cmath>
+#include <random>
 
 using namespace fleet;
 
@@ -261,6 +262,61 @@ private Q_SLOTS:
         const Status png = m_chart->exportPng(QStringLiteral("/nonexistent-dir/c.png"));
         QVERIFY(!png);
         QVERIFY2(png.error().contains(QStringLiteral("/nonexistent-dir/c.png")), qPrintable(png.error()));
+    }
+
+    void denseDataShowsEverySpikeAndEveryGap()
+    {
+        // Two hours on 1,000 px: seven seconds a pixel column, drawn as one filled stretch per column plus the
+        // joins the stretches do not cover (SeriesLayer). What a person must still see: a one-second spike, the
+        // stretch from the noise up to it, and a gap as empty plot. Checked on the rendered pixels.
+        HealthTimeline timeline(86400);
+        std::mt19937 rng(3);
+        std::uniform_real_distribution<double> noise(-0.01, 0.01);
+        const qint64 spike = kT0 + 5000;
+        for (qint64 s = 0; s < 7200; ++s) {
+            if (s >= 3000 && s < 3600)
+                continue;
+            const double loss = kT0 + s == spike ? 0.9 : 0.1 + noise(rng);
+            timeline.record(QStringLiteral("eu-central"), second(kT0 + s, loss, 0));
+        }
+        HealthChart chart(QStringLiteral("Dense"), QStringLiteral("%"));
+        chart.setTimeline(&timeline);
+        chart.setRegion(QStringLiteral("eu-central"));
+        chart.setSeries({ { HealthTimeline::PacketLoss, QStringLiteral("loss"), 0, ChartSeries::Kind::Gauge, 100.0 } });
+        chart.resize(1000, 400);
+        chart.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&chart));
+        chart.setSpanSeconds(7200);
+        chart.refresh();
+        QCOMPARE(chart.yMax(), 100.0);
+        const QRectF plot = chart.plotArea();
+        const QImage image = chart.renderImage().convertToFormat(QImage::Format_RGB32);
+        const double dpr = chart.devicePixelRatioF();
+        auto red = [&](double x, double y) {
+            const QColor c = image.pixelColor(int(x * dpr), int(y * dpr));
+            return c.red() > c.green() + 50 && c.red() > c.blue() + 30;
+        };
+        auto xOf = [&](qint64 s) { return plot.left() + double(s - kT0) * plot.width() / 7199.0; };
+        auto yOf = [&](double percent) { return plot.bottom() - percent / 100.0 * plot.height(); };
+        auto redNear = [&](double x, double y) {
+            for (int dx = -2; dx <= 2; ++dx) {
+                for (int dy = -2; dy <= 2; ++dy) {
+                    if (red(x + dx, y + dy))
+                        return true;
+                }
+            }
+            return false;
+        };
+        QVERIFY2(redNear(xOf(spike), yOf(90)), "the one-second spike to 90 % is not drawn");
+        QVERIFY2(redNear(xOf(spike), yOf(50)), "the line from the noise up to the spike is not drawn");
+        QVERIFY2(redNear(xOf(kT0 + 1000), yOf(10)), "the noise around 10 % is not drawn");
+        QVERIFY2(!redNear(xOf(kT0 + 1000), yOf(50)), "a line where there is no data");
+        int drawnInGap = 0;
+        for (double x = xOf(kT0 + 3000) + 3; x < xOf(kT0 + 3600) - 3; x += 1) {
+            for (double y = plot.top() + 3; y < plot.bottom() - 3; y += 1)
+                drawnInGap += red(x, y) ? 1 : 0;
+        }
+        QCOMPARE(drawnInGap, 0);
     }
 
     void renderedLineIsVisible()

@@ -99,6 +99,7 @@ QList<ChartThreshold> rttLines(const VerdictThresholds &t)
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr double kAxisUnits = 10000; // the still time axis' span: a rubber band's zoom in parts of the window
 
 double niceCeil(double v)
 {
@@ -191,14 +192,16 @@ public:
         setZValue(10); // above the grid, below the foreground drawn by the view
     }
 
-    void setRanges(double xMin, double xMax, double yMax)
+    void setRanges(double xMin, double xMax, double yMax, qint64 tickSeconds)
     {
         m_xMin = xMin;
         m_xMax = xMax;
         m_yMax = yMax;
+        m_tickMs = double(tickSeconds) * 1000.0;
         prepareGeometryChange();
         update();
     }
+    void setGridColor(const QColor &color) { m_grid = color; }
 
     QRectF boundingRect() const override { return m_chart->plotArea(); }
 
@@ -212,50 +215,129 @@ public:
         painter->setRenderHint(QPainter::Antialiasing);
         const double sx = plot.width() / (m_xMax - m_xMin);
         const double sy = plot.height() / m_yMax;
-        thread_local QPolygonF line;
-        thread_local QList<QLineF> segments;
+        if (m_tickMs > 0) { // the time grid, on round times, under the lines
+            painter->setRenderHint(QPainter::Antialiasing, false);
+            painter->setPen(QPen(m_grid, 0));
+            m_segments.clear();
+            for (double t = std::ceil(m_xMin / m_tickMs) * m_tickMs; t <= m_xMax; t += m_tickMs) {
+                const double x = std::round(plot.left() + (t - m_xMin) * sx);
+                m_segments.append(QLineF(x, plot.top(), x, plot.bottom()));
+            }
+            painter->drawLines(m_segments);
+            painter->setRenderHint(QPainter::Antialiasing, true);
+        }
         for (std::size_t i = 0; i < m_points->size(); ++i) {
             const QPen &pen = (*m_pens)[i];
             painter->setPen(pen);
-            // A line wider than 1 px (the war-room display) as separate segments with square caps: the raster engine
-            // fills each as one quadrilateral, where a wide polyline goes through QStroker's joins and a path fill,
-            // 60x slower at 4K (docs/performance.md). The caps overlap at the joins, so no notch shows.
-            const bool thick = pen.widthF() > 1.0;
-            line.clear();
-            auto flush = [&] {
-                if (line.size() == 1) {
-                    painter->drawPoint(line.first()); // a lone second between gaps still shows
-                } else if (line.size() > 1 && thick) {
-                    // Without antialiasing: 2.7x faster again, and at 3 px on a wall the steps do not show.
-                    painter->setRenderHint(QPainter::Antialiasing, false);
-                    segments.clear();
-                    segments.reserve(line.size() - 1);
-                    for (qsizetype k = 1; k < line.size(); ++k)
-                        segments.append(QLineF(line[k - 1], line[k]));
-                    painter->drawLines(segments);
-                    painter->setRenderHint(QPainter::Antialiasing, true);
-                } else if (line.size() > 1) {
-                    painter->drawPolyline(line);
-                }
-                line.clear();
-            };
+            // A translucent pen would show where spans and segments overlap: it keeps every point.
+            const bool spans = pen.color().alpha() == 255;
+            m_run.clear();
             for (const QPointF &p : (*m_points)[i]) {
                 if (std::isnan(p.y())) {
-                    flush(); // a gap: never joined across
+                    drawRun(painter, pen, plot, spans); // a gap: never joined across
                     continue;
                 }
-                line.append(QPointF(plot.left() + (p.x() - m_xMin) * sx, plot.bottom() - p.y() * sy));
+                m_run.append(QPointF(plot.left() + (p.x() - m_xMin) * sx, plot.bottom() - p.y() * sy));
             }
-            flush();
+            drawRun(painter, pen, plot, spans);
         }
         painter->restore();
     }
 
 private:
+    // One column of a run: where the line enters and leaves it, and the stretch its points cover.
+    struct Column
+    {
+        double x = 0; // the point's own x, or the column's centre when it holds several
+        double first = 0, last = 0, top = 0, bottom = 0;
+        int count = 0;
+    };
+
+    // Draws a run of points without gaps (device coordinates) and clears it.
+    //
+    // Where the data is denser than the pixel columns (a day on 1,920 px: four points a column after M4), the
+    // antialiased polyline would go down and up each column pixel by pixel, blending each one. Instead a column's
+    // stretch is one opaque integer rectangle, which the raster engine fills without blending, and only the
+    // segments joining two columns that the rectangles do not already cover are stroked (docs/performance.md). A
+    // line wider than 1 px (the war-room display) is drawn as separate segments with square caps and without
+    // antialiasing: the raster engine fills each as one quadrilateral, where a wide polyline goes through QStroker's
+    // joins and a path fill, 60x slower at 4K; the caps overlap at the joins, so no notch shows.
+    void drawRun(QPainter *painter, const QPen &pen, const QRectF &plot, bool spans)
+    {
+        if (m_run.isEmpty())
+            return;
+        const bool thick = pen.widthF() > 1.0;
+        const double width = thick ? pen.widthF() : 1.0;
+        const double columnWidth = thick ? width / 2.0 : 1.0; // the reducer's column (HealthChart::refresh)
+        m_columns.clear();
+        qint64 current = std::numeric_limits<qint64>::min();
+        for (const QPointF &p : std::as_const(m_run)) {
+            const auto c = qint64(std::floor((p.x() - plot.left()) / columnWidth));
+            if (!spans || c != current || m_columns.empty()) {
+                m_columns.push_back({ p.x(), p.y(), p.y(), p.y(), p.y(), 0 });
+                current = c;
+            }
+            Column &col = m_columns.back();
+            if (col.count > 0)
+                col.x = plot.left() + (double(c) + 0.5) * columnWidth;
+            col.last = p.y();
+            col.top = std::min(col.top, p.y());
+            col.bottom = std::max(col.bottom, p.y());
+            ++col.count;
+        }
+        m_run.clear();
+        if (m_columns.size() == 1 && m_columns.front().count == 1) {
+            painter->drawPoint(QPointF(m_columns.front().x, m_columns.front().first)); // a lone second between gaps
+            return;
+        }
+        bool dense = false;
+        m_rects.clear();
+        for (const Column &c : m_columns) {
+            if (c.count < 2)
+                continue;
+            dense = true;
+            const int x0 = int(std::lround(c.x - width / 2));
+            const int y0 = int(std::lround(c.top - width / 2));
+            const int y1 = int(std::lround(c.bottom + width / 2));
+            m_rects.append(QRect(x0, y0, int(width), std::max(1, y1 - y0)));
+        }
+        if (!dense && !thick) {
+            m_line.clear();
+            for (const Column &c : m_columns)
+                m_line.append(QPointF(c.x, c.first));
+            painter->drawPolyline(m_line);
+            return;
+        }
+        m_segments.clear();
+        auto within = [](double y, const Column &c) { return c.count > 1 && y >= c.top && y <= c.bottom; };
+        for (std::size_t k = 1; k < m_columns.size(); ++k) {
+            const Column &a = m_columns[k - 1];
+            const Column &b = m_columns[k];
+            if (within(a.last, b) && within(b.first, a))
+                continue; // both ends inside both columns' rectangles: the rectangles cover every pixel of it
+            m_segments.append(QLineF(a.x, a.last, b.x, b.first));
+        }
+        painter->setRenderHint(QPainter::Antialiasing, false);
+        painter->drawLines(m_segments);
+        painter->setPen(Qt::NoPen);
+        painter->setBrush(pen.color());
+        painter->drawRects(m_rects); // integer, unblended: the raster engine fills them directly
+        painter->setBrush(Qt::NoBrush);
+        painter->setPen(pen);
+        painter->setRenderHint(QPainter::Antialiasing, true);
+    }
+
+    QPolygonF m_run; // reused from frame to frame
+    std::vector<Column> m_columns;
+    QPolygonF m_line;
+    QList<QLineF> m_segments;
+    QList<QRect> m_rects;
     QChart *m_chart;
     const std::vector<QList<QPointF>> *m_points;
     const std::vector<QPen> *m_pens;
     double m_xMin = 0, m_xMax = 0, m_yMax = 1;
+    double m_tickMs = 0;
+    QColor m_grid;
 };
 
 struct HealthChart::Private
@@ -286,12 +368,16 @@ HealthChart::HealthChart(const QString &title, const QString &unit, QWidget *par
     d->chart->layout()->setContentsMargins(0, 0, 0, 0);
     d->chart->setBackgroundRoundness(0);
     d->chart->legend()->setAlignment(Qt::AlignBottom);
-    // A value axis with ticks anchored at the epoch and a round interval puts grid lines on 09:00, 09:10, ...;
-    // QDateTimeAxis can only divide the window evenly (09:04, 09:19, ...). Its own labels are numbers, so they are
-    // transparent (they keep their space in the layout) and ChartView writes the times in their place.
+    // The time axis stands still: Qt Charts lays an axis out again, labels as rich text and all, whenever its range
+    // moves, which a live chart's does every second (1.5 ms a frame for six charts). It spans kAxisUnits, gives the
+    // time labels their room (its own labels are transparent placeholders) and carries the rubber band's zoom;
+    // the grid lines on round times (09:00, 09:10, ...; QDateTimeAxis can only divide the window evenly) are
+    // drawn by the series layer, the times under them by ChartView.
     d->axisX = new QValueAxis;
-    d->axisX->setTickType(QValueAxis::TicksDynamic);
-    d->axisX->setTickAnchor(0);
+    d->axisX->setTickType(QValueAxis::TicksFixed);
+    d->axisX->setTickCount(2);
+    d->axisX->setRange(0, kAxisUnits);
+    d->axisX->setGridLineVisible(false);
     d->axisX->setLabelFormat(QStringLiteral("%.0f"));
     d->axisY = new QValueAxis;
     d->axisY->setLabelFormat(QStringLiteral("%g"));
@@ -323,8 +409,11 @@ HealthChart::HealthChart(const QString &title, const QString &unit, QWidget *par
     connect(d->axisX, &QValueAxis::rangeChanged, this, [this](qreal min, qreal max) {
         if (m_applying || !m_rubberBandZoom)
             return; // Qt Charts moves the axis itself at times (new data, layout); only the rubber band is the user
-        // The rubber band moved the axis: that is the user choosing a window.
-        userWindow(qint64(std::floor(min / 1000.0)), qint64(std::ceil(max / 1000.0)));
+        // The rubber band moved the axis: that is the user choosing a window (the axis spans the window shown).
+        const double span = double(m_to - m_from);
+        const double from = double(m_from) + min / kAxisUnits * span;
+        const double to = double(m_from) + max / kAxisUnits * span;
+        userWindow(qint64(std::floor(from)), qint64(std::ceil(to)));
     });
     m_ownWindow = new ChartTimeWindow(this);
     setTimeWindow(m_ownWindow);
@@ -397,6 +486,7 @@ void HealthChart::setTheme(const Theme &theme)
         axis->setTitleBrush(theme.mutedText);
     }
     d->axisX->setLabelsColor(Qt::transparent); // ChartView writes the times
+    d->layer->setGridColor(theme.grid);
     for (std::size_t i = 0; i < d->lines.size(); ++i) {
         QPen pen(theme.series[std::clamp(m_series[qsizetype(i)].colorIndex, 0, 5)]);
         // Width 1 takes the raster engine's fast cosmetic path. Wider lines are drawn as segments (SeriesLayer).
@@ -577,15 +667,18 @@ void HealthChart::refresh()
 void HealthChart::applyAxes()
 {
     m_applying = true;
-    d->axisX->setRange(double(m_from) * 1000.0, double(m_to) * 1000.0);
+    if (d->axisX->min() != 0 || d->axisX->max() != kAxisUnits)
+        d->axisX->setRange(0, kAxisUnits); // after a rubber band zoom; otherwise it never moves
     const qint64 span = m_to - m_from + 1;
     // Room for "00:00:00" and a gap: more at the war room's large type.
     const double perLabel = std::max(110.0, 1.6 * QFontMetrics(font()).horizontalAdvance(QStringLiteral("00:00:00")));
     m_tickSeconds = tickInterval(span, d->chart->plotArea().width(), perLabel);
-    d->axisX->setTickInterval(double(m_tickSeconds) * 1000.0);
-    d->axisY->setRange(0, m_yMax);
-    d->axisY->setTickCount(valueTickCount());
-    d->layer->setRanges(double(m_from) * 1000.0, double(m_to) * 1000.0, m_yMax);
+    if (d->axisY->max() != m_yMax || d->axisY->min() != 0)
+        d->axisY->setRange(0, m_yMax);
+    const int ticks = valueTickCount();
+    if (d->axisY->tickCount() != ticks)
+        d->axisY->setTickCount(ticks);
+    d->layer->setRanges(double(m_from) * 1000.0, double(m_to) * 1000.0, m_yMax, m_tickSeconds);
     m_applying = false;
     const QString range = tr("%1 – %2 UTC").arg(utcTime(m_from, span <= 900), utcTime(m_to, span <= 900));
     d->windowLabel->setText(m_window->isFollowingLive() ? tr("%1 · last %2").arg(m_window->edgeName(), formatSpan(span))
@@ -734,6 +827,19 @@ Status HealthChart::exportCsv(const QString &path) const
     return Status::success();
 }
 
+QRectF HealthChart::plotArea() const
+{
+    return d->chart->plotArea().translated(d->view->mapTo(this, QPoint(0, 0)));
+}
+
+double HealthChart::xAt(qint64 second) const
+{
+    const QRectF plot = d->chart->plotArea();
+    if (m_to <= m_from)
+        return plot.left();
+    return plot.left() + double(second - m_from) * plot.width() / double(m_to - m_from);
+}
+
 const ChartMarker *HealthChart::markerNear(double xPixel) const
 {
     const ChartMarker *best = nullptr;
@@ -741,7 +847,7 @@ const ChartMarker *HealthChart::markerNear(double xPixel) const
     for (const ChartMarker &m : m_markers) {
         if (m.atSecond < m_from || m.atSecond > m_to)
             continue;
-        const double x = d->chart->mapToPosition(QPointF(double(m.atSecond) * 1000.0, 0)).x();
+        const double x = xAt(m.atSecond);
         if (std::abs(x - xPixel) < bestDistance) {
             bestDistance = std::abs(x - xPixel);
             best = &m;
@@ -788,7 +894,7 @@ void ChartView::drawForeground(QPainter *painter, const QRectF &rect)
     for (const ChartMarker &m : o.m_markers) {
         if (m.atSecond < o.m_from || m.atSecond > o.m_to)
             continue;
-        const double x = c->mapToPosition(QPointF(double(m.atSecond) * 1000.0, 0)).x();
+        const double x = o.xAt(m.atSecond);
         QPen pen(theme.accent, std::max(1, o.m_lineWidth - 1), Qt::DotLine);
         pen.setCosmetic(true);
         painter->setPen(pen);
@@ -809,12 +915,16 @@ void ChartView::drawForeground(QPainter *painter, const QRectF &rect)
         const bool seconds = o.m_tickSeconds < 60;
         const qint64 first = (o.m_from + o.m_tickSeconds - 1) / o.m_tickSeconds * o.m_tickSeconds;
         for (qint64 t = first; t <= o.m_to; t += o.m_tickSeconds) {
-            const double x = c->mapToPosition(QPointF(double(t) * 1000.0, 0)).x();
+            const double x = o.xAt(t);
             const QDateTime when = QDateTime::fromSecsSinceEpoch(t, QTimeZone::utc());
             const QString label = when.time().msecsSinceStartOfDay() == 0 && o.m_tickSeconds < 86400
                 ? when.toString(QStringLiteral("MMM d")) // midnight: the date, so a 24 h chart says which day
                 : when.toString(seconds ? QStringLiteral("HH:mm:ss") : QStringLiteral("HH:mm"));
             const double w = tfm.horizontalAdvance(label);
+            painter->setPen(theme.grid);
+            painter->drawLine(
+                QPointF(std::round(x) + 0.5, plot.bottom()), QPointF(std::round(x) + 0.5, plot.bottom() + 4));
+            painter->setPen(theme.mutedText);
             painter->drawText(
                 QPointF(std::clamp(x - w / 2, 0.0, double(width()) - w), plot.bottom() + 4 + tfm.ascent()), label);
         }

@@ -8,6 +8,7 @@
 #include <QList>
 #include <QPointF>
 #include <QPointer>
+#include <QRectF>
 #include <QString>
 #include <QWidget>
 
@@ -125,6 +126,7 @@ public:
     int finitePointCount(int series) const;
     QList<QPointF> seriesPoints(int series) const;
     double yMax() const { return m_yMax; }
+    QRectF plotArea() const; // where the lines are drawn, in this widget's coordinates
     int valueTicks() const; // the value axis' labels, 0 to yMax (round steps only)
     qint64 tickSeconds() const { return m_tickSeconds; } // the time axis' step: ticks fall on its multiples (UTC)
     const QList<ChartMarker> &markers() const { return m_markers; }
@@ -145,6 +147,7 @@ private:
     void userWindow(qint64 fromSecond, qint64 toSecond);
     QList<QPointF> pointsFor(int seriesIndex, int regionIndex, int columns) const;
     const ChartMarker *markerNear(double xPixel) const;
+    double xAt(qint64 second) const; // the view's x of a second in the window shown
 
     struct Private;
     std::unique_ptr<Private> d;
