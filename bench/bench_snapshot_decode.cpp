@@ -1,6 +1,6 @@
 // Decoding a 50,000-worker snapshot: WireDecoder against a bare simdjson parse and QJsonDocument of the same bytes,
 // and how long the main (GUI) thread is blocked while FleetClient fetches and decodes one from a fleet-sim process.
-// Usage: bench_snapshot_decode [--workers N] [--runs N] [--decode-only] [--json FILE | --save FILE]
+// Usage: bench_snapshot_decode [--workers N] [--runs N] [--decode-only] [--json FILE | --save FILE] [--profile-decoder]
 
 #include "fleetclient.h"
 #include "handlertiming.h"
@@ -210,7 +210,10 @@ int main(int argc, char **argv)
         QStringLiteral("Decode this snapshot file instead of simulating one (see --save)."), QStringLiteral("file"));
     const QCommandLineOption saveOpt(
         QStringLiteral("save"), QStringLiteral("Write the simulated snapshot to this file."), QStringLiteral("file"));
-    parser.addOptions({ workersOpt, runsOpt, decodeOnlyOpt, jsonOpt, saveOpt });
+    const QCommandLineOption profileOpt(QStringLiteral("profile-decoder"),
+        QStringLiteral("Only run WireDecoder::snapshot, --runs times, and print its median and that of freeing the "
+                       "result (for perf)."));
+    parser.addOptions({ workersOpt, runsOpt, decodeOnlyOpt, jsonOpt, saveOpt, profileOpt });
     parser.process(app);
     const int workers = parser.value(workersOpt).toInt();
     const int runs = parser.value(runsOpt).toInt();
@@ -230,6 +233,27 @@ int main(int argc, char **argv)
         QFile file(parser.value(saveOpt));
         if (!file.open(QIODevice::WriteOnly) || file.write(json) != json.size() || !file.flush())
             qFatal("cannot write %s: %s", qPrintable(file.fileName()), qPrintable(file.errorString()));
+    }
+    if (parser.isSet(profileOpt)) {
+        json.reserve(json.size() + qsizetype(simdjson::SIMDJSON_PADDING));
+        WireDecoder decoder;
+        std::vector<double> decodeMs, freeMs;
+        for (int i = 0; i < runs; ++i) {
+            QElapsedTimer t;
+            t.start();
+            auto r = std::make_unique<Result<Snapshot>>(decoder.snapshot(json, QStringLiteral("bench")));
+            decodeMs.push_back(double(t.nsecsElapsed()) / 1e6);
+            if (!r->ok())
+                qFatal("decode failed");
+            t.restart();
+            r.reset();
+            freeMs.push_back(double(t.nsecsElapsed()) / 1e6);
+        }
+        std::sort(decodeMs.begin(), decodeMs.end());
+        std::sort(freeMs.begin(), freeMs.end());
+        std::printf("decode median %.2f ms, freeing the result median %.2f ms\n", decodeMs[decodeMs.size() / 2],
+            freeMs[freeMs.size() / 2]);
+        return 0;
     }
     decodeFigures(json, runs);
     if (!parser.isSet(decodeOnlyOpt))
