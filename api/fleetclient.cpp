@@ -213,11 +213,13 @@ void decodeOnPool(const QPointer<QObject> &context, QByteArray body, std::functi
 } // namespace
 
 template <typename T, typename Decode>
-void FleetClient::get(const QString &path, QObject *context, Callback<T> done, Decode decode, qint64 maxBytes)
+void FleetClient::get(
+    const QString &path, QObject *context, Callback<T> done, Decode decode, qint64 maxBytes, Retry retry)
 {
     Request request;
     request.path = path;
     request.maxBytes = maxBytes;
+    request.retryTransient = retry == Retry::Transient;
     m_http->send(request, context,
         [done = std::move(done), decode, ep = QString(QStringLiteral("GET ") + path.section(u'?', 0, 0))](Raw raw) {
             done(raw.error.isError() ? ApiResult<T>::failure(raw.error)
@@ -231,10 +233,11 @@ void FleetClient::me(QObject *context, Callback<Identity> done)
         [](WireDecoder &d, const QByteArray &b, const QString &ep) { return d.identity(b, ep); });
 }
 
-void FleetClient::regions(QObject *context, Callback<Page<Region>> done)
+void FleetClient::regions(QObject *context, Callback<Page<Region>> done, Retry retry)
 {
-    get<Page<Region>>(QStringLiteral("/v1/regions"), context, std::move(done),
-        [](WireDecoder &d, const QByteArray &b, const QString &ep) { return d.regions(b, ep); });
+    get<Page<Region>>(
+        QStringLiteral("/v1/regions"), context, std::move(done),
+        [](WireDecoder &d, const QByteArray &b, const QString &ep) { return d.regions(b, ep); }, 0, retry);
 }
 
 void FleetClient::workers(const WorkerQuery &query, QObject *context, Callback<Page<Worker>> done)

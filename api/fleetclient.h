@@ -59,7 +59,10 @@ public:
     const ClientConfig &config() const { return m_config; }
 
     void me(QObject *context, Callback<Identity> done);
-    void regions(QObject *context, Callback<Page<Region>> done);
+    // Retry::Never: no retry of a transient failure (a preview the caller can do without; retries would share the
+    // transport's backoff with the requests that matter).
+    enum class Retry { Transient, Never };
+    void regions(QObject *context, Callback<Page<Region>> done, Retry retry = Retry::Transient);
     void workers(const WorkerQuery &query, QObject *context, Callback<Page<Worker>> done);
     void health(const QString &region, const QString &from, const QString &to, int stepSeconds, QObject *context,
         Callback<HealthHistory> done);
@@ -86,7 +89,8 @@ private:
 
     static void describeError(ApiError &error, const QByteArray &body, const QString &reasonPhrase);
     template <typename T, typename Decode>
-    void get(const QString &path, QObject *context, Callback<T> done, Decode decode, qint64 maxBytes = 0);
+    void get(const QString &path, QObject *context, Callback<T> done, Decode decode, qint64 maxBytes = 0,
+        Retry retry = Retry::Transient);
 
     ClientConfig m_config;
     HttpTransport *m_http;

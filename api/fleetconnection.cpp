@@ -119,6 +119,7 @@ void FleetConnection::stop()
 {
     m_running = false;
     ++m_resyncGeneration; // a delayed resync must not run after this
+    ++m_previewRound; // nor a snapshot waiting for a regions preview
     m_retry.stop();
     m_stream->stop();
     setState(ConnectionState::Offline, QStringLiteral("disconnected by the user"));
@@ -161,7 +162,22 @@ void FleetConnection::fetchIdentity()
             return retryLater(result.error());
         m_identity = result.value();
         Q_EMIT identityReceived(m_identity);
-        fetchSnapshot();
+        if (m_snapshotSeen) {
+            fetchSnapshot();
+            return;
+        }
+        // The preview first, and the snapshot once it has answered (or after kPreviewWaitMs): a server that answers
+        // one request at a time (fleet-sim) would otherwise encode the 20 MB snapshot before the few kilobytes of
+        // regions. Against any server this costs one round trip on the snapshot.
+        const quint64 round = ++m_previewRound;
+        auto snapshotOnce = [this, round] {
+            if (round != m_previewRound)
+                return; // already asked for, or a newer attempt took over
+            ++m_previewRound;
+            fetchSnapshot();
+        };
+        fetchRegionsPreview(snapshotOnce);
+        QTimer::singleShot(kPreviewWaitMs, this, snapshotOnce);
     });
 }
 
@@ -175,10 +191,29 @@ void FleetConnection::fetchSnapshot()
         if (!result.ok())
             return retryLater(result.error());
         m_status.lastDataAtMs = ConnectionStatus::monotonicNowMs();
+        m_snapshotSeen = true;
         const qint64 sequence = result->sequence;
         Q_EMIT snapshotReceived(result.value());
         m_stream->start(sequence);
     });
+}
+
+void FleetConnection::fetchRegionsPreview(const std::function<void()> &then)
+{
+    m_client->regions(
+        this,
+        [this, then](ApiResult<Page<Region>> result) {
+            then();
+            if (!m_running || m_snapshotSeen)
+                return; // the snapshot came first, or the user went: it says more
+            if (!result.ok()) {
+                // Only a preview: the snapshot request beside it reports what is wrong and retries.
+                qCDebug(lcApi).noquote() << "regions preview:" << terminalSafe(result.error().message);
+                return;
+            }
+            Q_EMIT regionsPreviewed(result->items, m_identity.serverTime);
+        },
+        FleetClient::Retry::Never);
 }
 
 } // namespace fleet

@@ -9,6 +9,8 @@
 #include <QObject>
 #include <QTimer>
 
+#include <functional>
+
 namespace fleet {
 
 class EventStream;
@@ -43,7 +45,9 @@ QString wireName(ConnectionState state); // "connecting", "live", "reconnecting"
 
 // The whole live feed: checks the token (/v1/me), fetches the snapshot, then follows the event stream from the
 // snapshot's sequence; on a resync, refetches the snapshot and continues from its sequence, so that the consumer
-// applies every change exactly once. Reconnects by itself; stops (offline) only for what retrying cannot fix.
+// applies every change exactly once. Beside the first snapshot it asks for the regions alone (a few kilobytes where
+// the snapshot is 20 MB at 50,000 workers), so the regions can be shown while the workers are still on the way.
+// Reconnects by itself; stops (offline) only for what retrying cannot fix.
 class FleetConnection : public QObject
 {
     Q_OBJECT
@@ -63,11 +67,15 @@ Q_SIGNALS:
     void identityReceived(const fleet::Identity &identity);
     // The full truth as of `snapshot.sequence`: replace local state with it. Deltas follow as events.
     void snapshotReceived(const fleet::Snapshot &snapshot);
+    // The regions as the server described them at `serverTimeMs` (its clock, from /v1/me), before the first
+    // snapshot of this connection: a preview to show, which the snapshot replaces. Never after a snapshot.
+    void regionsPreviewed(const std::vector<fleet::Region> &regions, qint64 serverTimeMs);
     void eventReceived(const fleet::FleetEvent &event);
 
 private:
     void fetchIdentity();
     void fetchSnapshot();
+    void fetchRegionsPreview(const std::function<void()> &then);
     void retryLater(const ApiError &error);
     void setState(ConnectionState state, const QString &reason = {});
 
@@ -82,6 +90,9 @@ private:
     quint64 m_resyncGeneration = 0; // a delayed resync runs only if nothing replaced it
     QTimer m_retry;
     bool m_running = false;
+    bool m_snapshotSeen = false; // this connection has had a snapshot: no more previews
+    quint64 m_previewRound = 0; // the snapshot waiting for a preview is asked for once
+    static constexpr int kPreviewWaitMs = 300;
 };
 
 } // namespace fleet

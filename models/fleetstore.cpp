@@ -44,6 +44,7 @@ FleetStore::FleetStore(QObject *parent, int historySeconds, int auditCapacity)
 void FleetStore::attach(FleetConnection *connection)
 {
     connect(connection, &FleetConnection::snapshotReceived, this, &FleetStore::applySnapshot);
+    connect(connection, &FleetConnection::regionsPreviewed, this, &FleetStore::applyRegionsPreview);
     connect(connection, &FleetConnection::eventReceived, this, &FleetStore::applyEvent);
 }
 
@@ -176,6 +177,17 @@ void FleetStore::applySnapshot(const Snapshot &snapshot)
         m_operations.upsert(op, [](const Operation &, const Operation &) { return false; });
     flush();
     Q_EMIT snapshotApplied(m_sequence);
+}
+
+void FleetStore::applyRegionsPreview(const std::vector<Region> &regions, qint64 serverTimeMs)
+{
+    if (m_loaded || regions.empty())
+        return;
+    flush();
+    m_serverTime = std::max(m_serverTime, serverTimeMs);
+    m_regions.reset(regions);
+    flush();
+    Q_EMIT regionsPreviewApplied();
 }
 
 void FleetStore::applyEvent(const FleetEvent &event)

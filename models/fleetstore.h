@@ -42,6 +42,9 @@ public:
     void attach(FleetConnection *connection);
 
     void applySnapshot(const Snapshot &snapshot);
+    // The regions before the first snapshot (FleetConnection::regionsPreviewed): shown at once, replaced by the
+    // snapshot. Ignored once a snapshot is loaded.
+    void applyRegionsPreview(const std::vector<Region> &regions, qint64 serverTimeMs);
     void applyEvent(const FleetEvent &event);
     void flush(); // emit the coalesced changes now (the frame timer does it otherwise)
     // Forgets everything (another fleet is about to be shown): every model is reset and the history emptied; the next
@@ -80,6 +83,7 @@ public:
 Q_SIGNALS:
     void healthChanged(qint64 latestSecond); // once per frame when samples arrived
     void snapshotApplied(qint64 sequence);
+    void regionsPreviewApplied(); // the regions are in, the workers not yet (isLoaded() is false)
 
 private:
     void upsertWorker(const Worker &worker);

@@ -20,10 +20,14 @@ HistoryLoader::HistoryLoader(FleetStore *store, std::unique_ptr<HistorySource> s
     , m_source(std::move(source))
     , m_hours(hours)
 {
-    connect(store, &FleetStore::snapshotApplied, this, [this] {
-        if (m_store)
+    auto planToNow = [this] {
+        if (m_store && m_store->serverTime() > 0)
             plan(m_store->serverTime() / 1000);
-    });
+    };
+    // From the regions preview on (the charts fill while the snapshot is still on the way); the snapshot adds what
+    // passed in between.
+    connect(store, &FleetStore::regionsPreviewApplied, this, planToNow);
+    connect(store, &FleetStore::snapshotApplied, this, planToNow);
 }
 
 void HistoryLoader::plan(qint64 untilSecond)

@@ -8,6 +8,7 @@
 #include "simharness.h"
 
 #include <QAbstractItemModelTester>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QSet>
 #include <QSignalSpy>
@@ -99,6 +100,53 @@ private Q_SLOTS:
         QVERIFY(session.whyCannotAct(Role::Viewer).isEmpty());
         QVERIFY2(session.whyCannotAct(Role::Operator).contains(QLatin1String("needs the operator role")),
             qPrintable(session.whyCannotAct(Role::Operator)));
+    }
+
+    // First data in 0.4 s at 50,000 workers (issue #25): the regions, a few kilobytes, are shown while the 20 MB
+    // snapshot is still on the way, and the charts' history starts loading with them. Here the snapshot is held
+    // for 3 s by the simulator's fault control.
+    void regionsShowWhileTheSnapshotIsOnTheWay()
+    {
+        SimHarness sim;
+        sim.sim().advance(600); // ten minutes of history to show
+        QCOMPARE(sim.admin(QStringLiteral("/v1/sim/faults"),
+                        R"({"type":"stall","delay_ms":3000,"count":1,"match":"/v1/fleet/snapshot"})")
+                     .status,
+            201);
+        FleetSession session;
+        QSignalSpy preview(session.store(), &FleetStore::regionsPreviewApplied);
+        QElapsedTimer clock;
+        clock.start();
+        session.connectTo(profileFor(sim.baseUrl()), QStringLiteral("view-secret"));
+        QTRY_COMPARE_WITH_TIMEOUT(session.regionModel()->rowCount(), sim.sim().regionCount(), 2500);
+        QCOMPARE(preview.size(), 1);
+        QVERIFY(!session.store()->isLoaded()); // the snapshot is still held
+        QVERIFY(session.store()->workers().empty());
+        QVERIFY(session.store()->regions().front().capacity.maxWorkers > 0); // the server's regions, in full
+        // The charts' history is asked for from the preview on.
+        QTRY_VERIFY_WITH_TIMEOUT(session.store()->history().latestSecond() > 0 || session.store()->isLoaded(), 5000);
+        QVERIFY2(!session.store()->isLoaded() || clock.elapsed() < 3000, "the history only started with the snapshot");
+        QTRY_VERIFY_WITH_TIMEOUT(session.store()->isLoaded(), 15000);
+        QCOMPARE(int(session.store()->workers().size()), sim.sim().workerCount());
+        QCOMPARE(preview.size(), 1); // never again once the snapshot is in
+    }
+
+    // A preview that does not answer never holds the snapshot up for long: it is asked for after 300 ms anyway.
+    void aStalledPreviewDoesNotHoldTheSnapshot()
+    {
+        SimHarness sim;
+        QCOMPARE(sim.admin(QStringLiteral("/v1/sim/faults"),
+                        R"({"type":"stall","delay_ms":8000,"count":1,"match":"/v1/regions"})")
+                     .status,
+            201);
+        FleetSession session;
+        QSignalSpy preview(session.store(), &FleetStore::regionsPreviewApplied);
+        QElapsedTimer clock;
+        clock.start();
+        session.connectTo(profileFor(sim.baseUrl()), QStringLiteral("view-secret"));
+        QTRY_VERIFY_WITH_TIMEOUT(session.store()->isLoaded(), 7000); // long before the preview's 8 s
+        QCOMPARE(preview.size(), 0);
+        QCOMPARE(int(session.store()->workers().size()), sim.sim().workerCount());
     }
 
     void switchingProfilesDropsTheOldFleetAtOnce()

@@ -300,14 +300,18 @@ ConsoleWindow::ConsoleWindow(FleetSession *session, QSettings *settings, QWidget
     connect(m_overview->sortedModel(), &QAbstractItemModel::layoutChanged, this, &ConsoleWindow::autoFocusWorst);
     connect(m_overview->sortedModel(), &QAbstractItemModel::rowsInserted, this, &ConsoleWindow::autoFocusWorst);
     connect(m_overview->sortedModel(), &QAbstractItemModel::modelReset, this, &ConsoleWindow::autoFocusWorst);
-    connect(store, &FleetStore::snapshotApplied, this, [this] {
+    // The first fleet data shown: the regions preview (tiles, header, charts as the history arrives) or, if the
+    // snapshot came first, the snapshot.
+    auto firstData = [this] {
         autoFocusWorst();
         if (!m_firstDataSeen) {
             m_firstDataSeen = true;
             m_charts->refreshNow();
             Q_EMIT firstDataShown();
         }
-    });
+    };
+    connect(store, &FleetStore::regionsPreviewApplied, this, firstData);
+    connect(store, &FleetStore::snapshotApplied, this, firstData);
     auto *clock = new QTimer(this);
     clock->setInterval(1000);
     connect(clock, &QTimer::timeout, this, &ConsoleWindow::updateFleetTime);

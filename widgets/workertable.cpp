@@ -190,6 +190,8 @@ WorkerTable::WorkerTable(WorkerModel *model, FleetStore *store, QWidget *parent)
     connect(m_filter, &QAbstractItemModel::layoutChanged, this, &WorkerTable::updateCount);
     if (store) {
         connect(store->regionTable(), &EntityTable::reset, this, &WorkerTable::refillRegions);
+        connect(store, &FleetStore::regionsPreviewApplied, this, &WorkerTable::updateCount);
+        connect(store, &FleetStore::snapshotApplied, this, &WorkerTable::updateCount);
     }
 
     auto *copy = new QAction(tr("Copy worker ID"), this);
@@ -272,7 +274,10 @@ void WorkerTable::copySelectedIds()
 void WorkerTable::updateCount()
 {
     const int total = m_filter->sourceModel() ? m_filter->sourceModel()->rowCount() : 0;
-    m_count->setText(tr("%1 of %2").arg(m_filter->rowCount()).arg(total));
+    if (m_store && !m_store->isLoaded() && !m_store->regions().empty())
+        m_count->setText(tr("loading workers…")); // the regions preview is in, the snapshot not yet
+    else
+        m_count->setText(tr("%1 of %2").arg(m_filter->rowCount()).arg(total));
 }
 
 void WorkerTable::showContextMenu(const QPoint &pos)
