@@ -5,11 +5,15 @@
 // With --record the session keeps its local store, so the incident record (issue #24) is written while it runs: its
 // overhead is the lag compared with a run without, and the store's growth per fleet hour is printed.
 //
+// With --external-sim fleet-sim runs as a separate process (as --demo runs it; found beside the build's fleet-console,
+// or on PATH), so that the RSS printed is the console's alone and the simulator's threads are not this process's.
+//
 //   QT_QPA_PLATFORM=offscreen build/release/bench/bench_console [--workers 50000] [--speed 120] [--seconds 30]
-//   [--record]
+//   [--record] [--external-sim]
 
 #include "benchutil.h"
 #include "consolewindow.h"
+#include "demofleet.h"
 #include "embeddedsim.h"
 #include "fleetconnection.h"
 #include "fleetsession.h"
@@ -39,8 +43,11 @@ int main(int argc, char **argv)
     double speed = 120;
     int seconds = 30;
     bool record = false;
-    for (int i = 1; i < argc; ++i)
+    bool external = false;
+    for (int i = 1; i < argc; ++i) {
         record = record || qstrcmp(argv[i], "--record") == 0;
+        external = external || qstrcmp(argv[i], "--external-sim") == 0;
+    }
     for (int i = 1; i + 1 < argc; ++i) {
         if (qstrcmp(argv[i], "--workers") == 0)
             workers = atoi(argv[i + 1]);
@@ -54,20 +61,37 @@ int main(int argc, char **argv)
     QSettings settings(dir.filePath(QStringLiteral("s.ini")), QSettings::IniFormat);
 
     sim::EmbeddedSim sim;
-    sim::EmbeddedSim::Options o;
-    o.workers = workers;
-    o.speed = speed;
-    o.warmupSeconds = 2700;
-    o.scriptedOperator = true;
-    QString error;
+    DemoFleet child;
+    QUrl url;
     QElapsedTimer simStart;
     simStart.start();
-    if (const Status started = sim.start(o); !started) {
-        std::fprintf(stderr, "bench_console: %s\n", qPrintable(started.error()));
-        return 1;
+    if (external) {
+        DemoFleet::Options o;
+        o.workers = workers;
+        o.speed = speed;
+        o.warmupSeconds = 2700;
+        o.scriptedOperator = true;
+        if (const Status started = child.start(o); !started) {
+            std::fprintf(stderr, "bench_console: %s\n", qPrintable(started.error()));
+            return 1;
+        }
+        url = child.url();
+        std::printf("fleet-sim: %s, a separate process (started in %.1f s)\n", qPrintable(child.description()),
+            double(simStart.elapsed()) / 1000);
+    } else {
+        sim::EmbeddedSim::Options o;
+        o.workers = workers;
+        o.speed = speed;
+        o.warmupSeconds = 2700;
+        o.scriptedOperator = true;
+        if (const Status started = sim.start(o); !started) {
+            std::fprintf(stderr, "bench_console: %s\n", qPrintable(started.error()));
+            return 1;
+        }
+        url = sim.url();
+        std::printf("fleet-sim: %s, on a thread of this program (started in %.1f s)\n", qPrintable(sim.description()),
+            double(simStart.elapsed()) / 1000);
     }
-    std::printf(
-        "fleet-sim: %s (started in %.1f s)\n", qPrintable(sim.description()), double(simStart.elapsed()) / 1000);
 
     QElapsedTimer startup;
     startup.start();
@@ -87,8 +111,8 @@ int main(int argc, char **argv)
     });
     ConnectionProfile p;
     p.name = QStringLiteral("bench");
-    p.url = sim.url();
-    window.connectTo(p, QStringLiteral("view-secret"));
+    p.url = url;
+    window.connectTo(p, external ? child.viewerToken() : QStringLiteral("view-secret"));
     QObject::connect(window.connection(), &FleetConnection::statusChanged, &window, [&](const ConnectionStatus &s) {
         if (s.state == ConnectionState::Live && live < 0)
             live = startup.elapsed();
@@ -107,14 +131,28 @@ int main(int argc, char **argv)
         last = now;
     });
     qint64 fleetFrom = 0;
+    double longest = 0, longestCpu = 0;
+    double waitedFrom = 0, waited = 0; // the GUI thread's time runnable but waiting for a core
+    QString longestWhat;
+    std::vector<HandlerTiming<QApplication>::Kind> slowKinds;
     QObject::connect(&window, &ConsoleWindow::firstDataShown, &window, [&] {
         // Measure from the first data on: the steady state of a console someone is watching.
         QTimer::singleShot(2000, &window, [&] {
             fleetFrom = session.store()->fleetNowMs();
             probeClock.start();
+            waitedFrom = runQueueWaitMs();
             probe.start();
             app.reset();
-            QTimer::singleShot(seconds * 1000, &app, &QApplication::quit);
+            QTimer::singleShot(seconds * 1000, &app, [&] {
+                // The window ends here: what quitting costs is not part of it.
+                probe.stop();
+                waited = runQueueWaitMs() - waitedFrom;
+                longest = app.longestMs;
+                longestCpu = app.longestCpuMs;
+                longestWhat = app.longestWhat;
+                slowKinds = app.slowKinds();
+                QApplication::quit();
+            });
         });
     });
     QTimer::singleShot(120'000, &app, [&] {
@@ -137,10 +175,16 @@ int main(int argc, char **argv)
         seconds, lateMs.size(), pct(0.5), pct(0.99), lateMs.empty() ? 0.0 : lateMs.back());
     std::printf(
         "GUI-thread handlers of %.0f ms or more, by kind (count, worst wall ms, worst on-CPU ms):\n", app.slowMs);
-    for (const auto &k : app.slowKinds())
+    for (const auto &k : slowKinds)
         std::printf("  %5d %8.1f %8.1f  %s\n", k.count, k.worstMs, k.worstCpuMs, qPrintable(k.what));
-    std::printf("console: %zu workers in the store, RSS %.0f MB (includes the embedded fleet-sim)\n",
-        window.store()->workers().size(), rssMb());
+    std::printf("longest GUI-thread handler: %.1f ms (%.1f ms of it on the CPU), %s\n", longest, longestCpu,
+        qPrintable(longestWhat));
+    std::printf(
+        "the GUI thread waited for a core %.0f ms in all over the %d s (ready to run, another thread or process "
+        "on both cores)\n",
+        waited, seconds);
+    std::printf("console: %zu workers in the store, RSS %.0f MB (%s)\n", window.store()->workers().size(), rssMb(),
+        external ? "the console alone" : "includes the embedded fleet-sim");
     if (record) {
         session.recorder()->flush();
         const double fleetHours = double(session.store()->fleetNowMs() - fleetFrom) / 3600e3;

@@ -16,3 +16,13 @@ inline double rssMb()
     }
     return 0;
 }
+
+// How long this thread has been ready to run but waiting for a core, in ms (/proc/thread-self/schedstat, its second
+// field); 0 where that cannot be read.
+inline double runQueueWaitMs()
+{
+    QFile f(QStringLiteral("/proc/thread-self/schedstat"));
+    if (!f.open(QIODevice::ReadOnly))
+        return 0;
+    return f.readAll().split(' ').value(1).toDouble() / 1e6;
+}

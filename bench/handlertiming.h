@@ -4,6 +4,10 @@
 // application class: HandlerTiming<QCoreApplication> or HandlerTiming<QApplication>. notify() runs for the events
 // of every thread (Qt's HTTP thread included); only the main thread's are timed, and only the outermost handler
 // (nested event loops count as part of their caller).
+//
+// To see inside the slow ones: FLEET_SLOW_HANDLERS=FILE writes each slow handler's start and end on CLOCK_MONOTONIC
+// (ns) and its kind to FILE, one per line; record the benchmark with `perf record -k CLOCK_MONOTONIC -g` and keep
+// the samples that fall inside those windows (scripts/slow-handler-stacks does that and folds their stacks).
 
 #include <QElapsedTimer>
 #include <QEvent>
@@ -12,6 +16,7 @@
 #include <QThread>
 
 #include <algorithm>
+#include <cstdio>
 #include <ctime>
 #include <vector>
 
@@ -38,9 +43,13 @@ public:
         }
         QElapsedTimer t;
         t.start();
+        const qint64 startNs = monotonicNs();
         const int type = event->type(); // the event may be gone afterwards
         const char *className = receiver->metaObject()->className();
-        const char *parentName = receiver->parent() ? receiver->parent()->metaObject()->className() : "-";
+        // A member timer has no parent: its object name says whose it is ("FleetStore frame").
+        const QString parentName = receiver->parent() ? QLatin1String(receiver->parent()->metaObject()->className())
+            : receiver->objectName().isEmpty()        ? QStringLiteral("-")
+                                                      : QLatin1Char('\'') + receiver->objectName() + QLatin1Char('\'');
         const double cpu0 = threadCpuMs();
         ++m_depth;
         const bool r = App::notify(receiver, event);
@@ -48,14 +57,16 @@ public:
         const double ms = double(t.nsecsElapsed()) / 1e6;
         if (ms >= slowMs || ms > longestMs) {
             const double cpu = threadCpuMs() - cpu0;
-            const QString what
-                = QStringLiteral("%1 to %2 in %3").arg(type).arg(QLatin1String(className), QLatin1String(parentName));
+            const QString what = QStringLiteral("%1 to %2 in %3").arg(type).arg(QLatin1String(className), parentName);
             if (ms > longestMs) {
                 longestMs = ms;
                 longestCpuMs = cpu;
                 longestWhat = what;
             }
             if (ms >= slowMs) {
+                if (std::FILE *f = traceFile())
+                    std::fprintf(f, "%lld %lld %s\n", static_cast<long long>(startNs),
+                        static_cast<long long>(monotonicNs()), qPrintable(what));
                 Kind &k = m_slow[what];
                 k.what = what;
                 ++k.count;
@@ -81,6 +92,25 @@ public:
             kinds.push_back(k);
         std::sort(kinds.begin(), kinds.end(), [](const Kind &a, const Kind &b) { return a.count > b.count; });
         return kinds;
+    }
+
+    static qint64 monotonicNs()
+    {
+        timespec ts {};
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return qint64(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+    }
+
+    static std::FILE *traceFile()
+    {
+        static std::FILE *file = [] {
+            const QByteArray path = qgetenv("FLEET_SLOW_HANDLERS");
+            std::FILE *f = path.isEmpty() ? nullptr : std::fopen(path.constData(), "w");
+            if (f)
+                std::setvbuf(f, nullptr, _IOLBF, 0);
+            return f;
+        }();
+        return file;
     }
 
     static double threadCpuMs()

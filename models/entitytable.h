@@ -63,6 +63,7 @@ public:
     using EntityTable::EntityTable;
 
     const std::vector<T> &rows() const { return m_rows; }
+    static std::size_t withRoom(std::size_t n) { return n + n / 4 + 16; } // the capacity kept for n rows
     int size() const { return int(m_rows.size()); }
     int rowOf(const QString &id) const { return m_row.value(id, -1); }
     const T *find(const QString &id) const
@@ -77,6 +78,9 @@ public:
         flushChanges(); // marks refer to the old rows
         beginReset();
         m_rows = std::move(rows);
+        // Room to grow: a snapshot's vector is exactly full, and the first worker provisioned after it would move
+        // all 50,000 (and rehash the index) inside one event, 5-37 ms on the GUI thread (issue #25).
+        m_rows.reserve(withRoom(m_rows.size()));
         reindex();
         endReset();
     }
@@ -119,6 +123,7 @@ public:
     template <typename Gone> int removeIf(Gone gone)
     {
         int removed = 0;
+        int lowest = size();
         for (int last = size() - 1; last >= 0;) {
             if (!gone(last)) {
                 --last;
@@ -128,13 +133,17 @@ public:
             while (first > 0 && gone(first - 1))
                 --first;
             beginRemove(first, last);
+            for (int r = first; r <= last; ++r)
+                m_row.remove(m_rows[std::size_t(r)].id);
             m_rows.erase(m_rows.begin() + first, m_rows.begin() + last + 1);
             endRemove();
             removed += last - first + 1;
+            lowest = first;
             last = first - 1;
         }
-        if (removed > 0)
-            reindex();
+        // Only the rows after the first removed one moved: their numbers, not the whole index again.
+        for (std::size_t i = std::size_t(lowest); i < m_rows.size(); ++i)
+            m_row[m_rows[i].id] = int(i);
         return removed;
     }
 
@@ -142,7 +151,7 @@ private:
     void reindex()
     {
         m_row.clear();
-        m_row.reserve(qsizetype(m_rows.size()));
+        m_row.reserve(qsizetype(withRoom(m_rows.size())));
         for (std::size_t i = 0; i < m_rows.size(); ++i)
             m_row.insert(m_rows[i].id, int(i));
     }

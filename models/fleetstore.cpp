@@ -36,6 +36,7 @@ FleetStore::FleetStore(QObject *parent, int historySeconds, int auditCapacity)
 {
     m_retention.auditEntries = std::max(auditCapacity, 1);
     qRegisterMetaType<fleet::FleetStore::Ranges>();
+    m_frame.setObjectName(QStringLiteral("FleetStore frame")); // names it in bench/handlertiming.h
     m_frame.setSingleShot(true);
     m_frame.setInterval(16); // one update per frame at 60 Hz
     connect(&m_frame, &QTimer::timeout, this, &FleetStore::flush);
@@ -142,8 +143,11 @@ void FleetStore::applySnapshot(const Snapshot &snapshot)
     m_serverTime = snapshot.time;
 
     if (!m_loaded) {
-        // The first load is the one time a reset is right.
-        m_workers.reset(snapshot.workers);
+        // The first load is the one time a reset is right. One copy, with room to grow (EntityRows::reset).
+        std::vector<Worker> rows;
+        rows.reserve(EntityRows<Worker>::withRoom(snapshot.workers.size()));
+        rows.assign(snapshot.workers.begin(), snapshot.workers.end());
+        m_workers.reset(std::move(rows));
         m_loaded = true;
     } else {
         // A resync: converge on the snapshot in place. Removed workers go in ranges, from the bottom up; new ones

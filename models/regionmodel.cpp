@@ -36,7 +36,11 @@ RegionModel::RegionModel(FleetStore *store, HealthMonitor *monitor, QObject *par
     // The monitor learns of the new regions first (it follows the table already, also when made just above), then
     // the view.
     follow(store->regionTable());
+    connect(m_monitor, &HealthMonitor::verdictChanged, this, [this] { m_verdictChanged = true; });
     connect(m_monitor, &HealthMonitor::evaluated, this, &RegionModel::rowsChangedByMonitor);
+    m_pendingSignal.setSingleShot(true);
+    m_pendingSignal.setObjectName(QStringLiteral("RegionModel rows"));
+    connect(&m_pendingSignal, &QTimer::timeout, this, &RegionModel::signalRows);
 }
 
 void RegionModel::setThresholds(const VerdictThresholds &thresholds)
@@ -53,6 +57,19 @@ void RegionModel::evaluate()
 
 void RegionModel::rowsChangedByMonitor()
 {
+    if (m_verdictChanged || !m_lastSignal.isValid() || m_lastSignal.elapsed() >= kRowsSignalMs) {
+        signalRows();
+        return;
+    }
+    if (!m_pendingSignal.isActive())
+        m_pendingSignal.start(int(std::max<qint64>(1, kRowsSignalMs - m_lastSignal.elapsed())));
+}
+
+void RegionModel::signalRows()
+{
+    m_pendingSignal.stop();
+    m_verdictChanged = false;
+    m_lastSignal.start();
     // Stats move every second: every row's numbers changed, so one block covers them all.
     if (rowCount() > 0)
         Q_EMIT dataChanged(index(0, 0), index(rowCount() - 1, ColumnCount - 1));

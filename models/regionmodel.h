@@ -6,7 +6,9 @@
 #include "entitytable.h"
 
 #include <QAbstractTableModel>
+#include <QElapsedTimer>
 #include <QPointer>
+#include <QTimer>
 
 namespace fleet {
 
@@ -75,9 +77,16 @@ public:
 
 private:
     void rowsChangedByMonitor();
+    void signalRows();
 
     QPointer<FleetStore> m_store;
     QPointer<HealthMonitor> m_monitor;
+    // The numbers move with every evaluation (each frame on a sped-up fleet): views hear of it at most every
+    // kRowsSignalMs, at once when a verdict changed (a tile's colour, the worst-first order).
+    static constexpr int kRowsSignalMs = 250;
+    QElapsedTimer m_lastSignal;
+    QTimer m_pendingSignal;
+    bool m_verdictChanged = false;
 };
 
 } // namespace fleet

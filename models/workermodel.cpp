@@ -177,6 +177,7 @@ WorkerFilterModel::WorkerFilterModel(QObject *parent)
     : QSortFilterProxyModel(parent)
 {
     setDynamicSortFilter(false);
+    m_refresh.setObjectName(QStringLiteral("WorkerModel refresh"));
     m_refresh.setSingleShot(true);
     m_refresh.setInterval(2000);
     connect(&m_refresh, &QTimer::timeout, this, &WorkerFilterModel::refreshNow);

@@ -3,6 +3,7 @@
 #include "healthchart.h"
 #include "healthverdict.h"
 
+#include <QElapsedTimer>
 #include <QPointer>
 #include <QTimer>
 #include <QWidget>
@@ -92,7 +93,10 @@ private:
     Theme m_theme;
     QButtonGroup *m_rangeButtons = nullptr;
     QToolButton *m_liveButton = nullptr;
+    static constexpr int kRoundMs = 250; // each chart at most this often
     QTimer m_refresh;
+    int m_nextChart = -1; // the chart the running round refreshes next; -1 between rounds
+    QElapsedTimer m_roundStarted;
     bool m_dirty = true;
     bool m_markersDirty = true;
 };

@@ -18,6 +18,7 @@ ConnectionIndicator::ConnectionIndicator(QWidget *parent)
     layout->setContentsMargins(18, 0, 4, 0);
     layout->addWidget(m_label);
     setAccessibleName(tr("Connection status"));
+    m_tick.setObjectName(QStringLiteral("ConnectionIndicator tick"));
     m_tick.setInterval(500);
     connect(&m_tick, &QTimer::timeout, this, &ConnectionIndicator::refresh);
     m_tick.start();

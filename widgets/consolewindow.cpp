@@ -818,9 +818,15 @@ void ConsoleWindow::showRegion(const QString &id, const QString &name)
     if (id == m_charts->region())
         return;
     m_charts->setRegion(id, name);
-    m_workers->setRegionFilter(id);
     updateFleetTime();
     updateAlerts();
+    // The worker table follows in the next turn of the event loop: at 50,000 workers its filter re-filters and
+    // re-sorts every row (about 9 ms), and a switch the monitor makes (the worst region changed, inside the health
+    // update) would otherwise hold the loop for both at once (issue #25: 15-20 ms, the event loop's longest stall).
+    QTimer::singleShot(0, this, [this, id] {
+        if (m_charts->region() == id)
+            m_workers->setRegionFilter(id);
+    });
 }
 
 void ConsoleWindow::updateAlerts()

@@ -520,7 +520,7 @@ void HealthChart::setTimeWindow(ChartTimeWindow *window)
     m_window = window;
     // The window moved by the user (here or in another chart of the view): redraw. Following live needs no signal:
     // the view refreshes its charts as data arrives.
-    connect(window, &ChartTimeWindow::windowChanged, this, &HealthChart::refresh);
+    connect(window, &ChartTimeWindow::windowChanged, this, [this] { refresh(); });
     connect(window, &ChartTimeWindow::followLiveChanged, this, &HealthChart::followLiveChanged);
     refresh();
 }
@@ -629,11 +629,12 @@ QList<QPointF> HealthChart::pointsFor(int seriesIndex, int regionIndex, int colu
     return out;
 }
 
-void HealthChart::refresh()
+void HealthChart::refresh(bool followLive)
 {
     if (!m_window)
         return;
-    m_window->followTo(m_timeline ? m_timeline->latestSecond() : 0);
+    if (followLive)
+        m_window->followTo(m_timeline ? m_timeline->latestSecond() : 0);
     m_from = m_window->from();
     m_to = m_window->to();
     const int regionIndex = m_timeline ? m_timeline->regionIndex(m_region) : -1;

@@ -109,7 +109,8 @@ public:
     void panBy(double fraction); // of the window width; negative is back in time
 
     // Re-reads the window from the timeline and replaces each series once. Cheap enough for a few times a second.
-    void refresh();
+    // `followLive` false keeps the window where it is (a view refreshing its charts one by one, all on one window).
+    void refresh(bool followLive = true);
     void setStaleText(const QString &text); // shown over the plot; empty when the data is current
     QString staleText() const { return m_staleText; }
 

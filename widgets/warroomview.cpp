@@ -491,11 +491,13 @@ WarRoomView::WarRoomView(FleetSession *session, QWidget *parent)
                 m_credentialsProblem.clear();
         });
     }
+    m_tick.setObjectName(QStringLiteral("WarRoomView tick"));
     m_tick.setInterval(500);
     connect(&m_tick, &QTimer::timeout, this, &WarRoomView::tick);
     m_tick.start();
     // Each region's charts redraw at most four times a second when new data arrived, one region per tick: a 4K frame
     // of every chart at once holds the event loop for tens of milliseconds, one region's a sixth of that.
+    m_chartTimer.setObjectName(QStringLiteral("WarRoomView charts"));
     m_chartTimer.setInterval(40);
     connect(&m_chartTimer, &QTimer::timeout, this, [this] {
         if (m_chartsDirty) {
