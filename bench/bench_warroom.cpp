@@ -17,6 +17,7 @@
 #include "fleetsession.h"
 #include "fleetsimserver.h"
 #include "fleetstore.h"
+#include "handlertiming.h"
 #include "healthchart.h"
 #include "theme.h"
 #include "warroomview.h"
@@ -99,7 +100,7 @@ private:
 int main(int argc, char **argv)
 {
     qputenv("TZ", "UTC");
-    QApplication app(argc, argv);
+    HandlerTiming<QApplication> app(argc, argv);
     double speed = 1;
     int seconds = 60;
     QSize size(3840, 2160);
@@ -182,6 +183,9 @@ int main(int argc, char **argv)
     std::vector<double> lateMs;
     std::vector<std::pair<double, double>> rss; // seconds, MB
     QElapsedTimer clock;
+    double longest = 0, longestCpu = 0;
+    QString longestWhat;
+    std::vector<HandlerTiming<QApplication>::Kind> slowKinds;
     QTimer probe;
     probe.setTimerType(Qt::PreciseTimer);
     probe.setInterval(5);
@@ -221,7 +225,15 @@ int main(int argc, char **argv)
             rss.emplace_back(0.0, rssMb());
             probe.start();
             sampler.start();
-            QTimer::singleShot(seconds * 1000, &app, &QApplication::quit);
+            app.reset();
+            QTimer::singleShot(seconds * 1000, &app, [&] {
+                probe.stop(); // the window ends here: quitting is not part of it
+                longest = app.longestMs;
+                longestCpu = app.longestCpuMs;
+                longestWhat = app.longestWhat;
+                slowKinds = app.slowKinds();
+                QApplication::quit();
+            });
         });
     });
     QTimer::singleShot(120'000 + seconds * 1000, &app, [&] {
@@ -271,6 +283,11 @@ int main(int argc, char **argv)
     std::printf("event-loop lag: p50 %.2f ms, p99 %.2f ms, max %.1f ms (%zu probes; goal p99 < 16 ms)\n",
         pct(lateMs, 0.5), pct(lateMs, 0.99), lateMs.empty() ? 0.0 : *std::max_element(lateMs.begin(), lateMs.end()),
         lateMs.size());
+    std::printf("longest GUI-thread handler: %.1f ms (%.1f ms of it on the CPU), %s\n", longest, longestCpu,
+        qPrintable(longestWhat));
+    for (const auto &k : slowKinds)
+        std::printf("  %5d handlers of %.0f ms or more, worst %.1f ms (%.1f on the CPU): %s\n", k.count, app.slowMs,
+            k.worstMs, k.worstCpuMs, qPrintable(k.what));
     std::printf("CPU without the simulator's thread: %.1f%% of one core (goal < 10%% at 1x)\n",
         100.0 * cpu / std::max(1.0, wallSeconds));
     std::printf("RSS of this program: start %.0f MB, end %.0f MB, slope over the second half "
