@@ -144,6 +144,7 @@ private Q_SLOTS:
     void liveOverTheNetwork();
     void historyBackfilledOnConnect();
     void historyComesFromAnySource();
+    void historyStartsWithTheRegionsPreview();
     void unusableFiguresAreNamed();
     void quietWorkersFiguresAge();
 };
@@ -765,4 +766,41 @@ void TestFleetStore::entityRowsKeepRowsIndexAndSignalsTogether()
 }
 
 QTEST_GUILESS_MAIN(TestFleetStore)
+// The regions come before the first snapshot (FleetConnection::regionsPreviewed, issue #25): the history of the charts
+// is asked for from then on, and the snapshot afterwards asks only for what passed in between.
+void TestFleetStore::historyStartsWithTheRegionsPreview()
+{
+    FleetStore store;
+    auto owned = std::make_unique<CountingSource>();
+    CountingSource *source = owned.get();
+    HistoryLoader loader(&store, std::move(owned), 2);
+    QSignalSpy preview(&store, &FleetStore::regionsPreviewApplied);
+    std::vector<Region> regions(2);
+    regions[0].id = QStringLiteral("eu-central");
+    regions[1].id = QStringLiteral("us-east");
+    const qint64 now = 1'762'934'400'000; // 2025-11-12 08:00 UTC
+    store.applyRegionsPreview(regions, now);
+    QCOMPARE(preview.size(), 1);
+    QVERIFY(!store.isLoaded());
+    QCOMPARE(int(store.regions().size()), 2);
+    QVERIFY2(!source->asked.isEmpty(), "the history was not asked for at the preview");
+    QCOMPARE(source->asked.first().to, now / 1000 + 1); // from the server's now, newest first
+    QTRY_VERIFY(loader.isIdle());
+    const int askedAtPreview = int(source->asked.size());
+    QCOMPARE(askedAtPreview, 2 * 2); // two hours in 3,600-point chunks, per region
+
+    Snapshot snapshot;
+    snapshot.time = now + 10'000; // ten seconds later
+    snapshot.regions = regions;
+    store.applySnapshot(snapshot);
+    QVERIFY(store.isLoaded());
+    QTRY_VERIFY(loader.isIdle());
+    QCOMPARE(int(source->asked.size()), askedAtPreview + 2); // the ten seconds in between, per region
+    QCOMPARE(source->asked.last().to - source->asked.last().from, 10);
+    // Once loaded, a preview changes nothing.
+    store.applyRegionsPreview({ regions[0] }, now);
+    QCOMPARE(preview.size(), 1);
+    QCOMPARE(int(store.regions().size()), 2);
+}
+
 #include "tst_fleetstore.moc"
