@@ -211,6 +211,8 @@ void FleetConnection::fetchRegionsPreview(const std::function<void()> &then)
                 qCDebug(lcApi).noquote() << "regions preview:" << terminalSafe(result.error().message);
                 return;
             }
+            if (!result->nextCursor.isEmpty())
+                return; // more regions than one page: the snapshot has them all, and the history plans on them
             Q_EMIT regionsPreviewed(result->items, m_identity.serverTime);
         },
         FleetClient::Retry::Never);
