@@ -175,7 +175,8 @@ private Q_SLOTS:
         LiveConsole live(m_settings.get(), incident(30), QStringLiteral("view-secret"));
         QVERIFY2(live.started, qPrintable(live.error));
         ConsoleWindow &w = live.window;
-        QTRY_VERIFY_WITH_TIMEOUT(!w.focusedRegion().isEmpty(), 15000);
+        // The regions (and a focused one) come before the workers (the regions preview): wait for both.
+        QTRY_VERIFY_WITH_TIMEOUT(!w.focusedRegion().isEmpty() && w.store()->isLoaded(), 15000);
         QVERIFY(w.store()->workers().size() > 0);
         // Now a profile whose server is not there: the old fleet's workers, regions and charts must go at once.
         const quint16 port = closedPort();
